@@ -1,0 +1,60 @@
+"""The `ci-helper` command group: parses and dispatches, nothing else.
+
+Each command lives in its own module ``ci_helper/cli/<module>.py`` that
+exposes a click command (or group) named ``command``. Modules are imported
+only when their command runs (or when ``--help`` lists them), so
+``ci-helper --version`` imports click and nothing heavy. A command module
+imports its logic inside the command function for the same reason.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+
+import click
+
+from ci_helper import __version__
+
+# command name -> module under ci_helper.cli. A command whose module does not
+# exist yet is simply not offered.
+COMMANDS: dict[str, str] = {
+    "verify": "verify",
+    "guard": "guard",
+    "run-action": "run_action",
+    "stubs": "stubs",
+    "smoke": "smoke",
+    "coverage": "coverage",
+    "audit": "audit",
+    "deps": "deps",
+    "summary": "summary",
+    "pin": "pin",
+    "canary": "canary",
+}
+
+
+def _module_name(command: str) -> str:
+    return f"{__name__}.{COMMANDS[command]}"
+
+
+class LazyGroup(click.Group):
+    """A group that imports a command's module only when it is needed."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(
+            name for name in COMMANDS if importlib.util.find_spec(_module_name(name)) is not None
+        )
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        if importlib.util.find_spec(_module_name(cmd_name)) is None:
+            return None
+        module = importlib.import_module(_module_name(cmd_name))
+        return module.command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="ci-helper", message="%(prog)s %(version)s")
+def main() -> None:
+    """Truthful CI: gates, guardrails and run summaries that never show green for what did not pass."""

@@ -1,0 +1,221 @@
+"""JUnit XML parsing, streaming, for every tier that runs tests.
+
+One pass with ``iterparse``; each ``<testcase>`` is cleared once counted, so
+100,000 cases need little memory. Understands pytest's output and the common
+variants: nested ``<testsuites>``, ``<failure>``, ``<error>``, ``<skipped>``,
+and rerun elements (pytest-rerunfailures' ``<rerun>``, Surefire's
+``rerunFailure``/``flakyFailure``...) which make a finally-passing test
+*flaky*, not failed.
+"""
+
+from __future__ import annotations
+
+import os
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ci_helper.errors import BadInput
+
+PASSED = "passed"
+FAILED = "failed"
+ERROR = "error"
+SKIPPED = "skipped"
+FLAKY = "flaky"
+
+RERUN_TAGS = frozenset({"rerun", "rerunFailure", "rerunError", "flakyFailure", "flakyError"})
+
+# How much of each failure we keep: the report must stay small for 100,000 failing cases.
+MAX_KEPT_PROBLEMS = 1000
+MAX_MESSAGE_CHARS = 4096
+
+
+class JUnitError(BadInput):
+    """A JUnit file that is missing, unreadable or malformed (exit 2)."""
+
+
+@dataclass
+class TestCase:
+    __test__ = False  # not a pytest class
+
+    classname: str
+    name: str
+    outcome: str
+    time: float = 0.0
+    file: str | None = None
+    line: int | None = None
+    message: str = ""
+    details: str = ""
+    reruns: int = 0
+
+    @property
+    def id(self) -> str:
+        return f"{self.classname}::{self.name}" if self.classname else self.name
+
+
+@dataclass
+class JUnitReport:
+    path: str
+    passed: int = 0
+    failed: int = 0
+    errors: int = 0
+    skipped: int = 0
+    flaky: int = 0
+    time: float = 0.0
+    # Failed and errored cases first-come, then flaky ones; capped at MAX_KEPT_PROBLEMS.
+    problems: list[TestCase] = field(default_factory=list)
+    problems_dropped: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.passed + self.failed + self.errors + self.skipped + self.flaky
+
+    @property
+    def ran(self) -> int:
+        """Tests that actually executed (skipped ones did not)."""
+        return self.total - self.skipped
+
+    @property
+    def ok(self) -> bool:
+        """Green only when something ran and nothing failed or errored."""
+        return self.failed == 0 and self.errors == 0 and self.ran > 0
+
+    def figures(self) -> dict[str, int | float]:
+        return {
+            "tests": self.total,
+            "passed": self.passed,
+            "failed": self.failed,
+            "errors": self.errors,
+            "skipped": self.skipped,
+            "flaky": self.flaky,
+            "time": round(self.time, 3),
+        }
+
+    def merge(self, other: "JUnitReport") -> "JUnitReport":
+        merged = JUnitReport(
+            path=f"{self.path}, {other.path}",
+            passed=self.passed + other.passed,
+            failed=self.failed + other.failed,
+            errors=self.errors + other.errors,
+            skipped=self.skipped + other.skipped,
+            flaky=self.flaky + other.flaky,
+            time=self.time + other.time,
+        )
+        kept = self.problems + other.problems
+        merged.problems = kept[:MAX_KEPT_PROBLEMS]
+        merged.problems_dropped = self.problems_dropped + other.problems_dropped + max(0, len(kept) - MAX_KEPT_PROBLEMS)
+        return merged
+
+
+def _float(value: str | None) -> float:
+    try:
+        return float(value) if value else 0.0
+    except ValueError:
+        return 0.0
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
+
+
+def _case(elem: ET.Element) -> TestCase:
+    outcome = PASSED
+    message = ""
+    details = ""
+    reruns = 0
+    for child in elem:
+        tag = child.tag
+        if tag in ("failure", "error"):
+            # An error outranks a failure; the first problem keeps its message.
+            if outcome not in (FAILED, ERROR) or (tag == "error" and outcome == FAILED):
+                outcome = FAILED if tag == "failure" else ERROR
+                message = child.get("message") or ""
+                details = child.text or ""
+        elif tag == "skipped" and outcome == PASSED:
+            outcome = SKIPPED
+            message = child.get("message") or ""
+            details = child.text or ""
+        elif tag in RERUN_TAGS:
+            reruns += 1
+            if not message:
+                message = child.get("message") or ""
+                details = child.text or ""
+    if outcome == PASSED and reruns:
+        outcome = FLAKY
+    return TestCase(
+        classname=elem.get("classname") or "",
+        name=elem.get("name") or "",
+        outcome=outcome,
+        time=_float(elem.get("time")),
+        file=elem.get("file"),
+        line=_int(elem.get("line")),
+        message=message[:MAX_MESSAGE_CHARS],
+        details=details[:MAX_MESSAGE_CHARS],
+        reruns=reruns,
+    )
+
+
+def parse(path: str | os.PathLike[str]) -> JUnitReport:
+    """Count every test case in a JUnit XML file; raises JUnitError for bad input."""
+    p = Path(path)
+    report = JUnitReport(path=str(p))
+    depth_cases: list[ET.Element] = []
+    try:
+        context = ET.iterparse(p, events=("start", "end"))
+        root_seen = False
+        for event, elem in context:
+            if event == "start":
+                if not root_seen:
+                    root_seen = True
+                    if elem.tag not in ("testsuites", "testsuite"):
+                        raise JUnitError(f"{p}: not a JUnit report (root element <{elem.tag}>); pass the file pytest wrote with --junitxml")
+                if elem.tag == "testcase":
+                    depth_cases.append(elem)
+                continue
+            if elem.tag == "testcase":
+                depth_cases.pop()
+                case = _case(elem)
+                report.time += case.time
+                if case.outcome == PASSED:
+                    report.passed += 1
+                elif case.outcome == FAILED:
+                    report.failed += 1
+                elif case.outcome == ERROR:
+                    report.errors += 1
+                elif case.outcome == SKIPPED:
+                    report.skipped += 1
+                else:
+                    report.flaky += 1
+                if case.outcome in (FAILED, ERROR, FLAKY):
+                    if len(report.problems) < MAX_KEPT_PROBLEMS:
+                        report.problems.append(case)
+                    else:
+                        report.problems_dropped += 1
+                elem.clear()
+            elif elem.tag == "testsuite" and not depth_cases:
+                # Suites hold only cleared cases by now; drop them too.
+                elem.clear()
+    except FileNotFoundError:
+        raise JUnitError(f"{p}: JUnit file not found; did the test step run with --junitxml={p}?") from None
+    except ET.ParseError as exc:
+        line, column = exc.position
+        raise JUnitError(f"{p}:{line}:{column}: malformed JUnit XML ({exc.msg if hasattr(exc, 'msg') else exc})") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise JUnitError(f"{p}: cannot read JUnit file ({exc})") from None
+    # Failures before errors before flaky, stable within each kind.
+    order = {FAILED: 0, ERROR: 1, FLAKY: 2}
+    report.problems.sort(key=lambda c: order[c.outcome])
+    return report
+
+
+def parse_many(paths: list[str | os.PathLike[str]]) -> JUnitReport:
+    """Parse and add up several JUnit files (matrix shards)."""
+    if not paths:
+        raise JUnitError("no JUnit file given")
+    total = parse(paths[0])
+    for path in paths[1:]:
+        total = total.merge(parse(path))
+    return total

@@ -1,0 +1,223 @@
+"""The check result: the one record every gate writes and the summary reads.
+
+Schema (DESIGN.md "Check result")::
+
+    {"check": "coverage", "status": "fail", "reason": null,
+     "figures": {"total": 38.2, "fail_under": 40.0},
+     "findings": [{"rule": "coverage-total", "message": "...", "file": null, "line": null}],
+     "required": true}
+
+``status`` is ``pass``, ``fail`` or ``not-run``; ``not-run`` always carries a
+``reason``. Findings may also carry ``column`` and ``severity`` (``error``,
+``warning``, ``note``); readers must accept their absence.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from ci_helper.errors import BadInput
+
+PASS = "pass"
+FAIL = "fail"
+NOT_RUN = "not-run"
+STATUSES = (PASS, FAIL, NOT_RUN)
+SEVERITIES = ("error", "warning", "note")
+
+DEFAULT_RESULTS_DIR = ".ci-helper/results"
+RESULTS_DIR_ENV = "CI_HELPER_RESULTS_DIR"
+
+_CHECK_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+
+
+@dataclass
+class Finding:
+    """One thing a gate found, with a location when it has one."""
+
+    rule: str
+    message: str
+    file: str | None = None
+    line: int | None = None
+    column: int | None = None
+    severity: str = "error"
+    # Free-form, machine-readable details for renderers (e.g. fix versions).
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "rule": self.rule,
+            "message": self.message,
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "severity": self.severity,
+        }
+        if self.data:
+            out["data"] = self.data
+        return out
+
+    @classmethod
+    def from_dict(cls, raw: Any, where: str) -> "Finding":
+        if not isinstance(raw, dict):
+            raise BadInput(f"{where}: a finding must be an object, got {type(raw).__name__}")
+        for key in ("rule", "message"):
+            if not isinstance(raw.get(key), str):
+                raise BadInput(f"{where}: finding field '{key}' must be a string")
+        line = raw.get("line")
+        column = raw.get("column")
+        for name, value in (("line", line), ("column", column)):
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+                raise BadInput(f"{where}: finding field '{name}' must be an integer or null")
+        file = raw.get("file")
+        if file is not None and not isinstance(file, str):
+            raise BadInput(f"{where}: finding field 'file' must be a string or null")
+        severity = raw.get("severity", "error")
+        if severity not in SEVERITIES:
+            raise BadInput(f"{where}: finding severity must be one of {', '.join(SEVERITIES)}, got {severity!r}")
+        data = raw.get("data", {})
+        if not isinstance(data, dict):
+            raise BadInput(f"{where}: finding field 'data' must be an object")
+        return cls(
+            rule=raw["rule"], message=raw["message"], file=file, line=line,
+            column=column, severity=severity, data=data,
+        )
+
+    def location(self) -> str:
+        """``file:line`` (or ``file``, or empty) for messages."""
+        if not self.file:
+            return ""
+        return f"{self.file}:{self.line}" if self.line else self.file
+
+
+@dataclass
+class CheckResult:
+    """Outcome of one gate. Build it with :func:`passed`, :func:`failed` or :func:`not_run`."""
+
+    check: str
+    status: str
+    reason: str | None = None
+    figures: dict[str, Any] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    required: bool = True
+
+    def __post_init__(self) -> None:
+        if self.status not in STATUSES:
+            raise ValueError(f"status must be one of {STATUSES}, got {self.status!r}")
+        if self.status == NOT_RUN and not self.reason:
+            raise ValueError("a not-run result must carry a reason")
+        if not _CHECK_NAME.match(self.check):
+            raise ValueError(f"check name {self.check!r} must match {_CHECK_NAME.pattern}")
+
+    @property
+    def passed(self) -> bool:
+        return self.status == PASS
+
+    @property
+    def exit_code(self) -> int:
+        """0 when the gate passed, 1 otherwise (not-run is never a pass)."""
+        return 0 if self.status == PASS else 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "check": self.check,
+            "status": self.status,
+            "reason": self.reason,
+            "figures": self.figures,
+            "findings": [f.to_dict() for f in self.findings],
+            "required": self.required,
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=False, allow_nan=False) + "\n"
+
+    @classmethod
+    def from_dict(cls, raw: Any, where: str = "check result") -> "CheckResult":
+        if not isinstance(raw, dict):
+            raise BadInput(f"{where}: a check result must be a JSON object")
+        check = raw.get("check")
+        status = raw.get("status")
+        if not isinstance(check, str) or not _CHECK_NAME.match(check):
+            raise BadInput(f"{where}: field 'check' must be a lowercase name, got {check!r}")
+        if status not in STATUSES:
+            raise BadInput(f"{where}: field 'status' must be one of {', '.join(STATUSES)}, got {status!r}")
+        reason = raw.get("reason")
+        if reason is not None and not isinstance(reason, str):
+            raise BadInput(f"{where}: field 'reason' must be a string or null")
+        if status == NOT_RUN and not reason:
+            raise BadInput(f"{where}: a not-run result must carry a 'reason'")
+        figures = raw.get("figures", {})
+        if not isinstance(figures, dict):
+            raise BadInput(f"{where}: field 'figures' must be an object")
+        findings_raw = raw.get("findings", [])
+        if not isinstance(findings_raw, list):
+            raise BadInput(f"{where}: field 'findings' must be a list")
+        required = raw.get("required", True)
+        if not isinstance(required, bool):
+            raise BadInput(f"{where}: field 'required' must be true or false")
+        findings = [Finding.from_dict(f, f"{where}: findings[{i}]") for i, f in enumerate(findings_raw)]
+        return cls(check=check, status=status, reason=reason, figures=figures, findings=findings, required=required)
+
+
+def passed(check: str, figures: dict[str, Any] | None = None, findings: Iterable[Finding] = (), required: bool = True) -> CheckResult:
+    return CheckResult(check, PASS, None, dict(figures or {}), list(findings), required)
+
+
+def failed(check: str, figures: dict[str, Any] | None = None, findings: Iterable[Finding] = (), required: bool = True, reason: str | None = None) -> CheckResult:
+    return CheckResult(check, FAIL, reason, dict(figures or {}), list(findings), required)
+
+
+def not_run(check: str, reason: str, figures: dict[str, Any] | None = None, findings: Iterable[Finding] = (), required: bool = True) -> CheckResult:
+    return CheckResult(check, NOT_RUN, reason, dict(figures or {}), list(findings), required)
+
+
+def results_dir(explicit: str | os.PathLike[str] | None = None, configured: str | None = None) -> Path:
+    """Where results go: an explicit flag, else ``$CI_HELPER_RESULTS_DIR``, else settings, else the default."""
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get(RESULTS_DIR_ENV)
+    if env:
+        return Path(env)
+    return Path(configured or DEFAULT_RESULTS_DIR)
+
+
+def write_result(result: CheckResult, directory: str | os.PathLike[str] | None = None) -> Path:
+    """Write ``<directory>/<check>.json`` atomically and return its path."""
+    folder = Path(directory) if directory is not None else results_dir()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{result.check}.json"
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(result.to_json(), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise BadInput(f"cannot write check result to {folder}: {exc.strerror or exc}") from None
+    return path
+
+
+def read_result(path: str | os.PathLike[str]) -> CheckResult:
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise BadInput(f"{p}: check result file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadInput(f"{p}: cannot read check result: {exc}") from None
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BadInput(f"{p}:{exc.lineno}: corrupt check result ({exc.msg}); delete it and re-run the gate") from None
+    return CheckResult.from_dict(raw, str(p))
+
+
+def read_results(directory: str | os.PathLike[str]) -> list[CheckResult]:
+    """Every ``*.json`` result in a folder, sorted by check name. A missing folder is bad input."""
+    folder = Path(directory)
+    if not folder.is_dir():
+        raise BadInput(f"{folder}: results folder not found; run a gate first or pass --results DIR")
+    results = [read_result(p) for p in sorted(folder.glob("*.json"))]
+    return sorted(results, key=lambda r: r.check)

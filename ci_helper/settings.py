@@ -1,0 +1,260 @@
+"""``[tool.ci-helper]`` in the project's ``pyproject.toml`` as one typed settings object.
+
+Every section is a dataclass below; the loader checks each key against the
+dataclass fields and types, so a typo or a wrong type exits 2 naming the key
+and what is expected. Command-line flags win over these values: a command
+reads ``flag if flag is not None else settings.<section>.<field>``.
+
+Keys are written in TOML with dashes or underscores (``fail-under`` or
+``fail_under``); both map to the same field.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ci_helper.errors import BadInput
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+
+# --- sections -------------------------------------------------------------
+# Each section belongs to one concern; add fields to your own section only.
+
+
+@dataclass
+class AllowEntry:
+    """A verify finding the project accepts on purpose; ``reason`` is required."""
+
+    rule: str
+    reason: str
+    file: str | None = None
+    line: int | None = None
+    uses: str | None = None
+
+
+@dataclass
+class VerifySettings:
+    allow: list[AllowEntry] = field(default_factory=list)
+    # Extra regular expressions that mark a step as a gate for `muted-gate`.
+    gate_patterns: list[str] = field(default_factory=list)
+    # What `missing-guardrail` requires of PR/push jobs: "repository" by default.
+    guardrails: list[str] = field(default_factory=lambda: ["repository"])
+    exclude: list[str] = field(default_factory=list)
+
+
+@dataclass
+class GuardSettings:
+    repositories: list[str] = field(default_factory=list)
+    base_branches: list[str] = field(default_factory=list)
+    refs: list[str] = field(default_factory=list)
+    events: list[str] = field(default_factory=list)
+    forks: str = "allow"
+    pins: bool = False
+
+
+@dataclass
+class StubsSettings:
+    manifest: str | None = None
+    root: str | None = None
+
+
+@dataclass
+class SmokeSettings:
+    server: str | None = None
+    ready_url: str | None = None
+    ready_status: int = 200
+    stop_url: str | None = None
+    timeout: float = 60.0
+    stop_timeout: float = 10.0
+    log: str | None = None
+    junit: str | None = None
+    cwd: str | None = None
+    coverage_data_file: str | None = None
+    pytest_args: list[str] = field(default_factory=list)
+
+
+@dataclass
+class CoverageSettings:
+    data_files: list[str] = field(default_factory=list)
+    combine: bool = True
+    fail_under: float | None = None
+    per_file_fail_under: float | None = None
+    diff_fail_under: float | None = None
+    compare_branch: str | None = None
+    jobs: int | None = None
+    json_out: str | None = None
+    markdown_out: str | None = None
+    measure: str = "tests"
+
+
+@dataclass
+class AuditIgnore:
+    id: str
+    reason: str
+    expires: str
+    package: str | None = None
+
+
+@dataclass
+class AuditSettings:
+    requirements: list[str] = field(default_factory=list)
+    ignore: list[AuditIgnore] = field(default_factory=list)
+    vulnerability_service: str = "osv"
+    osv_url: str | None = None
+    allow_offline: bool = False
+
+
+@dataclass
+class DepsSettings:
+    requirements: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SummarySettings:
+    title: str | None = None
+    junit: list[str] = field(default_factory=list)
+    pr_comment: bool = False
+    comment_id: str | None = None
+
+
+@dataclass
+class Settings:
+    """The whole ``[tool.ci-helper]`` table."""
+
+    # The repository this project lives in (``owner/name``): guard and verify --run use it.
+    repository: str | None = None
+    default_branch: str = "main"
+    results_dir: str | None = None
+    verify: VerifySettings = field(default_factory=VerifySettings)
+    guard: GuardSettings = field(default_factory=GuardSettings)
+    stubs: StubsSettings = field(default_factory=StubsSettings)
+    smoke: SmokeSettings = field(default_factory=SmokeSettings)
+    coverage: CoverageSettings = field(default_factory=CoverageSettings)
+    audit: AuditSettings = field(default_factory=AuditSettings)
+    deps: DepsSettings = field(default_factory=DepsSettings)
+    summary: SummarySettings = field(default_factory=SummarySettings)
+    # Folder of the pyproject.toml these came from (None: defaults only).
+    project_root: Path | None = field(default=None, metadata={"internal": True})
+
+
+# --- loading --------------------------------------------------------------
+
+
+def _type_name(tp: Any) -> str:
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        return " or ".join(_type_name(a) for a in args)
+    if origin is list:
+        (inner,) = typing.get_args(tp)
+        return f"a list of {_type_name(inner)}"
+    if dataclasses.is_dataclass(tp):
+        return "a table"
+    return {str: "a string", int: "an integer", float: "a number", bool: "true or false"}.get(tp, str(tp))
+
+
+def _convert(value: Any, tp: Any, key: str) -> Any:
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        args = typing.get_args(tp)
+        if value is None and type(None) in args:
+            return None
+        errors = []
+        for arg in args:
+            if arg is type(None):
+                continue
+            try:
+                return _convert(value, arg, key)
+            except BadInput as exc:
+                errors.append(exc)
+        raise BadInput(f"[tool.ci-helper] {key}: expected {_type_name(tp)}, got {_describe(value)}")
+    if origin is list:
+        (inner,) = typing.get_args(tp)
+        if not isinstance(value, list):
+            raise BadInput(f"[tool.ci-helper] {key}: expected {_type_name(tp)}, got {_describe(value)}")
+        return [_convert(item, inner, f"{key}[{i}]") for i, item in enumerate(value)]
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(value, dict):
+            raise BadInput(f"[tool.ci-helper] {key}: expected a table, got {_describe(value)}")
+        return _build(tp, value, key)
+    if tp is bool:
+        if isinstance(value, bool):
+            return value
+    elif tp is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    elif tp is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+    elif tp is str:
+        if isinstance(value, str):
+            return value
+    raise BadInput(f"[tool.ci-helper] {key}: expected {_type_name(tp)}, got {_describe(value)}")
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"boolean {str(value).lower()}"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "a list"
+    return f"{type(value).__name__} {value!r}"
+
+
+def _build(cls: Any, table: dict[str, Any], prefix: str) -> Any:
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls) if not f.metadata.get("internal")}
+    kwargs: dict[str, Any] = {}
+    for raw_key, value in table.items():
+        name = raw_key.replace("-", "_")
+        key = f"{prefix}.{raw_key}" if prefix else raw_key
+        if name not in fields:
+            known = ", ".join(sorted(f.replace("_", "-") for f in fields))
+            raise BadInput(f"[tool.ci-helper] unknown key '{key}'; expected one of: {known}")
+        kwargs[name] = _convert(value, hints[name], key)
+    missing = [
+        n for n, f in fields.items()
+        if n not in kwargs and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+    ]
+    if missing:
+        where = f"'{prefix}'" if prefix else "[tool.ci-helper]"
+        raise BadInput(f"[tool.ci-helper] {where} is missing required key '{missing[0].replace('_', '-')}'")
+    return cls(**kwargs)
+
+
+def from_table(table: dict[str, Any]) -> Settings:
+    """Build settings from the ``[tool.ci-helper]`` table (already parsed TOML)."""
+    return _build(Settings, table, "")
+
+
+def load(project_dir: str | Path = ".") -> Settings:
+    """Settings from ``<project_dir>/pyproject.toml``; defaults when there is none or no table."""
+    root = Path(project_dir)
+    if root.is_file():
+        root = root.parent
+    path = root / "pyproject.toml"
+    if not path.is_file():
+        return Settings()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise BadInput(f"{path}: malformed TOML ({exc}); fix the file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadInput(f"{path}: cannot read ({exc})") from None
+    table = data.get("tool", {}).get("ci-helper", {})
+    if not isinstance(table, dict):
+        raise BadInput(f"{path}: [tool.ci-helper] must be a table")
+    settings = from_table(table)
+    settings.project_root = root
+    return settings

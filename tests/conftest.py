@@ -1,0 +1,43 @@
+"""Shared test fixtures: running the real CLI in-process and as a subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from ci_helper.cli import main
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def cli(monkeypatch):
+    """Invoke ``ci-helper`` in-process: ``cli("verify", "path")`` -> click Result.
+
+    GitHub's env vars are cleared so a test never depends on where it runs.
+    """
+    for name in list(os.environ):
+        if name.startswith("GITHUB_") or name.startswith("CI_HELPER_") or name == "RUNNER_TEMP":
+            monkeypatch.delenv(name, raising=False)
+    runner = CliRunner()
+
+    def invoke(*args: str, env: dict[str, str] | None = None, input: str | None = None):
+        return runner.invoke(main, list(args), env=env, input=input, catch_exceptions=False)
+
+    return invoke
+
+
+def run_ci_helper(*args: str, cwd: str | os.PathLike[str] | None = None, env: dict[str, str] | None = None,
+                  timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m ci_helper`` as a real subprocess (for exit codes, signals, stdout)."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "CI_HELPER_"))}
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "ci_helper", *args],
+        cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout,
+    )

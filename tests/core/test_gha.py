@@ -1,0 +1,44 @@
+import os
+
+from ci_helper import gha
+
+
+def test_annotation_escapes_data_and_properties():
+    line = gha.annotation("error", "50% done\r\nnext", file="a,b:c.yml", line=3, column=7, title="t: x, y")
+    assert line == "::error file=a%2Cb%3Ac.yml,line=3,col=7,title=t%3A x%2C y::50%25 done%0D%0Anext"
+
+
+def test_annotation_without_properties():
+    assert gha.annotation("warning", "plain") == "::warning::plain"
+
+
+def test_set_output_single_and_multiline(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    monkeypatch.setenv("GITHUB_OUTPUT", str(out))
+    assert gha.set_output("total", "41.5")
+    assert gha.set_output("body", "line1\nline2")
+    lines = out.read_text().split("\n")
+    assert lines[0] == "total=41.5"
+    assert lines[1].startswith("body<<ghadelimiter_")
+    delimiter = lines[1].split("<<", 1)[1]
+    assert lines[2:5] == ["line1", "line2", delimiter]
+
+
+def test_outside_actions_nothing_is_written(monkeypatch):
+    monkeypatch.delenv("GITHUB_OUTPUT", raising=False)
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    assert gha.set_output("x", "y") is False
+    assert gha.append_step_summary("# hi") is None
+
+
+def test_step_summary_appends(tmp_path, monkeypatch):
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    gha.append_step_summary("# one")
+    gha.append_step_summary("two\n")
+    assert summary.read_text() == "# one\ntwo\n"
+
+
+def test_add_mask(capsys):
+    gha.add_mask("s3cr%t")
+    assert capsys.readouterr().out == "::add-mask::s3cr%25t\n"

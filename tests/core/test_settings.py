@@ -1,0 +1,42 @@
+import pytest
+
+from ci_helper import settings
+from ci_helper.errors import BadInput
+
+
+def write(tmp_path, body):
+    (tmp_path / "pyproject.toml").write_text(body)
+    return tmp_path
+
+
+def test_defaults_without_pyproject(tmp_path):
+    s = settings.load(tmp_path)
+    assert s.coverage.fail_under is None
+    assert s.default_branch == "main"
+    assert s.project_root is None
+
+
+def test_values_are_typed_and_dashes_accepted(tmp_path):
+    s = settings.load(write(tmp_path, '[tool.ci-helper]\nrepository = "o/r"\n[tool.ci-helper.coverage]\nfail-under = 40\njobs = 2\n'))
+    assert s.repository == "o/r"
+    assert s.coverage.fail_under == 40.0 and isinstance(s.coverage.fail_under, float)
+    assert s.coverage.jobs == 2
+    assert s.project_root == tmp_path
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ("[tool.ci-helper]\nrepo = 'x'\n", "[tool.ci-helper] unknown key 'repo'; expected one of:"),
+        ("[tool.ci-helper.coverage]\nfail-under = 'forty'\n", "[tool.ci-helper] coverage.fail-under: expected a number, got str 'forty'"),
+        ("[tool.ci-helper.guard]\npins = 1\n", "[tool.ci-helper] guard.pins: expected true or false, got int 1"),
+        ("[[tool.ci-helper.verify.allow]]\nrule = 'unpinned-uses'\n", "is missing required key 'reason'"),
+        ("[tool.ci-helper\n", "malformed TOML"),
+    ],
+)
+def test_bad_settings_exit_2_naming_the_key(tmp_path, body, message):
+    with pytest.raises(BadInput) as exc:
+        settings.load(write(tmp_path, body))
+    assert message in exc.value.message
+    assert exc.value.exit_code == 2
+    assert "\n" not in exc.value.message
