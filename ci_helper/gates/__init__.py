@@ -1,0 +1,1 @@
+"""Gates: guard, stubs, smoke, coverage, audit, deps. Each produces a check result."""
