@@ -12,10 +12,10 @@ from hypothesis import given, settings, strategies as st
 
 from ci_helper.errors import BadInput
 from ci_helper.gates.audit import gate, policy
-from ci_helper.gates.audit.osv_server import OsvServer, affects
 from ci_helper.gates.audit.report import AuditReport, Dependency, Vulnerability
 from ci_helper.results import read_result
 from ci_helper.settings import AuditIgnore
+from tests.gates.osv_service import OsvServer, affects
 from tests.gates.test_deps import install_dist, make_venv
 
 FIXTURES = Path(gate.__file__).resolve().parent.parent.parent / "fixtures" / "audit"
@@ -374,3 +374,12 @@ def test_osv_server_range_semantics(introduced, fixed, probe):
     from packaging.version import Version
     expected = Version(intro) <= Version(version) < Version(fix)
     assert affects(record, "some-pkg", version) is expected
+
+
+@pytest.mark.parametrize("fixture, expected", [("good", "pass"), ("bad", "fail")])
+def test_canary_runner_cases(fixture, expected):
+    from ci_helper.canary.cases import load_case
+    from ci_helper.canary.run import run_case
+
+    outcome = run_case(load_case(FIXTURES / fixture, "audit"))
+    assert (outcome.expected, outcome.got) == (expected, expected), outcome.detail

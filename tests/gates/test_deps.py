@@ -368,3 +368,12 @@ def test_parser_reads_what_pip_would(tmp_path_factory, name, version, hashes, co
     assert line.hashes == [f"sha256:{h}" for h in hashes]
     assert (line.requirement.marker is not None) == marker
     assert line.pinned
+
+
+@pytest.mark.parametrize("fixture, expected", [("good", "pass"), ("bad", "fail")])
+def test_canary_runner_cases(fixture, expected):
+    from ci_helper.canary.cases import load_case
+    from ci_helper.canary.run import run_case
+
+    outcome = run_case(load_case(FIXTURES / fixture, "deps"))
+    assert (outcome.expected, outcome.got) == (expected, expected), outcome.detail

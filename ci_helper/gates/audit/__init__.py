@@ -5,6 +5,5 @@
   vulnerability service could not be used;
 - ``report``: the model of pip-audit's JSON report;
 - ``policy``: ``[tool.ci-helper.audit] ignore`` entries, validated;
-- ``gate``: report + policy -> the ``audit`` check result;
-- ``osv_server``: a local OSV-compatible service for canaries and dry runs.
+- ``gate``: report + policy -> the ``audit`` check result.
 """

@@ -1,4 +1,8 @@
-"""A small OSV-compatible vulnerability service on 127.0.0.1, for canaries and offline dry runs.
+"""An OSV-compatible vulnerability service on 127.0.0.1 for the audit tests.
+
+(The canary has its own, simpler one in ``ci_helper.canary.osv_server``:
+exact versions only, no error mode. This one also honours ``ECOSYSTEM``
+ranges and can fail on purpose.)
 
 It answers the two OSV endpoints pip-audit and other clients use,
 ``POST /v1/query`` and ``POST /v1/querybatch``, from a list of OSV records
@@ -66,7 +70,7 @@ def affects(record: dict[str, Any], name: str, version: str) -> bool:
 
 
 class OsvServer:
-    """Serve ``records`` on ``http://127.0.0.1:<port>``; use as a context manager.
+    """Serve ``records`` on ``http://127.0.0.1:<port>`` (port chosen by the OS); a context manager.
 
     ``queries`` records every ``(name, version)`` asked for, so a caller can
     prove which packages were audited.
@@ -110,7 +114,7 @@ class OsvServer:
 
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
-                pass  # keep test and canary output clean
+                pass  # keep test output clean
 
             def _send(self, status: int, body: Any) -> None:
                 data = json.dumps(body).encode()
@@ -124,7 +128,7 @@ class OsvServer:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length)
                 if server.mode == "error":
-                    self._send(500, {"code": 13, "message": "internal error (local OSV server in error mode)"})
+                    self._send(500, {"code": 13, "message": "internal error (test OSV server in error mode)"})
                     return
                 try:
                     body = json.loads(raw or b"{}")
