@@ -421,7 +421,11 @@ def verify(lines: list[RequirementLine], env: Environment, sources: list[str]) -
 
 
 def snapshot(env: Environment) -> str:
-    """A ``pip freeze --all``-style listing of ``env``: one line per distribution, sorted by name."""
+    """A ``pip freeze --all``-style listing of ``env``: one line per distribution, sorted by name.
+
+    ``name==version``, or ``name @ url`` for a distribution installed from a
+    direct URL (PEP 610), editable ones included.
+    """
     out = []
     for key in sorted(env.distributions):
         dist = env.distributions[key]
@@ -431,10 +435,11 @@ def snapshot(env: Environment) -> str:
             vcs_info = recorded.get("vcs_info")
             if vcs_info:
                 url = f"{vcs_info.get('vcs')}+{url}@{vcs_info.get('commit_id')}"
-            if (recorded.get("dir_info") or {}).get("editable"):
-                out.append(f"-e {url}")
-            else:
-                out.append(f"{dist.name} @ {url}")
+            # An editable install is written as a direct reference (not pip
+            # freeze's "-e url", which names no package) so the snapshot can
+            # be read back with --installed-from.
+            editable = "  # editable" if (recorded.get("dir_info") or {}).get("editable") else ""
+            out.append(f"{dist.name} @ {url}{editable}")
         else:
             out.append(f"{dist.name}=={dist.version}")
     return "\n".join(out) + ("\n" if out else "")

@@ -254,6 +254,7 @@ def test_snapshot_out_is_pip_freeze_style(cli, tmp_path, venv, monkeypatch):
     install_dist(site, "alpha", "2.0")
     install_dist(site, "fromgit", "0.2", {"url": "https://example.invalid/fromgit.git",
                                           "vcs_info": {"vcs": "git", "commit_id": "b" * 40}})
+    install_dist(site, "mine", "0.0.1", {"url": "file:///src/mine", "dir_info": {"editable": True}})
     write(tmp_path / "requirements.txt", "alpha==2.0\n")
     monkeypatch.chdir(tmp_path)
     result, _ = verify(cli, tmp_path, "requirements.txt", "--python", str(python), "--snapshot-out", "out/snap.txt")
@@ -261,8 +262,13 @@ def test_snapshot_out_is_pip_freeze_style(cli, tmp_path, venv, monkeypatch):
     assert (tmp_path / "out" / "snap.txt").read_text() == (
         "alpha==2.0\n"
         f"fromgit @ git+https://example.invalid/fromgit.git@{'b' * 40}\n"
+        "mine @ file:///src/mine  # editable\n"
         "Zeta==1.0\n"
     )
+    # The snapshot reads back: the environment it describes satisfies itself.
+    result, out = verify(cli, tmp_path, "out/snap.txt", "--installed-from", "out/snap.txt")
+    assert result.exit_code == 0, result.output
+    assert read_result(out).figures["matched"] == 4
 
 
 def test_default_target_is_the_running_interpreter(cli, tmp_path, monkeypatch):
