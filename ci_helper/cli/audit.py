@@ -93,6 +93,9 @@ def command(requirements: tuple[str, ...], paths: tuple[str, ...], python: str |
         if gha.in_actions() and finding.severity != "note":
             gha.emit_annotation(finding.severity, finding.message, title="audit")
     f = result.figures
+    if result.reason:
+        click.echo(f"audit: {result.status} - {result.reason}")
+        sys.exit(result.exit_code)
     click.echo(
         f"audit: {result.status} - {f['dependencies']} dependencies ({run.mode}, {request.service}), "
         f"{f['vulnerable']} vulnerable, {f['ignored']} ignored, {f['expired']} expired, {f['stale']} stale"

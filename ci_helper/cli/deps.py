@@ -66,6 +66,9 @@ def verify_command(requirements: tuple[str, ...], python: str | None, installed_
             level = {"error": "error", "warning": "warning"}.get(finding.severity, "notice")
             gha.emit_annotation(level, finding.message, file=finding.file, line=finding.line, title="deps verify")
     f = result.figures
+    if result.reason:
+        click.echo(f"deps: {result.status} - {result.reason}")
+        sys.exit(result.exit_code)
     click.echo(
         f"deps: {result.status} - {f['matched']} matched, {f['mismatched']} mismatched, {f['missing']} missing, "
         f"{f['not_applicable']} not for this environment (markers), in {env.python}"

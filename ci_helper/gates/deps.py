@@ -415,6 +415,9 @@ def verify(lines: list[RequirementLine], env: Environment, sources: list[str]) -
             counts["matched"] += 1
 
     figures = {**counts, "installed": len(env.distributions), "python": env.python, "files": sources}
+    if counts["requirements"] == 0 and counts["unverified"] == 0:
+        # Verifying nothing is not a pass: the file is empty or holds only constraints.
+        return results.not_run(CHECK, f"no requirements to verify in {', '.join(sources)}", figures, findings)
     if counts["missing"] or counts["mismatched"]:
         return results.failed(CHECK, figures, findings)
     return results.passed(CHECK, figures, findings)

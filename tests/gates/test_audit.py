@@ -383,3 +383,9 @@ def test_canary_runner_cases(fixture, expected):
 
     outcome = run_case(load_case(FIXTURES / fixture, "audit"))
     assert (outcome.expected, outcome.got) == (expected, expected), outcome.detail
+
+
+def test_empty_audit_is_not_run():
+    result = gate.evaluate(AuditReport([]), [_rule("2099-01-01")], dt.date(2030, 1, 1))
+    assert result.status == "not-run"
+    assert result.reason == "pip-audit found no dependencies to audit; check that -r/--path/--python name the environment"

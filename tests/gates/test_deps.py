@@ -383,3 +383,13 @@ def test_canary_runner_cases(fixture, expected):
 
     outcome = run_case(load_case(FIXTURES / fixture, "deps"))
     assert (outcome.expected, outcome.got) == (expected, expected), outcome.detail
+
+
+def test_nothing_to_verify_is_not_run(cli, tmp_path, monkeypatch):
+    write(tmp_path / "requirements.txt", "# only constraints here\n-c constraints.txt\n")
+    write(tmp_path / "constraints.txt", "alpha<2\n")
+    monkeypatch.chdir(tmp_path)
+    result, out = verify(cli, tmp_path, "requirements.txt")
+    assert result.exit_code == 1
+    assert result.output == "deps: not-run - no requirements to verify in requirements.txt\n"
+    assert read_result(out).status == "not-run"

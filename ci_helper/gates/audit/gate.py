@@ -107,6 +107,10 @@ def evaluate(report: AuditReport, rules: list[IgnoreRule], today: dt.date,
         "stale": stale,
     }
     all_figures = {**counts, **(figures or {})}
+    if not report.dependencies:
+        # An empty audit is a misconfiguration (wrong --path, empty file), not a pass.
+        return results.not_run(CHECK, "pip-audit found no dependencies to audit; check that -r/--path/--python "
+                               "name the environment", all_figures, findings)
     if vulnerable or expired:
         return results.failed(CHECK, all_figures, findings)
     return results.passed(CHECK, all_figures, findings)
