@@ -139,7 +139,10 @@ def _validate(p: Path, sha256: str, raw: Any, node: Any) -> Manifest:
     errors = sorted(validator.iter_errors(raw), key=lambda e: (list(map(str, e.absolute_path)), e.message))
     if errors:
         error = jsonschema.exceptions.best_match(errors)
-        raise fail(error.absolute_path, _schema_message(error))
+        path = list(error.absolute_path)
+        if "propertyNames" in error.absolute_schema_path:
+            path.append(error.instance)  # the error is about a key: point at the key, not its mapping
+        raise fail(path, _schema_message(error))
 
     repositories: list[Repository] = []
     owner: dict[str, str] = {}  # module or prefix -> where it was declared
