@@ -52,6 +52,7 @@ class Handler(BaseHTTPRequestHandler):
     server: Server
     server_version = f"diffusion-api/{__version__}"
     protocol_version = "HTTP/1.1"
+    stop_after_response = False
 
     def do_GET(self) -> None:
         self._dispatch("GET")
@@ -77,6 +78,10 @@ class Handler(BaseHTTPRequestHandler):
         except self.server.app.pipeline_module.InferenceUnavailable as exc:
             status, body = HTTPStatus.SERVICE_UNAVAILABLE, {"error": str(exc)}
         self._json(status, body)
+        if self.stop_after_response:
+            # Only now: the process may exit as soon as serve_forever() returns.
+            self.wfile.flush()
+            self.server.stop_soon()
 
     def body(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)
@@ -121,7 +126,7 @@ def txt2img(handler: Handler) -> tuple[int, Any]:
 def server_stop(handler: Handler) -> tuple[int, Any]:
     handler.body()
     handler.close_connection = True
-    handler.server.stop_soon()
+    handler.stop_after_response = True
     return HTTPStatus.OK, {"status": "stopping"}
 
 
