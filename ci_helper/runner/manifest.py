@@ -61,9 +61,12 @@ def _construct_raw(loader: _Loader, node: yaml.ScalarNode) -> str:
 
 
 def _construct_bool(loader: _Loader, node: yaml.ScalarNode) -> Any:
-    # YAML 1.2 booleans only; `yes`/`on` stay strings as GitHub's parser keeps them.
-    return {"true": True, "false": False}.get(node.value.lower(), node.value) \
-        if node.value in ("true", "True", "TRUE", "false", "False", "FALSE") else node.value
+    # YAML 1.2 booleans only: `yes`/`on` stay strings, as GitHub's parser keeps them.
+    if node.value in ("true", "True", "TRUE"):
+        return True
+    if node.value in ("false", "False", "FALSE"):
+        return False
+    return node.value
 
 
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
