@@ -470,4 +470,4 @@ def _cleanup_orphans(job: _Job) -> None:
     if alive:
         job.reporter.line(f"Cleaning up orphan processes ({len(alive)} process group(s))")
     for pgid in alive:
-        stop_group(pgid, grace=2.0)
+        stop_group(pgid, grace=0.5)

@@ -28,7 +28,9 @@ SHELL_TEMPLATES = {
     "pwsh": ("pwsh -command \". '{0}'\"", ".ps1"),
 }
 
-GRACE_SECONDS = 7.5  # the runner waits this long after SIGINT before it kills
+# Seconds to wait after SIGINT, then after SIGTERM, before SIGKILL.
+INTERRUPT_GRACE = 1.0
+TERMINATE_GRACE = 2.5
 
 
 class ShellError(Exception):
@@ -110,33 +112,52 @@ def run_script(script: str, shell: str, *, cwd: Path, env: dict[str, str], temp:
     return Process(proc.returncode if proc.returncode is not None else -1, proc.pid, timed_out)
 
 
-def stop_group(pgid: int, proc: subprocess.Popen | None = None, grace: float = GRACE_SECONDS) -> None:
-    """SIGINT the process group, then SIGKILL whatever is left after ``grace`` seconds."""
-    try:
-        os.killpg(pgid, signal.SIGINT)
-    except (ProcessLookupError, PermissionError):
-        return
-    deadline = time.monotonic() + grace
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is None:
+def stop_group(pgid: int, proc: subprocess.Popen | None = None, grace: float = INTERRUPT_GRACE) -> None:
+    """Stop a process group: SIGINT, then SIGTERM after ``grace`` seconds, then SIGKILL.
+
+    SIGTERM matters: background jobs of a non-interactive shell ignore SIGINT.
+    """
+    for sig, wait in ((signal.SIGINT, grace), (signal.SIGTERM, TERMINATE_GRACE), (signal.SIGKILL, 0.0)):
+        try:
+            os.killpg(pgid, sig)
+        except (ProcessLookupError, PermissionError):
+            break
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            if (proc is None or proc.poll() is not None) and not group_alive(pgid):
+                break
             time.sleep(0.02)
+        else:
             continue
-        if not group_alive(pgid):
-            return
-        time.sleep(0.02)
-    try:
-        os.killpg(pgid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
+        break
     if proc is not None:
         proc.wait()
 
 
 def group_alive(pgid: int) -> bool:
+    """True while a live (non-zombie) process is in the group.
+
+    Zombies count as gone: an orphan reparented to a PID 1 that never reaps
+    (a bare container) would otherwise look alive forever.
+    """
     try:
         os.killpg(pgid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return True
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # Fields after the ")" that closes the command name: state, ppid, pgrp, ...
+        fields = stat[stat.rfind(")") + 2:].split()
+        if len(fields) > 2 and fields[2] == str(pgid) and fields[0] != "Z":
+            return True
+    return False
