@@ -211,19 +211,22 @@ class _ActionRun:
             return result
         reporter.step_started(self.depth, name)
         started = time.monotonic()
+        nested: dict[str, StepResult] = {}
         try:
-            step_env = dict(env)
+            # `env:` blocks (the caller's, then this step's) win over GITHUB_ENV; keep them apart
+            # so a nested action sees later GITHUB_ENV writes.
+            explicit = dict(self.parent_env)
             for key, template in step.env.items():
-                step_env[key] = template.render(self.scope(step, step_env))
+                explicit[key] = template.render(self.scope(step, {**self.job.global_env, **explicit}))
+            step_env = {**self.job.global_env, **explicit}
             scope = self.scope(step, step_env)
             if step.run is not None:
                 outcome, outputs, reason = self.run_shell(step, scope, step_env)
-                nested: dict[str, StepResult] = {}
             else:
-                outcome, outputs, reason, nested = self.run_uses(step, scope, step_env)
+                outcome, outputs, reason, nested = self.run_uses(step, scope, explicit)
         except TemplateError as exc:
             reporter.line(f"{self.indent}Error: {exc}")
-            outcome, outputs, reason, nested = FAILURE, {}, str(exc), {}
+            outcome, outputs, reason = FAILURE, {}, str(exc)
         result = self.finish(step, name, outcome, outputs, time.monotonic() - started, reason, scope)
         result.steps = nested
         return result
@@ -344,7 +347,7 @@ class _ActionRun:
         root = stubs[slug].resolve()
         return root.joinpath(*segments[2:]), root, ""
 
-    def run_uses(self, step: Step, scope: Scope, step_env: dict[str, str]
+    def run_uses(self, step: Step, scope: Scope, explicit_env: dict[str, str]
                  ) -> tuple[str, dict[str, str], str, dict[str, StepResult]]:
         reporter = self.job.reporter
         assert step.uses is not None
@@ -373,11 +376,11 @@ class _ActionRun:
         given = {key: template.render(scope) for key, template in step.with_.items()}
         try:
             inputs = resolve_inputs(action, given, self.job, lambda text: reporter.line(f"{self.indent}{text}"),
-                                    nested_env=step_env)
+                                    nested_env=explicit_env)
         except BadInput as exc:
             reporter.line(f"{self.indent}Error: {exc.message}")
             return FAILURE, {}, exc.message, {}
-        nested = _ActionRun(self.job, action, inputs, step_env, self.depth + 1, root)
+        nested = _ActionRun(self.job, action, inputs, explicit_env, self.depth + 1, root)
         status, outputs = nested.run()
         return status, outputs, "", nested.results
 
@@ -454,7 +457,7 @@ def run_action(action_dir: str | os.PathLike[str], inputs: dict[str, str] | None
         top = _ActionRun(job, action, resolved, dict(options.env), 0, None)
         try:
             status, outputs = top.run()
-        except Cancelled:
+        except (Cancelled, KeyboardInterrupt):
             job.reporter.line("Cancelled: the run was interrupted; the step's process group was stopped.")
             return RunResult(CANCELLED, {}, top.results, "".join(job.summaries), job.skipped)
         finally:

@@ -79,6 +79,10 @@ def run_script(script: str, shell: str, *, cwd: Path, env: dict[str, str], temp:
     """
     argv, suffix = resolve_shell(shell, env.get("PATH", ""))
     script_path = temp / f"{uuid.uuid4()}{suffix}"
+    if os.path.basename(argv[0]).startswith("pwsh"):
+        # As the runner does: stop on errors, and exit with the last native command's code.
+        script = ("$ErrorActionPreference = 'stop'\n" + script +
+                  "\nif ((Test-Path -LiteralPath variable:\\LASTEXITCODE)) { exit $LASTEXITCODE }")
     # The runner writes the script as UTF-8 without a BOM.
     script_path.write_text(script, encoding="utf-8")
     argv = [arg.replace("{0}", str(script_path)) for arg in argv]

@@ -218,3 +218,45 @@ def test_background_process_neither_hangs_the_run_nor_survives_it(tmp_path):
     assert result.outcome == "success"
     assert [s.outcome for s in result.steps.values()] == ["success", "success"]
     assert not _alive(int(pidfile.read_text()))
+
+
+def test_github_env_reaches_nested_actions_and_env_blocks_win(tmp_path):
+    (tmp_path / "inner").mkdir()
+    (tmp_path / "inner" / "action.yml").write_text("""
+outputs:
+  seen: {value: "${{ steps.read.outputs.seen }}"}
+runs:
+  using: composite
+  steps:
+    - shell: bash
+      run: echo "A=from-inner" >> "$GITHUB_ENV"
+    - id: read
+      shell: bash
+      run: echo "seen=$A/$B/$PINNED/${{ env.A }}" >> "$GITHUB_OUTPUT"
+""")
+    (tmp_path / "outer").mkdir()
+    (tmp_path / "outer" / "action.yml").write_text("""
+outputs:
+  inner: {value: "${{ steps.inner.outputs.seen }}"}
+  after: {value: "${{ steps.after.outputs.a }}"}
+runs:
+  using: composite
+  steps:
+    - shell: bash
+      run: |
+        echo "A=from-outer" >> "$GITHUB_ENV"
+        echo "PINNED=from-file" >> "$GITHUB_ENV"
+    - id: inner
+      uses: ./inner
+      env:
+        B: from-uses-env
+    - id: after
+      shell: bash
+      run: echo "a=$A/${B:-unset}/$PINNED" >> "$GITHUB_OUTPUT"
+""")
+    result = run_action(tmp_path / "outer", workspace=tmp_path, env={"PINNED": "from-caller"},
+                        reporter=Reporter(quiet=True))
+    assert (result.outcome, result.outputs) == ("success", {
+        "inner": "from-inner/from-uses-env/from-caller/from-inner",
+        "after": "from-inner/unset/from-caller",
+    })
