@@ -20,7 +20,7 @@ def _pairs(values: tuple[str, ...], flag: str) -> dict[str, str]:
 
 
 @click.command(name="run-action")
-@click.argument("action_dir", type=click.Path(file_okay=False, path_type=str))
+@click.argument("action_dir", type=click.Path(path_type=str))
 @click.option("--input", "inputs", multiple=True, metavar="K=V", help="An input of the action (repeatable).")
 @click.option("--env", "envs", multiple=True, metavar="K=V", help="An env: entry of the calling step (repeatable).")
 @click.option("--event-name", default="push", show_default=True, help="github.event_name.")
@@ -39,7 +39,7 @@ def _pairs(values: tuple[str, ...], flag: str) -> dict[str, str]:
               help="Write the concatenated step summaries here (default: print them at the end).")
 def command(action_dir, inputs, envs, event_name, event_path, repository, ref, sha, workspace, stubs,
             outputs_json, summary_out) -> None:
-    """Run the composite action in ACTION_DIR with GitHub's expression and step semantics.
+    """Run the composite action in ACTION_DIR (or that action.yml) with GitHub's expression and step semantics.
 
     Exit 0 when the action succeeded, 1 when it failed, 2 for bad input, 130 when interrupted.
     """

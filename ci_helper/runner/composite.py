@@ -427,6 +427,8 @@ def run_action(action_dir: str | os.PathLike[str], inputs: dict[str, str] | None
                runner_temp: str | os.PathLike[str] | None = None) -> RunResult:
     """Run the composite action in ``action_dir``; see the package docstring."""
     directory = Path(action_dir).resolve()
+    if directory.is_file() and directory.name in ("action.yml", "action.yaml"):
+        directory = directory.parent
     try:
         action = load_action(directory)
     except ManifestError as exc:
