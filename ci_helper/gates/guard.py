@@ -251,7 +251,7 @@ def fixture_cases() -> dict[str, Path]:
     """The bundled canary cases (``bad``, ``good``) as folders."""
     from importlib.resources import files
 
-    base = Path(str(files("ci_helper.fixtures") / "guard"))
+    base = Path(str(files("ci_helper") / "fixtures" / "guard"))
     return {p.name: p for p in sorted(base.iterdir()) if (p / "env.json").is_file()}
 
 
