@@ -220,25 +220,24 @@ def evaluate(policy: GuardPolicy, context: GuardContext) -> tuple[list[Finding],
 
 def pin_findings(root: Path, settings: Any) -> list[Finding]:
     """The ``unpinned-uses`` findings of ``ci-helper verify`` over the checked-out repository."""
-    if not _has_workflow_files(root):
-        raise BadInput(f"--pins needs the repository checked out, but {root} has no workflow or action file; "
-                       f"run actions/checkout before the guard or drop --pins")
     from ci_helper.rules import run_rules  # the rule engine is only needed with --pins
 
     report = run_rules(root, settings, only={RULE_PINS})
+    if report.files == 0:
+        # "No unpinned action" about files never seen would be a false pass.
+        raise BadInput(f"--pins needs the repository checked out, but {root} has no workflow or action file; "
+                       f"run actions/checkout before the guard or drop --pins")
     return list(report.findings)
-
-
-def _has_workflow_files(root: Path) -> bool:
-    patterns = (".github/workflows/*.yml", ".github/workflows/*.yaml", "action.yml", "action.yaml",
-                "*/action.yml", "*/action.yaml", "*/*/action.yml", "*/*/action.yaml")
-    return any(any(root.glob(p)) for p in patterns)
 
 
 def run(policy: GuardPolicy, context: GuardContext, root: Path | None = None, settings: Any = None) -> CheckResult:
     """Evaluate the policy (and the pins rule when asked) into the ``guardrails`` check result."""
     findings, figures = evaluate(policy, context)
     if policy.pins:
+        if settings is None:
+            from ci_helper.settings import Settings
+
+            settings = Settings()
         pins = pin_findings(root or Path("."), settings)
         figures["unpinned_uses"] = len(pins)
         findings.extend(pins)

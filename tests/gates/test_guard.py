@@ -309,7 +309,6 @@ jobs:
 
 
 def test_pins_finds_an_unpinned_action_with_file_and_line(cli, tmp_path):
-    pytest.importorskip("ci_helper.rules", reason="the unpinned-uses rule lands with issue 2")
     workflows = tmp_path / ".github" / "workflows"
     workflows.mkdir(parents=True)
     (workflows / "ci.yml").write_text(UNPINNED_WORKFLOW)
@@ -317,8 +316,16 @@ def test_pins_finds_an_unpinned_action_with_file_and_line(cli, tmp_path):
                                 env={"GITHUB_REPOSITORY": HOME})
     assert result.exit_code == 1
     [finding] = written["findings"]
-    assert (finding["rule"], finding["file"], finding["line"]) == ("unpinned-uses", ".github/workflows/ci.yml", 10)
+    assert (finding["rule"], finding["file"], finding["line"]) == ("unpinned-uses", ".github/workflows/ci.yml", 9)
     assert written["figures"]["unpinned_uses"] == 1
+    # In Actions the finding is an annotation on the workflow line itself.
+    out = tmp_path / "results"
+    annotated = cli("guard", "--root", str(tmp_path), "--results-dir", str(out), "--pins", "--repository", HOME,
+                    env={"GITHUB_REPOSITORY": HOME, "GITHUB_ACTIONS": "true"})
+    assert annotated.output.splitlines()[0] == (
+        "::error file=.github/workflows/ci.yml,line=9,col=15,title=Guardrail%3A unpinned action::"
+        "actions/setup-python@v5 is not pinned to a full commit SHA (ref 'v5'); "
+        "pin it as actions/setup-python@<40-hex commit sha> # v5")
     # Pinned, it passes.
     (workflows / "ci.yml").write_text(UNPINNED_WORKFLOW.replace(
         "setup-python@v5", "setup-python@0b93645e9fea7318ecaed2b359559ac225c90a2b # v5.3.0"))
