@@ -251,15 +251,13 @@ def fixture_cases() -> dict[str, Path]:
     from importlib.resources import files
 
     base = Path(str(files("ci_helper") / "fixtures" / "guard"))
-    return {p.name: p for p in sorted(base.iterdir()) if (p / "env.json").is_file()}
+    return {p.name: p for p in sorted(base.iterdir()) if (p / "canary.json").is_file()}
 
 
 def fixture_env(case: Path) -> dict[str, str]:
-    """A case's ``env.json`` with ``GITHUB_EVENT_PATH`` made absolute (it is relative to the case)."""
-    env = json.loads((case / "env.json").read_text(encoding="utf-8"))
-    if env.get("GITHUB_EVENT_PATH"):
-        env["GITHUB_EVENT_PATH"] = str(case / env["GITHUB_EVENT_PATH"])
-    return env
+    """A case's job variables from its ``canary.json``, with ``{fixture}`` set to the case's folder."""
+    env = json.loads((case / "canary.json").read_text(encoding="utf-8"))["env"]
+    return {k: v.replace("{fixture}", str(case)) for k, v in env.items()}
 
 
 def describe(finding: Finding) -> str:

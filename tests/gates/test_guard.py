@@ -39,12 +39,14 @@ def run_guard(cli, tmp_path: Path, *args: str, env: dict[str, str] | None = None
 @pytest.mark.parametrize("case", ["bad", "good"])
 def test_bundled_fixture_case(cli, tmp_path, case):
     folder = guard.fixture_cases()[case]
+    canary = json.loads((folder / "canary.json").read_text())
     expected = json.loads((folder / "expected.json").read_text())
     out = tmp_path / "results"
     result = cli("guard", "--root", str(folder), "--results-dir", str(out), "--format", "text",
                  env=guard.fixture_env(folder))
-    assert result.exit_code == expected["exit_code"]
+    assert result.exit_code == {"pass": 0, "fail": 1}[canary["expect"]]
     written = json.loads((out / "guardrails.json").read_text())
+    assert written["status"] == canary["expect"]
     assert [f["rule"] for f in written["findings"]] == expected["rules"]
 
 
