@@ -390,3 +390,9 @@ def test_repository_rule_is_case_insensitive_and_exact(allowed, found, upper):
 def test_policy_rejects_an_unknown_fork_mode():
     with pytest.raises(BadInput):
         guard.GuardPolicy(forks="maybe")
+
+
+def test_canary_proves_the_guard_bites(cli, tmp_path):
+    result = cli("canary", "--gate", "guard", "--results-dir", str(tmp_path))
+    assert result.output.splitlines()[:2] == ["ok  guard / bad: expected fail, got fail",
+                                              "ok  guard / good: expected pass, got pass"]
