@@ -59,7 +59,8 @@ class GuardPolicy:
 
     def __post_init__(self) -> None:
         if self.forks not in FORK_MODES:
-            raise BadInput(f"guard forks must be 'allow' or 'refuse', got {self.forks!r}")
+            # Flags are checked by click; a bad value can only come from the settings file.
+            raise BadInput(f"[tool.ci-helper] guard.forks: expected 'allow' or 'refuse', got {self.forks!r}")
 
     def is_empty(self) -> bool:
         return not (self.repositories or self.base_branches or self.refs or self.events

@@ -246,7 +246,7 @@ def test_bad_forks_setting_exits_2(cli, tmp_path):
     (tmp_path / "pyproject.toml").write_text('[tool.ci-helper.guard]\nforks = "sometimes"\n')
     result, written = run_guard(cli, tmp_path)
     assert result.exit_code == 2
-    assert result.output == "Error: guard forks must be 'allow' or 'refuse', got 'sometimes'\n"
+    assert result.output == "Error: [tool.ci-helper] guard.forks: expected 'allow' or 'refuse', got 'sometimes'\n"
     assert written["status"] == "not-run"
 
 
