@@ -116,3 +116,12 @@ def test_docs_show_every_action_pinned_by_sha_with_the_version_comment():
     for ref, comment in uses:
         assert re.fullmatch(r"[^@]+@[0-9a-f]{40}", ref), ref
         assert comment.strip() == "# v0.1.0", ref
+
+
+def test_verify_on_this_repository_stays_clean(cli):
+    result = cli("verify", str(REPO_ROOT), "--format", "json")
+    report = json.loads(result.output)
+    assert report["findings"] == []
+    assert result.exit_code == 0
+    # Our actions are among the files it read.
+    assert report["summary"]["files"] >= 1 + len(ACTION_FILES)
