@@ -398,6 +398,58 @@ def test_within_budget_is_green(project, cli):
         "fake inference: off)")
 
 
+def test_test_runners_probing_names_fabricate_nothing_extra(project, cli):
+    # pytest looks for fixtures by reading e.g. `_pytestfixturefunction` and `_mock_name` on every
+    # name in a test module: private names are never fabricated, so the log holds only what the test used.
+    cli("stubs", "create", "--manifest", "stubs.yml")
+    (project / "test_app.py").write_text(
+        "from sgm.modules.encoders import FrozenCLIPEmbedder\n"
+        "import sgm.util as util\n\n"
+        "def test_it():\n    assert isinstance(FrozenCLIPEmbedder(), FrozenCLIPEmbedder)\n"
+    )
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_app.py"], cwd=project,
+                          env={**os.environ, "PYTHONPATH": str(project / GM)}, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout
+    assert cli("stubs", "report", "--manifest", "stubs.yml").output.splitlines()[:5] == [
+        "fabricated names: 4 (budget: none)",
+        "  sgm.modules  [module, prefix sgm]",
+        "  sgm.modules.encoders  [module, prefix sgm]",
+        "  sgm.modules.encoders.FrozenCLIPEmbedder  [attribute, prefix sgm]",
+        "  sgm.util  [module, prefix sgm]",
+    ]
+
+
+def test_private_names_are_not_fabricated(project, cli):
+    cli("stubs", "create", "--manifest", "stubs.yml")
+    proc = python("""
+        import sgm.x as x
+        print(hasattr(x, "_y"), hasattr(x.Thing, "_z"))
+        try:
+            from sgm.x import _y
+        except ImportError as exc:
+            print(exc)
+        try:
+            import sgm._version
+        except ModuleNotFoundError as exc:
+            print(exc)
+    """, project, GM)
+    assert proc.stdout.splitlines() == [
+        "False False",
+        "sgm.x._y is private and private names are not fabricated by the dynamic prefix sgm; declare it in "
+        "stubs.yml under repositories.*.modules",
+        "No module named 'sgm._version'",
+    ], proc.stderr
+
+
+def test_the_log_can_live_elsewhere(project, cli, tmp_path_factory):
+    log = tmp_path_factory.mktemp("logs") / "fabricated.jsonl"
+    cli("stubs", "create", "--manifest", "stubs.yml")
+    python("import sgm.elsewhere", project, GM, env={"CI_HELPER_STUBS_LOG": str(log)})
+    assert not (project / "repositories/.fabricated.jsonl").exists()
+    out = cli("stubs", "report", "--manifest", "stubs.yml", env={"CI_HELPER_STUBS_LOG": str(log)})
+    assert out.output.splitlines()[:2] == ["fabricated names: 1 (budget: none)", "  sgm.elsewhere  [module, prefix sgm]"]
+
+
 def test_create_starts_a_fresh_fabrication_log(project, cli):
     cli("stubs", "create", "--manifest", "stubs.yml")
     python("import sgm.x", project, GM)

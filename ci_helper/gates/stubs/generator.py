@@ -15,7 +15,7 @@ import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, Mapping
 
 from ci_helper import __version__
 from ci_helper.errors import BadInput
@@ -23,6 +23,7 @@ from ci_helper.gates.stubs.manifest import ClassSpec, FunctionSpec, Manifest, Mo
 
 STAMP_FILE = ".ci-helper-stubs.json"
 FABRICATION_LOG = ".fabricated.jsonl"
+LOG_ENV = "CI_HELPER_STUBS_LOG"
 # Not generated, never drift: Python's bytecode caches and the dynamic hook's log.
 IGNORED_DIRS = frozenset({"__pycache__"})
 IGNORED_FILES = frozenset({FABRICATION_LOG})
@@ -303,7 +304,7 @@ def write(manifest: Manifest, root: Path) -> WriteReport:
             for cache in sorted(root.rglob("__pycache__"), reverse=True):
                 shutil.rmtree(cache, ignore_errors=True)
             _remove_empty_dirs(root)
-        (root / FABRICATION_LOG).unlink(missing_ok=True)
+        log_path(root).unlink(missing_ok=True)
     except OSError as exc:
         raise BadInput(f"cannot write stubs under {root}: {exc.strerror or exc}") from None
     return report
@@ -314,6 +315,12 @@ def _remove_empty_dirs(root: Path) -> None:
         path = Path(folder)
         if path != root and not any(path.iterdir()):
             path.rmdir()
+
+
+def log_path(root: Path, environ: Mapping[str, str] | None = None) -> Path:
+    """The fabrication log: ``$CI_HELPER_STUBS_LOG`` (as the dynamic packages read it), else in the root."""
+    env = os.environ if environ is None else environ
+    return Path(env[LOG_ENV]) if env.get(LOG_ENV) else root / FABRICATION_LOG
 
 
 def search_path(manifest: Manifest, root: Path) -> list[Path]:
