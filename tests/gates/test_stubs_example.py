@@ -151,3 +151,8 @@ def test_the_example_workflows_use_our_actions_pinned_and_read_only():
             if "uses:" in line:
                 assert re.search(r"@[0-9a-f]{40} # v\d+\.\d+\.\d+$", line), line
     assert ours == {"guardrails", "stub-repos", "smoke", "quality"}
+
+
+def test_verify_finds_nothing_in_the_example():
+    proc = run_ci_helper("verify", str(EXAMPLE))
+    assert (proc.returncode, proc.stdout) == (0, "no findings in 2 files\n"), proc.stderr
