@@ -519,6 +519,16 @@ UTIL = "repositories.stable-diffusion-stability-ai.modules.ldm.util"
      "(use Name for the same module or package.module.Name) nor a builtin exception"),
     ("constants: {SCALE: 0.18215}", "constants: {class: 1}",
      f"stubs.yml:10: {UTIL}.constants.class: 'class' is a Python keyword and cannot be a name"),
+    ("constants: {SCALE: 0.18215}", "constants: {_sys: 1}",
+     f"stubs.yml:10: {UTIL}.constants._sys: _sys is reserved for the generated module; choose another name"),
+    ("constants: {SCALE: 0.18215}", "constants: {SCALE: 1, default: 2}",
+     f"stubs.yml:9: {UTIL}.functions.default: default is also declared under constants"),
+    ("{LatentDiffusion: {}, LatentDepth2ImageDiffusion", "{LatentDiffusion: {attributes: {x: 1}, methods: {x: {}}}, LatentDepth2ImageDiffusion",
+     "stubs.yml:7: repositories.stable-diffusion-stability-ai.modules.ldm.models.diffusion.ddpm.classes."
+     "LatentDiffusion.methods.x: x is also declared under attributes"),
+    ("constants: {SCALE: 0.18215}", "constants: {SCALE: 0.18215}\n      ldm.util.default: {}",
+     f"stubs.yml:9: {UTIL}.functions.default: default is also a submodule (ldm.util.default); importing it "
+     "would replace the name: rename one of them"),
     ("constants: {SCALE: 0.18215}", "constants: {SCALE: .nan}",
      f"stubs.yml:10: {UTIL}.constants.SCALE: nan is not a finite number"),
     ("constants: {SCALE: 0.18215}", "constants: {SCALE: 2024-01-01}",
@@ -665,10 +675,12 @@ classes = st.from_regex(r"[A-Z][a-zA-Z0-9]{0,6}", fullmatch=True)
     modules=st.lists(st.lists(identifiers, min_size=1, max_size=3).map(".".join), min_size=1, max_size=4, unique=True),
     names=st.lists(classes, min_size=1, max_size=3, unique=True),
     consts=st.dictionaries(identifiers.map(str.upper), json_values, max_size=3),
+    doc=st.text(min_size=1, max_size=20),
 )
-def test_any_valid_manifest_renders_valid_python_and_checks_clean(modules, names, consts):
+def test_any_valid_manifest_renders_valid_python_and_checks_clean(modules, names, consts, doc):
     tops = {m.split(".")[0] for m in modules}
-    body = {"repositories": {"r": {"modules": {m: {"classes": {n: {} for n in names}, "constants": consts} for m in modules}}}}
+    body = {"repositories": {"r": {"modules": {
+        m: {"doc": doc, "classes": {n: {} for n in names}, "constants": consts} for m in modules}}}}
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "stubs.yml"
         path.write_text(json.dumps(body))  # JSON is YAML
@@ -681,7 +693,9 @@ def test_any_valid_manifest_renders_valid_python_and_checks_clean(modules, names
         assert generator.render(manifest.load(path)) == first
         for rel, data in first.items():
             if rel.endswith(".py"):
-                ast.parse(data.decode())
+                tree = ast.parse(data.decode())
+                declared = rel.removeprefix("r/").removesuffix(".py").removesuffix("/__init__").replace("/", ".") in modules
+                assert not declared or ast.get_docstring(tree, clean=False) == doc
         generator.write(loaded, Path(tmp) / "root")
         from ci_helper.gates.stubs import gate
 
