@@ -213,8 +213,7 @@ class _ActionRun:
         started = time.monotonic()
         nested: dict[str, StepResult] = {}
         try:
-            # `env:` blocks (the caller's, then this step's) win over GITHUB_ENV; keep them apart
-            # so a nested action sees later GITHUB_ENV writes.
+            # `env:` blocks (the caller's, then this step's) win over GITHUB_ENV.
             explicit = dict(self.parent_env)
             for key, template in step.env.items():
                 explicit[key] = template.render(self.scope(step, {**self.job.global_env, **explicit}))
@@ -223,7 +222,10 @@ class _ActionRun:
             if step.run is not None:
                 outcome, outputs, reason = self.run_shell(step, scope, step_env)
             else:
-                outcome, outputs, reason, nested = self.run_uses(step, scope, explicit)
+                # As the runner does, a nested action merges this step's whole env context (GITHUB_ENV
+                # values as they are now included) over the job's: a later GITHUB_ENV write of a name
+                # the caller already had does not show inside the nested action.
+                outcome, outputs, reason, nested = self.run_uses(step, scope, step_env)
         except TemplateError as exc:
             reporter.line(f"{self.indent}Error: {exc}")
             outcome, outputs, reason = FAILURE, {}, str(exc)

@@ -220,7 +220,9 @@ def test_background_process_neither_hangs_the_run_nor_survives_it(tmp_path):
     assert not _alive(int(pidfile.read_text()))
 
 
-def test_github_env_reaches_nested_actions_and_env_blocks_win(tmp_path):
+def test_github_env_and_env_blocks_in_nested_actions(tmp_path):
+    # The runner's merge order for a step inside a composite action: GITHUB_ENV values, then the calling
+    # step's env context (a snapshot taken when the `uses:` step started), then the step's own env.
     (tmp_path / "inner").mkdir()
     (tmp_path / "inner" / "action.yml").write_text("""
 outputs:
@@ -257,6 +259,7 @@ runs:
     result = run_action(tmp_path / "outer", workspace=tmp_path, env={"PINNED": "from-caller"},
                         reporter=Reporter(quiet=True))
     assert (result.outcome, result.outputs) == ("success", {
-        "inner": "from-inner/from-uses-env/from-caller/from-inner",
+        # A was in the calling step's env snapshot (from GITHUB_ENV): the inner write does not show inside.
+        "inner": "from-outer/from-uses-env/from-caller/from-outer",
         "after": "from-inner/unset/from-caller",
     })
