@@ -29,7 +29,9 @@ from ci_helper.errors import BadInput
 from ci_helper.runner import contexts as ctx
 from ci_helper.runner.expressions import CIDict, Scope, TemplateError, canonical, to_string, truthy
 from ci_helper.runner.files import StepFiles
-from ci_helper.runner.manifest import Action, ManifestError, Step, load_action
+from ci_helper.runner.manifest import (
+    WORKFLOW_DEFAULT_SHELL, WORKFLOW_NAMED_VALUES, Action, ManifestError, Step, load_action, load_steps,
+)
 from ci_helper.runner.report import Reporter
 from ci_helper.runner.steps import ShellError, group_alive, run_script, stop_group
 
@@ -138,11 +140,13 @@ class _ActionRun:
         self.status = SUCCESS
         self.steps_context = CIDict()
         self.results: dict[str, StepResult] = {}
+        self.extra_contexts: dict[str, Any] = {}  # secrets, vars, matrix, needs of a workflow job
+        self.action_path = str(action.directory)
 
     # -- contexts -------------------------------------------------------------------------------
     def github(self, step: Step | None) -> dict[str, Any]:
         github = ctx.github_context(self.job.options, self.job.event, self.job.event_path)
-        github["action_path"] = str(self.action.directory)
+        github["action_path"] = self.action_path
         github["action"] = step.context_name if step is not None else ""
         return github
 
@@ -159,6 +163,7 @@ class _ActionRun:
             "job": {"status": SUCCESS},
             "strategy": {},
             "matrix": {},
+            **self.extra_contexts,
         }
         return Scope(CIDict((k, v if isinstance(v, CIDict) else canonical(v)) for k, v in contexts.items()),
                      status=self.status, cancelled=False)
@@ -420,6 +425,51 @@ def resolve_inputs(action: Action, given: dict[str, str], job: _Job, warn, neste
     return inputs
 
 
+def _options(workspace, event_name, event_path, repository, ref, sha, env, stub_remotes, base_environ) -> ctx.Options:
+    options = ctx.Options(
+        workspace=Path(workspace).resolve() if workspace is not None else Path.cwd(),
+        event_name=event_name, event_path=Path(event_path) if event_path else None, repository=repository,
+        ref=ref, sha=sha, env=dict(env or {}),
+        stub_remotes={k: Path(v) for k, v in (stub_remotes or {}).items()}, base_environ=base_environ,
+    )
+    if not options.workspace.is_dir():
+        raise BadInput(f"--workspace {options.workspace} is not a folder")
+    return options
+
+
+def _execute(action: Action, inputs: dict[str, str] | None, options: ctx.Options, reporter: Reporter | None,
+             runner_temp: str | os.PathLike[str] | None, extra_contexts: dict[str, Any] | None = None,
+             action_path: str | None = None) -> RunResult:
+    event = ctx.load_event(options)
+    own_temp = runner_temp is None
+    temp = Path(tempfile.mkdtemp(prefix="ci-helper-runner-")) if own_temp else Path(runner_temp)
+    temp.mkdir(parents=True, exist_ok=True)
+    try:
+        if options.event_path is not None:
+            resolved_event_path = options.event_path.resolve()
+        else:
+            resolved_event_path = temp / "event.json"
+            resolved_event_path.write_text("{}", encoding="utf-8")
+        job = _Job(options=options, reporter=reporter or Reporter(), runner_temp=temp,
+                   event_path=resolved_event_path, event=event, environ=ctx.base_environment(options))
+        resolved = resolve_inputs(action, dict(inputs or {}), job, job.reporter.line, nested_env=dict(options.env))
+        top = _ActionRun(job, action, resolved, dict(options.env), 0, None)
+        top.extra_contexts = dict(extra_contexts or {})
+        if action_path is not None:
+            top.action_path = action_path
+        try:
+            status, outputs = top.run()
+        except (Cancelled, KeyboardInterrupt):
+            job.reporter.line("Cancelled: the run was interrupted; the step's process group was stopped.")
+            return RunResult(CANCELLED, {}, top.results, "".join(job.summaries), job.skipped)
+        finally:
+            _cleanup_orphans(job)
+        return RunResult(status, outputs, top.results, "".join(job.summaries), job.skipped)
+    finally:
+        if own_temp:
+            shutil.rmtree(temp, ignore_errors=True)
+
+
 def run_action(action_dir: str | os.PathLike[str], inputs: dict[str, str] | None = None, *,
                workspace: str | os.PathLike[str] | None = None, event_name: str = "push",
                event_path: str | os.PathLike[str] | None = None, repository: str = "local/repository",
@@ -437,39 +487,33 @@ def run_action(action_dir: str | os.PathLike[str], inputs: dict[str, str] | None
         raise BadInput(str(exc)) from None
     if action.using != "composite":
         raise BadInput(f"{action.path}: runs.using is '{action.using}'; run-action runs composite actions only")
-    options = ctx.Options(
-        workspace=Path(workspace).resolve() if workspace is not None else Path.cwd(),
-        event_name=event_name, event_path=Path(event_path) if event_path else None, repository=repository,
-        ref=ref, sha=sha, env=dict(env or {}),
-        stub_remotes={k: Path(v) for k, v in (stub_remotes or {}).items()}, base_environ=base_environ,
-    )
-    if not options.workspace.is_dir():
-        raise BadInput(f"--workspace {options.workspace} is not a folder")
-    event = ctx.load_event(options)
-    own_temp = runner_temp is None
-    temp = Path(tempfile.mkdtemp(prefix="ci-helper-runner-")) if own_temp else Path(runner_temp)
-    temp.mkdir(parents=True, exist_ok=True)
+    options = _options(workspace, event_name, event_path, repository, ref, sha, env, stub_remotes, base_environ)
+    return _execute(action, inputs, options, reporter, runner_temp)
+
+
+def run_steps(steps: list, source: str | os.PathLike[str], *, workspace: str | os.PathLike[str] | None = None,
+              contexts: dict[str, Any] | None = None, event_name: str = "push",
+              event_path: str | os.PathLike[str] | None = None, repository: str = "local/repository",
+              ref: str = "refs/heads/main", sha: str = "0" * 40, env: dict[str, str] | None = None,
+              stub_remotes: dict[str, str | os.PathLike[str]] | None = None,
+              base_environ: dict[str, str] | None = None, reporter: Reporter | None = None,
+              runner_temp: str | os.PathLike[str] | None = None) -> RunResult:
+    """Run a workflow job's ``steps`` (mappings, ideally from :func:`manifest.load_yaml` for exact lines).
+
+    ``source`` is the workflow file (named in messages). ``contexts`` adds
+    ``secrets``, ``vars``, ``matrix``, ``needs``...; ``env`` is the job's (and
+    workflow's) ``env:``. A ``run`` step without ``shell`` uses ``bash -e {0}``
+    as the runner does. The result has no outputs; its ``steps`` hold each step.
+    """
+    path = Path(source)
     try:
-        if options.event_path is not None:
-            resolved_event_path = options.event_path.resolve()
-        else:
-            resolved_event_path = temp / "event.json"
-            resolved_event_path.write_text("{}", encoding="utf-8")
-        job = _Job(options=options, reporter=reporter or Reporter(), runner_temp=temp,
-                   event_path=resolved_event_path, event=event, environ=ctx.base_environment(options))
-        resolved = resolve_inputs(action, dict(inputs or {}), job, job.reporter.line, nested_env=dict(options.env))
-        top = _ActionRun(job, action, resolved, dict(options.env), 0, None)
-        try:
-            status, outputs = top.run()
-        except (Cancelled, KeyboardInterrupt):
-            job.reporter.line("Cancelled: the run was interrupted; the step's process group was stopped.")
-            return RunResult(CANCELLED, {}, top.results, "".join(job.summaries), job.skipped)
-        finally:
-            _cleanup_orphans(job)
-        return RunResult(status, outputs, top.results, "".join(job.summaries), job.skipped)
-    finally:
-        if own_temp:
-            shutil.rmtree(temp, ignore_errors=True)
+        compiled = load_steps(list(steps), path, named_values=WORKFLOW_NAMED_VALUES,
+                              default_shell=WORKFLOW_DEFAULT_SHELL)
+    except ManifestError as exc:
+        raise BadInput(str(exc)) from None
+    action = Action(path=path, directory=path.parent.resolve(), name=path.name, using="composite", steps=compiled)
+    options = _options(workspace, event_name, event_path, repository, ref, sha, env, stub_remotes, base_environ)
+    return _execute(action, {}, options, reporter, runner_temp, extra_contexts=contexts, action_path="")
 
 
 def _cleanup_orphans(job: _Job) -> None:

@@ -263,3 +263,55 @@ runs:
         "inner": "from-outer/from-uses-env/from-caller/from-outer",
         "after": "from-inner/unset/from-caller",
     })
+
+
+def test_run_steps_runs_a_workflow_job(workspace, tmp_path):
+    from ci_helper.runner import load_yaml, run_steps
+
+    workflow = tmp_path / "ci.yml"
+    workflow.write_text("""
+on: push
+jobs:
+  test:
+    steps:
+      - id: shell
+        run: echo "opts=$-" >> "$GITHUB_OUTPUT"
+      - id: ctx
+        run: echo "v=${{ secrets.TOKEN }}/${{ matrix.py }}/${{ vars.X || 'none' }}" >> "$GITHUB_OUTPUT"
+      - id: greet
+        uses: ./greet
+        with:
+          name: ${{ matrix.py }}
+      - run: exit 1
+      - if: failure() && steps.greet.outputs.greeting != ''
+        run: echo "- recovered" >> "$GITHUB_STEP_SUMMARY"
+""")
+    data = load_yaml(workflow)
+    assert data["on"] == "push"  # YAML 1.1's `on: true` does not happen here
+    result = run_steps(data["jobs"]["test"]["steps"], workflow, workspace=workspace,
+                       contexts={"secrets": {"TOKEN": "t0k"}, "vars": {}, "matrix": {"py": "3.12"}},
+                       reporter=Reporter(quiet=True))
+    assert result.outcome == "failure"
+    # `bash -e {0}`: errexit on, but no pipefail/noprofile flags (those come with an explicit `shell: bash`).
+    assert "e" in result.steps["shell"].outputs["opts"]
+    assert {k: v.to_json() for k, v in result.steps.items() if k != "shell"} == {
+        "ctx": {"outcome": "success", "conclusion": "success", "outputs": {"v": "t0k/3.12/none"}},
+        "greet": {"outcome": "success", "conclusion": "success", "outputs": {"greeting": "Hello, 3.12"}},
+        "__run": {"outcome": "failure", "conclusion": "failure", "outputs": {}},
+        "__run_2": {"outcome": "success", "conclusion": "success", "outputs": {}},
+    }
+    assert result.summary == "- recovered\n"
+
+
+def test_secrets_do_not_reach_nested_actions(tmp_path):
+    from ci_helper.runner import run_steps
+
+    (tmp_path / "peek").mkdir()
+    (tmp_path / "peek" / "action.yml").write_text(
+        "runs:\n  using: composite\n  steps:\n    - shell: bash\n      run: echo ${{ secrets.TOKEN }}\n")
+    result = run_steps([{"uses": "./peek"}], tmp_path / "wf.yml", workspace=tmp_path,
+                       contexts={"secrets": {"TOKEN": "x"}}, reporter=Reporter(quiet=True))
+    assert result.steps["__self"].outcome == "failure"
+    assert result.steps["__self"].reason == (
+        f"{tmp_path}/peek/action.yml:5: Unrecognized named-value: 'secrets'. Located at position 1 within "
+        "expression: secrets.TOKEN (in '${{ secrets.TOKEN }}')")
