@@ -27,6 +27,7 @@ from typing import Any
 
 from ci_helper.errors import BadInput
 from ci_helper.runner import contexts as ctx
+from ci_helper.runner.commands import Masker, StepCommands
 from ci_helper.runner.expressions import CIDict, Scope, TemplateError, canonical, to_string, truthy
 from ci_helper.runner.files import StepFiles
 from ci_helper.runner.manifest import (
@@ -95,6 +96,7 @@ class _Job:
     process_groups: list[int] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     root_cache: dict[Path, Path | None] = field(default_factory=dict)
+    masker: Masker = field(default_factory=Masker)
 
 
 def repository_root(directory: Path, cache: dict[Path, Path | None] | None = None) -> Path | None:
@@ -288,9 +290,16 @@ class _ActionRun:
         if not cwd.is_dir():
             reporter.line(f"{self.indent}Error: working-directory {cwd} does not exist")
             return FAILURE, {}, f"working-directory {cwd} does not exist"
+        commands = StepCommands(self.job.masker)
+
+        def write(text: str) -> None:
+            shown = commands.filter(text)
+            if shown:
+                reporter.write(shown)
+
         try:
             process = run_script(script, step.shell or "bash", cwd=cwd, env=environ, temp=self.job.runner_temp,
-                                 write=reporter.write, timeout=timeout, started=self.job.process_groups.append)
+                                 write=write, timeout=timeout, started=self.job.process_groups.append)
         except ShellError as exc:
             reporter.line(f"{self.indent}Error: {exc}")
             return FAILURE, {}, str(exc)
@@ -306,7 +315,10 @@ class _ActionRun:
         outputs = self.apply_files(files)
         if outputs is None:
             return FAILURE, {}, "a file command could not be processed"
-        return outcome, outputs, reason
+        if commands.errors:
+            outcome, reason = FAILURE, commands.errors[0]
+        # Outputs set by the deprecated ::set-output command, then by the file (the file wins, processed last).
+        return outcome, {**commands.outputs, **outputs}, reason
 
     def apply_files(self, files: StepFiles) -> dict[str, str] | None:
         commands = files.read()
@@ -319,7 +331,7 @@ class _ActionRun:
                 self.job.prepend_path.remove(path)
             self.job.prepend_path.append(path)
         if commands.summary:
-            self.job.summaries.append(commands.summary)
+            self.job.summaries.append(self.job.masker.mask(commands.summary))
         if commands.errors:
             for error in commands.errors:
                 self.job.reporter.line(f"{self.indent}Error: {error}")

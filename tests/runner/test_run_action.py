@@ -315,3 +315,46 @@ def test_secrets_do_not_reach_nested_actions(tmp_path):
     assert result.steps["__self"].reason == (
         f"{tmp_path}/peek/action.yml:5: Unrecognized named-value: 'secrets'. Located at position 1 within "
         "expression: secrets.TOKEN (in '${{ secrets.TOKEN }}')")
+
+
+def test_workflow_commands(tmp_path):
+    action = tmp_path / "a"
+    action.mkdir()
+    (action / "action.yml").write_text(r"""
+runs:
+  using: composite
+  steps:
+    - id: old
+      shell: bash
+      run: |
+        echo "::add-mask::s3cret"
+        echo "token is s3cret"
+        echo "::set-output name=legacy::a%0Ab"
+        echo "::stop-commands::pause"
+        echo "::set-output name=ignored::x"
+        echo "::pause::"
+        echo "summary s3cret" >> "$GITHUB_STEP_SUMMARY"
+    - id: disabled
+      shell: bash
+      run: echo "::set-env name=X::1"
+""")
+    chunks: list[str] = []
+
+    class Collect:
+        def write(self, text):
+            chunks.append(text)
+
+        def flush(self):
+            pass
+
+    result = run_action(action, workspace=tmp_path, reporter=Reporter(Collect(), colour=False))
+    lines = "".join(chunks).splitlines()
+    assert "token is ***" in lines
+    assert "::add-mask::s3cret" not in lines
+    assert "::set-output name=ignored::x" in lines  # shown, not run, while commands are stopped
+    assert result.steps["old"].to_json() == {"outcome": "success", "conclusion": "success",
+                                             "outputs": {"legacy": "a\nb"}}
+    assert result.steps["disabled"].outcome == "failure"
+    assert ("Error: Unable to process command '::set-env name=X::1' successfully. The `set-env` command is "
+            "disabled. Please upgrade to using Environment Files.") in lines
+    assert result.summary == "summary ***\n"
