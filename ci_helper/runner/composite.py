@@ -419,6 +419,8 @@ def resolve_inputs(action: Action, given: dict[str, str], job: _Job, warn, neste
     for name, spec in action.inputs.items():
         if name.lower() in lowered:
             inputs[name] = lowered[name.lower()]
+            if spec.deprecation:
+                warn(f"Warning: Input '{name}' has been deprecated with message: {spec.deprecation}")
         elif spec.default is not None:
             try:
                 inputs[name] = spec.default.render(probe.scope(None, probe.env_context()))
@@ -462,6 +464,7 @@ def _execute(action: Action, inputs: dict[str, str] | None, options: ctx.Options
         else:
             resolved_event_path = temp / "event.json"
             resolved_event_path.write_text("{}", encoding="utf-8")
+        (temp / "_tool").mkdir(exist_ok=True)
         job = _Job(options=options, reporter=reporter or Reporter(), runner_temp=temp,
                    event_path=resolved_event_path, event=event, environ=ctx.base_environment(options))
         resolved = resolve_inputs(action, dict(inputs or {}), job, job.reporter.line, nested_env=dict(options.env))

@@ -84,6 +84,7 @@ class Input:
     name: str
     required: bool
     default: Template | None
+    deprecation: str = ""
 
 
 @dataclass
@@ -277,6 +278,7 @@ def load_action(directory: Path) -> Action:
             name=str(name),
             required=required is True or _text(required).lower() == "true",
             default=_template(default, _where(path, spec_lines.get("default"))) if default is not None else None,
+            deprecation=_text(spec.get("deprecationMessage")),
         )
     if using != "composite":
         return action  # only composite actions have steps to check

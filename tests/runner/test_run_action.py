@@ -358,3 +358,27 @@ runs:
     assert ("Error: Unable to process command '::set-env name=X::1' successfully. The `set-env` command is "
             "disabled. Please upgrade to using Environment Files.") in lines
     assert result.summary == "summary ***\n"
+
+
+def test_input_warnings_and_case_insensitive_names(cli, tmp_path):
+    action = tmp_path / "a"
+    action.mkdir()
+    (action / "action.yml").write_text("""
+inputs:
+  Old-Name: {deprecationMessage: use new-name}
+  new-name: {default: "${{ github.repository }}"}
+outputs:
+  seen: {value: "${{ inputs.old-name }}|${{ inputs.NEW-NAME }}"}
+runs:
+  using: composite
+  steps:
+    - shell: bash
+      run: "true"
+""")
+    result = cli("run-action", str(action / "action.yml"), "--input", "old-name=v", "--input", "typo=1",
+                 "--repository", "truthful-ci/ci-helper", "--workspace", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert "Warning: Unexpected input(s) 'typo', valid inputs are ['Old-Name', 'new-name']" in lines
+    assert "Warning: Input 'Old-Name' has been deprecated with message: use new-name" in lines
+    assert "output seen: v|truthful-ci/ci-helper" in lines
