@@ -185,7 +185,8 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="process groups are POSIX")
-def test_sigint_stops_the_step_process_group(tmp_path):
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_interrupt_stops_the_step_process_group(tmp_path, signum):
     pidfile = tmp_path / "server.pid"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "CI_HELPER_"))}
     proc = subprocess.Popen([sys.executable, "-m", "ci_helper", "run-action", str(FIXTURES / "sigint"),
@@ -197,10 +198,10 @@ def test_sigint_stops_the_step_process_group(tmp_path):
     assert pidfile.exists(), "the step never started its server"
     server = int(pidfile.read_text())
     assert _alive(server)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(signum)
     output, _ = proc.communicate(timeout=30)
     assert proc.returncode == 130, output
-    assert not _alive(server), "the step's background server survived Ctrl-C"
+    assert not _alive(server), "the step's background server survived the interrupt"
     assert not Path(f"{pidfile}.after").exists()  # nothing runs after an interrupt
     assert "Cancelled: the run was interrupted; the step's process group was stopped." in output.splitlines()
 
