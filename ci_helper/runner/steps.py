@@ -126,7 +126,7 @@ def stop_group(pgid: int, proc: subprocess.Popen | None = None, grace: float = I
 
     SIGTERM matters: background jobs of a non-interactive shell ignore SIGINT.
     """
-    for sig, wait in ((signal.SIGINT, grace), (signal.SIGTERM, TERMINATE_GRACE), (signal.SIGKILL, 0.0)):
+    for sig, wait in ((signal.SIGINT, grace), (signal.SIGTERM, TERMINATE_GRACE), (signal.SIGKILL, 1.0)):
         try:
             os.killpg(pgid, sig)
         except (ProcessLookupError, PermissionError):
