@@ -150,6 +150,8 @@ class _ActionRun:
         github = ctx.github_context(self.job.options, self.job.event, self.job.event_path)
         github["action_path"] = self.action_path
         github["action"] = step.context_name if step is not None else ""
+        # What success()/failure() read inside a composite action (the runner's github.action_status).
+        github["action_status"] = self.status
         return github
 
     def env_context(self) -> dict[str, str]:

@@ -54,7 +54,7 @@ def test_end_to_end_composite_action(cli, workspace, tmp_path):
         },
     }
     assert summary.read_text() == ("## Summary from produce\n"
-                                   "- always ran after failure\n"
+                                   "- always ran after failure (failure)\n"
                                    "- failure() saw the failure\n")
     lines = result.output.splitlines()
     assert "--- step: Produce values" in lines
