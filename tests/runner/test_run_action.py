@@ -102,7 +102,8 @@ def test_remote_uses_is_skipped_with_reason_unless_stubbed(cli, workspace, tmp_p
     assert json.loads(out.read_text())["outputs"] == {"hello": "", "hello-outcome": "skipped",
                                                       "checkout-outcome": "skipped"}
     where = workspace / "remote-caller" / "action.yml"
-    assert (f"skipped: {where}:14: remote action 'example-org/stub-repo/tools/hello@v1' cannot run offline; "
+    uses = "example-org/stub-repo/tools/hello@0123456789abcdef0123456789abcdef01234567"
+    assert (f"skipped: {where}:14: remote action '{uses}' cannot run offline; "
             "map it with --stub-remote example-org/stub-repo=DIR") in result.output.splitlines()
 
     result = cli("run-action", str(workspace / "remote-caller"), "--workspace", str(workspace),
@@ -133,6 +134,16 @@ def test_self_repository_uses_in_git(tmp_path):
     assert (result.outcome, result.outputs) == ("success", {"helper": "git-root:actions/helper"})
 
 
+# Broken actions are written at test time: no malformed action.yml lives in the repository
+# (a repository-wide scan such as `ci-helper verify .` must not trip over them).
+BROKEN = {
+    'bad-yaml': 'name: bad\nruns:\n  using: composite\n  steps:\n    - run: echo hi\n      shell: bash\n     bad: indentation\n',
+    'bad-expr': 'name: bad-expr\nruns:\n  using: composite\n  steps:\n    - shell: bash\n      run: echo ok\n    - shell: bash\n      env:\n        X: ${{ github.event_name == "push" }}\n      run: echo "$X"\n',
+    'needs-input': 'name: needs-input\ninputs:\n  token:\n    required: true\nruns:\n  using: composite\n  steps:\n    - shell: bash\n      run: echo never\n',
+    'no-shell': 'name: no-shell\nruns:\n  using: composite\n  steps:\n    - run: echo hi\n',
+}
+
+
 @pytest.mark.parametrize("folder, args, message", [
     ("missing", [], "{dir}: no action.yml or action.yaml in this folder"),
     ("bad-yaml", [], "{dir}/action.yml:7: malformed YAML: expected <block end>, but found '<block mapping start>'"),
@@ -144,8 +155,12 @@ def test_self_repository_uses_in_git(tmp_path):
                      "command with {{0}})"),
     ("e2e", ["--input", "novalue"], "--input expects KEY=VALUE, got 'novalue'"),
 ])
-def test_bad_input_exits_2(cli, folder, args, message):
+def test_bad_input_exits_2(cli, tmp_path, folder, args, message):
     directory = FIXTURES / folder
+    if folder in BROKEN:
+        directory = tmp_path / folder
+        directory.mkdir()
+        (directory / "action.yml").write_text(BROKEN[folder])
     result = cli("run-action", str(directory), *args)
     assert result.exit_code == 2, result.output
     assert result.output.splitlines()[-1] == "Error: " + message.format(dir=directory)
