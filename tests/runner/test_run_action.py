@@ -137,10 +137,45 @@ def test_self_repository_uses_in_git(tmp_path):
 # Broken actions are written at test time: no malformed action.yml lives in the repository
 # (a repository-wide scan such as `ci-helper verify .` must not trip over them).
 BROKEN = {
-    'bad-yaml': 'name: bad\nruns:\n  using: composite\n  steps:\n    - run: echo hi\n      shell: bash\n     bad: indentation\n',
-    'bad-expr': 'name: bad-expr\nruns:\n  using: composite\n  steps:\n    - shell: bash\n      run: echo ok\n    - shell: bash\n      env:\n        X: ${{ github.event_name == "push" }}\n      run: echo "$X"\n',
-    'needs-input': 'name: needs-input\ninputs:\n  token:\n    required: true\nruns:\n  using: composite\n  steps:\n    - shell: bash\n      run: echo never\n',
-    'no-shell': 'name: no-shell\nruns:\n  using: composite\n  steps:\n    - run: echo hi\n',
+    "bad-yaml": """\
+name: bad
+runs:
+  using: composite
+  steps:
+    - run: echo hi
+      shell: bash
+     bad: indentation
+""",
+    "bad-expr": """\
+name: bad-expr
+runs:
+  using: composite
+  steps:
+    - shell: bash
+      run: echo ok
+    - shell: bash
+      env:
+        X: ${{ github.event_name == "push" }}
+      run: echo "$X"
+""",
+    "needs-input": """\
+name: needs-input
+inputs:
+  token:
+    required: true
+runs:
+  using: composite
+  steps:
+    - shell: bash
+      run: echo never
+""",
+    "no-shell": """\
+name: no-shell
+runs:
+  using: composite
+  steps:
+    - run: echo hi
+""",
 }
 
 
