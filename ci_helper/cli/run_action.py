@@ -45,6 +45,7 @@ def command(action_dir, inputs, envs, event_name, event_path, repository, ref, s
     """
     import json
     import signal
+    import threading
     from pathlib import Path
 
     from ci_helper.runner import run_action
@@ -57,13 +58,16 @@ def command(action_dir, inputs, envs, event_name, event_path, repository, ref, s
     def terminate(signum, frame):  # SIGTERM stops the step's process group like Ctrl-C does
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, terminate)
+    # Signal handlers can only be set from the main thread (an embedding caller may use another).
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, terminate) if main_thread else None
     try:
         result = run_action(action_dir, _pairs(inputs, "--input"), workspace=workspace, event_name=event_name,
                             event_path=event_path, repository=repository, ref=ref, sha=sha,
                             env=_pairs(envs, "--env"), stub_remotes=stub_map)
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
     click.echo(f"outcome: {result.outcome}")
     for name, value in result.outputs.items():
         click.echo(f"output {name}: {value}")

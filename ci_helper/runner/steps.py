@@ -91,10 +91,13 @@ def run_script(script: str, shell: str, *, cwd: Path, env: dict[str, str], temp:
     if started is not None:
         started(proc.pid)
 
+    ended_line = [True]
+
     def pump() -> None:
         assert proc.stdout is not None
         for raw in iter(proc.stdout.readline, b""):
             write(raw.decode("utf-8", errors="replace"))
+            ended_line[0] = raw.endswith(b"\n")
         proc.stdout.close()
 
     reader = threading.Thread(target=pump, name=f"step-output-{proc.pid}", daemon=True)
@@ -113,6 +116,8 @@ def run_script(script: str, shell: str, *, cwd: Path, env: dict[str, str], temp:
     # A background process that still holds the pipe must not hang the run:
     # give the reader a moment, then move on (the group is cleaned up at the end).
     reader.join(timeout=0.5)
+    if not ended_line[0]:
+        write("\n")  # keep the outcome line on a line of its own
     return Process(proc.returncode if proc.returncode is not None else -1, proc.pid, timed_out)
 
 
@@ -121,7 +126,7 @@ def stop_group(pgid: int, proc: subprocess.Popen | None = None, grace: float = I
 
     SIGTERM matters: background jobs of a non-interactive shell ignore SIGINT.
     """
-    for sig, wait in ((signal.SIGINT, grace), (signal.SIGTERM, TERMINATE_GRACE), (signal.SIGKILL, 0.0)):
+    for sig, wait in ((signal.SIGINT, grace), (signal.SIGTERM, TERMINATE_GRACE), (signal.SIGKILL, 1.0)):
         try:
             os.killpg(pgid, sig)
         except (ProcessLookupError, PermissionError):

@@ -54,7 +54,7 @@ def test_end_to_end_composite_action(cli, workspace, tmp_path):
         },
     }
     assert summary.read_text() == ("## Summary from produce\n"
-                                   "- always ran after failure\n"
+                                   "- always ran after failure (failure)\n"
                                    "- failure() saw the failure\n")
     lines = result.output.splitlines()
     assert "--- step: Produce values" in lines
@@ -102,7 +102,8 @@ def test_remote_uses_is_skipped_with_reason_unless_stubbed(cli, workspace, tmp_p
     assert json.loads(out.read_text())["outputs"] == {"hello": "", "hello-outcome": "skipped",
                                                       "checkout-outcome": "skipped"}
     where = workspace / "remote-caller" / "action.yml"
-    assert (f"skipped: {where}:14: remote action 'example-org/stub-repo/tools/hello@v1' cannot run offline; "
+    uses = "example-org/stub-repo/tools/hello@0123456789abcdef0123456789abcdef01234567"
+    assert (f"skipped: {where}:14: remote action '{uses}' cannot run offline; "
             "map it with --stub-remote example-org/stub-repo=DIR") in result.output.splitlines()
 
     result = cli("run-action", str(workspace / "remote-caller"), "--workspace", str(workspace),
@@ -133,6 +134,51 @@ def test_self_repository_uses_in_git(tmp_path):
     assert (result.outcome, result.outputs) == ("success", {"helper": "git-root:actions/helper"})
 
 
+# Broken actions are written at test time: no malformed action.yml lives in the repository
+# (a repository-wide scan such as `ci-helper verify .` must not trip over them).
+BROKEN = {
+    "bad-yaml": """\
+name: bad
+runs:
+  using: composite
+  steps:
+    - run: echo hi
+      shell: bash
+     bad: indentation
+""",
+    "bad-expr": """\
+name: bad-expr
+runs:
+  using: composite
+  steps:
+    - shell: bash
+      run: echo ok
+    - shell: bash
+      env:
+        X: ${{ github.event_name == "push" }}
+      run: echo "$X"
+""",
+    "needs-input": """\
+name: needs-input
+inputs:
+  token:
+    required: true
+runs:
+  using: composite
+  steps:
+    - shell: bash
+      run: echo never
+""",
+    "no-shell": """\
+name: no-shell
+runs:
+  using: composite
+  steps:
+    - run: echo hi
+""",
+}
+
+
 @pytest.mark.parametrize("folder, args, message", [
     ("missing", [], "{dir}: no action.yml or action.yaml in this folder"),
     ("bad-yaml", [], "{dir}/action.yml:7: malformed YAML: expected <block end>, but found '<block mapping start>'"),
@@ -144,8 +190,12 @@ def test_self_repository_uses_in_git(tmp_path):
                      "command with {{0}})"),
     ("e2e", ["--input", "novalue"], "--input expects KEY=VALUE, got 'novalue'"),
 ])
-def test_bad_input_exits_2(cli, folder, args, message):
+def test_bad_input_exits_2(cli, tmp_path, folder, args, message):
     directory = FIXTURES / folder
+    if folder in BROKEN:
+        directory = tmp_path / folder
+        directory.mkdir()
+        (directory / "action.yml").write_text(BROKEN[folder])
     result = cli("run-action", str(directory), *args)
     assert result.exit_code == 2, result.output
     assert result.output.splitlines()[-1] == "Error: " + message.format(dir=directory)
@@ -185,7 +235,8 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="process groups are POSIX")
-def test_sigint_stops_the_step_process_group(tmp_path):
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_interrupt_stops_the_step_process_group(tmp_path, signum):
     pidfile = tmp_path / "server.pid"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "CI_HELPER_"))}
     proc = subprocess.Popen([sys.executable, "-m", "ci_helper", "run-action", str(FIXTURES / "sigint"),
@@ -197,10 +248,10 @@ def test_sigint_stops_the_step_process_group(tmp_path):
     assert pidfile.exists(), "the step never started its server"
     server = int(pidfile.read_text())
     assert _alive(server)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(signum)
     output, _ = proc.communicate(timeout=30)
     assert proc.returncode == 130, output
-    assert not _alive(server), "the step's background server survived Ctrl-C"
+    assert not _alive(server), "the step's background server survived the interrupt"
     assert not Path(f"{pidfile}.after").exists()  # nothing runs after an interrupt
     assert "Cancelled: the run was interrupted; the step's process group was stopped." in output.splitlines()
 
@@ -220,7 +271,9 @@ def test_background_process_neither_hangs_the_run_nor_survives_it(tmp_path):
     assert not _alive(int(pidfile.read_text()))
 
 
-def test_github_env_reaches_nested_actions_and_env_blocks_win(tmp_path):
+def test_github_env_and_env_blocks_in_nested_actions(tmp_path):
+    # The runner's merge order for a step inside a composite action: GITHUB_ENV values, then the calling
+    # step's env context (a snapshot taken when the `uses:` step started), then the step's own env.
     (tmp_path / "inner").mkdir()
     (tmp_path / "inner" / "action.yml").write_text("""
 outputs:
@@ -257,6 +310,126 @@ runs:
     result = run_action(tmp_path / "outer", workspace=tmp_path, env={"PINNED": "from-caller"},
                         reporter=Reporter(quiet=True))
     assert (result.outcome, result.outputs) == ("success", {
-        "inner": "from-inner/from-uses-env/from-caller/from-inner",
+        # A was in the calling step's env snapshot (from GITHUB_ENV): the inner write does not show inside.
+        "inner": "from-outer/from-uses-env/from-caller/from-outer",
         "after": "from-inner/unset/from-caller",
     })
+
+
+def test_run_steps_runs_a_workflow_job(workspace, tmp_path):
+    from ci_helper.runner import load_yaml, run_steps
+
+    workflow = tmp_path / "ci.yml"
+    workflow.write_text("""
+on: push
+jobs:
+  test:
+    steps:
+      - id: shell
+        run: echo "opts=$-" >> "$GITHUB_OUTPUT"
+      - id: ctx
+        run: echo "v=${{ secrets.TOKEN }}/${{ matrix.py }}/${{ vars.X || 'none' }}" >> "$GITHUB_OUTPUT"
+      - id: greet
+        uses: ./greet
+        with:
+          name: ${{ matrix.py }}
+      - run: exit 1
+      - if: failure() && steps.greet.outputs.greeting != ''
+        run: echo "- recovered" >> "$GITHUB_STEP_SUMMARY"
+""")
+    data = load_yaml(workflow)
+    assert data["on"] == "push"  # YAML 1.1's `on: true` does not happen here
+    result = run_steps(data["jobs"]["test"]["steps"], workflow, workspace=workspace,
+                       contexts={"secrets": {"TOKEN": "t0k"}, "vars": {}, "matrix": {"py": "3.12"}},
+                       reporter=Reporter(quiet=True))
+    assert result.outcome == "failure"
+    # `bash -e {0}`: errexit on, but no pipefail/noprofile flags (those come with an explicit `shell: bash`).
+    assert "e" in result.steps["shell"].outputs["opts"]
+    assert {k: v.to_json() for k, v in result.steps.items() if k != "shell"} == {
+        "ctx": {"outcome": "success", "conclusion": "success", "outputs": {"v": "t0k/3.12/none"}},
+        "greet": {"outcome": "success", "conclusion": "success", "outputs": {"greeting": "Hello, 3.12"}},
+        "__run": {"outcome": "failure", "conclusion": "failure", "outputs": {}},
+        "__run_2": {"outcome": "success", "conclusion": "success", "outputs": {}},
+    }
+    assert result.summary == "- recovered\n"
+
+
+def test_secrets_do_not_reach_nested_actions(tmp_path):
+    from ci_helper.runner import run_steps
+
+    (tmp_path / "peek").mkdir()
+    (tmp_path / "peek" / "action.yml").write_text(
+        "runs:\n  using: composite\n  steps:\n    - shell: bash\n      run: echo ${{ secrets.TOKEN }}\n")
+    result = run_steps([{"uses": "./peek"}], tmp_path / "wf.yml", workspace=tmp_path,
+                       contexts={"secrets": {"TOKEN": "x"}}, reporter=Reporter(quiet=True))
+    assert result.steps["__self"].outcome == "failure"
+    assert result.steps["__self"].reason == (
+        f"{tmp_path}/peek/action.yml:5: Unrecognized named-value: 'secrets'. Located at position 1 within "
+        "expression: secrets.TOKEN (in '${{ secrets.TOKEN }}')")
+
+
+def test_workflow_commands(tmp_path):
+    action = tmp_path / "a"
+    action.mkdir()
+    (action / "action.yml").write_text(r"""
+runs:
+  using: composite
+  steps:
+    - id: old
+      shell: bash
+      run: |
+        echo "::add-mask::s3cret"
+        echo "token is s3cret"
+        echo "::set-output name=legacy::a%0Ab"
+        echo "::stop-commands::pause"
+        echo "::set-output name=ignored::x"
+        echo "::pause::"
+        echo "summary s3cret" >> "$GITHUB_STEP_SUMMARY"
+    - id: disabled
+      shell: bash
+      run: echo "::set-env name=X::1"
+""")
+    chunks: list[str] = []
+
+    class Collect:
+        def write(self, text):
+            chunks.append(text)
+
+        def flush(self):
+            pass
+
+    result = run_action(action, workspace=tmp_path, reporter=Reporter(Collect(), colour=False))
+    lines = "".join(chunks).splitlines()
+    assert "token is ***" in lines
+    assert "::add-mask::s3cret" not in lines
+    assert "::set-output name=ignored::x" in lines  # shown, not run, while commands are stopped
+    assert result.steps["old"].to_json() == {"outcome": "success", "conclusion": "success",
+                                             "outputs": {"legacy": "a\nb"}}
+    assert result.steps["disabled"].outcome == "failure"
+    assert ("Error: Unable to process command '::set-env name=X::1' successfully. The `set-env` command is "
+            "disabled. Please upgrade to using Environment Files.") in lines
+    assert result.summary == "summary ***\n"
+
+
+def test_input_warnings_and_case_insensitive_names(cli, tmp_path):
+    action = tmp_path / "a"
+    action.mkdir()
+    (action / "action.yml").write_text("""
+inputs:
+  Old-Name: {deprecationMessage: use new-name}
+  new-name: {default: "${{ github.repository }}"}
+outputs:
+  seen: {value: "${{ inputs.old-name }}|${{ inputs.NEW-NAME }}"}
+runs:
+  using: composite
+  steps:
+    - shell: bash
+      run: "true"
+""")
+    result = cli("run-action", str(action / "action.yml"), "--input", "old-name=v", "--input", "typo=1",
+                 "--repository", "truthful-ci/ci-helper", "--workspace", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert "Warning: Unexpected input(s) 'typo', valid inputs are ['Old-Name', 'new-name']" in lines
+    assert "Warning: Input 'Old-Name' has been deprecated with message: use new-name" in lines
+    assert "output seen: v|truthful-ci/ci-helper" in lines

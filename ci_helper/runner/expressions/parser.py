@@ -260,7 +260,7 @@ class _Parser:
 def parse(expression: str, named_values: set[str] | None = None, functions: set[str] | None = None) -> Any:
     """Parse ``expression`` (without ``${{ }}``) into a tree; raise :class:`ParseError`.
 
-    ``named_values`` / ``functions`` restrict what the position allows (None: anything
-    for named values, every non-status function... plus status functions when listed).
+    ``named_values`` / ``functions`` are what the position allows (None: any
+    named-value; every function, status functions included).
     """
     return _Parser(expression, named_values, functions).parse()
