@@ -450,6 +450,26 @@ def test_the_log_can_live_elsewhere(project, cli, tmp_path_factory):
     assert out.output.splitlines()[:2] == ["fabricated names: 1 (budget: none)", "  sgm.elsewhere  [module, prefix sgm]"]
 
 
+def test_a_dotted_prefix_fabricates_below_it_only(project, cli):
+    (project / "stubs.yml").write_text(ISSUE_MANIFEST.replace("dynamic: [sgm]", "dynamic: [sgm.modules]"))
+    cli("stubs", "create", "--manifest", "stubs.yml")
+    assert "generative-models/sgm/modules/__init__.py" in files_under(project / "repositories")
+    proc = python("""
+        from sgm.modules.encoders.modules import FrozenOpenCLIPEmbedder
+        try:
+            import sgm.util
+        except ModuleNotFoundError as exc:
+            print(exc)
+    """, project, GM)
+    assert proc.stdout == "No module named 'sgm.util'\n", proc.stderr
+    assert cli("stubs", "report", "--manifest", "stubs.yml").output.splitlines()[:4] == [
+        "fabricated names: 3 (budget: none)",
+        "  sgm.modules.encoders  [module, prefix sgm.modules]",
+        "  sgm.modules.encoders.modules  [module, prefix sgm.modules]",
+        "  sgm.modules.encoders.modules.FrozenOpenCLIPEmbedder  [attribute, prefix sgm.modules]",
+    ]
+
+
 def test_create_starts_a_fresh_fabrication_log(project, cli):
     cli("stubs", "create", "--manifest", "stubs.yml")
     python("import sgm.x", project, GM)
