@@ -387,6 +387,21 @@ def test_the_budget_counts_names_across_processes(project, cli):
     assert cli("stubs", "check", "--manifest", "stubs.yml").exit_code == 1
 
 
+def test_concurrent_processes_share_one_intact_log(project, cli):
+    (project / "stubs.yml").write_text(ISSUE_MANIFEST.replace("fake_inference:", "dynamic_budget: 100\nfake_inference:"))
+    cli("stubs", "create", "--manifest", "stubs.yml")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CI_HELPER_")}
+    env["PYTHONPATH"] = str(project / GM)
+    procs = [subprocess.Popen([sys.executable, "-c", "; ".join(f"import sgm.p{p}.m{i}" for i in range(5))],
+                              cwd=project, env=env) for p in range(4)]
+    assert [p.wait(timeout=60) for p in procs] == [0, 0, 0, 0]
+    out = cli("stubs", "check", "--manifest", "stubs.yml")
+    assert out.exit_code == 0
+    assert out.output.splitlines()[-1] == (
+        "stubs: pass (2 repositories, 2 modules, 5 names, dynamic prefixes: sgm, fabricated: 24/100, "
+        "drifted files: 0, fake inference: off)")
+
+
 def test_within_budget_is_green(project, cli):
     (project / "stubs.yml").write_text(BUDGET_MANIFEST)
     cli("stubs", "create", "--manifest", "stubs.yml")
