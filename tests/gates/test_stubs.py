@@ -554,6 +554,9 @@ UTIL = "repositories.stable-diffusion-stability-ai.modules.ldm.util"
      "(use Name for the same module or package.module.Name) nor a builtin exception"),
     ("constants: {SCALE: 0.18215}", "constants: {class: 1}",
      f"stubs.yml:10: {UTIL}.constants.class: 'class' is a Python keyword and cannot be a name"),
+    ("{LatentDiffusion: {}", "{LatentDiffusion: {bases: [LatentDepth2ImageDiffusion]}",
+     "stubs.yml:7: repositories.stable-diffusion-stability-ai.modules.ldm.models.diffusion.ddpm.classes."
+     "LatentDiffusion.bases: class LatentDiffusion inherits from itself"),
     ("constants: {SCALE: 0.18215}", "constants: {_sys: 1}",
      f"stubs.yml:10: {UTIL}.constants._sys: _sys is reserved for the generated module; choose another name"),
     ("constants: {SCALE: 0.18215}", "constants: {SCALE: 1, default: 2}",
