@@ -214,6 +214,32 @@ def test_declared_symbols_import_and_subclass(project, cli):
     }
 
 
+def test_bases_from_another_module_and_builtin_exceptions(project, cli):
+    (project / "stubs.yml").write_text(ISSUE_MANIFEST.replace(
+        "        constants: {SCALE: 0.18215}\n",
+        "        constants: {SCALE: 0.18215}\n"
+        "        classes:\n"
+        "          Wrapped: {bases: [ldm.models.diffusion.ddpm.LatentDepth2ImageDiffusion], attributes: {kind: depth},\n"
+        "                    methods: {sample: {returns: [1, 2]}, decode: {raises: RuntimeError}}}\n"
+        "          StubError: {bases: [ValueError]}\n"))
+    assert cli("stubs", "create", "--manifest", "stubs.yml").exit_code == 0
+    proc = python("""
+        from ldm.util import Wrapped, StubError
+        from ldm.models.diffusion.ddpm import LatentDiffusion
+        w = Wrapped(1, 2)
+        print(isinstance(w, LatentDiffusion), w.kind, w.sample(3), issubclass(StubError, ValueError))
+        try:
+            w.decode()
+        except RuntimeError as exc:
+            print(exc)
+    """, project, SD)
+    assert proc.stdout.splitlines() == [
+        "True depth [1, 2] True",
+        "ldm.util.Wrapped.decode is a stub that raises RuntimeError (stubs.yml: repositories.stable-diffusion-"
+        "stability-ai.modules.ldm.util.classes.Wrapped.methods.decode)",
+    ], proc.stderr
+
+
 MISSING = (
     "ldm.util.missing is not declared in the stub manifest stubs.yml: add it under "
     "repositories.stable-diffusion-stability-ai.modules.ldm.util (constants, functions or classes), "
