@@ -365,7 +365,8 @@ def _command(words: list[str], line: int) -> Command:
         elif head == "timeout":
             argv = argv[1:]
             while argv and argv[0].startswith("-"):
-                argv = argv[1:]
+                # -s SIGNAL and -k DURATION take a value
+                argv = argv[2:] if argv[0] in ("-s", "-k", "--signal", "--kill-after") else argv[1:]
             argv = argv[1:]  # the duration
             changed = True
         elif os.path.basename(head) in _PREFIX_WITH_FLAGS:
