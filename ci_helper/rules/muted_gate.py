@@ -54,7 +54,7 @@ class MutedGate:
 def _step(source: Source, step: Step, default_shell: str | None, is_gate: bool, gates: GateMatcher) -> Iterator[Finding]:
     if is_gate and step.continue_on_error is not None:
         yield from _continue_on_error(source, step.continue_on_error, f"gate step '{step.label}' has")
-    if step.run is None:
+    if step.run is None or not gates.may_gate(step.run.value):
         return
     shell = resolve_shell(step.shell.value if step.shell is not None else default_shell)
     if not shell.posix:

@@ -15,6 +15,8 @@ import os
 import re
 import shlex
 from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import NamedTuple
 
 POSIX_SHELLS = frozenset({"bash", "sh", "dash", "zsh", "ksh", "ash"})
 
@@ -103,9 +105,9 @@ class Command:
     # True when the shell consumes its status (if/while/until condition, or `!`).
     condition: bool = False
 
-    @property
-    def program(self) -> str:
-        return os.path.basename(self.argv[0]) if self.argv else ""
+    def __post_init__(self) -> None:
+        # Read for every command by every rule: computed once.
+        self.program = os.path.basename(self.argv[0]) if self.argv else ""
 
     @property
     def text(self) -> str:
@@ -123,14 +125,15 @@ class AndOr:
         return [c for p in self.pipelines for c in p]
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
     kind: str  # "word" or "op"
     value: str
     line: int
 
 
 _OPERATORS = ("||", "&&", "|&", ";;", "|", ";", "&", "(", ")")
+# A run of characters that need no special handling: consumed in one step (most of a script).
+_PLAIN = re.compile(r"[^\s'\"`$\\#&|;()<]+")
 
 
 def tokenize(script: str) -> list[Token]:
@@ -147,6 +150,13 @@ def tokenize(script: str) -> list[Token]:
             word.clear()
 
     while i < n:
+        plain = _PLAIN.match(script, i)
+        if plain is not None:
+            if not word:
+                word_line = line
+            word.append(plain.group())
+            i = plain.end()
+            continue
         ch = script[i]
         if ch == "\\" and i + 1 < n:
             if script[i + 1] == "\n":
@@ -274,8 +284,9 @@ def _closing_bracket(script: str, start: int) -> int:
     return len(script)
 
 
+@lru_cache(maxsize=4096)
 def parse_script(script: str) -> list[AndOr]:
-    """The script as a list of and-or lists, in order."""
+    """The script as a list of and-or lists, in order (cached: rules share one parse; do not mutate)."""
     lists: list[AndOr] = []
     pipelines: list[list[Command]] = []
     ops: list[str] = []
