@@ -31,6 +31,7 @@ class Shell:
     pipefail: bool
 
 
+@lru_cache(maxsize=256)
 def resolve_shell(value: str | None) -> Shell:
     """GitHub's shells: none is ``bash -e {0}``; ``bash`` is ``bash --noprofile --norc -eo pipefail {0}``;
     ``sh`` is ``sh -e {0}``; anything with ``{0}`` is a custom command line."""
@@ -134,6 +135,8 @@ class Token(NamedTuple):
 _OPERATORS = ("||", "&&", "|&", ";;", "|", ";", "&", "(", ")")
 # A run of characters that need no special handling: consumed in one step (most of a script).
 _PLAIN = re.compile(r"[^\s'\"`$\\#&|;()<]+")
+# A whole line with nothing but plain words.
+_SIMPLE_LINE = re.compile(r"[^\n'\"`$\\#&|;()<]*(?:\n|$)")
 
 
 def tokenize(script: str) -> list[Token]:
@@ -149,7 +152,22 @@ def tokenize(script: str) -> list[Token]:
             tokens.append(Token("word", "".join(word), word_line))
             word.clear()
 
+    at_line_start = True
     while i < n:
+        if at_line_start:
+            at_line_start = False
+            # Most lines are plain words: split them without walking characters.
+            simple = _SIMPLE_LINE.match(script, i)
+            if simple is not None:
+                end = simple.end()
+                for text in script[i:end].split():
+                    tokens.append(Token("word", text, line))
+                i = end
+                if i <= n and script[i - 1:i] == "\n":
+                    tokens.append(Token("op", "\n", line))
+                    line += 1
+                    at_line_start = True
+                continue
         plain = _PLAIN.match(script, i)
         if plain is not None:
             if not word:
@@ -184,6 +202,7 @@ def tokenize(script: str) -> list[Token]:
                     if (body_line.lstrip("\t") if strip_tabs else body_line).strip() == delimiter:
                         break
             heredocs.clear()
+            at_line_start = True
             continue
         if ch in " \t\r":
             flush()

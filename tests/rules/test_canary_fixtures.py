@@ -35,3 +35,14 @@ def test_bad_fixture_bites_only_its_rule(rule):
 def test_good_fixture_is_clean_under_every_rule(rule):
     report = run_rules(FIXTURES / rule / "good", Settings())
     assert report.findings == [] and report.files == 1
+
+
+def test_canary_runs_each_verify_fixture_as_a_user_would():
+    from ci_helper.canary.cases import discover
+    from ci_helper.canary.run import run_case
+
+    cases = [c for c in discover(FIXTURES.parent) if c.gate.startswith("verify/")]
+    assert sorted((c.gate, c.fixture, c.expect) for c in cases) == sorted(
+        (f"verify/{rule}", kind, "fail" if kind == "bad" else "pass") for rule in RULE_IDS for kind in ("bad", "good"))
+    outcomes = [run_case(c) for c in cases]
+    assert [(o.gate, o.fixture, o.got) for o in outcomes if not o.ok] == []

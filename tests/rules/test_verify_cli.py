@@ -190,3 +190,8 @@ def test_this_repository_is_clean(tmp_path):
     report = json.loads(proc.stdout)
     assert report["findings"] == []
     assert report["summary"]["files"] >= 1
+
+
+def test_json_clean_output_text(cli, in_tmp):
+    result = cli("verify", str(FIXTURES / "missing-guardrail" / "good"), "--format", "json")
+    assert (result.exit_code, result.output) == (0, '{"version": 1, "findings": [], "summary": {"files": 1, "findings": 0}}\n')
