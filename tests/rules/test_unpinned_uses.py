@@ -56,3 +56,13 @@ def test_action_steps_and_every_finding_reported(findings):
     """}
     got = findings(files, ONLY)
     assert [(r, line, col) for r, line, col, _, _ in got] == [("unpinned-uses", 4, 13), ("unpinned-uses", 5, 13)]
+
+
+def test_docker_action_image(findings):
+    files = {
+        "a/action.yml": "runs:\n  using: docker\n  image: docker://alpine:3.20\n",
+        "b/action.yml": "runs:\n  using: docker\n  image: docker://alpine@sha256:" + "0" * 64 + "\n",
+        "c/action.yml": "runs:\n  using: docker\n  image: Dockerfile\n",
+    }
+    assert findings(files, ONLY) == [("unpinned-uses", 3, 10, "error",
+                                      "docker://alpine:3.20 is not pinned to an image digest; use docker://<image>@sha256:<64 hex digits>")]
