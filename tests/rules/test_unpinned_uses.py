@@ -13,7 +13,7 @@ ONLY = {"unpinned-uses"}
     (f"actions/checkout@{SHA.upper()}", f"actions/checkout@{SHA.upper()} is not pinned to a full commit SHA (ref '{SHA.upper()}'); pin it as actions/checkout@<40-hex commit sha> # {SHA.upper()}"),
     ("actions/checkout", "actions/checkout has no ref; pin it as actions/checkout@<40-hex commit sha> # <version>"),
     ("docker://alpine:3.20", "docker://alpine:3.20 is not pinned to an image digest; use docker://<image>@sha256:<64 hex digits>"),
-    (f"github/codeql-action/init@v3", "github/codeql-action/init@v3 is not pinned to a full commit SHA (ref 'v3'); pin it as github/codeql-action/init@<40-hex commit sha> # v3"),
+    ("github/codeql-action/init@v3", "github/codeql-action/init@v3 is not pinned to a full commit SHA (ref 'v3'); pin it as github/codeql-action/init@<40-hex commit sha> # v3"),
 ])
 def test_unpinned_step_refs(findings, ref, message):
     assert findings(steps_workflow(f"- uses: {ref}"), ONLY) == [("unpinned-uses", 8, 15, "error", message)]
