@@ -198,14 +198,12 @@ def install(root: Path, extras: list[str], runner_temp: str, cache_dir: str | No
         print(f"ci-helper {version} from {root} already installed in {venv}")
         return venv_python(venv), venv_bin(venv), False
 
-    if not venv_python(venv).exists():
-        run([sys.executable, "-m", "venv", str(venv)])
+    pip = pip_for(venv)
     # Keep what an earlier action of the job installed: its later steps may still need it.
     previous = recorded.get("extras", []) if recorded.get("source") == str(root) else []
     extras = sorted(set(extras) | set(previous))
     target = f"{root}[{','.join(extras)}]" if extras else str(root)
-    command = [str(venv_python(venv)), "-m", "pip", "install", "--disable-pip-version-check",
-               "--progress-bar", "off"]
+    command = [*pip, "install", "--disable-pip-version-check", "--progress-bar", "off"]
     if cache_dir:
         command += ["--cache-dir", cache_dir]
     run(command + [target])
@@ -216,6 +214,33 @@ def install(root: Path, extras: list[str], runner_temp: str, cache_dir: str | No
     marker.write_text(json.dumps({"source": str(root), "version": version, "extras": extras}) + "\n",
                       encoding="utf-8")
     return venv_python(venv), venv_bin(venv), True
+
+
+def pip_for(venv: Path) -> list[str]:
+    """Create the virtualenv if needed; return the pip command that installs into it.
+
+    Seeding a virtualenv with its own pip (ensurepip) is most of the cost of a
+    fresh install, so when this interpreter's pip can target another one
+    (``--python``, pip >= 22.3) the virtualenv is made without pip.
+    """
+    outer = [sys.executable, "-m", "pip"]
+    if pip_can_target(outer):
+        if not venv_python(venv).exists():
+            run([sys.executable, "-m", "venv", "--without-pip", str(venv)])
+        return [*outer, "--python", str(venv_python(venv))]
+    inner = [str(venv_python(venv)), "-m", "pip"]
+    if not venv_python(venv).exists():
+        run([sys.executable, "-m", "venv", str(venv)])
+    elif subprocess.run([*inner, "--version"], capture_output=True).returncode != 0:
+        # Made without pip by an earlier step whose interpreter had one; this one has none.
+        run([str(venv_python(venv)), "-m", "ensurepip", "--default-pip"])
+    return inner
+
+
+def pip_can_target(pip: list[str]) -> bool:
+    proc = subprocess.run([*pip, "--version"], capture_output=True, text=True)
+    match = re.match(r"pip (\d+)\.(\d+)", proc.stdout) if proc.returncode == 0 else None
+    return bool(match) and (int(match.group(1)), int(match.group(2))) >= (22, 3)
 
 
 def run(command: list[str]) -> None:
