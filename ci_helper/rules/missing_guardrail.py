@@ -88,7 +88,7 @@ class _Guards:
             return frozenset()
         script = step.run.value
         shell = resolve_shell(step.shell.value if step.shell is not None else None)
-        if shell.posix:
+        if shell.posix and "ci-helper" in script:
             for item in parse_script(script):
                 for cmd in item.commands():
                     if cmd.program == "ci-helper" and cmd.argv[1:2] == ["guard"]:

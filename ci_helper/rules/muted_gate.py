@@ -54,7 +54,7 @@ class MutedGate:
 def _step(source: Source, step: Step, default_shell: str | None, is_gate: bool, gates: GateMatcher) -> Iterator[Finding]:
     if is_gate and step.continue_on_error is not None:
         yield from _continue_on_error(source, step.continue_on_error, f"gate step '{step.label}' has")
-    if step.run is None:
+    if step.run is None or not gates.may_gate(step.run.value):
         return
     shell = resolve_shell(step.shell.value if step.shell is not None else default_shell)
     if not shell.posix:
@@ -85,7 +85,7 @@ def swallowed(lists: list[AndOr], shell: Shell, is_gate) -> Iterator[tuple[Comma
                 if not cmd.condition and is_gate(cmd):
                     name = _name(cmd)
                     final = i == last and op_after is None and k == len(pipeline) - 1
-                    if k < len(pipeline) - 1 and not pipefail:
+                    if k < len(pipeline) - 1 and not pipefail and not _checked_next(lists, i, ("PIPESTATUS",)):
                         consumer = pipeline[-1].program or pipeline[-1].text
                         yield cmd, (f"'{name}' is piped into '{consumer}' without pipefail: the step gets "
                                     f"'{consumer}'s status, not the gate's; add 'set -o pipefail' or use 'shell: bash'")
@@ -140,11 +140,12 @@ def _tail_fails(tail: list[list[Command]], is_gate) -> bool:
     return False
 
 
-def _checked_next(lists: list[AndOr], index: int) -> bool:
+def _checked_next(lists: list[AndOr], index: int, references: tuple[str, ...] = _STATUS_REFERENCES) -> bool:
+    """True when the command list right after ``index`` reads the status (``$?`` or ``PIPESTATUS``)."""
     if index + 1 >= len(lists):
         return False
     text = " ".join(c.text for c in lists[index + 1].commands())
-    return any(ref in text for ref in _STATUS_REFERENCES)
+    return any(ref in text for ref in references)
 
 
 def _script_position(source: Source, run: Scalar, cmd: Command) -> tuple[int, int]:

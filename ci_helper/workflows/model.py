@@ -99,7 +99,7 @@ def _optional_scalar(source: Source, table: dict[str, tuple[ScalarNode, Node]], 
     if pair is None:
         return None
     node = pair[1]
-    if isinstance(node, ScalarNode) and node.tag == "tag:yaml.org,2002:null" and node.value in ("", "~", "null"):
+    if _is_null(node):
         return None
     return source.scalar(node, f"{what} '{key}'")
 
