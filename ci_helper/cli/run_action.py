@@ -20,7 +20,7 @@ def _pairs(values: tuple[str, ...], flag: str) -> dict[str, str]:
 
 
 @click.command(name="run-action")
-@click.argument("action_dir", type=click.Path(file_okay=False, path_type=str))
+@click.argument("action_dir", type=click.Path(path_type=str))
 @click.option("--input", "inputs", multiple=True, metavar="K=V", help="An input of the action (repeatable).")
 @click.option("--env", "envs", multiple=True, metavar="K=V", help="An env: entry of the calling step (repeatable).")
 @click.option("--event-name", default="push", show_default=True, help="github.event_name.")
@@ -39,12 +39,13 @@ def _pairs(values: tuple[str, ...], flag: str) -> dict[str, str]:
               help="Write the concatenated step summaries here (default: print them at the end).")
 def command(action_dir, inputs, envs, event_name, event_path, repository, ref, sha, workspace, stubs,
             outputs_json, summary_out) -> None:
-    """Run the composite action in ACTION_DIR with GitHub's expression and step semantics.
+    """Run the composite action in ACTION_DIR (or that action.yml) with GitHub's expression and step semantics.
 
     Exit 0 when the action succeeded, 1 when it failed, 2 for bad input, 130 when interrupted.
     """
     import json
     import signal
+    import threading
     from pathlib import Path
 
     from ci_helper.runner import run_action
@@ -57,13 +58,16 @@ def command(action_dir, inputs, envs, event_name, event_path, repository, ref, s
     def terminate(signum, frame):  # SIGTERM stops the step's process group like Ctrl-C does
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, terminate)
+    # Signal handlers can only be set from the main thread (an embedding caller may use another).
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, terminate) if main_thread else None
     try:
         result = run_action(action_dir, _pairs(inputs, "--input"), workspace=workspace, event_name=event_name,
                             event_path=event_path, repository=repository, ref=ref, sha=sha,
                             env=_pairs(envs, "--env"), stub_remotes=stub_map)
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
     click.echo(f"outcome: {result.outcome}")
     for name, value in result.outputs.items():
         click.echo(f"output {name}: {value}")

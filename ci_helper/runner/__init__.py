@@ -24,7 +24,15 @@ Python API (what ``ci-helper run-action`` and ``verify --run`` call)::
     evaluate_condition("failure()", contexts, status="failure")                # -> True
     evaluate_expression("contains(github.event.labels.*.name, 'bug')", ctx)    # -> True / False
 
-``run_action`` raises :class:`ci_helper.errors.BadInput` for a missing or
+A workflow job's steps run the same way (``verify --run``)::
+
+    workflow = load_yaml(Path(".github/workflows/ci.yml"))     # mappings that know their lines
+    job = workflow["jobs"]["test"]
+    result = run_steps(job["steps"], ".github/workflows/ci.yml", workspace=".",
+                       env={**workflow.get("env", {}), **job.get("env", {})},
+                       contexts={"secrets": {}, "vars": {}, "matrix": {"python": "3.12"}})
+
+``run_action`` and ``run_steps`` raise :class:`ci_helper.errors.BadInput` for a missing or
 malformed ``action.yml``, an expression syntax error (the message names the
 expression and ``file:line``), a missing required input, or a bad event file.
 Progress goes to ``reporter`` (a :class:`Reporter`, stdout by default).
@@ -32,13 +40,14 @@ Progress goes to ``reporter`` (a :class:`Reporter`, stdout by default).
 
 from __future__ import annotations
 
-from ci_helper.runner.composite import RunResult, StepResult, run_action
+from ci_helper.runner.composite import RunResult, StepResult, run_action, run_steps
 from ci_helper.runner.expressions import (
     ExpressionError, evaluate_condition, evaluate_expression, evaluate_template,
 )
+from ci_helper.runner.manifest import load_yaml
 from ci_helper.runner.report import Reporter
 
 __all__ = [
     "ExpressionError", "Reporter", "RunResult", "StepResult", "evaluate_condition", "evaluate_expression",
-    "evaluate_template", "run_action",
+    "evaluate_template", "load_yaml", "run_action", "run_steps",
 ]

@@ -27,9 +27,12 @@ from typing import Any
 
 from ci_helper.errors import BadInput
 from ci_helper.runner import contexts as ctx
+from ci_helper.runner.commands import Masker, StepCommands
 from ci_helper.runner.expressions import CIDict, Scope, TemplateError, canonical, to_string, truthy
 from ci_helper.runner.files import StepFiles
-from ci_helper.runner.manifest import Action, ManifestError, Step, load_action
+from ci_helper.runner.manifest import (
+    WORKFLOW_DEFAULT_SHELL, WORKFLOW_NAMED_VALUES, Action, ManifestError, Step, load_action, load_steps,
+)
 from ci_helper.runner.report import Reporter
 from ci_helper.runner.steps import ShellError, group_alive, run_script, stop_group
 
@@ -93,6 +96,7 @@ class _Job:
     process_groups: list[int] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     root_cache: dict[Path, Path | None] = field(default_factory=dict)
+    masker: Masker = field(default_factory=Masker)
 
 
 def repository_root(directory: Path, cache: dict[Path, Path | None] | None = None) -> Path | None:
@@ -138,12 +142,16 @@ class _ActionRun:
         self.status = SUCCESS
         self.steps_context = CIDict()
         self.results: dict[str, StepResult] = {}
+        self.extra_contexts: dict[str, Any] = {}  # secrets, vars, matrix, needs of a workflow job
+        self.action_path = str(action.directory)
 
     # -- contexts -------------------------------------------------------------------------------
     def github(self, step: Step | None) -> dict[str, Any]:
         github = ctx.github_context(self.job.options, self.job.event, self.job.event_path)
-        github["action_path"] = str(self.action.directory)
+        github["action_path"] = self.action_path
         github["action"] = step.context_name if step is not None else ""
+        # What success()/failure() read inside a composite action (the runner's github.action_status).
+        github["action_status"] = self.status
         return github
 
     def env_context(self) -> dict[str, str]:
@@ -159,6 +167,7 @@ class _ActionRun:
             "job": {"status": SUCCESS},
             "strategy": {},
             "matrix": {},
+            **self.extra_contexts,
         }
         return Scope(CIDict((k, v if isinstance(v, CIDict) else canonical(v)) for k, v in contexts.items()),
                      status=self.status, cancelled=False)
@@ -211,19 +220,24 @@ class _ActionRun:
             return result
         reporter.step_started(self.depth, name)
         started = time.monotonic()
+        nested: dict[str, StepResult] = {}
         try:
-            step_env = dict(env)
+            # `env:` blocks (the caller's, then this step's) win over GITHUB_ENV.
+            explicit = dict(self.parent_env)
             for key, template in step.env.items():
-                step_env[key] = template.render(self.scope(step, step_env))
+                explicit[key] = template.render(self.scope(step, {**self.job.global_env, **explicit}))
+            step_env = {**self.job.global_env, **explicit}
             scope = self.scope(step, step_env)
             if step.run is not None:
                 outcome, outputs, reason = self.run_shell(step, scope, step_env)
-                nested: dict[str, StepResult] = {}
             else:
+                # As the runner does, a nested action merges this step's whole env context (GITHUB_ENV
+                # values as they are now included) over the job's: a later GITHUB_ENV write of a name
+                # the caller already had does not show inside the nested action.
                 outcome, outputs, reason, nested = self.run_uses(step, scope, step_env)
         except TemplateError as exc:
             reporter.line(f"{self.indent}Error: {exc}")
-            outcome, outputs, reason, nested = FAILURE, {}, str(exc), {}
+            outcome, outputs, reason = FAILURE, {}, str(exc)
         result = self.finish(step, name, outcome, outputs, time.monotonic() - started, reason, scope)
         result.steps = nested
         return result
@@ -278,9 +292,16 @@ class _ActionRun:
         if not cwd.is_dir():
             reporter.line(f"{self.indent}Error: working-directory {cwd} does not exist")
             return FAILURE, {}, f"working-directory {cwd} does not exist"
+        commands = StepCommands(self.job.masker)
+
+        def write(text: str) -> None:
+            shown = commands.filter(text)
+            if shown:
+                reporter.write(shown)
+
         try:
             process = run_script(script, step.shell or "bash", cwd=cwd, env=environ, temp=self.job.runner_temp,
-                                 write=reporter.write, timeout=timeout, started=self.job.process_groups.append)
+                                 write=write, timeout=timeout, started=self.job.process_groups.append)
         except ShellError as exc:
             reporter.line(f"{self.indent}Error: {exc}")
             return FAILURE, {}, str(exc)
@@ -296,7 +317,10 @@ class _ActionRun:
         outputs = self.apply_files(files)
         if outputs is None:
             return FAILURE, {}, "a file command could not be processed"
-        return outcome, outputs, reason
+        if commands.errors:
+            outcome, reason = FAILURE, commands.errors[0]
+        # Outputs set by the deprecated ::set-output command, then by the file (the file wins, processed last).
+        return outcome, {**commands.outputs, **outputs}, reason
 
     def apply_files(self, files: StepFiles) -> dict[str, str] | None:
         commands = files.read()
@@ -309,7 +333,7 @@ class _ActionRun:
                 self.job.prepend_path.remove(path)
             self.job.prepend_path.append(path)
         if commands.summary:
-            self.job.summaries.append(commands.summary)
+            self.job.summaries.append(self.job.masker.mask(commands.summary))
         if commands.errors:
             for error in commands.errors:
                 self.job.reporter.line(f"{self.indent}Error: {error}")
@@ -344,7 +368,7 @@ class _ActionRun:
         root = stubs[slug].resolve()
         return root.joinpath(*segments[2:]), root, ""
 
-    def run_uses(self, step: Step, scope: Scope, step_env: dict[str, str]
+    def run_uses(self, step: Step, scope: Scope, explicit_env: dict[str, str]
                  ) -> tuple[str, dict[str, str], str, dict[str, StepResult]]:
         reporter = self.job.reporter
         assert step.uses is not None
@@ -373,11 +397,11 @@ class _ActionRun:
         given = {key: template.render(scope) for key, template in step.with_.items()}
         try:
             inputs = resolve_inputs(action, given, self.job, lambda text: reporter.line(f"{self.indent}{text}"),
-                                    nested_env=step_env)
+                                    nested_env=explicit_env)
         except BadInput as exc:
             reporter.line(f"{self.indent}Error: {exc.message}")
             return FAILURE, {}, exc.message, {}
-        nested = _ActionRun(self.job, action, inputs, step_env, self.depth + 1, root)
+        nested = _ActionRun(self.job, action, inputs, explicit_env, self.depth + 1, root)
         status, outputs = nested.run()
         return status, outputs, "", nested.results
 
@@ -397,6 +421,8 @@ def resolve_inputs(action: Action, given: dict[str, str], job: _Job, warn, neste
     for name, spec in action.inputs.items():
         if name.lower() in lowered:
             inputs[name] = lowered[name.lower()]
+            if spec.deprecation:
+                warn(f"Warning: Input '{name}' has been deprecated with message: {spec.deprecation}")
         elif spec.default is not None:
             try:
                 inputs[name] = spec.default.render(probe.scope(None, probe.env_context()))
@@ -415,21 +441,7 @@ def resolve_inputs(action: Action, given: dict[str, str], job: _Job, warn, neste
     return inputs
 
 
-def run_action(action_dir: str | os.PathLike[str], inputs: dict[str, str] | None = None, *,
-               workspace: str | os.PathLike[str] | None = None, event_name: str = "push",
-               event_path: str | os.PathLike[str] | None = None, repository: str = "local/repository",
-               ref: str = "refs/heads/main", sha: str = "0" * 40, env: dict[str, str] | None = None,
-               stub_remotes: dict[str, str | os.PathLike[str]] | None = None,
-               base_environ: dict[str, str] | None = None, reporter: Reporter | None = None,
-               runner_temp: str | os.PathLike[str] | None = None) -> RunResult:
-    """Run the composite action in ``action_dir``; see the package docstring."""
-    directory = Path(action_dir).resolve()
-    try:
-        action = load_action(directory)
-    except ManifestError as exc:
-        raise BadInput(str(exc)) from None
-    if action.using != "composite":
-        raise BadInput(f"{action.path}: runs.using is '{action.using}'; run-action runs composite actions only")
+def _options(workspace, event_name, event_path, repository, ref, sha, env, stub_remotes, base_environ) -> ctx.Options:
     options = ctx.Options(
         workspace=Path(workspace).resolve() if workspace is not None else Path.cwd(),
         event_name=event_name, event_path=Path(event_path) if event_path else None, repository=repository,
@@ -438,6 +450,12 @@ def run_action(action_dir: str | os.PathLike[str], inputs: dict[str, str] | None
     )
     if not options.workspace.is_dir():
         raise BadInput(f"--workspace {options.workspace} is not a folder")
+    return options
+
+
+def _execute(action: Action, inputs: dict[str, str] | None, options: ctx.Options, reporter: Reporter | None,
+             runner_temp: str | os.PathLike[str] | None, extra_contexts: dict[str, Any] | None = None,
+             action_path: str | None = None) -> RunResult:
     event = ctx.load_event(options)
     own_temp = runner_temp is None
     temp = Path(tempfile.mkdtemp(prefix="ci-helper-runner-")) if own_temp else Path(runner_temp)
@@ -448,13 +466,17 @@ def run_action(action_dir: str | os.PathLike[str], inputs: dict[str, str] | None
         else:
             resolved_event_path = temp / "event.json"
             resolved_event_path.write_text("{}", encoding="utf-8")
+        (temp / "_tool").mkdir(exist_ok=True)
         job = _Job(options=options, reporter=reporter or Reporter(), runner_temp=temp,
                    event_path=resolved_event_path, event=event, environ=ctx.base_environment(options))
         resolved = resolve_inputs(action, dict(inputs or {}), job, job.reporter.line, nested_env=dict(options.env))
         top = _ActionRun(job, action, resolved, dict(options.env), 0, None)
+        top.extra_contexts = dict(extra_contexts or {})
+        if action_path is not None:
+            top.action_path = action_path
         try:
             status, outputs = top.run()
-        except Cancelled:
+        except (Cancelled, KeyboardInterrupt):
             job.reporter.line("Cancelled: the run was interrupted; the step's process group was stopped.")
             return RunResult(CANCELLED, {}, top.results, "".join(job.summaries), job.skipped)
         finally:
@@ -465,9 +487,55 @@ def run_action(action_dir: str | os.PathLike[str], inputs: dict[str, str] | None
             shutil.rmtree(temp, ignore_errors=True)
 
 
+def run_action(action_dir: str | os.PathLike[str], inputs: dict[str, str] | None = None, *,
+               workspace: str | os.PathLike[str] | None = None, event_name: str = "push",
+               event_path: str | os.PathLike[str] | None = None, repository: str = "local/repository",
+               ref: str = "refs/heads/main", sha: str = "0" * 40, env: dict[str, str] | None = None,
+               stub_remotes: dict[str, str | os.PathLike[str]] | None = None,
+               base_environ: dict[str, str] | None = None, reporter: Reporter | None = None,
+               runner_temp: str | os.PathLike[str] | None = None) -> RunResult:
+    """Run the composite action in ``action_dir``; see the package docstring."""
+    directory = Path(action_dir).resolve()
+    if directory.is_file() and directory.name in ("action.yml", "action.yaml"):
+        directory = directory.parent
+    try:
+        action = load_action(directory)
+    except ManifestError as exc:
+        raise BadInput(str(exc)) from None
+    if action.using != "composite":
+        raise BadInput(f"{action.path}: runs.using is '{action.using}'; run-action runs composite actions only")
+    options = _options(workspace, event_name, event_path, repository, ref, sha, env, stub_remotes, base_environ)
+    return _execute(action, inputs, options, reporter, runner_temp)
+
+
+def run_steps(steps: list, source: str | os.PathLike[str], *, workspace: str | os.PathLike[str] | None = None,
+              contexts: dict[str, Any] | None = None, event_name: str = "push",
+              event_path: str | os.PathLike[str] | None = None, repository: str = "local/repository",
+              ref: str = "refs/heads/main", sha: str = "0" * 40, env: dict[str, str] | None = None,
+              stub_remotes: dict[str, str | os.PathLike[str]] | None = None,
+              base_environ: dict[str, str] | None = None, reporter: Reporter | None = None,
+              runner_temp: str | os.PathLike[str] | None = None) -> RunResult:
+    """Run a workflow job's ``steps`` (mappings, ideally from :func:`manifest.load_yaml` for exact lines).
+
+    ``source`` is the workflow file (named in messages). ``contexts`` adds
+    ``secrets``, ``vars``, ``matrix``, ``needs``...; ``env`` is the job's (and
+    workflow's) ``env:``. A ``run`` step without ``shell`` uses ``bash -e {0}``
+    as the runner does. The result has no outputs; its ``steps`` hold each step.
+    """
+    path = Path(source)
+    try:
+        compiled = load_steps(list(steps), path, named_values=WORKFLOW_NAMED_VALUES,
+                              default_shell=WORKFLOW_DEFAULT_SHELL)
+    except ManifestError as exc:
+        raise BadInput(str(exc)) from None
+    action = Action(path=path, directory=path.parent.resolve(), name=path.name, using="composite", steps=compiled)
+    options = _options(workspace, event_name, event_path, repository, ref, sha, env, stub_remotes, base_environ)
+    return _execute(action, {}, options, reporter, runner_temp, extra_contexts=contexts, action_path="")
+
+
 def _cleanup_orphans(job: _Job) -> None:
     alive = [pgid for pgid in job.process_groups if group_alive(pgid)]
     if alive:
         job.reporter.line(f"Cleaning up orphan processes ({len(alive)} process group(s))")
     for pgid in alive:
-        stop_group(pgid, grace=2.0)
+        stop_group(pgid, grace=0.5)

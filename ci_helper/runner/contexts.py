@@ -134,7 +134,8 @@ def base_environment(options: Options) -> dict[str, str]:
     """The caller's environment without variables that would contradict the simulated run."""
     environ = dict(os.environ if options.base_environ is None else options.base_environ)
     for name in list(environ):
-        # A composite step never gets INPUT_* (GitHub does not set them), nor a stale GITHUB_* of a real run.
-        if name.startswith(("INPUT_", "GITHUB_", "RUNNER_", "STATE_")):
+        # A composite step never gets INPUT_* (GitHub does not set them), nor a stale GITHUB_*/RUNNER_*
+        # of the real run around us; GITHUB_TOKEN is a credential the caller chose to pass, so it stays.
+        if name.startswith(("INPUT_", "GITHUB_", "RUNNER_", "STATE_")) and name != "GITHUB_TOKEN":
             del environ[name]
     return environ

@@ -19,6 +19,10 @@ from ci_helper.runner.expressions import (
 
 # Named-values a composite action may use (no `secrets`: composite actions have none).
 NAMED_VALUES = {"github", "inputs", "steps", "env", "runner", "job", "strategy", "matrix"}
+# ... and a workflow job's steps.
+WORKFLOW_NAMED_VALUES = NAMED_VALUES | {"secrets", "vars", "needs", "jobs"}
+# The runner's shell for a workflow `run` step without `shell` (Linux/macOS).
+WORKFLOW_DEFAULT_SHELL = "bash -e {0}"
 
 STEP_KEYS = {"id", "name", "if", "run", "shell", "uses", "with", "env", "working-directory",
              "continue-on-error", "timeout-minutes"}
@@ -80,6 +84,7 @@ class Input:
     name: str
     required: bool
     default: Template | None
+    deprecation: str = ""
 
 
 @dataclass
@@ -136,11 +141,11 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _template(value: Any, where: str) -> Template:
+def _template(value: Any, where: str, named_values: set[str] = NAMED_VALUES) -> Template:
     if isinstance(value, (dict, list)):
         raise ManifestError(f"{where}: expected a string, got a {'mapping' if isinstance(value, dict) else 'sequence'}")
     try:
-        return compile_template(_text(value), where=where, named_values=NAMED_VALUES)
+        return compile_template(_text(value), where=where, named_values=named_values)
     except TemplateError as exc:
         raise ManifestError(str(exc)) from None
 
@@ -177,7 +182,8 @@ class IdBuilder:
         return candidate
 
 
-def _load_step(path: Path, index: int, raw: Any, line: int) -> Step:
+def _load_step(path: Path, index: int, raw: Any, line: int, named_values: set[str],
+               default_shell: str | None) -> Step:
     where = _where(path, line)
     if not isinstance(raw, dict):
         raise ManifestError(f"{where}: runs.steps[{index}] must be a mapping")
@@ -198,14 +204,14 @@ def _load_step(path: Path, index: int, raw: Any, line: int) -> Step:
         if not _ID.match(step_id) or step_id.startswith("__"):
             raise ManifestError(f"{at('id')}: invalid step id '{step_id}' (letters, digits, '-' and '_'; "
                                 "starts with a letter or '_'; '__' is reserved)")
-    if "run" in raw and not raw.get("shell"):
+    if "run" in raw and not raw.get("shell") and default_shell is None:
         raise ManifestError(f"{where}: a composite 'run' step needs 'shell' (bash, sh, python, pwsh or a "
                             "command with {0})")
     for key in ("with", "env"):
         if key in raw and raw[key] is not None and not isinstance(raw[key], dict):
             raise ManifestError(f"{at(key)}: '{key}' must be a mapping")
     try:
-        condition = compile_condition(raw.get("if"), where=at("if"), named_values=NAMED_VALUES)
+        condition = compile_condition(raw.get("if"), where=at("if"), named_values=named_values)
     except TemplateError as exc:
         raise ManifestError(str(exc)) from None
     continue_on_error: bool | Template = False
@@ -214,31 +220,31 @@ def _load_step(path: Path, index: int, raw: Any, line: int) -> Step:
         if isinstance(value, bool):
             continue_on_error = value
         else:
-            continue_on_error = _template(value, at("continue-on-error"))
+            continue_on_error = _template(value, at("continue-on-error"), named_values)
             if not continue_on_error.has_expressions:
                 raise ManifestError(f"{at('continue-on-error')}: expected a boolean, got '{value}'")
 
     def mapping(key: str) -> dict[str, Template]:
         values = raw.get(key) or {}
         sub_lines = getattr(values, "lines", {})
-        return {str(k): _template(v, _where(path, sub_lines.get(k, lines.get(key, line))))
+        return {str(k): _template(v, _where(path, sub_lines.get(k, lines.get(key, line))), named_values)
                 for k, v in values.items()}
 
     return Step(
         index=index,
         where=where,
         id=step_id,
-        display=_template(raw["name"], at("name")) if raw.get("name") is not None else None,
+        display=_template(raw["name"], at("name"), named_values) if raw.get("name") is not None else None,
         condition=condition,
-        run=_template(raw["run"], at("run")) if "run" in raw else None,
-        shell=_text(raw.get("shell")) or None,
+        run=_template(raw["run"], at("run"), named_values) if "run" in raw else None,
+        shell=_text(raw.get("shell")) or (default_shell if "run" in raw else None),
         uses=_text(raw["uses"]).strip() if "uses" in raw else None,
         with_=mapping("with"),
         env=mapping("env"),
-        working_directory=_template(raw["working-directory"], at("working-directory"))
+        working_directory=_template(raw["working-directory"], at("working-directory"), named_values)
         if raw.get("working-directory") is not None else None,
         continue_on_error=continue_on_error,
-        timeout_minutes=_template(raw["timeout-minutes"], at("timeout-minutes"))
+        timeout_minutes=_template(raw["timeout-minutes"], at("timeout-minutes"), named_values)
         if raw.get("timeout-minutes") is not None else None,
     )
 
@@ -248,17 +254,7 @@ def load_action(directory: Path) -> Action:
     path = find_action_file(directory)
     if path is None:
         raise ManifestError(f"{directory}: no action.yml or action.yaml in this folder")
-    try:
-        data = yaml.load(path.read_text(encoding="utf-8-sig"), Loader=_Loader)
-    except ManifestError as exc:
-        raise ManifestError(f"{path}: {exc}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ManifestError(f"{_where(path, line)}: malformed YAML: {problem}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ManifestError(f"{path}: cannot read: {exc}") from None
+    data = load_yaml(path)
     if not isinstance(data, dict):
         raise ManifestError(f"{path}: the action file must be a mapping with 'runs'")
     lines = getattr(data, "lines", {})
@@ -282,6 +278,7 @@ def load_action(directory: Path) -> Action:
             name=str(name),
             required=required is True or _text(required).lower() == "true",
             default=_template(default, _where(path, spec_lines.get("default"))) if default is not None else None,
+            deprecation=_text(spec.get("deprecationMessage")),
         )
     if using != "composite":
         return action  # only composite actions have steps to check
@@ -296,15 +293,42 @@ def load_action(directory: Path) -> Action:
     steps = runs.get("steps")
     if not isinstance(steps, list):
         raise ManifestError(f"{_where(path, runs.lines.get('steps'))}: a composite action needs 'runs.steps' (a list)")
+    action.steps = load_steps(steps, path, runs.lines.get("steps"))
+    return action
+
+
+def load_steps(steps: list, path: Path, line: int | None = None, *, named_values: set[str] = NAMED_VALUES,
+               default_shell: str | None = None) -> list[Step]:
+    """Check and compile a list of step mappings (from :func:`load_yaml` for exact lines); give ids.
+
+    For a workflow job's steps pass ``named_values=WORKFLOW_NAMED_VALUES`` and
+    ``default_shell=WORKFLOW_DEFAULT_SHELL``.
+    """
+    result: list[Step] = []
     known: set[str] = set()
     for index, raw in enumerate(steps):
-        step = _load_step(path, index, raw, getattr(raw, "line", runs.lines.get("steps")))
+        step = _load_step(path, index, raw, getattr(raw, "line", line), named_values, default_shell)
         if step.id is not None:
             if step.id.lower() in known:
                 raise ManifestError(f"{step.where}: the id '{step.id}' is already used by another step")
             known.add(step.id.lower())
-        action.steps.append(step)
+        result.append(step)
     builder = IdBuilder(known)
-    for step in action.steps:
+    for step in result:
         step.context_name = step.id if step.id is not None else builder.build(generated_id(step))
-    return action
+    return result
+
+
+def load_yaml(path: Path) -> Any:
+    """Read a YAML file as the runner sees it: scalars as written, mappings that know their lines."""
+    try:
+        return yaml.load(path.read_text(encoding="utf-8-sig"), Loader=_Loader)
+    except ManifestError as exc:
+        raise ManifestError(f"{path}: {exc}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ManifestError(f"{_where(path, line)}: malformed YAML: {problem}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ManifestError(f"{path}: cannot read: {exc}") from None

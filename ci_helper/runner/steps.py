@@ -28,7 +28,9 @@ SHELL_TEMPLATES = {
     "pwsh": ("pwsh -command \". '{0}'\"", ".ps1"),
 }
 
-GRACE_SECONDS = 7.5  # the runner waits this long after SIGINT before it kills
+# Seconds to wait after SIGINT, then after SIGTERM, before SIGKILL.
+INTERRUPT_GRACE = 1.0
+TERMINATE_GRACE = 2.5
 
 
 class ShellError(Exception):
@@ -77,6 +79,10 @@ def run_script(script: str, shell: str, *, cwd: Path, env: dict[str, str], temp:
     """
     argv, suffix = resolve_shell(shell, env.get("PATH", ""))
     script_path = temp / f"{uuid.uuid4()}{suffix}"
+    if os.path.basename(argv[0]).startswith("pwsh"):
+        # As the runner does: stop on errors, and exit with the last native command's code.
+        script = ("$ErrorActionPreference = 'stop'\n" + script +
+                  "\nif ((Test-Path -LiteralPath variable:\\LASTEXITCODE)) { exit $LASTEXITCODE }")
     # The runner writes the script as UTF-8 without a BOM.
     script_path.write_text(script, encoding="utf-8")
     argv = [arg.replace("{0}", str(script_path)) for arg in argv]
@@ -85,10 +91,13 @@ def run_script(script: str, shell: str, *, cwd: Path, env: dict[str, str], temp:
     if started is not None:
         started(proc.pid)
 
+    ended_line = [True]
+
     def pump() -> None:
         assert proc.stdout is not None
         for raw in iter(proc.stdout.readline, b""):
             write(raw.decode("utf-8", errors="replace"))
+            ended_line[0] = raw.endswith(b"\n")
         proc.stdout.close()
 
     reader = threading.Thread(target=pump, name=f"step-output-{proc.pid}", daemon=True)
@@ -107,36 +116,57 @@ def run_script(script: str, shell: str, *, cwd: Path, env: dict[str, str], temp:
     # A background process that still holds the pipe must not hang the run:
     # give the reader a moment, then move on (the group is cleaned up at the end).
     reader.join(timeout=0.5)
+    if not ended_line[0]:
+        write("\n")  # keep the outcome line on a line of its own
     return Process(proc.returncode if proc.returncode is not None else -1, proc.pid, timed_out)
 
 
-def stop_group(pgid: int, proc: subprocess.Popen | None = None, grace: float = GRACE_SECONDS) -> None:
-    """SIGINT the process group, then SIGKILL whatever is left after ``grace`` seconds."""
-    try:
-        os.killpg(pgid, signal.SIGINT)
-    except (ProcessLookupError, PermissionError):
-        return
-    deadline = time.monotonic() + grace
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is None:
+def stop_group(pgid: int, proc: subprocess.Popen | None = None, grace: float = INTERRUPT_GRACE) -> None:
+    """Stop a process group: SIGINT, then SIGTERM after ``grace`` seconds, then SIGKILL.
+
+    SIGTERM matters: background jobs of a non-interactive shell ignore SIGINT.
+    """
+    for sig, wait in ((signal.SIGINT, grace), (signal.SIGTERM, TERMINATE_GRACE), (signal.SIGKILL, 1.0)):
+        try:
+            os.killpg(pgid, sig)
+        except (ProcessLookupError, PermissionError):
+            break
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            if (proc is None or proc.poll() is not None) and not group_alive(pgid):
+                break
             time.sleep(0.02)
+        else:
             continue
-        if not group_alive(pgid):
-            return
-        time.sleep(0.02)
-    try:
-        os.killpg(pgid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
+        break
     if proc is not None:
         proc.wait()
 
 
 def group_alive(pgid: int) -> bool:
+    """True while a live (non-zombie) process is in the group.
+
+    Zombies count as gone: an orphan reparented to a PID 1 that never reaps
+    (a bare container) would otherwise look alive forever.
+    """
     try:
         os.killpg(pgid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return True
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # Fields after the ")" that closes the command name: state, ppid, pgrp, ...
+        fields = stat[stat.rfind(")") + 2:].split()
+        if len(fields) > 2 and fields[2] == str(pgid) and fields[0] != "Z":
+            return True
+    return False

@@ -242,3 +242,12 @@ def test_unclosed_template_names_where():
     assert str(caught.value) == (
         "action.yml:4: The expression is not closed. An unescaped ${{ sequence was found, but the closing }} "
         "sequence was not found. (in 'a ${{ 1 ')")
+
+
+def test_long_logical_chains_are_one_level():
+    # The runner keeps `a || b || c` as one node: thousands of operands are fine, deep nesting is not.
+    assert evaluate_expression(" || ".join(["0"] * 3000 + ["'last'"]), CONTEXTS) == "last"
+    assert evaluate_expression(" && ".join(["1"] * 3000), CONTEXTS) == 1.0
+    with pytest.raises(ExpressionError) as caught:
+        evaluate_expression("env" + ".x" * 5000, CONTEXTS)
+    assert str(caught.value) == "Exceeded max expression depth 50"

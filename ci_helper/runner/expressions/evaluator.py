@@ -87,13 +87,17 @@ def evaluate(node: Any, scope: Scope) -> Any:
         return _index(evaluate(node.target, scope), node.index, scope)
     if isinstance(node, p.Not):
         return not truthy(evaluate(node.operand, scope))
+    if isinstance(node, p.Logical):
+        # Short-circuit; the result is the operand that decided (JavaScript-style).
+        want = node.operator == "||"
+        for operand in node.operands:
+            value = evaluate(operand, scope)
+            if truthy(value) is want:
+                return value
+        return value
     if isinstance(node, p.Binary):
         op = node.operator
         left = evaluate(node.left, scope)
-        if op == "&&":
-            return evaluate(node.right, scope) if truthy(left) else left
-        if op == "||":
-            return left if truthy(left) else evaluate(node.right, scope)
         right = evaluate(node.right, scope)
         if op == "==":
             return abstract_equal(left, right)

@@ -46,6 +46,14 @@ class Binary:
 
 
 @dataclass(frozen=True)
+class Logical:
+    """``a && b && c`` (or ``||``) as one node, as the runner keeps it."""
+
+    operator: str
+    operands: tuple
+
+
+@dataclass(frozen=True)
 class Call:
     name: str  # canonical spelling, e.g. "startsWith"
     args: tuple
@@ -61,6 +69,9 @@ def walk(node: Any) -> Iterable[Any]:
     elif isinstance(node, Binary):
         yield from walk(node.left)
         yield from walk(node.right)
+    elif isinstance(node, Logical):
+        for operand in node.operands:
+            yield from walk(operand)
     elif isinstance(node, Call):
         for arg in node.args:
             yield from walk(arg)
@@ -70,17 +81,29 @@ def uses_status_function(node: Any) -> bool:
     return any(isinstance(n, Call) and n.name in STATUS_FUNCTIONS for n in walk(node))
 
 
-def _depth(node: Any) -> int:
-    children: tuple = ()
+def _children(node: Any) -> tuple:
     if isinstance(node, Index):
-        children = (node.target, node.index)
-    elif isinstance(node, Not):
-        children = (node.operand,)
-    elif isinstance(node, Binary):
-        children = (node.left, node.right)
-    elif isinstance(node, Call):
-        children = node.args
-    return 1 + max((_depth(c) for c in children), default=0)
+        return (node.target, node.index)
+    if isinstance(node, Not):
+        return (node.operand,)
+    if isinstance(node, Binary):
+        return (node.left, node.right)
+    if isinstance(node, Logical):
+        return node.operands
+    if isinstance(node, Call):
+        return node.args
+    return ()
+
+
+def _depth(node: Any) -> int:
+    """Tree depth, without recursion: a 21,000-character chain must not overflow Python's stack."""
+    deepest = 0
+    stack = [(node, 1)]
+    while stack:
+        current, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in _children(current))
+    return deepest
 
 
 _BINARY_LEVELS = (("||",), ("&&",), ("==", "!="), ("<", "<=", ">", ">="))
@@ -127,12 +150,19 @@ class _Parser:
         if level == len(_BINARY_LEVELS):
             return self.unary()
         node = self.binary(level + 1)
+        operands = [node]
         while True:
             token = self.peek()
             if token is None or token.kind != lx.OPERATOR or token.raw not in _BINARY_LEVELS[level]:
-                return node
+                break
             self.position += 1
-            node = Binary(token.raw, node, self.binary(level + 1))
+            if token.raw in ("&&", "||"):
+                operands.append(self.binary(level + 1))
+            else:
+                node = Binary(token.raw, node, self.binary(level + 1))
+        if len(operands) > 1:
+            return Logical(_BINARY_LEVELS[level][0], tuple(operands))
+        return node
 
     def nest(self) -> None:
         self.nesting += 1
@@ -230,7 +260,7 @@ class _Parser:
 def parse(expression: str, named_values: set[str] | None = None, functions: set[str] | None = None) -> Any:
     """Parse ``expression`` (without ``${{ }}``) into a tree; raise :class:`ParseError`.
 
-    ``named_values`` / ``functions`` restrict what the position allows (None: anything
-    for named values, every non-status function... plus status functions when listed).
+    ``named_values`` / ``functions`` are what the position allows (None: any
+    named-value; every function, status functions included).
     """
     return _Parser(expression, named_values, functions).parse()

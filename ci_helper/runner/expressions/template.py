@@ -168,5 +168,5 @@ def compile_condition(text: Any, *, where: str | None = None, named_values: set[
         raise TemplateError(f"{exc} (in if: '{text}')", where) from None
     if not p.uses_status_function(tree):
         expression = f"success() && ({expression})"
-        tree = p.Binary("&&", p.Call("success", ()), tree)
+        tree = p.Logical("&&", (p.Call("success", ()), tree))
     return Condition(str(text), expression, tree, where)
