@@ -262,6 +262,15 @@ def test_bad_forks_setting_exits_2(cli, tmp_path):
     assert written["status"] == "not-run"
 
 
+def test_malformed_pyproject_exits_2_and_records_not_run(cli, tmp_path):
+    (tmp_path / "pyproject.toml").write_text("[tool.ci-helper.guard\n")
+    result, written = run_guard(cli, tmp_path, "--repository", HOME, env={"GITHUB_REPOSITORY": HOME})
+    assert result.exit_code == 2
+    assert result.output.startswith(f"Error: {tmp_path / 'pyproject.toml'}: malformed TOML (")
+    assert written["status"] == "not-run"
+    assert written["reason"] == result.output.removeprefix("Error: ").rstrip("\n")
+
+
 # --- missing facts are bad input, never a pass ----------------------------------
 
 
