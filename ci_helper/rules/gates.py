@@ -32,6 +32,8 @@ class GateMatcher:
             except re.error as exc:
                 raise BadInput(f"[tool.ci-helper] verify.gate-patterns[{index}]: {pattern!r} is not a valid regular expression ({exc})") from None
         self._actions: dict[str, bool] = {}
+        # The same script often runs in many steps (matrix jobs, copied workflows): analyse it once.
+        self._scripts: dict[tuple[str, str | None], bool] = {}
 
     def command(self, cmd: Command) -> bool:
         if cmd.words and cmd.words[0] in ("(", "{"):
@@ -59,11 +61,17 @@ class GateMatcher:
         return _ANY_GATE.search(script) is not None or any(p.search(script) for p in self.patterns)
 
     def script(self, script: str, shell: str | None) -> bool:
-        if not self.may_gate(script):
-            return False
-        if resolve_shell(shell).posix:
-            return any(self.command(c) for item in parse_script(script) for c in item.commands())
-        return True
+        key = (script, shell)
+        known = self._scripts.get(key)
+        if known is None:
+            if not self.may_gate(script):
+                known = False
+            elif resolve_shell(shell).posix:
+                known = any(self.command(c) for item in parse_script(script) for c in item.commands())
+            else:
+                known = True
+            self._scripts[key] = known
+        return known
 
     def step(self, step: Step, default_shell: str | None = None) -> bool:
         """True when the step runs a gate itself or through an action that does."""

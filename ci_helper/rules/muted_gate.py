@@ -30,6 +30,8 @@ class MutedGate:
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         gates = GateMatcher(ctx.tree, ctx.settings.gate_patterns)
+        # The same script often runs in many steps (matrix jobs, copied workflows): analyse it once.
+        analysed: dict[tuple[str, Shell], list[tuple[Command, str]]] = {}
         for workflow in ctx.tree.workflows:
             source = workflow.source
             workflow_shell = workflow.default_shell.value if workflow.default_shell is not None else None
@@ -40,7 +42,7 @@ class MutedGate:
                     is_gate = gates.step(step, shell)
                     if is_gate:
                         gate_steps.append(step)
-                    yield from _step(source, step, shell, is_gate, gates)
+                    yield from _step(source, step, shell, is_gate, gates, analysed)
                 if gate_steps and job.continue_on_error is not None:
                     yield from _continue_on_error(
                         source, job.continue_on_error,
@@ -48,10 +50,11 @@ class MutedGate:
                     )
         for action in ctx.tree.actions:
             for step in action.steps:
-                yield from _step(action.source, step, None, gates.step(step), gates)
+                yield from _step(action.source, step, None, gates.step(step), gates, analysed)
 
 
-def _step(source: Source, step: Step, default_shell: str | None, is_gate: bool, gates: GateMatcher) -> Iterator[Finding]:
+def _step(source: Source, step: Step, default_shell: str | None, is_gate: bool, gates: GateMatcher,
+          analysed: dict[tuple[str, Shell], list[tuple[Command, str]]]) -> Iterator[Finding]:
     if is_gate and step.continue_on_error is not None:
         yield from _continue_on_error(source, step.continue_on_error, f"gate step '{step.label}' has")
     if step.run is None or not gates.may_gate(step.run.value):
@@ -59,7 +62,10 @@ def _step(source: Source, step: Step, default_shell: str | None, is_gate: bool, 
     shell = resolve_shell(step.shell.value if step.shell is not None else default_shell)
     if not shell.posix:
         return
-    for command, reason in swallowed(parse_script(step.run.value), shell, gates.command):
+    key = (step.run.value, shell)
+    if key not in analysed:
+        analysed[key] = list(swallowed(parse_script(step.run.value), shell, gates.command))
+    for command, reason in analysed[key]:
         line, column = _script_position(source, step.run, command)
         yield finding(ID, reason, source.rel, line, column, step=step.label)
 

@@ -13,7 +13,7 @@ ONLY = {"unpinned-uses"}
     (f"actions/checkout@{SHA.upper()}", f"actions/checkout@{SHA.upper()} is not pinned to a full commit SHA (ref '{SHA.upper()}'); pin it as actions/checkout@<40-hex commit sha> # {SHA.upper()}"),
     ("actions/checkout", "actions/checkout has no ref; pin it as actions/checkout@<40-hex commit sha> # <version>"),
     ("docker://alpine:3.20", "docker://alpine:3.20 is not pinned to an image digest; use docker://<image>@sha256:<64 hex digits>"),
-    (f"github/codeql-action/init@v3", "github/codeql-action/init@v3 is not pinned to a full commit SHA (ref 'v3'); pin it as github/codeql-action/init@<40-hex commit sha> # v3"),
+    ("github/codeql-action/init@v3", "github/codeql-action/init@v3 is not pinned to a full commit SHA (ref 'v3'); pin it as github/codeql-action/init@<40-hex commit sha> # v3"),
 ])
 def test_unpinned_step_refs(findings, ref, message):
     assert findings(steps_workflow(f"- uses: {ref}"), ONLY) == [("unpinned-uses", 8, 15, "error", message)]
@@ -56,3 +56,13 @@ def test_action_steps_and_every_finding_reported(findings):
     """}
     got = findings(files, ONLY)
     assert [(r, line, col) for r, line, col, _, _ in got] == [("unpinned-uses", 4, 13), ("unpinned-uses", 5, 13)]
+
+
+def test_docker_action_image(findings):
+    files = {
+        "a/action.yml": "runs:\n  using: docker\n  image: docker://alpine:3.20\n",
+        "b/action.yml": "runs:\n  using: docker\n  image: docker://alpine@sha256:" + "0" * 64 + "\n",
+        "c/action.yml": "runs:\n  using: docker\n  image: Dockerfile\n",
+    }
+    assert findings(files, ONLY) == [("unpinned-uses", 3, 10, "error",
+                                      "docker://alpine:3.20 is not pinned to an image digest; use docker://<image>@sha256:<64 hex digits>")]

@@ -195,3 +195,9 @@ def test_this_repository_is_clean(tmp_path):
 def test_json_clean_output_text(cli, in_tmp):
     result = cli("verify", str(FIXTURES / "missing-guardrail" / "good"), "--format", "json")
     assert (result.exit_code, result.output) == (0, '{"version": 1, "findings": [], "summary": {"files": 1, "findings": 0}}\n')
+
+
+def test_github_annotations_name_files_from_the_current_folder_for_an_absolute_path(cli, in_tmp):
+    repo = write_tree(in_tmp / "nested" / "repo", {".github/workflows/ci.yml": "on: workflow_dispatch\npermissions: {}\njobs:\n  a:\n    steps: [{uses: 'actions/checkout@v4'}]\n"})
+    result = cli("verify", str(repo), "--format", "github")
+    assert result.output.splitlines()[0].startswith("::error file=nested/repo/.github/workflows/ci.yml,line=5,col=20,")
