@@ -4,11 +4,11 @@ Run by ``actions/setup/action.yml`` with the action's folder in
 ``CI_HELPER_ACTION_PATH``; the repository root (the source to install) is two
 levels up. Three outcomes, cheapest first:
 
-1. a ``ci-helper`` on PATH already imports this very source (an editable
+1. the dedicated virtualenv under ``$RUNNER_TEMP`` already holds this source
+   with the extras (an earlier action of ours in the same job): reuse it;
+2. a ``ci-helper`` on PATH already imports this very source (an editable
    install of this checkout, as in local runs and our own tests) and has the
    requested extras: nothing to do;
-2. the dedicated virtualenv under ``$RUNNER_TEMP`` already holds this source
-   with the extras (a second action of ours in the same job): reuse it;
 3. otherwise create that virtualenv and ``pip install <root>[extras]`` into
    it. pip talks only to the configured package index; nothing else is fetched.
 
@@ -154,16 +154,16 @@ def reuse_path_install(root: Path, extras: list[str]) -> tuple[Path, Path] | Non
     python = interpreter_of(script)
     info = probe(python, extras) if python else None
     if info is None:
-        print(f"ci-helper on PATH ({script}) is not importable by its interpreter: installing one")
+        print(f"ci-helper on PATH ({script}) is not importable by its interpreter: not reusing it")
         return None
     if source_root(info) != root:
         print(f"ci-helper on PATH ({script}) comes from {source_root(info)}, not from this action's "
-              f"source {root}: installing one")
+              f"source {root}: not reusing it")
         return None
     check_extras(info, extras)
     if info["missing"]:
         print(f"ci-helper on PATH ({script}) lacks {', '.join(info['missing'])} for the extras "
-              f"{', '.join(extras)}: installing one")
+              f"{', '.join(extras)}: not reusing it")
         return None
     return python, script.parent
 
@@ -183,29 +183,40 @@ def venv_python(venv: Path) -> Path:
     return venv_bin(venv) / ("python.exe" if os.name == "nt" else "python")
 
 
-def install(root: Path, extras: list[str], runner_temp: str, cache_dir: str | None) -> tuple[Path, Path, bool]:
-    """(python, bin, installed_now) of the dedicated virtualenv holding ``root[extras]``."""
+def recorded_install(venv: Path) -> dict:
+    """What an earlier setup step of this job installed into ``venv`` (empty when nothing)."""
+    try:
+        recorded = json.loads((venv / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return recorded if isinstance(recorded, dict) else {}
+
+
+def reuse_venv(root: Path, extras: list[str], runner_temp: str) -> tuple[Path, Path] | None:
+    """(python, bin) of this job's virtualenv when it already holds ``root`` with ``extras``."""
     from ci_helper import __version__ as version  # the source being installed (on sys.path)
 
     venv = venv_dir(root, runner_temp)
-    marker = venv / MARKER
-    try:
-        recorded = json.loads(marker.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        recorded = {}
+    recorded = recorded_install(venv)
     if (recorded.get("source") == str(root) and recorded.get("version") == version
-            and set(extras) <= set(recorded.get("extras", []))):
+            and set(extras) <= set(recorded.get("extras", [])) and venv_python(venv).exists()):
         print(f"ci-helper {version} from {root} already installed in {venv}")
-        return venv_python(venv), venv_bin(venv), False
+        return venv_python(venv), venv_bin(venv)
+    return None
 
-    if not venv_python(venv).exists():
-        run([sys.executable, "-m", "venv", str(venv)])
+
+def install(root: Path, extras: list[str], runner_temp: str, cache_dir: str | None) -> tuple[Path, Path]:
+    """(python, bin) of the dedicated virtualenv after installing ``root[extras]`` into it."""
+    from ci_helper import __version__ as version
+
+    venv = venv_dir(root, runner_temp)
+    recorded = recorded_install(venv)
+    pip = pip_for(venv)
     # Keep what an earlier action of the job installed: its later steps may still need it.
     previous = recorded.get("extras", []) if recorded.get("source") == str(root) else []
     extras = sorted(set(extras) | set(previous))
     target = f"{root}[{','.join(extras)}]" if extras else str(root)
-    command = [str(venv_python(venv)), "-m", "pip", "install", "--disable-pip-version-check",
-               "--progress-bar", "off"]
+    command = [*pip, "install", "--disable-pip-version-check", "--progress-bar", "off"]
     if cache_dir:
         command += ["--cache-dir", cache_dir]
     run(command + [target])
@@ -213,9 +224,36 @@ def install(root: Path, extras: list[str], runner_temp: str, cache_dir: str | No
     if info is None:
         raise SetupError(f"ci-helper was installed into {venv} but cannot be imported there")
     check_extras(info, extras)
-    marker.write_text(json.dumps({"source": str(root), "version": version, "extras": extras}) + "\n",
-                      encoding="utf-8")
-    return venv_python(venv), venv_bin(venv), True
+    (venv / MARKER).write_text(json.dumps({"source": str(root), "version": version, "extras": extras}) + "\n",
+                               encoding="utf-8")
+    return venv_python(venv), venv_bin(venv)
+
+
+def pip_for(venv: Path) -> list[str]:
+    """Create the virtualenv if needed; return the pip command that installs into it.
+
+    Seeding a virtualenv with its own pip (ensurepip) is most of the cost of a
+    fresh install, so when this interpreter's pip can target another one
+    (``--python``, pip >= 22.3) the virtualenv is made without pip.
+    """
+    outer = [sys.executable, "-m", "pip"]
+    if pip_can_target(outer):
+        if not venv_python(venv).exists():
+            run([sys.executable, "-m", "venv", "--without-pip", str(venv)])
+        return [*outer, "--python", str(venv_python(venv))]
+    inner = [str(venv_python(venv)), "-m", "pip"]
+    if not venv_python(venv).exists():
+        run([sys.executable, "-m", "venv", str(venv)])
+    elif subprocess.run([*inner, "--version"], capture_output=True).returncode != 0:
+        # Made without pip by an earlier step whose interpreter had one; this one has none.
+        run([str(venv_python(venv)), "-m", "ensurepip", "--default-pip"])
+    return inner
+
+
+def pip_can_target(pip: list[str]) -> bool:
+    proc = subprocess.run([*pip, "--version"], capture_output=True, text=True)
+    match = re.match(r"pip (\d+)\.(\d+)", proc.stdout) if proc.returncode == 0 else None
+    return bool(match) and (int(match.group(1)), int(match.group(2))) >= (22, 3)
 
 
 def run(command: list[str]) -> None:
@@ -241,17 +279,23 @@ def main() -> int:
             raise SetupError(f"ci-helper needs Python >= 3.10, {sys.executable} is "
                              f"{sys.version.split()[0]}; run actions/setup-python first or set the python input")
         extras = parse_extras(os.environ.get("CI_HELPER_EXTRAS", ""))
-        reused = reuse_path_install(root, extras)
+        runner_temp = os.environ.get("RUNNER_TEMP", "")
+        # Cheapest first: this job's virtualenv (a file read), then a ci-helper
+        # already on PATH (one probe of its interpreter), then a fresh install.
+        installed = False
+        reused = reuse_venv(root, extras, runner_temp) if runner_temp else None
         if reused is not None:
             python, bin_dir = reused
-            installed = False
+            gha.add_path(bin_dir)
+        elif (on_path := reuse_path_install(root, extras)) is not None:
+            python, bin_dir = on_path
             print(f"ci-helper from this source is already on PATH ({bin_dir}): nothing to install")
         else:
-            runner_temp = os.environ.get("RUNNER_TEMP", "")
             if not runner_temp:
                 raise SetupError("RUNNER_TEMP is not set; the virtualenv for ci-helper lives there")
             cache_dir = os.environ.get("CI_HELPER_PIP_CACHE_DIR") or None
-            python, bin_dir, installed = install(root, extras, runner_temp, cache_dir)
+            python, bin_dir = install(root, extras, runner_temp, cache_dir)
+            installed = True
             gha.add_path(bin_dir)
     except SetupError as exc:
         gha.emit_annotation("error", str(exc), title="ci-helper setup")

@@ -38,10 +38,12 @@ def command(repositories, base_branches, refs, events, forks, pins, root, result
     from ci_helper.errors import BadInput
     from ci_helper.gates import guard
 
-    settings = settings_module.load(root)
-    folder = results.results_dir(results_dir, settings.results_dir)
     github = (output_format or ("github" if gha.in_actions() else "text")) == "github"
+    # Until the settings are read, results go where the flag or environment says.
+    folder = results.results_dir(results_dir)
     try:
+        settings = settings_module.load(root)
+        folder = results.results_dir(results_dir, settings.results_dir)
         policy = _policy(guard, settings, repositories, base_branches, refs, events, forks, pins)
         result = guard.run(policy, guard.GuardContext.from_env(), root=root, settings=settings)
     except BadInput as exc:

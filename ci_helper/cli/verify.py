@@ -38,7 +38,9 @@ def command(path: Path, fmt: str | None, results_dir: Path | None) -> None:
                        "action.yml/action.yaml in every folder); pass the repository folder")
     if fmt is None:
         fmt = "github" if gha.in_actions() else "text"
-    base = os.path.relpath(path).replace(os.sep, "/") if path.is_absolute() is False else str(path)
+    # Annotations name files from the workspace (the current folder in a step).
+    base = os.path.relpath(path.resolve(), Path.cwd().resolve())
+    base = str(path.resolve()) if base.startswith("..") else base.replace(os.sep, "/")
     click.echo(render(fmt, report, base), nl=False)
     figures = {"files": report.files, "findings": len(report.findings), "errors": report.errors,
                "warnings": report.warnings, "allowed": len(report.allowed)}

@@ -125,9 +125,9 @@ def _require(value: str | None, name: str, why: str) -> str:
     return value
 
 
-def _fork_head(context: GuardContext) -> tuple[str | None, str]:
-    """(head repository full name or None when deleted, base repository) of a PR event."""
-    path = _require(context.event_path, "GITHUB_EVENT_PATH", "forks = refuse reads the pull request payload")
+def _pull_request(context: GuardContext, why: str) -> dict[str, Any]:
+    """The ``pull_request`` object of the event payload (``GITHUB_EVENT_PATH``)."""
+    path = _require(context.event_path, "GITHUB_EVENT_PATH", why)
     try:
         payload = json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -139,11 +139,33 @@ def _fork_head(context: GuardContext) -> tuple[str | None, str]:
     pull = payload.get("pull_request") if isinstance(payload, dict) else None
     if not isinstance(pull, dict):
         raise BadInput(f"{path}: event payload has no 'pull_request' object; "
-                       f"GITHUB_EVENT_NAME={context.event} needs one to tell a fork")
+                       f"GITHUB_EVENT_NAME={context.event} needs one ({why})")
+    return pull
+
+
+def _fork_head(context: GuardContext) -> tuple[str | None, str]:
+    """(head repository full name or None when deleted, base repository) of a PR event."""
+    pull = _pull_request(context, "forks = refuse reads the pull request payload")
     base = _full_name(pull.get("base")) or context.repository
     if not base:
-        raise BadInput(f"{path}: pull_request.base.repo.full_name is missing and GITHUB_REPOSITORY is not set")
+        raise BadInput(f"{context.event_path}: pull_request.base.repo.full_name is missing "
+                       f"and GITHUB_REPOSITORY is not set")
     return _full_name(pull.get("head")), base
+
+
+def _base_branch(context: GuardContext) -> tuple[str, str]:
+    """(base branch, where it was read) of a PR event."""
+    if context.base_ref:
+        return context.base_ref, "GITHUB_BASE_REF"
+    why = f"{context.event} events must target an allowed base branch"
+    if context.event_path:
+        # The runner sets GITHUB_BASE_REF for pull_request and pull_request_target
+        # only; the review events carry the base branch in their payload.
+        base = _pull_request(context, why).get("base")
+        ref = base.get("ref") if isinstance(base, dict) else None
+        if isinstance(ref, str) and ref:
+            return ref, "pull_request.base.ref"
+    return _require(None, "GITHUB_BASE_REF", why), "GITHUB_BASE_REF"
 
 
 def _full_name(side: Any) -> str | None:
@@ -191,11 +213,12 @@ def evaluate(policy: GuardPolicy, context: GuardContext) -> tuple[list[Finding],
             ))
 
     if policy.base_branches and context.is_pull_request:
-        base = _require(context.base_ref, "GITHUB_BASE_REF", f"{context.event} events must target an allowed base branch")
+        base, source = _base_branch(context)
+        figures["base"] = base
         if not any(branch_matches(base, p) for p in policy.base_branches):
             findings.append(Finding(
                 RULE_BASE_BRANCH,
-                f"pull requests must target {_one_of(policy.base_branches)}, not {base} (GITHUB_BASE_REF)",
+                f"pull requests must target {_one_of(policy.base_branches)}, not {base} ({source})",
             ))
 
     if policy.refs and context.event is not None and not context.is_pull_request:

@@ -7,7 +7,7 @@ from typing import Iterator, Protocol
 
 from ci_helper.results import Finding
 from ci_helper.settings import VerifySettings
-from ci_helper.workflows import Scalar, Tree
+from ci_helper.workflows import Tree
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,3 @@ class Rule(Protocol):
 def finding(rule: str, message: str, rel: str, line: int, column: int, severity: str = "error", **data: object) -> Finding:
     return Finding(rule=rule, message=message, file=rel, line=line, column=column, severity=severity,
                    data={k: v for k, v in data.items() if v is not None})
-
-
-def at(value: Scalar) -> tuple[int, int]:
-    return value.line, value.column

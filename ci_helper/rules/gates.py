@@ -17,7 +17,7 @@ GATE_PROGRAMS = frozenset({"pytest", "py.test", "coverage", "pip-audit", "ruff",
 GATE_MODULES = frozenset({"pytest", "coverage", "mypy", "ruff", "pip_audit", "ci_helper"})
 _PYTHON = re.compile(r"^python(\d+(\.\d+)?)?$")
 # For scripts in non-POSIX shells (pwsh, python): a word-level search is the best we can do.
-_ANY_GATE = re.compile(r"(?<![\w.-])(pytest|py\.test|coverage|pip-audit|ruff|mypy|eslint|ci-helper)(?![\w-])")
+_ANY_GATE = re.compile(r"(?<![\w.-])(pytest|py\.test|coverage|pip-audit|pip_audit|ruff|mypy|eslint|ci-helper|ci_helper)(?![\w-])")
 
 
 class GateMatcher:
@@ -32,6 +32,8 @@ class GateMatcher:
             except re.error as exc:
                 raise BadInput(f"[tool.ci-helper] verify.gate-patterns[{index}]: {pattern!r} is not a valid regular expression ({exc})") from None
         self._actions: dict[str, bool] = {}
+        # The same script often runs in many steps (matrix jobs, copied workflows): analyse it once.
+        self._scripts: dict[tuple[str, str | None], bool] = {}
 
     def command(self, cmd: Command) -> bool:
         if cmd.words and cmd.words[0] in ("(", "{"):
@@ -54,10 +56,22 @@ class GateMatcher:
             return any(p.search(text) for p in self.patterns)
         return False
 
-    def script(self, script: str, shell: str | None) -> bool:
-        if resolve_shell(shell).posix:
-            return any(self.command(c) for item in parse_script(script) for c in item.commands())
+    def may_gate(self, script: str) -> bool:
+        """A cheap text test: False means no command of the script can be a gate (most scripts: no parse)."""
         return _ANY_GATE.search(script) is not None or any(p.search(script) for p in self.patterns)
+
+    def script(self, script: str, shell: str | None) -> bool:
+        key = (script, shell)
+        known = self._scripts.get(key)
+        if known is None:
+            if not self.may_gate(script):
+                known = False
+            elif resolve_shell(shell).posix:
+                known = any(self.command(c) for item in parse_script(script) for c in item.commands())
+            else:
+                known = True
+            self._scripts[key] = known
+        return known
 
     def step(self, step: Step, default_shell: str | None = None) -> bool:
         """True when the step runs a gate itself or through an action that does."""

@@ -18,6 +18,7 @@ unexpected ref (``ref``) or event (``event``). A job has a guardrail when
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Iterator
 
 from ci_helper.errors import BadInput
@@ -51,7 +52,8 @@ def required_kinds(configured: list[str]) -> frozenset[str]:
     return frozenset(configured)
 
 
-def _compared(text: str) -> set[str]:
+@lru_cache(maxsize=4096)
+def _compared(text: str) -> frozenset[str]:
     """Guardrail kinds whose variable a line of the text compares."""
     kinds = set()
     for line in text.splitlines():
@@ -60,7 +62,7 @@ def _compared(text: str) -> set[str]:
         for kind, (_, pattern) in _KINDS.items():
             if pattern.search(line):
                 kinds.add(kind)
-    return kinds
+    return frozenset(kinds)
 
 
 class _Guards:
@@ -88,14 +90,14 @@ class _Guards:
             return frozenset()
         script = step.run.value
         shell = resolve_shell(step.shell.value if step.shell is not None else None)
-        if shell.posix:
+        if shell.posix and "ci-helper" in script:
             for item in parse_script(script):
                 for cmd in item.commands():
                     if cmd.program == "ci-helper" and cmd.argv[1:2] == ["guard"]:
                         return ALL_KINDS
         elif re.search(r"ci-helper\s+guard\b", script):
             return ALL_KINDS
-        kinds = _compared(script)
+        kinds = set(_compared(script))
         if step.if_ is not None and _EXITS.search(script):
             # `if: github.repository != 'o/r'` on a step that fails the job is a guardrail too.
             kinds |= _compared(step.if_.value)

@@ -30,6 +30,8 @@ class MutedGate:
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         gates = GateMatcher(ctx.tree, ctx.settings.gate_patterns)
+        # The same script often runs in many steps (matrix jobs, copied workflows): analyse it once.
+        analysed: dict[tuple[str, Shell], list[tuple[Command, str]]] = {}
         for workflow in ctx.tree.workflows:
             source = workflow.source
             workflow_shell = workflow.default_shell.value if workflow.default_shell is not None else None
@@ -40,7 +42,7 @@ class MutedGate:
                     is_gate = gates.step(step, shell)
                     if is_gate:
                         gate_steps.append(step)
-                    yield from _step(source, step, shell, is_gate, gates)
+                    yield from _step(source, step, shell, is_gate, gates, analysed)
                 if gate_steps and job.continue_on_error is not None:
                     yield from _continue_on_error(
                         source, job.continue_on_error,
@@ -48,18 +50,22 @@ class MutedGate:
                     )
         for action in ctx.tree.actions:
             for step in action.steps:
-                yield from _step(action.source, step, None, gates.step(step), gates)
+                yield from _step(action.source, step, None, gates.step(step), gates, analysed)
 
 
-def _step(source: Source, step: Step, default_shell: str | None, is_gate: bool, gates: GateMatcher) -> Iterator[Finding]:
+def _step(source: Source, step: Step, default_shell: str | None, is_gate: bool, gates: GateMatcher,
+          analysed: dict[tuple[str, Shell], list[tuple[Command, str]]]) -> Iterator[Finding]:
     if is_gate and step.continue_on_error is not None:
         yield from _continue_on_error(source, step.continue_on_error, f"gate step '{step.label}' has")
-    if step.run is None:
+    if step.run is None or not gates.may_gate(step.run.value):
         return
     shell = resolve_shell(step.shell.value if step.shell is not None else default_shell)
     if not shell.posix:
         return
-    for command, reason in swallowed(parse_script(step.run.value), shell, gates.command):
+    key = (step.run.value, shell)
+    if key not in analysed:
+        analysed[key] = list(swallowed(parse_script(step.run.value), shell, gates.command))
+    for command, reason in analysed[key]:
         line, column = _script_position(source, step.run, command)
         yield finding(ID, reason, source.rel, line, column, step=step.label)
 
@@ -85,7 +91,7 @@ def swallowed(lists: list[AndOr], shell: Shell, is_gate) -> Iterator[tuple[Comma
                 if not cmd.condition and is_gate(cmd):
                     name = _name(cmd)
                     final = i == last and op_after is None and k == len(pipeline) - 1
-                    if k < len(pipeline) - 1 and not pipefail:
+                    if k < len(pipeline) - 1 and not pipefail and not _checked_next(lists, i, ("PIPESTATUS",)):
                         consumer = pipeline[-1].program or pipeline[-1].text
                         yield cmd, (f"'{name}' is piped into '{consumer}' without pipefail: the step gets "
                                     f"'{consumer}'s status, not the gate's; add 'set -o pipefail' or use 'shell: bash'")
@@ -140,11 +146,12 @@ def _tail_fails(tail: list[list[Command]], is_gate) -> bool:
     return False
 
 
-def _checked_next(lists: list[AndOr], index: int) -> bool:
+def _checked_next(lists: list[AndOr], index: int, references: tuple[str, ...] = _STATUS_REFERENCES) -> bool:
+    """True when the command list right after ``index`` reads the status (``$?`` or ``PIPESTATUS``)."""
     if index + 1 >= len(lists):
         return False
     text = " ".join(c.text for c in lists[index + 1].commands())
-    return any(ref in text for ref in _STATUS_REFERENCES)
+    return any(ref in text for ref in references)
 
 
 def _script_position(source: Source, run: Scalar, cmd: Command) -> tuple[int, int]:

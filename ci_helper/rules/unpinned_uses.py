@@ -46,6 +46,9 @@ class UnpinnedUses:
             for step in action.steps:
                 if step.uses is not None:
                     yield from self._one(action.rel, step.uses)
+            # A Docker action's image is pulled like a `uses: docker://` step.
+            if action.image is not None and action.image.value.strip().startswith("docker://"):
+                yield from self._one(action.rel, action.image)
 
     def _one(self, rel: str, value: Scalar) -> Iterator[Finding]:
         problem = _problem(value)

@@ -80,6 +80,8 @@ class Action:
     source: Source
     using: str | None
     steps: list[Step]
+    # `runs.image` of a Docker action (`Dockerfile` or `docker://image...`).
+    image: Scalar | None = None
     kind: str = ACTION
 
     @property
@@ -99,7 +101,7 @@ def _optional_scalar(source: Source, table: dict[str, tuple[ScalarNode, Node]], 
     if pair is None:
         return None
     node = pair[1]
-    if isinstance(node, ScalarNode) and node.tag == "tag:yaml.org,2002:null" and node.value in ("", "~", "null"):
+    if _is_null(node):
         return None
     return source.scalar(node, f"{what} '{key}'")
 
@@ -209,10 +211,12 @@ def build_action(source: Source) -> Action:
     runs_pair = top.get("runs")
     using: str | None = None
     steps: list[Step] = []
+    image: Scalar | None = None
     if runs_pair is not None and not _is_null(runs_pair[1]):
         runs = source.mapping(runs_pair[1], "'runs'")
         using_value = _optional_scalar(source, runs, "using", "'runs'")
         using = using_value.value if using_value is not None else None
         steps = _steps(source, runs, "'runs'")
-    return Action(source=source, using=using, steps=steps)
+        image = _optional_scalar(source, runs, "image", "'runs'")
+    return Action(source=source, using=using, steps=steps, image=image)
 

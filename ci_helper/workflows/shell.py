@@ -15,6 +15,8 @@ import os
 import re
 import shlex
 from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import NamedTuple
 
 POSIX_SHELLS = frozenset({"bash", "sh", "dash", "zsh", "ksh", "ash"})
 
@@ -29,6 +31,7 @@ class Shell:
     pipefail: bool
 
 
+@lru_cache(maxsize=256)
 def resolve_shell(value: str | None) -> Shell:
     """GitHub's shells: none is ``bash -e {0}``; ``bash`` is ``bash --noprofile --norc -eo pipefail {0}``;
     ``sh`` is ``sh -e {0}``; anything with ``{0}`` is a custom command line."""
@@ -103,9 +106,9 @@ class Command:
     # True when the shell consumes its status (if/while/until condition, or `!`).
     condition: bool = False
 
-    @property
-    def program(self) -> str:
-        return os.path.basename(self.argv[0]) if self.argv else ""
+    def __post_init__(self) -> None:
+        # Read for every command by every rule: computed once.
+        self.program = os.path.basename(self.argv[0]) if self.argv else ""
 
     @property
     def text(self) -> str:
@@ -123,14 +126,17 @@ class AndOr:
         return [c for p in self.pipelines for c in p]
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
     kind: str  # "word" or "op"
     value: str
     line: int
 
 
 _OPERATORS = ("||", "&&", "|&", ";;", "|", ";", "&", "(", ")")
+# A run of characters that need no special handling: consumed in one step (most of a script).
+_PLAIN = re.compile(r"[^\s'\"`$\\#&|;()<]+")
+# A whole line with nothing but plain words.
+_SIMPLE_LINE = re.compile(r"[^\n'\"`$\\#&|;()<]*(?:\n|$)")
 
 
 def tokenize(script: str) -> list[Token]:
@@ -146,7 +152,29 @@ def tokenize(script: str) -> list[Token]:
             tokens.append(Token("word", "".join(word), word_line))
             word.clear()
 
+    at_line_start = True
     while i < n:
+        if at_line_start:
+            at_line_start = False
+            # Most lines are plain words: split them without walking characters.
+            simple = _SIMPLE_LINE.match(script, i)
+            if simple is not None:
+                end = simple.end()
+                for text in script[i:end].split():
+                    tokens.append(Token("word", text, line))
+                i = end
+                if i <= n and script[i - 1:i] == "\n":
+                    tokens.append(Token("op", "\n", line))
+                    line += 1
+                    at_line_start = True
+                continue
+        plain = _PLAIN.match(script, i)
+        if plain is not None:
+            if not word:
+                word_line = line
+            word.append(plain.group())
+            i = plain.end()
+            continue
         ch = script[i]
         if ch == "\\" and i + 1 < n:
             if script[i + 1] == "\n":
@@ -174,6 +202,7 @@ def tokenize(script: str) -> list[Token]:
                     if (body_line.lstrip("\t") if strip_tabs else body_line).strip() == delimiter:
                         break
             heredocs.clear()
+            at_line_start = True
             continue
         if ch in " \t\r":
             flush()
@@ -274,8 +303,9 @@ def _closing_bracket(script: str, start: int) -> int:
     return len(script)
 
 
+@lru_cache(maxsize=4096)
 def parse_script(script: str) -> list[AndOr]:
-    """The script as a list of and-or lists, in order."""
+    """The script as a list of and-or lists, in order (cached: rules share one parse; do not mutate)."""
     lists: list[AndOr] = []
     pipelines: list[list[Command]] = []
     ops: list[str] = []
@@ -365,7 +395,8 @@ def _command(words: list[str], line: int) -> Command:
         elif head == "timeout":
             argv = argv[1:]
             while argv and argv[0].startswith("-"):
-                argv = argv[1:]
+                # -s SIGNAL and -k DURATION take a value
+                argv = argv[2:] if argv[0] in ("-s", "-k", "--signal", "--kill-after") else argv[1:]
             argv = argv[1:]  # the duration
             changed = True
         elif os.path.basename(head) in _PREFIX_WITH_FLAGS:

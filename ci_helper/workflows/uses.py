@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 LOCAL = "local"      # ./path: the caller's workspace
 SELF = "self"        # $/path: the repository of the running action or workflow, same commit
@@ -48,6 +49,7 @@ class Uses:
         return self.raw
 
 
+@lru_cache(maxsize=4096)
 def parse_uses(value: str) -> Uses:
     raw = value.strip()
     if raw.startswith("./") or raw == ".":

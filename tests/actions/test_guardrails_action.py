@@ -9,10 +9,17 @@ from pathlib import Path
 
 import pytest
 
+import ci_helper
 from tests.conftest import REPO_ROOT, run_ci_helper
 
 HOME = "truthful-ci/ci-helper"
 GUARDRAILS = REPO_ROOT / "actions" / "guardrails"
+
+# Each action calls the setup action, which finds this checkout's editable install
+# on PATH and installs nothing; any other install would make it reach for the index.
+pytestmark = pytest.mark.skipif(
+    Path(ci_helper.__file__).resolve().parent.parent != REPO_ROOT.resolve(),
+    reason="needs `pip install -e .` of this checkout (as .ci/run does)")
 
 
 def run_action(action: Path, workspace: Path, *args: str, inputs: dict[str, str] | None = None):

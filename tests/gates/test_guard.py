@@ -149,6 +149,18 @@ def test_base_branch_globs_and_non_pr_events_are_not_checked(cli, tmp_path):
     assert written["figures"]["base"] is None
 
 
+def test_review_events_read_the_base_branch_from_the_payload(cli, tmp_path):
+    # The runner sets no GITHUB_BASE_REF for pull_request_review; the payload has it.
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"pull_request": {"base": {"ref": "develop", "repo": {"full_name": HOME}}}}))
+    result, written = run_guard(cli, tmp_path, "--base-branch", "main",
+                                env={"GITHUB_EVENT_NAME": "pull_request_review", "GITHUB_EVENT_PATH": str(event)})
+    assert result.exit_code == 1
+    assert [f["message"] for f in written["findings"]] == [
+        "pull requests must target main, not develop (pull_request.base.ref)"]
+    assert written["figures"]["base"] == "develop"
+
+
 def test_fork_pr_is_refused(cli, tmp_path):
     env = {"GITHUB_REPOSITORY": HOME, "GITHUB_EVENT_NAME": "pull_request", "GITHUB_BASE_REF": "main",
            "GITHUB_EVENT_PATH": pr_event(tmp_path, head="attacker/ci-helper")}
@@ -250,6 +262,15 @@ def test_bad_forks_setting_exits_2(cli, tmp_path):
     assert written["status"] == "not-run"
 
 
+def test_malformed_pyproject_exits_2_and_records_not_run(cli, tmp_path):
+    (tmp_path / "pyproject.toml").write_text("[tool.ci-helper.guard\n")
+    result, written = run_guard(cli, tmp_path, "--repository", HOME, env={"GITHUB_REPOSITORY": HOME})
+    assert result.exit_code == 2
+    assert result.output.startswith(f"Error: {tmp_path / 'pyproject.toml'}: malformed TOML (")
+    assert written["status"] == "not-run"
+    assert written["reason"] == result.output.removeprefix("Error: ").rstrip("\n")
+
+
 # --- missing facts are bad input, never a pass ----------------------------------
 
 
@@ -291,7 +312,7 @@ def test_event_payload_without_pull_request_exits_2(cli, tmp_path):
                           env={"GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": str(event)})
     assert result.exit_code == 2
     assert result.output == (f"Error: {event}: event payload has no 'pull_request' object; "
-                             "GITHUB_EVENT_NAME=pull_request needs one to tell a fork\n")
+                             "GITHUB_EVENT_NAME=pull_request needs one (forks = refuse reads the pull request payload)\n")
 
 
 # --- pins: the unpinned-uses rule of `ci-helper verify` ------------------------
