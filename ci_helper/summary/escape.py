@@ -67,18 +67,16 @@ def inline(value: object, limit: int = INLINE_LIMIT) -> Markdown:
     """Untrusted text as one line of markdown: safe in a paragraph, a list item or a table cell."""
     if isinstance(value, Markdown):
         return value
-    text = one_line(value, limit)
+    text = _neutralise_references(one_line(value, limit))
     text = _MD_SPECIAL.sub(r"\\\1", text)
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return Markdown(_neutralise_references(text))
+    return Markdown(text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
 
 
 def html(value: object, limit: int = INLINE_LIMIT) -> Markdown:
     """Untrusted text inside an HTML element (``<summary>``), where markdown is not parsed."""
-    text = one_line(value, limit)
-    text = (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace('"', "&quot;").replace("'", "&#39;"))
-    return Markdown(_neutralise_references(text))
+    text = _neutralise_references(one_line(value, limit))
+    return Markdown(text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+                    .replace('"', "&quot;").replace("'", "&#39;"))
 
 
 def code_block(value: object, limit: int = 4000) -> Markdown:

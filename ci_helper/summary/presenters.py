@@ -293,11 +293,15 @@ def _guardrails(entry: Entry, result: CheckResult) -> None:
     entry.findings = list(result.findings)
 
 
-def _counts(first: str, second: str, template: str) -> Callable[[Entry, CheckResult], None]:
+def _plural(count: int, word: str) -> str:
+    return f"{number(count)} {word if count == 1 else word + 's'}"
+
+
+def _counts(first: str, second: str, describe: Callable[[int, int], str]) -> Callable[[Entry, CheckResult], None]:
     def present(entry: Entry, result: CheckResult) -> None:
         f = result.figures
         a, b = _count(f.get(first)), _count(f.get(second))
-        entry.key_figure = template.format(number(a), number(b)) if a is not None and b is not None else _generic_key_figure(f)
+        entry.key_figure = describe(a, b) if a is not None and b is not None else _generic_key_figure(f)
         entry.facts = _generic_facts(f)
         entry.findings = list(result.findings)
     return present
@@ -311,8 +315,8 @@ PRESENTERS: dict[str, Callable[[Entry, CheckResult], None]] = {
     "stub-repos": _stubs,
     "guardrails": _guardrails,
     "guard": _guardrails,
-    "verify": _counts("findings", "files", "{} findings in {} files"),
-    "deps": _counts("mismatched", "packages", "{} of {} packages mismatched"),
+    "verify": _counts("findings", "files", lambda a, b: f"{_plural(a, 'finding')} in {_plural(b, 'file')}"),
+    "deps": _counts("mismatched", "packages", lambda a, b: f"{number(a)} of {_plural(b, 'package')} mismatched"),
 }
 
 
