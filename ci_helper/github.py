@@ -99,7 +99,7 @@ def _is_ours(body: str | None, marker: str) -> bool:
 
 
 def upsert_comment(repository: str, number: int, body: str, marker: str, *, token: str, api_url: str,
-                   head_sha: str | None = None, retry_delays: tuple[float, ...] = RETRY_DELAYS,
+                   head_sha: str | None = None, retry_delays: tuple[float, ...] | None = None,
                    sleep: Callable[[float], None] = time.sleep) -> CommentOutcome:
     """Edit our comment (first line == ``marker``) on PR ``number``, or create it.
 
@@ -114,10 +114,11 @@ def upsert_comment(repository: str, number: int, body: str, marker: str, *, toke
     from requests.exceptions import RequestException
 
     gh = _client(token, api_url)
+    delays = RETRY_DELAYS if retry_delays is None else retry_delays
     last = ""
-    for attempt in range(len(retry_delays) + 1):
+    for attempt in range(len(delays) + 1):
         if attempt:
-            sleep(retry_delays[attempt - 1])
+            sleep(delays[attempt - 1])
         try:
             repo = gh.get_repo(repository)
             if head_sha:
@@ -140,4 +141,4 @@ def upsert_comment(repository: str, number: int, body: str, marker: str, *, toke
                 return CommentOutcome(FAILED, last)
         except RequestException as exc:
             last = f"cannot reach {api_url}: {type(exc).__name__}"
-    return CommentOutcome(FAILED, f"{last} after {len(retry_delays) + 1} attempts")
+    return CommentOutcome(FAILED, f"{last} after {len(delays) + 1} attempts")

@@ -68,6 +68,7 @@ def command(results_dir, junit_files, title, out, comment_out, pr_comment, comme
     else:
         click.echo(render.render_text(run), nl=False)
 
+    gha.set_output("verdict", "green" if run.green else "red")
     posted_ok = True
     if comment_out or pr_comment:
         body = render.render_comment(run, comment_id).text
@@ -75,7 +76,6 @@ def command(results_dir, junit_files, title, out, comment_out, pr_comment, comme
             _write(comment_out, body)
         if pr_comment:
             posted_ok = _post(body, render.comment_marker(comment_id), pr_number, head_sha, comment_out)
-    gha.set_output("verdict", "green" if run.green else "red")
     if post_only:
         sys.exit(0 if posted_ok else 1)
     sys.exit(run.exit_code)

@@ -18,7 +18,8 @@ import re
 ZWJ = "\u200d"
 
 # Terminal escape sequences (colours, cursor moves, OSC titles) from pytest output.
-_ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
+# pytest's JUnit writer cannot put ESC in XML and writes it as the text "#x1B".
+_ANSI = re.compile(r"(?:\x1b|#x1B)(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
 # C0/C1 controls except tab and newline: they corrupt terminals and XML-free outputs alike.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _MENTION = re.compile(r"@(?=[A-Za-z0-9_])")
