@@ -111,8 +111,7 @@ def _cut_section(name: str, text: str, cap: int, measure: Callable[[str], int], 
     """``text`` cut at an entry boundary so that it (with its note) fits in ``cap``."""
     pieces = text.split(CUT)
     total = len(pieces) - 1
-    kept = pieces[0]
-    size = measure(kept)
+    size = measure(pieces[0])
     keep = 0
 
     def note(dropped: int) -> str:
@@ -123,9 +122,9 @@ def _cut_section(name: str, text: str, cap: int, measure: Callable[[str], int], 
         piece_size = measure(piece)
         if size + piece_size + worst_note > cap:
             break
-        kept += piece
         size += piece_size
         keep += 1
+    kept = "".join(pieces[: keep + 1])
     if keep == total:
         return kept, None
     dropped = total - keep
