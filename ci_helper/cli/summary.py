@@ -33,10 +33,12 @@ _COMMENT_ID = re.compile(r"^[A-Za-z0-9._/-]{1,100}$")
               help="Refuse to comment unless the PR's head commit is this one (workflow_run poster).")
 @click.option("--post-only", is_flag=True, default=False,
               help="Exit 0 once the comment is posted, whatever the verdict (the PR run already reported it).")
+@click.option("--write-result", is_flag=True, default=False,
+              help="Also write the verdict as a 'summary' check result (to $CI_HELPER_RESULTS_DIR or settings).")
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown"]), default="text", show_default=True,
               help="What to print on stdout.")
 def command(results_dir, junit_files, title, out, comment_out, pr_comment, comment_id, pr_number, head_sha,
-            post_only, fmt) -> None:
+            post_only, write_result, fmt) -> None:
     """Render the run summary (job summary, sticky comment, terminal). Exit 0 green, 1 red, 2 bad input."""
     from ci_helper import gha, results, settings as settings_mod
     from ci_helper.errors import BadInput
@@ -69,6 +71,9 @@ def command(results_dir, junit_files, title, out, comment_out, pr_comment, comme
         click.echo(render.render_text(run), nl=False)
 
     gha.set_output("verdict", "green" if run.green else "red")
+    if write_result:
+        # Never into the folder just read: a summary result must not become an input.
+        results.write_result(run.to_result(), results.results_dir(None, settings.results_dir))
     posted_ok = True
     if comment_out or pr_comment:
         body = render.render_comment(run, comment_id).text

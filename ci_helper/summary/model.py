@@ -15,6 +15,7 @@ from ci_helper import junit, results
 from ci_helper.results import FAIL, NOT_RUN, PASS, CheckResult
 
 DEFAULT_TITLE = "ci-helper run summary"
+SUMMARY_CHECK = "summary"
 
 
 @dataclass
@@ -88,6 +89,15 @@ class Run:
     def exit_code(self) -> int:
         return 0 if self.green else 1
 
+    def to_result(self) -> CheckResult:
+        """The verdict as a ``summary`` check result (for the canary and ``verify --run``)."""
+        figures = {"checks": len(self.checks), "required": self.required_count,
+                   "tests": sum(t.report.total for t in self.tiers), "blockers": len(self.blockers())}
+        findings = [results.Finding("summary-not-green", reason) for reason in self.blockers()]
+        if self.green:
+            return results.passed(SUMMARY_CHECK, figures)
+        return results.failed(SUMMARY_CHECK, figures, findings)
+
     @property
     def required_count(self) -> int:
         return sum(1 for c in self.checks if c.required) + len(self.tiers)
@@ -118,7 +128,8 @@ def load(results_dir: str | os.PathLike[str] | None, junit_paths: list[str], tit
     if results_dir is not None:
         folder = Path(results_dir)
         if folder.is_dir():
-            run.checks = results.read_results(folder)
+            # The summary's own result (--write-result) is an output, never an input.
+            run.checks = [c for c in results.read_results(folder) if c.check != SUMMARY_CHECK]
         elif require_results_dir:
             run.checks = results.read_results(folder)  # raises BadInput with the fix
         else:

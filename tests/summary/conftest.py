@@ -9,7 +9,7 @@ from xml.sax.saxutils import quoteattr, escape as xml_escape
 
 import pytest
 
-FIXTURES = Path(str(importlib.resources.files("ci_helper.fixtures"))) / "summary"
+FIXTURES = Path(str(importlib.resources.files("ci_helper"))) / "fixtures" / "summary"
 
 HOSTILE_NAME = "test_pipe|name `tick` <img src=x> @octocat"
 TEN_KB = ("E   AssertionError: response was <img src=x> | @octocat ``` " * 200)[:10_240]
