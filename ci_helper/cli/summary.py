@@ -72,7 +72,7 @@ def command(results_dir, junit_files, title, out, comment_out, pr_comment, comme
 
     gha.set_output("verdict", "green" if run.green else "red")
     if write_result:
-        # Never into the folder just read: a summary result must not become an input.
+        # model.load skips a "summary" result, so writing it beside the inputs is safe.
         results.write_result(run.to_result(), results.results_dir(None, settings.results_dir))
     posted_ok = True
     if comment_out or pr_comment:

@@ -109,3 +109,23 @@ def test_the_command_module_imports_nothing_heavy():
             "print(sorted(m for m in ('jinja2', 'github', 'requests', 'ci_helper.summary') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out == "[]\n"
+
+
+def _expat_version():
+    import pyexpat
+
+    return tuple(int(n) for n in pyexpat.EXPAT_VERSION.removeprefix("expat_").split("."))
+
+
+# expat < 2.4 has no amplification limit: the bomb would really explode.
+@pytest.mark.skipif(_expat_version() < (2, 4, 0), reason="expat without billion-laughs protection")
+def test_an_entity_expansion_bomb_is_refused_as_bad_input(cli, tmp_path):
+    levels = ['<!ENTITY l0 "lollollollollollollollollollol">'] + [
+        f'<!ENTITY l{i} "{("&l" + str(i - 1) + ";") * 10}">' for i in range(1, 10)]
+    bomb = tmp_path / "junit.xml"
+    bomb.write_text('<?xml version="1.0"?>\n<!DOCTYPE t [\n' + "\n".join(levels) + "\n]>\n"
+                    '<testsuite><testcase name="a"><failure message="&l9;">x</failure></testcase></testsuite>\n')
+    result = cli("summary", "--junit", str(bomb))
+    assert result.exit_code == 2
+    assert result.output == (f"Error: {bomb}:14:30: malformed JUnit XML (limit on input amplification factor "
+                             "(from DTD and entities) breached: line 14, column 30)\n")
