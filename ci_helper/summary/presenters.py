@@ -9,6 +9,7 @@ change here. Values stay raw: escaping happens in the renderer.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -61,6 +62,8 @@ def number(value: Any) -> str:
 
 
 def percent(value: Any) -> str:
+    if value is None:
+        return "—"
     return f"{number(value)}%" if isinstance(value, (int, float)) and not isinstance(value, bool) else number(value)
 
 
@@ -77,6 +80,16 @@ def value_text(value: Any, items: int = 10) -> str:
         shown = ", ".join(f"{k}={value_text(v)}" for k, v in pairs[:items])
         return shown + (f", … ({len(pairs) - items:,} more)" if len(pairs) > items else "")
     return number(value)
+
+
+_IDENTIFIER = re.compile(r"(^|_)(pid|port|exit_code|code|year|id)$")
+
+
+def fact(key: str, value: Any) -> str:
+    """A figure as a fact: numbers that are identifiers (a PID, an exit code) keep no separators."""
+    if isinstance(value, int) and not isinstance(value, bool) and _IDENTIFIER.search(key):
+        return str(value)
+    return value_text(value)
 
 
 def _int(figures: dict[str, Any], key: str) -> int | None:
@@ -119,7 +132,7 @@ def _why(result: CheckResult) -> str:
 
 
 def _generic_facts(figures: dict[str, Any]) -> list[tuple[str, Any]]:
-    return [(key, value_text(value)) for key, value in figures.items()]
+    return [(key, fact(key, value)) for key, value in figures.items()]
 
 
 def _generic_key_figure(figures: dict[str, Any]) -> str:
@@ -129,21 +142,41 @@ def _generic_key_figure(figures: dict[str, Any]) -> str:
 # --- known checks -----------------------------------------------------------
 
 
+_PERCENT_IN_MESSAGE = re.compile(r"(\d+(?:\.\d+)?)% covered")
+
+COVERAGE_LABELS = {
+    "total": "Total", "fail_under": "Total floor", "diff": "Changed lines", "diff_fail_under": "Changed lines floor",
+    "per_file_fail_under": "Per-file floor", "files_under_floor": "Files under the per-file floor",
+    "files_under_per_file_floor": "Files under the per-file floor", "measure": "Measured",
+    "data_files_combined": "Data files combined", "data_files": "Data files", "branch": "Branch coverage",
+    "precision": "Precision", "files": "Files", "statements": "Statements", "missing": "Missing statements",
+    "branches": "Branches", "partial_branches": "Partial branches", "compare_branch": "Compared with",
+    "diff_statements": "Changed statements", "diff_missing": "Changed statements not covered",
+}
+_PERCENT_FIGURES = ("total", "fail_under", "diff", "diff_fail_under", "per_file_fail_under")
+
+
+def _file_percent(finding: Finding) -> float | None:
+    for key in ("percent", "coverage", "percent_covered", "covered_percent"):
+        value = finding.data.get(key)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+    match = _PERCENT_IN_MESSAGE.search(finding.message)
+    return float(match.group(1)) if match else None
+
+
 def _coverage(entry: Entry, result: CheckResult) -> None:
     f = result.figures
     parts = []
-    if "total" in f:
+    if f.get("total") is not None:
         floor = f" (floor {percent(f['fail_under'])})" if f.get("fail_under") is not None else ""
         parts.append(f"total {percent(f['total'])}{floor}")
     if f.get("diff") is not None:
         floor = f" (floor {percent(f['diff_fail_under'])})" if f.get("diff_fail_under") is not None else ""
         parts.append(f"changed lines {percent(f['diff'])}{floor}")
-    entry.key_figure = ", ".join(parts) or _generic_key_figure(f)
-    labels = {"total": "Total", "fail_under": "Total floor", "diff": "Changed lines",
-              "diff_fail_under": "Changed lines floor", "files_under_floor": "Files under the per-file floor",
-              "measure": "Measured", "data_files": "Data files combined"}
-    entry.facts = [(labels.get(k, k), percent(v) if k in ("total", "fail_under", "diff", "diff_fail_under") else value_text(v))
-                   for k, v in f.items()]
+    entry.key_figure = ", ".join(parts) or ("no coverage data" if "total" in f else _generic_key_figure(f))
+    entry.facts = [(COVERAGE_LABELS.get(k, k), percent(v) if k in _PERCENT_FIGURES else value_text(v))
+                   for k, v in f.items() if v is not None]
     if f.get("measure") == "tests+server":
         entry.callouts.append("Coverage includes the server process: lines hit at startup count as covered.")
 
@@ -151,33 +184,31 @@ def _coverage(entry: Entry, result: CheckResult) -> None:
     changed: dict[str, list[int]] = {}
     rest: list[Finding] = []
     for finding in result.findings:
-        pct = next((finding.data[k] for k in ("percent", "coverage", "percent_covered", "covered_percent")
-                    if isinstance(finding.data.get(k), (int, float))), None)
         lines = finding.data.get("lines") or finding.data.get("missing_lines")
-        is_diff = any(word in finding.rule for word in ("diff", "changed"))
-        if finding.file and is_diff and (finding.line or isinstance(lines, list)):
+        is_lines = any(word in finding.rule for word in ("diff", "changed"))
+        if finding.file and is_lines and (finding.line or isinstance(lines, list)):
             bucket = changed.setdefault(finding.file, [])
             if isinstance(lines, list):
-                bucket.extend(n for n in lines if isinstance(n, int))
+                bucket.extend(n for n in lines if isinstance(n, int) and not isinstance(n, bool))
             if finding.line:
-                bucket.append(finding.line)
-        elif finding.file and pct is not None:
-            worst.append((float(pct), finding))
+                end = finding.data.get("end_line")
+                last = end if isinstance(end, int) and finding.line <= end <= finding.line + 100_000 else finding.line
+                bucket.extend(range(finding.line, last + 1))
+            continue
+        pct = _file_percent(finding) if finding.file and "file" in finding.rule else None
+        if pct is not None:
+            worst.append((pct, finding))
         else:
             rest.append(finding)
     if worst:
         worst.sort(key=lambda item: (item[0], item[1].file or ""))
-        entry.tables.append(Table(
-            f"Worst files ({min(len(worst), WORST_FILES)} of {len(worst):,} under the floor)" if len(worst) > WORST_FILES
-            else "Files under the floor",
-            ["File", "Coverage"],
-            [[finding.file, percent(pct)] for pct, finding in worst[:WORST_FILES]],
-        ))
+        title = (f"Worst files ({WORST_FILES} of {len(worst):,} under the floor)" if len(worst) > WORST_FILES
+                 else "Files under the floor")
+        entry.tables.append(Table(title, ["File", "Coverage"],
+                                  [[finding.file, percent(pct)] for pct, finding in worst[:WORST_FILES]]))
     if changed:
-        entry.tables.append(Table(
-            "Uncovered changed lines", ["File", "Lines"],
-            [[path, line_ranges(lines)] for path, lines in sorted(changed.items())],
-        ))
+        entry.tables.append(Table("Uncovered changed lines", ["File", "Lines"],
+                                  [[path, line_ranges(lines)] for path, lines in sorted(changed.items())]))
     entry.findings = rest
 
 
@@ -196,36 +227,52 @@ def line_ranges(lines: list[int]) -> str:
     return ", ".join(out)
 
 
+SMOKE_LABELS = {
+    "tests": "Tests", "passed": "Passed", "failed": "Failed", "errors": "Errors", "skipped": "Skipped", "flaky": "Flaky",
+    "ready_seconds": "Server ready after (s)", "server_exit_code": "Server exit code", "stop": "Server stopped by",
+    "stop_method": "Server stopped by", "stop_seconds": "Stop took (s)", "stop_request": "Stop request",
+    "log": "Server log", "junit": "JUnit report", "base_url": "Base URL", "server_pid": "Server PID",
+    "pytest_exit_code": "pytest exit code", "coverage_data_file": "Server coverage data",
+    "coverage_data_written": "Server coverage data written",
+}
+
+
 def _smoke(entry: Entry, result: CheckResult) -> None:
     f = result.figures
     tests = _int(f, "tests")
     if tests is not None:
         bits = [f"{number(_int(f, 'passed') or 0)}/{number(tests)} passed"]
-        for key in ("failed", "errors", "skipped"):
+        for key in ("failed", "errors", "skipped", "flaky"):
             if _int(f, key):
                 bits.append(f"{number(_int(f, key))} {key}")
-        if isinstance(f.get("ready_seconds"), (int, float)):
-            bits.append(f"ready in {number(float(f['ready_seconds']))} s")
-        entry.key_figure = ", ".join(bits)
+    elif "tests" in f:
+        bits = ["tests did not run"]
     else:
-        entry.key_figure = _generic_key_figure(f)
-    labels = {"tests": "Tests", "passed": "Passed", "failed": "Failed", "errors": "Errors", "skipped": "Skipped",
-              "ready_seconds": "Server ready after (s)", "server_exit_code": "Server exit code",
-              "stop_method": "Server stopped by", "log": "Server log"}
-    entry.facts = [(labels.get(k, k), value_text(v)) for k, v in f.items()]
+        bits = [_generic_key_figure(f)] if f else []
+    if isinstance(f.get("ready_seconds"), (int, float)):
+        bits.append(f"ready in {number(float(f['ready_seconds']))} s")
+    elif "ready_seconds" in f:
+        bits.append("server never ready")
+    entry.key_figure = ", ".join(b for b in bits if b)
+    entry.facts = [(SMOKE_LABELS.get(k, k), fact(k, v)) for k, v in f.items() if v is not None]
     entry.findings = list(result.findings)
 
 
-_AUDIT_ORDER = {"vulnerable": 0, "expired": 1, "stale": 2, "ignored": 3}
+_AUDIT_ORDER = {"vulnerable": 0, "expired": 1, "stale": 2, "not audited": 3, "ignored": 4}
+AUDIT_LABELS = {"dependencies": "Dependencies audited", "skipped": "Not audited", "vulnerable": "Vulnerable",
+                "vulnerable_packages": "Vulnerable packages", "ignored": "Ignored (with reason)",
+                "expired": "Expired ignores", "stale": "Stale ignores (match nothing)"}
 
 
 def _audit_state(finding: Finding) -> str:
     data = finding.data
     rule = finding.rule
-    if data.get("expired") or "expired" in rule:
+    if "expired" in rule or data.get("expired") is True:
         return "expired"
-    if data.get("stale") or "stale" in rule:
+    if "stale" in rule or data.get("stale") is True:
         return "stale"
+    if "skipped" in rule or data.get("skip_reason"):
+        return "not audited"
     if data.get("ignored") or "ignored" in rule:
         return "ignored"
     return "vulnerable"
@@ -235,31 +282,33 @@ def _audit(entry: Entry, result: CheckResult) -> None:
     f = result.figures
     if "dependencies" in f or "vulnerable" in f:
         bits = [f"{number(_count(f.get('vulnerable')) or 0)} vulnerable of {number(_count(f.get('dependencies')) or 0)}"]
-        for key in ("ignored", "expired", "stale"):
+        for key in ("ignored", "expired", "stale", "skipped"):
             count = _count(f.get(key))
             if count:
-                bits.append(f"{number(count)} {key}")
+                bits.append(f"{number(count)} {'not audited' if key == 'skipped' else key}")
         entry.key_figure = ", ".join(bits)
     else:
         entry.key_figure = _generic_key_figure(f)
-    labels = {"dependencies": "Dependencies audited", "vulnerable": "Vulnerable", "ignored": "Ignored (with reason)",
-              "expired": "Expired ignores", "stale": "Stale ignores (match nothing)"}
-    entry.facts = [(labels.get(k, k), value_text(v)) for k, v in f.items()]
+    entry.facts = [(AUDIT_LABELS.get(k, k), value_text(v)) for k, v in f.items()]
     rows = []
     for finding in sorted(result.findings, key=lambda x: _AUDIT_ORDER[_audit_state(x)]):
         d = finding.data
+        state = _audit_state(finding)
+        # pip-audit's ignores carry {reason, expires} under "ignored"; policy entries carry them flat.
+        ignore = d.get("ignored") if isinstance(d.get("ignored"), dict) else d
         fixes = d.get("fix_versions") or d.get("fix") or []
+        reason = ignore.get("reason") or d.get("skip_reason")
         rows.append([
-            _audit_state(finding),
-            d.get("package") or d.get("name") or finding.file or "—",
+            state,
+            d.get("package") or d.get("name") or "any",
             d.get("version") or "—",
             d.get("id") or d.get("vuln_id") or finding.rule,
             value_text(fixes) if fixes else "—",
-            d.get("reason") or ("" if _audit_state(finding) == "vulnerable" else "—") or finding.message,
-            d.get("expires") or "—",
+            reason or ("none" if state == "vulnerable" else "—"),
+            ignore.get("expires") or "—",
         ])
     if rows:
-        entry.tables.append(Table("Findings and ignores", ["State", "Package", "Version", "ID", "Fix versions", "Reason", "Expires"], rows))
+        entry.tables.append(Table("Vulnerabilities and ignores", ["State", "Package", "Version", "ID", "Fix versions", "Reason", "Expires"], rows))
 
 
 def _stubs(entry: Entry, result: CheckResult) -> None:
@@ -275,7 +324,11 @@ def _stubs(entry: Entry, result: CheckResult) -> None:
         if count is not None:
             bits.append(f"{number(count)} {key}")
     entry.key_figure = ", ".join(bits) or _generic_key_figure(f)
-    labels = {"fake_inference": "Fake inference", "modules": "Stubbed modules", "repositories": "Stub repositories"}
+    labels = {"fake_inference": "Fake inference", "fake_inference_env": "Fake inference switch (env)",
+              "modules": "Stubbed modules", "repositories": "Stub repositories", "names": "Declared names",
+              "dynamic_prefixes": "Dynamic prefixes", "fabricated": "Names fabricated on demand",
+              "dynamic_budget": "Fabrication budget", "drifted_files": "Drifted files", "manifest": "Manifest",
+              "root": "Stub root", "stamp": "Manifest stamp"}
     entry.facts = [(labels.get(k, k), ("on" if v else "off") if k == "fake_inference" and isinstance(v, bool) else value_text(v))
                    for k, v in f.items()]
     entry.findings = list(result.findings)
@@ -307,6 +360,20 @@ def _counts(first: str, second: str, describe: Callable[[int, int], str]) -> Cal
     return present
 
 
+def _deps(entry: Entry, result: CheckResult) -> None:
+    f = result.figures
+    total = _count(f.get("requirements", f.get("packages")))
+    if total is not None:
+        bits = [f"{number(_count(f.get('mismatched')) or 0)} of {_plural(total, 'requirement')} mismatched"]
+        if _count(f.get("missing")):
+            bits.append(f"{number(_count(f.get('missing')))} missing")
+        entry.key_figure = ", ".join(bits)
+    else:
+        entry.key_figure = _generic_key_figure(f)
+    entry.facts = _generic_facts(f)
+    entry.findings = list(result.findings)
+
+
 PRESENTERS: dict[str, Callable[[Entry, CheckResult], None]] = {
     "coverage": _coverage,
     "smoke": _smoke,
@@ -316,7 +383,8 @@ PRESENTERS: dict[str, Callable[[Entry, CheckResult], None]] = {
     "guardrails": _guardrails,
     "guard": _guardrails,
     "verify": _counts("findings", "files", lambda a, b: f"{_plural(a, 'finding')} in {_plural(b, 'file')}"),
-    "deps": _counts("mismatched", "packages", lambda a, b: f"{number(a)} of {_plural(b, 'package')} mismatched"),
+    "deps": _deps,
+    "canary": _counts("proven", "gates", lambda a, b: f"gates proven to bite: {number(a)}/{number(b)}"),
 }
 
 

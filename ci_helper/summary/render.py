@@ -94,8 +94,15 @@ def environment(kind: str) -> jinja2.Environment:
         env.filters.update(md=lambda v, limit=escape.INLINE_LIMIT: Markdown(escape.terminal(v, limit)),
                            block=lambda v, limit=2000, indent="      ": Markdown(escape.terminal_block(v, limit, indent)))
     env.globals.update(status_words=STATUS_WORDS, status_icons=STATUS_ICONS, outcome_icons=OUTCOME_ICONS,
-                       severity_icons=SEVERITY_ICONS, cut=CUT, number=presenters.number)
+                       severity_icons=SEVERITY_ICONS, cut=CUT, number=presenters.number, text_of=_text_of)
     return env
+
+
+def _text_of(value: object) -> str:
+    """A log tail or similar: a list of lines or one string, as text (still untrusted)."""
+    if isinstance(value, list):
+        return "\n".join(str(v) for v in value)
+    return "" if value is None else str(value)
 
 
 def _verdict(run: Run) -> dict[str, object]:

@@ -31,7 +31,7 @@ def test_all_green(good):
         "| ✅ pass | tests: quality | required | 24 tests, 23 passed, 1 skipped |  |",
         "| ✅ pass | audit | required | 0 vulnerable of 41, 1 ignored |  |",
         "| ✅ pass | coverage | required | total 84.31% (floor 80%), changed lines 100% (floor 90%) |  |",
-        "| ✅ pass | deps | required | 0 of 41 packages mismatched |  |",
+        "| ✅ pass | deps | required | 0 of 41 requirements mismatched |  |",
         "| ✅ pass | guardrails | required | truthful-ci/diffusion-api · pull\\_request · into main |  |",
         "| ✅ pass | smoke | required | 6/6 passed, ready in 1.42 s |  |",
         "| ✅ pass | stubs | required | fake inference on, 7 modules, 3 repositories |  |",
@@ -58,11 +58,11 @@ def test_red_gates_failed_tests_and_not_run(bad):
         "| Status | Check | Required | Key figure | Why |",
         "| --- | --- | --- | --- | --- |",
         "| ❌ fail | tests: smoke | required | 6 tests, 5 passed, 1 failed | 1 failed |",
-        "| ❌ fail | coverage | required | total 38.2% (floor 40%), changed lines 50% (floor 90%) | total 38.2% is under 40% (+4 more) |",
-        "| ❌ fail | smoke | required | 5/6 passed, 1 failed, ready in 1.38 s | 1 of 6 smoke tests failed: tests/smoke/test\\_api.py::test\\_txt2img\\_returns\\_png |",
+        "| ❌ fail | coverage | required | total 38.2% (floor 40%), changed lines 50% (floor 90%) | total coverage 38.20% is under the floor 40% (+5 more) |",
+        "| ❌ fail | smoke | required | 5/6 passed, 1 failed, ready in 1.38 s | tests/smoke/test\\_api.py::test\\_txt2img\\_returns\\_png failed: AssertionError: assert 500 == 200 (+1 more) |",
         "| ⚠️ not run | audit | required |  | vulnerability service unreachable: https://api.osv.dev/v1/querybatch (connection refused) |",
         "| ✅ pass | tests: quality | required | 24 tests, 23 passed, 1 skipped |  |",
-        "| ✅ pass | deps | required | 0 of 41 packages mismatched |  |",
+        "| ✅ pass | deps | required | 0 of 41 requirements mismatched |  |",
         "| ✅ pass | guardrails | required | truthful-ci/diffusion-api · pull\\_request · into main |  |",
         "| ✅ pass | stubs | required | fake inference on, 7 modules, 3 repositories |  |",
         "",
@@ -95,12 +95,18 @@ def test_zero_tests_renders_red(tmp_path):
 
 
 def test_unknown_check_is_rendered_generically(tmp_path):
-    write_result(tmp_path, "canary", "pass", {"gates": 9, "proven": 9, "fixtures": ["coverage-bad", "audit-bad"]})
+    write_result(tmp_path, "licenses", "pass", {"packages": 58, "denied": 0, "licenses": ["MIT", "BSD-3-Clause"]})
     lines = render.render_markdown(model.load(tmp_path, [])).text.split("\n")
-    assert "| ✅ pass | canary | required | gates: 9, proven: 9, fixtures: coverage-bad, audit-bad |  |" in lines
-    i = lines.index("### ✅ canary: pass")
-    assert lines[i + 2: i + 7] == ["| Figure | Value |", "| --- | --- |", "| gates | 9 |", "| proven | 9 |",
-                                   "| fixtures | coverage-bad, audit-bad |"]
+    assert "| ✅ pass | licenses | required | packages: 58, denied: 0, licenses: MIT, BSD-3-Clause |  |" in lines
+    i = lines.index("### ✅ licenses: pass")
+    assert lines[i + 2: i + 7] == ["| Figure | Value |", "| --- | --- |", "| packages | 58 |", "| denied | 0 |",
+                                   "| licenses | MIT, BSD-3-Clause |"]
+
+
+def test_canary_result_says_how_many_gates_bite(tmp_path):
+    write_result(tmp_path, "canary", "pass", {"gates": 11, "proven": 11, "cases": 24})
+    lines = render.render_markdown(model.load(tmp_path, [])).text.split("\n")
+    assert "| ✅ pass | canary | required | gates proven to bite: 11/11 |  |" in lines
 
 
 def hostile_run(tmp_path):
@@ -207,11 +213,11 @@ def test_terminal_rendering(bad):
         "",
         "STATUS   CHECK           REQUIRED  KEY FIGURE                                              WHY",
         "FAIL     tests: smoke    required  6 tests, 5 passed, 1 failed                             1 failed",
-        "FAIL     coverage        required  total 38.2% (floor 40%), changed lines 50% (floor 90%)  total 38.2% is under 40% (+4 more)",
-        "FAIL     smoke           required  5/6 passed, 1 failed, ready in 1.38 s                   1 of 6 smoke tests failed: tests/smoke/test_api.py::test_txt2img_returns_png",
+        "FAIL     coverage        required  total 38.2% (floor 40%), changed lines 50% (floor 90%)  total coverage 38.20% is under the floor 40% (+5 more)",
+        "FAIL     smoke           required  5/6 passed, 1 failed, ready in 1.38 s                   tests/smoke/test_api.py::test_txt2img_returns_png failed: AssertionError: assert 500 == 200 (+1 more)",
         "NOT RUN  audit           required                                                          vulnerability service unreachable: https://api.osv.dev/v1/querybatch (connection refused)",
         "PASS     tests: quality  required  24 tests, 23 passed, 1 skipped",
-        "PASS     deps            required  0 of 41 packages mismatched",
+        "PASS     deps            required  0 of 41 requirements mismatched",
         "PASS     guardrails      required  truthful-ci/diffusion-api · pull_request · into main",
         "PASS     stubs           required  fake inference on, 7 modules, 3 repositories",
     ]
