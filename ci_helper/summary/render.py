@@ -187,6 +187,9 @@ def render_markdown(run: Run, *, budget: int = JOB_SUMMARY_BUDGET, measure: Call
         return header_template.render(run=run, verdict=_verdict(run), entries=entries, trimmed=trimmed,
                                       budget_name=budget_name, marker=Markdown(marker) if marker else None)
 
+    untrimmed = header([]) + "".join(text.replace(CUT, "") for _, text in sections)
+    if measure(untrimmed) <= budget:
+        return Rendered(untrimmed, [])
     # Reserve room for the longest possible "trimmed" note so the header never pushes us over.
     worst = header([f"{name} (9,999,999 of 9,999,999 entries not shown)" for name, _ in sections])
     body, trimmed = _fit(sections, budget - measure(worst), measure, budget_name)

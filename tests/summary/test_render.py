@@ -2,6 +2,8 @@
 
 import re
 
+from hypothesis import given, settings, strategies as st
+
 from ci_helper import junit
 from ci_helper.summary import escape, model, render
 from ci_helper.summary.escape import ZWJ
@@ -246,3 +248,32 @@ def test_junit_messages_beyond_what_the_parser_keeps_are_counted(tmp_path):
     lines = render.render_markdown(run).text.split("\n")
     assert "#### Failed tests first, then errors, then flaky (1,005)" in lines
     assert "_5 more failed, errored or flaky tests are not listed (the report keeps the first 1,000)._" in lines
+
+
+def _report(name, failures, size):
+    report = junit.JUnitReport(path=f"{name}.xml", passed=3, failed=failures)
+    report.problems = [junit.TestCase("tests.t", f"test_{i}", junit.FAILED, message="boom |", details="é" * size)
+                       for i in range(failures)]
+    return model.Tier(name, report)
+
+
+@settings(max_examples=40, deadline=None)
+@given(tiers=st.lists(st.tuples(st.integers(0, 30), st.integers(0, 3000)), min_size=1, max_size=4),
+       budget=st.integers(3_000, 60_000), unit=st.sampled_from(["bytes", "chars"]))
+def test_any_run_fits_any_budget(tiers, budget, unit):
+    run = model.Run(tiers=[_report(f"tier{i}", n, size) for i, (n, size) in enumerate(tiers)])
+    measure = render.utf8_bytes if unit == "bytes" else render.characters
+    rendered = render.render_markdown(run, budget=budget, measure=measure)
+    assert measure(rendered.text) <= budget
+    full = render.render_markdown(run, budget=10**9, measure=measure).text
+    # Nothing trimmed when it fits; something named as trimmed whenever it did not.
+    assert (rendered.text == full) == (rendered.trimmed == []) == (measure(full) <= budget)
+    # The verdict line always survives.
+    assert rendered.text.startswith(full.split("\n", 1)[0])
+
+
+def test_a_run_that_fits_exactly_is_not_trimmed(tmp_path):
+    run = model.Run(tiers=[_report("q", 5, 200)])
+    full = render.render_markdown(run, budget=10**9).text
+    assert render.render_markdown(run, budget=render.utf8_bytes(full)).trimmed == []
+    assert render.render_markdown(run, budget=render.utf8_bytes(full) - 1).trimmed == ["tests: q (1 of 5 entries not shown)"]
