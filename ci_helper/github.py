@@ -98,6 +98,28 @@ def _is_ours(body: str | None, marker: str) -> bool:
     return bool(body) and body.split("\n", 1)[0].strip() == marker
 
 
+def _login(gh: Any) -> str | None:
+    """The token's own login, or None for GITHUB_TOKEN and app tokens (they cannot read /user)."""
+    from github import GithubException
+
+    try:
+        return gh.get_user().login
+    except GithubException:
+        return None
+
+
+def _pick(gh: Any, marked: list[Any]) -> Any | None:
+    """Our comment among those starting with the marker: anyone can post one, so check the author."""
+    bots = [c for c in marked if c.user is not None and c.user.type == "Bot"]
+    if bots:
+        return bots[0]
+    if not marked:
+        return None
+    # A personal token posts as its user; a planted comment by someone else is not ours.
+    me = _login(gh)
+    return next((c for c in marked if me is not None and c.user is not None and c.user.login == me), None)
+
+
 def upsert_comment(repository: str, number: int, body: str, marker: str, *, token: str, api_url: str,
                    head_sha: str | None = None, retry_delays: tuple[float, ...] | None = None,
                    sleep: Callable[[float], None] = time.sleep) -> CommentOutcome:
@@ -126,7 +148,7 @@ def upsert_comment(repository: str, number: int, body: str, marker: str, *, toke
                 if actual != head_sha:
                     return CommentOutcome(FAILED, f"PR #{number} head is {actual}, not {head_sha}: refusing to comment on a different PR")
             issue = repo.get_issue(number)
-            mine = next((c for c in issue.get_comments() if _is_ours(c.body, marker)), None)
+            mine = _pick(gh, [c for c in issue.get_comments() if _is_ours(c.body, marker)])
             if mine is not None:
                 mine.edit(body)
                 return CommentOutcome(UPDATED, f"updated comment {mine.id} on PR #{number}", mine.html_url)

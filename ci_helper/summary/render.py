@@ -52,7 +52,8 @@ def utf8_bytes(text: str) -> int:
 
 
 def characters(text: str) -> int:
-    return len(text)
+    """Characters as GitHub may count them: UTF-16 code units, never fewer than code points."""
+    return len(text.encode("utf-16-le")) // 2
 
 
 def comment_marker(comment_id: str | None = None) -> str:

@@ -22,6 +22,7 @@ class FakeGitHub:
         self.comments: dict[int, list[dict]] = {}
         self.requests: list[tuple[str, str, str | None]] = []
         self.mode = "ok"
+        self.user_login: str | None = None  # set: the token is a personal token of this user
         self.failures_left = 0  # for mode "500": how many requests fail before it recovers
         self._next_id = 1000
         self._lock = threading.Lock()
@@ -41,7 +42,7 @@ class FakeGitHub:
         with self._lock:
             self._next_id += 1
             comment = {
-                "id": self._next_id, "body": body, "user": {"login": login, "id": 7, "type": "User"},
+                "id": self._next_id, "body": body, "user": {"login": login, "id": 7, "type": "Bot" if login.endswith("[bot]") else "User"},
                 "url": f"{self.url}/repos/o/r/issues/comments/{self._next_id}",
                 "html_url": f"https://github.com/o/r/pull/{number}#issuecomment-{self._next_id}",
                 "issue_url": f"{self.url}/repos/o/r/issues/{number}",
@@ -81,6 +82,11 @@ class FakeGitHub:
                     fake.failures_left -= 1
                     return self._send(500, {"message": "Server Error"})
                 path = parsed.path
+                if method == "GET" and path == "/user":
+                    if fake.user_login is None:  # GITHUB_TOKEN: an installation token cannot read /user
+                        return self._send(403, {"message": "Resource not accessible by integration"})
+                    return self._send(200, {"login": fake.user_login, "id": 9, "type": "User",
+                                            "url": f"{fake.url}/users/{fake.user_login}"})
                 if method == "GET" and (m := re.fullmatch(r"/repos/(\w+)/(\w+)", path)):
                     return self._send(200, {"id": 1, "name": m[2], "full_name": f"{m[1]}/{m[2]}",
                                             "url": f"{fake.url}/repos/{m[1]}/{m[2]}"})

@@ -18,7 +18,7 @@ def gh():
     with FakeGitHub(page_size=2, head_sha=HEAD) as server:
         # Comments by people and by another subproject's summary, over two pages.
         server.add_comment(7, "LGTM @octocat")
-        server.add_comment(7, "<!-- ci-helper:summary:web -->\n## web subproject")
+        server.add_comment(7, "<!-- ci-helper:summary:web -->\n## web subproject", login="github-actions[bot]")
         server.add_comment(7, "please rebase")
         yield server
 
@@ -62,6 +62,24 @@ def test_first_run_creates_second_run_edits(cli, gh, env, bad, good, tmp_path):
     assert {auth for _, _, auth in gh.requests} == {f"token {TOKEN}"}
     assert second.stdout.count(TOKEN) == 0 and second.stderr.count(TOKEN) == 0
     assert second.stderr == f"summary: updated comment {ours(gh)[0]['id']} on PR #7 ({ours(gh)[0]['html_url']})\n"
+
+
+def test_a_comment_planted_with_our_marker_is_not_taken_over(cli, gh, env, good):
+    gh.add_comment(7, "<!-- ci-helper:summary -->\nlooks like yours", login="mallory")
+    assert cli("summary", *results_args(good), "--pr-comment", env=env).exit_code == 0
+    assert cli("summary", *results_args(good), "--pr-comment", env=env).exit_code == 0
+    bodies = [(c["user"]["login"], c["body"].split("\n")[1]) for c in ours(gh)]
+    assert bodies == [("mallory", "looks like yours"), ("github-actions[bot]", "## ✅ Green: ci-helper run summary")]
+    assert [p for m, p, _ in gh.requests if m == "GET" and p == "/user"] == ["/user"]  # asked once, before a bot comment existed
+
+
+def test_a_personal_token_edits_its_own_comment(cli, gh, env, good):
+    gh.user_login = "release-bot-user"
+    gh.add_comment(7, "<!-- ci-helper:summary -->\nplanted", login="mallory")
+    mine = gh.add_comment(7, "<!-- ci-helper:summary -->\nold summary", login="release-bot-user")
+    assert cli("summary", *results_args(good), "--pr-comment", env=env).exit_code == 0
+    assert [c["body"].split("\n")[1] for c in ours(gh)] == ["planted", "## ✅ Green: ci-helper run summary"]
+    assert ours(gh)[1]["id"] == mine["id"]
 
 
 def test_subprojects_get_one_comment_each(cli, gh, env, good):
