@@ -52,6 +52,12 @@ def test_the_poster_never_checks_out_and_has_minimal_permissions():
     assert download["with"]["name"] == "ci-helper-summary"
 
 
+def test_the_pr_side_asks_for_write_access_only_in_its_job():
+    pr = load("pr-summary.yml")
+    assert pr["permissions"] == {"contents": "read"}
+    assert pr["jobs"]["tests"]["permissions"] == {"contents": "read", "pull-requests": "write"}
+
+
 def test_the_pr_side_uploads_what_the_poster_reads():
     upload = next(s for s in steps(load("pr-summary.yml")) if "upload-artifact" in s.get("uses", ""))
     assert upload["with"]["name"] == "ci-helper-summary"
