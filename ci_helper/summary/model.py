@@ -116,13 +116,12 @@ def tier_name(path: str) -> tuple[str, str]:
     return stem, path
 
 
-def load(results_dir: str | os.PathLike[str] | None, junit_paths: list[str], title: str | None = None,
-         *, require_results_dir: bool = False) -> Run:
+def load(results_dir: str | os.PathLike[str] | None, junit_paths: list[str], title: str | None = None) -> Run:
     """Read every check result in ``results_dir`` and parse each JUnit file into a tier.
 
     JUnit files given under the same name (matrix shards) are added up into one tier.
-    A missing results folder is not bad input (the gates may not have run, which the
-    summary must show) unless ``require_results_dir`` says so.
+    A missing results folder is not bad input: the gates may not have run, and the
+    summary must show that (red), not fail to render.
     """
     run = Run(title=title or DEFAULT_TITLE)
     if results_dir is not None:
@@ -130,8 +129,6 @@ def load(results_dir: str | os.PathLike[str] | None, junit_paths: list[str], tit
         if folder.is_dir():
             # The summary's own result (--write-result) is an output, never an input.
             run.checks = [c for c in results.read_results(folder) if c.check != SUMMARY_CHECK]
-        elif require_results_dir:
-            run.checks = results.read_results(folder)  # raises BadInput with the fix
         else:
             run.input_notes.append(f"results folder {folder} not found: no gate wrote a result")
     by_name: dict[str, junit.JUnitReport] = {}
