@@ -43,7 +43,9 @@ TEMPLATES = Path(__file__).parent / "templates"
 
 STATUS_WORDS = {PASS: "pass", FAIL: "fail", NOT_RUN: "not run"}
 STATUS_ICONS = {PASS: "✅", FAIL: "❌", NOT_RUN: "⚠️"}
-OUTCOME_ICONS = {"failed": "❌", "error": "💥", "flaky": "🔁"}
+# Only characters of the Basic Multilingual Plane: one astral emoji in a 1 MB
+# section makes CPython store the whole string at 4 bytes per character.
+OUTCOME_ICONS = {"failed": "❌", "error": "❗", "flaky": "♻️"}
 SEVERITY_ICONS = {"error": "❌", "warning": "⚠️", "note": "ℹ️"}
 
 
@@ -139,11 +141,12 @@ def _cut_section(name: str, text: str, cap: int, measure: Callable[[str], int], 
     return kept.rstrip("\n") + note(dropped), f"{name} ({dropped:,} of {total:,} entries not shown)"
 
 
-def _fit(sections: list[tuple[str, str]], available: int, measure: Callable[[str], int],
-         budget_name: str) -> tuple[list[str], list[str]]:
-    """Cut the longest sections first until all of them fit in ``available``."""
-    plain = [text.replace(CUT, "") for _, text in sections]
-    sizes = [measure(t) for t in plain]
+def _fit(sections: list[tuple[str, str]], plain: list[str], sizes: list[int], available: int,
+         measure: Callable[[str], int], budget_name: str) -> tuple[list[str], list[str]]:
+    """Cut the longest sections first until all of them fit in ``available``.
+
+    ``sections`` carry the cut markers; ``plain`` are the same texts without them, ``sizes`` their sizes.
+    """
     if sum(sizes) <= available:
         return plain, []
     # Water-filling: the largest cap with sum(min(size, cap)) <= available, so
@@ -165,10 +168,12 @@ def _fit(sections: list[tuple[str, str]], available: int, measure: Callable[[str
     # A section whose heading alone exceeds the cap overshoots: drop whole
     # sections, the longest first, until the rest fits.
     stubbed: set[int] = set()
-    while sum(measure(t) for t in out) > available and len(stubbed) < len(out):
-        i = max((k for k in range(len(out)) if k not in stubbed), key=lambda k: measure(out[k]))
+    out_sizes = [measure(t) for t in out]
+    while sum(out_sizes) > available and len(stubbed) < len(out):
+        i = max((k for k in range(len(out)) if k not in stubbed), key=lambda k: out_sizes[k])
         name = sections[i][0]
         out[i] = f"### {escape.inline(name)}\n\n_✂️ section not shown: trimmed to fit {budget_name}._\n\n"
+        out_sizes[i] = measure(out[i])
         trimmed[i] = f"{name} (whole section not shown)"
         stubbed.add(i)
     return out, [trimmed[i] for i in sorted(trimmed)]
@@ -188,12 +193,14 @@ def render_markdown(run: Run, *, budget: int = JOB_SUMMARY_BUDGET, measure: Call
         return header_template.render(run=run, verdict=_verdict(run), entries=entries, trimmed=trimmed,
                                       budget_name=budget_name, marker=Markdown(marker) if marker else None)
 
-    untrimmed = header([]) + "".join(text.replace(CUT, "") for _, text in sections)
-    if measure(untrimmed) <= budget:
-        return Rendered(untrimmed, [])
+    plain = [text.replace(CUT, "") for _, text in sections]
+    sizes = [measure(text) for text in plain]
+    head = header([])
+    if measure(head) + sum(sizes) <= budget:
+        return Rendered(head + "".join(plain), [])
     # Reserve room for the longest possible "trimmed" note so the header never pushes us over.
     worst = header([f"{name} (9,999,999 of 9,999,999 entries not shown)" for name, _ in sections])
-    body, trimmed = _fit(sections, budget - measure(worst), measure, budget_name)
+    body, trimmed = _fit(sections, plain, sizes, budget - measure(worst), measure, budget_name)
     text = header(trimmed) + "".join(body)
     if measure(text) > budget:  # only a header larger than the budget gets here
         text = _hard_cut(text, budget, measure, budget_name)
