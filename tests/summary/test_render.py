@@ -277,3 +277,10 @@ def test_a_run_that_fits_exactly_is_not_trimmed(tmp_path):
     full = render.render_markdown(run, budget=10**9).text
     assert render.render_markdown(run, budget=render.utf8_bytes(full)).trimmed == []
     assert render.render_markdown(run, budget=render.utf8_bytes(full) - 1).trimmed == ["tests: q (1 of 5 entries not shown)"]
+
+
+def test_our_own_text_stays_in_the_basic_multilingual_plane(bad):
+    # One astral character makes CPython store a whole section at 4 bytes per character.
+    text = render.render_markdown(load(bad, "smoke.xml", "quality.xml")).text
+    icons = "".join([*render.STATUS_ICONS.values(), *render.OUTCOME_ICONS.values(), *render.SEVERITY_ICONS.values()])
+    assert max(map(ord, text + icons)) <= 0xFFFF
