@@ -101,7 +101,9 @@ def test_unknown_check_is_rendered_generically(tmp_path):
     lines = render.render_markdown(model.load(tmp_path, [])).text.split("\n")
     assert "| ✅ pass | licenses | required | packages: 58, denied: 0, licenses: MIT, BSD-3-Clause |  |" in lines
     i = lines.index("### ✅ licenses: pass")
-    assert lines[i + 2: i + 7] == ["| Figure | Value |", "| --- | --- |", "| packages | 58 |", "| denied | 0 |",
+    # A green check's figures are folded away.
+    assert lines[i + 2: i + 4] == ["<details><summary>Figures</summary>", ""]
+    assert lines[i + 4: i + 9] == ["| Figure | Value |", "| --- | --- |", "| packages | 58 |", "| denied | 0 |",
                                    "| licenses | MIT, BSD-3-Clause |"]
 
 
@@ -177,7 +179,7 @@ def test_100000_cases_fit_both_budgets_trimming_what_is_longest(tmp_path):
     comment = render.render_comment(run)
     assert len(comment.text) <= 65_536
     assert comment.trimmed == ["tests: quality (962 of 1,001 entries not shown)"]
-    assert comment.text.count("<details>") == 39 + 1
+    assert comment.text.count("<details><summary>❌ failed") == 39 + 1
 
 
 def test_budget_trims_the_longest_sections_first(tmp_path):
