@@ -139,7 +139,31 @@ _PLAIN = re.compile(r"[^\s'\"`$\\#&|;()<]+")
 _SIMPLE_LINE = re.compile(r"[^\n'\"`$\\#&|;()<]*(?:\n|$)")
 
 
-def tokenize(script: str) -> list[Token]:
+# NUL cannot occur in a YAML document, so it can mark "the next line" in _line_tokens.
+_SENTINEL = "\x00"
+# Line text -> its tokens ((kind, value) pairs, the newline included), or None when the line does
+# not stand alone (a quote, bracket, here-document or continuation runs on into the next line).
+_LINE_TOKENS: dict[str, tuple[tuple[str, str], ...] | None] = {}
+
+
+def _line_tokens(text: str) -> tuple[tuple[str, str], ...] | None:
+    """The tokens of one script line read from a fresh start, cached: the same lines recur across
+    scripts (install, test and upload lines copied between workflows), so most lines are split once."""
+    try:
+        return _LINE_TOKENS[text]
+    except KeyError:
+        pass
+    tokens = tokenize(text + "\n" + _SENTINEL, _lines=False)
+    # The line stands alone when the sentinel comes back as a word of its own on the next line.
+    alone = len(tokens) >= 2 and tokens[-1] == ("word", _SENTINEL, 1) and tokens[-2] == ("op", "\n", 0)
+    result = tuple((t.kind, t.value) for t in tokens[:-1]) if alone else None
+    if len(_LINE_TOKENS) > 65536:
+        _LINE_TOKENS.clear()
+    _LINE_TOKENS[text] = result
+    return result
+
+
+def tokenize(script: str, _lines: bool = True) -> list[Token]:
     """Words and control operators, with here-document bodies and comments dropped."""
     tokens: list[Token] = []
     i, n, line = 0, len(script), 0
@@ -156,6 +180,18 @@ def tokenize(script: str) -> list[Token]:
     while i < n:
         if at_line_start:
             at_line_start = False
+            # A line starts with nothing pending (no word, no here-document): its tokens depend
+            # on its text alone.
+            end = script.find("\n", i) if _lines else -1
+            if end >= 0:
+                known = _line_tokens(script[i:end])
+                if known is not None:
+                    for kind, value in known:
+                        tokens.append(Token(kind, value, line))
+                    line += 1
+                    i = end + 1
+                    at_line_start = True
+                    continue
             # Most lines are plain words: split them without walking characters.
             simple = _SIMPLE_LINE.match(script, i)
             if simple is not None:
@@ -376,6 +412,14 @@ def _is_no_op(item: AndOr) -> bool:
 
 
 def _command(words: list[str], line: int) -> Command:
+    argv, condition = _program_words(tuple(words))
+    return Command(words, line, argv, condition)
+
+
+@lru_cache(maxsize=8192)
+def _program_words(words: tuple[str, ...]) -> tuple[list[str], bool]:
+    """``(argv, condition)`` of a command's words; cached, as the same commands recur across scripts
+    (the lists are shared: do not mutate)."""
     argv = list(words)
     condition = False
     changed = True
@@ -411,7 +455,7 @@ def _command(words: list[str], line: int) -> Command:
             changed = True
     if argv and _ASSIGNMENT.match(argv[0]) and len(argv) == 1:
         argv = []  # a bare assignment runs nothing
-    return Command(words, line, [_unquote(w) for w in argv], condition)
+    return [_unquote(w) for w in argv], condition
 
 
 def _unquote(word: str) -> str:
