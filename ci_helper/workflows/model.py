@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ci_helper.errors import BadInput
-from ci_helper.workflows.source import Node, Scalar, ScalarNode, SequenceNode, Source, position
+from ci_helper.workflows.source import Node, Scalar, ScalarNode, SequenceNode, Source, position, scalar
 from ci_helper.workflows.uses import Uses, parse_uses
 
 WORKFLOW = "workflow"
@@ -101,8 +101,9 @@ def _optional_scalar(source: Source, table: dict[str, tuple[ScalarNode, Node]], 
     if pair is None:
         return None
     node = pair[1]
-    if _is_null(node):
-        return None
+    if isinstance(node, ScalarNode):
+        # The common case, without building the error message of source.scalar().
+        return None if node.tag == _NULL_TAG else scalar(node)
     return source.scalar(node, f"{what} '{key}'")
 
 
@@ -117,8 +118,11 @@ def _scalars(source: Source, table: dict[str, tuple[ScalarNode, Node]], key: str
     return out
 
 
+_NULL_TAG = "tag:yaml.org,2002:null"
+
+
 def _is_null(node: Node) -> bool:
-    return isinstance(node, ScalarNode) and node.tag == "tag:yaml.org,2002:null"
+    return isinstance(node, ScalarNode) and node.tag == _NULL_TAG
 
 
 def _default_shell(source: Source, table: dict[str, tuple[ScalarNode, Node]], what: str) -> Scalar | None:

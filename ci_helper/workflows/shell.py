@@ -153,10 +153,10 @@ def _line_tokens(text: str) -> tuple[tuple[str, str], ...] | None:
         return _LINE_TOKENS[text]
     except KeyError:
         pass
-    tokens = tokenize(text + "\n" + _SENTINEL, _lines=False)
+    tokens = _tokens(text + "\n" + _SENTINEL, False)
     # The line stands alone when the sentinel comes back as a word of its own on the next line.
     alone = len(tokens) >= 2 and tokens[-1] == ("word", _SENTINEL, 1) and tokens[-2] == ("op", "\n", 0)
-    result = tuple((t.kind, t.value) for t in tokens[:-1]) if alone else None
+    result = tuple((kind, value) for kind, value, _ in tokens[:-1]) if alone else None
     if len(_LINE_TOKENS) > 65536:
         _LINE_TOKENS.clear()
     _LINE_TOKENS[text] = result
@@ -165,7 +165,12 @@ def _line_tokens(text: str) -> tuple[tuple[str, str], ...] | None:
 
 def tokenize(script: str, _lines: bool = True) -> list[Token]:
     """Words and control operators, with here-document bodies and comments dropped."""
-    tokens: list[Token] = []
+    return [Token(*token) for token in _tokens(script, _lines)]
+
+
+def _tokens(script: str, _lines: bool = True) -> list[tuple[str, str, int]]:
+    """:func:`tokenize` as plain ``(kind, value, line)`` tuples (cheaper to build than Tokens)."""
+    tokens: list[tuple[str, str, int]] = []
     i, n, line = 0, len(script), 0
     word: list[str] = []
     word_line = 0
@@ -173,7 +178,7 @@ def tokenize(script: str, _lines: bool = True) -> list[Token]:
 
     def flush() -> None:
         if word:
-            tokens.append(Token("word", "".join(word), word_line))
+            tokens.append(("word", "".join(word), word_line))
             word.clear()
 
     at_line_start = True
@@ -187,7 +192,7 @@ def tokenize(script: str, _lines: bool = True) -> list[Token]:
                 known = _line_tokens(script[i:end])
                 if known is not None:
                     for kind, value in known:
-                        tokens.append(Token(kind, value, line))
+                        tokens.append((kind, value, line))
                     line += 1
                     i = end + 1
                     at_line_start = True
@@ -197,10 +202,10 @@ def tokenize(script: str, _lines: bool = True) -> list[Token]:
             if simple is not None:
                 end = simple.end()
                 for text in script[i:end].split():
-                    tokens.append(Token("word", text, line))
+                    tokens.append(("word", text, line))
                 i = end
                 if i <= n and script[i - 1:i] == "\n":
-                    tokens.append(Token("op", "\n", line))
+                    tokens.append(("op", "\n", line))
                     line += 1
                     at_line_start = True
                 continue
@@ -224,7 +229,7 @@ def tokenize(script: str, _lines: bool = True) -> list[Token]:
             continue
         if ch == "\n":
             flush()
-            tokens.append(Token("op", "\n", line))
+            tokens.append(("op", "\n", line))
             line += 1
             i += 1
             # Skip here-document bodies registered on the line just ended.
@@ -292,7 +297,7 @@ def tokenize(script: str, _lines: bool = True) -> list[Token]:
         op = next((o for o in _OPERATORS if script.startswith(o, i)), None)
         if op is not None:
             flush()
-            tokens.append(Token("op", op, line))
+            tokens.append(("op", op, line))
             i += len(op)
             continue
         if not word:
@@ -370,17 +375,16 @@ def parse_script(script: str) -> list[AndOr]:
             lists.append(AndOr(pipelines, ops[: len(pipelines) - 1]))
         pipelines, ops = [], []
 
-    for token in tokenize(script):
+    for kind, value, token_line in _tokens(script):
         if not words:
-            line = token.line
-        if token.kind == "word":
-            if token.value == "{" and not words:
+            line = token_line
+        if kind == "word":
+            if value == "{" and not words:
                 depth += 1
-            elif token.value == "}" and depth:
+            elif value == "}" and depth:
                 depth -= 1
-            words.append(token.value)
+            words.append(value)
             continue
-        value = token.value
         if value == "(":
             depth += 1
             words.append(value)
