@@ -114,7 +114,7 @@ def _scalars(source: Source, table: dict[str, tuple[ScalarNode, Node]], key: str
     out = {}
     for name, (_, value) in source.mapping(pair[1], f"{what} '{key}'").items():
         if isinstance(value, ScalarNode):
-            out[name] = source.scalar(value, f"{what} '{key}.{name}'")
+            out[name] = scalar(value)
     return out
 
 
