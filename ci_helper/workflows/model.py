@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from ci_helper.errors import BadInput
 from ci_helper.workflows.source import Node, Scalar, ScalarNode, SequenceNode, Source, position, scalar
@@ -25,7 +26,7 @@ class Step:
     if_: Scalar | None = None
     with_: dict[str, Scalar] = field(default_factory=dict)
 
-    @property
+    @cached_property  # read for every step by several rules; a built step is never changed
     def ref(self) -> Uses | None:
         return parse_uses(self.uses.value) if self.uses is not None else None
 
@@ -56,7 +57,7 @@ class Job:
     default_shell: Scalar | None = None
     with_: dict[str, Scalar] = field(default_factory=dict)
 
-    @property
+    @cached_property  # read for every step by several rules; a built step is never changed
     def ref(self) -> Uses | None:
         return parse_uses(self.uses.value) if self.uses is not None else None
 

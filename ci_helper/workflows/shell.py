@@ -348,6 +348,52 @@ def _closing_bracket(script: str, start: int) -> int:
 def parse_script(script: str) -> list[AndOr]:
     """The script as a list of and-or lists, in order (cached: rules share one parse; do not mutate)."""
     lists: list[AndOr] = []
+    # Line by line while each line stands alone (see _line_lists), then the rest in one go.
+    start = line = 0
+    while True:
+        end = script.find("\n", start)
+        if end < 0:
+            break
+        known = _line_lists(script[start:end])
+        if known is None:
+            break
+        for item in known:
+            lists.append(AndOr([[Command(c.words, line, c.argv, c.condition) for c in pipeline]
+                                for pipeline in item.pipelines], item.ops))
+        start = end + 1
+        line += 1
+    if start < len(script):
+        lists.extend(_parse_tokens(_tokens(script[start:]), line)[0])
+    return [item for item in lists if not _is_no_op(item)]
+
+
+# Line text -> its and-or lists (commands on line 0), or None when the line does not stand alone
+# (its tokens run on, or a { } or ( ) group is still open at its end).
+_LINE_LISTS: dict[str, tuple[AndOr, ...] | None] = {}
+
+
+def _line_lists(text: str) -> tuple[AndOr, ...] | None:
+    """A standalone line's and-or lists, cached: a newline outside a group ends every list, so such a
+    line parses the same wherever it is (and the same lines recur across scripts)."""
+    try:
+        return _LINE_LISTS[text]
+    except KeyError:
+        pass
+    tokens = _line_tokens(text)
+    result = None
+    if tokens is not None:
+        lists, depth = _parse_tokens([(kind, value, 0) for kind, value in tokens], 0)
+        if depth == 0:
+            result = tuple(lists)
+    if len(_LINE_LISTS) > 65536:
+        _LINE_LISTS.clear()
+    _LINE_LISTS[text] = result
+    return result
+
+
+def _parse_tokens(tokens: list[tuple[str, str, int]], first_line: int) -> tuple[list[AndOr], int]:
+    """The and-or lists of a token stream (lines counted from ``first_line``) and the group depth at its end."""
+    lists: list[AndOr] = []
     pipelines: list[list[Command]] = []
     ops: list[str] = []
     pipeline: list[Command] = []
@@ -375,9 +421,9 @@ def parse_script(script: str) -> list[AndOr]:
             lists.append(AndOr(pipelines, ops[: len(pipelines) - 1]))
         pipelines, ops = [], []
 
-    for kind, value, token_line in _tokens(script):
+    for kind, value, token_line in tokens:
         if not words:
-            line = token_line
+            line = first_line + token_line
         if kind == "word":
             if value == "{" and not words:
                 depth += 1
@@ -407,7 +453,7 @@ def parse_script(script: str) -> list[AndOr]:
         else:  # newline, ;, ;;, &
             end_list()
     end_list()
-    return [item for item in lists if not _is_no_op(item)]
+    return lists, depth
 
 
 def _is_no_op(item: AndOr) -> bool:
