@@ -36,7 +36,8 @@ def command(path: Path, fmt: str | None, results_dir: Path | None) -> None:
         raise BadInput(f"{path}: not a folder; pass the repository folder that holds .github/ and your actions")
     # The interpreter's last act is a full collection over every object still alive (the whole
     # parsed tree): pointless when the process ends. Freezing them at exit skips it; in-process
-    # callers (tests) are unaffected until their own exit.
+    # callers (tests) are unaffected until their own exit, and register it once however many runs.
+    atexit.unregister(gc.freeze)
     atexit.register(gc.freeze)
     config = settings.load(path)
     report = run_rules(path, config)
