@@ -457,8 +457,11 @@ def _parse_tokens(tokens: list[tuple[str, str, int]], first_line: int) -> tuple[
 
 
 def _is_no_op(item: AndOr) -> bool:
-    commands = item.commands()
-    return all(c.words[0] in _NO_OP_WORDS for c in commands)
+    for pipeline in item.pipelines:
+        for command in pipeline:
+            if command.words[0] not in _NO_OP_WORDS:
+                return False
+    return True
 
 
 def _command(words: list[str], line: int) -> Command:
