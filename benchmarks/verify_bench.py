@@ -6,7 +6,7 @@ unpinned refs mixed) into a temporary folder, then times each command as a real
 subprocess and prints a markdown table with the ratios.
 
     pip install -e '.[bench]'
-    python benchmarks/verify_bench.py [--runs 5] [--workflows 200] [--actions 60] [--keep DIR]
+    python benchmarks/verify_bench.py [--runs 5] [--workflows 200] [--actions 60] [--keep DIR] [--no-compile]
 """
 
 from __future__ import annotations
