@@ -170,7 +170,8 @@ def main() -> int:
     parser.add_argument("--actions", type=int, default=100)
     parser.add_argument("--keep", type=Path, help="generate the corpus here and keep it")
     parser.add_argument("--no-compile", action="store_true",
-                        help="do not byte-compile ci_helper first (measures an editable install that never caches bytecode)")
+                        help="do not byte-compile ci_helper first; with its __pycache__ folders deleted this measures "
+                             "an editable install that never caches bytecode (PYTHONDONTWRITEBYTECODE=1)")
     args = parser.parse_args()
 
     bin_dir = Path(sys.executable).parent
@@ -205,7 +206,7 @@ def main() -> int:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"corpus: {files} files ({args.workflows + 10} workflows, {args.actions} composite actions), {lines} lines; "
           f"median of {args.runs} interleaved runs (version rows: {args.runs * 2}) after a warm-up; {zizmor_version}; "
-          f"Python {sys.version.split()[0]}; bytecode {'not ' if args.no_compile else ''}precompiled; "
+          f"Python {sys.version.split()[0]}; bytecode {'not compiled by the benchmark' if args.no_compile else 'precompiled'}; "
           f"{os.cpu_count()} CPUs, load average {load:.1f}")
     print()
     print("| comparison | ci-helper wall | reference wall | wall ratio | ci-helper CPU | reference CPU | CPU ratio | goal |")
