@@ -177,6 +177,7 @@ COMMIT = "commit"
 MAX_TAG_DEPTH = 10
 # A ref that may be an abbreviated or full commit SHA (GitHub's /commits/{ref} accepts 7+ hex digits).
 _HEXISH = re.compile(r"[0-9a-fA-F]{7,40}")
+_FULL_SHA = re.compile(r"[0-9a-f]{40}")
 
 
 @dataclass(frozen=True)
@@ -232,7 +233,8 @@ def _resolve_one(gh: Any, repository: str, ref: str) -> ResolvedRef | None:
         return ResolvedRef(_peel(repo, repository, target.type, target.sha), kind)
     if _HEXISH.fullmatch(ref):
         try:
-            return ResolvedRef(repo.get_commit(ref).sha, COMMIT)
+            # complete(): a lazy object would answer .sha from its own URL, i.e. the short SHA we asked about.
+            return ResolvedRef(repo.get_commit(ref).complete().sha, COMMIT)
         except GithubException as exc:
             # 404, or 422 "No commit found for SHA": an unknown ref, not a failure.
             if isinstance(exc, UnknownObjectException) or exc.status == 422:
@@ -245,7 +247,7 @@ def _repository_exists(gh: Any, repository: str) -> bool:
     from github import UnknownObjectException
 
     try:
-        gh.get_repo(repository).full_name  # noqa: B018 - lazy: this attribute makes the request
+        gh.get_repo(repository).complete()
     except UnknownObjectException:
         return False
     return True
@@ -285,7 +287,11 @@ def resolve_refs(pairs: list[tuple[str, str]], *, token: str | None, api_url: st
             if attempt:
                 sleep(delays[attempt - 1])
             try:
-                out[(repository, ref)] = _resolve_one(gh, repository, ref)
+                found = _resolve_one(gh, repository, ref)
+                if found is not None and not _FULL_SHA.fullmatch(found.sha):
+                    # Never write what is not a commit SHA into a workflow.
+                    raise ApiFailure(f"{api_url} answered {found.sha!r} for {repository}@{ref}, not a 40-hex commit SHA")
+                out[(repository, ref)] = found
                 break
             except (GithubException, RequestException) as exc:
                 status = getattr(exc, "status", None)

@@ -142,23 +142,23 @@ def _locate(text: str, spans: list[tuple[int, int]], rel: str, value: Scalar) ->
     """The site of one uses value, or why it cannot be edited in place."""
     node = value.node
     where = f"{rel}:{value.line}"
+    if node.style and node.style not in ("'", '"'):  # plain is None from PyYAML's Python composer, "" from libyaml's
+        return f"{where}: {value.value.strip()} is a block scalar; write it on one line to pin it"
     if node.start_mark.line != node.end_mark.line or node.start_mark.line >= len(spans):
         return f"{where}: {value.value.strip()} spans several lines; pin it by hand"
     line_start, line_end = spans[node.start_mark.line]
     start = line_start + node.start_mark.column
     end = line_start + node.end_mark.column
+    quote = node.style if node.style in ("'", '"') else ""
+    written = f"{quote}{node.value}{quote}"
     raw = text[start:end]
-    inner_start = start
-    if node.style in ("'", '"'):
-        if len(raw) < 2 or raw[0] != node.style or raw[-1] != node.style:
-            return f"{where}: cannot find {value.value.strip()} in the line; pin it by hand"
-        raw = raw[1:-1]
-        inner_start = start + 1
-    elif node.style:  # plain is None from PyYAML's Python composer, "" from libyaml's
-        return f"{where}: {value.value.strip()} is a block scalar; write it on one line to pin it"
-    if raw != node.value:
+    # A node's start includes its anchor or tag (&co, !!str ...): the value itself ends the span.
+    prefix = raw[: len(raw) - len(written)]
+    if not raw.endswith(written) or (prefix and not (prefix[0] in "&!" and prefix[-1] in " \t")):
         # Escapes (\u0040, '') or a folded value: the characters differ from the value.
         return f"{where}: {value.value.strip()} is written with escapes; write it plainly to pin it"
+    inner_start = end - len(written) + len(quote)
+    raw = node.value
     uses = parse_uses(node.value)
     at = raw.find("@")
     ref_start = inner_start + at + 1 if at >= 0 else inner_start + len(raw.rstrip())
@@ -198,6 +198,11 @@ def read_file(path: Path, rel: str, kind: str) -> PinFile:
         data = path.read_bytes()
     except OSError as exc:
         raise BadInput(f"{rel}: cannot read ({exc.strerror or exc}); check the file's permissions") from None
+    return parse_bytes(data, path, rel, kind)
+
+
+def parse_bytes(data: bytes, path: Path, rel: str, kind: str) -> PinFile:
+    """A file's bytes as :func:`read_file` sees them (the bytes are read once: what is edited is what was parsed)."""
     bom, codec = _encoding(data)
     text = decode(data, rel)
     source = source_from_text(path, rel, text)
