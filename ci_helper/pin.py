@@ -242,20 +242,49 @@ def scan(path: Path, exclude: list[str] = ()) -> list[PinFile]:
     return files
 
 
-def wanted(files: list[PinFile]) -> list[tuple[str, str]]:
-    """The ``(owner/repo, ref)`` pairs to resolve, in file order; refs that cannot be resolved are bad input."""
-    pairs: list[tuple[str, str]] = []
+@dataclass(frozen=True)
+class Wanted:
+    """A site and the ref to resolve for it: the uses' own ref, or (``--update``) the tag in a pinned one's comment."""
+
+    file: PinFile = field(hash=False, compare=False)
+    site: Site
+    ref: str
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.site.uses.repo, self.ref
+
+    @property
+    def where(self) -> str:
+        return f"{self.file.rel}:{self.site.line}"
+
+
+def comment_tag(comment: str | None) -> str | None:
+    """The version a pinned uses' comment names (``# v4.2.2 note`` -> ``v4.2.2``), or None."""
+    words = comment[1:].split(None, 1) if comment else []
+    return words[0] if words and _VERSION_WORD.fullmatch(words[0]) else None
+
+
+def wanted(files: list[PinFile], update: bool = False) -> list[Wanted]:
+    """What to resolve, in file order: every unpinned site, and with ``update`` every pinned one whose comment names a version.
+
+    Refs that cannot be resolved (none, an expression, not owner/repo) are bad input.
+    """
+    items: list[Wanted] = []
     for pin_file in files:
         for site in pin_file.sites:
-            if site.pinned:
-                continue
             where = f"{pin_file.rel}:{site.line}"
+            if site.pinned:
+                tag = comment_tag(site.comment(pin_file.text)) if update else None
+                if tag is not None:
+                    items.append(Wanted(pin_file, site, tag))
+                continue
             if not site.uses.has_ref or not site.uses.ref:
                 raise BadInput(f"{where}: {site.uses.raw} has no @ref; write the tag you want (e.g. @v4) and run pin again")
             if "${{" in site.uses.ref or site.uses.repo.count("/") != 1 or not all(site.uses.repo.split("/")):
                 raise BadInput(f"{where}: {site.uses.raw} is not owner/repo[/path]@ref; fix the uses: value")
-            pairs.append((site.uses.repo, site.uses.ref))
-    return list(dict.fromkeys(pairs))
+            items.append(Wanted(pin_file, site, site.uses.ref))
+    return items
 
 
 def _new_comment(old_comment: str | None, old_ref: str, tag: str) -> str:
@@ -269,15 +298,18 @@ def _new_comment(old_comment: str | None, old_ref: str, tag: str) -> str:
     return f"# {tag}" + (f" {rest}" if rest else "")
 
 
-def plan(files: list[PinFile], resolve: Callable[[str, str], str]) -> list[Change]:
-    """The change for every unpinned site, ``resolve(repo, ref)`` giving the 40-hex commit."""
+def plan(items: list[Wanted], resolve: Callable[[str, str], str]) -> list[Change]:
+    """The change for each wanted site, ``resolve(repo, ref)`` giving the 40-hex commit; a pin already right is none."""
     changes = []
-    for pin_file in files:
-        for site in pin_file.sites:
-            if site.pinned:
-                continue
-            sha = resolve(site.uses.repo, site.uses.ref)
-            changes.append(Change(site, sha, _new_comment(site.comment(pin_file.text), site.uses.ref, site.uses.ref)))
+    for item in items:
+        sha = resolve(*item.key)
+        comment = item.site.comment(item.file.text)
+        if item.site.pinned:
+            if sha != item.site.uses.ref:
+                # --update: the comment already names the tag; only the SHA moves.
+                changes.append(Change(item.site, sha, comment or f"# {item.ref}"))
+            continue
+        changes.append(Change(item.site, sha, _new_comment(comment, item.site.uses.ref, item.site.uses.ref)))
     return changes
 
 

@@ -250,3 +250,41 @@ def test_multi_line_values_are_skipped_with_a_warning(cli, gh, repo):
     assert result.stderr == ("pin: skipped actions/mine/action.yml:4: actions/checkout@v4.2.2 is a block scalar; "
                              "write it on one line to pin it\n")
     assert result.stdout.splitlines() == CHANGES[:4] + ["4 uses in 1 files would be pinned; run ci-helper pin to rewrite them"]
+
+
+def test_update_re_resolves_the_version_in_the_comment(cli, gh, repo):
+    moved = "5" * 40
+    gh.add_tag("actions/cache", "v4.1.0", moved, annotated=1)
+    assert cli("pin", env=env(gh)).exit_code == 0
+    gh.requests.clear()
+    result = cli("pin", "--update", "--check", env=env(gh))
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        f".github/workflows/ci.yml:11: actions/cache@{CACHE} -> actions/cache@{moved} # v4.1.0",
+        "1 uses in 1 files would be pinned; run ci-helper pin --update to rewrite them",
+    ]
+    assert cli("pin", "--update", env=env(gh)).exit_code == 0
+    assert files(repo)[0] == WORKFLOW_PINNED.replace(CACHE.encode(), moved.encode())
+    settled = cli("pin", "--update", "--check", env=env(gh))
+    assert (settled.exit_code, settled.stdout) == (0, "nothing to pin: 6 remote uses in 2 files, all pinned to a commit SHA\n")
+    gh.git["actions/checkout"]["tags"].clear()
+    unknown = cli("pin", "--update", env=env(gh))
+    assert unknown.exit_code == 2
+    assert unknown.stderr == ("Error: .github/workflows/ci.yml:7: actions/checkout has no tag, branch or commit 'v4.2.2'; "
+                              "fix the comment; actions/mine/action.yml:5: actions/checkout has no tag, branch or commit "
+                              "'v4.2.2'; fix the comment; nothing was written\n")
+
+
+def test_a_tag_wins_over_a_branch_of_the_same_name(cli, gh, repo):
+    gh.add_branch("actions/checkout", "v4.2.2", "6" * 40)
+    assert cli("pin", env=env(gh)).exit_code == 0
+    assert files(repo) == (WORKFLOW_PINNED, ACTION_PINNED)
+
+
+def test_a_rejected_token_is_reported_without_printing_it(cli, gh, repo):
+    gh.mode = "401"
+    result = cli("pin", env=env(gh))
+    assert result.exit_code == 2
+    assert result.stderr == ("Error: GitHub rejected GITHUB_TOKEN (401 Bad credentials); set a valid token or unset it "
+                             "(resolving actions/checkout@v4.2.2); nothing was written\n")
+    assert TOKEN not in result.stdout + result.stderr

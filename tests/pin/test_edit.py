@@ -22,9 +22,9 @@ def parse(data: bytes, kind: str = "workflow") -> pin.PinFile:
     return pin.parse_bytes(data, Path("ci.yml"), "ci.yml", kind)
 
 
-def pinned(data: bytes, kind: str = "workflow", shas: dict[str, str] = SHA) -> bytes:
+def pinned(data: bytes, kind: str = "workflow", shas: dict[str, str] = SHA, update: bool = False) -> bytes:
     pin_file = parse(data, kind)
-    changes = pin.plan([pin_file], lambda repo, ref: shas[ref])
+    changes = pin.plan(pin.wanted([pin_file], update), lambda repo, ref: shas[ref])
     return pin_file.encode(pin.rewrite(pin_file.text, changes)) if changes else data
 
 
@@ -94,14 +94,23 @@ def test_values_that_cannot_be_edited_in_place_are_skipped_with_the_reason():
     pin_file = parse(
         b"jobs:\n  a:\n    steps:\n"
         b"      - uses: >-\n          o/r@v4\n"
+        b"      - uses: \"o/r@v4\n          \"\n"
         b"      - uses: \"o/r\\u0040v4\"\n"
+        b"      - {uses: o/r@v4, with: {a: \"b\n          c\"}}\n"
         b"      - uses: o/r@main\n"
     )
     assert pin_file.skipped == [
         "ci.yml:4: o/r@v4 is a block scalar; write it on one line to pin it",
-        "ci.yml:6: o/r@v4 is written with escapes; write it plainly to pin it",
+        "ci.yml:6: o/r@v4 spans several lines; pin it by hand",
+        "ci.yml:8: o/r@v4 is written with escapes; write it plainly to pin it",
+        "ci.yml:9: the line of o/r@v4 ends inside a quoted value; pin it by hand",
     ]
-    assert [(s.line, s.uses.raw) for s in pin_file.sites] == [(7, "o/r@main")]
+    assert [(s.line, s.uses.raw) for s in pin_file.sites] == [(11, "o/r@main")]
+
+
+def test_a_flow_mapping_over_two_lines_gets_its_comment_after_the_first():
+    assert pinned(b"jobs:\n  a:\n    steps:\n      - {uses: o/r@v4,\n         with: {a: b}}\n") == \
+        b"jobs:\n  a:\n    steps:\n      - {uses: o/r@" + b"1" * 40 + b", # v4\n         with: {a: b}}\n"
 
 
 def test_the_same_node_reached_through_an_anchor_is_one_site():
@@ -111,7 +120,7 @@ def test_the_same_node_reached_through_an_anchor_is_one_site():
 
 def test_an_edit_that_would_change_more_than_the_uses_values_is_refused():
     pin_file = parse(b"jobs:\n  a:\n    steps:\n      - uses: o/r@v4\n        with: {a: b}\n")
-    (change,) = pin.plan([pin_file], lambda repo, ref: SHA[ref])
+    (change,) = pin.plan(pin.wanted([pin_file]), lambda repo, ref: SHA[ref])
     # A span that ends one character short keeps the old ref's last character: the safety net must catch it.
     broken = dataclasses.replace(change, site=dataclasses.replace(change.site, ref_end=change.site.ref_end - 1))
     with pytest.raises(BadInput) as err:
@@ -134,10 +143,24 @@ def test_refs_that_cannot_be_resolved_are_bad_input(value, message):
     assert err.value.message == message
 
 
-def test_wanted_lists_each_repository_and_ref_once_in_file_order():
+def test_wanted_lists_unpinned_sites_and_with_update_pinned_ones_whose_comment_names_a_version():
     pin_file = parse(b"jobs:\n  a:\n    steps:\n      - uses: o/r@v4\n      - uses: o/r/x@v4\n      - uses: a/b@main\n"
-                     b"      - uses: o/r@" + b"1" * 40 + b"\n")
-    assert pin.wanted([pin_file]) == [("o/r", "v4"), ("a/b", "main")]
+                     b"      - uses: o/r@" + b"1" * 40 + b" # v5.0.1 note\n"
+                     b"      - uses: o/r@" + b"2" * 40 + b" # a note, not a version\n"
+                     b"      - uses: o/r@" + b"3" * 40 + b"\n")
+    assert [(w.where, w.key) for w in pin.wanted([pin_file])] == [
+        ("ci.yml:4", ("o/r", "v4")), ("ci.yml:5", ("o/r", "v4")), ("ci.yml:6", ("a/b", "main"))]
+    assert [(w.where, w.key) for w in pin.wanted([pin_file], update=True)][3:] == [("ci.yml:7", ("o/r", "v5.0.1"))]
+
+
+def test_update_moves_the_sha_of_a_pinned_uses_to_what_its_comment_names():
+    before = b"jobs:\n  a:\n    steps:\n      - uses: 'o/r@" + b"1" * 40 + b"'  #v5.0.1 the build tool\r\n" \
+             b"      - uses: o/r@" + b"3" * 40 + b" # main\n"
+    after = b"jobs:\n  a:\n    steps:\n      - uses: 'o/r@" + b"2" * 40 + b"'  #v5.0.1 the build tool\r\n" \
+            b"      - uses: o/r@" + b"3" * 40 + b" # main\n"
+    assert pinned(before, update=True) == after
+    assert pinned(before) == before
+    assert pinned(after, update=True) == after
 
 
 # --- property: only the ref span and the comment of uses: lines change -------------------------

@@ -6,8 +6,8 @@ PATCH /repos/{o}/{r}/issues/comments/{id}; for ``ci-helper pin``,
 GET /repos/{o}/{r}/git/ref/{tags|heads}/{name}, /git/tags/{sha} (annotated tags)
 and /commits/{ref}, over repositories made with :meth:`FakeGitHub.add_tag` and
 :meth:`FakeGitHub.add_branch`. ``mode`` turns every request into a 403
-("Resource not accessible by integration"), a rate-limit 403 ("ratelimit") or a
-500 for the next N requests.
+("Resource not accessible by integration"), a 401 ("Bad credentials"), a
+rate-limit 403 ("ratelimit") or a 500 for the next N requests.
 """
 
 from __future__ import annotations
@@ -134,6 +134,8 @@ class FakeGitHub:
                 if fake.mode == "403":
                     return self._send(403, {"message": "Resource not accessible by integration",
                                             "documentation_url": "https://docs.github.com/rest"})
+                if fake.mode == "401":
+                    return self._send(401, {"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"})
                 if fake.mode == "ratelimit":
                     return self._send(403, {"message": "API rate limit exceeded for 127.0.0.1.",
                                             "documentation_url": "https://docs.github.com/rest/rate-limit"},
