@@ -288,3 +288,11 @@ def test_a_rejected_token_is_reported_without_printing_it(cli, gh, repo):
     assert result.stderr == ("Error: GitHub rejected GITHUB_TOKEN (401 Bad credentials); set a valid token or unset it "
                              "(resolving actions/checkout@v4.2.2); nothing was written\n")
     assert TOKEN not in result.stdout + result.stderr
+
+
+def test_a_rewritten_file_keeps_its_permissions_and_leaves_no_temporary_file(cli, gh, repo):
+    workflow = repo / ".github/workflows/ci.yml"
+    workflow.chmod(0o640)
+    assert cli("pin", env=env(gh)).exit_code == 0
+    assert workflow.stat().st_mode & 0o777 == 0o640
+    assert sorted(p.name for p in workflow.parent.iterdir()) == ["ci.yml"]
