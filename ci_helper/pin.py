@@ -158,11 +158,11 @@ def _locate(text: str, spans: list[tuple[int, int]], rel: str, value: Scalar) ->
         # Escapes (\u0040, '') or a folded value: the characters differ from the value.
         return f"{where}: {value.value.strip()} is written with escapes; write it plainly to pin it"
     inner_start = end - len(written) + len(quote)
-    raw = node.value
-    uses = parse_uses(node.value)
-    at = raw.find("@")
-    ref_start = inner_start + at + 1 if at >= 0 else inner_start + len(raw.rstrip())
-    ref_end = inner_start + len(raw.rstrip())
+    body = node.value.rstrip()
+    at = body.find("@")
+    # Without an @ the span is empty, at the end (wanted() refuses such a uses before anything is resolved).
+    ref_start = inner_start + (at + 1 if at >= 0 else len(body))
+    ref_end = inner_start + len(body)
     comment, open_quote = _comment_start(text, end, line_end)
     if open_quote:
         return f"{where}: the line of {value.value.strip()} ends inside a quoted value; pin it by hand"
@@ -172,7 +172,7 @@ def _locate(text: str, spans: list[tuple[int, int]], rel: str, value: Scalar) ->
     comment_end = line_end
     while comment is not None and comment_end > comment and text[comment_end - 1] in " \t":
         comment_end -= 1
-    return Site(rel=rel, line=value.line, column=value.column, uses=uses, ref_start=ref_start, ref_end=ref_end,
+    return Site(rel=rel, line=value.line, column=value.column, uses=parse_uses(node.value), ref_start=ref_start, ref_end=ref_end,
                 content_end=content_end, comment_start=comment, comment_end=comment_end if comment is not None else content_end,
                 node=node)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import codecs
-from pathlib import Path
 
 import pytest
 
@@ -210,8 +209,8 @@ def test_forbidden_and_rate_limited_fail_at_once(cli, gh, repo, mode, message):
     assert files(repo) == (WORKFLOW, ACTION)
 
 
-def test_a_later_failure_writes_no_file_at_all(cli, gh, repo):
-    # The first file's refs resolve; the action's own repository is unreachable: the workflow stays as it was too.
+def test_an_unknown_ref_in_a_later_file_leaves_the_earlier_file_unwritten(cli, gh, repo):
+    # Every ref of the workflow resolves; the action has an unknown one: the workflow stays as it was too.
     (repo / "actions/mine/action.yml").write_bytes(ACTION.replace(b"actions/checkout@v4.2.2 # v4", b"my-org/tools@v404"))
     result = cli("pin", env=env(gh))
     assert result.exit_code == 2
