@@ -1,10 +1,10 @@
 """Every GitHub API call ci-helper makes, in one place (PyGithub, imported lazily).
 
 The sticky PR comment (find our previous comment by its hidden marker and
-edit it, else create one) and, for ``ci-helper pin``, resolving a tag, branch
-or SHA of a ``uses:`` to its commit, peeling annotated tags. The token comes from ``GITHUB_TOKEN``
-and is never printed (and is masked in Actions); the API base comes from
-``GITHUB_API_URL`` so GitHub Enterprise Server works.
+edit it, else create one) and, for ``ci-helper pin``, resolving the tag,
+branch or SHA of a ``uses:`` to its commit, peeling annotated tags. The token
+comes from ``GITHUB_TOKEN`` and is never printed (and is masked in Actions);
+the API base comes from ``GITHUB_API_URL`` so GitHub Enterprise Server works.
 """
 
 from __future__ import annotations
