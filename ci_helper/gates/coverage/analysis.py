@@ -93,10 +93,10 @@ def _analyse_one(item: tuple[str, frozenset[int] | None]) -> FileCoverage | Anal
         if not reporter.should_be_python() or job.ignore_errors:
             return None
         return AnalysisError(reporter.relative_filename(), f"couldn't parse Python file: {exc}")
-    except NoSource as exc:
+    except NoSource:
         if job.ignore_errors:
             return None
-        return AnalysisError(reporter.relative_filename(), str(exc))
+        return AnalysisError(reporter.relative_filename(), "source file not found")
     except Exception as exc:  # coverage report stops on any analysis error unless ignore_errors
         if job.ignore_errors:
             return None
