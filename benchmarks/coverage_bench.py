@@ -131,32 +131,39 @@ def generate(root: Path, modules: int, functions: int, shards: int, changed: int
     return chosen
 
 
+_PARENTS: dict[int, int] = {}
+
+
 def _tree_rss(pid: int) -> int:
-    """Resident bytes of a process and all its descendants (Linux /proc)."""
-    total = 0
-    children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
+    """Resident bytes of a process and its descendants (Linux /proc; each process's parent read once)."""
+    live = {int(e) for e in os.listdir("/proc") if e.isdigit()}
+    for gone in set(_PARENTS) - live:
+        del _PARENTS[gone]
+    for p in live - set(_PARENTS):
         try:
-            with open(f"/proc/{entry}/stat", "rb") as handle:
-                fields = handle.read().rsplit(b")", 1)[1].split()
-        except OSError:
+            with open(f"/proc/{p}/stat", "rb") as handle:
+                _PARENTS[p] = int(handle.read().rsplit(b")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            _PARENTS[p] = -1
+    members = {pid}
+    changed = True
+    while changed:
+        extra = {p for p, parent in _PARENTS.items() if parent in members and p not in members}
+        members |= extra
+        changed = bool(extra)
+    total = 0
+    page = os.sysconf("SC_PAGE_SIZE")
+    for p in members:
+        try:
+            with open(f"/proc/{p}/statm", "rb") as handle:
+                total += int(handle.read().split()[1]) * page
+        except (OSError, ValueError, IndexError):
             continue
-        ppid = int(fields[1])
-        children.setdefault(ppid, []).append(int(entry))
-        rss[int(entry)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
-    stack = [pid]
-    while stack:
-        p = stack.pop()
-        total += rss.get(p, 0)
-        stack.extend(children.get(p, []))
     return total
 
 
 def measure(name: str, args: list[str], cwd: Path) -> dict:
-    """Run one command: wall time, largest-process peak RSS, process-tree peak RSS."""
+    """Run one command: wall time, CPU time, largest-process peak RSS, process-tree peak RSS."""
     peak = [0]
     start = time.perf_counter()
     proc = subprocess.Popen(args, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -165,7 +172,7 @@ def measure(name: str, args: list[str], cwd: Path) -> dict:
     def sample() -> None:
         while not done.is_set():
             peak[0] = max(peak[0], _tree_rss(proc.pid))
-            done.wait(0.01)
+            done.wait(0.05)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -175,8 +182,9 @@ def measure(name: str, args: list[str], cwd: Path) -> dict:
     done.set()
     sampler.join()
     proc.returncode = os.waitstatus_to_exitcode(status)
-    return {"name": name, "wall": wall, "maxrss": usage.ru_maxrss * 1024, "tree": peak[0],
-            "rc": proc.returncode, "output": output}
+    # wait4 counts the child and the descendants it waited for (the gate's workers).
+    return {"name": name, "wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "maxrss": usage.ru_maxrss * 1024,
+            "tree": peak[0], "rc": proc.returncode, "output": output}
 
 
 def main() -> int:
@@ -188,13 +196,15 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=None, help="ci-helper --jobs (default: its own default)")
     parser.add_argument("--keep", action="store_true", help="keep the generated folder")
     parser.add_argument("--workdir", type=Path, help="generate here instead of a temporary folder")
+    parser.add_argument("--reuse", action="store_true", help="reuse a project already generated in --workdir")
     args = parser.parse_args()
 
     root = args.workdir or Path(tempfile.mkdtemp(prefix="ci-helper-coverage-bench-"))
     root.mkdir(parents=True, exist_ok=True)
     try:
         t0 = time.perf_counter()
-        generate(root, args.modules, args.functions, args.shards, args.changed)
+        if not (args.reuse and (root / "shards").is_dir()):
+            generate(root, args.modules, args.functions, args.shards, args.changed)
         print(f"generated {args.modules} modules, {args.shards} shards in {time.perf_counter() - t0:.1f} s under {root}",
               file=sys.stderr)
         py = sys.executable
@@ -226,11 +236,13 @@ def report(runs: list[dict], root: Path) -> None:
     by_name = {r["name"]: r for r in runs}
     anchor = by_name["coverage report --fail-under=40"]
     mib = 1024 * 1024
-    print("| command | exit | wall (s) | x report | peak RSS, largest process (MiB) | peak RSS, process tree (MiB) |")
-    print("|---|---|---|---|---|---|")
+    print(f"load average before the runs: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; CPUs: {os.cpu_count()}")
+    print("| command | exit | wall (s) | wall x report | CPU (s) | CPU x report | peak RSS, largest process (MiB) "
+          "| peak RSS, process tree (MiB) |")
+    print("|---|---|---|---|---|---|---|---|")
     for r in runs:
-        print(f"| `{r['name']}` | {r['rc']} | {r['wall']:.2f} | {r['wall'] / anchor['wall']:.2f} | "
-              f"{r['maxrss'] / mib:.0f} | {r['tree'] / mib:.0f} |")
+        print(f"| `{r['name']}` | {r['rc']} | {r['wall']:.2f} | {r['wall'] / anchor['wall']:.2f} | {r['cpu']:.2f} | "
+              f"{r['cpu'] / anchor['cpu']:.2f} | {r['maxrss'] / mib:.0f} | {r['tree'] / mib:.0f} |")
     xml_diff = by_name["coverage xml"]["wall"] + by_name["diff-cover"]["wall"]
     print(f"\ncoverage xml + diff-cover: {xml_diff:.2f} s; "
           f"coverage combine + report: {by_name['coverage combine --keep']['wall'] + anchor['wall']:.2f} s")

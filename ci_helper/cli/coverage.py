@@ -24,7 +24,7 @@ def command() -> None:
 @click.option("--diff-fail-under", type=float, envvar="CI_HELPER_DIFF_FAIL_UNDER",
               help="Floor for the changed lines, in percent (needs --compare-branch).")
 @click.option("--compare-branch", envvar="CI_HELPER_COMPARE_BRANCH",
-              help="Git ref to diff against (merge-base). Default in a PR: origin/$GITHUB_BASE_REF.")
+              help="Git ref to diff against (merge-base). Default with a diff floor in a PR: origin/$GITHUB_BASE_REF.")
 @click.option("--jobs", type=int, envvar="CI_HELPER_JOBS", help="Analysis processes (default: CPU count).")
 @click.option("--json-out", envvar="CI_HELPER_COVERAGE_JSON", type=click.Path(dir_okay=False),
               help="Write the JSON report here.")
@@ -50,13 +50,15 @@ def gate(data_files: tuple[str, ...], combine: bool | None, fail_under: float | 
 
     settings = settings_mod.load(".")
     conf = settings.coverage
-    base_ref = os.environ.get("GITHUB_BASE_REF")
+    diff_floor = diff_fail_under if diff_fail_under is not None else conf.diff_fail_under
+    # In a pull request with a changed-lines floor, the base branch is the natural compare branch.
+    base_ref = os.environ.get("GITHUB_BASE_REF") if diff_floor is not None else None
     options = gate_mod.GateOptions(
         data_files=list(data_files) or list(conf.data_files),
         combine=combine if combine is not None else conf.combine,
         fail_under=fail_under if fail_under is not None else conf.fail_under,
         per_file_fail_under=per_file_fail_under if per_file_fail_under is not None else conf.per_file_fail_under,
-        diff_fail_under=diff_fail_under if diff_fail_under is not None else conf.diff_fail_under,
+        diff_fail_under=diff_floor,
         compare_branch=compare_branch or conf.compare_branch or (f"origin/{base_ref}" if base_ref else None),
         jobs=jobs if jobs is not None else conf.jobs,
         measure=measure or conf.measure,

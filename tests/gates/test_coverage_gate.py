@@ -575,3 +575,64 @@ def test_parse_unified_diff_finds_every_added_line(old, new):
 def test_line_ranges_run_over_statements():
     assert line_ranges([1, 2, 4, 7, 8, 9], [2, 4, 8, 9]) == [(2, 4), (8, 9)]
     assert format_ranges([(2, 4), (8, 8)]) == "2-4, 8"
+
+
+# --- the markdown section stays within its budget -------------------------------------
+
+
+def _big_analysis(n_files: int):
+    from coverage.results import Numbers
+
+    from ci_helper.gates.coverage.analysis import FileCoverage
+    from ci_helper.gates.coverage.gate import CoverageAnalysis, DiffCoverage
+
+    files = [
+        FileCoverage(name=f"src/package_{i:05d}/module|{'x' * 60}.py", real_path=f"/r/{i}.py",
+                     numbers=Numbers(precision=1, n_files=1, n_statements=100, n_missing=i % 100,
+                                     n_branches=10, n_partial_branches=1, n_missing_branches=2),
+                     missing_lines=[], excluded_lines=[])
+        for i in range(n_files)
+    ]
+    diff = DiffCoverage("origin/main", "0" * 40, Path("/r"), statements=3 * n_files, missing=n_files, precision=1,
+                        files={f.name: ([1, 2, 3], [3]) for f in files})
+    totals = sum((f.numbers for f in files), Numbers(precision=1))
+    return CoverageAnalysis(files=files, totals=totals, branch=True, precision=1, data_files=["a", "b"],
+                            combined=True, measure="tests", config_fail_under=0.0, diff=diff)
+
+
+def test_markdown_is_capped_and_worst_files_come_first():
+    from ci_helper.gates.coverage import gate as gate_mod, markdown
+
+    report = _big_analysis(5000)
+    options = gate_mod.GateOptions(fail_under=50, per_file_fail_under=10, diff_fail_under=90,
+                                   compare_branch="origin/main")
+    verdict = gate_mod.evaluate(report, options)
+    text = markdown.render(report, verdict)
+    assert len(text.encode("utf-8")) <= markdown.MAX_BYTES
+    assert text.startswith(
+        "### Coverage: 53.2% (FAIL)\n\n"
+        "Measured: tests only; 2 data file(s) combined; branch coverage on.\n\n"
+        "| Gate | Value | Floor | Verdict |\n|---|---|---|---|\n"
+        "| Total | 53.2% | 50% | pass |\n"
+        "| Changed lines vs `origin/main` | 66.7% (10000/15000 lines) | 90% | **fail** |\n"
+        "| Files under the per-file floor | 100 of 5000 | 10% | **fail** |\n"
+    )
+    assert "\n4970 more not shown (see `changed_lines` in the JSON report).\n" in text
+    assert "\n4970 more not shown (see `files` in the JSON report).\n" in text
+    file_rows = text.split("#### Files, worst first")[1].splitlines()[4:34]
+    # Worst first: 99 of 100 statements missing, 8 of 10 branches taken: 9 of 110 = 8.2%.
+    assert file_rows[0] == ("| src/package\\_00099/module\\|" + "x" * 60 + ".py | 100 | 99 | 10 | 1 | 8.2% |")
+    # The check result caps findings per rule, and counts them all in its figures.
+    assert verdict.result.figures["files_under_per_file_floor"] == 100
+    assert len([f for f in verdict.result.findings if f.rule == "coverage-per-file"]) == 100
+    assert len([f for f in verdict.result.findings if f.rule == "coverage-changed-lines"]) == 100
+
+
+def test_markdown_with_a_tiny_budget_still_fits():
+    from ci_helper.gates.coverage import gate as gate_mod, markdown
+
+    report = _big_analysis(40)
+    verdict = gate_mod.evaluate(report, gate_mod.GateOptions())
+    text = markdown.render(report, verdict, max_bytes=2048)
+    assert len(text.encode("utf-8")) <= 2048
+    assert "more not shown" in text
