@@ -73,6 +73,7 @@ def gate(data_files: tuple[str, ...], combine: bool | None, fail_under: float | 
     except BadInput as exc:
         # Unreadable input still leaves a red result behind: no data is never a pass.
         results.write_result(gate_mod.input_failure(exc), out_dir)
+        gha.set_output("verdict", results.FAIL)
         raise
 
     json_path = json_out or conf.json_out

@@ -477,6 +477,15 @@ def test_changed_lines_gate(repo, gate):
     assert gate(repo, "--compare-branch", "main", "--diff-fail-under", "66.7").returncode == 0
 
 
+def test_a_change_without_executable_lines_passes_the_diff_floor(repo, gate):
+    (repo / "lib.py").write_text((repo / "lib.py").read_text() + "# a comment only\n")
+    proc = gate(repo, "--compare-branch", "HEAD", "--diff-fail-under", "100")
+    assert proc.returncode == 0, proc.stderr
+    figures = check_result(repo)["figures"]
+    assert (figures["diff"], figures["diff_statements"], figures["diff_missing"]) == (None, 0, 0)
+    assert "coverage: changed lines vs HEAD: no changed executable lines (floor 100%): pass\n" in proc.stdout
+
+
 def test_uncovered_changed_lines_are_annotated_in_actions(repo, tmp_path, gate):
     output = tmp_path / "github_output"
     output.write_text("")
@@ -484,6 +493,8 @@ def test_uncovered_changed_lines_are_annotated_in_actions(repo, tmp_path, gate):
                            "CI_HELPER_DIFF_FAIL_UNDER": "50"})
     # GITHUB_BASE_REF=main means origin/main, which this clone does not have.
     assert proc.returncode == 2
+    assert output.read_text() == "verdict=fail\n"
+    output.write_text("")
     assert proc.stderr == ("Error: compare branch 'origin/main' is not in this clone (a shallow clone, or a branch "
                            "that was not fetched); fetch it first: `git fetch origin main`, or check out with "
                            "fetch-depth: 0\n")
@@ -636,3 +647,24 @@ def test_markdown_with_a_tiny_budget_still_fits():
     text = markdown.render(report, verdict, max_bytes=2048)
     assert len(text.encode("utf-8")) <= 2048
     assert "more not shown" in text
+
+
+def test_no_combine_reads_exactly_one_data_file(tmp_path, gate):
+    root = project(tmp_path, branch=False)
+    coverage(root, "run", "--parallel-mode", "run_tests.py")
+    coverage(root, "run", "--parallel-mode", "run_tests.py")
+    names = sorted(p.name for p in root.glob(".coverage.*"))
+    proc = gate(root, "--no-combine", "--data-file", names[0], "--data-file", names[1])
+    assert proc.returncode == 2
+    assert proc.stderr == (f"Error: --no-combine reads exactly one data file, got 2 ({names[0]}, {names[1]}); "
+                           "pass one or use --combine\n")
+    proc = gate(root, "--no-combine", "--data-file", names[0])
+    assert proc.returncode == 0, proc.stderr
+    assert check_result(root)["figures"]["data_files"] == [names[0]]
+
+
+def test_jobs_must_be_positive(tmp_path, gate):
+    root = project(tmp_path, branch=False)
+    coverage(root, "run", "run_tests.py")
+    proc = gate(root, "--jobs", "0")
+    assert (proc.returncode, proc.stderr) == (2, "Error: --jobs must be at least 1, got 0\n")
