@@ -73,3 +73,14 @@ def test_results_dir_precedence(monkeypatch, tmp_path):
     monkeypatch.setenv("CI_HELPER_RESULTS_DIR", "envdir")
     assert str(results.results_dir(configured="out")) == "envdir"
     assert str(results.results_dir("flag", configured="out")) == "flag"
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_a_non_finite_number_is_bad_input(tmp_path, constant):
+    # json.loads accepts these, but they are not JSON and the summary cannot count them.
+    path = tmp_path / "smoke.json"
+    path.write_text('{"check": "smoke", "status": "pass",\n "figures": {"tests": %s}}' % constant)
+    with pytest.raises(BadInput) as exc:
+        results.read_result(path)
+    assert exc.value.message == (f"{path}: corrupt check result ({constant} is not a JSON number); "
+                                 "delete it and re-run the gate")
