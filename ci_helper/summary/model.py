@@ -53,9 +53,11 @@ class Tier:
 
 def effective_status(result: CheckResult) -> str:
     """The gate's status, except that a pass which ran zero tests is a fail."""
-    tests = result.figures.get("tests")
-    if result.status == PASS and isinstance(tests, int) and not isinstance(tests, bool) and tests == 0:
-        return FAIL
+    if result.status == PASS and "tests" in result.figures:
+        tests = result.figures["tests"]
+        # 0.0 renders as "0/0 passed" and null as "tests did not run": neither is a count of tests that ran.
+        if isinstance(tests, bool) or not isinstance(tests, (int, float)) or tests <= 0:
+            return FAIL
     return result.status
 
 

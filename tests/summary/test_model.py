@@ -110,3 +110,10 @@ def test_passing_tests_without_any_gate_result_are_red(tmp_path):
 
 def test_nothing_ran_is_one_reason(tmp_path):
     assert model.load(tmp_path / "results", []).blockers() == ["nothing ran: no check results and no test reports"]
+
+
+@pytest.mark.parametrize("tests", [0.0, None])
+def test_a_pass_whose_tests_figure_is_not_a_positive_count_is_red(tmp_path, tests):
+    # The smoke row shows these as "0/0 passed" and "tests did not run": never green.
+    write_result(tmp_path, "smoke", "pass", {"tests": tests})
+    assert model.load(tmp_path, []).blockers() == ["smoke passed with 0 tests"]
