@@ -261,7 +261,10 @@ def load(project_dir: str | Path = ".") -> Settings:
         raise BadInput(f"{path}: malformed TOML ({exc}); fix the file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise BadInput(f"{path}: cannot read ({exc})") from None
-    table = data.get("tool", {}).get("ci-helper", {})
+    tool = data.get("tool", {})
+    if not isinstance(tool, dict):
+        raise BadInput(f"{path}: [tool] must be a table")
+    table = tool.get("ci-helper", {})
     if not isinstance(table, dict):
         raise BadInput(f"{path}: [tool.ci-helper] must be a table")
     settings = from_table(table)

@@ -40,3 +40,10 @@ def test_bad_settings_exit_2_naming_the_key(tmp_path, body, message):
     assert message in exc.value.message
     assert exc.value.exit_code == 2
     assert "\n" not in exc.value.message
+
+
+@pytest.mark.parametrize("body", ["tool = 3\n", "tool = ['x']\n"])
+def test_a_tool_key_that_is_not_a_table_is_bad_input(tmp_path, body):
+    with pytest.raises(BadInput) as exc:
+        settings.load(write(tmp_path, body))
+    assert exc.value.message == f"{tmp_path / 'pyproject.toml'}: [tool] must be a table"
