@@ -241,7 +241,10 @@ def test_interrupt_stops_the_step_process_group(tmp_path, signum):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "CI_HELPER_"))}
     proc = subprocess.Popen([sys.executable, "-m", "ci_helper", "run-action", str(FIXTURES / "sigint"),
                              "--input", f"pidfile={pidfile}", "--workspace", str(tmp_path)],
-                            cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            # pytest started in the background (`cmd &`, nohup) ignores SIGINT, and a Python
+                            # started with SIGINT ignored never raises KeyboardInterrupt: restore the default.
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 30
     while not pidfile.exists() and time.monotonic() < deadline:
         time.sleep(0.02)
