@@ -253,8 +253,9 @@ def load(project_dir: str | Path = ".") -> Settings:
     if root.is_file():
         root = root.parent
     path = root / "pyproject.toml"
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():
         return Settings()
+    # A folder or a dangling link named pyproject.toml is read (and fails) rather than silently skipped.
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
