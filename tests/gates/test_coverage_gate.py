@@ -345,6 +345,23 @@ def test_data_file_with_no_measured_files(tmp_path, gate):
                           "code of the project (check [run] source/omit and that the tests ran)", ".coverage")
 
 
+def test_no_file_analysed_is_not_a_pass(tmp_path, gate):
+    # The sources are gone and [report] ignore_errors skips every file: 0 files analysed is no
+    # total at all (coverage report says "No data to report." and exits 1), never 100 %.
+    measured = project(tmp_path / "elsewhere", branch=False)
+    coverage(measured, "run", "run_tests.py")
+    here = tmp_path / "here"
+    here.mkdir()
+    (measured / ".coverage").rename(here / ".coverage")
+    for name in ("lib.py", "other.py"):
+        (measured / name).unlink()
+    (here / ".coveragerc").write_text("[report]\nignore_errors = True\n")
+    assert coverage(here, "report", "--fail-under=90", check=False).returncode == 1
+    proc = gate(here, "--fail-under", "90")
+    _assert_input_failure(here, proc, ".coverage: no measured file could be analysed (sources not found or not "
+                          "Python, skipped by [report] ignore_errors); nothing measured is never a pass", ".coverage")
+
+
 def test_corrupt_data_file(tmp_path, gate):
     root = project(tmp_path / "p", branch=False)
     coverage(root, "run", "run_tests.py")

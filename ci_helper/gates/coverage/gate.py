@@ -158,6 +158,14 @@ def analyse(options: GateOptions) -> CoverageAnalysis:
             )
         if outcome is not None:
             files.append(outcome)
+    if not files:
+        # Every file was skipped (ignore_errors): a total over nothing would show 100 %.
+        named = ", ".join(str(p) for p in combined.inputs)
+        raise inputs.CoverageInputError(
+            f"{named}: no measured file could be analysed (sources not found or not Python, "
+            "skipped by [report] ignore_errors); nothing measured is never a pass",
+            combined.inputs[0] if len(combined.inputs) == 1 else None,
+        )
     totals = sum((f.numbers for f in files), Numbers(precision=precision))
     return CoverageAnalysis(
         files=files,
