@@ -362,6 +362,18 @@ def test_no_file_analysed_is_not_a_pass(tmp_path, gate):
                           "Python, skipped by [report] ignore_errors); nothing measured is never a pass", ".coverage")
 
 
+def test_undecodable_coverage_config_is_bad_input(tmp_path, gate):
+    root = project(tmp_path, branch=False)
+    coverage(root, "run", "run_tests.py")
+    (root / ".coveragerc").write_bytes(b"\x93\xff[run]\n")
+    proc = gate(root)
+    assert proc.returncode == 2
+    assert proc.stderr == ("Error: coverage configuration (.coveragerc, setup.cfg or tox.ini): not UTF-8 text "
+                           "('utf-8' codec can't decode byte 0x93 in position 0: invalid start byte); "
+                           "save it as UTF-8\n")
+    assert check_result(root)["status"] == "fail"
+
+
 def test_corrupt_data_file(tmp_path, gate):
     root = project(tmp_path / "p", branch=False)
     coverage(root, "run", "run_tests.py")

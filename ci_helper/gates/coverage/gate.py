@@ -110,6 +110,9 @@ def analyse(options: GateOptions) -> CoverageAnalysis:
         config_fail_under = float(config_cov.get_option("report:fail_under") or 0.0)  # type: ignore[arg-type]
     except ConfigError as exc:
         raise BadInput(f"coverage configuration: {exc}") from None
+    except UnicodeDecodeError as exc:  # coverage reads .coveragerc/setup.cfg/tox.ini without catching this
+        where = options.rcfile or ".coveragerc, setup.cfg or tox.ini"
+        raise BadInput(f"coverage configuration ({where}): not UTF-8 text ({exc}); save it as UTF-8") from None
     data_paths = inputs.find_data_files(options.data_files, default_data_file, options.combine)
     changes = diff.changed_lines(options.compare_branch, ".") if options.compare_branch else None
 
