@@ -277,6 +277,15 @@ def test_nothing_to_audit_is_bad_input(cli, project):
     )
 
 
+@pytest.mark.parametrize("text", ["tool = 3\n", "tool = [1]\n"])
+def test_policy_file_whose_tool_is_not_a_table_is_bad_input(cli, project, text):
+    (project.path / "policy.toml").write_text(text)
+    result, check = audit(cli, "-r", "requirements.txt", "--policy", "policy.toml")
+    assert result.exit_code == 2
+    assert result.output == "Error: --policy policy.toml: [tool] must be a table\n"
+    assert check is None
+
+
 def test_osv_url_with_pypi_service_is_bad_input(cli, project):
     result, _ = audit(cli, "-r", "requirements.txt", "--vulnerability-service", "pypi", "--osv-url", "http://x/v1/query")
     assert result.exit_code == 2

@@ -104,7 +104,10 @@ def load_settings(policy: str | None, project_dir: str = "."):
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError) as exc:
         raise BadInput(f"--policy {policy}: cannot read TOML ({exc})") from None
-    table = data.get("tool", {}).get("ci-helper", {})
+    tool = data.get("tool", {})
+    if not isinstance(tool, dict):
+        raise BadInput(f"--policy {policy}: [tool] must be a table")
+    table = tool.get("ci-helper", {})
     if not isinstance(table, dict):
         raise BadInput(f"--policy {policy}: [tool.ci-helper] must be a table")
     loaded = settings.from_table(table)
