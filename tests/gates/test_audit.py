@@ -342,12 +342,24 @@ def test_entry_is_honoured_through_its_expiry_date():
 
 
 def test_skipped_dependency_is_a_warning():
-    report = AuditReport([Dependency("local", None, [], "Dependency not found on PyPI and could not be audited")])
+    report = AuditReport([Dependency("local", None, [], "Dependency not found on PyPI and could not be audited"),
+                          Dependency("safepkg", "2.0")])
     result = gate.evaluate(report, [], dt.date(2030, 1, 1))
     assert result.status == "pass"
     assert [(f.rule, f.severity, f.message) for f in result.findings] == [
         ("audit-skipped", "warning", "local: not audited (Dependency not found on PyPI and could not be audited)")]
     assert result.figures["skipped"] == 1
+
+
+def test_every_dependency_skipped_is_not_run():
+    # pip-audit skips what is not on the index: if it skipped everything, nothing was audited.
+    report = AuditReport([Dependency("local", None, [], "Dependency not found on PyPI and could not be audited"),
+                          Dependency("other", None, [], "Dependency not found on PyPI and could not be audited")])
+    result = gate.evaluate(report, [], dt.date(2030, 1, 1))
+    assert result.status == "not-run"
+    assert result.reason == ("pip-audit audited none of the 2 dependencies (all skipped, see audit-skipped); "
+                             "nothing was checked for vulnerabilities")
+    assert (result.figures["dependencies"], result.figures["skipped"]) == (2, 2)
 
 
 def test_report_rejects_non_pip_audit_json():

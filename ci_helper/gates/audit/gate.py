@@ -111,6 +111,9 @@ def evaluate(report: AuditReport, rules: list[IgnoreRule], today: dt.date,
         # An empty audit is a misconfiguration (wrong --path, empty file), not a pass.
         return results.not_run(CHECK, "pip-audit found no dependencies to audit; check that -r/--path/--python "
                                "name the environment", all_figures, findings)
+    if skipped == len(report.dependencies):
+        return results.not_run(CHECK, f"pip-audit audited none of the {skipped} dependencies (all skipped, see "
+                               "audit-skipped); nothing was checked for vulnerabilities", all_figures, findings)
     if vulnerable or expired:
         return results.failed(CHECK, all_figures, findings)
     return results.passed(CHECK, all_figures, findings)
