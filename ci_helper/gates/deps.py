@@ -418,6 +418,10 @@ def verify(lines: list[RequirementLine], env: Environment, sources: list[str]) -
     if counts["requirements"] == 0 and counts["unverified"] == 0:
         # Verifying nothing is not a pass: the file is empty or holds only constraints.
         return results.not_run(CHECK, f"no requirements to verify in {', '.join(sources)}", figures, findings)
+    if not (counts["matched"] or counts["mismatched"] or counts["missing"]):
+        # Only editables or lines whose markers exclude this environment: nothing was compared.
+        return results.not_run(CHECK, f"no requirement in {', '.join(sources)} was compared with the environment "
+                               "(editable, or not for this environment by markers)", figures, findings)
     if counts["missing"] or counts["mismatched"]:
         return results.failed(CHECK, figures, findings)
     return results.passed(CHECK, figures, findings)

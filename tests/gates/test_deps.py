@@ -393,3 +393,20 @@ def test_nothing_to_verify_is_not_run(cli, tmp_path, monkeypatch):
     assert result.exit_code == 1
     assert result.output == "deps: not-run - no requirements to verify in requirements.txt\n"
     assert read_result(out).status == "not-run"
+
+
+@pytest.mark.parametrize("text, output", [
+    ("-e ./src/mine\n",
+     "requirements.txt:1: -e ./src/mine: editable requirement not verified (no pinned version to compare)\n"),
+    ('alpha==1.0 ; python_version < "3"\n', ""),
+])
+def test_nothing_compared_with_the_environment_is_not_run(cli, tmp_path, monkeypatch, text, output):
+    # Only editables or only lines for other environments: no line was checked, so nothing passed.
+    write(tmp_path / "requirements.txt", text)
+    monkeypatch.chdir(tmp_path)
+    result, out = verify(cli, tmp_path, "requirements.txt")
+    assert result.exit_code == 1
+    assert result.output == output + (
+        "deps: not-run - no requirement in requirements.txt was compared with the environment "
+        "(editable, or not for this environment by markers)\n")
+    assert read_result(out).status == "not-run"
