@@ -367,6 +367,14 @@ def test_report_rejects_non_pip_audit_json():
         AuditReport.from_json({"vulns": []})
 
 
+@pytest.mark.parametrize("item", [{"name": "vulnpkg", "version": "1.2.3"},
+                                  {"name": "vulnpkg", "version": "1.2.3", "vulns": None}])
+def test_report_rejects_an_audited_dependency_without_its_vulns_list(item):
+    # pip-audit writes "vulns": [] for every audited dependency; without it the entry says nothing.
+    with pytest.raises(ValueError, match="no 'vulns' list"):
+        AuditReport.from_json({"dependencies": [item]})
+
+
 @settings(max_examples=50, deadline=None)
 @given(st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(9999, 12, 31)))
 def test_policy_dates_round_trip(day):

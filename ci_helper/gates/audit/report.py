@@ -46,6 +46,10 @@ class AuditReport:
         for item in raw["dependencies"]:
             if not isinstance(item, dict) or not isinstance(item.get("name"), str):
                 raise ValueError(f"malformed dependency entry: {item!r}")
+            skip_reason = item.get("skip_reason")
+            if skip_reason is None and not isinstance(item.get("vulns"), list):
+                # An entry pip-audit audited always carries its list, empty when clean.
+                raise ValueError(f"dependency {item['name']!r} has no 'vulns' list and no skip_reason")
             vulns = [
                 Vulnerability(
                     id=str(v["id"]),
@@ -54,7 +58,7 @@ class AuditReport:
                     fix_versions=tuple(str(f) for f in v.get("fix_versions", [])),
                     description=v.get("description"),
                 )
-                for v in item.get("vulns", [])
+                for v in item.get("vulns") or []
             ]
-            deps.append(Dependency(item["name"], item.get("version"), vulns, item.get("skip_reason")))
+            deps.append(Dependency(item["name"], item.get("version"), vulns, skip_reason))
         return cls(deps)
