@@ -367,6 +367,12 @@ def test_report_rejects_non_pip_audit_json():
         AuditReport.from_json({"vulns": []})
 
 
+@pytest.mark.parametrize("vuln", [{"aliases": []}, "PYSEC-1", {"id": "PYSEC-1", "fix_versions": None}])
+def test_report_rejects_a_malformed_vulnerability(vuln):
+    with pytest.raises(ValueError, match="malformed vulnerability entry"):
+        AuditReport.from_json({"dependencies": [{"name": "vulnpkg", "version": "1.2.3", "vulns": [vuln]}]})
+
+
 @pytest.mark.parametrize("item", [{"name": "vulnpkg", "version": "1.2.3"},
                                   {"name": "vulnpkg", "version": "1.2.3", "vulns": None}])
 def test_report_rejects_an_audited_dependency_without_its_vulns_list(item):

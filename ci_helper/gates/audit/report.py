@@ -33,6 +33,19 @@ class Dependency:
         return canonicalize_name(self.name)
 
 
+def _vulnerability(raw: Any) -> Vulnerability:
+    if (not isinstance(raw, dict) or not isinstance(raw.get("id"), str)
+            or not all(isinstance(raw.get(key, []), list) for key in ("aliases", "fix_versions"))):
+        raise ValueError(f"malformed vulnerability entry: {raw!r}")
+    return Vulnerability(
+        id=raw["id"],
+        # pip-audit keeps aliases in a set: sort them so output is stable.
+        aliases=tuple(sorted(str(a) for a in raw.get("aliases", []))),
+        fix_versions=tuple(str(f) for f in raw.get("fix_versions", [])),
+        description=raw.get("description"),
+    )
+
+
 @dataclass
 class AuditReport:
     dependencies: list[Dependency]
@@ -50,15 +63,6 @@ class AuditReport:
             if skip_reason is None and not isinstance(item.get("vulns"), list):
                 # An entry pip-audit audited always carries its list, empty when clean.
                 raise ValueError(f"dependency {item['name']!r} has no 'vulns' list and no skip_reason")
-            vulns = [
-                Vulnerability(
-                    id=str(v["id"]),
-                    # pip-audit keeps aliases in a set: sort them so output is stable.
-                    aliases=tuple(sorted(str(a) for a in v.get("aliases", []))),
-                    fix_versions=tuple(str(f) for f in v.get("fix_versions", [])),
-                    description=v.get("description"),
-                )
-                for v in item.get("vulns") or []
-            ]
+            vulns = [_vulnerability(v) for v in item.get("vulns") or []]
             deps.append(Dependency(item["name"], item.get("version"), vulns, skip_reason))
         return cls(deps)
