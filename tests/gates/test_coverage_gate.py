@@ -506,6 +506,27 @@ def test_changed_lines_gate(repo, gate):
     assert gate(repo, "--compare-branch", "main", "--diff-fail-under", "66.7").returncode == 0
 
 
+@pytest.mark.parametrize("relative", ["false", "true"])
+def test_changed_lines_of_a_project_in_a_subfolder(tmp_path, gate, relative):
+    # git's diff.relative=true would print paths relative to the subfolder; they must still meet coverage's.
+    top = tmp_path / "repo"
+    root = project(top / "sub", branch=False)
+    git(top, "init", "-q", "-b", "main")
+    git(top, "config", "diff.relative", relative)
+    git(top, "add", ".")
+    git(top, "commit", "-qm", "base")
+    git(top, "checkout", "-qb", "feature")
+    (root / "other.py").write_text(OTHER + "\n\ndef unused():\n    return 0\n")
+    git(top, "commit", "-qam", "feature")
+    coverage(root, "run", "run_tests.py")
+    proc = gate(root, "--compare-branch", "main", "--diff-fail-under", "100")
+    assert proc.returncode == 1, proc.stdout
+    result = check_result(root)
+    assert (result["figures"]["diff_statements"], result["figures"]["diff_missing"]) == (2, 1)
+    assert [(f["file"], f["line"]) for f in result["findings"] if f["rule"] == "coverage-changed-lines"] == [
+        ("sub/other.py", 12)]
+
+
 def test_a_change_without_executable_lines_passes_the_diff_floor(repo, gate):
     (repo / "lib.py").write_text((repo / "lib.py").read_text() + "# a comment only\n")
     proc = gate(repo, "--compare-branch", "HEAD", "--diff-fail-under", "100")

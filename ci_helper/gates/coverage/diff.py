@@ -135,7 +135,9 @@ def changed_lines(compare_branch: str, cwd: str | os.PathLike[str] = ".") -> Cha
         )
     merge_base = base.stdout.strip()
     diff = _git(
-        ["diff", "--no-color", "--no-ext-diff", "--no-textconv", "--unified=0", "-M",
+        # diff.relative=true in a user's config would print paths relative to a subfolder, which then
+        # meet no measured file: the changed-lines gate would pass over nothing.
+        ["-c", "diff.relative=false", "diff", "--no-color", "--no-ext-diff", "--no-textconv", "--unified=0", "-M",
          "--src-prefix=a/", "--dst-prefix=b/", merge_base, "--"],
         where,
     )
