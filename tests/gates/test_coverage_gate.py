@@ -589,6 +589,19 @@ def test_canary_fixtures_bite(tmp_path, fixture, code):
 # --- the diff parser and line ranges ----------------------------------------------------
 
 
+def test_changed_lines_skip_context_git_merged_into_a_hunk(tmp_path):
+    # diff.interHunkContext in a user's config merges nearby -U0 hunks, keeping the unchanged lines
+    # between them as context: those were not changed.
+    git(tmp_path, "init", "-q")
+    (tmp_path / "f.py").write_text("".join(f"x{i} = {i}\n" for i in range(1, 21)))
+    git(tmp_path, "add", ".")
+    git(tmp_path, "commit", "-qm", "base")
+    git(tmp_path, "config", "diff.interHunkContext", "5")
+    text = (tmp_path / "f.py").read_text().replace("x5 = 5", "x5 = 50").replace("x8 = 8", "x8 = 80")
+    (tmp_path / "f.py").write_text(text)
+    assert diff_mod.changed_lines("HEAD", tmp_path).files == {"f.py": {5, 8}}
+
+
 def test_parse_unified_diff_real_shapes():
     text = textwrap.dedent('''\
         diff --git a/a.py b/a.py

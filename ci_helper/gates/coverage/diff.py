@@ -68,16 +68,22 @@ def parse_unified_diff(text: str) -> dict[str, set[int]]:
     files: dict[str, set[int]] = {}
     current: str | None = None
     old_left = new_left = 0
+    new_line = 0
     for line in text.splitlines():
         if old_left or new_left:
             # Inside a hunk: body lines are counted, so content such as "+++ x" is never a header.
+            # Only "+" lines are changed: git keeps context inside -U0 hunks it merged (diff.interHunkContext).
             if line.startswith("-"):
                 old_left -= 1
             elif line.startswith("+"):
+                if current is not None:
+                    files.setdefault(current, set()).add(new_line)
                 new_left -= 1
+                new_line += 1
             elif line.startswith(" "):
                 old_left -= 1
                 new_left -= 1
+                new_line += 1
             continue
         if line.startswith("diff --git ") or line.startswith("diff --cc "):
             current = None
@@ -90,9 +96,7 @@ def parse_unified_diff(text: str) -> dict[str, set[int]]:
             old_count = 1 if match.group(2) is None else int(match.group(2))
             start = int(match.group(3))
             new_count = 1 if match.group(4) is None else int(match.group(4))
-            old_left, new_left = old_count, new_count
-            if current is not None and new_count:
-                files.setdefault(current, set()).update(range(start, start + new_count))
+            old_left, new_left, new_line = old_count, new_count, start
     return files
 
 
