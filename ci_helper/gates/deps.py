@@ -156,6 +156,8 @@ def parse_requirements(path: str | Path, kind: str = "requirement", _stack: tupl
                 continue
             editable = _option_value(tokens, _EDITABLE_OPTIONS)
             if editable is not None:
+                if not editable[1]:
+                    raise BadInput(f"{where}: '{editable[0]}' needs a path or URL")
                 lines.append(RequirementLine("editable", str(file), number, editable[1]))
             # Any other option (--index-url, --find-links, --pre, ...) shapes
             # how pip installs, not what must be installed: nothing to verify.

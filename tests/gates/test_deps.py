@@ -410,3 +410,12 @@ def test_nothing_compared_with_the_environment_is_not_run(cli, tmp_path, monkeyp
         "deps: not-run - no requirement in requirements.txt was compared with the environment "
         "(editable, or not for this environment by markers)\n")
     assert read_result(out).status == "not-run"
+
+
+@pytest.mark.parametrize("line, option", [("-e", "-e"), ("--editable ", "--editable")])
+def test_editable_without_a_target_is_bad_input(cli, tmp_path, monkeypatch, line, option):
+    write(tmp_path / "requirements.txt", f"click==1.0\n{line}\n")
+    monkeypatch.chdir(tmp_path)
+    result, _ = verify(cli, tmp_path, "requirements.txt")
+    assert result.exit_code == 2
+    assert result.output == f"Error: requirements.txt:2: '{option}' needs a path or URL\n"
