@@ -260,7 +260,11 @@ def inspect_environment(python: str | None = None) -> Environment:
     if proc.returncode != 0:
         last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
         raise BadInput(f"--python {executable}: cannot inspect the environment ({last})")
-    raw = json.loads(proc.stdout)
+    try:
+        raw = json.loads(proc.stdout)
+    except json.JSONDecodeError:
+        raise BadInput(f"--python {executable}: printed no environment report (not a Python 3 interpreter?); "
+                       "pass the path of the environment's python") from None
     distributions: dict[str, Installed] = {}
     for dist in raw["distributions"]:
         key = canonicalize_name(dist["name"])

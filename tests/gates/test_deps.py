@@ -304,6 +304,20 @@ def test_bad_python_is_bad_input(cli, tmp_path, monkeypatch):
     )
 
 
+def test_python_that_is_not_python_is_bad_input(cli, tmp_path, monkeypatch):
+    # Runs and exits 0, but prints no environment report (e.g. a wrapper or a wrong path).
+    fake = write(tmp_path / "fake-python", "#!/bin/sh\necho hello\n")
+    fake.chmod(0o755)
+    write(tmp_path / "requirements.txt", "alpha==1.0\n")
+    monkeypatch.chdir(tmp_path)
+    result, _ = verify(cli, tmp_path, "requirements.txt", "--python", str(fake))
+    assert result.exit_code == 2
+    assert result.output == (
+        f"Error: --python {fake}: printed no environment report (not a Python 3 interpreter?); "
+        "pass the path of the environment's python\n"
+    )
+
+
 # --- canary fixtures -------------------------------------------------------
 
 
