@@ -286,6 +286,17 @@ def test_policy_file_whose_tool_is_not_a_table_is_bad_input(cli, project, text):
     assert check is None
 
 
+def test_python_that_is_not_python_is_bad_input(cli, project):
+    fake = project.path / "fake-python"
+    fake.write_text("#!/bin/sh\necho hello\n")
+    fake.chmod(0o755)
+    result, check = audit(cli, "--python", str(fake))
+    assert result.exit_code == 2
+    assert result.output == (f"Error: --python {fake}: printed no site-packages list (not a Python 3 "
+                             "interpreter?); pass the environment's python\n")
+    assert check is None
+
+
 def test_osv_url_with_pypi_service_is_bad_input(cli, project):
     result, _ = audit(cli, "-r", "requirements.txt", "--vulnerability-service", "pypi", "--osv-url", "http://x/v1/query")
     assert result.exit_code == 2

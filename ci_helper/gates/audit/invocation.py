@@ -124,8 +124,13 @@ def site_packages(python: str) -> list[str]:
         raise BadInput(f"--python {python}: cannot run it ({exc.strerror or exc}); pass the environment's python") from None
     if proc.returncode != 0:
         raise BadInput(f"--python {python}: cannot read its site-packages ({proc.stderr.strip().splitlines()[-1:]})")
+    try:
+        listed = json.loads(proc.stdout)
+    except json.JSONDecodeError:
+        raise BadInput(f"--python {python}: printed no site-packages list (not a Python 3 interpreter?); "
+                       "pass the environment's python") from None
     folders = []
-    for folder in json.loads(proc.stdout):
+    for folder in listed:
         if folder not in folders and Path(folder).is_dir():
             folders.append(folder)
     return folders
