@@ -23,7 +23,7 @@ ENV = "CI_HELPER_SMOKE_"
 @click.option("--coverage-data-file", envvar=ENV + "COVERAGE_DATA_FILE", help="Run the server under `coverage run --data-file=F` (saved on SIGTERM too).")
 @click.option("--cwd", envvar=ENV + "CWD", help="Project folder: the server and pytest run here, settings and relative paths are read from here.")
 @click.option("--base-url", envvar=ENV + "BASE_URL", help="Given to the tests as CI_HELPER_BASE_URL [scheme://host:port of --ready-url].")
-@click.option("--python", envvar=ENV + "PYTHON", help="Interpreter that runs pytest [the one running ci-helper].")
+@click.option("--python", envvar=ENV + "PYTHON", help="The project's interpreter: runs pytest and fills {python} [the one running ci-helper].")
 @click.option("--stream/--no-stream", default=None, envvar=ENV + "STREAM", help="Also print the server's output, prefixed with 'server | '.")
 @click.option("--results-dir", envvar="CI_HELPER_RESULTS_DIR", help="Where the check result goes [.ci-helper/results].")
 @click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
@@ -33,6 +33,7 @@ def command(server, ready_url, ready_status, stop_url, timeout, stop_timeout, lo
     from ci_helper import gha, results, settings as settings_mod
     from ci_helper.errors import BadInput
     from ci_helper.gates.smoke import lifecycle, result as smoke_result
+    from ci_helper.gates.smoke.environment import default_python
 
     project = Path(cwd) if cwd else Path(".")
     loaded = settings_mod.load(project)
@@ -76,7 +77,7 @@ def command(server, ready_url, ready_status, stop_url, timeout, stop_timeout, lo
         stop_timeout=stop_timeout,
         coverage_data_file=path(data_file, None, data_file) if data_file else None,
         pytest_args=args,
-        python=pick(python, s.python) or sys.executable,
+        python=pick(python, s.python) or default_python(),
         base_url=pick(base_url, s.base_url) or None,
         stream=sys.stdout if pick(stream, s.stream) else None,
     )

@@ -33,11 +33,11 @@ class ServerCommand:
         return " ".join(words)
 
 
-def substitute(text: str, port: int | None) -> str:
+def substitute(text: str, port: int | None, python: str = sys.executable) -> str:
     """Fill the ``{port}`` and ``{python}`` placeholders (the only ones we know)."""
     if port is not None:
         text = text.replace("{port}", str(port))
-    return text.replace("{python}", shlex.quote(sys.executable))
+    return text.replace("{python}", shlex.quote(python))
 
 
 def parse(text: str) -> ServerCommand:
@@ -55,16 +55,16 @@ def parse(text: str) -> ServerCommand:
     return ServerCommand(words, env)
 
 
-def under_coverage(command: ServerCommand, data_file: Path, rcfile: Path) -> ServerCommand:
+def under_coverage(command: ServerCommand, data_file: Path, rcfile: Path, python: str = sys.executable) -> ServerCommand:
     """Rewrite ``python [opts] server.py args`` as ``python [opts] -m coverage run ... server.py args``.
 
-    The server's own interpreter runs coverage, so coverage must be installed
-    where the server's dependencies are.
+    The server's own interpreter runs coverage (``python`` for a bare ``.py``
+    file), so coverage must be installed where the server's dependencies are.
     """
     argv = command.argv
     first = argv[0]
     if first.endswith(".py"):
-        python, options, rest = sys.executable, [], argv
+        python, options, rest = python, [], argv
     elif _PYTHON.match(os.path.basename(first)):
         python = first
         options = []

@@ -39,6 +39,7 @@ class SmokeConfig:
     stop_timeout: float = 10.0
     coverage_data_file: Path | None = None
     pytest_args: list[str] = field(default_factory=list)
+    # The project's interpreter: runs pytest and fills {python} (see environment.default_python).
     python: str = sys.executable
     base_url: str | None = None
     # Where the server's output is streamed, prefixed (None: only to the log file).
@@ -87,7 +88,7 @@ def run(config: SmokeConfig, echo: Callable[[str], None] = lambda line: None) ->
     ready_url = server_command.substitute(config.ready_url, port)
     stop_url = server_command.substitute(config.stop_url, port) if config.stop_url else None
     base_url = server_command.substitute(config.base_url, port) if config.base_url else base_url_of(ready_url)
-    command = server_command.parse(server_command.substitute(config.server, port))
+    command = server_command.parse(server_command.substitute(config.server, port, config.python))
     probe = probe_for(ready_url, config.ready_status)
     pytest_run.check_args(config.pytest_args)
     if not config.cwd.is_dir():
@@ -110,7 +111,7 @@ def run(config: SmokeConfig, echo: Callable[[str], None] = lambda line: None) ->
         data_file.parent.mkdir(parents=True, exist_ok=True)
         # A data file from an earlier run would prove nothing about this one.
         data_file.unlink(missing_ok=True)
-        command = server_command.under_coverage(command, data_file, rcfile)
+        command = server_command.under_coverage(command, data_file, rcfile, config.python)
 
     started_wall = time.time()
     echo(f"smoke: starting server: {command.display()}")

@@ -84,7 +84,9 @@ class ServerProcess:
         """Start the server with stdout+stderr to ``log_path`` (and to ``stream``, prefixed, if given)."""
         log_path.parent.mkdir(parents=True, exist_ok=True)
         log_handle = open(log_path, "wb")
-        env = dict(os.environ)
+        from ci_helper.gates.smoke.environment import project_environ
+
+        env = project_environ()
         env.update(command.env)
         try:
             popen = subprocess.Popen(

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 from ci_helper.errors import BadInput
+from ci_helper.gates.smoke.environment import project_environ
 
 BASE_URL_ENV = "CI_HELPER_BASE_URL"
 
@@ -50,7 +50,7 @@ def run(python: str, junit: Path, args: list[str], cwd: Path, base_url: str) -> 
         junit.unlink()
     except FileNotFoundError:
         pass
-    env = dict(os.environ)
+    env = project_environ()
     env[BASE_URL_ENV] = base_url
     argv = command(python, junit, args)
     start = time.monotonic()
