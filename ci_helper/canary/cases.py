@@ -1,0 +1,121 @@
+"""Canary cases: the ``canary.json`` file format and its discovery.
+
+A case file::
+
+    {
+      "expect": "fail",                     # pass | fail: the status the gate must produce
+      "check": "coverage",                  # which check result to read
+      "description": "total under the floor",
+      "setup": [["python", "-m", "coverage", "run", "-m", "pytest", "-q"]],
+      "command": ["ci-helper", "coverage", "gate", "--fail-under", "80"],
+      "env": {"GITHUB_REPOSITORY": "example-org/diffusion-api"},
+      "services": ["osv"]                   # optional: a local OSV server, records from osv.json
+    }
+
+In ``setup``, ``command`` and ``env``, ``python`` (as a program) is the running
+interpreter and ``ci-helper`` is this very ci-helper; ``{fixture}`` is the
+case's temporary folder and ``{osv_url}`` the local OSV server.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from ci_helper.errors import BadInput
+
+CASE_FILE = "canary.json"
+EXPECTATIONS = ("pass", "fail")
+SERVICES = ("osv",)
+
+# Every gate that must register a bad fixture (and a good one). A gate missing
+# here could silently lose its teeth; a gate listed here without fixtures makes
+# the canary red.
+REQUIRED_GATES = (
+    "verify/unpinned-uses",
+    "verify/muted-gate",
+    "verify/missing-guardrail",
+    "verify/missing-permissions",
+    "guard",
+    "stubs",
+    "smoke",
+    "coverage",
+    "audit",
+    "deps",
+    "summary",
+)
+
+
+@dataclass
+class Case:
+    gate: str
+    fixture: str
+    folder: Path
+    expect: str
+    check: str
+    command: list[str]
+    description: str = ""
+    setup: list[list[str]] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
+    services: list[str] = field(default_factory=list)
+
+
+def _strings(value: Any, where: str) -> list[str]:
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        raise BadInput(f"{where}: expected a non-empty list of strings")
+    return list(value)
+
+
+def load_case(folder: Path, gate: str) -> Case:
+    path = folder / CASE_FILE
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise BadInput(f"{path}: unreadable canary case ({exc})") from None
+    if not isinstance(raw, dict):
+        raise BadInput(f"{path}: a canary case must be a JSON object")
+    expect = raw.get("expect")
+    if expect not in EXPECTATIONS:
+        raise BadInput(f"{path}: 'expect' must be 'pass' or 'fail', got {expect!r}")
+    check = raw.get("check")
+    if not isinstance(check, str) or not check:
+        raise BadInput(f"{path}: 'check' must name the check result to read")
+    setup = raw.get("setup", [])
+    if not isinstance(setup, list):
+        raise BadInput(f"{path}: 'setup' must be a list of commands")
+    env = raw.get("env", {})
+    if not isinstance(env, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in env.items()):
+        raise BadInput(f"{path}: 'env' must map names to strings")
+    services = raw.get("services", [])
+    if not isinstance(services, list) or any(s not in SERVICES for s in services):
+        raise BadInput(f"{path}: 'services' may only list {', '.join(SERVICES)}")
+    return Case(
+        gate=gate,
+        fixture=folder.name,
+        folder=folder,
+        expect=expect,
+        check=check,
+        command=_strings(raw.get("command"), f"{path}: 'command'"),
+        description=str(raw.get("description", "")),
+        setup=[_strings(c, f"{path}: setup[{i}]") for i, c in enumerate(setup)],
+        env=dict(env),
+        services=list(services),
+    )
+
+
+def fixtures_root() -> Path:
+    return Path(str(resources.files("ci_helper") / "fixtures"))
+
+
+def discover(root: Path | None = None) -> list[Case]:
+    """Every case under the fixtures folder; the gate is the path above the fixture folder."""
+    base = root or fixtures_root()
+    cases = []
+    for case_file in sorted(base.rglob(CASE_FILE)):
+        folder = case_file.parent
+        gate = folder.parent.relative_to(base).as_posix()
+        cases.append(load_case(folder, gate))
+    return cases

@@ -1,0 +1,129 @@
+"""Run canary cases: each fixture in a fresh temporary folder, the gate as a real subprocess."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from ci_helper.canary.cases import REQUIRED_GATES, Case
+from ci_helper.results import CheckResult
+
+# A gate case must not hang the self-test: the smoke fixtures start servers.
+CASE_TIMEOUT = 180.0
+
+
+@dataclass
+class Outcome:
+    gate: str
+    fixture: str
+    expected: str
+    got: str
+    detail: str = ""
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.expected == self.got
+
+
+def _expand(value: str, values: dict[str, str]) -> str:
+    for key, replacement in values.items():
+        value = value.replace("{" + key + "}", replacement)
+    return value
+
+
+def _argv(command: list[str], values: dict[str, str]) -> list[str]:
+    argv = [_expand(part, values) for part in command]
+    if argv[0] == "python":
+        return [sys.executable, *argv[1:]]
+    if argv[0] == "ci-helper":
+        return [sys.executable, "-m", "ci_helper", *argv[1:]]
+    return argv
+
+
+@contextlib.contextmanager
+def _services(case: Case, folder: Path) -> Iterator[dict[str, str]]:
+    values: dict[str, str] = {}
+    with contextlib.ExitStack() as stack:
+        if "osv" in case.services:
+            from ci_helper.canary.osv_server import serve_records
+
+            records_file = folder / "osv.json"
+            url = stack.enter_context(serve_records(records_file))
+            values["osv_url"] = url
+        yield values
+
+
+def _clean_env() -> dict[str, str]:
+    # The canary must see what the fixture declares, not the CI run it lives in.
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("GITHUB_", "CI_HELPER_", "RUNNER_", "COVERAGE_"))}
+    env.pop("PYTEST_ADDOPTS", None)
+    return env
+
+
+def run_case(case: Case) -> Outcome:
+    start = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix=f"ci-helper-canary-{case.gate.replace('/', '-')}-") as tmp:
+        work = Path(tmp) / "project"
+        shutil.copytree(case.folder, work)
+        results_dir = Path(tmp) / "results"
+        with _services(case, work) as values:
+            values = {"fixture": str(work), **values}
+            env = _clean_env()
+            env.update({k: _expand(v, values) for k, v in case.env.items()})
+            env["CI_HELPER_RESULTS_DIR"] = str(results_dir)
+            try:
+                for step in case.setup:
+                    proc = subprocess.run(_argv(step, values), cwd=work, env=env, capture_output=True,
+                                          text=True, timeout=CASE_TIMEOUT)
+                    if proc.returncode not in (0, 1):
+                        tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or [""]
+                        return Outcome(case.gate, case.fixture, case.expect, "error",
+                                       f"setup {' '.join(step)} exited {proc.returncode}: {tail[0]}",
+                                       time.monotonic() - start)
+                proc = subprocess.run(_argv(case.command, values), cwd=work, env=env, capture_output=True,
+                                      text=True, timeout=CASE_TIMEOUT)
+            except subprocess.TimeoutExpired as exc:
+                return Outcome(case.gate, case.fixture, case.expect, "error",
+                               f"timed out after {exc.timeout:.0f}s", time.monotonic() - start)
+        seconds = time.monotonic() - start
+        result_file = results_dir / f"{case.check}.json"
+        if not result_file.is_file():
+            tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or [""]
+            return Outcome(case.gate, case.fixture, case.expect, "error",
+                           f"exit {proc.returncode}, no {case.check} result written: {tail[0]}", seconds)
+        try:
+            result = CheckResult.from_dict(json.loads(result_file.read_text(encoding="utf-8")), str(result_file))
+        except Exception as exc:  # a corrupt result is a canary failure, reported, not a crash
+            return Outcome(case.gate, case.fixture, case.expect, "error", f"corrupt result: {exc}", seconds)
+        got = result.status
+        # Exit code and result must agree; a gate that writes fail but exits 0 is lying.
+        expected_exit = 0 if got == "pass" else 1
+        if proc.returncode != expected_exit:
+            return Outcome(case.gate, case.fixture, case.expect, "error",
+                           f"result says {got} but the command exited {proc.returncode}", seconds)
+        detail = result.reason or (result.findings[0].message if result.findings else "")
+        return Outcome(case.gate, case.fixture, case.expect, got, detail, seconds)
+
+
+def missing_teeth(cases: list[Case], gates: tuple[str, ...] = REQUIRED_GATES) -> list[Outcome]:
+    """An outcome per required gate that has no bad (or no good) fixture."""
+    problems = []
+    for gate in gates:
+        expects = {c.expect for c in cases if c.gate == gate}
+        for wanted in ("fail", "pass"):
+            if wanted not in expects:
+                kind = "bad" if wanted == "fail" else "good"
+                problems.append(Outcome(gate, f"(no {kind} fixture)", wanted, "missing",
+                                        f"gate {gate} registers no {kind} fixture"))
+    return problems
