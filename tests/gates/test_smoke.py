@@ -456,3 +456,14 @@ def test_canary_fixtures_pass_and_fail(tmp_path, kind, code):
         [finding] = result["findings"]
         assert finding["rule"] == "smoke-server-exited"
         assert finding["data"]["log_tail"].splitlines()[-1] == "ModuleNotFoundError: No module named 'ldm_not_installed_here'"
+
+
+def test_canary_registers_a_bad_and_a_good_smoke_fixture_and_both_behave():
+    from ci_helper.canary.cases import discover
+    from ci_helper.canary.run import run_case
+
+    cases = [c for c in discover() if c.gate == "smoke"]
+    assert sorted((c.fixture, c.expect) for c in cases) == [("bad", "fail"), ("good", "pass")]
+    for case in cases:
+        outcome = run_case(case)
+        assert (outcome.fixture, outcome.got) == (case.fixture, case.expect), outcome.detail

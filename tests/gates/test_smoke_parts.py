@@ -123,3 +123,23 @@ def test_named_port_only_when_the_url_names_one():
     assert ports.named_port("http://0.0.0.0:8000/") == ("127.0.0.1", 8000)
     assert ports.named_port("http://localhost/health") is None
     assert ports.port_in_use("http://localhost/health") is None
+
+
+def test_isolated_setup_virtualenv_is_taken_off_path_for_the_project(tmp_path, monkeypatch):
+    from ci_helper.gates.smoke import environment
+
+    venv = tmp_path / "ci-helper-venv"
+    (venv / "bin").mkdir(parents=True)
+    project_bin = tmp_path / "project-bin"
+    project_bin.mkdir()
+    (project_bin / "python").write_text("#!/bin/sh\n")
+    (project_bin / "python").chmod(0o755)
+    monkeypatch.setattr(sys, "prefix", str(venv))
+    monkeypatch.setattr(sys, "base_prefix", "/usr")
+    environ = {"PATH": f"{venv}/bin:{project_bin}", "VIRTUAL_ENV": str(venv)}
+    # Without the setup action's marker, it is the user's own environment: untouched.
+    assert environment.project_environ(environ) == environ
+    assert environment.default_python(environ) == sys.executable
+    (venv / environment.SETUP_MARKER).write_text("{}")
+    assert environment.project_environ(environ) == {"PATH": str(project_bin)}
+    assert environment.default_python(environ) == str(project_bin / "python")
