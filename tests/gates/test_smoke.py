@@ -206,9 +206,10 @@ def test_zero_tests_collected_is_red(project):
     }]
 
 
-def test_failing_test_is_red_and_named_with_file_and_line(project):
+def test_failing_test_is_red_and_named_with_file_and_line_and_annotated_in_actions(project):
     port = free_port()
-    proc, result = smoke(project, "--server", f"{PY} good_server.py {port}", *urls(port), "--", "smoke_fail.py", *QUIET)
+    proc, result = smoke(project, "--server", f"{PY} good_server.py {port}", *urls(port), "--", "smoke_fail.py", *QUIET,
+                         env={"GITHUB_ACTIONS": "true"})
     assert proc.returncode == 1
     f = result["figures"]
     assert (f["tests"], f["passed"], f["failed"], f["pytest_exit_code"], f["stop"]) == (2, 1, 1, 1, "stop-url")
@@ -219,12 +220,6 @@ def test_failing_test_is_red_and_named_with_file_and_line(project):
         "data": {"test": "smoke_fail::test_hello_is_a_teapot", "outcome": "failed"},
     }]
     assert "  error smoke-test-failed smoke_fail.py:12: smoke_fail::test_hello_is_a_teapot failed: assert 200 == 418" in proc.stdout.splitlines()
-
-
-def test_failing_test_in_actions_is_annotated(project):
-    port = free_port()
-    proc, _ = smoke(project, "--server", f"{PY} good_server.py {port}", *urls(port), "--", "smoke_fail.py", *QUIET,
-                    env={"GITHUB_ACTIONS": "true"})
     assert ("::error file=smoke_fail.py,line=12,title=smoke%3A smoke-test-failed::"
             "smoke_fail::test_hello_is_a_teapot failed: assert 200 == 418") in proc.stdout.splitlines()
 
@@ -431,31 +426,28 @@ def test_cwd_runs_the_server_and_tests_in_the_project_folder(project, tmp_path):
     (["--server", "x", "--ready-url", "http://127.0.0.1:1/", "--timeout", "0"],
      "Error: --timeout must be above 0 and --stop-timeout at least 0 seconds"),
 ])
-def test_bad_input_exits_2_with_one_line(project, args, message):
-    proc, result = smoke(project, *args)
-    assert proc.returncode == 2
-    assert proc.stderr.strip().splitlines()[-1] == message
-    assert "Traceback" not in proc.stderr
-    assert result is None
+def test_bad_input_exits_2_with_one_line(cli, project, monkeypatch, args, message):
+    monkeypatch.chdir(project)
+    result = cli("smoke", *args)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == message
+    assert "Traceback" not in result.stderr
+    assert not (project / ".ci-helper/results/smoke.json").exists()
 
 
 # --- canary fixtures (package data) ------------------------------------------
 
 
-@pytest.mark.parametrize("kind, code", [("good", 0), ("bad", 1)])
-def test_canary_fixtures_pass_and_fail(tmp_path, kind, code):
-    case = tmp_path / kind
-    shutil.copytree(CANARY / kind, case)
+def test_bad_canary_fixture_fails_for_the_right_reason(tmp_path):
+    case = tmp_path / "bad"
+    shutil.copytree(CANARY / "bad", case)
     proc = run_ci_helper("smoke", "--cwd", str(case), env={"CI_HELPER_RESULTS_DIR": str(tmp_path / "results")})
-    assert proc.returncode == code, proc.stdout + proc.stderr
+    assert proc.returncode == 1, proc.stdout + proc.stderr
     result = json.loads((tmp_path / "results/smoke.json").read_text())
-    if kind == "good":
-        assert (result["status"], result["figures"]["passed"], result["figures"]["stop"]) == ("pass", 1, "stop-url")
-    else:
-        assert (result["status"], result["figures"]["server_exit_code"]) == ("fail", 1)
-        [finding] = result["findings"]
-        assert finding["rule"] == "smoke-server-exited"
-        assert finding["data"]["log_tail"].splitlines()[-1] == "ModuleNotFoundError: No module named 'ldm_not_installed_here'"
+    assert (result["status"], result["figures"]["server_exit_code"]) == ("fail", 1)
+    [finding] = result["findings"]
+    assert finding["rule"] == "smoke-server-exited"
+    assert finding["data"]["log_tail"].splitlines()[-1] == "ModuleNotFoundError: No module named 'ldm_not_installed_here'"
 
 
 def test_canary_registers_a_bad_and_a_good_smoke_fixture_and_both_behave():
@@ -467,3 +459,55 @@ def test_canary_registers_a_bad_and_a_good_smoke_fixture_and_both_behave():
     for case in cases:
         outcome = run_case(case)
         assert (outcome.fixture, outcome.got) == (case.fixture, case.expect), outcome.detail
+
+
+def test_server_dying_during_the_tests_is_reported_with_its_exit_code(project):
+    port = free_port()
+    proc, result = smoke(project, "--server", f"{PY} crashing_server.py {port}", *urls(port),
+                         "--", "smoke_pass.py", *QUIET)
+    assert proc.returncode == 1
+    f = result["figures"]
+    assert (f["server_exit_code"], f["stop"], f["failed"] + f["errors"]) == (4, None, 2)
+    died = [x for x in result["findings"] if x["rule"] == "smoke-server-died"]
+    assert [x["message"] for x in died] == [
+        "server exited with code 4 while the tests ran; last 2 lines of .ci-helper/smoke/server.log follow"
+    ]
+    assert died[0]["data"]["log_tail"] == "crashing server up\nsegmentation fault (simulated)"
+
+
+def test_cancelling_ci_helper_stops_the_server_group(project):
+    import signal
+    import subprocess
+
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "CI_HELPER_"))}
+    proc = subprocess.Popen(
+        [PY, "-m", "ci_helper", "smoke", "--server", f"{PY} stubborn_server.py {port}", *urls(port, stop=None),
+         "--stop-timeout", "0.3", "--", "smoke_slow.py", *QUIET],
+        cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        # Wait until the tests are running (the server is up and pytest started).
+        for line in proc.stdout:
+            if line.startswith("smoke: running pytest"):
+                break
+        proc.send_signal(signal.SIGTERM)
+        rest = proc.communicate(timeout=30)[0]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 1
+    assert rest.splitlines()[-1] == "Aborted!"
+    child = int((project / "child.pid").read_text())
+    assert not alive(child)
+    # Every process started from the fixture folder is gone: the server, its child, pytest.
+    leftovers = [pid for pid in map(int, filter(str.isdigit, os.listdir("/proc")))
+                 if alive(pid) and _cwd(pid) == str(project)]
+    assert leftovers == []
+
+
+def _cwd(pid: int) -> str | None:
+    try:
+        return os.readlink(f"/proc/{pid}/cwd")
+    except OSError:
+        return None

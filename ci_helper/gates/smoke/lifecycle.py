@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
-import signal
 import socket
 import sys
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Callable, Iterator
+from typing import IO, Callable
 from urllib.parse import urlsplit
 
 from ci_helper.errors import BadInput
+from ci_helper.gates.smoke import cancellation
 from ci_helper.gates.smoke import command as server_command
 from ci_helper.gates.smoke import pytest_run
 from ci_helper.gates.smoke.ports import PortHolder, port_in_use
@@ -116,7 +114,7 @@ def run(config: SmokeConfig, echo: Callable[[str], None] = lambda line: None) ->
     started_wall = time.time()
     echo(f"smoke: starting server: {command.display()}")
     echo(f"smoke: server log: {config.log}")
-    with _sigterm_as_interrupt():
+    with cancellation.installed():
         server = ServerProcess.start(command, config.cwd, config.log, config.stream)
         outcome.server_pid = server.pid
         try:
@@ -132,8 +130,10 @@ def run(config: SmokeConfig, echo: Callable[[str], None] = lambda line: None) ->
             else:
                 echo(f"smoke: server not ready after {config.timeout:g} s (last answer: {r.last_answer})")
         finally:
-            outcome.stop = server.stop(stop_url, config.stop_timeout)
-            outcome.log_tail = server.log_tail(LOG_TAIL_LINES)
+            # A second Ctrl-C must not cut the stop short and leave the server running.
+            with cancellation.deferred():
+                outcome.stop = server.stop(stop_url, config.stop_timeout)
+                outcome.log_tail = server.log_tail(LOG_TAIL_LINES)
     stop = outcome.stop
     echo(f"smoke: server stopped: {stop.method or 'had already exited'} (exit code {stop.exit_code})")
     if config.coverage_data_file is not None:
@@ -144,23 +144,3 @@ def run(config: SmokeConfig, echo: Callable[[str], None] = lambda line: None) ->
         outcome.coverage_data_written = written
     outcome.seconds = time.monotonic() - began
     return outcome
-
-
-class _Terminated(KeyboardInterrupt):
-    """SIGTERM to ci-helper (a cancelled job): unwind like Ctrl-C so the server is stopped."""
-
-
-@contextlib.contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum: int, frame: object) -> None:
-        raise _Terminated()
-
-    previous = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)

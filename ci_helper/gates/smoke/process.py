@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import IO
 
 from ci_helper.errors import BadInput
+from ci_helper.gates.smoke import cancellation
 from ci_helper.gates.smoke.command import ServerCommand
 
 STOP_URL = "stop-url"
@@ -89,22 +90,23 @@ class ServerProcess:
         env = project_environ()
         env.update(command.env)
         try:
-            popen = subprocess.Popen(
-                command.argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE if stream is not None else log_handle,
-                stderr=subprocess.STDOUT, start_new_session=True,
-            )
+            with cancellation.deferred():
+                popen = subprocess.Popen(
+                    command.argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE if stream is not None else log_handle,
+                    stderr=subprocess.STDOUT, start_new_session=True,
+                )
+                server = cls(popen, log_path, None, log_handle)
         except FileNotFoundError:
             log_handle.close()
             raise BadInput(f"--server: command not found: {command.argv[0]!r} (in {cwd}); check the command and PATH") from None
         except PermissionError:
             log_handle.close()
             raise BadInput(f"--server: {command.argv[0]!r} is not executable") from None
-        pump = None
         if stream is not None:
-            pump = threading.Thread(target=_pump, args=(popen.stdout, log_handle, stream, prefix), daemon=True)
-            pump.start()
-        return cls(popen, log_path, pump, log_handle)
+            server._pump = threading.Thread(target=_pump, args=(popen.stdout, log_handle, stream, prefix), daemon=True)
+            server._pump.start()
+        return server
 
     def poll(self) -> int | None:
         return self.popen.poll()

@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ci_helper.errors import BadInput
+from ci_helper.gates.smoke import cancellation
 from ci_helper.gates.smoke.environment import project_environ
 
 BASE_URL_ENV = "CI_HELPER_BASE_URL"
+CANCEL_GRACE_SECONDS = 5.0
 
 # pytest's documented exit codes.
 EXIT_MEANINGS = {
@@ -55,7 +57,19 @@ def run(python: str, junit: Path, args: list[str], cwd: Path, base_url: str) -> 
     argv = command(python, junit, args)
     start = time.monotonic()
     try:
-        proc = subprocess.run(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL)
+        with cancellation.deferred():
+            proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL)
     except FileNotFoundError:
         raise BadInput(f"--python {python!r}: interpreter not found; give the Python that has pytest and your test dependencies") from None
-    return PytestRun(proc.returncode, argv, time.monotonic() - start)
+    try:
+        code = proc.wait()
+    except BaseException:
+        # Cancelled: pytest goes too (it shares our process group, so Ctrl-C already reached it).
+        proc.terminate()
+        try:
+            proc.wait(timeout=CANCEL_GRACE_SECONDS)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        raise
+    return PytestRun(code, argv, time.monotonic() - start)
