@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -218,7 +217,3 @@ def _pump(pipe: IO[bytes], log: IO[bytes], stream: IO[str], prefix: str) -> None
         except (OSError, ValueError):
             pass  # our console went away; the log file still gets everything
     pipe.close()
-
-
-def default_stream() -> IO[str]:
-    return sys.stdout
