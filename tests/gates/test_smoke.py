@@ -367,9 +367,12 @@ def test_action_env_vars_feed_the_flags(project, tmp_path):
         "CI_HELPER_SMOKE_JUNIT": "out/smoke.xml",
         "CI_HELPER_SMOKE_PYTEST_ARGS": "smoke_pass.py -q -p no:cacheprovider",
         "CI_HELPER_SMOKE_COVERAGE_DATA_FILE": "",  # an empty action input means "not given"
+        "CI_HELPER_SMOKE_STREAM": "true",
         "GITHUB_OUTPUT": str(outputs),
     })
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"server | listening on 127.0.0.1:{port}" in proc.stdout.splitlines()
+    assert "coverage_data_file" not in result["figures"]
     assert (result["figures"]["junit"], result["figures"]["passed"]) == ("out/smoke.xml", 2)
     assert outputs.read_text() == (
         f"log={project}/.ci-helper/smoke/server.log\n"
