@@ -300,7 +300,8 @@ def _measured(data_file: Path):
 def test_server_coverage_saved_on_stop_url_honouring_pyproject_config(project):
     (project / "pyproject.toml").write_text('[tool.coverage.run]\nbranch = true\nomit = ["smoke_*.py"]\n')
     port = free_port()
-    proc, result = smoke(project, "--server", f"python good_server.py {port}", *urls(port),
+    # A bare interpreter name found on PATH, as users write it (`python`, `python3`).
+    proc, result = smoke(project, "--server", f"{Path(PY).name} good_server.py {port}", *urls(port),
                          "--coverage-data-file", "cov/server.coverage", "--", "smoke_pass.py", *QUIET,
                          env={"PATH": f"{Path(PY).parent}{os.pathsep}{os.environ['PATH']}"})
     assert proc.returncode == 0, proc.stdout
