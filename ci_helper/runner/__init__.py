@@ -1,0 +1,53 @@
+"""Local composite-action runner: GitHub's expression and step semantics, no Docker.
+
+Python API (what ``ci-helper run-action`` and ``verify --run`` call)::
+
+    from ci_helper.runner import run_action, evaluate_template, evaluate_condition
+
+    result = run_action(
+        "actions/smoke",                      # folder with action.yml
+        {"server": "python -m app"},          # inputs (strings)
+        workspace=".", event_name="pull_request", event_path="event.json",
+        repository="truthful-ci/ci-helper", ref="refs/pull/7/merge", sha="ab12...",
+        env={"CI_HELPER_FAIL_UNDER": "80"},   # the calling step's env: (the env context)
+        stub_remotes={"actions/checkout": "tests/stubs/checkout"},
+    )
+    result.outcome      # "success" | "failure" | "cancelled"
+    result.outputs      # {"name": "value"}: the action's outputs
+    result.steps        # {"<id or __run/__run_2/...>": StepResult(outcome, conclusion, outputs, steps=nested)}
+    result.summary      # every step summary, concatenated in order
+    result.skipped      # "file:line: reason" for steps that could not run offline
+    result.to_json()    # the --outputs-json document
+    result.exit_code    # 0 success, 1 failure, 130 cancelled
+
+    evaluate_template("v${{ inputs.major }}", {"inputs": {"major": 2}})        # -> "v2"
+    evaluate_condition("failure()", contexts, status="failure")                # -> True
+    evaluate_expression("contains(github.event.labels.*.name, 'bug')", ctx)    # -> True / False
+
+A workflow job's steps run the same way (``verify --run``)::
+
+    workflow = load_yaml(Path(".github/workflows/ci.yml"))     # mappings that know their lines
+    job = workflow["jobs"]["test"]
+    result = run_steps(job["steps"], ".github/workflows/ci.yml", workspace=".",
+                       env={**workflow.get("env", {}), **job.get("env", {})},
+                       contexts={"secrets": {}, "vars": {}, "matrix": {"python": "3.12"}})
+
+``run_action`` and ``run_steps`` raise :class:`ci_helper.errors.BadInput` for a missing or
+malformed ``action.yml``, an expression syntax error (the message names the
+expression and ``file:line``), a missing required input, or a bad event file.
+Progress goes to ``reporter`` (a :class:`Reporter`, stdout by default).
+"""
+
+from __future__ import annotations
+
+from ci_helper.runner.composite import RunResult, StepResult, run_action, run_steps
+from ci_helper.runner.expressions import (
+    ExpressionError, evaluate_condition, evaluate_expression, evaluate_template,
+)
+from ci_helper.runner.manifest import load_yaml
+from ci_helper.runner.report import Reporter
+
+__all__ = [
+    "ExpressionError", "Reporter", "RunResult", "StepResult", "evaluate_condition", "evaluate_expression",
+    "evaluate_template", "load_yaml", "run_action", "run_steps",
+]
