@@ -165,17 +165,22 @@ def test_server_ignoring_sigterm_and_the_stop_url_is_killed_and_the_tests_still_
     assert not alive(child)
 
 
-def test_failing_stop_request_is_a_stop_problem_not_a_test_failure(project):
+@pytest.mark.parametrize("kind", ["404", "refused"])
+def test_failing_stop_request_is_a_stop_problem_not_a_test_failure(project, kind):
     port = free_port()
-    proc, result = smoke(project, "--server", f"{PY} good_server.py {port}", *urls(port, stop="/no-such-route"),
-                         "--stop-timeout", "0.5", "--", "smoke_pass.py", *QUIET)
+    if kind == "404":
+        stop_url = f"http://127.0.0.1:{port}/no-such-route"
+        expected = (f"stop problem: POST {stop_url} answered HTTP 404 and the server was still running 0.5 s later; "
+                    "sent SIGTERM to its process group")
+    else:
+        # Nobody listens there: the request never arrived, so SIGTERM follows at once.
+        stop_url = f"http://127.0.0.1:{free_port()}/server-stop"
+        expected = f"stop problem: POST {stop_url} answered connection refused; sent SIGTERM to its process group"
+    proc, result = smoke(project, "--server", f"{PY} good_server.py {port}", "--ready-url", f"http://127.0.0.1:{port}/health",
+                         "--stop-url", stop_url, "--stop-timeout", "0.5", "--", "smoke_pass.py", *QUIET)
     assert proc.returncode == 0, proc.stdout
-    assert (result["status"], result["figures"]["stop"], result["figures"]["stop_request"]) == ("pass", "SIGTERM", "HTTP 404")
-    assert [(x["rule"], x["severity"], x["message"]) for x in result["findings"]] == [
-        ("smoke-stop", "warning",
-         f"stop problem: POST http://127.0.0.1:{port}/no-such-route answered HTTP 404 and the server was still "
-         "running 0.5 s later; sent SIGTERM to its process group"),
-    ]
+    assert (result["status"], result["figures"]["stop"], result["figures"]["passed"]) == ("pass", "SIGTERM", 2)
+    assert [(x["rule"], x["severity"], x["message"]) for x in result["findings"]] == [("smoke-stop", "warning", expected)]
 
 
 def test_port_already_in_use_is_a_clear_error_naming_the_port(project):
