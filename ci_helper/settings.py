@@ -21,11 +21,6 @@ from typing import Any
 
 from ci_helper.errors import BadInput
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
-
 
 # --- sections -------------------------------------------------------------
 # Each section belongs to one concern; add fields to your own section only.
@@ -107,7 +102,10 @@ class CoverageSettings:
     jobs: int | None = None
     json_out: str | None = None
     markdown_out: str | None = None
+    # What the data measured ("tests" or "tests+server"): declared, shown, never guessed.
     measure: str = "tests"
+    # coverage's configuration file when it is not found by coverage's own search.
+    rcfile: str | None = None
 
 
 @dataclass
@@ -259,15 +257,24 @@ def load(project_dir: str | Path = ".") -> Settings:
     if root.is_file():
         root = root.parent
     path = root / "pyproject.toml"
-    if not path.is_file():
+    # A folder or a dangling link named pyproject.toml is read (and fails) rather than silently skipped.
+    if not path.exists() and not path.is_symlink():
         return Settings()
+    # Imported only when there is a file to parse: a folder without one costs no TOML parser.
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.10 only
+        import tomli as tomllib
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise BadInput(f"{path}: malformed TOML ({exc}); fix the file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise BadInput(f"{path}: cannot read ({exc})") from None
-    table = data.get("tool", {}).get("ci-helper", {})
+    tool = data.get("tool", {})
+    if not isinstance(tool, dict):
+        raise BadInput(f"{path}: [tool] must be a table")
+    table = tool.get("ci-helper", {})
     if not isinstance(table, dict):
         raise BadInput(f"{path}: [tool.ci-helper] must be a table")
     settings = from_table(table)

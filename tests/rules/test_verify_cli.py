@@ -173,15 +173,14 @@ def test_bad_input_is_one_line_exit_2_without_traceback(tmp_path, files, args, m
     assert not (tmp_path / ".ci-helper").exists()
 
 
+@pytest.mark.skipif(not Path("/proc/self/mem").is_file(), reason="needs Linux /proc")
 def test_unreadable_file_is_bad_input(tmp_path):
-    import os
-    if os.geteuid() == 0:
-        pytest.skip("root reads any file")
-    path = write_tree(tmp_path, {"action.yml": "runs: {}\n"}) / "action.yml"
-    path.chmod(0)
+    # CI runs as root, which reads a chmod-0 file: a link to /proc/self/mem is a regular file whose
+    # read fails (EIO at offset 0) for any user, so this runs (and can fail) in CI too.
+    (tmp_path / "action.yml").symlink_to("/proc/self/mem")
     proc = run_ci_helper("verify", ".", cwd=tmp_path)
     assert proc.returncode == 2
-    assert proc.stderr == "Error: action.yml: cannot read (Permission denied); check the file's permissions\n"
+    assert proc.stderr == "Error: action.yml: cannot read (Input/output error); check the file's permissions\n"
 
 
 def test_this_repository_is_clean(tmp_path):
@@ -201,3 +200,17 @@ def test_github_annotations_name_files_from_the_current_folder_for_an_absolute_p
     repo = write_tree(in_tmp / "nested" / "repo", {".github/workflows/ci.yml": "on: workflow_dispatch\npermissions: {}\njobs:\n  a:\n    steps: [{uses: 'actions/checkout@v4'}]\n"})
     result = cli("verify", str(repo), "--format", "github")
     assert result.output.splitlines()[0].startswith("::error file=nested/repo/.github/workflows/ci.yml,line=5,col=20,")
+
+
+def test_an_in_process_run_leaves_the_collector_as_it_was(cli, in_tmp):
+    # verify turns the cyclic collector off while it parses and freezes objects only at exit:
+    # a caller's process (here pytest's) must get the collector back on, with nothing frozen.
+    import gc
+
+    write_tree(in_tmp / "repo", MIXED)
+    assert gc.isenabled()
+    before = gc.get_freeze_count()
+    assert cli("verify", "repo").exit_code == 1
+    assert cli("verify", "repo").exit_code == 1
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == before
