@@ -297,6 +297,15 @@ def test_python_that_is_not_python_is_bad_input(cli, project):
     assert check is None
 
 
+def test_python_that_fails_is_bad_input_with_its_last_error_line(cli, project):
+    fake = project.path / "broken-python"
+    fake.write_text("#!/bin/sh\necho first >&2\necho 'boom: no sysconfig' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    result, _ = audit(cli, "--python", str(fake))
+    assert result.exit_code == 2
+    assert result.output == f"Error: --python {fake}: cannot read its site-packages (boom: no sysconfig)\n"
+
+
 def test_osv_url_with_pypi_service_is_bad_input(cli, project):
     result, _ = audit(cli, "-r", "requirements.txt", "--vulnerability-service", "pypi", "--osv-url", "http://x/v1/query")
     assert result.exit_code == 2

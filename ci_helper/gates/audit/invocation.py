@@ -123,7 +123,8 @@ def site_packages(python: str) -> list[str]:
     except OSError as exc:
         raise BadInput(f"--python {python}: cannot run it ({exc.strerror or exc}); pass the environment's python") from None
     if proc.returncode != 0:
-        raise BadInput(f"--python {python}: cannot read its site-packages ({proc.stderr.strip().splitlines()[-1:]})")
+        last = (proc.stderr.strip().splitlines() or [f"exit {proc.returncode}, no output"])[-1]
+        raise BadInput(f"--python {python}: cannot read its site-packages ({last})")
     try:
         listed = json.loads(proc.stdout)
     except json.JSONDecodeError:
