@@ -37,7 +37,7 @@ _EQUAL_OPS = frozenset({"=", "==", "-eq"})
 _UNEQUAL_OPS = frozenset({"!=", "-ne"})
 _LIST_END = frozenset({"\n", ";", "&", ";;"})
 _PYTHON = re.compile(r"^python(\d+(\.\d+)?)?$")
-_PY_COMPARES = re.compile(r"!=|==|\bnot in\b|\bin\b")
+_PY_COMPARES = re.compile(r"!=|==|\bnot in\b|\bin\s*[\[({]")
 _PY_FAILS = re.compile(r"\bsys\.exit\((?!\s*0?\s*\))|\braise\b|\bassert\b|\bexit\((?!\s*0?\s*\))")
 
 
@@ -243,7 +243,8 @@ def guard_script(script: str, errexit: bool) -> GuardScript:
             comparison = _comparison(words)
             if comparison is not None:
                 op_after = commands[1][0] if len(commands) > 1 else None
-                tail_exits = len(commands) == 2 and _exits(commands[1][1])
+                # A bare `exit` after `||` exits with the failed test's status.
+                tail_exits = len(commands) == 2 and (_exits(commands[1][1]) or (op_after == "||" and commands[1][1] == ["exit"]))
                 if op_after == "||" and tail_exits and comparison.equal:
                     kinds |= comparison.kinds
                 elif op_after == "&&" and tail_exits and not comparison.equal:

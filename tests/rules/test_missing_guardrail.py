@@ -1,8 +1,10 @@
 """missing-guardrail: PR/push jobs need the configured guardrails (a repository check by default)."""
 
 import pytest
+from hypothesis import given, settings as hsettings, strategies as st
 
 from ci_helper.errors import BadInput
+from ci_helper.rules.missing_guardrail import _conjunct_kinds
 from tests.rules.conftest import SHA
 
 ONLY = {"missing-guardrail"}
@@ -145,6 +147,7 @@ def test_loose_guardrails_no_longer_count(findings, step):
     '- run: test "$GITHUB_REPOSITORY" = o/r || { echo "wrong repository"; exit 1; }',
     '- run: \'[[ "${{ github.repository }}" == o/r ]] || exit 3\'',
     '- run: \'[ "$GITHUB_REPOSITORY" != o/r ] && exit 1\'',
+    '- run: \'[ "$GITHUB_REPOSITORY" = o/r ] || exit\'',
     '- run: if [ "$GITHUB_REPOSITORY" != o/r ]; then echo "wrong"; exit 1; fi',
     '- run: |\n    if [ "$GITHUB_REPOSITORY" = o/r ]; then\n      echo ok\n    else\n      exit 1\n    fi',
     '- run: |\n    if ! [ "$GITHUB_REPOSITORY" = o/r ]; then\n      false\n    fi',
@@ -188,3 +191,20 @@ def test_a_skippable_step_into_a_guarding_local_action_does_not_count(findings):
     assert findings(files, ONLY) == [("missing-guardrail", 4, 3, "error", REPO_MESSAGE)]
     files[".github/workflows/ci.yml"] = files[".github/workflows/ci.yml"].replace("        if: false\n", "")
     assert findings(files, ONLY) == []
+
+
+_TERMS = ["always()", "success()", "github.event_name == 'push'", "!cancelled()", "(github.ref == 'refs/heads/main')"]
+
+
+@hsettings(max_examples=40, deadline=None)
+@given(st.lists(st.sampled_from(_TERMS), max_size=3), st.integers(0, 3), st.booleans())
+def test_job_if_property(terms, at, wrap):
+    """A repository equality among top-level && terms counts; the same expression under || or ! never does."""
+    guard = "github.repository == 'o/r'"
+    conj = terms[:at] + [guard] + terms[at:]
+    text = " && ".join(conj)
+    if wrap:
+        text = "${{ " + text + " }}"
+    assert "repository" in _conjunct_kinds(text)
+    assert _conjunct_kinds(f"{' && '.join(conj)} || github.event_name == 'schedule'") == frozenset()
+    assert _conjunct_kinds(f"!({' && '.join(conj)})") == frozenset()
