@@ -49,6 +49,7 @@ _KINDS: dict[str, tuple[str, re.Pattern[str]]] = {
     "event": ("GITHUB_EVENT_NAME", re.compile(r"GITHUB_EVENT_NAME(?![A-Z_])|github\.event_name(?![\w-])")),
 }
 ALL_KINDS = frozenset(_KINDS)
+_MENTIONS = re.compile("|".join(pattern.pattern for _, pattern in _KINDS.values()))
 _AFTER_FAILURE = re.compile(r"\b(always|failure|cancelled)\s*\(")
 _GUARD_COMMAND = re.compile(r"ci-helper\s+guard\b")
 # `if:` values under which a step still always runs (the default is success()).
@@ -215,6 +216,9 @@ class _Guards:
         elif _GUARD_COMMAND.search(script):
             return ALL_KINDS
         if shell.posix:
+            # Most scripts never name a guarded variable: skip walking them.
+            if not _MENTIONS.search(script):
+                return frozenset()
             return guard_script(script, shell.errexit).kinds
         return _line_guards(script)
 
