@@ -1,0 +1,31 @@
+"""What a verify rule is: an id, a one-line summary, and a check over the parsed tree."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator, Protocol
+
+from ci_helper.results import Finding
+from ci_helper.settings import VerifySettings
+from ci_helper.workflows import Tree
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every rule reads: the parsed files and the verify settings."""
+
+    tree: Tree
+    settings: VerifySettings
+
+
+class Rule(Protocol):
+    id: str
+    # One line: what the rule finds, for `--format sarif` rule metadata and docs.
+    summary: str
+
+    def check(self, ctx: Context) -> Iterator[Finding]: ...
+
+
+def finding(rule: str, message: str, rel: str, line: int, column: int, severity: str = "error", **data: object) -> Finding:
+    return Finding(rule=rule, message=message, file=rel, line=line, column=column, severity=severity,
+                   data={k: v for k, v in data.items() if v is not None})

@@ -1,0 +1,191 @@
+"""missing-guardrail: a job started by a pull request or a push that runs without the configured guardrails.
+
+A guardrail refuses to run where the pipeline must not: in a fork it was
+copied to (``repository``), on a PR to another base (``base-branch``), on an
+unexpected ref (``ref``) or event (``event``). A job has a guardrail when
+
+- a step uses our guardrails action (``<owner>/ci-helper/actions/guardrails@sha``,
+  or the root action with ``command: guard``), or runs ``ci-helper guard``
+  (these cover every kind: their policy lives in settings and inputs);
+- a step (or the job's ``if:``) compares the matching variable
+  (``GITHUB_REPOSITORY`` / ``github.repository`` for ``repository``);
+- a local composite action it uses has such a step;
+- it ``needs:`` a job that has it (and does not run after failures with
+  ``always()``/``failure()``/``cancelled()``), or it calls a local reusable
+  workflow whose every job has it, or one of ci-helper's reusable workflows.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Iterator
+
+from ci_helper.errors import BadInput
+from ci_helper.results import Finding
+from ci_helper.rules.base import Context, finding
+from ci_helper.workflows import Action, Job, Step, Tree, Workflow
+from ci_helper.workflows.shell import parse_script, resolve_shell
+from ci_helper.workflows.uses import LOCAL, REMOTE, SELF
+
+ID = "missing-guardrail"
+TRIGGERS = ("pull_request", "pull_request_target", "push")
+
+# kind -> what a comparison of it looks like in a script or an expression
+_KINDS: dict[str, tuple[str, re.Pattern[str]]] = {
+    "repository": ("GITHUB_REPOSITORY", re.compile(r"GITHUB_REPOSITORY(?![A-Z_])|github\.repository(?![\w-])")),
+    "base-branch": ("GITHUB_BASE_REF", re.compile(r"GITHUB_BASE_REF(?![A-Z_])|github\.base_ref(?![\w-])")),
+    "ref": ("GITHUB_REF", re.compile(r"GITHUB_REF(_NAME)?(?![A-Z_])|github\.ref(_name)?(?![\w-])")),
+    "event": ("GITHUB_EVENT_NAME", re.compile(r"GITHUB_EVENT_NAME(?![A-Z_])|github\.event_name(?![\w-])")),
+}
+ALL_KINDS = frozenset(_KINDS)
+_COMPARISON = re.compile(r"!=|==|\s=\s|\s-ne\s|\s-eq\s|^\s*case\s|\bnot in\b|\bin\s*\(")
+_AFTER_FAILURE = re.compile(r"\b(always|failure|cancelled)\s*\(")
+_EXITS = re.compile(r"\bexit\s+[1-9]|\bfalse\b|::error")
+
+
+def required_kinds(configured: list[str]) -> frozenset[str]:
+    unknown = [k for k in configured if k not in _KINDS]
+    if unknown:
+        raise BadInput(f"[tool.ci-helper] verify.guardrails: unknown guardrail '{unknown[0]}'; expected some of: "
+                       + ", ".join(sorted(_KINDS)))
+    return frozenset(configured)
+
+
+@lru_cache(maxsize=4096)
+def _compared(text: str) -> frozenset[str]:
+    """Guardrail kinds whose variable a line of the text compares."""
+    kinds = set()
+    for line in text.splitlines():
+        if not _COMPARISON.search(line):
+            continue
+        for kind, (_, pattern) in _KINDS.items():
+            if pattern.search(line):
+                kinds.add(kind)
+    return frozenset(kinds)
+
+
+class _Guards:
+    """Guardrail kinds each step, action, job and workflow provides; memoised across the tree."""
+
+    def __init__(self, tree: Tree) -> None:
+        self.tree = tree
+        self._actions: dict[str, frozenset[str]] = {}
+        self._workflows: dict[str, frozenset[str]] = {}
+
+    def step(self, step: Step) -> frozenset[str]:
+        ref = step.ref
+        if ref is not None:
+            if ref.kind == REMOTE and ref.repo.split("/")[-1] == "ci-helper":
+                path = ref.path.strip("/")
+                command = step.with_.get("command")
+                if path == "actions/guardrails" or (not path and command is not None and command.value.split()[:1] == ["guard"]):
+                    return ALL_KINDS
+                return frozenset()
+            if ref.kind in (LOCAL, SELF):
+                action = self.tree.local_action(ref)
+                return self.action(action) if action is not None else frozenset()
+            return frozenset()
+        if step.run is None:
+            return frozenset()
+        script = step.run.value
+        shell = resolve_shell(step.shell.value if step.shell is not None else None)
+        if shell.posix and "ci-helper" in script:
+            for item in parse_script(script):
+                for cmd in item.commands():
+                    if cmd.program == "ci-helper" and cmd.argv[1:2] == ["guard"]:
+                        return ALL_KINDS
+        elif re.search(r"ci-helper\s+guard\b", script):
+            return ALL_KINDS
+        kinds = set(_compared(script))
+        if step.if_ is not None and _EXITS.search(script):
+            # `if: github.repository != 'o/r'` on a step that fails the job is a guardrail too.
+            kinds |= _compared(step.if_.value)
+        return frozenset(kinds)
+
+    def action(self, action: Action) -> frozenset[str]:
+        known = self._actions.get(action.rel)
+        if known is not None:
+            return known
+        self._actions[action.rel] = frozenset()  # cycles add nothing
+        kinds: frozenset[str] = frozenset()
+        for step in action.steps:
+            kinds |= self.step(step)
+        self._actions[action.rel] = kinds
+        return kinds
+
+    def jobs(self, workflow: Workflow) -> dict[str, frozenset[str]]:
+        """Kinds per job id, including what a job inherits through ``needs:``."""
+        by_id = {job.id: job for job in workflow.jobs}
+        own = {job.id: self._own(job) for job in workflow.jobs}
+        resolved: dict[str, frozenset[str]] = {}
+
+        def resolve(job_id: str, seen: frozenset[str]) -> frozenset[str]:
+            if job_id in resolved:
+                return resolved[job_id]
+            job = by_id.get(job_id)
+            if job is None or job_id in seen:
+                return frozenset()
+            kinds = own[job_id]
+            if job.if_ is None or not _AFTER_FAILURE.search(job.if_.value):
+                for need in job.needs:
+                    kinds |= resolve(need, seen | {job_id})
+            resolved[job_id] = kinds
+            return kinds
+
+        return {job.id: resolve(job.id, frozenset()) for job in workflow.jobs}
+
+    def _own(self, job: Job) -> frozenset[str]:
+        kinds: set[str] = set()
+        if job.if_ is not None:
+            kinds |= _compared(job.if_.value)
+        ref = job.ref
+        if ref is not None:
+            if ref.kind == REMOTE:
+                # ci-helper's reusable workflows start with the guardrails action.
+                if ref.repo.split("/")[-1] == "ci-helper":
+                    kinds |= ALL_KINDS
+            elif ref.kind in (LOCAL, SELF):
+                called = self.tree.local_workflow(ref)
+                if called is not None:
+                    kinds |= self.workflow(called)
+        for step in job.steps:
+            kinds |= self.step(step)
+        return frozenset(kinds)
+
+    def workflow(self, workflow: Workflow) -> frozenset[str]:
+        """Kinds every job of a (reusable) workflow has."""
+        known = self._workflows.get(workflow.rel)
+        if known is not None:
+            return known
+        self._workflows[workflow.rel] = frozenset()
+        per_job = self.jobs(workflow).values()
+        kinds = frozenset.intersection(*per_job) if per_job else frozenset()
+        self._workflows[workflow.rel] = kinds
+        return kinds
+
+
+class MissingGuardrail:
+    id = ID
+    summary = "a job run by pull_request or push without the configured guardrails (by default a repository check)"
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        required = required_kinds(ctx.settings.guardrails)
+        if not required:
+            return
+        guards = _Guards(ctx.tree)
+        for workflow in ctx.tree.workflows:
+            events = [t for t in TRIGGERS if t in workflow.triggers]
+            if not events:
+                continue
+            per_job = guards.jobs(workflow)
+            for job in workflow.jobs:
+                missing = sorted(required - per_job[job.id])
+                for kind in missing:
+                    variable = _KINDS[kind][0]
+                    yield finding(
+                        ID,
+                        f"job '{job.id}' runs on {'/'.join(events)} without a {kind} guardrail; add a step that uses "
+                        f"truthful-ci/ci-helper/actions/guardrails (or fails when {variable} is not the expected value)",
+                        workflow.rel, job.line, job.column, job=job.id, guardrail=kind,
+                    )

@@ -1,0 +1,19 @@
+"""GitHub workflow-command annotations, one per finding, paths from the repository root."""
+
+from __future__ import annotations
+
+from ci_helper import gha
+from ci_helper.rules.output.text import summary_line
+
+
+def render(report, base: str = "") -> str:
+    prefix = base.rstrip("/") + "/" if base and base != "." else ""
+    lines = [
+        gha.annotation(
+            "warning" if item.severity == "warning" else "error", item.message,
+            file=prefix + (item.file or ""), line=item.line, column=item.column, title=item.rule,
+        )
+        for item in report.findings
+    ]
+    lines.append(summary_line(report))
+    return "\n".join(lines) + "\n"

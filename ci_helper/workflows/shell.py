@@ -1,0 +1,427 @@
+"""Enough of the shell to see what a ``run:`` script does with a command's exit status.
+
+GitHub runs a ``run:`` script with a shell whose flags decide whether a failing
+command stops the step (errexit) and whether a pipeline fails when an early
+command fails (pipefail). :func:`resolve_shell` knows GitHub's defaults;
+:func:`parse_script` splits a script into and-or lists, pipelines and simple
+commands with the script line each starts on. It is a static approximation:
+it skips here-documents, keeps quoted text whole and flattens ``{ }`` and
+``( )`` groups into one command, which is what the rules need.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import NamedTuple
+
+POSIX_SHELLS = frozenset({"bash", "sh", "dash", "zsh", "ksh", "ash"})
+
+
+@dataclass(frozen=True)
+class Shell:
+    """The shell a ``run:`` step gets, as GitHub starts it."""
+
+    command: str
+    posix: bool
+    errexit: bool
+    pipefail: bool
+
+
+@lru_cache(maxsize=256)
+def resolve_shell(value: str | None) -> Shell:
+    """GitHub's shells: none is ``bash -e {0}``; ``bash`` is ``bash --noprofile --norc -eo pipefail {0}``;
+    ``sh`` is ``sh -e {0}``; anything with ``{0}`` is a custom command line."""
+    if value is None or not value.strip():
+        return Shell("bash -e {0}", True, True, False)
+    text = value.strip()
+    if text == "bash":
+        return Shell("bash --noprofile --norc -eo pipefail {0}", True, True, True)
+    if text == "sh":
+        return Shell("sh -e {0}", True, True, False)
+    if "{0}" not in text:
+        # pwsh, powershell, cmd, python: not a POSIX shell; scripts are not analysed.
+        return Shell(text, False, False, False)
+    try:
+        words = shlex.split(text)
+    except ValueError:
+        words = text.split()
+    if not words or os.path.basename(words[0]) not in POSIX_SHELLS:
+        return Shell(text, False, False, False)
+    errexit, pipefail = _apply_set_flags(words[1:], False, False)
+    return Shell(text, True, errexit, pipefail)
+
+
+def _apply_set_flags(words: list[str], errexit: bool, pipefail: bool) -> tuple[bool, bool]:
+    """Apply ``-e``/``+e``/``-o pipefail``... the way ``set`` and a shell's command line read them."""
+    index = 0
+    while index < len(words):
+        word = words[index]
+        index += 1
+        if len(word) < 2 or word[0] not in "-+" or word in ("--", "-"):
+            continue
+        on = word[0] == "-"
+        if word[1] == "-":
+            continue  # --noprofile, --norc
+        for letter in word[1:]:
+            if letter == "e":
+                errexit = on
+            elif letter == "o" and index < len(words):
+                option = words[index]
+                index += 1
+                if option == "pipefail":
+                    pipefail = on
+                elif option == "errexit":
+                    errexit = on
+    return errexit, pipefail
+
+
+# --- script structure ------------------------------------------------------
+
+# Words that start a compound command's part: the command after them is what runs.
+_BODY_KEYWORDS = frozenset({"then", "do", "else", "{", "(", "time", "exec", "command", "builtin", "nohup"})
+# A command after these is a condition: its status is consumed by the shell, not lost.
+_CONDITION_KEYWORDS = frozenset({"if", "elif", "while", "until"})
+_NO_OP_WORDS = frozenset({"fi", "done", "esac", "}", ")"})
+_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+# Wrappers that run the next word as the real command.
+_RUNNERS = {
+    ("uv", "run"), ("poetry", "run"), ("pipenv", "run"), ("hatch", "run"), ("pdm", "run"),
+    ("pipx", "run"), ("npm", "exec"), ("pnpm", "exec"), ("yarn", "run"), ("tox", "exec"),
+}
+_PREFIX_WITH_FLAGS = frozenset({"sudo", "env", "xvfb-run", "nice", "stdbuf", "npx", "pnpx", "bunx"})
+
+
+@dataclass
+class Command:
+    """One simple command (or a flattened group) with the script line it starts on (0-based)."""
+
+    words: list[str]
+    line: int
+    # The words that name the program and its arguments, wrappers and keywords removed.
+    argv: list[str] = field(default_factory=list)
+    # True when the shell consumes its status (if/while/until condition, or `!`).
+    condition: bool = False
+
+    def __post_init__(self) -> None:
+        # Read for every command by every rule: computed once.
+        self.program = os.path.basename(self.argv[0]) if self.argv else ""
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.words)
+
+
+@dataclass
+class AndOr:
+    """Pipelines joined by ``&&``/``||``: ``pipelines[i]`` is followed by ``ops[i]``."""
+
+    pipelines: list[list[Command]]
+    ops: list[str]
+
+    def commands(self) -> list[Command]:
+        return [c for p in self.pipelines for c in p]
+
+
+class Token(NamedTuple):
+    kind: str  # "word" or "op"
+    value: str
+    line: int
+
+
+_OPERATORS = ("||", "&&", "|&", ";;", "|", ";", "&", "(", ")")
+# A run of characters that need no special handling: consumed in one step (most of a script).
+_PLAIN = re.compile(r"[^\s'\"`$\\#&|;()<]+")
+# A whole line with nothing but plain words.
+_SIMPLE_LINE = re.compile(r"[^\n'\"`$\\#&|;()<]*(?:\n|$)")
+
+
+def tokenize(script: str) -> list[Token]:
+    """Words and control operators, with here-document bodies and comments dropped."""
+    tokens: list[Token] = []
+    i, n, line = 0, len(script), 0
+    word: list[str] = []
+    word_line = 0
+    heredocs: list[tuple[str, bool]] = []
+
+    def flush() -> None:
+        if word:
+            tokens.append(Token("word", "".join(word), word_line))
+            word.clear()
+
+    at_line_start = True
+    while i < n:
+        if at_line_start:
+            at_line_start = False
+            # Most lines are plain words: split them without walking characters.
+            simple = _SIMPLE_LINE.match(script, i)
+            if simple is not None:
+                end = simple.end()
+                for text in script[i:end].split():
+                    tokens.append(Token("word", text, line))
+                i = end
+                if i <= n and script[i - 1:i] == "\n":
+                    tokens.append(Token("op", "\n", line))
+                    line += 1
+                    at_line_start = True
+                continue
+        plain = _PLAIN.match(script, i)
+        if plain is not None:
+            if not word:
+                word_line = line
+            word.append(plain.group())
+            i = plain.end()
+            continue
+        ch = script[i]
+        if ch == "\\" and i + 1 < n:
+            if script[i + 1] == "\n":
+                line += 1
+                i += 2
+                continue
+            if not word:
+                word_line = line
+            word.append(script[i:i + 2])
+            i += 2
+            continue
+        if ch == "\n":
+            flush()
+            tokens.append(Token("op", "\n", line))
+            line += 1
+            i += 1
+            # Skip here-document bodies registered on the line just ended.
+            for delimiter, strip_tabs in heredocs:
+                while i < n:
+                    end = script.find("\n", i)
+                    end = n if end < 0 else end
+                    body_line = script[i:end]
+                    i = end + 1
+                    line += 1
+                    if (body_line.lstrip("\t") if strip_tabs else body_line).strip() == delimiter:
+                        break
+            heredocs.clear()
+            at_line_start = True
+            continue
+        if ch in " \t\r":
+            flush()
+            i += 1
+            continue
+        if ch == "#" and not word:
+            end = script.find("\n", i)
+            i = n if end < 0 else end
+            continue
+        if ch in "'\"`":
+            end = _closing_quote(script, i)
+            if not word:
+                word_line = line
+            word.append(script[i:end])
+            line += script.count("\n", i, end)
+            i = end
+            continue
+        if ch == "$" and i + 1 < n and script[i + 1] in "({":
+            end = _closing_bracket(script, i + 1)
+            if not word:
+                word_line = line
+            word.append(script[i:end])
+            line += script.count("\n", i, end)
+            i = end
+            continue
+        if ch == "<" and script.startswith("<<", i) and not script.startswith("<<<", i):
+            j = i + 2
+            strip_tabs = j < n and script[j] == "-"
+            if strip_tabs:
+                j += 1
+            while j < n and script[j] in " \t":
+                j += 1
+            k = j
+            while k < n and script[k] not in " \t\n;&|<>()":
+                k += 1
+            delimiter = script[j:k].replace("'", "").replace('"', "").replace("\\", "")
+            if delimiter:
+                heredocs.append((delimiter, strip_tabs))
+            if not word:
+                word_line = line
+            word.append(script[i:k])
+            i = k
+            continue
+        if ch == "&" and ((word and word[-1][-1:] in "<>") or script.startswith("&>", i)):
+            # `2>&1`, `&>file`: a redirection, not a background operator.
+            if not word:
+                word_line = line
+            word.append(ch)
+            i += 1
+            continue
+        op = next((o for o in _OPERATORS if script.startswith(o, i)), None)
+        if op is not None:
+            flush()
+            tokens.append(Token("op", op, line))
+            i += len(op)
+            continue
+        if not word:
+            word_line = line
+        word.append(ch)
+        i += 1
+    flush()
+    return tokens
+
+
+def _closing_quote(script: str, start: int) -> int:
+    quote = script[start]
+    i = start + 1
+    while i < len(script):
+        ch = script[i]
+        if ch == "\\" and quote != "'":
+            i += 2
+            continue
+        if ch == quote:
+            return i + 1
+        i += 1
+    return len(script)
+
+
+def _closing_bracket(script: str, start: int) -> int:
+    opening = script[start]
+    closing = ")" if opening == "(" else "}"
+    depth, i = 0, start
+    while i < len(script):
+        ch = script[i]
+        if ch in "'\"`" and opening == "(":
+            i = _closing_quote(script, i)
+            continue
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == opening:
+            depth += 1
+        elif ch == closing:
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    return len(script)
+
+
+@lru_cache(maxsize=4096)
+def parse_script(script: str) -> list[AndOr]:
+    """The script as a list of and-or lists, in order (cached: rules share one parse; do not mutate)."""
+    lists: list[AndOr] = []
+    pipelines: list[list[Command]] = []
+    ops: list[str] = []
+    pipeline: list[Command] = []
+    words: list[str] = []
+    line = 0
+    depth = 0
+
+    def end_command() -> None:
+        nonlocal words
+        if words:
+            pipeline.append(_command(words, line))
+            words = []
+
+    def end_pipeline() -> None:
+        nonlocal pipeline
+        end_command()
+        if pipeline:
+            pipelines.append(pipeline)
+            pipeline = []
+
+    def end_list() -> None:
+        nonlocal pipelines, ops
+        end_pipeline()
+        if pipelines:
+            lists.append(AndOr(pipelines, ops[: len(pipelines) - 1]))
+        pipelines, ops = [], []
+
+    for token in tokenize(script):
+        if not words:
+            line = token.line
+        if token.kind == "word":
+            if token.value == "{" and not words:
+                depth += 1
+            elif token.value == "}" and depth:
+                depth -= 1
+            words.append(token.value)
+            continue
+        value = token.value
+        if value == "(":
+            depth += 1
+            words.append(value)
+            continue
+        if value == ")":
+            if depth:
+                depth -= 1
+            words.append(value)
+            continue
+        if depth:
+            # Inside a group the operators stay as words of the flattened command.
+            words.append(value if value != "\n" else ";")
+            continue
+        if value in ("|", "|&"):
+            end_command()
+        elif value in ("&&", "||"):
+            end_pipeline()
+            if pipelines:
+                ops.append(value)
+        else:  # newline, ;, ;;, &
+            end_list()
+    end_list()
+    return [item for item in lists if not _is_no_op(item)]
+
+
+def _is_no_op(item: AndOr) -> bool:
+    commands = item.commands()
+    return all(c.words[0] in _NO_OP_WORDS for c in commands)
+
+
+def _command(words: list[str], line: int) -> Command:
+    argv = list(words)
+    condition = False
+    changed = True
+    while argv and changed:
+        changed = False
+        head = argv[0]
+        if head in _CONDITION_KEYWORDS or head == "!":
+            condition = True
+            argv = argv[1:]
+            changed = True
+        elif head in _BODY_KEYWORDS:
+            argv = argv[1:]
+            changed = True
+        elif _ASSIGNMENT.match(head) and len(argv) > 1:
+            argv = argv[1:]
+            changed = True
+        elif head == "timeout":
+            argv = argv[1:]
+            while argv and argv[0].startswith("-"):
+                # -s SIGNAL and -k DURATION take a value
+                argv = argv[2:] if argv[0] in ("-s", "-k", "--signal", "--kill-after") else argv[1:]
+            argv = argv[1:]  # the duration
+            changed = True
+        elif os.path.basename(head) in _PREFIX_WITH_FLAGS:
+            argv = argv[1:]
+            while argv and (argv[0].startswith("-") or (head == "env" and _ASSIGNMENT.match(argv[0]))):
+                argv = argv[1:]
+            changed = True
+        elif len(argv) > 1 and (os.path.basename(head), argv[1]) in _RUNNERS:
+            argv = argv[2:]
+            while argv and argv[0].startswith("-"):
+                argv = argv[1:]
+            changed = True
+    if argv and _ASSIGNMENT.match(argv[0]) and len(argv) == 1:
+        argv = []  # a bare assignment runs nothing
+    return Command(words, line, [_unquote(w) for w in argv], condition)
+
+
+def _unquote(word: str) -> str:
+    if len(word) >= 2 and word[0] == word[-1] and word[0] in "'\"":
+        return word[1:-1]
+    return word
+
+
+def set_flags_after(command: Command, errexit: bool, pipefail: bool) -> tuple[bool, bool]:
+    """Shell state after ``command`` when it is a ``set`` builtin; unchanged otherwise."""
+    if command.program != "set":
+        return errexit, pipefail
+    return _apply_set_flags(command.argv[1:], errexit, pipefail)
