@@ -54,11 +54,18 @@ class VerifySettings:
 
 @dataclass
 class GuardSettings:
+    """`ci-helper guard`'s policy (docs/guard.md); an empty list puts no constraint."""
+
+    # owner/name, compared case-insensitively; empty falls back to the top-level `repository`.
     repositories: list[str] = field(default_factory=list)
+    # Branches a pull request may target (globs: "release/*").
     base_branches: list[str] = field(default_factory=list)
+    # Refs every non-PR event may run on: a branch name, or a full "refs/..." glob.
     refs: list[str] = field(default_factory=list)
     events: list[str] = field(default_factory=list)
+    # "allow" or "refuse" pull requests whose head repository is not the base repository.
     forks: str = "allow"
+    # Also run verify's unpinned-uses rule over the checked-out workflows and actions.
     pins: bool = False
 
 

@@ -1,0 +1,185 @@
+"""actions/setup: installs the CLI of the action's own source, or reuses one already there."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+import ci_helper
+from tests.conftest import REPO_ROOT
+
+SETUP = REPO_ROOT / "actions" / "setup"
+FAKE_SOURCE = Path(__file__).parent / "fixtures" / "setup" / "fake_source"
+
+
+def read_outputs(path: Path) -> dict[str, str]:
+    return dict(line.split("=", 1) for line in path.read_text().splitlines()) if path.exists() else {}
+
+
+def run_install(action_path: Path, tmp_path: Path, extras: str = "", path: str | None = None,
+                runner_temp: Path | None = None, cache_dir: Path | None = None, python: str = sys.executable) -> tuple[subprocess.CompletedProcess[str], dict[str, str], list[str]]:
+    """Run install.py as the action's step does; returns (process, step outputs, GITHUB_PATH lines)."""
+    outputs, github_path = tmp_path / "output.txt", tmp_path / "path.txt"
+    for f in (outputs, github_path):
+        f.unlink(missing_ok=True)
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("GITHUB_", "CI_HELPER_", "PIP_", "RUNNER_", "VIRTUAL_ENV"))}
+    env.update({
+        "CI_HELPER_ACTION_PATH": str(action_path),
+        "CI_HELPER_EXTRAS": extras,
+        "GITHUB_OUTPUT": str(outputs),
+        "GITHUB_PATH": str(github_path),
+        "PATH": path if path is not None else env["PATH"],
+        # Nothing may come from an index: the machine's pip configuration is ignored too.
+        "PIP_NO_INDEX": "1",
+        "PIP_CONFIG_FILE": os.devnull,
+    })
+    if runner_temp is not None:
+        env["RUNNER_TEMP"] = str(runner_temp)
+    if cache_dir is not None:
+        env["CI_HELPER_PIP_CACHE_DIR"] = str(cache_dir)
+    # The job's workspace is usually a checkout of the user's project, never our source.
+    proc = subprocess.run([python, str(action_path / "install.py")], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=300)
+    lines = github_path.read_text().splitlines() if github_path.exists() else []
+    return proc, read_outputs(outputs), lines
+
+
+def this_checkout_is_installed_editable() -> bool:
+    return Path(ci_helper.__file__).resolve().parent.parent == REPO_ROOT.resolve()
+
+
+@pytest.mark.skipif(not this_checkout_is_installed_editable(), reason="needs `pip install -e .` of this checkout")
+def test_noop_when_this_checkout_is_already_on_path(tmp_path):
+    bin_dir = Path(sys.executable).parent
+    assert (bin_dir / "ci-helper").exists()
+    runner_temp = tmp_path / "runner-temp"
+    runner_temp.mkdir()
+    proc, outputs, github_path = run_install(
+        SETUP, tmp_path, extras="audit, github", path=f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+        runner_temp=runner_temp)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout == f"ci-helper from this source is already on PATH ({bin_dir}): nothing to install\n"
+    assert outputs["bin"] == str(bin_dir)
+    assert outputs["installed"] == "false"
+    assert Path(outputs["python"]).parent == bin_dir
+    # Nothing installed, nothing added to PATH, nothing written under RUNNER_TEMP.
+    assert github_path == []
+    assert list(runner_temp.iterdir()) == []
+
+
+@pytest.mark.parametrize("extras, message", [
+    ("nosuch", "extras: ci-helper has no extra nosuch; known extras: all, audit, bench, github, test"),
+    ("audit;rm -rf ~", "extras: 'audit;rm' is not an extra name (letters, digits, '.', '_', '-')"),
+])
+@pytest.mark.skipif(not this_checkout_is_installed_editable(), reason="needs `pip install -e .` of this checkout")
+def test_bad_extras_exit_2_with_an_annotation(tmp_path, extras, message):
+    bin_dir = Path(sys.executable).parent
+    proc, outputs, _ = run_install(SETUP, tmp_path, extras=extras, path=f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    assert proc.returncode == 2
+    assert proc.stdout.splitlines()[-1] == f"::error title=ci-helper setup::{message}"
+    assert outputs == {}
+
+
+def make_source(tmp_path: Path) -> Path:
+    """A repository-shaped tree (actions/setup + an installable ci-helper) that builds with no index."""
+    repo = tmp_path / "action-source"
+    shutil.copytree(FAKE_SOURCE, repo, ignore=shutil.ignore_patterns("__pycache__"))
+    package = repo / "ci_helper"
+    package.mkdir()
+    # install.py reads the version and talks to the runner through the source's own modules.
+    for name in ("__init__.py", "gha.py"):
+        shutil.copy(REPO_ROOT / "ci_helper" / name, package / name)
+    shutil.move(str(repo / "fake_cli.py"), package / "fake_cli.py")
+    (repo / "actions" / "setup").mkdir(parents=True)
+    shutil.copy(SETUP / "install.py", repo / "actions" / "setup" / "install.py")
+    return repo
+
+
+def test_installs_into_a_dedicated_virtualenv_then_reuses_it(tmp_path):
+    repo = make_source(tmp_path)
+    runner_temp = tmp_path / "runner-temp"
+    runner_temp.mkdir()
+    # A PATH with no ci-helper on it: the user's environment has none.
+    bare_path = os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep)
+                                if not (Path(p) / "ci-helper").exists())
+    action = repo / "actions" / "setup"
+
+    cache = tmp_path / "pip-cache"
+    proc, outputs, github_path = run_install(action, tmp_path, path=bare_path, runner_temp=runner_temp,
+                                             cache_dir=cache)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    [venv] = list((runner_temp / "ci-helper").iterdir())
+    bin_dir = venv / ("Scripts" if os.name == "nt" else "bin")
+    # This interpreter's pip installs into a virtualenv made without one (no ensurepip).
+    assert proc.stdout.splitlines()[:2] == [
+        f"+ {sys.executable} -m venv --without-pip {venv}",
+        f"+ {sys.executable} -m pip --python {bin_dir / 'python'} install --disable-pip-version-check "
+        f"--progress-bar off --cache-dir {cache} {repo.resolve()}",
+    ]
+    assert any(cache.rglob("*.whl")), "pip built the wheel into the given cache"
+    assert outputs == {"python": str(bin_dir / "python"), "bin": str(bin_dir), "installed": "true"}
+    assert github_path == [str(bin_dir)]
+    ran = subprocess.run([str(bin_dir / "ci-helper")], capture_output=True, text=True, check=True)
+    assert ran.stdout == f"fake ci-helper {ci_helper.__version__}\n"
+    assert json.loads((venv / "ci-helper-install.json").read_text()) == {
+        "source": str(repo.resolve()), "version": ci_helper.__version__, "extras": []}
+
+    # A second action of the same job: the virtualenv is reused, nothing is installed.
+    proc, outputs, github_path = run_install(action, tmp_path, path=bare_path, runner_temp=runner_temp)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout == f"ci-helper {ci_helper.__version__} from {repo.resolve()} already installed in {venv}\n"
+    assert outputs["installed"] == "false"
+    assert github_path == [str(bin_dir)]
+
+    # An action that needs an extra the first one did not: installed on top, both kept.
+    proc, outputs, _ = run_install(action, tmp_path, extras="light", path=bare_path, runner_temp=runner_temp,
+                                   cache_dir=cache)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert outputs["installed"] == "true"
+    assert json.loads((venv / "ci-helper-install.json").read_text())["extras"] == ["light"]
+
+
+def test_without_runner_temp_and_no_install_on_path_it_exits_2(tmp_path):
+    repo = make_source(tmp_path)
+    proc, outputs, _ = run_install(repo / "actions" / "setup", tmp_path, path="/nonexistent")
+    assert proc.returncode == 2
+    assert proc.stdout.splitlines()[-1] == (
+        "::error title=ci-helper setup::RUNNER_TEMP is not set; the virtualenv for ci-helper lives there")
+
+
+def test_setup_action_hands_everything_to_the_script_through_env():
+    action = yaml.safe_load((SETUP / "action.yml").read_text())
+    [step] = action["runs"]["steps"]
+    assert step["env"] == {
+        "CI_HELPER_ACTION_PATH": "${{ github.action_path }}",
+        "CI_HELPER_EXTRAS": "${{ inputs.extras }}",
+        "CI_HELPER_PYTHON": "${{ inputs.python }}",
+        "CI_HELPER_PIP_CACHE_DIR": "${{ inputs.pip-cache-dir }}",
+    }
+    assert step["run"] == '"$CI_HELPER_PYTHON" "$CI_HELPER_ACTION_PATH/install.py"'
+
+
+def test_an_interpreter_without_pip_seeds_the_virtualenv_with_its_own(tmp_path):
+    repo = make_source(tmp_path)
+    runner_temp = tmp_path / "runner-temp"
+    runner_temp.mkdir()
+    bare = tmp_path / "bare-python"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(bare)], check=True)
+    python = bare / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+    proc, outputs, _ = run_install(repo / "actions" / "setup", tmp_path, path="/nonexistent",
+                                   runner_temp=runner_temp, python=str(python))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    [venv] = list((runner_temp / "ci-helper").iterdir())
+    assert proc.stdout.splitlines()[:2] == [
+        f"+ {python} -m venv {venv}",
+        f"+ {venv / 'bin' / 'python'} -m pip install --disable-pip-version-check --progress-bar off {repo.resolve()}",
+    ]
+    assert outputs["installed"] == "true"
