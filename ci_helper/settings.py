@@ -88,6 +88,12 @@ class SmokeSettings:
     cwd: str | None = None
     coverage_data_file: str | None = None
     pytest_args: list[str] = field(default_factory=list)
+    # Stream the server's output, prefixed, to the console as well as the log file.
+    stream: bool = False
+    # The URL the tests get in CI_HELPER_BASE_URL (default: scheme://host:port of ready_url).
+    base_url: str | None = None
+    # The interpreter that runs pytest (default: the one running ci-helper).
+    python: str | None = None
 
 
 @dataclass

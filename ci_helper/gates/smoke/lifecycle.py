@@ -1,0 +1,146 @@
+"""One smoke run: check the port, start the server, wait until ready, run pytest, stop, record."""
+
+from __future__ import annotations
+
+import socket
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Callable
+from urllib.parse import urlsplit
+
+from ci_helper.errors import BadInput
+from ci_helper.gates.smoke import cancellation
+from ci_helper.gates.smoke import command as server_command
+from ci_helper.gates.smoke import pytest_run
+from ci_helper.gates.smoke.ports import PortHolder, port_in_use
+from ci_helper.gates.smoke.probes import probe_for
+from ci_helper.gates.smoke.process import ServerProcess, StopOutcome
+from ci_helper.gates.smoke.readiness import Readiness, wait_ready
+
+LOG_TAIL_LINES = 50
+
+
+@dataclass
+class SmokeConfig:
+    """Everything a smoke run needs, with paths already resolved against ``cwd``."""
+
+    server: str
+    ready_url: str
+    cwd: Path
+    log: Path
+    junit: Path
+    ready_status: int = 200
+    stop_url: str | None = None
+    timeout: float = 60.0
+    stop_timeout: float = 10.0
+    coverage_data_file: Path | None = None
+    pytest_args: list[str] = field(default_factory=list)
+    # The project's interpreter: runs pytest and fills {python} (see environment.default_python).
+    python: str = sys.executable
+    base_url: str | None = None
+    # Where the server's output is streamed, prefixed (None: only to the log file).
+    stream: IO[str] | None = None
+
+
+@dataclass
+class SmokeRun:
+    """What happened, for :mod:`ci_helper.gates.smoke.result`."""
+
+    config: SmokeConfig
+    ready_url: str
+    stop_url: str | None
+    base_url: str
+    port_holder: PortHolder | None = None
+    server_pid: int | None = None
+    readiness: Readiness | None = None
+    pytest: pytest_run.PytestRun | None = None
+    died_during_tests: int | None = None
+    stop: StopOutcome | None = None
+    log_tail: list[str] = field(default_factory=list)
+    coverage_rcfile: Path | None = None
+    coverage_config_source: Path | None = None
+    coverage_data_written: list[Path] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def free_port() -> int:
+    """A port nobody listens on right now (the OS picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def base_url_of(ready_url: str) -> str:
+    parts = urlsplit(ready_url)
+    scheme = "http" if parts.scheme == "tcp" else parts.scheme
+    return f"{scheme}://{parts.netloc}"
+
+
+def run(config: SmokeConfig, echo: Callable[[str], None] = lambda line: None) -> SmokeRun:
+    """Run the whole lifecycle; the server is stopped whatever happens, even on Ctrl-C or SIGTERM."""
+    began = time.monotonic()
+    templated = [config.server, config.ready_url, config.stop_url or "", config.base_url or ""]
+    port = free_port() if any("{port}" in text for text in templated) else None
+    ready_url = server_command.substitute(config.ready_url, port)
+    stop_url = server_command.substitute(config.stop_url, port) if config.stop_url else None
+    base_url = server_command.substitute(config.base_url, port) if config.base_url else base_url_of(ready_url)
+    command = server_command.parse(server_command.substitute(config.server, port, config.python))
+    probe = probe_for(ready_url, config.ready_status)
+    pytest_run.check_args(config.pytest_args)
+    if not config.cwd.is_dir():
+        raise BadInput(f"--cwd {config.cwd}: no such directory")
+    outcome = SmokeRun(config, ready_url, stop_url, base_url)
+
+    holder = port_in_use(ready_url)
+    if holder is not None:
+        outcome.port_holder = holder
+        outcome.seconds = time.monotonic() - began
+        return outcome
+
+    if config.coverage_data_file is not None:
+        from ci_helper.gates.smoke.coverage_rc import write_rcfile
+
+        # Absolute: the server runs in cwd, and the folder may be given relative to ours.
+        rcfile, source = write_rcfile(config.cwd, config.log.parent.resolve())
+        outcome.coverage_rcfile, outcome.coverage_config_source = rcfile, source
+        data_file = config.coverage_data_file.resolve()
+        data_file.parent.mkdir(parents=True, exist_ok=True)
+        # A data file from an earlier run would prove nothing about this one.
+        data_file.unlink(missing_ok=True)
+        command = server_command.under_coverage(command, data_file, rcfile, config.python)
+
+    started_wall = time.time()
+    echo(f"smoke: starting server: {command.display()}")
+    echo(f"smoke: server log: {config.log}")
+    with cancellation.installed():
+        server = ServerProcess.start(command, config.cwd, config.log, config.stream)
+        outcome.server_pid = server.pid
+        try:
+            outcome.readiness = wait_ready(server, probe, config.timeout)
+            r = outcome.readiness
+            if r.ready:
+                echo(f"smoke: ready after {r.seconds:.2f} s (GET {ready_url}: {r.last_answer})")
+                echo(f"smoke: running pytest with {pytest_run.BASE_URL_ENV}={base_url}")
+                outcome.pytest = pytest_run.run(config.python, config.junit, config.pytest_args, config.cwd, base_url)
+                outcome.died_during_tests = server.poll()
+            elif r.outcome == "exited":
+                echo(f"smoke: server exited with code {r.exit_code} before it was ready ({r.seconds:.2f} s)")
+            else:
+                echo(f"smoke: server not ready after {config.timeout:g} s (last answer: {r.last_answer})")
+        finally:
+            # A second Ctrl-C must not cut the stop short and leave the server running.
+            with cancellation.deferred():
+                outcome.stop = server.stop(stop_url, config.stop_timeout)
+                outcome.log_tail = server.log_tail(LOG_TAIL_LINES)
+    stop = outcome.stop
+    echo(f"smoke: server stopped: {stop.method or 'had already exited'} (exit code {stop.exit_code})")
+    if config.coverage_data_file is not None:
+        data_file = config.coverage_data_file.resolve()
+        # parallel = true in the project's config adds a suffix per process.
+        written = [data_file] if data_file.exists() else []
+        written += sorted(p for p in data_file.parent.glob(data_file.name + ".*") if p.stat().st_mtime >= started_wall - 1)
+        outcome.coverage_data_written = written
+    outcome.seconds = time.monotonic() - began
+    return outcome

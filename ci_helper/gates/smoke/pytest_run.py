@@ -1,0 +1,75 @@
+"""Running the smoke tests: pytest with a JUnit file of ours and the base URL in the environment."""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from ci_helper.errors import BadInput
+from ci_helper.gates.smoke import cancellation
+from ci_helper.gates.smoke.environment import project_environ
+
+BASE_URL_ENV = "CI_HELPER_BASE_URL"
+CANCEL_GRACE_SECONDS = 5.0
+
+# pytest's documented exit codes.
+EXIT_MEANINGS = {
+    0: "all tests passed",
+    1: "tests failed",
+    2: "interrupted",
+    3: "internal error",
+    4: "usage error",
+    5: "no tests collected",
+}
+
+
+@dataclass
+class PytestRun:
+    exit_code: int
+    argv: list[str]
+    seconds: float
+
+
+def check_args(args: list[str]) -> None:
+    """Refuse pytest arguments that would take the JUnit file away from us."""
+    for arg in args:
+        if arg.startswith(("--junitxml", "--junit-xml")) or arg.startswith("junit_family"):
+            raise BadInput(f"pytest argument {arg!r}: ci-helper smoke writes the JUnit file itself; use --junit F instead")
+
+
+def command(python: str, junit: Path, args: list[str]) -> list[str]:
+    # xunit1 records each test's file and line, so a failed test is a finding with a location.
+    return [python, "-m", "pytest", f"--junitxml={junit}", "-o", "junit_family=xunit1", *args]
+
+
+def run(python: str, junit: Path, args: list[str], cwd: Path, base_url: str) -> PytestRun:
+    """Run pytest in ``cwd``; a JUnit file left from an earlier run is removed first so it cannot be mistaken for this one."""
+    import time
+
+    junit.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        junit.unlink()
+    except FileNotFoundError:
+        pass
+    env = project_environ()
+    env[BASE_URL_ENV] = base_url
+    argv = command(python, junit, args)
+    start = time.monotonic()
+    try:
+        with cancellation.deferred():
+            proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL)
+    except FileNotFoundError:
+        raise BadInput(f"--python {python!r}: interpreter not found; give the Python that has pytest and your test dependencies") from None
+    try:
+        code = proc.wait()
+    except BaseException:
+        # Cancelled: pytest goes too (it shares our process group, so Ctrl-C already reached it).
+        proc.terminate()
+        try:
+            proc.wait(timeout=CANCEL_GRACE_SECONDS)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        raise
+    return PytestRun(code, argv, time.monotonic() - start)
