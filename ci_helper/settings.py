@@ -107,7 +107,10 @@ class CoverageSettings:
     jobs: int | None = None
     json_out: str | None = None
     markdown_out: str | None = None
+    # What the data measured ("tests" or "tests+server"): declared, shown, never guessed.
     measure: str = "tests"
+    # coverage's configuration file when it is not found by coverage's own search.
+    rcfile: str | None = None
 
 
 @dataclass

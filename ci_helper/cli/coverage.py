@@ -1,0 +1,127 @@
+"""``ci-helper coverage gate``: parse flags, merge settings, dispatch to the coverage gate."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+
+@click.group(name="coverage")
+def command() -> None:
+    """Coverage gates from one analysis of the coverage data."""
+
+
+@command.command("gate")
+@click.option("--data-file", "data_files", multiple=True, envvar="CI_HELPER_COVERAGE_DATA_FILES",
+              help="Data file or folder of data files (repeatable). Default: coverage's data_file and its parallel files.")
+@click.option("--combine/--no-combine", default=None, envvar="CI_HELPER_COVERAGE_COMBINE",
+              help="Combine several data files (default) or read exactly one.")
+@click.option("--fail-under", type=float, envvar="CI_HELPER_FAIL_UNDER", help="Floor for the total, in percent.")
+@click.option("--per-file-fail-under", type=float, envvar="CI_HELPER_PER_FILE_FAIL_UNDER",
+              help="Floor for every file, in percent.")
+@click.option("--diff-fail-under", type=float, envvar="CI_HELPER_DIFF_FAIL_UNDER",
+              help="Floor for the changed lines, in percent (needs --compare-branch).")
+@click.option("--compare-branch", envvar="CI_HELPER_COMPARE_BRANCH",
+              help="Git ref to diff against (merge-base). Default with a diff floor in a PR: origin/$GITHUB_BASE_REF.")
+@click.option("--jobs", type=int, envvar="CI_HELPER_JOBS", help="Analysis processes (default: CPU count).")
+@click.option("--json-out", envvar="CI_HELPER_COVERAGE_JSON", type=click.Path(dir_okay=False),
+              help="Write the JSON report here.")
+@click.option("--markdown-out", envvar="CI_HELPER_COVERAGE_MARKDOWN", type=click.Path(dir_okay=False),
+              help="Write the markdown section here.")
+@click.option("--step-summary/--no-step-summary", default=False, envvar="CI_HELPER_COVERAGE_STEP_SUMMARY",
+              help="Also append the markdown section to $GITHUB_STEP_SUMMARY.")
+@click.option("--measure", type=click.Choice(["tests", "tests+server"]), envvar="CI_HELPER_MEASURE",
+              help="What the data measured: declared and shown in every output.")
+@click.option("--rcfile", envvar="CI_HELPER_COVERAGE_RCFILE", type=click.Path(dir_okay=False),
+              help="coverage configuration file (default: coverage's own search).")
+@click.option("--results-dir", type=click.Path(file_okay=False), help="Where to write the check result.")
+def gate(data_files: tuple[str, ...], combine: bool | None, fail_under: float | None,
+         per_file_fail_under: float | None, diff_fail_under: float | None, compare_branch: str | None,
+         jobs: int | None, json_out: str | None, markdown_out: str | None, step_summary: bool,
+         measure: str | None, rcfile: str | None, results_dir: str | None) -> None:
+    """Total, per-file and changed-lines coverage gates from ONE analysis; JSON and markdown reports."""
+    import os
+
+    from ci_helper import gha, results, settings as settings_mod
+    from ci_helper.errors import BadInput
+    from ci_helper.gates.coverage import annotations, gate as gate_mod, json_report, markdown
+
+    settings = settings_mod.load(".")
+    conf = settings.coverage
+    diff_floor = diff_fail_under if diff_fail_under is not None else conf.diff_fail_under
+    # In a pull request with a changed-lines floor, the base branch is the natural compare branch.
+    base_ref = os.environ.get("GITHUB_BASE_REF") if diff_floor is not None else None
+    options = gate_mod.GateOptions(
+        data_files=list(data_files) or list(conf.data_files),
+        combine=combine if combine is not None else conf.combine,
+        fail_under=fail_under if fail_under is not None else conf.fail_under,
+        per_file_fail_under=per_file_fail_under if per_file_fail_under is not None else conf.per_file_fail_under,
+        diff_fail_under=diff_floor,
+        compare_branch=compare_branch or conf.compare_branch or (f"origin/{base_ref}" if base_ref else None),
+        jobs=jobs if jobs is not None else conf.jobs,
+        measure=measure or conf.measure,
+        rcfile=rcfile or conf.rcfile,
+    )
+    out_dir = results.results_dir(results_dir, settings.results_dir)
+    try:
+        if options.diff_fail_under is not None and not options.compare_branch:
+            raise BadInput("--diff-fail-under needs --compare-branch REF (the branch the change will merge into)")
+        report = gate_mod.analyse(options)
+        verdict = gate_mod.evaluate(report, options)
+    except BadInput as exc:
+        # Unreadable input still leaves a red result behind: no data is never a pass.
+        results.write_result(gate_mod.input_failure(exc), out_dir)
+        gha.set_output("verdict", results.FAIL)
+        raise
+
+    json_path = json_out or conf.json_out
+    md_path = markdown_out or conf.markdown_out
+    section = markdown.render(report, verdict)
+    for path, text in ((json_path, lambda: json_report.dumps(report, verdict)), (md_path, lambda: section)):
+        if path:
+            try:
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+                Path(path).write_text(text(), encoding="utf-8")
+            except OSError as exc:
+                raise BadInput(f"{path}: cannot write report ({exc.strerror or exc})") from None
+    results.write_result(verdict.result, out_dir)
+
+    _echo_verdict(report, verdict)
+    if gha.in_actions():
+        annotations.emit(report, verdict)
+    gha.set_output("total", report.totals.pc_covered_str)
+    diff_display = report.diff.display if report.diff is not None else None
+    gha.set_output("diff", diff_display or "")
+    gha.set_output("verdict", verdict.result.status)
+    if step_summary:
+        gha.append_step_summary(section)
+    sys.exit(verdict.result.exit_code)
+
+
+def _echo_verdict(report, verdict) -> None:  # type: ignore[no-untyped-def]
+    figures = verdict.result.figures
+
+    def floor(value: float | None) -> str:
+        return "no floor" if value is None else f"floor {value:g}%"
+
+    def word(failed: bool, value: float | None) -> str:
+        return "" if value is None else (": FAIL" if failed else ": pass")
+
+    click.echo(f"coverage: {len(report.data_files)} data file(s), measure={report.measure}, "
+               f"branch={'on' if report.branch else 'off'}, {len(report.files)} files")
+    click.echo(f"coverage: total {report.totals.pc_covered_str}% ({floor(verdict.fail_under)})"
+               f"{word(verdict.total_failed, verdict.fail_under)}")
+    if figures["per_file_fail_under"] is not None:
+        failures = verdict.per_file_failures
+        click.echo(f"coverage: {len(failures)} file(s) under the per-file {floor(figures['per_file_fail_under'])}"
+                   f"{word(bool(failures), figures['per_file_fail_under'])}")
+        for f in failures[:20]:
+            click.echo(f"  {f.name}: {f.numbers.pc_covered_str}%")
+    d = report.diff
+    if d is not None:
+        shown = f"{d.display}% of {d.statements} changed statements" if d.statements else "no changed executable lines"
+        click.echo(f"coverage: changed lines vs {d.compare_branch}: {shown} ({floor(figures['diff_fail_under'])})"
+                   f"{word(verdict.diff_failed, figures['diff_fail_under'])}")
+    click.echo(f"coverage: {verdict.result.status}")

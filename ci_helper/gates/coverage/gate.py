@@ -1,0 +1,326 @@
+"""The coverage gate: analyse once, then derive the total, per-file and changed-lines verdicts."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from coverage.files import GlobMatcher, prep_patterns
+from coverage.python import PythonFileReporter
+from coverage.results import Numbers, display_covered, should_fail_under
+
+from ci_helper import results
+from ci_helper.errors import BadInput
+from ci_helper.gates.coverage import analysis, diff, inputs
+
+CHECK = "coverage"
+MEASURE_MODES = ("tests", "tests+server")
+# Findings per rule in the check result: the JSON report holds the rest.
+MAX_FINDINGS_PER_RULE = 100
+
+
+@dataclass
+class GateOptions:
+    """Everything the gate needs, already merged from flags, env and settings."""
+
+    data_files: list[str] = field(default_factory=list)
+    combine: bool = True
+    fail_under: float | None = None
+    per_file_fail_under: float | None = None
+    diff_fail_under: float | None = None
+    compare_branch: str | None = None
+    jobs: int | None = None
+    measure: str = "tests"
+    rcfile: str | None = None
+    project_dir: str = "."
+
+
+@dataclass
+class DiffCoverage:
+    """Coverage of the changed executable lines."""
+
+    compare_branch: str
+    merge_base: str
+    repo_root: Path
+    statements: int
+    missing: int
+    precision: int
+    # repository-relative path -> (changed statements, changed statements that did not run)
+    files: dict[str, tuple[list[int], list[int]]]
+
+    @property
+    def covered(self) -> int:
+        return self.statements - self.missing
+
+    @property
+    def percent(self) -> float | None:
+        """None when the change touches no executable line: nothing to cover."""
+        return 100.0 * self.covered / self.statements if self.statements else None
+
+    @property
+    def display(self) -> str | None:
+        pc = self.percent
+        return None if pc is None else display_covered(pc, self.precision)
+
+
+@dataclass
+class CoverageAnalysis:
+    """The one analysis every output is rendered from."""
+
+    files: list[analysis.FileCoverage]
+    totals: Numbers
+    branch: bool
+    precision: int
+    data_files: list[str]
+    combined: bool
+    measure: str
+    config_fail_under: float
+    diff: DiffCoverage | None = None
+
+
+@dataclass
+class Verdict:
+    """The gate's decisions, next to the floors that made them."""
+
+    result: results.CheckResult
+    total_failed: bool
+    per_file_failures: list[analysis.FileCoverage]
+    diff_failed: bool
+    fail_under: float | None
+
+
+def _matcher(patterns: list[str] | None, name: str) -> GlobMatcher | None:
+    return GlobMatcher(prep_patterns(patterns), name) if patterns else None
+
+
+def analyse(options: GateOptions) -> CoverageAnalysis:
+    """Combine the data, read the diff, analyse every reported file once."""
+    if options.measure not in MEASURE_MODES:
+        raise BadInput(f"--measure must be one of {', '.join(MEASURE_MODES)}, got {options.measure!r}")
+    if options.jobs is not None and options.jobs < 1:
+        raise BadInput(f"--jobs must be at least 1, got {options.jobs}")
+    config_file: str | bool = options.rcfile if options.rcfile else True
+    cwd = os.getcwd()
+    try:
+        os.chdir(options.project_dir)
+        return _analyse_here(options, config_file)
+    finally:
+        os.chdir(cwd)
+
+
+def _analyse_here(options: GateOptions, config_file: str | bool) -> CoverageAnalysis:
+    from coverage import Coverage
+    from coverage.exceptions import ConfigError
+
+    try:
+        config_cov = Coverage(config_file=config_file)
+        default_data_file = str(config_cov.get_option("run:data_file"))
+        precision = int(config_cov.get_option("report:precision"))  # type: ignore[arg-type]
+        config_fail_under = float(config_cov.get_option("report:fail_under") or 0.0)  # type: ignore[arg-type]
+    except ConfigError as exc:
+        raise BadInput(f"coverage configuration: {exc}") from None
+    data_paths = inputs.find_data_files(options.data_files, default_data_file, options.combine)
+    changes = diff.changed_lines(options.compare_branch, ".") if options.compare_branch else None
+
+    with tempfile.TemporaryDirectory(prefix="ci-helper-coverage-") as work:
+        combined = inputs.combine(config_cov, data_paths, Path(work))
+        cov = analysis.open_coverage(str(combined.data_file.resolve()), config_file)
+        data = cov.get_data()
+        include = _matcher(cov.get_option("report:include"), "report_include")  # type: ignore[arg-type]
+        omit = _matcher(cov.get_option("report:omit"), "report_omit")  # type: ignore[arg-type]
+        changed_by_path = changes.by_real_path() if changes else {}
+        items: list[tuple[str, frozenset[int] | None]] = []
+        for morf in sorted(data.measured_files()):
+            tracer = data.file_tracer(morf)
+            if tracer:
+                raise BadInput(
+                    f"{morf}: measured by the coverage plugin {tracer!r}; the gate analyses Python source only "
+                    "(omit those files with [report] omit)"
+                )
+            reporter = PythonFileReporter(morf, cov)
+            if include is not None and not include.match(reporter.filename):
+                continue
+            if omit is not None and omit.match(reporter.filename):
+                continue
+            changed = changed_by_path.get(os.path.realpath(reporter.filename))
+            items.append((morf, frozenset(changed) if changed else None))
+        if not items:
+            raise inputs.CoverageInputError(
+                f"{combined.data_file}: no file left to report after [report] include/omit; "
+                "nothing measured is never a pass"
+            )
+        job = analysis.Job(
+            data_file=str(combined.data_file.resolve()),
+            config_file=config_file,
+            precision=precision,
+            contexts=cov.get_option("report:contexts"),  # type: ignore[arg-type]
+            ignore_errors=bool(cov.get_option("report:ignore_errors")),
+        )
+        outcomes = analysis.analyse_files(job, items, options.jobs or analysis.default_jobs())
+
+    files: list[analysis.FileCoverage] = []
+    for outcome in outcomes:
+        if isinstance(outcome, analysis.AnalysisError):
+            raise BadInput(
+                f"{outcome.name}: {outcome.message}; if the data was measured elsewhere, map its paths to "
+                "this checkout with [paths] in the coverage configuration (or set [report] ignore_errors)"
+            )
+        if outcome is not None:
+            files.append(outcome)
+    totals = sum((f.numbers for f in files), Numbers(precision=precision))
+    return CoverageAnalysis(
+        files=files,
+        totals=totals,
+        branch=combined.has_arcs,
+        precision=precision,
+        data_files=[str(p) for p in combined.inputs],
+        combined=len(combined.inputs) > 1 or combined.data_file not in combined.inputs,
+        measure=options.measure,
+        config_fail_under=config_fail_under,
+        diff=_diff_coverage(changes, files, precision) if changes else None,
+    )
+
+
+def _diff_coverage(changes: diff.ChangedLines, files: list[analysis.FileCoverage], precision: int) -> DiffCoverage:
+    per_file: dict[str, tuple[list[int], list[int]]] = {}
+    for f in files:
+        if not f.changed_statements:
+            continue
+        name = Path(os.path.relpath(f.real_path, os.path.realpath(changes.repo_root))).as_posix()
+        per_file[name] = (f.changed_statements, f.changed_missing)
+    return DiffCoverage(
+        compare_branch=changes.compare_branch,
+        merge_base=changes.merge_base,
+        repo_root=changes.repo_root,
+        statements=sum(len(s) for s, _ in per_file.values()),
+        missing=sum(len(m) for _, m in per_file.values()),
+        precision=precision,
+        files=dict(sorted(per_file.items())),
+    )
+
+
+def line_ranges(statements: list[int], missing: list[int]) -> list[tuple[int, int]]:
+    """Group missing lines into ranges that run over consecutive statements (like coverage's Missing column)."""
+    missing_set = set(missing)
+    ranges: list[tuple[int, int]] = []
+    start = end = None
+    for line in statements:
+        if line in missing_set:
+            if start is None:
+                start = line
+            end = line
+        elif start is not None:
+            ranges.append((start, end))  # type: ignore[arg-type]
+            start = end = None
+    if start is not None:
+        ranges.append((start, end))  # type: ignore[arg-type]
+    return ranges
+
+
+def format_ranges(ranges: list[tuple[int, int]]) -> str:
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in ranges)
+
+
+def _floor(value: float | None, name: str) -> float | None:
+    if value is not None and not 0 <= value <= 100:
+        raise BadInput(f"{name} must be between 0 and 100, got {value:g}")
+    return value
+
+
+def _pct(value: float) -> str:
+    return f"{value:g}%"
+
+
+def evaluate(report: CoverageAnalysis, options: GateOptions) -> Verdict:
+    """Apply the floors to the one analysis and build the ``coverage`` check result."""
+    fail_under = _floor(options.fail_under, "--fail-under")
+    if fail_under is None and report.config_fail_under:
+        fail_under = report.config_fail_under  # coverage's own [report] fail_under
+    per_file_floor = _floor(options.per_file_fail_under, "--per-file-fail-under")
+    diff_floor = _floor(options.diff_fail_under, "--diff-fail-under")
+    precision = report.precision
+    totals = report.totals
+    total_display = totals.pc_covered_str
+    findings: list[results.Finding] = []
+
+    total_failed = fail_under is not None and should_fail_under(totals.pc_covered, fail_under, precision)
+    if total_failed:
+        findings.append(results.Finding(
+            "coverage-total", f"total coverage {total_display}% is under the floor {_pct(fail_under)}",  # type: ignore[arg-type]
+            data={"total": float(total_display), "fail_under": fail_under},
+        ))
+
+    per_file_failures: list[analysis.FileCoverage] = []
+    if per_file_floor is not None:
+        per_file_failures = [
+            f for f in report.files
+            if f.numbers.n_statements and should_fail_under(f.numbers.pc_covered, per_file_floor, precision)
+        ]
+        per_file_failures.sort(key=lambda f: (f.numbers.pc_covered, -f.numbers.n_missing, f.name))
+        for f in per_file_failures[:MAX_FINDINGS_PER_RULE]:
+            findings.append(results.Finding(
+                "coverage-per-file",
+                f"{f.name}: {f.numbers.pc_covered_str}% covered, under the per-file floor {_pct(per_file_floor)}",
+                file=f.name,
+            ))
+
+    d = report.diff
+    diff_failed = bool(d is not None and diff_floor is not None and d.percent is not None
+                       and should_fail_under(d.percent, diff_floor, precision))
+    if d is not None:
+        if diff_failed:
+            findings.append(results.Finding(
+                "coverage-diff",
+                f"changed lines {d.display}% covered ({d.covered} of {d.statements} statements changed since "
+                f"{d.compare_branch}), under the floor {_pct(diff_floor)}",  # type: ignore[arg-type]
+            ))
+        uncovered = 0
+        for name, (statements, missing) in d.files.items():
+            for start, end in line_ranges(statements, missing):
+                uncovered += 1
+                if uncovered > MAX_FINDINGS_PER_RULE:
+                    break
+                lines = f"line {start}" if start == end else f"lines {start}-{end}"
+                findings.append(results.Finding(
+                    "coverage-changed-lines", f"changed {lines} not covered by the tests",
+                    file=name, line=start, severity="error" if diff_failed else "warning",
+                    data={"end_line": end},
+                ))
+
+    figures: dict[str, object] = {
+        "total": float(total_display),
+        "fail_under": fail_under,
+        "diff": float(d.display) if d is not None and d.display is not None else None,
+        "diff_fail_under": diff_floor,
+        "per_file_fail_under": per_file_floor,
+        "files_under_per_file_floor": len(per_file_failures) if per_file_floor is not None else None,
+        "measure": report.measure,
+        "data_files_combined": len(report.data_files),
+        "data_files": report.data_files,
+        "branch": report.branch,
+        "precision": precision,
+        "files": len(report.files),
+        "statements": totals.n_statements,
+        "missing": totals.n_missing,
+        "branches": totals.n_branches,
+        "partial_branches": totals.n_partial_branches,
+        "compare_branch": d.compare_branch if d is not None else None,
+        "diff_statements": d.statements if d is not None else None,
+        "diff_missing": d.missing if d is not None else None,
+    }
+    failed = total_failed or bool(per_file_failures) or diff_failed
+    result = (results.failed if failed else results.passed)(CHECK, figures=figures, findings=findings)
+    return Verdict(result, total_failed, per_file_failures, diff_failed, fail_under)
+
+
+def input_failure(error: BadInput) -> results.CheckResult:
+    """The ``fail`` result for unreadable input: no data is never a pass."""
+    path = getattr(error, "path", None)
+    return results.failed(
+        CHECK,
+        figures={"total": None},
+        findings=[results.Finding("coverage-input", error.message, file=path)],
+        reason=error.message,
+    )

@@ -1,0 +1,39 @@
+"""Static shape of actions/quality/action.yml: inputs only through env, the shared setup, the outputs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+ACTION = Path(__file__).resolve().parents[2] / "actions" / "quality" / "action.yml"
+
+
+def _action() -> dict:
+    return yaml.safe_load(ACTION.read_text())
+
+
+def test_no_expression_inside_a_run_script():
+    for step in _action()["runs"]["steps"]:
+        assert "${{" not in step.get("run", ""), step["name"]
+
+
+def test_installs_the_cli_with_the_shared_setup_action():
+    steps = _action()["runs"]["steps"]
+    assert steps[0] == {"name": "Install ci-helper", "uses": "$/actions/setup"}
+
+
+def test_gate_takes_its_inputs_through_env_and_feeds_the_outputs():
+    action = _action()
+    gate = next(s for s in action["runs"]["steps"] if s.get("id") == "gate")
+    assert gate["run"] == "ci-helper coverage gate"
+    assert gate["env"]["CI_HELPER_FAIL_UNDER"] == "${{ inputs.fail-under }}"
+    assert gate["env"]["CI_HELPER_DIFF_FAIL_UNDER"] == "${{ inputs.diff-fail-under }}"
+    assert gate["env"]["CI_HELPER_COVERAGE_DATA_FILES"] == ". ${{ inputs.data-files }}"
+    assert gate["if"] == "${{ !cancelled() }}"
+    assert {name: out["value"] for name, out in action["outputs"].items()} == {
+        "total": "${{ steps.gate.outputs.total }}",
+        "diff": "${{ steps.gate.outputs.diff }}",
+        "verdict": "${{ steps.gate.outputs.verdict }}",
+        "junit-file": "${{ steps.paths.outputs.junit-file }}",
+    }
