@@ -1,0 +1,116 @@
+"""pip-audit's report + the ignore policy -> the ``audit`` check result.
+
+Red when a vulnerability is not covered by a live ignore entry, or when an
+ignore entry has expired. A live entry that matches nothing is stale: it is
+reported (a warning) so it can be removed, but does not turn the gate red.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from ci_helper import results
+from ci_helper.gates.audit.policy import IgnoreRule
+from ci_helper.gates.audit.report import AuditReport, Dependency, Vulnerability
+
+CHECK = "audit"
+
+
+def today_utc() -> dt.date:
+    return dt.datetime.now(dt.timezone.utc).date()
+
+
+def _fixes(vuln: Vulnerability) -> str:
+    return f"fix in {', '.join(vuln.fix_versions)}" if vuln.fix_versions else "no fix version released"
+
+
+def _title(dep: Dependency, vuln: Vulnerability) -> str:
+    aliases = f" ({', '.join(vuln.aliases)})" if vuln.aliases else ""
+    return f"{dep.name} {dep.version}: {vuln.id}{aliases}"
+
+
+def _data(dep: Dependency, vuln: Vulnerability) -> dict:
+    return {
+        "package": dep.name,
+        "version": dep.version,
+        "id": vuln.id,
+        "aliases": list(vuln.aliases),
+        "fix_versions": list(vuln.fix_versions),
+        "ignored": None,
+    }
+
+
+def evaluate(report: AuditReport, rules: list[IgnoreRule], today: dt.date,
+             figures: dict | None = None) -> results.CheckResult:
+    """Apply ``rules`` to ``report`` as of ``today``."""
+    findings: list[results.Finding] = []
+    used: set[int] = set()
+    vulnerable = ignored = 0
+    vulnerable_packages: set[str] = set()
+    skipped = 0
+
+    for dep in report.dependencies:
+        if dep.skip_reason is not None:
+            skipped += 1
+            findings.append(results.Finding(
+                "audit-skipped", f"{dep.name}: not audited ({dep.skip_reason})",
+                severity="warning", data={"package": dep.name, "skip_reason": dep.skip_reason}))
+            continue
+        for vuln in dep.vulns:
+            matching = [r for r in rules if r.matches(dep.name, vuln)]
+            used.update(r.index for r in matching)
+            live = [r for r in matching if not r.expired(today)]
+            data = _data(dep, vuln)
+            if live:
+                rule = live[0]
+                ignored += 1
+                data["ignored"] = {"entry": rule.index, "reason": rule.reason, "expires": rule.expires.isoformat()}
+                findings.append(results.Finding(
+                    "audit-ignored",
+                    f"{_title(dep, vuln)}: ignored until {rule.expires.isoformat()} by {rule.label}: "
+                    f"{rule.reason} ({_fixes(vuln)})",
+                    severity="note", data=data))
+                continue
+            vulnerable += 1
+            vulnerable_packages.add(dep.canonical_name)
+            expired_note = "".join(
+                f"; {r.label} expired on {r.expires.isoformat()}" for r in matching
+            )
+            findings.append(results.Finding(
+                "audit-vulnerability", f"{_title(dep, vuln)}: {_fixes(vuln)}{expired_note}", data=data))
+
+    expired = stale = 0
+    for rule in rules:
+        entry = {"entry": rule.index, "id": rule.id, "package": rule.package,
+                 "reason": rule.reason, "expires": rule.expires.isoformat()}
+        if rule.expired(today):
+            expired += 1
+            findings.append(results.Finding(
+                "audit-ignore-expired",
+                f"{rule.label} expired on {rule.expires.isoformat()} (reason: {rule.reason}); "
+                "upgrade the package, or review the entry and set a new expires date",
+                data=entry))
+        elif rule.index not in used:
+            stale += 1
+            findings.append(results.Finding(
+                "audit-ignore-stale",
+                f"{rule.label} matches no vulnerability found; remove the entry (reason was: {rule.reason})",
+                severity="warning", data=entry))
+
+    counts = {
+        "dependencies": len(report.dependencies),
+        "skipped": skipped,
+        "vulnerable": vulnerable,
+        "vulnerable_packages": len(vulnerable_packages),
+        "ignored": ignored,
+        "expired": expired,
+        "stale": stale,
+    }
+    all_figures = {**counts, **(figures or {})}
+    if not report.dependencies:
+        # An empty audit is a misconfiguration (wrong --path, empty file), not a pass.
+        return results.not_run(CHECK, "pip-audit found no dependencies to audit; check that -r/--path/--python "
+                               "name the environment", all_figures, findings)
+    if vulnerable or expired:
+        return results.failed(CHECK, all_figures, findings)
+    return results.passed(CHECK, all_figures, findings)

@@ -1,0 +1,395 @@
+"""`ci-helper deps verify` against real virtual environments built in tmp dirs (no network)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from ci_helper.gates import deps
+from ci_helper.results import read_result
+
+FIXTURES = Path(deps.__file__).resolve().parent.parent / "fixtures" / "deps"
+
+
+# --- a real environment, made by hand ------------------------------------
+
+
+def make_venv(root: Path) -> tuple[Path, Path]:
+    """``python -m venv --without-pip``: returns (interpreter, site-packages)."""
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root)], check=True, capture_output=True)
+    python = root / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
+    site = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True, capture_output=True, text=True,
+    ).stdout.strip()
+    return python, Path(site)
+
+
+def install_dist(site: Path, name: str, version: str, direct_url: dict | None = None) -> Path:
+    """What an installer leaves behind that importlib.metadata reads: a .dist-info with METADATA."""
+    info = site / f"{name.replace('-', '_')}-{version}.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n", encoding="utf-8")
+    (info / "INSTALLER").write_text("ci-helper-tests\n", encoding="utf-8")
+    (info / "RECORD").write_text("", encoding="utf-8")
+    if direct_url is not None:
+        (info / "direct_url.json").write_text(json.dumps(direct_url), encoding="utf-8")
+    return info
+
+
+@pytest.fixture
+def venv(tmp_path):
+    python, site = make_venv(tmp_path / "venv")
+    return python, site
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def verify(cli, tmp_path, *args):
+    result = cli("deps", "verify", *args, "--results-dir", str(tmp_path / "results"))
+    return result, (tmp_path / "results" / "deps.json")
+
+
+# --- the command on a real venv ------------------------------------------
+
+
+def test_match_passes(cli, tmp_path, venv, monkeypatch):
+    python, site = venv
+    install_dist(site, "alpha", "1.0.0")
+    install_dist(site, "Beta_Pkg", "2.1")
+    req = write(tmp_path / "requirements.txt", "alpha==1.0.0\nbeta-pkg==2.1  # normalised name\n")
+    monkeypatch.chdir(tmp_path)
+    result, out = verify(cli, tmp_path, "requirements.txt", "--python", str(python))
+    assert result.exit_code == 0, result.output
+    assert result.output == (
+        f"deps: pass - 2 matched, 0 mismatched, 0 missing, 0 not for this environment (markers), in {python}\n"
+    )
+    check = read_result(out)
+    assert check.status == "pass"
+    assert check.findings == []
+    assert {k: check.figures[k] for k in ("requirements", "matched", "mismatched", "missing", "installed")} == {
+        "requirements": 2, "matched": 2, "mismatched": 0, "missing": 0, "installed": 2}
+    assert req.is_file()
+
+
+def test_version_mismatch_names_package_expected_and_found(cli, tmp_path, venv, monkeypatch):
+    python, site = venv
+    install_dist(site, "alpha", "1.1.0")
+    write(tmp_path / "requirements.txt", "# pinned\nalpha==1.0.0\n")
+    monkeypatch.chdir(tmp_path)
+    result, out = verify(cli, tmp_path, "requirements.txt", "--python", str(python))
+    assert result.exit_code == 1
+    assert result.output.splitlines()[0] == "requirements.txt:2: alpha: expected ==1.0.0, found 1.1.0"
+    check = read_result(out)
+    assert check.status == "fail"
+    assert [f.to_dict() for f in check.findings] == [{
+        "rule": "deps-mismatch", "message": "alpha: expected ==1.0.0, found 1.1.0",
+        "file": "requirements.txt", "line": 2, "column": None, "severity": "error",
+        "data": {"package": "alpha", "expected": "==1.0.0", "found": "1.1.0"},
+    }]
+
+
+def test_missing_package_fails(cli, tmp_path, venv, monkeypatch):
+    python, _ = venv
+    write(tmp_path / "requirements.txt", "gamma==3.0\n")
+    monkeypatch.chdir(tmp_path)
+    result, out = verify(cli, tmp_path, "requirements.txt", "--python", str(python))
+    assert result.exit_code == 1
+    assert result.output.splitlines()[0] == "requirements.txt:1: gamma: expected ==3.0, found not installed"
+    assert read_result(out).figures["missing"] == 1
+
+
+def test_missing_direct_reference_fails(cli, tmp_path, venv, monkeypatch):
+    python, _ = venv
+    write(tmp_path / "requirements.txt", "vendored @ https://example.invalid/vendored-0.1-py3-none-any.whl\n")
+    monkeypatch.chdir(tmp_path)
+    result, out = verify(cli, tmp_path, "requirements.txt", "--python", str(python))
+    assert result.exit_code == 1
+    assert result.output.splitlines()[0] == (
+        "requirements.txt:1: vendored: expected @ https://example.invalid/vendored-0.1-py3-none-any.whl, "
+        "found not installed"
+    )
+    assert read_result(out).findings[0].rule == "deps-missing"
+
+
+def test_direct_reference_compared_with_direct_url_json(cli, tmp_path, venv, monkeypatch):
+    python, site = venv
+    install_dist(site, "vendored", "0.1", {"url": "https://example.invalid/vendored-0.1-py3-none-any.whl",
+                                           "archive_info": {}})
+    install_dist(site, "fromgit", "0.2", {"url": "https://example.invalid/org/fromgit.git",
+                                          "vcs_info": {"vcs": "git", "commit_id": "a" * 40, "requested_revision": "v0.2"}})
+    install_dist(site, "moved", "1.0", {"url": "https://example.invalid/moved-1.0.tar.gz", "archive_info": {}})
+    write(tmp_path / "requirements.txt",
+          "vendored @ https://example.invalid/vendored-0.1-py3-none-any.whl#sha256=00\n"
+          "fromgit @ git+https://example.invalid/org/fromgit.git@v0.2\n"
+          "moved @ https://example.invalid/moved-2.0.tar.gz\n")
+    monkeypatch.chdir(tmp_path)
+    result, out = verify(cli, tmp_path, "requirements.txt", "--python", str(python))
+    assert result.exit_code == 1
+    assert result.output.splitlines()[0] == (
+        "requirements.txt:3: moved: expected @ https://example.invalid/moved-2.0.tar.gz, "
+        "found @ https://example.invalid/moved-1.0.tar.gz"
+    )
+    check = read_result(out)
+    assert (check.figures["matched"], check.figures["mismatched"]) == (2, 1)
+
+
+def test_direct_reference_without_record_is_a_warning(cli, tmp_path, venv, monkeypatch):
+    python, site = venv
+    install_dist(site, "vendored", "0.1")
+    write(tmp_path / "requirements.txt", "vendored @ https://example.invalid/vendored-0.1-py3-none-any.whl\n")
+    monkeypatch.chdir(tmp_path)
+    result, out = verify(cli, tmp_path, "requirements.txt", "--python", str(python))
+    assert result.exit_code == 0
+    finding = read_result(out).findings[0]
+    assert (finding.rule, finding.severity) == ("deps-direct-url-unrecorded", "warning")
+    assert finding.message == (
+        "vendored: expected @ https://example.invalid/vendored-0.1-py3-none-any.whl, found 0.1 installed "
+        "without a direct_url.json record; the URL cannot be confirmed"
+    )
+
+
+def test_missing_requirements_file_is_bad_input(cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result, out = verify(cli, tmp_path, "nope.txt")
+    assert result.exit_code == 2
+    assert result.output == "Error: requirements file not found: nope.txt\n"
+    assert not out.exists()
+
+
+def test_missing_included_file_is_bad_input(cli, tmp_path, monkeypatch):
+    write(tmp_path / "reqs" / "main.txt", "-r base.txt\n")
+    monkeypatch.chdir(tmp_path)
+    result, _ = verify(cli, tmp_path, "reqs/main.txt")
+    assert result.exit_code == 2
+    assert result.output == "Error: requirements file not found: reqs/base.txt\n"
+
+
+def test_unparsable_line_is_bad_input_with_location(cli, tmp_path, monkeypatch):
+    write(tmp_path / "requirements.txt", "alpha==1.0\nbeta = 1.0\n")
+    monkeypatch.chdir(tmp_path)
+    result, _ = verify(cli, tmp_path, "requirements.txt")
+    assert result.exit_code == 2
+    assert result.output.startswith("Error: requirements.txt:2: invalid requirement 'beta = 1.0' (")
+    assert result.output.endswith("); write 'name==version' or 'name @ url'\n")
+
+
+def test_include_cycle_is_bad_input(cli, tmp_path, monkeypatch):
+    write(tmp_path / "a.txt", "-r b.txt\n")
+    write(tmp_path / "b.txt", "--requirement=a.txt\n")
+    monkeypatch.chdir(tmp_path)
+    result, _ = verify(cli, tmp_path, "a.txt")
+    assert result.exit_code == 2
+    a, b = (tmp_path / "a.txt").resolve(), (tmp_path / "b.txt").resolve()
+    assert result.output == f"Error: requirements include cycle: {a} -> {b} -> {a}; remove one of the -r/-c lines\n"
+
+
+def test_markers_are_evaluated_for_the_target(cli, tmp_path, venv, monkeypatch):
+    python, site = venv
+    install_dist(site, "alpha", "1.0")
+    version = ".".join(map(str, sys.version_info[:2]))
+    write(tmp_path / "requirements.txt",
+          'alpha==1.0 ; python_version >= "3"\n'
+          'legacy==0.1 ; python_version < "3"\n'
+          f'current==0.1 ; python_version == "{version}"\n')
+    monkeypatch.chdir(tmp_path)
+    result, out = verify(cli, tmp_path, "requirements.txt", "--python", str(python))
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        "requirements.txt:3: current: expected ==0.1, found not installed",
+        f"deps: fail - 1 matched, 0 mismatched, 1 missing, 1 not for this environment (markers), in {python}",
+    ]
+    assert read_result(out).figures["not_applicable"] == 1
+
+
+def test_includes_constraints_hashes_continuations(cli, tmp_path, venv, monkeypatch):
+    python, site = venv
+    install_dist(site, "alpha", "1.0")
+    install_dist(site, "beta", "2.0")
+    write(tmp_path / "reqs" / "main.txt",
+          "--index-url https://example.invalid/simple\n"
+          "-r sub/base.txt\n"
+          "-c constraints.txt\n"
+          "alpha==1.0 \\\n"
+          "    --hash=sha256:1111 \\\n"
+          "    --hash sha256:2222\n")
+    write(tmp_path / "reqs" / "sub" / "base.txt", "beta==2.0 # comment\n")
+    write(tmp_path / "reqs" / "constraints.txt", "beta<3\nnotinstalled==9\n")
+    monkeypatch.chdir(tmp_path)
+    lines = deps.parse_requirements("reqs/main.txt")
+    assert [(l.kind, l.file, l.line, l.text, l.hashes) for l in lines] == [
+        ("requirement", "reqs/sub/base.txt", 1, "beta==2.0", []),
+        ("constraint", "reqs/constraints.txt", 1, "beta<3", []),
+        ("constraint", "reqs/constraints.txt", 2, "notinstalled==9", []),
+        ("requirement", "reqs/main.txt", 4, "alpha==1.0", ["sha256:1111", "sha256:2222"]),
+    ]
+    result, out = verify(cli, tmp_path, "reqs/main.txt", "--python", str(python))
+    assert result.exit_code == 0, result.output
+    assert read_result(out).figures["constraints"] == 2
+
+
+def test_constraint_mismatch_fails(cli, tmp_path, venv, monkeypatch):
+    python, site = venv
+    install_dist(site, "beta", "3.1")
+    write(tmp_path / "requirements.txt", "-c constraints.txt\n")
+    write(tmp_path / "constraints.txt", "beta<3\n")
+    monkeypatch.chdir(tmp_path)
+    result, _ = verify(cli, tmp_path, "requirements.txt", "--python", str(python))
+    assert result.exit_code == 1
+    assert result.output.splitlines()[0] == "constraints.txt:1: beta: expected <3 (constraint), found 3.1"
+
+
+def test_snapshot_out_is_pip_freeze_style(cli, tmp_path, venv, monkeypatch):
+    python, site = venv
+    install_dist(site, "Zeta", "1.0")
+    install_dist(site, "alpha", "2.0")
+    install_dist(site, "fromgit", "0.2", {"url": "https://example.invalid/fromgit.git",
+                                          "vcs_info": {"vcs": "git", "commit_id": "b" * 40}})
+    install_dist(site, "mine", "0.0.1", {"url": "file:///src/mine", "dir_info": {"editable": True}})
+    write(tmp_path / "requirements.txt", "alpha==2.0\n")
+    monkeypatch.chdir(tmp_path)
+    result, _ = verify(cli, tmp_path, "requirements.txt", "--python", str(python), "--snapshot-out", "out/snap.txt")
+    assert result.exit_code == 0
+    assert (tmp_path / "out" / "snap.txt").read_text() == (
+        "alpha==2.0\n"
+        f"fromgit @ git+https://example.invalid/fromgit.git@{'b' * 40}\n"
+        "mine @ file:///src/mine  # editable\n"
+        "Zeta==1.0\n"
+    )
+    # The snapshot reads back: the environment it describes satisfies itself.
+    result, out = verify(cli, tmp_path, "out/snap.txt", "--installed-from", "out/snap.txt")
+    assert result.exit_code == 0, result.output
+    assert read_result(out).figures["matched"] == 4
+
+
+def test_default_target_is_the_running_interpreter(cli, tmp_path, monkeypatch):
+    from importlib import metadata
+
+    write(tmp_path / "requirements.txt", f"click=={metadata.version('click')}\npackaging==0.0.1\n")
+    monkeypatch.chdir(tmp_path)
+    result, _ = verify(cli, tmp_path, "requirements.txt")
+    assert result.exit_code == 1
+    assert result.output.splitlines()[0] == (
+        f"requirements.txt:2: packaging: expected ==0.0.1, found {metadata.version('packaging')}"
+    )
+
+
+def test_requirements_from_settings(cli, tmp_path, venv, monkeypatch):
+    python, site = venv
+    install_dist(site, "alpha", "1.0")
+    write(tmp_path / "pyproject.toml", '[tool.ci-helper.deps]\nrequirements = ["requirements/ci.txt"]\n')
+    write(tmp_path / "requirements" / "ci.txt", "alpha==1.0\n")
+    monkeypatch.chdir(tmp_path)
+    result, out = verify(cli, tmp_path, "--python", str(python))
+    assert result.exit_code == 0, result.output
+    assert read_result(out).figures["files"] == ["requirements/ci.txt"]
+
+
+def test_bad_python_is_bad_input(cli, tmp_path, monkeypatch):
+    write(tmp_path / "requirements.txt", "alpha==1.0\n")
+    monkeypatch.chdir(tmp_path)
+    result, _ = verify(cli, tmp_path, "requirements.txt", "--python", str(tmp_path / "no-python"))
+    assert result.exit_code == 2
+    assert result.output == (
+        f"Error: --python {tmp_path / 'no-python'}: no such interpreter; pass the path of the environment's python\n"
+    )
+
+
+# --- canary fixtures -------------------------------------------------------
+
+
+@pytest.mark.parametrize("case, code", [("good", 0), ("bad", 1)])
+def test_canary_fixtures_against_snapshot(cli, tmp_path, case, code):
+    folder = FIXTURES / case
+    result, out = verify(cli, tmp_path, str(folder / "requirements.txt"), "--installed-from", str(folder / "installed.txt"))
+    assert result.exit_code == code, result.output
+    messages = [f.message for f in read_result(out).findings]
+    if case == "bad":
+        assert messages == ["canary-http: expected ==2.20.0, found 2.19.0",
+                            "canary-missing: expected ==1.0.0, found not installed"]
+    else:
+        assert messages == []
+
+
+@pytest.mark.parametrize("case, code", [("good", 0), ("bad", 1)])
+def test_canary_fixtures_against_real_venv(cli, tmp_path, venv, case, code):
+    python, site = venv
+    folder = FIXTURES / case
+    for line in deps.parse_requirements(folder / "installed.txt"):
+        req = line.requirement
+        if req.url:
+            install_dist(site, req.name, "0.1.0", {"url": req.url, "archive_info": {}})
+        else:
+            install_dist(site, req.name, next(iter(req.specifier)).version)
+    result, out = verify(cli, tmp_path, str(folder / "requirements.txt"), "--python", str(python))
+    assert result.exit_code == code, result.output
+    assert read_result(out).status == ("pass" if code == 0 else "fail")
+
+
+# --- units -------------------------------------------------------------------
+
+
+def test_direct_url_matches():
+    git = {"url": "https://h/o/r.git", "vcs_info": {"vcs": "git", "commit_id": "c0ffee" + "0" * 34, "requested_revision": "main"}}
+    assert deps.direct_url_matches("git+https://h/o/r.git@main", git)
+    assert deps.direct_url_matches("git+https://h/o/r.git@c0ffee0", git)
+    assert deps.direct_url_matches("git+https://h/o/r.git", git)
+    assert not deps.direct_url_matches("git+https://h/o/r.git@v2", git)
+    assert not deps.direct_url_matches("hg+https://h/o/r.git@main", git)
+    assert not deps.direct_url_matches("https://h/o/r.git", git)
+    archive = {"url": "https://h/p-1.0.tar.gz", "archive_info": {"hashes": {}}}
+    assert deps.direct_url_matches("https://h/p-1.0.tar.gz#sha256=ab", archive)
+    assert not deps.direct_url_matches("https://h/p-1.1.tar.gz", archive)
+
+
+names = st.from_regex(r"[A-Za-z][A-Za-z0-9]{0,6}([-_.][A-Za-z0-9]{1,4})?", fullmatch=True)
+versions = st.from_regex(r"[0-9]{1,3}(\.[0-9]{1,3}){0,2}", fullmatch=True)
+
+
+@settings(max_examples=40, deadline=None)
+@given(name=names, version=versions, hashes=st.lists(st.from_regex(r"[0-9a-f]{4,8}", fullmatch=True), max_size=3),
+       comment=st.booleans(), marker=st.booleans(), continued=st.booleans())
+def test_parser_reads_what_pip_would(tmp_path_factory, name, version, hashes, comment, marker, continued):
+    parts = [f"{name}=={version}"]
+    if marker:
+        parts[0] += ' ; python_version >= "3"'
+    parts += [f"--hash=sha256:{h}" for h in hashes]
+    joiner = " \\\n    " if continued else " "
+    text = "# header comment\n\n" + joiner.join(parts) + ("  # trailing" if comment else "") + "\n"
+    path = tmp_path_factory.mktemp("req") / "requirements.txt"
+    path.write_text(text)
+    (line,) = deps.parse_requirements(path)
+    assert line.line == 3
+    assert line.requirement.name == name
+    assert str(line.requirement.specifier) == f"=={version}"
+    assert line.hashes == [f"sha256:{h}" for h in hashes]
+    assert (line.requirement.marker is not None) == marker
+    assert line.pinned
+
+
+@pytest.mark.parametrize("fixture, expected", [("good", "pass"), ("bad", "fail")])
+def test_canary_runner_cases(fixture, expected):
+    from ci_helper.canary.cases import load_case
+    from ci_helper.canary.run import run_case
+
+    outcome = run_case(load_case(FIXTURES / fixture, "deps"))
+    assert (outcome.expected, outcome.got) == (expected, expected), outcome.detail
+
+
+def test_nothing_to_verify_is_not_run(cli, tmp_path, monkeypatch):
+    write(tmp_path / "requirements.txt", "# only constraints here\n-c constraints.txt\n")
+    write(tmp_path / "constraints.txt", "alpha<2\n")
+    monkeypatch.chdir(tmp_path)
+    result, out = verify(cli, tmp_path, "requirements.txt")
+    assert result.exit_code == 1
+    assert result.output == "deps: not-run - no requirements to verify in requirements.txt\n"
+    assert read_result(out).status == "not-run"
