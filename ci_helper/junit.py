@@ -158,29 +158,44 @@ def _case(elem: ET.Element) -> TestCase:
     )
 
 
+def _root_tag(p: Path) -> str | None:
+    """The root element's tag, read from the head of the file only."""
+    parser = ET.XMLPullParser(events=("start",))
+    with open(p, "rb") as handle:
+        while chunk := handle.read(65536):
+            parser.feed(chunk)
+            for _, elem in parser.read_events():
+                return elem.tag
+    parser.close()  # raises ParseError on an empty or truncated file
+    return None
+
+
 def parse(path: str | os.PathLike[str]) -> JUnitReport:
     """Count every test case in a JUnit XML file; raises JUnitError for bad input."""
     p = Path(path)
     report = JUnitReport(path=str(p))
-    depth_cases: list[ET.Element] = []
+    problems = report.problems
+    passed = 0
+    total_time = 0.0
     try:
-        context = ET.iterparse(p, events=("start", "end"))
-        root_seen = False
-        for event, elem in context:
-            if event == "start":
-                if not root_seen:
-                    root_seen = True
-                    if elem.tag not in ("testsuites", "testsuite"):
-                        raise JUnitError(f"{p}: not a JUnit report (root element <{elem.tag}>); pass the file pytest wrote with --junitxml")
-                if elem.tag == "testcase":
-                    depth_cases.append(elem)
-                continue
-            if elem.tag == "testcase":
-                depth_cases.pop()
+        root = _root_tag(p)
+        if root not in ("testsuites", "testsuite"):
+            raise JUnitError(f"{p}: not a JUnit report (root element <{root}>); pass the file pytest wrote with --junitxml")
+        # Only "end" events: half the events of start+end. A case's children
+        # (failure, skipped...) are complete when the case ends.
+        for _, elem in ET.iterparse(p, events=("end",)):
+            tag = elem.tag
+            if tag == "testcase":
+                if not len(elem):
+                    # Fast path: most cases passed and have no children.
+                    passed += 1
+                    total_time += _float(elem.get("time"))
+                    elem.clear()
+                    continue
                 case = _case(elem)
-                report.time += case.time
+                total_time += case.time
                 if case.outcome == PASSED:
-                    report.passed += 1
+                    passed += 1
                 elif case.outcome == FAILED:
                     report.failed += 1
                 elif case.outcome == ERROR:
@@ -190,13 +205,13 @@ def parse(path: str | os.PathLike[str]) -> JUnitReport:
                 else:
                     report.flaky += 1
                 if case.outcome in (FAILED, ERROR, FLAKY):
-                    if len(report.problems) < MAX_KEPT_PROBLEMS:
-                        report.problems.append(case)
+                    if len(problems) < MAX_KEPT_PROBLEMS:
+                        problems.append(case)
                     else:
                         report.problems_dropped += 1
                 elem.clear()
-            elif elem.tag == "testsuite" and not depth_cases:
-                # Suites hold only cleared cases by now; drop them too.
+            elif tag == "testsuite":
+                # Its cases were counted and cleared when they ended; drop the rest.
                 elem.clear()
     except FileNotFoundError:
         raise JUnitError(f"{p}: JUnit file not found; did the test step run with --junitxml={p}?") from None
@@ -205,9 +220,11 @@ def parse(path: str | os.PathLike[str]) -> JUnitReport:
         raise JUnitError(f"{p}:{line}:{column}: malformed JUnit XML ({exc.msg if hasattr(exc, 'msg') else exc})") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise JUnitError(f"{p}: cannot read JUnit file ({exc})") from None
+    report.passed = passed
+    report.time = total_time
     # Failures before errors before flaky, stable within each kind.
     order = {FAILED: 0, ERROR: 1, FLAKY: 2}
-    report.problems.sort(key=lambda c: order[c.outcome])
+    problems.sort(key=lambda c: order[c.outcome])
     return report
 
 

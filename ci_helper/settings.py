@@ -141,6 +141,8 @@ class SummarySettings:
     junit: list[str] = field(default_factory=list)
     pr_comment: bool = False
     comment_id: str | None = None
+    # Where the PR comment body is always written (posted or not).
+    comment_out: str | None = None
 
 
 @dataclass

@@ -1,0 +1,166 @@
+"""Every GitHub API call ci-helper makes, in one place (PyGithub, imported lazily).
+
+Today that is the sticky PR comment: find our previous comment by its hidden
+marker and edit it, else create one. The token comes from ``GITHUB_TOKEN``
+and is never printed (and is masked in Actions); the API base comes from
+``GITHUB_API_URL`` so GitHub Enterprise Server works.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from ci_helper import gha
+from ci_helper.errors import BadInput
+
+DEFAULT_API_URL = "https://api.github.com"
+# Waits between attempts after a 5xx or a dropped connection: bounded, then reported.
+RETRY_DELAYS: tuple[float, ...] = (1.0, 3.0)
+
+CREATED = "created"
+UPDATED = "updated"
+FORBIDDEN = "forbidden"
+FAILED = "failed"
+
+
+@dataclass
+class CommentOutcome:
+    action: str  # created, updated, forbidden, failed
+    message: str
+    url: str | None = None
+
+    @property
+    def posted(self) -> bool:
+        return self.action in (CREATED, UPDATED)
+
+
+def token_from_env() -> str:
+    """``GITHUB_TOKEN``, masked in the Actions log; bad input when it is missing."""
+    token = os.environ.get("GITHUB_TOKEN", "")
+    if not token:
+        raise BadInput("GITHUB_TOKEN is not set; pass it to the step with env: GITHUB_TOKEN: ${{ github.token }}")
+    if gha.in_actions():
+        gha.add_mask(token)
+    return token
+
+
+def api_url_from_env() -> str:
+    return os.environ.get("GITHUB_API_URL") or DEFAULT_API_URL
+
+
+def repository_from_env() -> str:
+    repo = os.environ.get("GITHUB_REPOSITORY", "")
+    if "/" not in repo:
+        raise BadInput("GITHUB_REPOSITORY is not set (owner/name); run inside GitHub Actions or set it")
+    return repo
+
+
+def pr_number_from_event(path: str | None = None) -> int | None:
+    """The pull request number from the event payload (``GITHUB_EVENT_PATH``), or None."""
+    path = path or os.environ.get("GITHUB_EVENT_PATH")
+    if not path:
+        return None
+    try:
+        with open(path, encoding="utf-8") as handle:
+            event: Any = json.load(handle)
+    except (OSError, json.JSONDecodeError) as exc:
+        raise BadInput(f"{path}: cannot read the event payload ({exc})") from None
+    if not isinstance(event, dict):
+        return None
+    for key in ("pull_request", "issue"):
+        number = (event.get(key) or {}).get("number") if isinstance(event.get(key), dict) else None
+        if isinstance(number, int) and not isinstance(number, bool):
+            if key == "issue" and "pull_request" not in event["issue"]:
+                continue  # a plain issue, not a PR
+            return number
+    pulls = (event.get("workflow_run") or {}).get("pull_requests") if isinstance(event.get("workflow_run"), dict) else None
+    if isinstance(pulls, list) and pulls and isinstance(pulls[0], dict) and isinstance(pulls[0].get("number"), int):
+        return pulls[0]["number"]
+    return None
+
+
+def _client(token: str, api_url: str) -> Any:
+    try:
+        from github import Auth, Github
+    except ImportError:
+        raise BadInput("posting a PR comment needs PyGithub: pip install 'ci-helper[github]'") from None
+    # retry=None: our own loop retries the whole find-then-write, so a create
+    # whose response was lost is found and edited, not duplicated.
+    return Github(auth=Auth.Token(token), base_url=api_url.rstrip("/"), retry=None, timeout=30,
+                  seconds_between_requests=None, seconds_between_writes=None, lazy=True, per_page=100)
+
+
+def _is_ours(body: str | None, marker: str) -> bool:
+    return bool(body) and body.split("\n", 1)[0].strip() == marker
+
+
+def _login(gh: Any) -> str | None:
+    """The token's own login, or None for GITHUB_TOKEN and app tokens (they cannot read /user)."""
+    from github import GithubException
+
+    try:
+        return gh.get_user().login
+    except GithubException:
+        return None
+
+
+def _pick(gh: Any, marked: list[Any]) -> Any | None:
+    """Our comment among those starting with the marker: anyone can post one, so check the author."""
+    bots = [c for c in marked if c.user is not None and c.user.type == "Bot"]
+    if bots:
+        return bots[0]
+    if not marked:
+        return None
+    # A personal token posts as its user; a planted comment by someone else is not ours.
+    me = _login(gh)
+    return next((c for c in marked if me is not None and c.user is not None and c.user.login == me), None)
+
+
+def upsert_comment(repository: str, number: int, body: str, marker: str, *, token: str, api_url: str,
+                   head_sha: str | None = None, retry_delays: tuple[float, ...] | None = None,
+                   sleep: Callable[[float], None] = time.sleep) -> CommentOutcome:
+    """Edit our comment (first line == ``marker``) on PR ``number``, or create it.
+
+    ``head_sha``, when given, must be the PR's current head commit: the
+    workflow_run poster takes the PR number from an artifact the PR's code
+    wrote, so it checks that number against the run it was triggered by.
+    A 403 is returned as ``forbidden`` (fork PR: post from workflow_run); a
+    5xx or a dropped connection is retried ``len(retry_delays)`` times, then
+    returned as ``failed``. Neither raises.
+    """
+    from github import GithubException
+    from requests.exceptions import RequestException
+
+    gh = _client(token, api_url)
+    delays = RETRY_DELAYS if retry_delays is None else retry_delays
+    last = ""
+    for attempt in range(len(delays) + 1):
+        if attempt:
+            sleep(delays[attempt - 1])
+        try:
+            repo = gh.get_repo(repository)
+            if head_sha:
+                actual = repo.get_pull(number).head.sha
+                if actual != head_sha:
+                    return CommentOutcome(FAILED, f"PR #{number} head is {actual}, not {head_sha}: refusing to comment on a different PR")
+            issue = repo.get_issue(number)
+            mine = _pick(gh, [c for c in issue.get_comments() if _is_ours(c.body, marker)])
+            if mine is not None:
+                mine.edit(body)
+                return CommentOutcome(UPDATED, f"updated comment {mine.id} on PR #{number}", mine.html_url)
+            created = issue.create_comment(body)
+            return CommentOutcome(CREATED, f"created comment {created.id} on PR #{number}", created.html_url)
+        except GithubException as exc:
+            detail = exc.data.get("message") if isinstance(exc.data, dict) else None
+            last = f"GitHub answered {exc.status}" + (f": {detail}" if detail else "")
+            if exc.status == 403:
+                return CommentOutcome(FORBIDDEN, last + " (a fork PR's token cannot comment; post from a workflow_run workflow)")
+            if exc.status is None or exc.status < 500:
+                return CommentOutcome(FAILED, last)
+        except RequestException as exc:
+            last = f"cannot reach {api_url}: {type(exc).__name__}"
+    return CommentOutcome(FAILED, f"{last} after {len(delays) + 1} attempts")

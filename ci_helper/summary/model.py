@@ -1,0 +1,140 @@
+"""The model of a run: check results plus test tiers, and the verdict.
+
+The verdict is computed here and only here: green when every required check
+passed and every test tier ran tests without failures. ``not-run`` is never
+green, and neither is a run in which nothing ran at all.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ci_helper import junit, results
+from ci_helper.results import FAIL, NOT_RUN, PASS, CheckResult
+
+DEFAULT_TITLE = "ci-helper run summary"
+SUMMARY_CHECK = "summary"
+
+
+@dataclass
+class Tier:
+    """One test tier: the JUnit report(s) of a test step (smoke, quality...)."""
+
+    name: str
+    report: junit.JUnitReport
+
+    @property
+    def status(self) -> str:
+        return PASS if self.report.ok else FAIL
+
+    @property
+    def why(self) -> str:
+        """Why the tier is red, empty when it is green."""
+        r = self.report
+        if r.total == 0:
+            return "no tests ran"
+        if r.ran == 0:
+            return f"no tests ran ({r.skipped:,} skipped)"
+        parts = []
+        if r.failed:
+            parts.append(f"{r.failed:,} failed")
+        if r.errors:
+            parts.append(f"{r.errors:,} errors" if r.errors != 1 else "1 error")
+        return ", ".join(parts)
+
+
+def effective_status(result: CheckResult) -> str:
+    """The gate's status, except that a pass which ran zero tests is a fail."""
+    tests = result.figures.get("tests")
+    if result.status == PASS and isinstance(tests, int) and not isinstance(tests, bool) and tests == 0:
+        return FAIL
+    return result.status
+
+
+@dataclass
+class Run:
+    """Everything one summary shows."""
+
+    title: str = DEFAULT_TITLE
+    checks: list[CheckResult] = field(default_factory=list)
+    tiers: list[Tier] = field(default_factory=list)
+    # Facts about the inputs themselves (e.g. the results folder was missing).
+    input_notes: list[str] = field(default_factory=list)
+
+    def blockers(self) -> list[str]:
+        """One short reason per thing that keeps the run from being green."""
+        reasons: list[str] = []
+        if not self.checks and not self.tiers:
+            reasons.append("nothing ran: no check results and no test reports")
+        for tier in self.tiers:
+            if tier.status != PASS:
+                reasons.append(f"tests: {tier.name}: {tier.why}")
+        for check in self.checks:
+            if not check.required:
+                continue
+            status = effective_status(check)
+            if status == NOT_RUN:
+                reasons.append(f"{check.check} did not run")
+            elif status == FAIL:
+                reasons.append(f"{check.check} passed with 0 tests" if check.status == PASS else f"{check.check} failed")
+        return reasons
+
+    @property
+    def green(self) -> bool:
+        return not self.blockers()
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.green else 1
+
+    def to_result(self) -> CheckResult:
+        """The verdict as a ``summary`` check result (for the canary and ``verify --run``)."""
+        figures = {"checks": len(self.checks), "required": self.required_count,
+                   "tests": sum(t.report.total for t in self.tiers), "blockers": len(self.blockers())}
+        findings = [results.Finding("summary-not-green", reason) for reason in self.blockers()]
+        if self.green:
+            return results.passed(SUMMARY_CHECK, figures)
+        return results.failed(SUMMARY_CHECK, figures, findings)
+
+    @property
+    def required_count(self) -> int:
+        return sum(1 for c in self.checks if c.required) + len(self.tiers)
+
+
+def tier_name(path: str) -> tuple[str, str]:
+    """``NAME=PATH`` -> (NAME, PATH); a bare path is named after its file stem."""
+    if "=" in path and not os.path.exists(path):
+        name, _, rest = path.partition("=")
+        if name and rest:
+            return name, rest
+    stem = Path(path).stem
+    for prefix in ("junit-", "junit_", "junit."):
+        if stem.startswith(prefix) and len(stem) > len(prefix):
+            return stem[len(prefix):], path
+    return stem, path
+
+
+def load(results_dir: str | os.PathLike[str] | None, junit_paths: list[str], title: str | None = None) -> Run:
+    """Read every check result in ``results_dir`` and parse each JUnit file into a tier.
+
+    JUnit files given under the same name (matrix shards) are added up into one tier.
+    A missing results folder is not bad input: the gates may not have run, and the
+    summary must show that (red), not fail to render.
+    """
+    run = Run(title=title or DEFAULT_TITLE)
+    if results_dir is not None:
+        folder = Path(results_dir)
+        if folder.is_dir():
+            # The summary's own result (--write-result) is an output, never an input.
+            run.checks = [c for c in results.read_results(folder) if c.check != SUMMARY_CHECK]
+        else:
+            run.input_notes.append(f"results folder {folder} not found: no gate wrote a result")
+    by_name: dict[str, junit.JUnitReport] = {}
+    for spec in junit_paths:
+        name, path = tier_name(spec)
+        report = junit.parse(path)
+        by_name[name] = by_name[name].merge(report) if name in by_name else report
+    run.tiers = [Tier(name, report) for name, report in by_name.items()]
+    return run

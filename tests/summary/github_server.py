@@ -1,0 +1,128 @@
+"""A small GitHub REST server on 127.0.0.1 for PyGithub: issue comments with pagination.
+
+Implements what ci_helper.github uses: GET /repos/{o}/{r}, GET /repos/{o}/{r}/pulls/{n},
+GET and POST /repos/{o}/{r}/issues/{n}/comments (paginated with Link headers),
+PATCH /repos/{o}/{r}/issues/comments/{id}. ``mode`` turns every request into a
+403 ("Resource not accessible by integration") or a 500 for the next N requests.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+
+
+class FakeGitHub:
+    def __init__(self, page_size: int = 2, head_sha: str = "a" * 40) -> None:
+        self.page_size = page_size
+        self.head_sha = head_sha
+        self.comments: dict[int, list[dict]] = {}
+        self.requests: list[tuple[str, str, str | None]] = []
+        self.mode = "ok"
+        self.user_login: str | None = None  # set: the token is a personal token of this user
+        self.failures_left = 0  # for mode "500": how many requests fail before it recovers
+        self._next_id = 1000
+        self._lock = threading.Lock()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+
+    def __enter__(self) -> "FakeGitHub":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def add_comment(self, number: int, body: str, login: str = "someone") -> dict:
+        with self._lock:
+            self._next_id += 1
+            comment = {
+                "id": self._next_id, "body": body, "user": {"login": login, "id": 7, "type": "Bot" if login.endswith("[bot]") else "User"},
+                "url": f"{self.url}/repos/o/r/issues/comments/{self._next_id}",
+                "html_url": f"https://github.com/o/r/pull/{number}#issuecomment-{self._next_id}",
+                "issue_url": f"{self.url}/repos/o/r/issues/{number}",
+                "created_at": "2026-11-21T22:00:00Z", "updated_at": "2026-11-21T22:00:00Z",
+            }
+            self.comments.setdefault(number, []).append(comment)
+            return comment
+
+    def _handler(self):
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:  # keep test output clean
+                pass
+
+            def _send(self, status: int, payload: object, headers: dict[str, str] | None = None) -> None:
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                for key, value in (headers or {}).items():
+                    self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _body(self) -> dict:
+                length = int(self.headers.get("Content-Length") or 0)
+                return json.loads(self.rfile.read(length) or b"{}")
+
+            def _route(self, method: str) -> None:
+                parsed = urlparse(self.path)
+                fake.requests.append((method, parsed.path, self.headers.get("Authorization")))
+                if fake.mode == "403":
+                    return self._send(403, {"message": "Resource not accessible by integration",
+                                            "documentation_url": "https://docs.github.com/rest"})
+                if fake.mode == "500" and fake.failures_left != 0:
+                    fake.failures_left -= 1
+                    return self._send(500, {"message": "Server Error"})
+                path = parsed.path
+                if method == "GET" and path == "/user":
+                    if fake.user_login is None:  # GITHUB_TOKEN: an installation token cannot read /user
+                        return self._send(403, {"message": "Resource not accessible by integration"})
+                    return self._send(200, {"login": fake.user_login, "id": 9, "type": "User",
+                                            "url": f"{fake.url}/users/{fake.user_login}"})
+                if method == "GET" and (m := re.fullmatch(r"/repos/(\w+)/(\w+)", path)):
+                    return self._send(200, {"id": 1, "name": m[2], "full_name": f"{m[1]}/{m[2]}",
+                                            "url": f"{fake.url}/repos/{m[1]}/{m[2]}"})
+                if method == "GET" and (m := re.fullmatch(r"/repos/o/r/pulls/(\d+)", path)):
+                    return self._send(200, {"number": int(m[1]), "url": f"{fake.url}/repos/o/r/pulls/{m[1]}",
+                                            "head": {"sha": fake.head_sha, "ref": "feature"}})
+                if (m := re.fullmatch(r"/repos/o/r/issues/(\d+)/comments", path)):
+                    number = int(m[1])
+                    if method == "POST":
+                        return self._send(201, fake.add_comment(number, self._body()["body"], "github-actions[bot]"))
+                    if method == "GET":
+                        page = int(parse_qs(parsed.query).get("page", ["1"])[0])
+                        items = fake.comments.get(number, [])
+                        chunk = items[(page - 1) * fake.page_size: page * fake.page_size]
+                        last = max(1, -(-len(items) // fake.page_size))
+                        links = []
+                        if page < last:
+                            links.append(f'<{fake.url}{path}?page={page + 1}>; rel="next"')
+                            links.append(f'<{fake.url}{path}?page={last}>; rel="last"')
+                        return self._send(200, chunk, {"Link": ", ".join(links)} if links else None)
+                if method == "PATCH" and (m := re.fullmatch(r"/repos/o/r/issues/comments/(\d+)", path)):
+                    for comments in fake.comments.values():
+                        for comment in comments:
+                            if comment["id"] == int(m[1]):
+                                comment["body"] = self._body()["body"]
+                                comment["updated_at"] = "2026-11-21T23:00:00Z"
+                                return self._send(200, comment)
+                return self._send(404, {"message": "Not Found"})
+
+            def do_GET(self) -> None:
+                self._route("GET")
+
+            def do_POST(self) -> None:
+                self._route("POST")
+
+            def do_PATCH(self) -> None:
+                self._route("PATCH")
+
+        return Handler

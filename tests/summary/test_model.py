@@ -1,0 +1,90 @@
+"""The verdict: green only when every required check passed and every tier ran tests."""
+
+import pytest
+
+from ci_helper.errors import BadInput
+from ci_helper.junit import JUnitError
+from ci_helper.summary import model
+
+from .conftest import write_junit, write_result
+
+
+def load(folder, *junit):
+    return model.load(folder / "results", [str(folder / "junit" / j) for j in junit])
+
+
+def test_known_good_fixture_is_green(good):
+    run = load(good, "smoke.xml", "quality.xml")
+    assert (run.green, run.blockers(), run.exit_code) == (True, [], 0)
+
+
+def test_known_bad_fixture_is_red_for_each_reason(bad):
+    run = load(bad, "smoke.xml", "quality.xml")
+    assert run.blockers() == ["tests: smoke: 1 failed", "audit did not run", "coverage failed", "smoke failed"]
+    assert run.exit_code == 1
+
+
+def test_one_red_gate_is_red(tmp_path):
+    write_result(tmp_path, "deps", "pass", {"packages": 3, "mismatched": 0})
+    write_result(tmp_path, "coverage", "fail", {"total": 38.2, "fail_under": 40.0})
+    assert model.load(tmp_path, []).blockers() == ["coverage failed"]
+
+
+def test_not_run_audit_is_never_green(tmp_path):
+    write_result(tmp_path, "audit", "not-run", reason="vulnerability service unreachable")
+    run = model.load(tmp_path, [])
+    assert (run.green, run.blockers()) == (False, ["audit did not run"])
+
+
+def test_optional_check_does_not_decide_the_verdict(tmp_path):
+    write_result(tmp_path, "deps", "pass")
+    write_result(tmp_path, "audit", "not-run", reason="offline", required=False)
+    assert model.load(tmp_path, []).green is True
+
+
+def test_zero_tests_is_red(tmp_path):
+    junit = write_junit(tmp_path / "junit-smoke.xml", [])
+    run = model.load(tmp_path / "results", [str(junit)])
+    assert run.blockers() == ["tests: smoke: no tests ran"]
+    assert run.input_notes == [f"results folder {tmp_path / 'results'} not found: no gate wrote a result"]
+
+
+def test_only_skipped_tests_is_red(tmp_path):
+    junit = write_junit(tmp_path / "quality.xml", [{"name": "test_gpu", "outcome": "skipped", "message": "no GPU"}])
+    assert model.load(None, [str(junit)]).blockers() == ["tests: quality: no tests ran (1 skipped)"]
+
+
+def test_a_gate_that_passed_with_zero_tests_is_red(tmp_path):
+    write_result(tmp_path, "smoke", "pass", {"tests": 0, "passed": 0, "failed": 0})
+    assert model.load(tmp_path, []).blockers() == ["smoke passed with 0 tests"]
+
+
+def test_nothing_at_all_is_red(tmp_path):
+    assert model.load(tmp_path / "missing", []).blockers() == ["nothing ran: no check results and no test reports"]
+
+
+def test_flaky_tests_do_not_make_a_tier_red(tmp_path):
+    junit = write_junit(tmp_path / "quality.xml", [{"name": "test_a"}, {"name": "test_b", "outcome": "rerun", "message": "timeout"}])
+    run = model.load(None, [str(junit)])
+    assert (run.green, run.tiers[0].report.flaky) == (True, 1)
+
+
+def test_named_tiers_and_shards_add_up(tmp_path):
+    a = write_junit(tmp_path / "a.xml", [{"name": "test_1"}, {"name": "test_2", "outcome": "failed", "message": "boom"}])
+    b = write_junit(tmp_path / "b.xml", [{"name": "test_3"}])
+    run = model.load(None, [f"quality={a}", f"quality={b}", str(b)])
+    assert [(t.name, t.report.total, t.report.failed) for t in run.tiers] == [("quality", 3, 1), ("b", 1, 0)]
+
+
+def test_corrupt_result_is_bad_input(tmp_path):
+    (tmp_path / "coverage.json").write_text("{not json")
+    with pytest.raises(BadInput) as exc:
+        model.load(tmp_path, [])
+    assert exc.value.message == f"{tmp_path / 'coverage.json'}:1: corrupt check result (Expecting property name enclosed in double quotes); delete it and re-run the gate"
+
+
+def test_malformed_junit_is_bad_input(tmp_path):
+    (tmp_path / "junit.xml").write_text("<testsuite><testcase")
+    with pytest.raises(JUnitError) as exc:
+        model.load(None, [str(tmp_path / "junit.xml")])
+    assert exc.value.exit_code == 2
