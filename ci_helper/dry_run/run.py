@@ -39,7 +39,8 @@ class JobOutcome:
     job: jobs_mod.PlannedJob
     outcome: str                      # success | failure | cancelled | skipped
     failed_steps: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)   # why steps could not run here (remote actions...)
+    outcomes: dict[str, int] = field(default_factory=dict)  # top-level steps per outcome
     junit: list[tuple[str, str]] = field(default_factory=list)  # (tier name, file)
     reason: str = ""
 
@@ -160,7 +161,10 @@ def run_job(job: jobs_mod.PlannedJob, project: Path, simulated: event_mod.Simula
                 full = Path(path) if Path(path).is_absolute() else project / path
                 if full.is_file():
                     junit.append((job.job_id, str(full)))
-    return JobOutcome(job, result.outcome, failed, list(result.skipped), junit)
+    counts: dict[str, int] = {}
+    for step in result.steps.values():
+        counts[step.outcome] = counts.get(step.outcome, 0) + 1
+    return JobOutcome(job, result.outcome, failed, list(result.skipped), counts, junit)
 
 
 _CHECK_NAME = re.compile(r"[^a-z0-9._-]+")
@@ -169,8 +173,10 @@ _CHECK_NAME = re.compile(r"[^a-z0-9._-]+")
 def job_result(outcome: JobOutcome) -> CheckResult:
     """A job as GitHub's checks list shows it: a failed ``run:`` step makes it red even without a gate."""
     name = "job-" + (_CHECK_NAME.sub("-", outcome.job.job_id.lower()).strip("-") or "job")
-    figures = {"steps": len(outcome.job.steps), "failed": len(outcome.failed_steps),
-               "skipped": len(outcome.skipped), "workflow": outcome.job.source}
+    # Skipped counts remote actions (not run locally) and steps a failure before them stopped.
+    figures = {"steps": len(outcome.job.steps), "failed": outcome.outcomes.get("failure", 0),
+               "skipped": outcome.outcomes.get("skipped", 0), "succeeded": outcome.outcomes.get("success", 0),
+               "workflow": outcome.job.source}
     if outcome.outcome == "success":
         return results.passed(name, figures)
     if outcome.outcome == "skipped":
