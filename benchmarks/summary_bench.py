@@ -75,7 +75,8 @@ def work(kind: str, path: str) -> dict:
             md = render.render_markdown(r)
             comment = render.render_comment(r)
             assert len(md.text.encode("utf-8")) < 1_048_576 and len(comment.text) <= 65_536
-            return md, comment
+            return {"summary_bytes": len(md.text.encode("utf-8")), "summary_trimmed": md.trimmed,
+                    "comment_chars": len(comment.text), "comment_trimmed": comment.trimmed}
     return {"run": run}
 
 
@@ -83,8 +84,9 @@ def child(kind: str, path: str, mode: str) -> None:
     fn = work(kind, path)["run"]
     if mode == "time":
         start = time.perf_counter()
-        fn()
-        print(json.dumps({"seconds": time.perf_counter() - start}))
+        out = fn()
+        seconds = time.perf_counter() - start
+        print(json.dumps({"seconds": seconds, "sizes": out if isinstance(out, dict) else None}))
     else:
         tracemalloc.start()
         fn()
@@ -114,9 +116,10 @@ def main() -> None:
         size = os.path.getsize(path)
         rows = {}
         for kind in ("etree", "summary"):
-            times = [measure(kind, path, "time")["seconds"] for _ in range(args.repeat)]
+            timed = [measure(kind, path, "time") for _ in range(args.repeat)]
             mem = measure(kind, path, "memory")
-            rows[kind] = {"seconds": statistics.median(times), "peak": mem["peak"], "rss": mem["rss"]}
+            rows[kind] = {"seconds": statistics.median(t["seconds"] for t in timed), "peak": mem["peak"],
+                          "rss": mem["rss"], "sizes": timed[0]["sizes"]}
     et, s = rows["etree"], rows["summary"]
     print(f"JUnit file: {args.cases:,} test cases, {size / 1e6:.1f} MB; median of {args.repeat} runs each; python {sys.version.split()[0]}")
     print()
@@ -125,6 +128,10 @@ def main() -> None:
     print(f"| `ElementTree.parse` | {et['seconds']:.3f} | {et['peak'] / 1e6:.1f} | {et['rss'] / 1e6:.1f} |")
     print(f"| `ci-helper summary` (parse + job summary + comment) | {s['seconds']:.3f} | {s['peak'] / 1e6:.1f} | {s['rss'] / 1e6:.1f} |")
     print(f"| ratio (goal <= 2x time, <= 0.5x memory) | {s['seconds'] / et['seconds']:.2f}x | {s['peak'] / et['peak']:.2f}x | {s['rss'] / et['rss']:.2f}x |")
+    sizes = s["sizes"]
+    print()
+    print(f"job summary: {sizes['summary_bytes']:,} bytes (limit 1,048,576), trimmed: {'; '.join(sizes['summary_trimmed'])}")
+    print(f"PR comment: {sizes['comment_chars']:,} characters (limit 65,536), trimmed: {'; '.join(sizes['comment_trimmed'])}")
 
 
 if __name__ == "__main__":

@@ -66,7 +66,7 @@ def create(ctx: click.Context, loaded: Any, root: Any, settings: Any, results_di
 @command.command("check")
 @_options
 def check(ctx: click.Context, loaded: Any, root: Any, settings: Any, results_dir: str | None) -> None:
-    """Exit 1 when the files on disk differ from what the manifest would write."""
+    """Fail when stub files drift from the manifest or the budget is exceeded."""
     from ci_helper.gates.stubs import gate
 
     result, _ = gate.evaluate(loaded, root)
@@ -76,7 +76,7 @@ def check(ctx: click.Context, loaded: Any, root: Any, settings: Any, results_dir
 @command.command("report")
 @_options
 def report(ctx: click.Context, loaded: Any, root: Any, settings: Any, results_dir: str | None) -> None:
-    """List the names the dynamic prefixes fabricated, and the manifest entries that would declare them."""
+    """List fabricated names and the manifest entries that would declare them."""
     import yaml
 
     from ci_helper.gates.stubs import fabrication, gate

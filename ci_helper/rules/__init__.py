@@ -10,6 +10,11 @@ Public API::
 Each rule is one module with an id and a one-line summary; ``registry.RULES``
 lists them. Every file is parsed once into ``ci_helper.workflows.Tree`` and
 every rule reads that tree.
+
+``run_rules`` raises ``BadInput`` for a missing folder, an unreadable or
+malformed file, bad settings or an unknown rule id; a folder with no workflow
+or action file gives an empty report with ``files == 0`` (the caller decides:
+``ci-helper verify`` treats it as bad input).
 """
 
 from __future__ import annotations

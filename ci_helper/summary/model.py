@@ -24,15 +24,21 @@ class Tier:
 
     name: str
     report: junit.JUnitReport
+    # JUnit files that were expected but do not exist: the test step did not run.
+    missing: list[str] = field(default_factory=list)
 
     @property
     def status(self) -> str:
+        if self.missing:
+            return NOT_RUN
         return PASS if self.report.ok else FAIL
 
     @property
     def why(self) -> str:
         """Why the tier is red, empty when it is green."""
         r = self.report
+        if self.missing:
+            return f"no JUnit report at {', '.join(self.missing)}: the test step did not run or did not write it"
         if r.total == 0:
             return "no tests ran"
         if r.ran == 0:
@@ -69,7 +75,9 @@ class Run:
         if not self.checks and not self.tiers:
             reasons.append("nothing ran: no check results and no test reports")
         for tier in self.tiers:
-            if tier.status != PASS:
+            if tier.status == NOT_RUN:
+                reasons.append(f"tests: {tier.name} did not run (no JUnit report)")
+            elif tier.status != PASS:
                 reasons.append(f"tests: {tier.name}: {tier.why}")
         for check in self.checks:
             if not check.required:
@@ -131,10 +139,20 @@ def load(results_dir: str | os.PathLike[str] | None, junit_paths: list[str], tit
             run.checks = [c for c in results.read_results(folder) if c.check != SUMMARY_CHECK]
         else:
             run.input_notes.append(f"results folder {folder} not found: no gate wrote a result")
-    by_name: dict[str, junit.JUnitReport] = {}
+    by_name: dict[str, junit.JUnitReport | None] = {}
+    missing: dict[str, list[str]] = {}
     for spec in junit_paths:
         name, path = tier_name(spec)
-        report = junit.parse(path)
-        by_name[name] = by_name[name].merge(report) if name in by_name else report
-    run.tiers = [Tier(name, report) for name, report in by_name.items()]
+        if not os.path.exists(path):
+            # Not bad input: a test step that was skipped or crashed writes no report,
+            # and the summary must show that tier as not run rather than fail to render.
+            missing.setdefault(name, []).append(path)
+            by_name.setdefault(name, None)
+            continue
+        report = junit.parse(path)  # malformed XML is bad input (exit 2)
+        previous = by_name.get(name)
+        by_name[name] = previous.merge(report) if previous is not None else report
+    run.tiers = [Tier(name, report if report is not None else junit.JUnitReport(path=", ".join(missing[name])),
+                      missing.get(name, []))
+                 for name, report in by_name.items()]
     return run

@@ -419,7 +419,11 @@ def present_tier(tier: Tier) -> Entry:
                ("Flaky (passed on rerun)", number(r.flaky)), ("Time (s)", number(round(r.time, 2)))],
         tests=list(r.problems), tests_not_kept=r.problems_dropped,
     )
-    if r.total == 0:
+    if tier.missing:
+        entry.callouts.append(f"Not run: {tier.why}.")
+        if not r.total:
+            entry.key_figure = "no report"
+    elif r.total == 0:
         entry.callouts.append("No tests ran: a tier that runs nothing is red, never green.")
     elif r.ran == 0:
         entry.callouts.append(f"All {number(r.skipped)} tests were skipped: a tier that runs nothing is red, never green.")

@@ -124,7 +124,8 @@ def test_installs_into_a_dedicated_virtualenv_then_reuses_it(tmp_path):
         f"+ {sys.executable} -m pip --python {bin_dir / 'python'} install --disable-pip-version-check "
         f"--progress-bar off --cache-dir {cache} {repo.resolve()}",
     ]
-    assert any(cache.rglob("*.whl")), "pip built the wheel into the given cache"
+    # Whether pip keeps a wheel built from a local folder in its cache varies by pip
+    # version (23 does, 26 does not); the --cache-dir flag above is what we control.
     assert outputs == {"python": str(bin_dir / "python"), "bin": str(bin_dir), "installed": "true"}
     assert github_path == [str(bin_dir)]
     ran = subprocess.run([str(bin_dir / "ci-helper")], capture_output=True, text=True, check=True)

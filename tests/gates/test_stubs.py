@@ -214,6 +214,32 @@ def test_declared_symbols_import_and_subclass(project, cli):
     }
 
 
+def test_bases_from_another_module_and_builtin_exceptions(project, cli):
+    (project / "stubs.yml").write_text(ISSUE_MANIFEST.replace(
+        "        constants: {SCALE: 0.18215}\n",
+        "        constants: {SCALE: 0.18215}\n"
+        "        classes:\n"
+        "          Wrapped: {bases: [ldm.models.diffusion.ddpm.LatentDepth2ImageDiffusion], attributes: {kind: depth},\n"
+        "                    methods: {sample: {returns: [1, 2]}, decode: {raises: RuntimeError}}}\n"
+        "          StubError: {bases: [ValueError]}\n"))
+    assert cli("stubs", "create", "--manifest", "stubs.yml").exit_code == 0
+    proc = python("""
+        from ldm.util import Wrapped, StubError
+        from ldm.models.diffusion.ddpm import LatentDiffusion
+        w = Wrapped(1, 2)
+        print(isinstance(w, LatentDiffusion), w.kind, w.sample(3), issubclass(StubError, ValueError))
+        try:
+            w.decode()
+        except RuntimeError as exc:
+            print(exc)
+    """, project, SD)
+    assert proc.stdout.splitlines() == [
+        "True depth [1, 2] True",
+        "ldm.util.Wrapped.decode is a stub that raises RuntimeError (stubs.yml: repositories.stable-diffusion-"
+        "stability-ai.modules.ldm.util.classes.Wrapped.methods.decode)",
+    ], proc.stderr
+
+
 MISSING = (
     "ldm.util.missing is not declared in the stub manifest stubs.yml: add it under "
     "repositories.stable-diffusion-stability-ai.modules.ldm.util (constants, functions or classes), "
@@ -387,6 +413,21 @@ def test_the_budget_counts_names_across_processes(project, cli):
     assert cli("stubs", "check", "--manifest", "stubs.yml").exit_code == 1
 
 
+def test_concurrent_processes_share_one_intact_log(project, cli):
+    (project / "stubs.yml").write_text(ISSUE_MANIFEST.replace("fake_inference:", "dynamic_budget: 100\nfake_inference:"))
+    cli("stubs", "create", "--manifest", "stubs.yml")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CI_HELPER_")}
+    env["PYTHONPATH"] = str(project / GM)
+    procs = [subprocess.Popen([sys.executable, "-c", "; ".join(f"import sgm.p{p}.m{i}" for i in range(5))],
+                              cwd=project, env=env) for p in range(4)]
+    assert [p.wait(timeout=60) for p in procs] == [0, 0, 0, 0]
+    out = cli("stubs", "check", "--manifest", "stubs.yml")
+    assert out.exit_code == 0
+    assert out.output.splitlines()[-1] == (
+        "stubs: pass (2 repositories, 2 modules, 5 names, dynamic prefixes: sgm, fabricated: 24/100, "
+        "drifted files: 0, fake inference: off)")
+
+
 def test_within_budget_is_green(project, cli):
     (project / "stubs.yml").write_text(BUDGET_MANIFEST)
     cli("stubs", "create", "--manifest", "stubs.yml")
@@ -448,6 +489,26 @@ def test_the_log_can_live_elsewhere(project, cli, tmp_path_factory):
     assert not (project / "repositories/.fabricated.jsonl").exists()
     out = cli("stubs", "report", "--manifest", "stubs.yml", env={"CI_HELPER_STUBS_LOG": str(log)})
     assert out.output.splitlines()[:2] == ["fabricated names: 1 (budget: none)", "  sgm.elsewhere  [module, prefix sgm]"]
+
+
+def test_a_dotted_prefix_fabricates_below_it_only(project, cli):
+    (project / "stubs.yml").write_text(ISSUE_MANIFEST.replace("dynamic: [sgm]", "dynamic: [sgm.modules]"))
+    cli("stubs", "create", "--manifest", "stubs.yml")
+    assert "generative-models/sgm/modules/__init__.py" in files_under(project / "repositories")
+    proc = python("""
+        from sgm.modules.encoders.modules import FrozenOpenCLIPEmbedder
+        try:
+            import sgm.util
+        except ModuleNotFoundError as exc:
+            print(exc)
+    """, project, GM)
+    assert proc.stdout == "No module named 'sgm.util'\n", proc.stderr
+    assert cli("stubs", "report", "--manifest", "stubs.yml").output.splitlines()[:4] == [
+        "fabricated names: 3 (budget: none)",
+        "  sgm.modules.encoders  [module, prefix sgm.modules]",
+        "  sgm.modules.encoders.modules  [module, prefix sgm.modules]",
+        "  sgm.modules.encoders.modules.FrozenOpenCLIPEmbedder  [attribute, prefix sgm.modules]",
+    ]
 
 
 def test_create_starts_a_fresh_fabrication_log(project, cli):
@@ -519,6 +580,19 @@ UTIL = "repositories.stable-diffusion-stability-ai.modules.ldm.util"
      "(use Name for the same module or package.module.Name) nor a builtin exception"),
     ("constants: {SCALE: 0.18215}", "constants: {class: 1}",
      f"stubs.yml:10: {UTIL}.constants.class: 'class' is a Python keyword and cannot be a name"),
+    ("{LatentDiffusion: {}", "{LatentDiffusion: {bases: [LatentDepth2ImageDiffusion]}",
+     "stubs.yml:7: repositories.stable-diffusion-stability-ai.modules.ldm.models.diffusion.ddpm.classes."
+     "LatentDiffusion.bases: class LatentDiffusion inherits from itself"),
+    ("constants: {SCALE: 0.18215}", "constants: {_sys: 1}",
+     f"stubs.yml:10: {UTIL}.constants._sys: _sys is reserved for the generated module; choose another name"),
+    ("constants: {SCALE: 0.18215}", "constants: {SCALE: 1, default: 2}",
+     f"stubs.yml:9: {UTIL}.functions.default: default is also declared under constants"),
+    ("{LatentDiffusion: {}, LatentDepth2ImageDiffusion", "{LatentDiffusion: {attributes: {x: 1}, methods: {x: {}}}, LatentDepth2ImageDiffusion",
+     "stubs.yml:7: repositories.stable-diffusion-stability-ai.modules.ldm.models.diffusion.ddpm.classes."
+     "LatentDiffusion.methods.x: x is also declared under attributes"),
+    ("constants: {SCALE: 0.18215}", "constants: {SCALE: 0.18215}\n      ldm.util.default: {}",
+     f"stubs.yml:9: {UTIL}.functions.default: default is also a submodule (ldm.util.default); importing it "
+     "would replace the name: rename one of them"),
     ("constants: {SCALE: 0.18215}", "constants: {SCALE: .nan}",
      f"stubs.yml:10: {UTIL}.constants.SCALE: nan is not a finite number"),
     ("constants: {SCALE: 0.18215}", "constants: {SCALE: 2024-01-01}",
@@ -665,10 +739,12 @@ classes = st.from_regex(r"[A-Z][a-zA-Z0-9]{0,6}", fullmatch=True)
     modules=st.lists(st.lists(identifiers, min_size=1, max_size=3).map(".".join), min_size=1, max_size=4, unique=True),
     names=st.lists(classes, min_size=1, max_size=3, unique=True),
     consts=st.dictionaries(identifiers.map(str.upper), json_values, max_size=3),
+    doc=st.text(min_size=1, max_size=20),
 )
-def test_any_valid_manifest_renders_valid_python_and_checks_clean(modules, names, consts):
+def test_any_valid_manifest_renders_valid_python_and_checks_clean(modules, names, consts, doc):
     tops = {m.split(".")[0] for m in modules}
-    body = {"repositories": {"r": {"modules": {m: {"classes": {n: {} for n in names}, "constants": consts} for m in modules}}}}
+    body = {"repositories": {"r": {"modules": {
+        m: {"doc": doc, "classes": {n: {} for n in names}, "constants": consts} for m in modules}}}}
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "stubs.yml"
         path.write_text(json.dumps(body))  # JSON is YAML
@@ -681,7 +757,9 @@ def test_any_valid_manifest_renders_valid_python_and_checks_clean(modules, names
         assert generator.render(manifest.load(path)) == first
         for rel, data in first.items():
             if rel.endswith(".py"):
-                ast.parse(data.decode())
+                tree = ast.parse(data.decode())
+                declared = rel.removeprefix("r/").removesuffix(".py").removesuffix("/__init__").replace("/", ".") in modules
+                assert not declared or ast.get_docstring(tree, clean=False) == doc
         generator.write(loaded, Path(tmp) / "root")
         from ci_helper.gates.stubs import gate
 

@@ -53,3 +53,14 @@ def test_unknown_only_rule_is_bad_input(tmp_path):
     with pytest.raises(BadInput) as exc:
         run_rules(write_tree(tmp_path, {"action.yml": "runs: {using: composite}\n"}), settings.Settings(), {"nope"})
     assert exc.value.message == "unknown verify rule 'nope'; expected one of: unpinned-uses, muted-gate, missing-guardrail, missing-permissions"
+
+
+def test_run_rules_on_a_folder_without_files_reports_zero(tmp_path):
+    report = run_rules(write_tree(tmp_path, {"README.md": "x"}), settings.Settings())
+    assert (report.findings, report.files, report.allowed) == ([], 0, [])
+
+
+def test_run_rules_on_a_missing_folder_is_bad_input(tmp_path):
+    with pytest.raises(BadInput) as exc:
+        run_rules(tmp_path / "nope", settings.Settings())
+    assert exc.value.message == f"{tmp_path / 'nope'}: no such folder; pass the repository folder to check"

@@ -22,6 +22,7 @@ class FakeGitHub:
         self.comments: dict[int, list[dict]] = {}
         self.requests: list[tuple[str, str, str | None]] = []
         self.mode = "ok"
+        self.lose_next_post_response = False
         self.user_login: str | None = None  # set: the token is a personal token of this user
         self.failures_left = 0  # for mode "500": how many requests fail before it recovers
         self._next_id = 1000
@@ -96,7 +97,11 @@ class FakeGitHub:
                 if (m := re.fullmatch(r"/repos/o/r/issues/(\d+)/comments", path)):
                     number = int(m[1])
                     if method == "POST":
-                        return self._send(201, fake.add_comment(number, self._body()["body"], "github-actions[bot]"))
+                        created = fake.add_comment(number, self._body()["body"], "github-actions[bot]")
+                        if fake.lose_next_post_response:  # created, but the answer never arrives
+                            fake.lose_next_post_response = False
+                            return self._send(502, {"message": "Bad Gateway"})
+                        return self._send(201, created)
                     if method == "GET":
                         page = int(parse_qs(parsed.query).get("page", ["1"])[0])
                         items = fake.comments.get(number, [])

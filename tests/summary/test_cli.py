@@ -129,3 +129,26 @@ def test_an_entity_expansion_bomb_is_refused_as_bad_input(cli, tmp_path):
     assert result.exit_code == 2
     assert result.output == (f"Error: {bomb}:14:30: malformed JUnit XML (limit on input amplification factor "
                              "(from DTD and entities) breached: line 14, column 30)\n")
+
+
+def test_a_missing_junit_file_still_renders_red(cli, good, tmp_path):
+    result = cli("summary", "--results", str(good / "results"), "--junit", "quality=.ci-helper/junit/quality.xml",
+                 "--out", "summary.md")
+    assert result.exit_code == 1
+    lines = (tmp_path / "summary.md").read_text(encoding="utf-8").split("\n")
+    assert lines[:5] == ["## ❌ Red: ci-helper run summary", "", "Not green because:", "",
+                         "- tests: quality did not run (no JUnit report)"]
+    assert ("| ⚠️ not run | tests: quality | required | no report | no JUnit report at .ci-helper/junit/quality.xml: "
+            "the test step did not run or did not write it |") in lines
+    assert ("> Not run: no JUnit report at .ci-helper/junit/quality.xml: the test step did not run or did not write "
+            "it.") in lines
+
+
+def test_results_dir_from_the_environment_and_out_wins_over_the_step_summary(cli, bad, tmp_path):
+    step_summary = tmp_path / "step_summary.md"
+    result = cli("summary", "--out", "mine.md", env={"CI_HELPER_RESULTS_DIR": str(bad / "results"),
+                                                     "GITHUB_STEP_SUMMARY": str(step_summary)})
+    assert result.exit_code == 1
+    assert not step_summary.exists()
+    assert (tmp_path / "mine.md").read_text(encoding="utf-8").split("\n")[4:8] == [
+        "- audit did not run", "- coverage failed", "- smoke failed", ""]

@@ -127,6 +127,14 @@ def test_a_transient_500_is_retried_and_posts(cli, gh, env, good, monkeypatch):
     assert len(ours(gh)) == 1
 
 
+def test_a_create_whose_answer_was_lost_is_edited_not_duplicated(cli, gh, env, good, monkeypatch):
+    monkeypatch.setattr(github, "RETRY_DELAYS", (0.0, 0.0))
+    gh.lose_next_post_response = True
+    assert cli("summary", *results_args(good), "--pr-comment", env=env).exit_code == 0
+    assert len(ours(gh)) == 1
+    assert [m for m, _, _ in gh.requests] == ["GET", "GET", "POST", "GET", "GET", "PATCH"]
+
+
 def test_in_actions_the_token_is_masked_and_errors_are_annotations(cli, gh, env, good):
     gh.mode = "403"
     result = cli("summary", *results_args(good), "--pr-comment", env={**env, "GITHUB_ACTIONS": "true"})

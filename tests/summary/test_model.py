@@ -88,3 +88,11 @@ def test_malformed_junit_is_bad_input(tmp_path):
     with pytest.raises(JUnitError) as exc:
         model.load(None, [str(tmp_path / "junit.xml")])
     assert exc.value.exit_code == 2
+
+
+def test_a_missing_junit_file_is_a_tier_that_did_not_run(tmp_path):
+    present = write_junit(tmp_path / "a.xml", [{"name": "test_1"}])
+    run = model.load(None, [f"quality={present}", f"quality={tmp_path / 'shard2.xml'}", str(tmp_path / "junit-smoke.xml")])
+    assert [(t.name, t.status, t.report.total) for t in run.tiers] == [("quality", "not-run", 1), ("smoke", "not-run", 0)]
+    assert run.blockers() == ["tests: quality did not run (no JUnit report)", "tests: smoke did not run (no JUnit report)"]
+    assert run.tiers[1].why == f"no JUnit report at {tmp_path / 'junit-smoke.xml'}: the test step did not run or did not write it"

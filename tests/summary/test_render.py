@@ -101,7 +101,9 @@ def test_unknown_check_is_rendered_generically(tmp_path):
     lines = render.render_markdown(model.load(tmp_path, [])).text.split("\n")
     assert "| ✅ pass | licenses | required | packages: 58, denied: 0, licenses: MIT, BSD-3-Clause |  |" in lines
     i = lines.index("### ✅ licenses: pass")
-    assert lines[i + 2: i + 7] == ["| Figure | Value |", "| --- | --- |", "| packages | 58 |", "| denied | 0 |",
+    # A green check's figures are folded away.
+    assert lines[i + 2: i + 4] == ["<details><summary>Figures</summary>", ""]
+    assert lines[i + 4: i + 9] == ["| Figure | Value |", "| --- | --- |", "| packages | 58 |", "| denied | 0 |",
                                    "| licenses | MIT, BSD-3-Clause |"]
 
 
@@ -177,7 +179,7 @@ def test_100000_cases_fit_both_budgets_trimming_what_is_longest(tmp_path):
     comment = render.render_comment(run)
     assert len(comment.text) <= 65_536
     assert comment.trimmed == ["tests: quality (962 of 1,001 entries not shown)"]
-    assert comment.text.count("<details>") == 39 + 1
+    assert comment.text.count("<details><summary>❌ failed") == 39 + 1
 
 
 def test_budget_trims_the_longest_sections_first(tmp_path):
@@ -277,3 +279,10 @@ def test_a_run_that_fits_exactly_is_not_trimmed(tmp_path):
     full = render.render_markdown(run, budget=10**9).text
     assert render.render_markdown(run, budget=render.utf8_bytes(full)).trimmed == []
     assert render.render_markdown(run, budget=render.utf8_bytes(full) - 1).trimmed == ["tests: q (1 of 5 entries not shown)"]
+
+
+def test_our_own_text_stays_in_the_basic_multilingual_plane(bad):
+    # One astral character makes CPython store a whole section at 4 bytes per character.
+    text = render.render_markdown(load(bad, "smoke.xml", "quality.xml")).text
+    icons = "".join([*render.STATUS_ICONS.values(), *render.OUTCOME_ICONS.values(), *render.SEVERITY_ICONS.values()])
+    assert max(map(ord, text + icons)) <= 0xFFFF

@@ -119,7 +119,7 @@ def _header(manifest: Manifest, where: str, verb: str = "Declared at") -> str:
 def _render_module(manifest: Manifest, module: ModuleSpec, implied_by: str | None = None) -> str:
     doc = module.doc or f"Stub of {module.name} from {module.repository}: declared names only, no real code."
     header = _header(manifest, implied_by, "Implied by") if implied_by else _header(manifest, module.where)
-    out = [header, f'"""{_docstring(doc)}"""\n', "\nimport sys as _sys\n"]
+    out = [header, f"{_docstring(doc)}\n", "\nimport sys as _sys\n"]
     imports: list[str] = []
     body: list[str] = []
     for name, value in module.constants.items():
@@ -232,7 +232,10 @@ def _render_dynamic(manifest: Manifest, repo: Repository, prefix: str) -> str:
 
 
 def _docstring(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+    """A docstring literal for any text (quotes, backslashes, control characters)."""
+    if '"""' in text or "\\" in text or text.endswith('"') or not text.isprintable():
+        return literal(text)
+    return f'"""{text}"""'
 
 
 def literal(value: Any) -> str:

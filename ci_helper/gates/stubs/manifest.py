@@ -21,6 +21,8 @@ from ci_helper.errors import BadInput
 
 SCHEMA_PATH = Path(__file__).with_name("manifest.schema.json")
 DEFAULT_ROOT = "repositories"
+# Names the generated modules use for themselves (see generator.py).
+RESERVED_NAMES = frozenset({"_sys", "_MANIFEST", "_DECLARED_AT", "_IMPORT_FROM"})
 
 
 @dataclass(frozen=True)
@@ -201,6 +203,19 @@ def _validate(p: Path, sha256: str, raw: Any, node: Any) -> Manifest:
         markers = tuple(repo_raw.get("markers") or ())
         repositories.append(Repository(repo_name, markers, tuple(modules), dynamic))
 
+    for repo in repositories:
+        children: dict[str, set[str]] = {}
+        for name in [m.name for m in repo.modules] + list(repo.dynamic):
+            parent, _, child = name.rpartition(".")
+            if parent:
+                children.setdefault(parent, set()).add(child)
+        for module in repo.modules:
+            for clash in sorted(set(module.names()) & children.get(module.name, set())):
+                kind = "constants" if clash in module.constants else (
+                    "functions" if any(f.name == clash for f in module.functions) else "classes")
+                raise fail(["repositories", repo.name, "modules", module.name, kind, clash],
+                           f"{clash} is also a submodule ({module.name}.{clash}); importing it would replace "
+                           "the name: rename one of them")
     tops: dict[str, str] = {}
     for repo in repositories:
         for name in [m.name for m in repo.modules] + list(repo.dynamic):
@@ -233,6 +248,8 @@ def _module(repo: str, name: str, raw: dict[str, Any], path: list[Any], fail: An
         ipath = [*path, kind, item]
         if keyword.iskeyword(item):
             raise fail(ipath, f"{item!r} is a Python keyword and cannot be a name")
+        if item in RESERVED_NAMES or item.startswith(("__", "_base_")):
+            raise fail(ipath, f"{item} is reserved for the generated module; choose another name")
         if item in seen:
             raise fail(ipath, f"{item} is also declared under {seen[item]}")
         seen[item] = kind
@@ -255,6 +272,9 @@ def _module(repo: str, name: str, raw: dict[str, Any], path: list[Any], fail: An
         for attr, value in (spec.get("attributes") or {}).items():
             _check_value(value, [*cpath, "attributes", attr], fail)
             attributes[attr] = value
+        for method in spec.get("methods") or {}:
+            if method in attributes:
+                raise fail([*cpath, "methods", method], f"{method} is also declared under attributes")
         methods = tuple(
             _function(m, mspec or {}, [*cpath, "methods", m], fail)
             for m, mspec in (spec.get("methods") or {}).items()
