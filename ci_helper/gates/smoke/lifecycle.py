@@ -115,9 +115,12 @@ def run(config: SmokeConfig, echo: Callable[[str], None] = lambda line: None) ->
     echo(f"smoke: starting server: {command.display()}")
     echo(f"smoke: server log: {config.log}")
     with cancellation.installed():
-        server = ServerProcess.start(command, config.cwd, config.log, config.stream)
-        outcome.server_pid = server.pid
+        server: ServerProcess | None = None
         try:
+            # Held until `server` is set: a cancellation inside Popen() would orphan the server.
+            with cancellation.deferred():
+                server = ServerProcess.start(command, config.cwd, config.log, config.stream)
+                outcome.server_pid = server.pid
             outcome.readiness = wait_ready(server, probe, config.timeout)
             r = outcome.readiness
             if r.ready:
@@ -132,8 +135,9 @@ def run(config: SmokeConfig, echo: Callable[[str], None] = lambda line: None) ->
         finally:
             # A second Ctrl-C must not cut the stop short and leave the server running.
             with cancellation.deferred():
-                outcome.stop = server.stop(stop_url, config.stop_timeout)
-                outcome.log_tail = server.log_tail(LOG_TAIL_LINES)
+                if server is not None:
+                    outcome.stop = server.stop(stop_url, config.stop_timeout)
+                    outcome.log_tail = server.log_tail(LOG_TAIL_LINES)
     stop = outcome.stop
     echo(f"smoke: server stopped: {stop.method or 'had already exited'} (exit code {stop.exit_code})")
     if config.coverage_data_file is not None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -13,7 +12,6 @@ from pathlib import Path
 from typing import IO
 
 from ci_helper.errors import BadInput
-from ci_helper.gates.smoke import cancellation
 from ci_helper.gates.smoke.command import ServerCommand
 
 STOP_URL = "stop-url"
@@ -82,7 +80,11 @@ class ServerProcess:
     @classmethod
     def start(cls, command: ServerCommand, cwd: Path, log_path: Path, stream: IO[str] | None = None,
               prefix: str = "server | ") -> "ServerProcess":
-        """Start the server with stdout+stderr to ``log_path`` (and to ``stream``, prefixed, if given)."""
+        """Start the server with stdout+stderr to ``log_path`` (and to ``stream``, prefixed, if given).
+
+        Call it inside :func:`cancellation.deferred` and keep the result where
+        the code that stops the server can see it before the block ends.
+        """
         log_path.parent.mkdir(parents=True, exist_ok=True)
         log_handle = open(log_path, "wb")
         from ci_helper.gates.smoke.environment import project_environ
@@ -90,19 +92,18 @@ class ServerProcess:
         env = project_environ()
         env.update(command.env)
         try:
-            with cancellation.deferred():
-                popen = subprocess.Popen(
-                    command.argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
-                    stdout=subprocess.PIPE if stream is not None else log_handle,
-                    stderr=subprocess.STDOUT, start_new_session=True,
-                )
-                server = cls(popen, log_path, None, log_handle)
+            popen = subprocess.Popen(
+                command.argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE if stream is not None else log_handle,
+                stderr=subprocess.STDOUT, start_new_session=True,
+            )
         except FileNotFoundError:
             log_handle.close()
             raise BadInput(f"--server: command not found: {command.argv[0]!r} (in {cwd}); check the command and PATH") from None
         except PermissionError:
             log_handle.close()
             raise BadInput(f"--server: {command.argv[0]!r} is not executable") from None
+        server = cls(popen, log_path, None, log_handle)
         if stream is not None:
             server._pump = threading.Thread(target=_pump, args=(popen.stdout, log_handle, stream, prefix), daemon=True)
             server._pump.start()
@@ -216,7 +217,3 @@ def _pump(pipe: IO[bytes], log: IO[bytes], stream: IO[str], prefix: str) -> None
         except (OSError, ValueError):
             pass  # our console went away; the log file still gets everything
     pipe.close()
-
-
-def default_stream() -> IO[str]:
-    return sys.stdout

@@ -56,20 +56,24 @@ def run(python: str, junit: Path, args: list[str], cwd: Path, base_url: str) -> 
     env[BASE_URL_ENV] = base_url
     argv = command(python, junit, args)
     start = time.monotonic()
+    proc: subprocess.Popen[bytes] | None = None
     try:
+        # A cancellation during Popen() is held until proc is known, then lands below.
         with cancellation.deferred():
             proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL)
+        code = proc.wait()
     except FileNotFoundError:
         raise BadInput(f"--python {python!r}: interpreter not found; give the Python that has pytest and your test dependencies") from None
-    try:
-        code = proc.wait()
     except BaseException:
+        if proc is None:
+            raise
         # Cancelled: pytest goes too (it shares our process group, so Ctrl-C already reached it).
-        proc.terminate()
-        try:
-            proc.wait(timeout=CANCEL_GRACE_SECONDS)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        with cancellation.deferred():
+            proc.terminate()
+            try:
+                proc.wait(timeout=CANCEL_GRACE_SECONDS)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
         raise
     return PytestRun(code, argv, time.monotonic() - start)

@@ -18,9 +18,10 @@ CHECK = "smoke"
 def _display_path(path: Path) -> str:
     """Relative to where ci-helper runs when inside it (for annotations), else as is."""
     try:
-        return os.path.relpath(path) if not os.path.relpath(path).startswith("..") else str(path)
+        relative = os.path.relpath(path)
     except ValueError:  # pragma: no cover - another drive on Windows
         return str(path)
+    return str(path) if relative.startswith("..") else relative
 
 
 def _tail_text(lines: list[str]) -> str:
