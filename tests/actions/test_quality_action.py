@@ -18,9 +18,14 @@ def test_no_expression_inside_a_run_script():
         assert "${{" not in step.get("run", ""), step["name"]
 
 
-def test_installs_the_cli_with_the_shared_setup_action():
+def test_installs_the_cli_with_the_shared_setup_action_after_finding_the_project_python():
     steps = _action()["runs"]["steps"]
-    assert steps[0] == {"name": "Install ci-helper", "uses": "$/actions/setup"}
+    # The setup puts ci-helper's virtualenv first on PATH: the project's Python is found before it.
+    assert "command -v python3" in steps[0]["run"]
+    assert steps[1] == {"name": "Install ci-helper", "uses": "$/actions/setup"}
+    tests = next(s for s in steps if s.get("id") == "tests")
+    assert tests["env"]["PROJECT_PYTHON"] == "${{ steps.paths.outputs.python }}"
+    assert tests["run"].startswith('"$PROJECT_PYTHON" -m coverage run --parallel-mode -m pytest ')
 
 
 def test_gate_takes_its_inputs_through_env_and_feeds_the_outputs():

@@ -12,6 +12,7 @@ cost, so files are spread over ``jobs`` processes.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
@@ -26,6 +27,10 @@ from coverage.results import Numbers, analysis_from_file_reporter
 
 # Below this many files a pool costs more than it saves.
 _MIN_FILES_FOR_POOL = 16
+# Parsing allocates millions of short-lived tokens and AST nodes and keeps few of them;
+# collecting the youngest generation every 700 allocations (the default) is about a
+# tenth of the analysis time. Memory stays flat: the parser makes almost no cycles.
+_GC_THRESHOLDS = (100_000, 50, 100)
 
 
 @dataclass
@@ -72,7 +77,10 @@ def open_coverage(data_file: str, config_file: str | bool) -> Coverage:
     return cov
 
 
-def _init_worker(job: Job) -> None:
+def _init_worker(job: Job, own_process: bool = True) -> None:
+    if own_process:
+        gc.freeze()  # what the worker inherited or imported is never garbage
+        gc.set_threshold(*_GC_THRESHOLDS)
     cov = open_coverage(job.data_file, job.config_file)
     data = cov.get_data()
     if job.contexts:
@@ -137,10 +145,13 @@ def analyse_files(
 ) -> Iterable[FileCoverage | AnalysisError | None]:
     """Analyse each ``(data file name, changed lines)``; results in input order."""
     if jobs <= 1 or len(files) < _MIN_FILES_FOR_POOL:
-        _init_worker(job)
+        _init_worker(job, own_process=False)
+        thresholds = gc.get_threshold()
+        gc.set_threshold(*_GC_THRESHOLDS)
         try:
             return [_analyse_one(item) for item in files]
         finally:
+            gc.set_threshold(*thresholds)
             _worker.clear()
     methods = multiprocessing.get_all_start_methods()
     # fork starts workers in milliseconds; spawn is the portable fallback.

@@ -7,6 +7,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from coverage import Coverage
+from coverage.exceptions import ConfigError
 from coverage.files import GlobMatcher, prep_patterns
 from coverage.python import PythonFileReporter
 from coverage.results import Numbers, display_covered, should_fail_under
@@ -34,7 +36,6 @@ class GateOptions:
     jobs: int | None = None
     measure: str = "tests"
     rcfile: str | None = None
-    project_dir: str = "."
 
 
 @dataclass
@@ -96,24 +97,12 @@ def _matcher(patterns: list[str] | None, name: str) -> GlobMatcher | None:
 
 
 def analyse(options: GateOptions) -> CoverageAnalysis:
-    """Combine the data, read the diff, analyse every reported file once."""
+    """Combine the data, read the diff, analyse every reported file once (in the current folder, as coverage does)."""
     if options.measure not in MEASURE_MODES:
         raise BadInput(f"--measure must be one of {', '.join(MEASURE_MODES)}, got {options.measure!r}")
     if options.jobs is not None and options.jobs < 1:
         raise BadInput(f"--jobs must be at least 1, got {options.jobs}")
     config_file: str | bool = options.rcfile if options.rcfile else True
-    cwd = os.getcwd()
-    try:
-        os.chdir(options.project_dir)
-        return _analyse_here(options, config_file)
-    finally:
-        os.chdir(cwd)
-
-
-def _analyse_here(options: GateOptions, config_file: str | bool) -> CoverageAnalysis:
-    from coverage import Coverage
-    from coverage.exceptions import ConfigError
-
     try:
         config_cov = Coverage(config_file=config_file)
         default_data_file = str(config_cov.get_option("run:data_file"))
