@@ -208,8 +208,11 @@ def read_tail(path: Path, lines: int = 50) -> list[str]:
 def _pump(pipe: IO[bytes], log: IO[bytes], stream: IO[str], prefix: str) -> None:
     """Copy the server's output to the log file and, prefixed, to ``stream``."""
     for line in iter(pipe.readline, b""):
-        log.write(line)
-        log.flush()
+        try:
+            log.write(line)
+            log.flush()
+        except ValueError:
+            break  # the log was closed after the stop: whatever still writes is outside the group
         text = line.decode("utf-8", errors="replace").rstrip("\r\n")
         try:
             stream.write(f"{prefix}{text}\n")

@@ -178,10 +178,11 @@ def _stop_findings(run: SmokeRun) -> list[results.Finding]:
     findings: list[results.Finding] = []
     if run.stop_url is not None and stop.method in (SIGTERM, SIGKILL):
         request = stop.stop_request or "no answer"
+        # Refused: nobody got the request, so there was no waiting for it.
+        waited = "" if request == "connection refused" else f" and the server was still running {cfg.stop_timeout:g} s later"
         findings.append(results.Finding(
             "smoke-stop",
-            f"stop problem: POST {run.stop_url} answered {request} and the server was still running "
-            f"{cfg.stop_timeout:g} s later; sent SIGTERM to its process group",
+            f"stop problem: POST {run.stop_url} answered {request}{waited}; sent SIGTERM to its process group",
             severity="warning", data={"stop_request": stop.stop_request},
         ))
     elif run.stop_url is not None and stop.method == STOP_URL and not stop.stop_request_ok:
