@@ -246,6 +246,8 @@ def report(runs: list[dict], root: Path) -> None:
     xml_diff = by_name["coverage xml"]["wall"] + by_name["diff-cover"]["wall"]
     print(f"\ncoverage xml + diff-cover: {xml_diff:.2f} s; "
           f"coverage combine + report: {by_name['coverage combine --keep']['wall'] + anchor['wall']:.2f} s")
+    report_total = next((line.split()[-1] for line in anchor["output"].splitlines() if line.startswith("TOTAL")), "?")
+    print(f"coverage report TOTAL: {report_total}")
     for r in runs:
         if r["name"].startswith("ci-helper"):
             print(f"\n{r['name']} output:\n{r['output']}")
