@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import sysconfig
 import tempfile
 from dataclasses import dataclass, field

@@ -12,7 +12,6 @@ import os
 import re
 import shutil
 import sysconfig
-from pathlib import Path
 
 import pytest
 
