@@ -154,3 +154,17 @@ def test_nothing_of_ours_to_run_is_bad_input(cli, tmp_path):
     assert out.exit_code == 2
     assert out.output.endswith("nothing to run for a pull_request #1 from ci-helper-dry-run into main of o/r: "
                                "no job uses ci-helper's actions\n")
+
+
+def test_job_if_and_env_are_evaluated_against_the_simulated_event():
+    from ci_helper.dry_run import run
+
+    simulated = event.simulate("pull_request", "o/r", "main")
+    contexts = {"github": run._github_context(simulated, REPO_ROOT), "matrix": {"python": "3.12"}}
+    job = jobs.PlannedJob(Path("w.yml"), "w.yml", "j", "j", [], env={"PY": "${{ matrix.python }}",
+                                                                     "BASE": "into-${{ github.base_ref }}"})
+    assert run._evaluate_env(job, contexts) == {"PY": "3.12", "BASE": "into-main"}
+    job.condition = "github.event_name == 'push'"
+    assert run._job_condition(job, contexts) is False
+    job.condition = "${{ github.event.pull_request.head.repo.fork == false }}"
+    assert run._job_condition(job, contexts) is True
