@@ -38,6 +38,11 @@ def command(path: Path, fmt: str | None, results_dir: Path | None, dry_run: bool
     130 when interrupted.
     """
     if dry_run:
+        source = click.get_current_context().get_parameter_source("fmt")
+        if fmt is not None and source == click.core.ParameterSource.COMMANDLINE:
+            from ci_helper.errors import BadInput
+
+            raise BadInput("--format does not apply to --run: it prints the run's summary (see ci-helper summary)")
         _dry_run(path, event, base_branch, repository, jobs, results_dir)
     elif jobs or base_branch or repository or event != "pull_request":
         from ci_helper.errors import BadInput

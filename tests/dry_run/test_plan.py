@@ -140,6 +140,7 @@ def test_a_missing_pip_audit_is_not_run_and_allowed_offline(cli, tmp_path, monke
     (("--run", "{root}"), "set [tool.ci-helper] repository = \"owner/name\" (or pass --repository)"),
     (("--run", "{root}", "--repository", "o/r", "--job", "x"), "--job x: no such job in"),
     (("{root}", "--job", "x"), "--event, --base-branch, --repository and --job need --run"),
+    (("--run", "{root}", "--format", "json"), "--format does not apply to --run: it prints the run's summary"),
 ])
 def test_bad_input(cli, tmp_path, args, message):
     write_workflow(tmp_path, "a.yml", "on: push\njobs:\n  a:\n    runs-on: x\n    steps: [{run: echo}]\n")
