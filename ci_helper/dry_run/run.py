@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import sysconfig
 import tempfile
 from dataclasses import dataclass, field
@@ -93,10 +94,23 @@ def _base_environ() -> dict[str, str]:
     environ.pop(results.RESULTS_DIR_ENV, None)
     environ.update(policy.ENVIRONMENT)
     # The actions' setup step reuses this very ci-helper when its console script comes first on PATH.
-    scripts = sysconfig.get_path("scripts")
+    scripts = scripts_dir()
     if scripts:
         environ["PATH"] = os.pathsep.join([scripts, environ.get("PATH", "")])
     return environ
+
+
+def scripts_dir() -> str | None:
+    """The folder of this interpreter's ``ci-helper`` console script (a venv, a system or a user install)."""
+    candidates = [sysconfig.get_path("scripts"), os.path.dirname(sys.executable)]
+    try:
+        candidates.append(sysconfig.get_path("scripts", f"{os.name}_user"))
+    except KeyError:
+        pass
+    for folder in candidates:
+        if folder and os.path.isfile(os.path.join(folder, "ci-helper")):
+            return folder
+    return None
 
 
 def _evaluate_env(job: jobs_mod.PlannedJob, contexts: dict[str, Any]) -> dict[str, str]:

@@ -11,11 +11,11 @@ import json
 import os
 import re
 import shutil
-import sysconfig
 
 import pytest
 
 from ci_helper.canary import cases
+from ci_helper.dry_run.run import scripts_dir
 from ci_helper.errors import BadInput
 from ci_helper.rules.registry import RULE_IDS
 from tests.conftest import REPO_ROOT, run_ci_helper
@@ -66,7 +66,8 @@ def test_every_registered_verify_rule_and_gate_is_required():
 def test_the_quality_action_runs_the_canary_and_the_summary_shows_every_gate_bites(tmp_path):
     project = tmp_path / "project"
     shutil.copytree(FIXTURES / "coverage" / "good", project)
-    scripts = sysconfig.get_path("scripts")
+    scripts = scripts_dir()
+    assert scripts is not None, "the ci-helper console script of this interpreter was not found"
     env = {"PATH": os.pathsep.join([scripts, os.environ.get("PATH", "")]), "CI_HELPER_SETUP_REUSE_ONLY": "true"}
 
     proc = run_ci_helper("run-action", str(REPO_ROOT / "actions" / "quality"), "--input", "canary=true",
