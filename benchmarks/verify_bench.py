@@ -6,12 +6,13 @@ unpinned refs mixed) into a temporary folder, then times each command as a real
 subprocess and prints a markdown table with the ratios.
 
     pip install -e '.[bench]'
-    python benchmarks/verify_bench.py [--runs 5] [--workflows 200] [--actions 60] [--keep DIR]
+    python benchmarks/verify_bench.py [--runs 5] [--workflows 200] [--actions 60] [--keep DIR] [--no-compile]
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import random
 import resource
@@ -168,6 +169,9 @@ def main() -> int:
     parser.add_argument("--workflows", type=int, default=180)
     parser.add_argument("--actions", type=int, default=100)
     parser.add_argument("--keep", type=Path, help="generate the corpus here and keep it")
+    parser.add_argument("--no-compile", action="store_true",
+                        help="do not byte-compile ci_helper first; with its __pycache__ folders deleted this measures "
+                             "an editable install that never caches bytecode (PYTHONDONTWRITEBYTECODE=1)")
     args = parser.parse_args()
 
     bin_dir = Path(sys.executable).parent
@@ -176,6 +180,14 @@ def main() -> int:
     if not ci_helper or not zizmor:
         print("needs ci-helper and zizmor on PATH: pip install -e '.[bench]'", file=sys.stderr)
         return 2
+
+    if not args.no_compile:
+        # pip byte-compiles a package when it installs it, so users never pay for compiling our
+        # modules; an editable install run with PYTHONDONTWRITEBYTECODE=1 would recompile all of
+        # them on every run (about 0.03 s here).
+        import ci_helper as package
+
+        compileall.compile_dir(Path(package.__file__).parent, quiet=1)
 
     with tempfile.TemporaryDirectory() as tmp:
         corpus = args.keep or Path(tmp) / "corpus"
@@ -194,7 +206,8 @@ def main() -> int:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"corpus: {files} files ({args.workflows + 10} workflows, {args.actions} composite actions), {lines} lines; "
           f"median of {args.runs} interleaved runs (version rows: {args.runs * 2}) after a warm-up; {zizmor_version}; "
-          f"Python {sys.version.split()[0]}; {os.cpu_count()} CPUs, load average {load:.1f}")
+          f"Python {sys.version.split()[0]}; bytecode {'not compiled by the benchmark' if args.no_compile else 'precompiled'}; "
+          f"{os.cpu_count()} CPUs, load average {load:.1f}")
     print()
     print("| comparison | ci-helper wall | reference wall | wall ratio | ci-helper CPU | reference CPU | CPU ratio | goal |")
     print("|---|---|---|---|---|---|---|---|")

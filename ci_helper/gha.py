@@ -7,7 +7,6 @@ so the escaping rules are written once.
 from __future__ import annotations
 
 import os
-import secrets
 import sys
 from pathlib import Path
 from typing import IO
@@ -71,6 +70,10 @@ def add_mask(value: str, stream: IO[str] | None = None) -> None:
 def _heredoc(name: str, value: str) -> str:
     if "\n" not in value and "\r" not in value:
         return f"{name}={value}\n"
+    # Imported here: `secrets` pulls in random, hashlib and hmac, and most commands never write
+    # a multi-line output.
+    import secrets
+
     # A random delimiter cannot collide with the value (the runner's own advice).
     while True:
         delimiter = f"ghadelimiter_{secrets.token_hex(16)}"

@@ -1,15 +1,17 @@
 """Every GitHub API call ci-helper makes, in one place (PyGithub, imported lazily).
 
-Today that is the sticky PR comment: find our previous comment by its hidden
-marker and edit it, else create one. The token comes from ``GITHUB_TOKEN``
-and is never printed (and is masked in Actions); the API base comes from
-``GITHUB_API_URL`` so GitHub Enterprise Server works.
+The sticky PR comment (find our previous comment by its hidden marker and
+edit it, else create one) and, for ``ci-helper pin``, resolving the tag,
+branch or SHA of a ``uses:`` to its commit, peeling annotated tags. The token
+comes from ``GITHUB_TOKEN`` and is never printed (and is masked in Actions);
+the API base comes from ``GITHUB_API_URL`` so GitHub Enterprise Server works.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -164,3 +166,149 @@ def upsert_comment(repository: str, number: int, body: str, marker: str, *, toke
         except RequestException as exc:
             last = f"cannot reach {api_url}: {type(exc).__name__}"
     return CommentOutcome(FAILED, f"{last} after {len(delays) + 1} attempts")
+
+
+# --- resolving a uses: ref to a commit (ci-helper pin) -------------------------
+
+TAG = "tag"
+BRANCH = "branch"
+COMMIT = "commit"
+# Annotated tags can point at annotated tags; real chains are one or two deep.
+MAX_TAG_DEPTH = 10
+# A ref that may be an abbreviated or full commit SHA (GitHub's /commits/{ref} accepts 7+ hex digits).
+_HEXISH = re.compile(r"[0-9a-fA-F]{7,40}")
+_FULL_SHA = re.compile(r"[0-9a-f]{40}")
+
+
+@dataclass(frozen=True)
+class ResolvedRef:
+    sha: str   # the 40-hex commit
+    kind: str  # tag, branch or commit: how the ref was found
+
+
+class ApiFailure(Exception):
+    """GitHub could not be asked (5xx after retries, 403 or rate limit, bad token, unreachable)."""
+
+
+def optional_token_from_env() -> str | None:
+    """``GITHUB_TOKEN`` when set (masked in Actions), else None: public refs resolve without one."""
+    token = os.environ.get("GITHUB_TOKEN", "") or None
+    if token and gha.in_actions():
+        gha.add_mask(token)
+    return token
+
+
+def _reader(token: str | None, api_url: str) -> Any:
+    try:
+        from github import Auth, Github
+    except ImportError:
+        raise BadInput("resolving refs needs PyGithub: pip install 'ci-helper[github]'") from None
+    auth = Auth.Token(token) if token else None
+    return Github(auth=auth, base_url=api_url.rstrip("/"), retry=None, timeout=30,
+                  seconds_between_requests=None, seconds_between_writes=None, lazy=True)
+
+
+def _peel(repo: Any, repository: str, kind: str, sha: str) -> str:
+    """The commit an annotated tag (or a chain of them) points at."""
+    for _ in range(MAX_TAG_DEPTH):
+        if kind != "tag":
+            break
+        target = repo.get_git_tag(sha).object
+        kind, sha = target.type, target.sha
+    if kind != "commit":
+        raise ApiFailure(f"{repository}: the ref points at a {kind} object {sha}, not a commit")
+    return sha
+
+
+def _resolve_one(gh: Any, repository: str, ref: str) -> ResolvedRef | None:
+    """Tag first, then branch (git's own order for a bare name), then a commit SHA; None when none exists."""
+    from github import GithubException, UnknownObjectException
+
+    repo = gh.get_repo(repository)
+    for namespace, kind in (("tags", TAG), ("heads", BRANCH)):
+        try:
+            target = repo.get_git_ref(f"{namespace}/{ref}").object
+        except UnknownObjectException:
+            continue
+        return ResolvedRef(_peel(repo, repository, target.type, target.sha), kind)
+    if _HEXISH.fullmatch(ref):
+        try:
+            # complete(): a lazy object would answer .sha from its own URL, i.e. the short SHA we asked about.
+            return ResolvedRef(repo.get_commit(ref).complete().sha, COMMIT)
+        except GithubException as exc:
+            # 404, or 422 "No commit found for SHA": an unknown ref, not a failure.
+            if isinstance(exc, UnknownObjectException) or exc.status == 422:
+                return None
+            raise
+    return None
+
+
+def _repository_exists(gh: Any, repository: str) -> bool:
+    from github import UnknownObjectException
+
+    try:
+        gh.get_repo(repository).complete()
+    except UnknownObjectException:
+        return False
+    return True
+
+
+def _failure(exc: Exception, api_url: str) -> str:
+    from github import BadCredentialsException, GithubException, RateLimitExceededException
+
+    if isinstance(exc, RateLimitExceededException):
+        return f"GitHub's API rate limit is exhausted ({api_url}); set GITHUB_TOKEN for a higher limit or wait"
+    if isinstance(exc, BadCredentialsException):
+        return "GitHub rejected GITHUB_TOKEN (401 Bad credentials); set a valid token or unset it"
+    if isinstance(exc, GithubException):
+        detail = exc.data.get("message") if isinstance(exc.data, dict) else None
+        return f"GitHub answered {exc.status}" + (f": {detail}" if detail else "")
+    return f"cannot reach {api_url}: {type(exc).__name__}"
+
+
+def resolve_refs(pairs: list[tuple[str, str]], *, token: str | None, api_url: str,
+                 retry_delays: tuple[float, ...] | None = None,
+                 sleep: Callable[[float], None] = time.sleep) -> dict[tuple[str, str], ResolvedRef | None]:
+    """Each ``(owner/repo, ref)`` to its commit (None: no such tag, branch or commit), each asked once.
+
+    A 5xx or a dropped connection is retried ``len(retry_delays)`` times; then,
+    or at once for a 403/401/rate limit, :class:`ApiFailure` is raised.
+    """
+    from github import GithubException
+    from requests.exceptions import RequestException
+
+    gh = _reader(token, api_url)
+    delays = RETRY_DELAYS if retry_delays is None else retry_delays
+    out: dict[tuple[str, str], ResolvedRef | None] = {}
+    for repository, ref in pairs:
+        if (repository, ref) in out:
+            continue
+        for attempt in range(len(delays) + 1):
+            if attempt:
+                sleep(delays[attempt - 1])
+            try:
+                found = _resolve_one(gh, repository, ref)
+                if found is not None and not _FULL_SHA.fullmatch(found.sha):
+                    # Never write what is not a commit SHA into a workflow.
+                    raise ApiFailure(f"{api_url} answered {found.sha!r} for {repository}@{ref}, not a 40-hex commit SHA")
+                out[(repository, ref)] = found
+                break
+            except (GithubException, RequestException) as exc:
+                status = getattr(exc, "status", None)
+                retryable = isinstance(exc, RequestException) or (status is not None and status >= 500)
+                if not retryable or attempt == len(delays):
+                    suffix = f" after {attempt + 1} attempts" if retryable else ""
+                    raise ApiFailure(f"{_failure(exc, api_url)}{suffix} (resolving {repository}@{ref})") from None
+    return out
+
+
+def missing_repositories(repositories: list[str], *, token: str | None, api_url: str) -> set[str]:
+    """Which of these repositories GitHub does not show (absent, or private to this token)."""
+    from github import GithubException
+    from requests.exceptions import RequestException
+
+    gh = _reader(token, api_url)
+    try:
+        return {name for name in dict.fromkeys(repositories) if not _repository_exists(gh, name)}
+    except (GithubException, RequestException) as exc:
+        raise ApiFailure(_failure(exc, api_url)) from None

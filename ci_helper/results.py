@@ -32,6 +32,9 @@ SEVERITIES = ("error", "warning", "note")
 DEFAULT_RESULTS_DIR = ".ci-helper/results"
 RESULTS_DIR_ENV = "CI_HELPER_RESULTS_DIR"
 
+# Up to this many findings a result file is indented throughout (json.dumps(indent=2)).
+_INDENTED_FINDINGS = 100
+
 _CHECK_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 
 
@@ -133,7 +136,21 @@ class CheckResult:
         }
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, sort_keys=False, allow_nan=False) + "\n"
+        data = self.to_dict()
+        if len(self.findings) <= _INDENTED_FINDINGS:
+            return json.dumps(data, indent=2, sort_keys=False, allow_nan=False) + "\n"
+        # Many findings: one per line, still readable and diffable, but written by json's C
+        # encoder (`indent=` falls back to the pure-Python one: 3x slower, ~15 ms for 1,600 findings).
+        # One encoder for every row: json.dumps(allow_nan=False) would build a new one per call.
+        encode = json.JSONEncoder(allow_nan=False).encode
+        fields = []
+        for key, value in data.items():
+            if key == "findings":
+                rows = ",\n    ".join(map(encode, value))
+                fields.append(f'  "findings": [\n    {rows}\n  ]')
+            else:
+                fields.append(f"  {encode(key)}: {encode(value)}")
+        return "{\n" + ",\n".join(fields) + "\n}\n"
 
     @classmethod
     def from_dict(cls, raw: Any, where: str = "check result") -> "CheckResult":

@@ -21,11 +21,6 @@ from typing import Any
 
 from ci_helper.errors import BadInput
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
-
 
 # --- sections -------------------------------------------------------------
 # Each section belongs to one concern; add fields to your own section only.
@@ -264,6 +259,11 @@ def load(project_dir: str | Path = ".") -> Settings:
     path = root / "pyproject.toml"
     if not path.is_file():
         return Settings()
+    # Imported only when there is a file to parse: a folder without one costs no TOML parser.
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.10 only
+        import tomli as tomllib
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:

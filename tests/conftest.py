@@ -22,7 +22,8 @@ def cli(monkeypatch):
     GitHub's env vars are cleared so a test never depends on where it runs.
     """
     for name in list(os.environ):
-        if name.startswith("GITHUB_") or name.startswith("CI_HELPER_") or name == "RUNNER_TEMP":
+        # CI too: the example manifest keys fake inference on it, and CI=true is set in CI.
+        if name.startswith(("GITHUB_", "CI_HELPER_", "RUNNER_")) or name == "CI":
             monkeypatch.delenv(name, raising=False)
     runner = CliRunner()
 
@@ -35,7 +36,8 @@ def cli(monkeypatch):
 def run_ci_helper(*args: str, cwd: str | os.PathLike[str] | None = None, env: dict[str, str] | None = None,
                   timeout: float = 120) -> subprocess.CompletedProcess[str]:
     """Run ``python -m ci_helper`` as a real subprocess (for exit codes, signals, stdout)."""
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "CI_HELPER_"))}
+    full_env = {k: v for k, v in os.environ.items()
+                if not k.startswith(("GITHUB_", "CI_HELPER_", "RUNNER_")) and k != "CI"}
     full_env.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "ci_helper", *args],

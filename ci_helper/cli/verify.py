@@ -48,6 +48,9 @@ def command(path: Path, fmt: str | None, results_dir: Path | None, dry_run: bool
         from ci_helper.errors import BadInput
 
         raise BadInput("--event, --base-branch, --repository and --job need --run")
+    import atexit
+    import gc
+
     from ci_helper import gha, results, settings
     from ci_helper.errors import BadInput
     from ci_helper.rules import run_rules
@@ -57,6 +60,11 @@ def command(path: Path, fmt: str | None, results_dir: Path | None, dry_run: bool
         raise BadInput(f"{path}: no such folder; pass the repository folder to check (default: .)")
     if not path.is_dir():
         raise BadInput(f"{path}: not a folder; pass the repository folder that holds .github/ and your actions")
+    # The interpreter's last act is a full collection over every object still alive (the whole
+    # parsed tree): pointless when the process ends. Freezing them at exit skips it; in-process
+    # callers (tests) are unaffected until their own exit, and register it once however many runs.
+    atexit.unregister(gc.freeze)
+    atexit.register(gc.freeze)
     config = settings.load(path)
     report = run_rules(path, config)
     if report.files == 0:

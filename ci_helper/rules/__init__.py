@@ -73,6 +73,10 @@ def run_rules(root: Path, settings: Settings, only: set[str] | None = None) -> R
                 findings.extend(rule.check(ctx))
     finally:
         if collecting:
+            # Move the new objects to the oldest generation unscanned (freeze, then unfreeze):
+            # re-enabling alone would make the next collection walk every one of them.
+            gc.freeze()
+            gc.unfreeze()
             gc.enable()
     findings.sort(key=lambda f: (f.file or "", f.line or 0, f.column or 0, RULE_IDS.index(f.rule)))
     reported, allowed = allow.split(findings, verify.allow)

@@ -34,6 +34,7 @@ class GateMatcher:
         self._actions: dict[str, bool] = {}
         # The same script often runs in many steps (matrix jobs, copied workflows): analyse it once.
         self._scripts: dict[tuple[str, str | None], bool] = {}
+        self._may_gate: dict[str, bool] = {}
 
     def command(self, cmd: Command) -> bool:
         if cmd.words and cmd.words[0] in ("(", "{"):
@@ -58,7 +59,11 @@ class GateMatcher:
 
     def may_gate(self, script: str) -> bool:
         """A cheap text test: False means no command of the script can be a gate (most scripts: no parse)."""
-        return _ANY_GATE.search(script) is not None or any(p.search(script) for p in self.patterns)
+        known = self._may_gate.get(script)
+        if known is None:
+            known = _ANY_GATE.search(script) is not None or any(p.search(script) for p in self.patterns)
+            self._may_gate[script] = known
+        return known
 
     def script(self, script: str, shell: str | None) -> bool:
         key = (script, shell)

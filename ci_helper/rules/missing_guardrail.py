@@ -42,6 +42,7 @@ ALL_KINDS = frozenset(_KINDS)
 _COMPARISON = re.compile(r"!=|==|\s=\s|\s-ne\s|\s-eq\s|^\s*case\s|\bnot in\b|\bin\s*\(")
 _AFTER_FAILURE = re.compile(r"\b(always|failure|cancelled)\s*\(")
 _EXITS = re.compile(r"\bexit\s+[1-9]|\bfalse\b|::error")
+_GUARD_COMMAND = re.compile(r"ci-helper\s+guard\b")
 
 
 def required_kinds(configured: list[str]) -> frozenset[str]:
@@ -95,7 +96,7 @@ class _Guards:
                 for cmd in item.commands():
                     if cmd.program == "ci-helper" and cmd.argv[1:2] == ["guard"]:
                         return ALL_KINDS
-        elif re.search(r"ci-helper\s+guard\b", script):
+        elif _GUARD_COMMAND.search(script):
             return ALL_KINDS
         kinds = set(_compared(script))
         if step.if_ is not None and _EXITS.search(script):

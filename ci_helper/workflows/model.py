@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from ci_helper.errors import BadInput
-from ci_helper.workflows.source import Node, Scalar, ScalarNode, SequenceNode, Source, position
+from ci_helper.workflows.source import Node, Scalar, ScalarNode, SequenceNode, Source, position, scalar
 from ci_helper.workflows.uses import Uses, parse_uses
 
 WORKFLOW = "workflow"
@@ -25,7 +26,7 @@ class Step:
     if_: Scalar | None = None
     with_: dict[str, Scalar] = field(default_factory=dict)
 
-    @property
+    @cached_property  # read for every step by several rules; a built step is never changed
     def ref(self) -> Uses | None:
         return parse_uses(self.uses.value) if self.uses is not None else None
 
@@ -56,7 +57,7 @@ class Job:
     default_shell: Scalar | None = None
     with_: dict[str, Scalar] = field(default_factory=dict)
 
-    @property
+    @cached_property  # read for every step by several rules; a built step is never changed
     def ref(self) -> Uses | None:
         return parse_uses(self.uses.value) if self.uses is not None else None
 
@@ -101,8 +102,9 @@ def _optional_scalar(source: Source, table: dict[str, tuple[ScalarNode, Node]], 
     if pair is None:
         return None
     node = pair[1]
-    if _is_null(node):
-        return None
+    if isinstance(node, ScalarNode):
+        # The common case, without building the error message of source.scalar().
+        return None if node.tag == _NULL_TAG else scalar(node)
     return source.scalar(node, f"{what} '{key}'")
 
 
@@ -113,12 +115,15 @@ def _scalars(source: Source, table: dict[str, tuple[ScalarNode, Node]], key: str
     out = {}
     for name, (_, value) in source.mapping(pair[1], f"{what} '{key}'").items():
         if isinstance(value, ScalarNode):
-            out[name] = source.scalar(value, f"{what} '{key}.{name}'")
+            out[name] = scalar(value)
     return out
 
 
+_NULL_TAG = "tag:yaml.org,2002:null"
+
+
 def _is_null(node: Node) -> bool:
-    return isinstance(node, ScalarNode) and node.tag == "tag:yaml.org,2002:null"
+    return isinstance(node, ScalarNode) and node.tag == _NULL_TAG
 
 
 def _default_shell(source: Source, table: dict[str, tuple[ScalarNode, Node]], what: str) -> Scalar | None:

@@ -139,9 +139,38 @@ _PLAIN = re.compile(r"[^\s'\"`$\\#&|;()<]+")
 _SIMPLE_LINE = re.compile(r"[^\n'\"`$\\#&|;()<]*(?:\n|$)")
 
 
-def tokenize(script: str) -> list[Token]:
+# NUL cannot occur in a YAML document, so it can mark "the next line" in _line_tokens.
+_SENTINEL = "\x00"
+# Line text -> its tokens ((kind, value) pairs, the newline included), or None when the line does
+# not stand alone (a quote, bracket, here-document or continuation runs on into the next line).
+_LINE_TOKENS: dict[str, tuple[tuple[str, str], ...] | None] = {}
+
+
+def _line_tokens(text: str) -> tuple[tuple[str, str], ...] | None:
+    """The tokens of one script line read from a fresh start, cached: the same lines recur across
+    scripts (install, test and upload lines copied between workflows), so most lines are split once."""
+    try:
+        return _LINE_TOKENS[text]
+    except KeyError:
+        pass
+    tokens = _tokens(text + "\n" + _SENTINEL, False)
+    # The line stands alone when the sentinel comes back as a word of its own on the next line.
+    alone = len(tokens) >= 2 and tokens[-1] == ("word", _SENTINEL, 1) and tokens[-2] == ("op", "\n", 0)
+    result = tuple((kind, value) for kind, value, _ in tokens[:-1]) if alone else None
+    if len(_LINE_TOKENS) > 65536:
+        _LINE_TOKENS.clear()
+    _LINE_TOKENS[text] = result
+    return result
+
+
+def tokenize(script: str, _lines: bool = True) -> list[Token]:
     """Words and control operators, with here-document bodies and comments dropped."""
-    tokens: list[Token] = []
+    return [Token(*token) for token in _tokens(script, _lines)]
+
+
+def _tokens(script: str, _lines: bool = True) -> list[tuple[str, str, int]]:
+    """:func:`tokenize` as plain ``(kind, value, line)`` tuples (cheaper to build than Tokens)."""
+    tokens: list[tuple[str, str, int]] = []
     i, n, line = 0, len(script), 0
     word: list[str] = []
     word_line = 0
@@ -149,22 +178,34 @@ def tokenize(script: str) -> list[Token]:
 
     def flush() -> None:
         if word:
-            tokens.append(Token("word", "".join(word), word_line))
+            tokens.append(("word", "".join(word), word_line))
             word.clear()
 
     at_line_start = True
     while i < n:
         if at_line_start:
             at_line_start = False
+            # A line starts with nothing pending (no word, no here-document): its tokens depend
+            # on its text alone.
+            end = script.find("\n", i) if _lines else -1
+            if end >= 0:
+                known = _line_tokens(script[i:end])
+                if known is not None:
+                    for kind, value in known:
+                        tokens.append((kind, value, line))
+                    line += 1
+                    i = end + 1
+                    at_line_start = True
+                    continue
             # Most lines are plain words: split them without walking characters.
             simple = _SIMPLE_LINE.match(script, i)
             if simple is not None:
                 end = simple.end()
                 for text in script[i:end].split():
-                    tokens.append(Token("word", text, line))
+                    tokens.append(("word", text, line))
                 i = end
                 if i <= n and script[i - 1:i] == "\n":
-                    tokens.append(Token("op", "\n", line))
+                    tokens.append(("op", "\n", line))
                     line += 1
                     at_line_start = True
                 continue
@@ -188,7 +229,7 @@ def tokenize(script: str) -> list[Token]:
             continue
         if ch == "\n":
             flush()
-            tokens.append(Token("op", "\n", line))
+            tokens.append(("op", "\n", line))
             line += 1
             i += 1
             # Skip here-document bodies registered on the line just ended.
@@ -256,7 +297,7 @@ def tokenize(script: str) -> list[Token]:
         op = next((o for o in _OPERATORS if script.startswith(o, i)), None)
         if op is not None:
             flush()
-            tokens.append(Token("op", op, line))
+            tokens.append(("op", op, line))
             i += len(op)
             continue
         if not word:
@@ -307,6 +348,52 @@ def _closing_bracket(script: str, start: int) -> int:
 def parse_script(script: str) -> list[AndOr]:
     """The script as a list of and-or lists, in order (cached: rules share one parse; do not mutate)."""
     lists: list[AndOr] = []
+    # Line by line while each line stands alone (see _line_lists), then the rest in one go.
+    start = line = 0
+    while True:
+        end = script.find("\n", start)
+        if end < 0:
+            break
+        known = _line_lists(script[start:end])
+        if known is None:
+            break
+        for item in known:
+            lists.append(AndOr([[Command(c.words, line, c.argv, c.condition) for c in pipeline]
+                                for pipeline in item.pipelines], item.ops))
+        start = end + 1
+        line += 1
+    if start < len(script):
+        lists.extend(_parse_tokens(_tokens(script[start:]), line)[0])
+    return [item for item in lists if not _is_no_op(item)]
+
+
+# Line text -> its and-or lists (commands on line 0), or None when the line does not stand alone
+# (its tokens run on, or a { } or ( ) group is still open at its end).
+_LINE_LISTS: dict[str, tuple[AndOr, ...] | None] = {}
+
+
+def _line_lists(text: str) -> tuple[AndOr, ...] | None:
+    """A standalone line's and-or lists, cached: a newline outside a group ends every list, so such a
+    line parses the same wherever it is (and the same lines recur across scripts)."""
+    try:
+        return _LINE_LISTS[text]
+    except KeyError:
+        pass
+    tokens = _line_tokens(text)
+    result = None
+    if tokens is not None:
+        lists, depth = _parse_tokens([(kind, value, 0) for kind, value in tokens], 0)
+        if depth == 0:
+            result = tuple(lists)
+    if len(_LINE_LISTS) > 65536:
+        _LINE_LISTS.clear()
+    _LINE_LISTS[text] = result
+    return result
+
+
+def _parse_tokens(tokens: list[tuple[str, str, int]], first_line: int) -> tuple[list[AndOr], int]:
+    """The and-or lists of a token stream (lines counted from ``first_line``) and the group depth at its end."""
+    lists: list[AndOr] = []
     pipelines: list[list[Command]] = []
     ops: list[str] = []
     pipeline: list[Command] = []
@@ -334,17 +421,16 @@ def parse_script(script: str) -> list[AndOr]:
             lists.append(AndOr(pipelines, ops[: len(pipelines) - 1]))
         pipelines, ops = [], []
 
-    for token in tokenize(script):
+    for kind, value, token_line in tokens:
         if not words:
-            line = token.line
-        if token.kind == "word":
-            if token.value == "{" and not words:
+            line = first_line + token_line
+        if kind == "word":
+            if value == "{" and not words:
                 depth += 1
-            elif token.value == "}" and depth:
+            elif value == "}" and depth:
                 depth -= 1
-            words.append(token.value)
+            words.append(value)
             continue
-        value = token.value
         if value == "(":
             depth += 1
             words.append(value)
@@ -367,15 +453,26 @@ def parse_script(script: str) -> list[AndOr]:
         else:  # newline, ;, ;;, &
             end_list()
     end_list()
-    return [item for item in lists if not _is_no_op(item)]
+    return lists, depth
 
 
 def _is_no_op(item: AndOr) -> bool:
-    commands = item.commands()
-    return all(c.words[0] in _NO_OP_WORDS for c in commands)
+    for pipeline in item.pipelines:
+        for command in pipeline:
+            if command.words[0] not in _NO_OP_WORDS:
+                return False
+    return True
 
 
 def _command(words: list[str], line: int) -> Command:
+    argv, condition = _program_words(tuple(words))
+    return Command(words, line, argv, condition)
+
+
+@lru_cache(maxsize=8192)
+def _program_words(words: tuple[str, ...]) -> tuple[list[str], bool]:
+    """``(argv, condition)`` of a command's words; cached, as the same commands recur across scripts
+    (the lists are shared: do not mutate)."""
     argv = list(words)
     condition = False
     changed = True
@@ -411,7 +508,7 @@ def _command(words: list[str], line: int) -> Command:
             changed = True
     if argv and _ASSIGNMENT.match(argv[0]) and len(argv) == 1:
         argv = []  # a bare assignment runs nothing
-    return Command(words, line, [_unquote(w) for w in argv], condition)
+    return [_unquote(w) for w in argv], condition
 
 
 def _unquote(word: str) -> str:

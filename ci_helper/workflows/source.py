@@ -77,7 +77,7 @@ def _compose(text: str) -> Node | None:
 _TRUE = frozenset({"true", "True", "TRUE"})
 _FALSE = frozenset({"false", "False", "FALSE"})
 
-__all__ = ["Source", "Scalar", "MappingNode", "Node", "ScalarNode", "SequenceNode", "read_source"]
+__all__ = ["Source", "Scalar", "MappingNode", "Node", "ScalarNode", "SequenceNode", "read_source", "source_from_text"]
 
 
 class Scalar:
@@ -214,7 +214,11 @@ def read_source(path: Path, rel: str) -> Source:
         data = path.read_bytes()
     except OSError as exc:
         raise BadInput(f"{rel}: cannot read ({exc.strerror or exc}); check the file's permissions") from None
-    text = decode(data, rel)
+    return source_from_text(path, rel, decode(data, rel))
+
+
+def source_from_text(path: Path, rel: str, text: str) -> Source:
+    """Compose already decoded text (``ci-helper pin`` keeps the bytes it read); problems as in :func:`read_source`."""
     try:
         root = _compose(text)
     except yaml.MarkedYAMLError as exc:

@@ -73,3 +73,30 @@ def test_results_dir_precedence(monkeypatch, tmp_path):
     monkeypatch.setenv("CI_HELPER_RESULTS_DIR", "envdir")
     assert str(results.results_dir(configured="out")) == "envdir"
     assert str(results.results_dir("flag", configured="out")) == "flag"
+
+
+def test_small_results_are_indented_throughout():
+    result = results.failed("verify", figures={"files": 2}, findings=[Finding("r", "m", "a.yml", 3, 5)])
+    assert result.to_json() == json.dumps(result.to_dict(), indent=2) + "\n"
+
+
+def test_big_results_are_one_finding_per_line_and_read_back(tmp_path):
+    findings = [Finding("unpinned-uses", f"x@v{i} is not pinned; use \"@sha\"", f"w{i}.yml", i + 1, 7,
+                        "warning" if i % 2 else "error", {"uses": f"x@v{i}"}) for i in range(150)]
+    result = results.failed("verify", figures={"files": 150, "findings": 150}, findings=findings)
+    text = result.to_json()
+    lines = text.splitlines()
+    assert lines[:6] == [
+        "{",
+        '  "check": "verify",',
+        '  "status": "fail",',
+        '  "reason": null,',
+        '  "figures": {"files": 150, "findings": 150},',
+        '  "findings": [',
+    ]
+    assert lines[6] == ('    {"rule": "unpinned-uses", "message": "x@v0 is not pinned; use \\"@sha\\"", "file": "w0.yml", '
+                        '"line": 1, "column": 7, "severity": "error", "data": {"uses": "x@v0"}},')
+    assert lines[156:] == ["  ],", '  "required": true', "}"]
+    assert len(lines) == 159
+    assert json.loads(text) == result.to_dict()
+    assert results.read_result(results.write_result(result, tmp_path)) == result

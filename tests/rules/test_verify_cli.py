@@ -201,3 +201,17 @@ def test_github_annotations_name_files_from_the_current_folder_for_an_absolute_p
     repo = write_tree(in_tmp / "nested" / "repo", {".github/workflows/ci.yml": "on: workflow_dispatch\npermissions: {}\njobs:\n  a:\n    steps: [{uses: 'actions/checkout@v4'}]\n"})
     result = cli("verify", str(repo), "--format", "github")
     assert result.output.splitlines()[0].startswith("::error file=nested/repo/.github/workflows/ci.yml,line=5,col=20,")
+
+
+def test_an_in_process_run_leaves_the_collector_as_it_was(cli, in_tmp):
+    # verify turns the cyclic collector off while it parses and freezes objects only at exit:
+    # a caller's process (here pytest's) must get the collector back on, with nothing frozen.
+    import gc
+
+    write_tree(in_tmp / "repo", MIXED)
+    assert gc.isenabled()
+    before = gc.get_freeze_count()
+    assert cli("verify", "repo").exit_code == 1
+    assert cli("verify", "repo").exit_code == 1
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == before

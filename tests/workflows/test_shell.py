@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings as hsettings, strategies as st
 
-from ci_helper.workflows.shell import parse_script, resolve_shell, tokenize
+from ci_helper.workflows.shell import _is_no_op, _parse_tokens, _tokens, parse_script, resolve_shell, tokenize
 
 
 @pytest.mark.parametrize("value, posix, errexit, pipefail", [
@@ -88,3 +88,55 @@ def test_every_simple_command_is_kept_in_order(parts):
                                                  "exec", "command", "builtin", "nohup", "timeout", "sudo", "env",
                                                  "npx", "nice", "stdbuf", "pnpx", "bunx"}]
     assert [c for c in commands if c and c[0] in {w[0] for w in plain}] == [w for w in plain if w]
+
+
+# Lines that stand alone and lines whose quote, substitution, here-document or continuation runs on.
+_LINES = [
+    "pytest -q", "echo \"sha=$GITHUB_SHA\" >> \"$GITHUB_OUTPUT\"", "echo 'open", "close' && ruff .",
+    "cat <<EOF > f", "body || true", "EOF", "mypy \\", "  src", "x=$(date", "+%s)", "# comment || true",
+    "set +e", "pytest | tee log", "if [ \"$GITHUB_REPOSITORY\" != a/b ]; then exit 1; fi", "",
+]
+
+
+@pytest.mark.parametrize("script", [
+    "echo 'a\nb' && pytest\npytest\n",
+    "cat <<EOF\npytest || true\nEOF\npytest || true\n",
+    "mypy \\\n  src\nmypy \\\n  src\n",
+    "x=$(date\n+%s)\npytest\n",
+])
+def test_line_cache_gives_the_tokens_of_a_full_read(script):
+    # Read twice: the second read takes standalone lines from the cache the first one filled.
+    full = tokenize(script, _lines=False)
+    assert tokenize(script) == full
+    assert tokenize(script) == full
+
+
+@hsettings(max_examples=80, deadline=None)
+@given(st.lists(st.sampled_from(_LINES), min_size=1, max_size=10), st.booleans())
+def test_line_cache_never_changes_tokens(lines, trailing_newline):
+    script = "\n".join(lines) + ("\n" if trailing_newline else "")
+    assert tokenize(script) == tokenize(script, _lines=False)
+
+
+def _full_parse(script):
+    """parse_script without the per-line caches: one pass over the whole token stream."""
+    lists, _ = _parse_tokens(_tokens(script, False), 0)
+    return [(item.ops, [[(c.line, c.words, c.argv, c.condition) for c in p] for p in item.pipelines])
+            for item in lists if not _is_no_op(item)]
+
+
+def _cached_parse(script):
+    parse_script.cache_clear()
+    return [(item.ops, [[(c.line, c.words, c.argv, c.condition) for c in p] for p in item.pipelines])
+            for item in parse_script(script)]
+
+
+_GROUP_LINES = _LINES + ["pytest || {", "  echo failed", "}", "( cd sub && mypy .", ")", "a && b; c | d &"]
+
+
+@hsettings(max_examples=80, deadline=None)
+@given(st.lists(st.sampled_from(_GROUP_LINES), min_size=1, max_size=10), st.booleans())
+def test_line_by_line_parse_equals_a_full_parse(lines, trailing_newline):
+    script = "\n".join(lines) + ("\n" if trailing_newline else "")
+    assert _cached_parse(script) == _full_parse(script)
+    assert _cached_parse(script) == _full_parse(script)  # again, from the line caches
