@@ -22,7 +22,6 @@ def test_installs_the_cli_with_the_shared_setup_action_after_finding_the_project
     steps = _action()["runs"]["steps"]
     # The setup puts ci-helper's virtualenv first on PATH: the project's Python is found before it.
     assert "command -v python3" in steps[0]["run"]
-    # The audit extra (pip-audit) only when the audit step will run.
     assert steps[1] == {"name": "Install ci-helper", "uses": "$/actions/setup",
                         "with": {"extras": "${{ inputs.audit == 'true' && 'audit' || '' }}"}}
     tests = next(s for s in steps if s.get("id") == "tests")

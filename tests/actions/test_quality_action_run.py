@@ -12,6 +12,7 @@ import pytest
 
 import ci_helper
 from tests.conftest import REPO_ROOT, run_ci_helper
+from tests.gates.osv_service import OsvServer
 
 QUALITY = REPO_ROOT / "actions" / "quality"
 FIXTURES = REPO_ROOT / "ci_helper" / "fixtures" / "coverage"
@@ -39,15 +40,17 @@ def run_quality(workspace: Path, inputs: dict[str, str]):
 def test_quality_action_runs_the_tests_under_coverage_then_the_gate(tmp_path, fixture, code, total, verdict):
     workspace = tmp_path / "workspace"
     shutil.copytree(FIXTURES / fixture, workspace)
-    # audit: false: these cases are about the coverage gate (the audit needs a vulnerability service).
-    proc, outputs = run_quality(workspace, {"python": sys.executable, "pytest-args": "test_shapes.py -p no:cacheprovider",
-                                            "audit": "false"})
+    # The audit step runs by default: a local OSV service with no records keeps it offline and green.
+    with OsvServer([]) as osv:
+        proc, outputs = run_quality(workspace, {"python": sys.executable, "pytest-args": "test_shapes.py -p no:cacheprovider",
+                                                "osv-url": osv.query_url})
     assert proc.returncode == code, proc.stdout + proc.stderr
     assert outputs["outputs"]["total"] == total
     assert outputs["outputs"]["verdict"] == verdict
     assert outputs["outputs"]["diff"] == ""
     assert outputs["steps"]["tests"]["outcome"] == "success"
     assert outputs["steps"]["gate"]["outcome"] == ("success" if code == 0 else "failure")
+    assert outputs["steps"]["audit"]["outcome"] == "success"
     # The runner's RUNNER_TEMP is gone after the run; pytest said where it wrote the JUnit file.
     assert f"generated xml file: {outputs['outputs']['junit-file']}" in proc.stdout
     result = json.loads((workspace / ".ci-helper" / "results" / "coverage.json").read_text())

@@ -389,3 +389,55 @@ def test_empty_audit_is_not_run():
     result = gate.evaluate(AuditReport([]), [_rule("2099-01-01")], dt.date(2030, 1, 1))
     assert result.status == "not-run"
     assert result.reason == "pip-audit found no dependencies to audit; check that -r/--path/--python name the environment"
+
+
+# --- wired into the quality action ----------------------------------------------------
+
+
+def test_quality_action_verifies_deps_before_the_tests_and_audits_after():
+    import yaml
+
+    from tests.conftest import REPO_ROOT
+
+    steps = yaml.safe_load((REPO_ROOT / "actions" / "quality" / "action.yml").read_text())["runs"]["steps"]
+    ids = [s.get("id") for s in steps]
+    assert ids.index("deps") < ids.index("tests") < ids.index("gate") < ids.index("audit")
+    deps_step, audit_step = steps[ids.index("deps")], steps[ids.index("audit")]
+    assert deps_step["run"] == "ci-helper deps verify"
+    assert deps_step["env"]["CI_HELPER_DEPS_PYTHON"] == "${{ steps.paths.outputs.python }}"
+    assert deps_step["env"]["CI_HELPER_DEPS_REQUIREMENTS"] == "${{ inputs.requirements }}"
+    # In CI, an unreachable service must stay red whatever the project's settings say.
+    assert audit_step["run"] == "ci-helper audit --no-allow-offline"
+    assert audit_step["if"] == "${{ !cancelled() && inputs.audit == 'true' }}"
+    assert audit_step["env"]["CI_HELPER_AUDIT_PYTHON"] == "${{ steps.paths.outputs.python }}"
+    assert audit_step["env"]["CI_HELPER_OSV_URL"] == "${{ inputs.osv-url }}"
+
+
+def test_quality_action_runs_deps_verify_and_audit(tmp_path):
+    import shutil
+    import sys
+    from importlib import metadata
+
+    from tests.actions.test_quality_action_run import FIXTURES as COVERAGE_FIXTURES, pytestmark, run_quality
+
+    for mark in pytestmark:
+        if mark.args[0]:
+            pytest.skip(mark.kwargs["reason"])
+    workspace = tmp_path / "workspace"
+    shutil.copytree(COVERAGE_FIXTURES / "good", workspace)
+    click_version = metadata.version("click")
+    (workspace / "requirements-ci.txt").write_text(f"click=={click_version}\n")
+    records = [osv_record("PYSEC-2099-77", "click", versions=[click_version])]
+    with OsvServer(records) as osv:
+        proc, outputs = run_quality(workspace, {
+            "python": sys.executable, "pytest-args": "test_shapes.py -p no:cacheprovider",
+            "requirements": "requirements-ci.txt", "osv-url": osv.query_url})
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    steps = outputs["steps"]
+    assert (steps["deps"]["outcome"], steps["tests"]["outcome"], steps["gate"]["outcome"],
+            steps["audit"]["outcome"]) == ("success", "success", "success", "failure")
+    results = workspace / ".ci-helper" / "results"
+    assert read_result(results / "deps.json").status == "pass"
+    audit_result = read_result(results / "audit.json")
+    assert audit_result.status == "fail"
+    assert [f.message for f in audit_result.findings] == [f"click {click_version}: PYSEC-2099-77: no fix version released"]
