@@ -31,6 +31,9 @@ def fresh_copy(tmp: Path) -> Path:
     copy = tmp / f"example-{time.monotonic_ns()}"
     shutil.copytree(EXAMPLE, copy, ignore=shutil.ignore_patterns(".ci-helper", "repositories", "__pycache__",
                                                                    ".coverage*", ".pytest_cache"))
+    # The same unreachable OSV endpoint for both (the quality action takes it from settings).
+    with (copy / "pyproject.toml").open("a") as pyproject:
+        pyproject.write('\n[tool.ci-helper.audit]\nosv-url = "http://127.0.0.1:9/v1/query"\n')
     return copy
 
 

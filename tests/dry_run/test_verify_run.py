@@ -26,8 +26,9 @@ from tests.conftest import REPO_ROOT, run_ci_helper
 
 EXAMPLE = REPO_ROOT / "examples" / "diffusion-api"
 TITLE = "ci-helper dry run (pull_request #1 from ci-helper-dry-run into main of {repo})"
-# A run must not depend on reaching the internet: the audit is offline here, whatever the host allows.
-OFFLINE = {"CI_HELPER_OSV_URL": "http://127.0.0.1:9/v1/query"}
+# A run must not depend on reaching the internet: the copies point the audit at a closed
+# local port (the quality action passes its own osv-url input, so settings are the way in).
+UNREACHABLE_OSV = '\n[tool.ci-helper.audit]\nosv-url = "http://127.0.0.1:9/v1/query"\n'
 
 
 @pytest.fixture
@@ -36,11 +37,13 @@ def example(tmp_path: Path) -> Path:
     copy = tmp_path / "diffusion-api"
     shutil.copytree(EXAMPLE, copy, ignore=shutil.ignore_patterns(".ci-helper", "repositories", "__pycache__",
                                                                    ".coverage*", ".pytest_cache"))
+    with (copy / "pyproject.toml").open("a") as pyproject:
+        pyproject.write(UNREACHABLE_OSV)
     return copy
 
 
 def dry_run(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return run_ci_helper("verify", "--run", str(project), *args, env=OFFLINE, timeout=240)
+    return run_ci_helper("verify", "--run", str(project), *args, timeout=240)
 
 
 def summary_of(stdout: str, repo: str = "example-org/diffusion-api") -> str:
@@ -104,7 +107,8 @@ def test_the_example_is_green_with_smoke_and_quality_passed_and_stale_results_go
     assert rows["job-smoke"][2] == "steps: 5, failed: 0, skipped: 2"
     # Offline, the audit is shown as not run, optional for a laptop run, and says why.
     assert rows["audit"][:2] == ("NOT RUN", "optional")
-    assert rows["audit"][3].startswith("[local dry run: this machine cannot audit, optional here, required in CI] ")
+    assert rows["audit"][3].startswith("[local dry run: this machine cannot audit, optional here, required in CI] "
+                                       "vulnerability service (osv) unreachable or failing: ")
     # Actions that cannot run locally are listed, never passed.
     skipped = [line for line in out.splitlines() if line.startswith("skipped: ")]
     assert skipped == [
@@ -177,7 +181,6 @@ def test_ctrl_c_stops_the_server_it_started(example):
     (example / "tests" / "smoke" / "test_slow.py").write_text(
         "import time\n\n\ndef test_slow(api):\n    time.sleep(60)\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "CI_HELPER_"))}
-    env.update(OFFLINE)
     proc = subprocess.Popen([sys.executable, "-m", "ci_helper", "verify", "--run", str(example), "--job", "smoke"],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
                             start_new_session=True)
