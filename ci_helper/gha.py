@@ -86,8 +86,15 @@ def _append(env_var: str, text: str) -> bool:
     path = os.environ.get(env_var)
     if not path:
         return False
-    with open(path, "a", encoding="utf-8") as handle:
-        handle.write(text)
+    try:
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as exc:
+        # Imported here: the setup action imports this module with a bare Python (no click).
+        from ci_helper.errors import BadInput
+
+        # The runner always gives a writable file; anything else was set by hand.
+        raise BadInput(f"cannot append to ${env_var} ({path}): {exc.strerror or exc}") from None
     return True
 
 
@@ -109,8 +116,6 @@ def add_path(directory: str | os.PathLike[str]) -> bool:
 def append_step_summary(markdown: str) -> Path | None:
     """Append markdown to ``$GITHUB_STEP_SUMMARY``; returns the file, or None outside a step."""
     path = os.environ.get("GITHUB_STEP_SUMMARY")
-    if not path:
+    if not _append("GITHUB_STEP_SUMMARY", markdown if markdown.endswith("\n") else markdown + "\n"):
         return None
-    with open(path, "a", encoding="utf-8") as handle:
-        handle.write(markdown if markdown.endswith("\n") else markdown + "\n")
     return Path(path)

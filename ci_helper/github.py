@@ -69,7 +69,7 @@ def pr_number_from_event(path: str | None = None) -> int | None:
     try:
         with open(path, encoding="utf-8") as handle:
             event: Any = json.load(handle)
-    except (OSError, json.JSONDecodeError) as exc:
+    except (OSError, ValueError) as exc:  # ValueError: bad JSON or not UTF-8
         raise BadInput(f"{path}: cannot read the event payload ({exc})") from None
     if not isinstance(event, dict):
         return None

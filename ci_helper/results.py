@@ -216,6 +216,15 @@ def write_result(result: CheckResult, directory: str | os.PathLike[str] | None =
     return path
 
 
+class _NonFinite(ValueError):
+    pass
+
+
+def _reject_constant(name: str) -> Any:
+    # Python's json accepts NaN/Infinity; write_result never writes them and no renderer can count them.
+    raise _NonFinite(name)
+
+
 def read_result(path: str | os.PathLike[str]) -> CheckResult:
     p = Path(path)
     try:
@@ -225,9 +234,11 @@ def read_result(path: str | os.PathLike[str]) -> CheckResult:
     except (OSError, UnicodeDecodeError) as exc:
         raise BadInput(f"{p}: cannot read check result: {exc}") from None
     try:
-        raw = json.loads(text)
+        raw = json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         raise BadInput(f"{p}:{exc.lineno}: corrupt check result ({exc.msg}); delete it and re-run the gate") from None
+    except _NonFinite as exc:
+        raise BadInput(f"{p}: corrupt check result ({exc} is not a JSON number); delete it and re-run the gate") from None
     return CheckResult.from_dict(raw, str(p))
 
 

@@ -257,7 +257,8 @@ def load(project_dir: str | Path = ".") -> Settings:
     if root.is_file():
         root = root.parent
     path = root / "pyproject.toml"
-    if not path.is_file():
+    # A folder or a dangling link named pyproject.toml is read (and fails) rather than silently skipped.
+    if not path.exists() and not path.is_symlink():
         return Settings()
     # Imported only when there is a file to parse: a folder without one costs no TOML parser.
     if sys.version_info >= (3, 11):
@@ -270,7 +271,10 @@ def load(project_dir: str | Path = ".") -> Settings:
         raise BadInput(f"{path}: malformed TOML ({exc}); fix the file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise BadInput(f"{path}: cannot read ({exc})") from None
-    table = data.get("tool", {}).get("ci-helper", {})
+    tool = data.get("tool", {})
+    if not isinstance(tool, dict):
+        raise BadInput(f"{path}: [tool] must be a table")
+    table = tool.get("ci-helper", {})
     if not isinstance(table, dict):
         raise BadInput(f"{path}: [tool.ci-helper] must be a table")
     settings = from_table(table)

@@ -74,10 +74,18 @@ def command(action_dir, inputs, envs, event_name, event_path, repository, ref, s
     for reason in result.skipped:
         click.echo(f"skipped: {reason}")
     if outputs_json:
-        Path(outputs_json).write_text(json.dumps(result.to_json(), indent=2) + "\n", encoding="utf-8")
+        _write(Path(outputs_json), json.dumps(result.to_json(), indent=2) + "\n", "--outputs-json")
     if summary_out:
-        Path(summary_out).write_text(result.summary, encoding="utf-8")
+        _write(Path(summary_out), result.summary, "--summary-out")
     elif result.summary:
         click.echo("--- step summary ---")
         click.echo(result.summary, nl=not result.summary.endswith("\n"))
     sys.exit(result.exit_code)
+
+
+def _write(path, text: str, flag: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise BadInput(f"cannot write {flag} {path}: {exc.strerror or exc}") from None

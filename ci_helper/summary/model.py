@@ -53,9 +53,11 @@ class Tier:
 
 def effective_status(result: CheckResult) -> str:
     """The gate's status, except that a pass which ran zero tests is a fail."""
-    tests = result.figures.get("tests")
-    if result.status == PASS and isinstance(tests, int) and not isinstance(tests, bool) and tests == 0:
-        return FAIL
+    if result.status == PASS and "tests" in result.figures:
+        tests = result.figures["tests"]
+        # 0.0 renders as "0/0 passed" and null as "tests did not run": neither is a count of tests that ran.
+        if isinstance(tests, bool) or not isinstance(tests, (int, float)) or tests <= 0:
+            return FAIL
     return result.status
 
 
@@ -68,6 +70,8 @@ class Run:
     tiers: list[Tier] = field(default_factory=list)
     # Facts about the inputs themselves (e.g. the results folder was missing).
     input_notes: list[str] = field(default_factory=list)
+    # Why no gate result was read from the results folder (missing or empty); None when some was.
+    no_gate_results: str | None = None
 
     def blockers(self) -> list[str]:
         """One short reason per thing that keeps the run from being green."""
@@ -87,6 +91,9 @@ class Run:
                 reasons.append(f"{check.check} did not run")
             elif status == FAIL:
                 reasons.append(f"{check.check} passed with 0 tests" if check.status == PASS else f"{check.check} failed")
+        if self.tiers and self.no_gate_results:
+            # Passing tests alone are not a green run when the gates wrote nothing where we look.
+            reasons.append(f"no gate ran: {self.no_gate_results}")
         return reasons
 
     @property
@@ -137,8 +144,11 @@ def load(results_dir: str | os.PathLike[str] | None, junit_paths: list[str], tit
         if folder.is_dir():
             # The summary's own result (--write-result) is an output, never an input.
             run.checks = [c for c in results.read_results(folder) if c.check != SUMMARY_CHECK]
+            if not run.checks:
+                run.no_gate_results = f"no check result in {folder}"
         else:
             run.input_notes.append(f"results folder {folder} not found: no gate wrote a result")
+            run.no_gate_results = f"results folder {folder} not found"
     by_name: dict[str, junit.JUnitReport | None] = {}
     missing: dict[str, list[str]] = {}
     for spec in junit_paths:

@@ -42,3 +42,28 @@ def test_step_summary_appends(tmp_path, monkeypatch):
 def test_add_mask(capsys):
     gha.add_mask("s3cr%t")
     assert capsys.readouterr().out == "::add-mask::s3cr%25t\n"
+
+
+def test_a_runner_file_that_cannot_be_written_is_bad_input(tmp_path, monkeypatch):
+    import pytest
+
+    from ci_helper.errors import BadInput
+
+    missing = tmp_path / "gone" / "file"
+    for variable, write in (("GITHUB_OUTPUT", lambda: gha.set_output("a", "b")),
+                            ("GITHUB_ENV", lambda: gha.set_env("a", "b")),
+                            ("GITHUB_PATH", lambda: gha.add_path("/x")),
+                            ("GITHUB_STEP_SUMMARY", lambda: gha.append_step_summary("# x"))):
+        monkeypatch.setenv(variable, str(missing))
+        with pytest.raises(BadInput) as exc:
+            write()
+        assert exc.value.message == f"cannot append to ${variable} ({missing}): No such file or directory"
+
+
+def test_a_bad_step_summary_path_is_exit_2_without_traceback(tmp_path):
+    from tests.conftest import run_ci_helper
+
+    (tmp_path / "q.xml").write_text('<testsuite><testcase classname="a" name="b"/></testsuite>')
+    proc = run_ci_helper("summary", "--results", str(tmp_path), "--junit", str(tmp_path / "q.xml"), cwd=tmp_path,
+                         env={"GITHUB_STEP_SUMMARY": str(tmp_path)})
+    assert (proc.returncode, proc.stderr) == (2, f"Error: cannot append to $GITHUB_STEP_SUMMARY ({tmp_path}): Is a directory\n")

@@ -75,6 +75,17 @@ def test_results_dir_precedence(monkeypatch, tmp_path):
     assert str(results.results_dir("flag", configured="out")) == "flag"
 
 
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_a_non_finite_number_is_bad_input(tmp_path, constant):
+    # json.loads accepts these, but they are not JSON and the summary cannot count them.
+    path = tmp_path / "smoke.json"
+    path.write_text('{"check": "smoke", "status": "pass",\n "figures": {"tests": %s}}' % constant)
+    with pytest.raises(BadInput) as exc:
+        results.read_result(path)
+    assert exc.value.message == (f"{path}: corrupt check result ({constant} is not a JSON number); "
+                                 "delete it and re-run the gate")
+
+
 def test_small_results_are_indented_throughout():
     result = results.failed("verify", figures={"files": 2}, findings=[Finding("r", "m", "a.yml", 3, 5)])
     assert result.to_json() == json.dumps(result.to_dict(), indent=2) + "\n"

@@ -40,3 +40,23 @@ def test_bad_settings_exit_2_naming_the_key(tmp_path, body, message):
     assert message in exc.value.message
     assert exc.value.exit_code == 2
     assert "\n" not in exc.value.message
+
+
+@pytest.mark.parametrize("body", ["tool = 3\n", "tool = ['x']\n"])
+def test_a_tool_key_that_is_not_a_table_is_bad_input(tmp_path, body):
+    with pytest.raises(BadInput) as exc:
+        settings.load(write(tmp_path, body))
+    assert exc.value.message == f"{tmp_path / 'pyproject.toml'}: [tool] must be a table"
+
+
+def test_a_pyproject_that_is_a_folder_or_a_dangling_link_is_bad_input(tmp_path):
+    # Silently using the defaults would drop the project's policy (thresholds, guard rules).
+    (tmp_path / "pyproject.toml").mkdir()
+    with pytest.raises(BadInput) as exc:
+        settings.load(tmp_path)
+    assert exc.value.message == f"{tmp_path / 'pyproject.toml'}: cannot read ([Errno 21] Is a directory: '{tmp_path / 'pyproject.toml'}')"
+    (tmp_path / "pyproject.toml").rmdir()
+    (tmp_path / "pyproject.toml").symlink_to(tmp_path / "gone.toml")
+    with pytest.raises(BadInput) as exc:
+        settings.load(tmp_path)
+    assert exc.value.message.startswith(f"{tmp_path / 'pyproject.toml'}: cannot read ([Errno 2] No such file or directory")

@@ -173,15 +173,14 @@ def test_bad_input_is_one_line_exit_2_without_traceback(tmp_path, files, args, m
     assert not (tmp_path / ".ci-helper").exists()
 
 
+@pytest.mark.skipif(not Path("/proc/self/mem").is_file(), reason="needs Linux /proc")
 def test_unreadable_file_is_bad_input(tmp_path):
-    import os
-    if os.geteuid() == 0:
-        pytest.skip("root reads any file")
-    path = write_tree(tmp_path, {"action.yml": "runs: {}\n"}) / "action.yml"
-    path.chmod(0)
+    # CI runs as root, which reads a chmod-0 file: a link to /proc/self/mem is a regular file whose
+    # read fails (EIO at offset 0) for any user, so this runs (and can fail) in CI too.
+    (tmp_path / "action.yml").symlink_to("/proc/self/mem")
     proc = run_ci_helper("verify", ".", cwd=tmp_path)
     assert proc.returncode == 2
-    assert proc.stderr == "Error: action.yml: cannot read (Permission denied); check the file's permissions\n"
+    assert proc.stderr == "Error: action.yml: cannot read (Input/output error); check the file's permissions\n"
 
 
 def test_this_repository_is_clean(tmp_path):

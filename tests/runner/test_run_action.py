@@ -241,7 +241,10 @@ def test_interrupt_stops_the_step_process_group(tmp_path, signum):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "CI_HELPER_"))}
     proc = subprocess.Popen([sys.executable, "-m", "ci_helper", "run-action", str(FIXTURES / "sigint"),
                              "--input", f"pidfile={pidfile}", "--workspace", str(tmp_path)],
-                            cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            # pytest started in the background (`cmd &`, nohup) ignores SIGINT, and a Python
+                            # started with SIGINT ignored never raises KeyboardInterrupt: restore the default.
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 30
     while not pidfile.exists() and time.monotonic() < deadline:
         time.sleep(0.02)
@@ -433,3 +436,22 @@ runs:
     assert "Warning: Unexpected input(s) 'typo', valid inputs are ['Old-Name', 'new-name']" in lines
     assert "Warning: Input 'Old-Name' has been deprecated with message: use new-name" in lines
     assert "output seen: v|truthful-ci/ci-helper" in lines
+
+
+@pytest.mark.parametrize("flag", ["--outputs-json", "--summary-out"])
+def test_an_output_file_that_cannot_be_written_is_bad_input(tmp_path, flag):
+    from tests.conftest import run_ci_helper
+
+    (tmp_path / "file").write_text("")
+    target = tmp_path / "file" / "out.json"  # its parent is a file
+    proc = run_ci_helper("run-action", str(FIXTURES / "greet"), "--input", "name=x", flag, str(target), cwd=tmp_path)
+    assert (proc.returncode, proc.stderr) == (2, f"Error: cannot write {flag} {target}: File exists\n")
+
+
+def test_output_files_go_into_new_folders(cli, tmp_path):
+    out, summary = tmp_path / "new" / "outputs.json", tmp_path / "new" / "summary.md"
+    result = cli("run-action", str(FIXTURES / "greet"), "--input", "name=x", "--outputs-json", str(out),
+                 "--summary-out", str(summary))
+    assert result.exit_code == 0, result.output
+    assert sorted(json.loads(out.read_text())) == ["outputs", "steps"]
+    assert summary.exists()

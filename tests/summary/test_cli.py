@@ -73,8 +73,9 @@ def test_zero_tests_exit_1(cli, tmp_path):
     junit_file = write_junit(tmp_path / "junit-smoke.xml", [])
     result = cli("summary", "--results", str(tmp_path / "none"), "--junit", str(junit_file))
     assert result.exit_code == 1
-    assert result.output.split("\n")[:4] == ["ci-helper run summary: RED", "Not green because:",
+    assert result.output.split("\n")[:5] == ["ci-helper run summary: RED", "Not green because:",
                                              "  - tests: smoke: no tests ran",
+                                             f"  - no gate ran: results folder {tmp_path / 'none'} not found",
                                              f"Note: results folder {tmp_path / 'none'} not found: no gate wrote a result"]
 
 

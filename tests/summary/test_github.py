@@ -176,3 +176,13 @@ def test_missing_token_is_bad_input(cli, env, good):
 def test_pr_number_from_event(tmp_path, payload, number):
     (tmp_path / "e.json").write_text(json.dumps(payload))
     assert github.pr_number_from_event(str(tmp_path / "e.json")) == number
+
+
+def test_an_event_payload_that_is_not_utf8_is_bad_input(tmp_path):
+    from ci_helper.errors import BadInput
+
+    (tmp_path / "e.json").write_bytes(b"\xff\xfe\x00")
+    with pytest.raises(BadInput) as exc:
+        github.pr_number_from_event(str(tmp_path / "e.json"))
+    assert exc.value.message == (f"{tmp_path / 'e.json'}: cannot read the event payload "
+                                 "('utf-8' codec can't decode byte 0xff in position 0: invalid start byte)")

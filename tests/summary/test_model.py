@@ -45,7 +45,7 @@ def test_optional_check_does_not_decide_the_verdict(tmp_path):
 def test_zero_tests_is_red(tmp_path):
     junit = write_junit(tmp_path / "junit-smoke.xml", [])
     run = model.load(tmp_path / "results", [str(junit)])
-    assert run.blockers() == ["tests: smoke: no tests ran"]
+    assert run.blockers() == ["tests: smoke: no tests ran", f"no gate ran: results folder {tmp_path / 'results'} not found"]
     assert run.input_notes == [f"results folder {tmp_path / 'results'} not found: no gate wrote a result"]
 
 
@@ -96,3 +96,24 @@ def test_a_missing_junit_file_is_a_tier_that_did_not_run(tmp_path):
     assert [(t.name, t.status, t.report.total) for t in run.tiers] == [("quality", "not-run", 1), ("smoke", "not-run", 0)]
     assert run.blockers() == ["tests: quality did not run (no JUnit report)", "tests: smoke did not run (no JUnit report)"]
     assert run.tiers[1].why == f"no JUnit report at {tmp_path / 'junit-smoke.xml'}: the test step did not run or did not write it"
+
+
+def test_passing_tests_without_any_gate_result_are_red(tmp_path):
+    # docs/summary.md: a missing results folder means no gate ran, and the summary says so, red.
+    junit = write_junit(tmp_path / "quality.xml", [{"name": "test_a", "outcome": "passed"}])
+    run = model.load(tmp_path / "results", [str(junit)])
+    assert (run.green, run.blockers()) == (False, [f"no gate ran: results folder {tmp_path / 'results'} not found"])
+    (tmp_path / "results").mkdir()
+    run = model.load(tmp_path / "results", [str(junit)])
+    assert (run.green, run.blockers()) == (False, [f"no gate ran: no check result in {tmp_path / 'results'}"])
+
+
+def test_nothing_ran_is_one_reason(tmp_path):
+    assert model.load(tmp_path / "results", []).blockers() == ["nothing ran: no check results and no test reports"]
+
+
+@pytest.mark.parametrize("tests", [0.0, None])
+def test_a_pass_whose_tests_figure_is_not_a_positive_count_is_red(tmp_path, tests):
+    # The smoke row shows these as "0/0 passed" and "tests did not run": never green.
+    write_result(tmp_path, "smoke", "pass", {"tests": tests})
+    assert model.load(tmp_path, []).blockers() == ["smoke passed with 0 tests"]
