@@ -30,6 +30,8 @@ import sys
 from pathlib import Path
 
 MARKER = "ci-helper-install.json"
+# Set by `ci-helper verify --run`: reuse the ci-helper on PATH (built from this source), never install.
+REUSE_ONLY_ENV = "CI_HELPER_SETUP_REUSE_ONLY"
 _EXTRA = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 # Run inside the candidate interpreter: where its ci_helper comes from, which
@@ -145,7 +147,7 @@ def check_extras(info: dict, extras: list[str]) -> None:
                          f"known extras: {', '.join(info['provided'])}")
 
 
-def reuse_path_install(root: Path, extras: list[str]) -> tuple[Path, Path] | None:
+def reuse_path_install(root: Path, extras: list[str], reuse_only: bool = False) -> tuple[Path, Path] | None:
     """(python, bin) of a ``ci-helper`` on PATH built from ``root`` with ``extras``, else None."""
     found = shutil.which("ci-helper")
     if not found:
@@ -162,6 +164,12 @@ def reuse_path_install(root: Path, extras: list[str]) -> tuple[Path, Path] | Non
         return None
     check_extras(info, extras)
     if info["missing"]:
+        if reuse_only:
+            # A local dry run runs the ci-helper it was started from; a gate needing a missing
+            # extra reports itself not-run (never a pass) instead of this step fetching it.
+            print(f"ci-helper on PATH ({script}) lacks {', '.join(info['missing'])} for the extras "
+                  f"{', '.join(extras)}: reusing it anyway ({REUSE_ONLY_ENV}); installing nothing")
+            return python, script.parent
         print(f"ci-helper on PATH ({script}) lacks {', '.join(info['missing'])} for the extras "
               f"{', '.join(extras)}: not reusing it")
         return None
@@ -280,6 +288,7 @@ def main() -> int:
                              f"{sys.version.split()[0]}; run actions/setup-python first or set the python input")
         extras = parse_extras(os.environ.get("CI_HELPER_EXTRAS", ""))
         runner_temp = os.environ.get("RUNNER_TEMP", "")
+        reuse_only = os.environ.get(REUSE_ONLY_ENV, "").lower() == "true"
         # Cheapest first: this job's virtualenv (a file read), then a ci-helper
         # already on PATH (one probe of its interpreter), then a fresh install.
         installed = False
@@ -287,9 +296,12 @@ def main() -> int:
         if reused is not None:
             python, bin_dir = reused
             gha.add_path(bin_dir)
-        elif (on_path := reuse_path_install(root, extras)) is not None:
+        elif (on_path := reuse_path_install(root, extras, reuse_only)) is not None:
             python, bin_dir = on_path
             print(f"ci-helper from this source is already on PATH ({bin_dir}): nothing to install")
+        elif reuse_only:
+            raise SetupError(f"{REUSE_ONLY_ENV} is set (a local dry run) but no ci-helper built from {root} "
+                             "is on PATH; install this checkout: python3 -m pip install -e .")
         else:
             if not runner_temp:
                 raise SetupError("RUNNER_TEMP is not set; the virtualenv for ci-helper lives there")
