@@ -33,6 +33,8 @@ import shlex
 import shutil
 import subprocess
 import sys
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 MARKER = "ci-helper-install.json"
@@ -148,6 +150,14 @@ def probe(python: Path, extras: list[str]) -> dict | None:
 def source_root(info: dict) -> Path:
     """The folder that holds the imported ``ci_helper`` package."""
     return Path(info["file"]).resolve().parent.parent
+
+
+def installed_from(info: dict) -> Path | None:
+    """The local folder pip installed the probed ci-helper from (its ``direct_url.json``), else None."""
+    url = urllib.parse.urlsplit(info.get("direct_url", ""))
+    if url.scheme != "file":
+        return None
+    return Path(urllib.request.url2pathname(url.path)).resolve()
 
 
 def check_extras(info: dict, extras: list[str]) -> None:
@@ -271,8 +281,9 @@ def install_into_project(root: Path, project_python: str, cache_dir: str | None)
                          "run actions/setup-python first or give the interpreter's path")
     python = Path(found)
     info = probe(python, [])
+    # Same source: imported straight from it (editable), or pip installed it from it (an earlier step).
     if info is not None and (source_root(info) == root
-                             or (info["direct_url"] == root.as_uri() and info["version"] == version)):
+                             or (installed_from(info) == root and info["version"] == version)):
         print(f"{python} already imports ci_helper from {root}: nothing to install into it")
         return False
     outer = [sys.executable, "-m", "pip"]
@@ -282,7 +293,7 @@ def install_into_project(root: Path, project_python: str, cache_dir: str | None)
         command += ["--cache-dir", cache_dir]
     run(command + [str(root)])
     info = probe(python, [])
-    if info is None or info["direct_url"] != root.as_uri():
+    if info is None or installed_from(info) != root:
         raise SetupError(f"ci-helper was installed into {python} but it does not import it from {root}")
     return True
 
