@@ -179,7 +179,7 @@ def _locate(text: str, spans: list[tuple[int, int]], rel: str, value: Scalar) ->
 
 def _uses_values(source: Source, kind: str) -> Iterator[Scalar]:
     if kind == "workflow":
-        workflow = build_workflow(source)
+        workflow = build_workflow(source, strict=False)
         for job in workflow.jobs:
             if job.uses is not None:
                 yield job.uses
@@ -187,7 +187,7 @@ def _uses_values(source: Source, kind: str) -> Iterator[Scalar]:
                 if step.uses is not None:
                     yield step.uses
     else:
-        for step in build_action(source).steps:
+        for step in build_action(source, strict=False).steps:
             if step.uses is not None:
                 yield step.uses
 

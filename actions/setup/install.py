@@ -38,6 +38,8 @@ import urllib.request
 from pathlib import Path
 
 MARKER = "ci-helper-install.json"
+# Set by `ci-helper verify --run`: reuse the ci-helper on PATH (built from this source), never install.
+REUSE_ONLY_ENV = "CI_HELPER_SETUP_REUSE_ONLY"
 # Inside the virtualenv: the folder put on PATH, holding nothing but ci-helper.
 SHIM_DIR = "ci-helper-path"
 _EXTRA = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -167,7 +169,7 @@ def check_extras(info: dict, extras: list[str]) -> None:
                          f"known extras: {', '.join(info['provided'])}")
 
 
-def reuse_path_install(root: Path, extras: list[str]) -> tuple[Path, Path] | None:
+def reuse_path_install(root: Path, extras: list[str], reuse_only: bool = False) -> tuple[Path, Path] | None:
     """(python, bin) of a ``ci-helper`` on PATH built from ``root`` with ``extras``, else None."""
     found = shutil.which("ci-helper")
     if not found:
@@ -184,6 +186,12 @@ def reuse_path_install(root: Path, extras: list[str]) -> tuple[Path, Path] | Non
         return None
     check_extras(info, extras)
     if info["missing"]:
+        if reuse_only:
+            # A local dry run runs the ci-helper it was started from; a gate needing a missing
+            # extra reports itself not-run (never a pass) instead of this step fetching it.
+            print(f"ci-helper on PATH ({script}) lacks {', '.join(info['missing'])} for the extras "
+                  f"{', '.join(extras)}: reusing it anyway ({REUSE_ONLY_ENV}); installing nothing")
+            return python, script.parent
         print(f"ci-helper on PATH ({script}) lacks {', '.join(info['missing'])} for the extras "
               f"{', '.join(extras)}: not reusing it")
         return None
@@ -267,7 +275,7 @@ def install(root: Path, extras: list[str], runner_temp: str, cache_dir: str | No
     return venv_python(venv), make_shim(venv)
 
 
-def install_into_project(root: Path, project_python: str, cache_dir: str | None) -> bool:
+def install_into_project(root: Path, project_python: str, cache_dir: str | None, reuse_only: bool = False) -> bool:
     """Install ``root`` into the project's interpreter unless it already imports ci_helper from there.
 
     True when something was installed. Only ci-helper's own dependencies come
@@ -285,6 +293,11 @@ def install_into_project(root: Path, project_python: str, cache_dir: str | None)
     if info is not None and (source_root(info) == root
                              or (installed_from(info) == root and info["version"] == version)):
         print(f"{python} already imports ci_helper from {root}: nothing to install into it")
+        return False
+    if reuse_only:
+        # A local dry run never installs, least of all into the user's own interpreter.
+        print(f"{python} does not import ci_helper from {root}: not installing into it ({REUSE_ONLY_ENV}); "
+              f"for fake inference run: {python} -m pip install -e {root}")
         return False
     outer = [sys.executable, "-m", "pip"]
     pip = [*outer, "--python", str(python)] if pip_can_target(outer) else [str(python), "-m", "pip"]
@@ -349,6 +362,7 @@ def main() -> int:
                              f"{sys.version.split()[0]}; run actions/setup-python first or set the python input")
         extras = parse_extras(os.environ.get("CI_HELPER_EXTRAS", ""))
         runner_temp = os.environ.get("RUNNER_TEMP", "")
+        reuse_only = os.environ.get(REUSE_ONLY_ENV, "").lower() == "true"
         # Cheapest first: this job's virtualenv (a file read), then a ci-helper
         # already on PATH (one probe of its interpreter), then a fresh install.
         installed = False
@@ -356,9 +370,12 @@ def main() -> int:
         if reused is not None:
             python, bin_dir = reused
             gha.add_path(bin_dir)
-        elif (on_path := reuse_path_install(root, extras)) is not None:
+        elif (on_path := reuse_path_install(root, extras, reuse_only)) is not None:
             python, bin_dir = on_path
             print(f"ci-helper from this source is already on PATH ({bin_dir}): nothing to install")
+        elif reuse_only:
+            raise SetupError(f"{REUSE_ONLY_ENV} is set (a local dry run) but no ci-helper built from {root} "
+                             "is on PATH; install this checkout: python3 -m pip install -e .")
         else:
             if not runner_temp:
                 raise SetupError("RUNNER_TEMP is not set; the virtualenv for ci-helper lives there")
@@ -368,7 +385,8 @@ def main() -> int:
             gha.add_path(bin_dir)
         project_python = os.environ.get("CI_HELPER_PROJECT_PYTHON", "").strip()
         if project_python:
-            install_into_project(root, project_python, os.environ.get("CI_HELPER_PIP_CACHE_DIR") or None)
+            install_into_project(root, project_python, os.environ.get("CI_HELPER_PIP_CACHE_DIR") or None,
+                                 reuse_only)
     except SetupError as exc:
         gha.emit_annotation("error", str(exc), title="ci-helper setup")
         return 2

@@ -9,8 +9,13 @@ A case file::
       "setup": [["python", "-m", "coverage", "run", "-m", "pytest", "-q"]],
       "command": ["ci-helper", "coverage", "gate", "--fail-under", "80"],
       "env": {"GITHUB_REPOSITORY": "example-org/diffusion-api"},
-      "services": ["osv"]                   # optional: a local OSV server, records from osv.json
+      "services": ["osv"],                  # optional: a local OSV server, records from osv.json
+      "findings": ["coverage-total"]        # optional, bad fixtures: rules that must be among the findings
     }
+
+``findings`` proves a bad fixture failed *for the reason it was written for*: a
+verify rule's fixture that fails only because another rule fired would
+otherwise count as that rule biting.
 
 In ``setup``, ``command`` and ``env``, ``python`` (as a program) is the running
 interpreter and ``ci-helper`` is this very ci-helper; ``{fixture}`` is the
@@ -33,20 +38,18 @@ SERVICES = ("osv",)
 
 # Every gate that must register a bad fixture (and a good one). A gate missing
 # here could silently lose its teeth; a gate listed here without fixtures makes
-# the canary red.
-REQUIRED_GATES = (
-    "verify/unpinned-uses",
-    "verify/muted-gate",
-    "verify/missing-guardrail",
-    "verify/missing-permissions",
-    "guard",
-    "stubs",
-    "smoke",
-    "coverage",
-    "audit",
-    "deps",
-    "summary",
-)
+# the canary red. Each verify rule is a gate of its own (see required_gates()).
+GATES = ("guard", "stubs", "smoke", "coverage", "audit", "deps", "summary")
+
+
+def required_gates() -> tuple[str, ...]:
+    """``verify/<rule-id>`` for every registered verify rule (a new rule needs fixtures), then the gates."""
+    from ci_helper.rules.registry import RULE_IDS
+
+    return tuple(f"verify/{rule_id}" for rule_id in RULE_IDS) + GATES
+
+
+REQUIRED_GATES = required_gates()
 
 
 @dataclass
@@ -61,6 +64,7 @@ class Case:
     setup: list[list[str]] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)
     services: list[str] = field(default_factory=list)
+    findings: list[str] = field(default_factory=list)
 
 
 def _strings(value: Any, where: str) -> list[str]:
@@ -92,6 +96,11 @@ def load_case(folder: Path, gate: str) -> Case:
     services = raw.get("services", [])
     if not isinstance(services, list) or any(s not in SERVICES for s in services):
         raise BadInput(f"{path}: 'services' may only list {', '.join(SERVICES)}")
+    findings = raw.get("findings", [])
+    if not isinstance(findings, list) or not all(isinstance(r, str) and r for r in findings):
+        raise BadInput(f"{path}: 'findings' must be a list of rule ids")
+    if findings and expect != "fail":
+        raise BadInput(f"{path}: 'findings' only applies to a bad fixture (expect: fail)")
     return Case(
         gate=gate,
         fixture=folder.name,
@@ -103,6 +112,7 @@ def load_case(folder: Path, gate: str) -> Case:
         setup=[_strings(c, f"{path}: setup[{i}]") for i, c in enumerate(setup)],
         env=dict(env),
         services=list(services),
+        findings=list(findings),
     )
 
 

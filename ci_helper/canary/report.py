@@ -30,13 +30,17 @@ def to_result(outcomes: list[Outcome]) -> CheckResult:
             continue
         if o.got == "missing":
             message = o.detail
+        elif o.got == "wrong-reason":
+            message = f"{o.gate} failed its bad fixture {o.fixture}, but not for its reason: {o.detail}"
         elif o.expected == "fail" and o.got == "pass":
             message = f"{o.gate} did not bite its bad fixture {o.fixture}"
         elif o.expected == "pass" and o.got != "pass":
             message = f"{o.gate} failed its good fixture {o.fixture} ({o.got}: {o.detail})"
         else:
             message = f"{o.gate} / {o.fixture}: expected {o.expected}, got {o.got} ({o.detail})"
-        findings.append(Finding("canary-" + ("toothless" if o.got == "pass" else "case"), message))
+        rule = {"pass": "canary-toothless", "missing": "canary-no-fixture", "wrong-reason": "canary-wrong-reason"}
+        findings.append(Finding(rule.get(o.got, "canary-case"), message,
+                                data={"gate": o.gate, "fixture": o.fixture, "expected": o.expected, "got": o.got}))
     figures = {"gates": len(gates), "proven": len(proven), "cases": sum(1 for o in outcomes if o.got != "missing")}
     if findings or not gates:
         return results.failed("canary", figures, findings,

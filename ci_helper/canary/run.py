@@ -10,11 +10,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-from ci_helper.canary.cases import REQUIRED_GATES, Case
+from ci_helper.canary.cases import Case, required_gates
 from ci_helper.results import CheckResult
 
 # A gate case must not hang the self-test: the smoke fixtures start servers.
@@ -29,6 +29,7 @@ class Outcome:
     got: str
     detail: str = ""
     seconds: float = 0.0
+    rules: list[str] = field(default_factory=list)  # the finding rules the result carried
 
     @property
     def ok(self) -> bool:
@@ -113,11 +114,20 @@ def run_case(case: Case) -> Outcome:
             return Outcome(case.gate, case.fixture, case.expect, "error",
                            f"result says {got} but the command exited {proc.returncode}", seconds)
         detail = result.reason or (result.findings[0].message if result.findings else "")
-        return Outcome(case.gate, case.fixture, case.expect, got, detail, seconds)
+        fired = sorted({f.rule for f in result.findings})
+        if got == "fail" and case.findings:
+            absent = [rule for rule in case.findings if rule not in fired]
+            if absent:
+                # It failed, but not for the reason the fixture was written for: no proof of teeth.
+                return Outcome(case.gate, case.fixture, case.expect, "wrong-reason",
+                               f"no {', '.join(absent)} finding (got: {', '.join(fired) or 'none'})",
+                               seconds, fired)
+        return Outcome(case.gate, case.fixture, case.expect, got, detail, seconds, fired)
 
 
-def missing_teeth(cases: list[Case], gates: tuple[str, ...] = REQUIRED_GATES) -> list[Outcome]:
+def missing_teeth(cases: list[Case], gates: tuple[str, ...] | None = None) -> list[Outcome]:
     """An outcome per required gate that has no bad (or no good) fixture."""
+    gates = required_gates() if gates is None else gates
     problems = []
     for gate in gates:
         expects = {c.expect for c in cases if c.gate == gate}

@@ -20,7 +20,7 @@ import click
               help="Where to write the canary check result.")
 def command(gates: tuple[str, ...], fixtures: Path | None, json_out: Path | None, results_dir: str | None) -> None:
     """Prove that every gate bites: each bad fixture must fail, each good one must pass."""
-    from ci_helper import results
+    from ci_helper import results, settings
     from ci_helper.canary import cases as case_mod
     from ci_helper.canary.report import render_table, to_result
     from ci_helper.canary.run import missing_teeth, run_case
@@ -34,9 +34,9 @@ def command(gates: tuple[str, ...], fixtures: Path | None, json_out: Path | None
         return not gates or any(gate == g or gate.startswith(g + "/") for g in gates)
 
     chosen = [c for c in all_cases if selected(c.gate)]
-    required = tuple(g for g in case_mod.REQUIRED_GATES if selected(g))
+    required = tuple(g for g in case_mod.required_gates() if selected(g))
     if gates and not chosen and not required:
-        known = sorted({c.gate for c in all_cases} | set(case_mod.REQUIRED_GATES))
+        known = sorted({c.gate for c in all_cases} | set(case_mod.required_gates()))
         raise BadInput(f"no gate matches {', '.join(gates)}; known gates: {', '.join(known)}")
 
     outcomes = []
@@ -44,12 +44,15 @@ def command(gates: tuple[str, ...], fixtures: Path | None, json_out: Path | None
         outcome = run_case(case)
         outcomes.append(outcome)
         mark = "ok " if outcome.ok else "BAD"
-        click.echo(f"{mark} {case.gate} / {case.fixture}: expected {outcome.expected}, got {outcome.got}", err=True)
+        detail = "" if outcome.ok or not outcome.detail else f" ({outcome.detail})"
+        click.echo(f"{mark} {case.gate} / {case.fixture}: expected {outcome.expected}, got {outcome.got}{detail}",
+                   err=True)
     outcomes.extend(missing_teeth(chosen, required))
 
     click.echo(render_table(outcomes))
     result = to_result(outcomes)
-    results.write_result(result, results.results_dir(results_dir))
+    # Beside the other gates' results, so the summary shows "gates proven to bite: N/N".
+    results.write_result(result, results.results_dir(results_dir, settings.load(".").results_dir))
     if json_out is not None:
         json_out.parent.mkdir(parents=True, exist_ok=True)
         json_out.write_text(json.dumps({"cases": [o.__dict__ for o in outcomes],

@@ -1,4 +1,4 @@
-"""``ci-helper verify [PATH] [--format text|json|sarif|github]``: static rules over workflows and actions."""
+"""``ci-helper verify [PATH] [--format text|json|sarif|github] [--run ...]``: static rules; ``--run`` also runs the tiers."""
 
 from __future__ import annotations
 
@@ -17,11 +17,37 @@ FORMATS = ("text", "json", "sarif", "github")
               help="Output format (default: github inside GitHub Actions, text elsewhere).")
 @click.option("--results-dir", type=click.Path(path_type=Path), default=None,
               help="Where to write the 'verify' check result (default: .ci-helper/results).")
-def command(path: Path, fmt: str | None, results_dir: Path | None) -> None:
+@click.option("--run", "dry_run", is_flag=True, default=False,
+              help="Also run the jobs that use ci-helper's actions locally, then print the PR's summary.")
+@click.option("--event", type=click.Choice(["pull_request", "push"]), default="pull_request", show_default=True,
+              help="With --run: the simulated event.")
+@click.option("--base-branch", default=None, metavar="B",
+              help="With --run: the pull request's base (or pushed) branch (default: [tool.ci-helper] default-branch).")
+@click.option("--repository", default=None, metavar="OWNER/NAME",
+              help="With --run: the repository of the simulated event (default: [tool.ci-helper] repository).")
+@click.option("--job", "jobs", multiple=True, metavar="J",
+              help="With --run: only this job id (repeatable).")
+def command(path: Path, fmt: str | None, results_dir: Path | None, dry_run: bool, event: str,
+            base_branch: str | None, repository: str | None, jobs: tuple[str, ...]) -> None:
     """Check every workflow and action.y*ml under PATH: unpinned uses, muted gates, missing guardrails, missing permissions.
 
-    Exit 0 when there is no error finding, 1 when there is, 2 on bad input.
+    With --run, then run the jobs that use ci-helper's actions through the local
+    action runner with a simulated event, and print the summary the PR would get.
+
+    Exit 0 when there is no error finding (with --run: green), 1 when there is (red), 2 on bad input,
+    130 when interrupted.
     """
+    if dry_run:
+        source = click.get_current_context().get_parameter_source("fmt")
+        if fmt is not None and source == click.core.ParameterSource.COMMANDLINE:
+            from ci_helper.errors import BadInput
+
+            raise BadInput("--format does not apply to --run: it prints the run's summary (see ci-helper summary)")
+        _dry_run(path, event, base_branch, repository, jobs, results_dir)
+    elif jobs or base_branch or repository or event != "pull_request":
+        from ci_helper.errors import BadInput
+
+        raise BadInput("--event, --base-branch, --repository and --job need --run")
     import atexit
     import gc
 
@@ -56,3 +82,40 @@ def command(path: Path, fmt: str | None, results_dir: Path | None) -> None:
     result = build("verify", figures=figures, findings=report.findings)
     results.write_result(result, results.results_dir(results_dir, config.results_dir))
     sys.exit(result.exit_code)
+
+
+def _dry_run(path: Path, event: str, base_branch: str | None, repository: str | None, jobs: tuple[str, ...],
+             results_dir: Path | None) -> None:
+    import signal
+    import threading
+
+    from ci_helper.dry_run import DryRunOptions, dry_run
+    from ci_helper.errors import BadInput
+    from ci_helper.summary import render_text
+
+    if results_dir is not None:
+        raise BadInput("--results-dir does not apply to --run: results go to the project's results folder "
+                       "([tool.ci-helper] results-dir), emptied first")
+
+    def terminate(signum, frame):  # SIGTERM stops the running step's process group like Ctrl-C does
+        raise KeyboardInterrupt
+
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, terminate) if main_thread else None
+    try:
+        outcome = dry_run(path, DryRunOptions(event=event, base_branch=base_branch, repository=repository,
+                                              jobs=jobs))
+    except KeyboardInterrupt:
+        click.echo("dry run interrupted", err=True)
+        sys.exit(130)
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
+    click.echo("")
+    for line in outcome.skipped_lines():
+        click.echo(line)
+    if outcome.interrupted:
+        click.echo("dry run interrupted: the running step's process group was stopped", err=True)
+        sys.exit(130)
+    click.echo(render_text(outcome.run), nl=False)
+    sys.exit(outcome.exit_code)

@@ -4,12 +4,21 @@ A guardrail refuses to run where the pipeline must not: in a fork it was
 copied to (``repository``), on a PR to another base (``base-branch``), on an
 unexpected ref (``ref``) or event (``event``). A job has a guardrail when
 
-- a step uses our guardrails action (``<owner>/ci-helper/actions/guardrails@sha``,
-  or the root action with ``command: guard``), or runs ``ci-helper guard``
-  (these cover every kind: their policy lives in settings and inputs);
-- a step (or the job's ``if:``) compares the matching variable
-  (``GITHUB_REPOSITORY`` / ``github.repository`` for ``repository``);
-- a local composite action it uses has such a step;
+- a step that always runs (no ``if:`` or a trivially true one, and no
+  ``continue-on-error`` that can be true) uses our guardrails action
+  (``<owner>/ci-helper/actions/guardrails@sha``, or the root action with
+  ``command: guard``), or runs ``ci-helper guard`` (these cover every kind:
+  their policy lives in settings and inputs);
+- such a step's script compares the matching variable (``GITHUB_REPOSITORY`` /
+  ``github.repository`` for ``repository``) and exits non-zero when it is not
+  the expected value (``[ ... = ... ] || exit 1``, ``if [ ... != ... ]; then
+  exit 1; fi``, a bare ``test ... = ...`` under errexit, ``case`` with a
+  ``*)`` branch that exits); a mere mention of a comparison is not enough;
+- a step whose ``if:`` runs it whenever the variable differs
+  (``github.repository != '...'``) fails the job unconditionally;
+- the job's ``if:`` is a conjunction (``&&``) with ``github.repository == '...'``
+  (never under ``||`` or ``!``);
+- a local composite action it uses (from a step that always runs) has such a step;
 - it ``needs:`` a job that has it (and does not run after failures with
   ``always()``/``failure()``/``cancelled()``), or it calls a local reusable
   workflow whose every job has it, or one of ci-helper's reusable workflows.
@@ -25,6 +34,7 @@ from ci_helper.errors import BadInput
 from ci_helper.results import Finding
 from ci_helper.rules.base import Context, finding
 from ci_helper.workflows import Action, Job, Step, Tree, Workflow
+from ci_helper.rules.guard_script import guard_script
 from ci_helper.workflows.shell import parse_script, resolve_shell
 from ci_helper.workflows.uses import LOCAL, REMOTE, SELF
 
@@ -39,10 +49,24 @@ _KINDS: dict[str, tuple[str, re.Pattern[str]]] = {
     "event": ("GITHUB_EVENT_NAME", re.compile(r"GITHUB_EVENT_NAME(?![A-Z_])|github\.event_name(?![\w-])")),
 }
 ALL_KINDS = frozenset(_KINDS)
-_COMPARISON = re.compile(r"!=|==|\s=\s|\s-ne\s|\s-eq\s|^\s*case\s|\bnot in\b|\bin\s*\(")
+_MENTIONS = re.compile("|".join(pattern.pattern for _, pattern in _KINDS.values()))
 _AFTER_FAILURE = re.compile(r"\b(always|failure|cancelled)\s*\(")
-_EXITS = re.compile(r"\bexit\s+[1-9]|\bfalse\b|::error")
 _GUARD_COMMAND = re.compile(r"ci-helper\s+guard\b")
+# `if:` values under which a step still always runs (the default is success()).
+_ALWAYS = frozenset({"", "true", "success()", "always()"})
+# Expression variable per kind, for `if:` conditions.
+_CONTEXT = {
+    "repository": r"github\.repository",
+    "base-branch": r"github\.base_ref",
+    "ref": r"github\.ref(?:_name)?",
+    "event": r"github\.event_name",
+}
+_LITERAL = r"'(?:[^']|'')*'"
+_EQUAL = {kind: re.compile(rf"^(?:{ctx}\s*==\s*{_LITERAL}|{_LITERAL}\s*==\s*{ctx})$") for kind, ctx in _CONTEXT.items()}
+_UNEQUAL = {kind: re.compile(rf"^(?:{ctx}\s*!=\s*{_LITERAL}|{_LITERAL}\s*!=\s*{ctx})$") for kind, ctx in _CONTEXT.items()}
+# Non-POSIX scripts (pwsh, python): a line must both compare and fail.
+_LINE_COMPARISON = re.compile(r"!=|==|\s-ne\s|\s-eq\s|\bnot in\b")
+_LINE_FAILS = re.compile(r"\bexit\s*\(?\s*[1-9]|\bthrow\b|\bsys\.exit\((?!\s*0?\s*\))|\braise\b|\bassert\b")
 
 
 def required_kinds(configured: list[str]) -> frozenset[str]:
@@ -54,16 +78,99 @@ def required_kinds(configured: list[str]) -> frozenset[str]:
 
 
 @lru_cache(maxsize=4096)
-def _compared(text: str) -> frozenset[str]:
-    """Guardrail kinds whose variable a line of the text compares."""
+def _line_guards(text: str) -> frozenset[str]:
+    """Kinds a non-POSIX script guards: a line that compares the variable and fails (exit 1, throw, sys.exit...)."""
     kinds = set()
     for line in text.splitlines():
-        if not _COMPARISON.search(line):
+        if not (_LINE_COMPARISON.search(line) and _LINE_FAILS.search(line)):
             continue
         for kind, (_, pattern) in _KINDS.items():
             if pattern.search(line):
                 kinds.add(kind)
     return frozenset(kinds)
+
+
+def _expression(value: str) -> str:
+    text = value.strip()
+    if text.startswith("${{") and text.endswith("}}"):
+        text = text[3:-2].strip()
+    return text
+
+
+def _split_top(text: str, operator: str) -> list[str]:
+    """``text`` split at ``operator`` outside parentheses and string literals."""
+    parts, depth, quoted, start, i = [], 0, False, 0, 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "'":
+            quoted = not quoted  # '' inside a literal toggles twice
+        elif not quoted:
+            if ch == "(":
+                depth += 1
+            elif ch == ")":
+                depth -= 1
+            elif depth == 0 and text.startswith(operator, i):
+                parts.append(text[start:i].strip())
+                i += len(operator)
+                start = i
+                continue
+        i += 1
+    parts.append(text[start:].strip())
+    return parts
+
+
+def _unwrap(text: str) -> str:
+    """Drop parentheses around the whole expression (not the two of ``(a) && (b)``)."""
+    while text.startswith("(") and text.endswith(")"):
+        depth, quoted = 0, False
+        for i, ch in enumerate(text):
+            if ch == "'":
+                quoted = not quoted
+            elif not quoted:
+                depth += (ch == "(") - (ch == ")")
+                if depth == 0 and i < len(text) - 1:
+                    return text
+        text = text[1:-1].strip()
+    return text
+
+
+def _conjunct_kinds(value: str) -> frozenset[str]:
+    """Kinds a job ``if:`` requires to equal a literal: only as a top-level ``&&`` term, never under ``||`` or ``!``."""
+    kinds: set[str] = set()
+    text = _unwrap(_expression(value))
+    if len(_split_top(text, "||")) > 1:
+        return frozenset()
+    for term in _split_top(text, "&&"):
+        term = _unwrap(term)
+        if len(_split_top(term, "&&")) > 1:
+            kinds |= _conjunct_kinds(term)
+            continue
+        kinds |= {kind for kind, pattern in _EQUAL.items() if pattern.match(term)}
+    return frozenset(kinds)
+
+
+def _disjunct_unequal_kinds(value: str) -> frozenset[str]:
+    """Kinds a step ``if:`` runs the step for whenever they differ: a top-level ``||`` term ``x != '...'``."""
+    kinds: set[str] = set()
+    text = _unwrap(_expression(value))
+    if len(_split_top(text, "&&")) > 1 and len(_split_top(text, "||")) == 1:
+        return frozenset()
+    for term in _split_top(text, "||"):
+        term = _unwrap(term)
+        kinds |= {kind for kind, pattern in _UNEQUAL.items() if pattern.match(term)}
+    return frozenset(kinds)
+
+
+def _always_runs(step: Step) -> bool:
+    """The step runs whenever the job does and its failure fails the job."""
+    if step.if_ is not None and _expression(step.if_.value) not in _ALWAYS:
+        return False
+    return _fails_job(step)
+
+
+def _fails_job(step: Step) -> bool:
+    coe = step.continue_on_error
+    return coe is None or (not coe.is_expression and coe.as_bool() is False)
 
 
 class _Guards:
@@ -75,6 +182,16 @@ class _Guards:
         self._workflows: dict[str, frozenset[str]] = {}
 
     def step(self, step: Step) -> frozenset[str]:
+        if not _always_runs(step):
+            # A step that can be skipped or whose failure is ignored stops nothing, except one that
+            # runs exactly when the value differs (`if: github.repository != 'o/r'`) and fails.
+            if step.if_ is None or step.run is None or not _fails_job(step):
+                return frozenset()
+            kinds = _disjunct_unequal_kinds(step.if_.value)
+            if kinds and resolve_shell(step.shell.value if step.shell is not None else None).posix \
+                    and guard_script(step.run.value, True).exits:
+                return kinds
+            return frozenset()
         ref = step.ref
         if ref is not None:
             if ref.kind == REMOTE and ref.repo.split("/")[-1] == "ci-helper":
@@ -98,11 +215,12 @@ class _Guards:
                         return ALL_KINDS
         elif _GUARD_COMMAND.search(script):
             return ALL_KINDS
-        kinds = set(_compared(script))
-        if step.if_ is not None and _EXITS.search(script):
-            # `if: github.repository != 'o/r'` on a step that fails the job is a guardrail too.
-            kinds |= _compared(step.if_.value)
-        return frozenset(kinds)
+        if shell.posix:
+            # Most scripts never name a guarded variable: skip walking them.
+            if not _MENTIONS.search(script):
+                return frozenset()
+            return guard_script(script, shell.errexit).kinds
+        return _line_guards(script)
 
     def action(self, action: Action) -> frozenset[str]:
         known = self._actions.get(action.rel)
@@ -139,7 +257,7 @@ class _Guards:
     def _own(self, job: Job) -> frozenset[str]:
         kinds: set[str] = set()
         if job.if_ is not None:
-            kinds |= _compared(job.if_.value)
+            kinds |= _conjunct_kinds(job.if_.value)
         ref = job.ref
         if ref is not None:
             if ref.kind == REMOTE:

@@ -6,6 +6,10 @@ or on a job that runs gates), or the script throws the status away:
 check of ``$?``/``PIPESTATUS`` right after, a gate piped into another command
 where the shell has no pipefail, or a gate before ``&&`` in the middle of a
 script (``bash -e`` ignores a failure there).
+
+Scripts in non-POSIX shells (``pwsh``, ``powershell``, ``cmd``, ``python``) are
+not analysed; a gate step in one gets a warning saying so, so that no finding
+never means "not looked at".
 """
 
 from __future__ import annotations
@@ -61,6 +65,13 @@ def _step(source: Source, step: Step, default_shell: str | None, is_gate: bool, 
         return
     shell = resolve_shell(step.shell.value if step.shell is not None else default_shell)
     if not shell.posix:
+        if is_gate:
+            # Silence would read as "clean": say the script was not analysed.
+            name = _shell_name(shell)
+            at = step.shell if step.shell is not None else step.run
+            yield finding(ID, f"gate step '{step.label}': cannot analyse {name} scripts for swallowed exit status; "
+                          "check by hand that its failure fails the step", source.rel, at.line, at.column, "warning",
+                          step=step.label)
         return
     key = (step.run.value, shell)
     if key not in analysed:
@@ -68,6 +79,12 @@ def _step(source: Source, step: Step, default_shell: str | None, is_gate: bool, 
     for command, reason in analysed[key]:
         line, column = _script_position(source, step.run, command)
         yield finding(ID, reason, source.rel, line, column, step=step.label)
+
+
+def _shell_name(shell: Shell) -> str:
+    """``pwsh`` for ``pwsh``, ``pwsh -command ". '{0}'"`` or ``/usr/bin/pwsh {0}``."""
+    word = shell.command.split()[0] if shell.command.split() else shell.command
+    return word.rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
 
 
 def _continue_on_error(source: Source, value: Scalar, subject: str) -> Iterator[Finding]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -160,11 +161,23 @@ def _steps(source: Source, table: dict[str, tuple[ScalarNode, Node]], what: str)
     return steps
 
 
+# GitHub's event names: lowercase words joined by underscores (push, pull_request_target...).
+_EVENT_NAME = re.compile(r"^[a-z]+(_[a-z]+)*$")
+
+
+def _event(source: Source, node: Node, what: str) -> str:
+    value = source.scalar(node, what).value
+    if not _EVENT_NAME.match(value):
+        raise BadInput(f"{source.where(node)}: {what} must be an event name such as push or pull_request, "
+                       f"got '{value}'; fix the file")
+    return value
+
+
 def _triggers(source: Source, node: Node) -> set[str]:
     if isinstance(node, ScalarNode):
-        return {node.value}
+        return {_event(source, node, "'on'")}
     if isinstance(node, SequenceNode):
-        return {source.scalar(item, "an 'on' event").value for item in node.value}
+        return {_event(source, item, "an 'on' event") for item in node.value}
     return set(source.mapping(node, "'on'"))
 
 
@@ -178,42 +191,72 @@ def _needs(source: Source, table: dict[str, tuple[ScalarNode, Node]], what: str)
     return [source.scalar(item, f"{what} 'needs' entry").value for item in source.sequence(node, f"{what} 'needs'")]
 
 
-def build_workflow(source: Source) -> Workflow:
+def _absent(table: dict[str, tuple[ScalarNode, Node]], key: str) -> bool:
+    pair = table.get(key)
+    return pair is None or _is_null(pair[1])
+
+
+def _missing_at(source: Source, pair: tuple[ScalarNode, Node] | None) -> str:
+    """``file:line`` of a key given no value, else of the top of the document."""
+    return source.where(pair[0] if pair is not None else source.root)
+
+
+def build_workflow(source: Source, strict: bool = True) -> Workflow:
+    """The workflow in ``source``. ``strict``: a file GitHub would refuse (no ``on:`` or ``jobs:``, a
+    job with neither ``steps:`` nor ``uses:``) is bad input; ``ci-helper pin``, which only edits
+    ``uses:`` values, reads leniently."""
     if source.root is None:
         raise BadInput(f"{source.rel}:1: empty workflow file; give it 'on:' and 'jobs:' or delete it")
     top = source.mapping(source.root, "a workflow")
+    # GitHub refuses a workflow without events or jobs: such a file is bad input, not a clean one.
     # `on` is YAML 1.1's boolean true: the composer keeps the key's text, so look it up by name.
     on = top.get("on")
-    triggers = _triggers(source, on[1]) if on is not None and not _is_null(on[1]) else set()
+    if not strict:
+        triggers = _triggers(source, on[1]) if on is not None and not _is_null(on[1]) else set()
+    elif on is None or _is_null(on[1]):
+        raise BadInput(f"{_missing_at(source, on)}: not a workflow GitHub accepts: no 'on:' (the events that "
+                       "start it); add 'on:' or move the file out of .github/workflows")
+    else:
+        triggers = _triggers(source, on[1])
     jobs_pair = top.get("jobs")
+    if strict and (jobs_pair is None or _is_null(jobs_pair[1])):
+        raise BadInput(f"{_missing_at(source, jobs_pair)}: not a workflow GitHub accepts: no 'jobs:'; "
+                       "add the jobs to run or move the file out of .github/workflows")
     jobs: list[Job] = []
-    if jobs_pair is not None and not _is_null(jobs_pair[1]):
-        for job_id, (key, node) in source.mapping(jobs_pair[1], "'jobs'").items():
-            what = f"job '{job_id}'"
-            table = source.mapping(node, what)
-            line, column = position(key)
-            jobs.append(Job(
-                id=job_id, line=line, column=column,
-                uses=_optional_scalar(source, table, "uses", what),
-                steps=_steps(source, table, what),
-                has_permissions="permissions" in table,
-                continue_on_error=_optional_scalar(source, table, "continue-on-error", what),
-                if_=_optional_scalar(source, table, "if", what),
-                needs=_needs(source, table, what),
-                default_shell=_default_shell(source, table, what),
-                with_=_scalars(source, table, "with", what),
-            ))
+    job_nodes = {} if jobs_pair is None or _is_null(jobs_pair[1]) else source.mapping(jobs_pair[1], "'jobs'")
+    for job_id, (key, node) in job_nodes.items():
+        what = f"job '{job_id}'"
+        table = source.mapping(node, what)
+        line, column = position(key)
+        if strict and _absent(table, "steps") and _absent(table, "uses"):
+            raise BadInput(f"{source.rel}:{line}: {what} has neither 'steps:' nor 'uses:' (a reusable "
+                           "workflow); give it steps to run or fix the file")
+        jobs.append(Job(
+            id=job_id, line=line, column=column,
+            uses=_optional_scalar(source, table, "uses", what),
+            steps=_steps(source, table, what),
+            has_permissions="permissions" in table,
+            continue_on_error=_optional_scalar(source, table, "continue-on-error", what),
+            if_=_optional_scalar(source, table, "if", what),
+            needs=_needs(source, table, what),
+            default_shell=_default_shell(source, table, what),
+            with_=_scalars(source, table, "with", what),
+        ))
     return Workflow(
         source=source, triggers=triggers, has_permissions="permissions" in top,
         default_shell=_default_shell(source, top, "the workflow"), jobs=jobs,
     )
 
 
-def build_action(source: Source) -> Action:
+def build_action(source: Source, strict: bool = True) -> Action:
+    """The action in ``source``; ``strict``: one with no ``runs:`` is bad input (see :func:`build_workflow`)."""
     if source.root is None:
         raise BadInput(f"{source.rel}:1: empty action file; give it 'runs:' or delete it")
     top = source.mapping(source.root, "an action")
     runs_pair = top.get("runs")
+    if strict and (runs_pair is None or _is_null(runs_pair[1])):
+        raise BadInput(f"{_missing_at(source, runs_pair)}: not an action GitHub accepts: no 'runs:' (what the "
+                       "action runs); add 'runs:' or rename the file")
     using: str | None = None
     steps: list[Step] = []
     image: Scalar | None = None

@@ -25,7 +25,7 @@ def read_outputs(path: Path) -> dict[str, str]:
 
 def run_install(action_path: Path, tmp_path: Path, extras: str = "", path: str | None = None,
                 runner_temp: Path | None = None, cache_dir: Path | None = None, python: str = sys.executable,
-                project_python: str = "") -> tuple[subprocess.CompletedProcess[str], dict[str, str], list[str]]:
+                project_python: str = "", reuse_only: bool = False) -> tuple[subprocess.CompletedProcess[str], dict[str, str], list[str]]:
     """Run install.py as the action's step does; returns (process, step outputs, GITHUB_PATH lines)."""
     outputs, github_path = tmp_path / "output.txt", tmp_path / "path.txt"
     for f in (outputs, github_path):
@@ -47,6 +47,8 @@ def run_install(action_path: Path, tmp_path: Path, extras: str = "", path: str |
         env["RUNNER_TEMP"] = str(runner_temp)
     if cache_dir is not None:
         env["CI_HELPER_PIP_CACHE_DIR"] = str(cache_dir)
+    if reuse_only:
+        env["CI_HELPER_SETUP_REUSE_ONLY"] = "true"
     # The job's workspace is usually a checkout of the user's project, never our source.
     proc = subprocess.run([python, str(action_path / "install.py")], env=env, cwd=tmp_path,
                           capture_output=True, text=True, timeout=300)
@@ -273,3 +275,23 @@ def test_a_project_python_that_does_not_exist_exits_2(tmp_path):
         "::error title=ci-helper setup::project-python: 'no-such-python' is not an interpreter on PATH; "
         "run actions/setup-python first or give the interpreter's path")
     assert outputs == {}
+
+
+
+@pytest.mark.skipif(not this_checkout_is_installed_editable(), reason="needs `pip install -e .` of this checkout")
+def test_a_local_dry_run_never_installs_into_project_python(tmp_path):
+    project = tmp_path / "project-venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(project)], check=True)
+    project_python = project / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+    bin_dir = Path(sys.executable).parent
+    proc, outputs, github_path = run_install(SETUP, tmp_path, path=f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+                                             project_python=str(project_python), reuse_only=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    root = REPO_ROOT.resolve()
+    assert proc.stdout == (
+        f"ci-helper from this source is already on PATH ({bin_dir}): nothing to install\n"
+        f"{project_python} does not import ci_helper from {root}: not installing into it "
+        f"(CI_HELPER_SETUP_REUSE_ONLY); for fake inference run: {project_python} -m pip install -e {root}\n")
+    assert outputs["installed"] == "false"
+    assert github_path == []
+    assert subprocess.run([str(project_python), "-I", "-c", "import ci_helper"], capture_output=True).returncode == 1

@@ -123,8 +123,8 @@ def test_the_example_stubs_are_in_sync_and_its_settings_load(example):
 
     loaded = settings.load(example)
     assert (loaded.repository, loaded.stubs.manifest) == ("example-org/diffusion-api", "stubs.yml")
-    assert loaded.smoke.ready_url == "http://127.0.0.1:7861/health"
-    assert loaded.smoke.stop_url == "http://127.0.0.1:7861/sdapi/v1/server-stop"
+    assert loaded.smoke.ready_url == "http://127.0.0.1:{port}/health"
+    assert loaded.smoke.stop_url == "http://127.0.0.1:{port}/sdapi/v1/server-stop"
     check = run_ci_helper("stubs", "check", cwd=example)
     assert check.returncode == 0, check.stdout
 

@@ -1,8 +1,10 @@
 """missing-guardrail: PR/push jobs need the configured guardrails (a repository check by default)."""
 
 import pytest
+from hypothesis import given, settings as hsettings, strategies as st
 
 from ci_helper.errors import BadInput
+from ci_helper.rules.missing_guardrail import _conjunct_kinds
 from tests.rules.conftest import SHA
 
 ONLY = {"missing-guardrail"}
@@ -105,3 +107,104 @@ def test_unknown_kind_is_bad_input(findings):
         findings(wf(UNGUARDED), ONLY, {"verify": {"guardrails": ["fork"]}})
     assert exc.value.message == ("[tool.ci-helper] verify.guardrails: unknown guardrail 'fork'; "
                                  "expected some of: base-branch, event, ref, repository")
+
+
+# --- a guardrail must stop the job (review of issue 2) ----------------------------------------
+
+REPO_MESSAGE = MESSAGE.format(job="test", events="pull_request/push", kind="repository", var="GITHUB_REPOSITORY")
+
+
+def _job(step: str, job_if: str | None = None) -> str:
+    head = "  test:\n" + (f"    if: {job_if}\n" if job_if else "") + "    runs-on: x\n    steps:\n"
+    return head + "".join(f"      {line}\n" for line in step.splitlines()) + "      - run: pytest\n"
+
+
+@pytest.mark.parametrize("step", [
+    '- run: echo "x == $GITHUB_REPOSITORY"',
+    '- run: if [ "$GITHUB_REPOSITORY" = o/r ]; then echo ok; fi',
+    '- run: |\n    if [ "$GITHUB_REPOSITORY" = o/r ]; then\n      echo ok\n    fi\n    echo done',
+    '- run: \'[ "$GITHUB_REPOSITORY" != o/r ] || exit 1\'',
+    '- run: \'[ "$GITHUB_REPOSITORY" = o/r ] || echo wrong\'',
+    '- run: \'[ "$GITHUB_REPOSITORY" = o/r ] || exit 0\'',
+    '- run: |\n    set +e\n    test "$GITHUB_REPOSITORY" = o/r',
+    '- run: |\n    case "$GITHUB_REPOSITORY" in\n      o/r) exit 1 ;;\n    esac',
+    "- if: github.repository != 'o/r'\n  run: echo '::error::wrong repository'",
+    "- if: github.repository != 'o/r' && github.event_name == 'push'\n  run: exit 1",
+    f"- uses: truthful-ci/ci-helper/actions/guardrails@{SHA}\n  if: false",
+    f"- uses: truthful-ci/ci-helper/actions/guardrails@{SHA}\n  if: github.event_name == 'push'",
+    f"- uses: truthful-ci/ci-helper/actions/guardrails@{SHA}\n  continue-on-error: true",
+    f"- uses: truthful-ci/ci-helper/actions/guardrails@{SHA}\n  continue-on-error: ${{{{ matrix.experimental }}}}",
+    "- run: ci-helper guard\n  if: ${{ false }}",
+    "- run: ci-helper guard\n  continue-on-error: true",
+    '- run: \'[ "$GITHUB_REPOSITORY" = o/r ] || exit 1\'\n  if: github.event_name == \'push\'',
+])
+def test_loose_guardrails_no_longer_count(findings, step):
+    assert findings(wf(_job(step)), ONLY) == [("missing-guardrail", 4, 3, "error", REPO_MESSAGE)]
+
+
+@pytest.mark.parametrize("step", [
+    '- run: \'[ "$GITHUB_REPOSITORY" = o/r ] || exit 1\'',
+    '- run: test "$GITHUB_REPOSITORY" = o/r || { echo "wrong repository"; exit 1; }',
+    '- run: \'[[ "${{ github.repository }}" == o/r ]] || exit 3\'',
+    '- run: \'[ "$GITHUB_REPOSITORY" != o/r ] && exit 1\'',
+    '- run: \'[ "$GITHUB_REPOSITORY" = o/r ] || exit\'',
+    '- run: if [ "$GITHUB_REPOSITORY" != o/r ]; then echo "wrong"; exit 1; fi',
+    '- run: |\n    if [ "$GITHUB_REPOSITORY" = o/r ]; then\n      echo ok\n    else\n      exit 1\n    fi',
+    '- run: |\n    if ! [ "$GITHUB_REPOSITORY" = o/r ]; then\n      false\n    fi',
+    f"- uses: truthful-ci/ci-helper/actions/guardrails@{SHA}\n  if: success()",
+    f"- uses: truthful-ci/ci-helper/actions/guardrails@{SHA}\n  if: ${{{{ always() }}}}\n  continue-on-error: false",
+    "- if: github.repository != 'o/r' || github.event_name == 'push'\n  run: |\n    echo '::error::wrong repository'\n    exit 1",
+    "- run: |\n    if ($env:GITHUB_REPOSITORY -ne 'o/r') { exit 1 }\n  shell: pwsh",
+])
+def test_guardrails_that_stop_the_job(findings, step):
+    assert findings(wf(_job(step)), ONLY) == []
+
+
+@pytest.mark.parametrize("job_if", [
+    "always() || github.repository == 'o/r'",
+    "github.repository == 'o/r' || github.event_name == 'push'",
+    "${{ !(github.repository == 'o/r') }}",
+    "github.repository != 'o/r'",
+    "contains(github.repository, 'o/r')",
+    "(github.repository == 'o/r' || always()) && success()",
+    "${{ github.repository == 'o/r' || true }}",
+])
+def test_loose_job_if_does_not_count(findings, job_if):
+    assert findings(wf(_job("- run: echo", job_if)), ONLY) == [("missing-guardrail", 4, 3, "error", REPO_MESSAGE)]
+
+
+@pytest.mark.parametrize("job_if", [
+    "github.repository == 'o/r'",
+    "${{ github.repository == 'o/r' }}",
+    "always() && github.repository == 'o/r'",
+    "${{ 'o/r' == github.repository && (github.event_name == 'push' || github.event_name == 'pull_request') }}",
+    "(github.event_name == 'push' && (github.repository == 'o/r'))",
+])
+def test_job_if_conjunction_counts(findings, job_if):
+    assert findings(wf(_job("- run: echo", job_if)), ONLY) == []
+
+
+def test_a_skippable_step_into_a_guarding_local_action_does_not_count(findings):
+    files = wf("  test:\n    runs-on: x\n    steps:\n      - uses: ./.github/actions/guard\n        if: false\n      - run: pytest\n")
+    files[".github/actions/guard/action.yml"] = (
+        f"runs:\n  using: composite\n  steps:\n    - uses: truthful-ci/ci-helper/actions/guardrails@{SHA}\n")
+    assert findings(files, ONLY) == [("missing-guardrail", 4, 3, "error", REPO_MESSAGE)]
+    files[".github/workflows/ci.yml"] = files[".github/workflows/ci.yml"].replace("        if: false\n", "")
+    assert findings(files, ONLY) == []
+
+
+_TERMS = ["always()", "success()", "github.event_name == 'push'", "!cancelled()", "(github.ref == 'refs/heads/main')"]
+
+
+@hsettings(max_examples=40, deadline=None)
+@given(st.lists(st.sampled_from(_TERMS), max_size=3), st.integers(0, 3), st.booleans())
+def test_job_if_property(terms, at, wrap):
+    """A repository equality among top-level && terms counts; the same expression under || or ! never does."""
+    guard = "github.repository == 'o/r'"
+    conj = terms[:at] + [guard] + terms[at:]
+    text = " && ".join(conj)
+    if wrap:
+        text = "${{ " + text + " }}"
+    assert "repository" in _conjunct_kinds(text)
+    assert _conjunct_kinds(f"{' && '.join(conj)} || github.event_name == 'schedule'") == frozenset()
+    assert _conjunct_kinds(f"!({' && '.join(conj)})") == frozenset()

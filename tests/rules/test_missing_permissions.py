@@ -4,13 +4,13 @@ MESSAGE = ("job '{}' has no permissions: and the workflow sets none at the top l
 
 
 def test_top_level_permissions_cover_every_job(findings):
-    files = {".github/workflows/ci.yml": "on: push\npermissions: read-all\njobs:\n  a: {runs-on: x}\n  b: {runs-on: x}\n"}
+    files = {".github/workflows/ci.yml": "on: push\npermissions: read-all\njobs:\n  a: {runs-on: x, steps: [{run: x}]}\n  b: {runs-on: x, steps: [{run: x}]}\n"}
     assert findings(files, ONLY) == []
 
 
 def test_each_job_without_its_own_is_reported(findings):
-    files = {".github/workflows/ci.yml": ("on: push\njobs:\n  a:\n    permissions: {contents: read}\n    runs-on: x\n"
-                                          "  b:\n    runs-on: x\n  c:\n    uses: ./.github/workflows/r.yml\n")}
+    files = {".github/workflows/ci.yml": ("on: push\njobs:\n  a:\n    permissions: {contents: read}\n    steps: [{run: x}]\n"
+                                          "  b:\n    steps: [{run: x}]\n  c:\n    uses: ./.github/workflows/r.yml\n")}
     assert findings(files, ONLY) == [
         ("missing-permissions", 6, 3, "error", MESSAGE.format("b")),
         ("missing-permissions", 8, 3, "error", MESSAGE.format("c")),
@@ -18,7 +18,7 @@ def test_each_job_without_its_own_is_reported(findings):
 
 
 def test_empty_permissions_mapping_counts_as_set(findings):
-    files = {".github/workflows/ci.yml": "on: push\npermissions: {}\njobs:\n  a: {runs-on: x}\n"}
+    files = {".github/workflows/ci.yml": "on: push\npermissions: {}\njobs:\n  a: {runs-on: x, steps: [{run: x}]}\n"}
     assert findings(files, ONLY) == []
 
 

@@ -100,10 +100,35 @@ def test_custom_shell_without_errexit(findings):
         "PIPESTATUS, so its failure is ignored"]
 
 
+def _not_analysed(label: str, shell: str) -> str:
+    return (f"gate step '{label}': cannot analyse {shell} scripts for swallowed exit status; "
+            "check by hand that its failure fails the step")
+
+
 def test_non_posix_shell_scripts_are_not_parsed_but_continue_on_error_counts(findings):
-    assert findings(steps_workflow("- run: pytest; exit 0\n  shell: pwsh"), ONLY) == []
+    # Not parsed, so never claimed clean: a gate step in such a shell gets a warning saying so.
+    assert findings(steps_workflow("- run: pytest; exit 0\n  shell: pwsh"), ONLY) == [
+        ("muted-gate", 9, 16, "warning", _not_analysed("pytest; exit 0", "pwsh"))]
     got = findings(steps_workflow("- run: pytest\n  shell: pwsh\n  continue-on-error: true"), ONLY)
-    assert [m for *_, m in messages(got)] == ["gate step 'pytest' has continue-on-error: true: its failure cannot fail the job; remove it"]
+    assert got == [
+        ("muted-gate", 9, 16, "warning", _not_analysed("pytest", "pwsh")),
+        ("muted-gate", 10, 28, "error", "gate step 'pytest' has continue-on-error: true: its failure cannot fail the job; remove it"),
+    ]
+
+
+@pytest.mark.parametrize("shell, name", [
+    ("pwsh", "pwsh"), ("powershell", "powershell"), ("cmd", "cmd"), ("python", "python"),
+    ("\"pwsh -command \\\". '{0}'\\\"\"", "pwsh"), ("/usr/bin/pwsh {0}", "pwsh"),
+])
+def test_a_gate_in_a_shell_that_is_not_analysed_is_a_warning(findings, shell, name):
+    got = findings(steps_workflow(f"- name: Tests\n  run: pytest -q || exit 0\n  shell: {shell}"), ONLY)
+    assert got == [("muted-gate", 10, 16, "warning", _not_analysed("Tests", name))]
+
+
+def test_a_non_posix_step_that_is_no_gate_or_a_default_shell_gets_no_warning(findings):
+    assert findings(steps_workflow("- run: Write-Host hello\n  shell: pwsh"), ONLY) == []
+    got = findings(steps_workflow("- run: ruff check .", shell_defaults="pwsh"), ONLY)
+    assert got == [("muted-gate", 9, 14, "warning", _not_analysed("ruff check .", "pwsh"))]
 
 
 def test_every_swallow_is_reported_with_its_line(findings):

@@ -161,6 +161,15 @@ def test_allowed_findings_are_counted(cli, in_tmp):
     ({".github/workflows/ci.yml": "on: push\njobs:\n  a: [\n"}, ["."],
      "Error: .github/workflows/ci.yml:4: malformed YAML (did not find expected node content); fix the file\n"),
     ({"action.yml": b"runs: \xff\n"}, ["."], "Error: action.yml:1: not valid UTF-8 text; save the file as UTF-8\n"),
+    ({".github/workflows/ci.yml": "name: ci\njobs:\n  a: {steps: [{run: x}]}\n"}, ["."],
+     "Error: .github/workflows/ci.yml:1: not a workflow GitHub accepts: no 'on:' (the events that start it); "
+     "add 'on:' or move the file out of .github/workflows\n"),
+    ({".github/workflows/ci.yml": "on: push\njobs:\n  a: {runs-on: x}\n"}, ["."],
+     "Error: .github/workflows/ci.yml:3: job 'a' has neither 'steps:' nor 'uses:' (a reusable workflow); "
+     "give it steps to run or fix the file\n"),
+    ({"actions/x/action.yml": "name: x\n"}, ["."],
+     "Error: actions/x/action.yml:1: not an action GitHub accepts: no 'runs:' (what the action runs); "
+     "add 'runs:' or rename the file\n"),
     ({"action.yml": "runs: {}\n", "pyproject.toml": "[tool.ci-helper.verify]\nallow = 3\n"}, ["."],
      "Error: [tool.ci-helper] verify.allow: expected a list of a table, got int 3\n"),
     ({"action.yml": "runs: {}\n", "pyproject.toml": "[[tool.ci-helper.verify.allow]]\nrule = 'muted-gate'\n"}, ["."],

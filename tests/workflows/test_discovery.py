@@ -80,7 +80,7 @@ def test_local_action_in_an_excluded_folder_is_read_once_when_followed(repo):
 
 
 def test_local_reusable_workflow_is_followed(repo):
-    root = repo({".github/workflows/reusable.yml": "on: workflow_call\njobs: {a: {runs-on: x}}\n"})
+    root = repo({".github/workflows/reusable.yml": "on: workflow_call\njobs: {a: {runs-on: x, steps: [{run: x}]}}\n"})
     tree = load_tree(root)
     assert tree.local_workflow(parse_uses("./.github/workflows/reusable.yml")).rel == ".github/workflows/reusable.yml"
     assert tree.local_workflow(parse_uses("./.github/workflows/none.yml")) is None

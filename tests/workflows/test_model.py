@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings as hsettings, strategies as st
 
 from ci_helper.errors import BadInput
-from ci_helper.workflows import load_tree
+from ci_helper.workflows import load_tree, parse_uses
 from ci_helper.workflows.source import decode, read_source
 
 WORKFLOW = """\
@@ -212,3 +212,49 @@ def test_positions_match_the_written_text(tmp_path_factory, refs, indent, quote,
     (root / ".github" / "workflows" / "p.yml").write_bytes(text.encode())
     steps = load_tree(root).workflows[0].jobs[0].steps
     assert [(s.uses.value, s.uses.line, s.uses.column) for s in steps] == expected
+
+
+@pytest.mark.parametrize("path, text, message", [
+    (".github/workflows/ci.yml", "name: ci\njobs:\n  t:\n    steps: [{run: x}]\n",
+     ".github/workflows/ci.yml:1: not a workflow GitHub accepts: no 'on:' (the events that start it); "
+     "add 'on:' or move the file out of .github/workflows"),
+    (".github/workflows/ci.yml", "name: ci\non:\njobs:\n  t:\n    steps: [{run: x}]\n",
+     ".github/workflows/ci.yml:2: not a workflow GitHub accepts: no 'on:' (the events that start it); "
+     "add 'on:' or move the file out of .github/workflows"),
+    (".github/workflows/ci.yml", "on: push\n",
+     ".github/workflows/ci.yml:1: not a workflow GitHub accepts: no 'jobs:'; "
+     "add the jobs to run or move the file out of .github/workflows"),
+    (".github/workflows/ci.yml", "on: push\njobs:\n",
+     ".github/workflows/ci.yml:2: not a workflow GitHub accepts: no 'jobs:'; "
+     "add the jobs to run or move the file out of .github/workflows"),
+    (".github/workflows/ci.yml", "on: 5\njobs:\n  t:\n    steps: [{run: x}]\n",
+     ".github/workflows/ci.yml:1: 'on' must be an event name such as push or pull_request, got '5'; fix the file"),
+    (".github/workflows/ci.yml", "on: [push, 3]\njobs:\n  t:\n    steps: [{run: x}]\n",
+     ".github/workflows/ci.yml:1: an 'on' event must be an event name such as push or pull_request, got '3'; fix the file"),
+    (".github/workflows/ci.yml", "on: push\njobs: 3\n",
+     ".github/workflows/ci.yml:2: 'jobs' must be a mapping, got '3'; fix the file"),
+    (".github/workflows/ci.yml", "on: push\njobs:\n  t:\n    runs-on: ubuntu-latest\n  u:\n    steps: [{run: x}]\n",
+     ".github/workflows/ci.yml:3: job 't' has neither 'steps:' nor 'uses:' (a reusable workflow); "
+     "give it steps to run or fix the file"),
+    ("actions/x/action.yml", "name: x\ndescription: y\n",
+     "actions/x/action.yml:1: not an action GitHub accepts: no 'runs:' (what the action runs); "
+     "add 'runs:' or rename the file"),
+    ("action.yml", "name: x\nruns:\n",
+     "action.yml:2: not an action GitHub accepts: no 'runs:' (what the action runs); "
+     "add 'runs:' or rename the file"),
+])
+def test_files_github_would_refuse_are_bad_input(repo, path, text, message):
+    root = repo({path: text})
+    with pytest.raises(BadInput) as exc:
+        load_tree(root)
+    assert exc.value.message == message
+
+
+def test_a_followed_local_workflow_github_would_refuse_is_bad_input(repo):
+    root = repo({".github/workflows/ci.yml": "on: push\njobs:\n  t:\n    uses: ./other/reusable.yml\n",
+                 "other/reusable.yml": "on: workflow_call\n"})
+    tree = load_tree(root)
+    with pytest.raises(BadInput) as exc:
+        tree.local_workflow(parse_uses("./other/reusable.yml"))
+    assert exc.value.message == ("other/reusable.yml:1: not a workflow GitHub accepts: no 'jobs:'; "
+                                 "add the jobs to run or move the file out of .github/workflows")

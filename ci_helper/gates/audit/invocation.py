@@ -49,6 +49,10 @@ class ServiceUnavailable(Exception):
     """The vulnerability service was unreachable or failing; ``str()`` is pip-audit's reason."""
 
 
+class PipAuditMissing(ServiceUnavailable):
+    """pip-audit is not installed beside ci-helper: like an unreachable service, the audit cannot run here."""
+
+
 class PipAuditFailed(Exception):
     """pip-audit stopped for another reason (bad requirements, resolver failure...)."""
 
@@ -77,7 +81,8 @@ def _pip_audit_version() -> tuple[int, ...]:
     try:
         version = metadata.version("pip-audit")
     except metadata.PackageNotFoundError:
-        raise BadInput(
+        # Not bad input: the command line is fine, this machine cannot audit (not-run, never a pass).
+        raise PipAuditMissing(
             f"pip-audit is not installed for {sys.executable}; install ci-helper with its audit extra: "
             "pip install 'ci-helper[audit]'"
         ) from None

@@ -1,0 +1,171 @@
+"""The dry run's parts without servers: which jobs run, which uses are ours, the event, the audit policy."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ci_helper import results
+from ci_helper.dry_run import event, jobs, policy
+from ci_helper.errors import BadInput
+from tests.conftest import REPO_ROOT
+
+SHA = "94cde3876a2334712175e64dca05ba4cecd11503"
+
+
+def write_workflow(root: Path, name: str, text: str) -> None:
+    folder = root / ".github" / "workflows"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text(text)
+
+
+@pytest.mark.parametrize(("on", "event_name", "branch", "why"), [
+    ("pull_request", "pull_request", "main", ""),
+    ("[push, pull_request]", "push", "dev", ""),
+    ("{pull_request: {branches: [main]}}", "pull_request", "main", ""),
+    ("{pull_request: {branches: [main]}}", "pull_request", "dev", "pull_request on dev is not in branches: main"),
+    ("{pull_request: {branches: ['release/**', '!release/old']}}", "pull_request", "release/old",
+     "pull_request on release/old is not in branches: release/**, !release/old"),
+    ("{push: {branches-ignore: [main]}}", "push", "main", "push on main is in branches-ignore"),
+    ("workflow_dispatch", "pull_request", "main", "not triggered by pull_request"),
+])
+def test_triggers(tmp_path, on, event_name, branch, why):
+    import yaml
+
+    assert jobs.triggered(yaml.load(f"x: {on}", Loader=yaml.BaseLoader)["x"], event_name, branch) == why
+
+
+@pytest.mark.parametrize(("uses", "ours"), [
+    (f"truthful-ci/ci-helper/actions/smoke@{SHA}", True),
+    (f"a-fork/ci-helper/actions/quality@{SHA}", True),
+    (f"truthful-ci/ci-helper@{SHA}", True),
+    (f"truthful-ci/ci-helper/.github/workflows/quality.yml@{SHA}", False),
+    (f"actions/checkout@{SHA}", False),
+    (f"someone/ci-helper-extras/actions/smoke@{SHA}", False),
+    ("./actions/smoke", True),          # the workspace is this checkout
+    ("./examples/diffusion-api", False),
+    ("docker://alpine:3", False),
+])
+def test_which_uses_are_ours(uses, ours):
+    assert jobs.is_ours(uses, REPO_ROOT, REPO_ROOT / "actions") is ours
+
+
+def test_the_plan_keeps_jobs_with_our_actions_for_the_event(tmp_path):
+    write_workflow(tmp_path, "a.yml", f"""
+on: {{pull_request: {{branches: [main]}}}}
+env: {{LEVEL: workflow}}
+jobs:
+  lint:
+    runs-on: ubuntu-latest
+    steps: [{{run: echo lint}}]
+  smoke:
+    runs-on: ubuntu-latest
+    env: {{LEVEL: job}}
+    strategy: {{matrix: {{python: ['3.12', '3.11']}}}}
+    steps:
+      - uses: actions/checkout@{SHA}
+      - uses: truthful-ci/ci-helper/actions/smoke@{SHA}
+  reuse:
+    uses: truthful-ci/ci-helper/.github/workflows/quality.yml@{SHA}
+""")
+    write_workflow(tmp_path, "b.yml", f"""
+on: push
+jobs:
+  release:
+    runs-on: ubuntu-latest
+    steps: [{{uses: truthful-ci/ci-helper/actions/guardrails@{SHA}}}]
+""")
+    plan = jobs.plan(tmp_path, "pull_request", "main")
+    assert [(j.source, j.job_id) for j in plan.jobs] == [(".github/workflows/a.yml", "smoke")]
+    job = plan.jobs[0]
+    assert (job.env, job.matrix, job.remotes) == ({"LEVEL": "job"}, {"python": "3.12"}, {"truthful-ci/ci-helper"})
+    assert plan.passed_over == [
+        f".github/workflows/a.yml: job reuse: reusable workflow truthful-ci/ci-helper/.github/workflows/quality.yml@{SHA} "
+        "is not run locally",
+        ".github/workflows/b.yml: job release: not triggered by pull_request",
+    ]
+    with pytest.raises(BadInput, match=r"^--job nope: no such job in .*/\.github/workflows \(jobs: lint, release, "
+                                       r"reuse, smoke\)$"):
+        jobs.plan(tmp_path, "pull_request", "main", ("nope",))
+
+
+def test_the_simulated_pull_request_is_a_same_repository_one():
+    simulated = event.simulate("pull_request", "example-org/diffusion-api", "main")
+    pr = simulated.payload["pull_request"]
+    assert (simulated.ref, pr["base"]["ref"], pr["head"]["ref"]) == ("refs/pull/1/merge", "main", "ci-helper-dry-run")
+    assert pr["head"]["repo"]["full_name"] == pr["base"]["repo"]["full_name"] == "example-org/diffusion-api"
+    assert pr["head"]["repo"]["fork"] is False
+    push = event.simulate("push", "o/r", "trunk")
+    assert (push.ref, push.payload["ref"], push.describe()) == ("refs/heads/trunk", "refs/heads/trunk",
+                                                                  "push to trunk of o/r")
+
+
+def test_only_an_audit_this_machine_cannot_run_is_relaxed():
+    offline = results.not_run("audit", "vulnerability service (osv) unreachable or failing: boom",
+                              {"service": "osv", "allow_offline": True})
+    broken = results.not_run("audit", "pip-audit failed (exit 1): bad requirements", {"service": "osv"})
+    vulnerable = results.failed("audit", {"vulnerable": 1})
+    judged, notes = policy.apply([offline, broken, vulnerable])
+    assert [(c.status, c.required) for c in judged] == [("not-run", False), ("not-run", True), ("fail", True)]
+    assert judged[0].reason == ("[local dry run: this machine cannot audit, optional here, required in CI] "
+                                "vulnerability service (osv) unreachable or failing: boom")
+    assert len(notes) == 1
+
+
+def test_a_missing_pip_audit_is_not_run_and_allowed_offline(cli, tmp_path, monkeypatch):
+    from importlib import metadata
+
+    real = metadata.version
+
+    def version(name):
+        if name == "pip-audit":
+            raise metadata.PackageNotFoundError(name)
+        return real(name)
+
+    monkeypatch.setattr(metadata, "version", version)
+    (tmp_path / "requirements.txt").write_text("click==8.1.7\n")
+    monkeypatch.chdir(tmp_path)
+    out = cli("audit", "-r", "requirements.txt", "--allow-offline", "--results-dir", "results")
+    assert out.exit_code == 0, out.output
+    result = json.loads((tmp_path / "results" / "audit.json").read_text())
+    assert result["status"] == "not-run"
+    assert result["reason"].startswith("pip-audit is not installed for ")
+    assert result["figures"]["allow_offline"] is True
+    assert policy.offline_audit(results.CheckResult.from_dict(result))
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("--run", "{root}"), "set [tool.ci-helper] repository = \"owner/name\" (or pass --repository)"),
+    (("--run", "{root}", "--repository", "o/r", "--job", "x"), "--job x: no such job in"),
+    (("{root}", "--job", "x"), "--event, --base-branch, --repository and --job need --run"),
+    (("--run", "{root}", "--format", "json"), "--format does not apply to --run: it prints the run's summary"),
+])
+def test_bad_input(cli, tmp_path, args, message):
+    write_workflow(tmp_path, "a.yml", "on: push\njobs:\n  a:\n    runs-on: x\n    steps: [{run: echo}]\n")
+    out = cli("verify", *(a.format(root=tmp_path) for a in args))
+    assert out.exit_code == 2
+    assert message in out.output
+
+
+def test_nothing_of_ours_to_run_is_bad_input(cli, tmp_path):
+    write_workflow(tmp_path, "a.yml", "on: push\njobs:\n  a:\n    runs-on: x\n    steps: [{run: echo}]\n")
+    out = cli("verify", "--run", str(tmp_path), "--repository", "o/r")
+    assert out.exit_code == 2
+    assert out.output.endswith("nothing to run for a pull_request #1 from ci-helper-dry-run into main of o/r: "
+                               "no job uses ci-helper's actions\n")
+
+
+def test_job_if_and_env_are_evaluated_against_the_simulated_event():
+    from ci_helper.dry_run import run
+
+    simulated = event.simulate("pull_request", "o/r", "main")
+    contexts = {"github": run._github_context(simulated, REPO_ROOT), "matrix": {"python": "3.12"}}
+    job = jobs.PlannedJob(Path("w.yml"), "w.yml", "j", "j", [], env={"PY": "${{ matrix.python }}",
+                                                                     "BASE": "into-${{ github.base_ref }}"})
+    assert run._evaluate_env(job, contexts) == {"PY": "3.12", "BASE": "into-main"}
+    job.condition = "github.event_name == 'push'"
+    assert run._job_condition(job, contexts) is False
+    job.condition = "${{ github.event.pull_request.head.repo.fork == false }}"
+    assert run._job_condition(job, contexts) is True
