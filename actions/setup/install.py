@@ -14,7 +14,13 @@ levels up. Three outcomes, cheapest first:
 
 The virtualenv keeps ci-helper and its dependencies out of the user's own
 environment (installing pip-audit into an audited environment upgrades shared
-packages). Its ``bin`` goes to ``$GITHUB_PATH`` for the later steps.
+packages). Only a folder holding a link to its ``ci-helper`` goes to
+``$GITHUB_PATH``, never its ``bin``: that also holds ``python``, ``pip``,
+``pytest``..., which would shadow the project's own in the later steps.
+
+With ``CI_HELPER_PROJECT_PYTHON`` (the ``project-python`` input), ci-helper from
+the same source is also installed into that interpreter, for applications that
+import ``ci_helper.fake``; a no-op when it already imports ci_helper from there.
 """
 
 from __future__ import annotations
@@ -27,11 +33,15 @@ import shlex
 import shutil
 import subprocess
 import sys
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 MARKER = "ci-helper-install.json"
 # Set by `ci-helper verify --run`: reuse the ci-helper on PATH (built from this source), never install.
 REUSE_ONLY_ENV = "CI_HELPER_SETUP_REUSE_ONLY"
+# Inside the virtualenv: the folder put on PATH, holding nothing but ci-helper.
+SHIM_DIR = "ci-helper-path"
 _EXTRA = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 # Run inside the candidate interpreter: where its ci_helper comes from, which
@@ -73,8 +83,12 @@ def check(extra, seen):
 
 for extra in sys.argv[1:]:
     check(extra, set())
+try:
+    direct_url = json.loads(dist.read_text("direct_url.json") or "{}").get("url", "")
+except ValueError:
+    direct_url = ""
 print(json.dumps({"file": ci_helper.__file__, "version": ci_helper.__version__,
-                  "provided": provided, "missing": sorted(set(missing))}))
+                  "provided": provided, "missing": sorted(set(missing)), "direct_url": direct_url}))
 """
 
 
@@ -140,6 +154,14 @@ def source_root(info: dict) -> Path:
     return Path(info["file"]).resolve().parent.parent
 
 
+def installed_from(info: dict) -> Path | None:
+    """The local folder pip installed the probed ci-helper from (its ``direct_url.json``), else None."""
+    url = urllib.parse.urlsplit(info.get("direct_url", ""))
+    if url.scheme != "file":
+        return None
+    return Path(urllib.request.url2pathname(url.path)).resolve()
+
+
 def check_extras(info: dict, extras: list[str]) -> None:
     unknown = [e for e in extras if e not in info["provided"]]
     if unknown:
@@ -191,6 +213,22 @@ def venv_python(venv: Path) -> Path:
     return venv_bin(venv) / ("python.exe" if os.name == "nt" else "python")
 
 
+def make_shim(venv: Path) -> Path:
+    """The folder for ``$GITHUB_PATH``: a link to the virtualenv's ``ci-helper``, nothing else."""
+    name = "ci-helper.exe" if os.name == "nt" else "ci-helper"
+    folder = venv / SHIM_DIR
+    folder.mkdir(exist_ok=True)
+    link, target = folder / name, venv_bin(venv) / name
+    if link.is_symlink() or link.exists():
+        link.unlink()
+    if os.name == "nt":
+        # pip's launcher carries its interpreter's absolute path, so a copy runs the same.
+        shutil.copy2(target, link)
+    else:
+        link.symlink_to(target)
+    return folder
+
+
 def recorded_install(venv: Path) -> dict:
     """What an earlier setup step of this job installed into ``venv`` (empty when nothing)."""
     try:
@@ -209,7 +247,7 @@ def reuse_venv(root: Path, extras: list[str], runner_temp: str) -> tuple[Path, P
     if (recorded.get("source") == str(root) and recorded.get("version") == version
             and set(extras) <= set(recorded.get("extras", [])) and venv_python(venv).exists()):
         print(f"ci-helper {version} from {root} already installed in {venv}")
-        return venv_python(venv), venv_bin(venv)
+        return venv_python(venv), make_shim(venv)
     return None
 
 
@@ -234,7 +272,43 @@ def install(root: Path, extras: list[str], runner_temp: str, cache_dir: str | No
     check_extras(info, extras)
     (venv / MARKER).write_text(json.dumps({"source": str(root), "version": version, "extras": extras}) + "\n",
                                encoding="utf-8")
-    return venv_python(venv), venv_bin(venv)
+    return venv_python(venv), make_shim(venv)
+
+
+def install_into_project(root: Path, project_python: str, cache_dir: str | None, reuse_only: bool = False) -> bool:
+    """Install ``root`` into the project's interpreter unless it already imports ci_helper from there.
+
+    True when something was installed. Only ci-helper's own dependencies come
+    from the package index; ci-helper itself is this source, never a download.
+    """
+    from ci_helper import __version__ as version
+
+    found = shutil.which(project_python)
+    if not found:
+        raise SetupError(f"project-python: {project_python!r} is not an interpreter on PATH; "
+                         "run actions/setup-python first or give the interpreter's path")
+    python = Path(found)
+    info = probe(python, [])
+    # Same source: imported straight from it (editable), or pip installed it from it (an earlier step).
+    if info is not None and (source_root(info) == root
+                             or (installed_from(info) == root and info["version"] == version)):
+        print(f"{python} already imports ci_helper from {root}: nothing to install into it")
+        return False
+    if reuse_only:
+        # A local dry run never installs, least of all into the user's own interpreter.
+        print(f"{python} does not import ci_helper from {root}: not installing into it ({REUSE_ONLY_ENV}); "
+              f"for fake inference run: {python} -m pip install -e {root}")
+        return False
+    outer = [sys.executable, "-m", "pip"]
+    pip = [*outer, "--python", str(python)] if pip_can_target(outer) else [str(python), "-m", "pip"]
+    command = [*pip, "install", "--disable-pip-version-check", "--progress-bar", "off"]
+    if cache_dir:
+        command += ["--cache-dir", cache_dir]
+    run(command + [str(root)])
+    info = probe(python, [])
+    if info is None or installed_from(info) != root:
+        raise SetupError(f"ci-helper was installed into {python} but it does not import it from {root}")
+    return True
 
 
 def pip_for(venv: Path) -> list[str]:
@@ -309,6 +383,10 @@ def main() -> int:
             python, bin_dir = install(root, extras, runner_temp, cache_dir)
             installed = True
             gha.add_path(bin_dir)
+        project_python = os.environ.get("CI_HELPER_PROJECT_PYTHON", "").strip()
+        if project_python:
+            install_into_project(root, project_python, os.environ.get("CI_HELPER_PIP_CACHE_DIR") or None,
+                                 reuse_only)
     except SetupError as exc:
         gha.emit_annotation("error", str(exc), title="ci-helper setup")
         return 2

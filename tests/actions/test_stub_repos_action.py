@@ -112,7 +112,10 @@ def test_the_action_file_follows_the_contract():
     steps = action["runs"]["steps"]
     assert action["runs"]["using"] == "composite"
     assert steps[0]["uses"] == "$/actions/setup"
-    assert set(action["inputs"]) == {"manifest", "root", "working-directory"}
+    # The only thing handed to setup: the project's interpreter, for ci_helper.fake.
+    assert steps[0]["with"] == {"project-python": "${{ inputs.project-python }}"}
+    assert set(action["inputs"]) == {"manifest", "root", "project-python", "working-directory"}
+    assert action["inputs"]["project-python"]["default"] == ""
     for step in steps:
         assert "${{" not in step.get("run", "")
     assert steps[1]["env"] == {"CI_HELPER_STUBS_MANIFEST": "${{ inputs.manifest }}",

@@ -143,3 +143,8 @@ def test_isolated_setup_virtualenv_is_taken_off_path_for_the_project(tmp_path, m
     (venv / environment.SETUP_MARKER).write_text("{}")
     assert environment.project_environ(environ) == {"PATH": str(project_bin)}
     assert environment.default_python(environ) == str(project_bin / "python")
+    # Today's setup puts only its shim folder on PATH: kept (it holds ci-helper alone),
+    # and the project's python is found without any filtering.
+    shim_path = {"PATH": f"{venv}/ci-helper-path:{project_bin}"}
+    assert environment.project_environ(shim_path) == shim_path
+    assert environment.default_python(shim_path) == str(project_bin / "python")

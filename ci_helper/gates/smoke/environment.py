@@ -1,11 +1,13 @@
 """The environment the server and the tests run in: the project's, not ci-helper's.
 
-The setup action installs ci-helper into a virtualenv of its own and puts its
-``bin`` on PATH, so in a workflow a bare ``python`` would find ci-helper's
-interpreter, which has none of the project's dependencies. That virtualenv is
-marked with ``ci-helper-install.json`` (actions/setup/install.py); when we run
-from it, its ``bin`` is taken off PATH for the server and pytest, and the
-project's ``python`` is the one found on the remaining PATH.
+The setup action installs ci-helper into a virtualenv of its own, marked with
+``ci-helper-install.json`` (actions/setup/install.py). When we run from it, our
+``sys.executable`` has none of the project's dependencies, so the project's
+``python`` is the one found on PATH instead. setup now puts only a folder
+holding ``ci-helper`` on PATH, so that lookup finds the project's interpreter
+by itself; the virtualenv's ``bin`` is still taken off PATH (and out of
+``VIRTUAL_ENV``) for the server and pytest because older setup steps put the
+whole ``bin`` there, and a job may mix pins.
 """
 
 from __future__ import annotations
