@@ -28,7 +28,8 @@ pytestmark = [
 
 def run_quality(workspace: Path, inputs: dict[str, str]):
     outputs = workspace.parent / "outputs.json"
-    argv = ["run-action", str(QUALITY), "--workspace", str(workspace), "--outputs-json", str(outputs)]
+    argv = ["run-action", str(QUALITY), "--workspace", str(workspace), "--outputs-json", str(outputs),
+            "--summary-out", str(workspace.parent / "summary.md")]
     for key, value in inputs.items():
         argv += ["--input", f"{key}={value}"]
     env = {"PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
@@ -56,3 +57,9 @@ def test_quality_action_runs_the_tests_under_coverage_then_the_gate(tmp_path, fi
     result = json.loads((workspace / ".ci-helper" / "results" / "coverage.json").read_text())
     assert result["status"] == verdict
     assert result["figures"]["data_files_combined"] == 1
+    # The run summary step renders every result of the job; red exactly when the gate was.
+    assert outputs["steps"]["summary"]["outcome"] == ("success" if code == 0 else "failure")
+    summary = (tmp_path / "summary.md").read_text().splitlines()
+    assert summary[0] == ("## ✅ Green: ci-helper run summary" if code == 0 else "## ❌ Red: ci-helper run summary")
+    coverage_row = next(line for line in summary if line.startswith(("| ✅ pass | coverage |", "| ❌ fail | coverage |")))
+    assert coverage_row.split(" | ")[3] == f"total {total}% (floor 90%)"
