@@ -12,7 +12,7 @@ import pytest
 
 import ci_helper
 from tests.conftest import REPO_ROOT, run_ci_helper
-from tests.gates.osv_service import OsvServer
+from ci_helper.canary.osv_server import OsvServer
 
 QUALITY = REPO_ROOT / "actions" / "quality"
 FIXTURES = REPO_ROOT / "ci_helper" / "fixtures" / "coverage"

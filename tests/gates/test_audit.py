@@ -15,7 +15,7 @@ from ci_helper.gates.audit import gate, policy
 from ci_helper.gates.audit.report import AuditReport, Dependency, Vulnerability
 from ci_helper.results import read_result
 from ci_helper.settings import AuditIgnore
-from tests.gates.osv_service import OsvServer, affects
+from ci_helper.canary.osv_server import OsvServer, affects
 from tests.gates.test_deps import install_dist, make_venv
 
 FIXTURES = Path(gate.__file__).resolve().parent.parent.parent / "fixtures" / "audit"
