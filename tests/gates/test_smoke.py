@@ -411,6 +411,17 @@ def test_cwd_runs_the_server_and_tests_in_the_project_folder(project, tmp_path):
      "write it as 'python -m uvicorn ...'"),
     (["--server", "x", "--ready-url", "http://127.0.0.1:1/", "--", "--junitxml=mine.xml"],
      "Error: pytest argument '--junitxml=mine.xml': ci-helper smoke writes the JUnit file itself; use --junit F instead"),
+    (["--server", "x", "--ready-url", "http://127.0.0.1:notaport/"],
+     "Error: --ready-url 'http://127.0.0.1:notaport/': bad port (Port could not be cast to integer value as 'notaport'); "
+     "give a number from 1 to 65535"),
+    (["--server", "x", "--ready-url", "tcp://127.0.0.1:99999"],
+     "Error: --ready-url 'tcp://127.0.0.1:99999': bad port (Port out of range 0-65535); give a number from 1 to 65535"),
+    # Checked before the server starts: failing inside the stop would leave the server running.
+    (["--server", "x", "--ready-url", "http://127.0.0.1:1/", "--stop-url", "http://127.0.0.1:x/stop"],
+     "Error: --stop-url 'http://127.0.0.1:x/stop': bad port (Port could not be cast to integer value as 'x'); "
+     "give a number from 1 to 65535"),
+    (["--server", "x", "--ready-url", "http://127.0.0.1:1/", "--stop-url", "/server-stop"],
+     "Error: --stop-url '/server-stop': use an http:// or https:// URL with a host"),
     (["--server", "x", "--ready-url", "http://127.0.0.1:1/", "--timeout", "0"],
      "Error: --timeout must be above 0 and --stop-timeout at least 0 seconds"),
 ])

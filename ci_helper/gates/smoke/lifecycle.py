@@ -15,7 +15,7 @@ from ci_helper.gates.smoke import cancellation
 from ci_helper.gates.smoke import command as server_command
 from ci_helper.gates.smoke import pytest_run
 from ci_helper.gates.smoke.ports import PortHolder, port_in_use
-from ci_helper.gates.smoke.probes import probe_for
+from ci_helper.gates.smoke.probes import check_stop_url, probe_for
 from ci_helper.gates.smoke.process import ServerProcess, StopOutcome
 from ci_helper.gates.smoke.readiness import Readiness, wait_ready
 
@@ -88,6 +88,8 @@ def run(config: SmokeConfig, echo: Callable[[str], None] = lambda line: None) ->
     base_url = server_command.substitute(config.base_url, port) if config.base_url else base_url_of(ready_url)
     command = server_command.parse(server_command.substitute(config.server, port, config.python))
     probe = probe_for(ready_url, config.ready_status)
+    if stop_url:
+        check_stop_url(stop_url)
     pytest_run.check_args(config.pytest_args)
     if not config.cwd.is_dir():
         raise BadInput(f"--cwd {config.cwd}: no such directory")

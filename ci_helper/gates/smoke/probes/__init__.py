@@ -32,6 +32,8 @@ class Probe(Protocol):
 def probe_for(url: str, ready_status: int = 200) -> Probe:
     """The probe for a ready URL: ``http(s)://`` checks the status, ``tcp://host:port`` connects."""
     scheme = urlsplit(url).scheme
+    if scheme in ("http", "https", "tcp"):
+        check_port("--ready-url", url)
     if scheme in ("http", "https"):
         from ci_helper.gates.smoke.probes.http_status import HttpStatusProbe
 
@@ -41,6 +43,22 @@ def probe_for(url: str, ready_status: int = 200) -> Probe:
 
         return TcpConnectProbe(url)
     raise BadInput(f"--ready-url {url!r}: use an http://, https:// or tcp://host:port URL")
+
+
+def check_port(flag: str, url: str) -> None:
+    """urlsplit only parses the port when asked, and then raises ValueError: turn that into bad input."""
+    try:
+        urlsplit(url).port
+    except ValueError as exc:
+        raise BadInput(f"{flag} {url!r}: bad port ({exc}); give a number from 1 to 65535") from None
+
+
+def check_stop_url(url: str) -> None:
+    """Checked before the server starts: failing inside the stop would leave the server running."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise BadInput(f"--stop-url {url!r}: use an http:// or https:// URL with a host")
+    check_port("--stop-url", url)
 
 
 def describe_error(exc: BaseException) -> str:
