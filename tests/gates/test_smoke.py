@@ -422,6 +422,12 @@ def test_cwd_runs_the_server_and_tests_in_the_project_folder(project, tmp_path):
      "give a number from 1 to 65535"),
     (["--server", "x", "--ready-url", "http://127.0.0.1:1/", "--stop-url", "/server-stop"],
      "Error: --stop-url '/server-stop': use an http:// or https:// URL with a host"),
+    (["--server", "x", "--ready-url", "http://127.0.0.1:1/", "--log", "."],
+     "Error: --log .: is a directory; give a file path"),
+    (["--server", "x", "--ready-url", "http://127.0.0.1:1/", "--junit", "."],
+     "Error: --junit .: is a directory; give a file path"),
+    (["--server", "x", "--ready-url", "http://127.0.0.1:1/", "--junit", "smoke_pass.py/junit.xml"],
+     "Error: --junit smoke_pass.py/junit.xml: cannot create its folder (File exists); give a file path"),
     (["--server", "x", "--ready-url", "http://127.0.0.1:1/", "--timeout", "0"],
      "Error: --timeout must be above 0 and --stop-timeout at least 0 seconds"),
 ])

@@ -78,6 +78,16 @@ def base_url_of(ready_url: str) -> str:
     return f"{scheme}://{parts.netloc}"
 
 
+def _check_output_file(flag: str, path: Path) -> None:
+    """Before the server starts: failing on the log or JUnit path later is a traceback, not a one-line error."""
+    if path.is_dir():
+        raise BadInput(f"{flag} {path}: is a directory; give a file path")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BadInput(f"{flag} {path}: cannot create its folder ({exc.strerror}); give a file path") from None
+
+
 def run(config: SmokeConfig, echo: Callable[[str], None] = lambda line: None) -> SmokeRun:
     """Run the whole lifecycle; the server is stopped whatever happens, even on Ctrl-C or SIGTERM."""
     began = time.monotonic()
@@ -93,6 +103,8 @@ def run(config: SmokeConfig, echo: Callable[[str], None] = lambda line: None) ->
     pytest_run.check_args(config.pytest_args)
     if not config.cwd.is_dir():
         raise BadInput(f"--cwd {config.cwd}: no such directory")
+    for flag, target in (("--log", config.log), ("--junit", config.junit)):
+        _check_output_file(flag, target)
     outcome = SmokeRun(config, ready_url, stop_url, base_url)
 
     holder = port_in_use(ready_url)
