@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -19,6 +20,7 @@ from ci_helper.results import CheckResult
 
 # A gate case must not hang the self-test: the smoke fixtures start servers.
 CASE_TIMEOUT = 180.0
+KILL_GRACE_SECONDS = 10.0
 
 
 @dataclass
@@ -72,6 +74,38 @@ def _clean_env() -> dict[str, str]:
     return env
 
 
+def _run(argv: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """subprocess.run in a session of its own: on timeout the whole group goes, not only the direct child.
+
+    SIGTERM first, so a gate that started a server (smoke) stops it; then SIGKILL for what is left.
+    """
+    proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=CASE_TIMEOUT)
+    except BaseException:
+        _stop_group(proc)
+        raise
+    return subprocess.CompletedProcess(argv, proc.returncode, out, err)
+
+
+def _stop_group(proc: subprocess.Popen[str]) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    try:
+        proc.wait(timeout=KILL_GRACE_SECONDS)
+    except subprocess.TimeoutExpired:
+        pass
+    try:
+        # Whatever is left in the group (the leader, or helpers that outlived it).
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait()
+
+
 def run_case(case: Case) -> Outcome:
     start = time.monotonic()
     with tempfile.TemporaryDirectory(prefix=f"ci-helper-canary-{case.gate.replace('/', '-')}-") as tmp:
@@ -85,15 +119,13 @@ def run_case(case: Case) -> Outcome:
             env["CI_HELPER_RESULTS_DIR"] = str(results_dir)
             try:
                 for step in case.setup:
-                    proc = subprocess.run(_argv(step, values), cwd=work, env=env, capture_output=True,
-                                          text=True, timeout=CASE_TIMEOUT)
+                    proc = _run(_argv(step, values), work, env)
                     if proc.returncode not in (0, 1):
                         tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or [""]
                         return Outcome(case.gate, case.fixture, case.expect, "error",
                                        f"setup {' '.join(step)} exited {proc.returncode}: {tail[0]}",
                                        time.monotonic() - start)
-                proc = subprocess.run(_argv(case.command, values), cwd=work, env=env, capture_output=True,
-                                      text=True, timeout=CASE_TIMEOUT)
+                proc = _run(_argv(case.command, values), work, env)
             except subprocess.TimeoutExpired as exc:
                 return Outcome(case.gate, case.fixture, case.expect, "error",
                                f"timed out after {exc.timeout:.0f}s", time.monotonic() - start)

@@ -11,6 +11,7 @@ import json
 import os
 import re
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -145,3 +146,39 @@ def test_findings_belong_to_bad_fixtures_only(tmp_path):
         {"expect": "pass", "check": "verify", "command": ["ci-helper", "verify", "."], "findings": ["muted-gate"]}))
     with pytest.raises(BadInput, match=r"'findings' only applies to a bad fixture \(expect: fail\)$"):
         cases.load_case(folder, "verify/muted-gate")
+
+
+HANG = '''
+import subprocess, sys, time
+from pathlib import Path
+
+# A gate that hangs and has started a helper (as smoke starts a server) holding our stdout.
+child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+Path("child.pid").write_text(str(child.pid))
+time.sleep(30)
+'''
+
+
+def test_a_case_that_times_out_is_an_error_and_leaves_no_process(tmp_path, monkeypatch):
+    from ci_helper.canary import run as canary_run
+
+    folder = tmp_path / "smoke" / "hangs"
+    folder.mkdir(parents=True)
+    (folder / "hang.py").write_text(HANG)
+    (folder / "canary.json").write_text(json.dumps(
+        {"expect": "fail", "check": "smoke", "command": ["python", "hang.py", "{fixture}"]}))
+    case = cases.load_case(folder, "smoke")
+    pid_file = tmp_path / "child.pid"
+    case.command = ["python", "-c", HANG.replace('Path("child.pid")', f"Path({str(pid_file)!r})")]
+    monkeypatch.setattr(canary_run, "CASE_TIMEOUT", 1.0)
+    outcome = canary_run.run_case(case)
+    assert (outcome.got, outcome.detail, outcome.ok) == ("error", "timed out after 1s", False)
+    # Before: only the direct child was killed, the helper survived and the canary waited for it.
+    assert outcome.seconds < 15
+    pid = int(pid_file.read_text())
+    state = ""
+    try:
+        state = (Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0])
+    except OSError:
+        pass
+    assert state in ("", "Z", "X"), f"helper {pid} still running"
