@@ -506,3 +506,16 @@ def _cwd(pid: int) -> str | None:
         return os.readlink(f"/proc/{pid}/cwd")
     except OSError:
         return None
+
+
+def test_a_junit_file_from_an_earlier_run_is_gone_when_the_server_never_got_ready(project):
+    # The junit output is set before the run: a summary or dry run reading it must not find
+    # the earlier run's passing tests when this run never reached pytest.
+    stale = project / ".ci-helper/smoke/junit.xml"
+    stale.parent.mkdir(parents=True)
+    stale.write_text('<testsuite tests="1"><testcase classname="t" name="test_old"/></testsuite>')
+    port = free_port()
+    proc, result = smoke(project, "--server", f"{PY} dying_server.py", *urls(port), "--", "smoke_pass.py", *QUIET)
+    assert proc.returncode == 1
+    assert [f["rule"] for f in result["findings"]] == ["smoke-server-exited"]
+    assert not stale.exists()

@@ -105,6 +105,9 @@ def run(config: SmokeConfig, echo: Callable[[str], None] = lambda line: None) ->
         raise BadInput(f"--cwd {config.cwd}: no such directory")
     for flag, target in (("--log", config.log), ("--junit", config.junit)):
         _check_output_file(flag, target)
+    # The junit output is announced before the run: an earlier run's file must not pass for this
+    # one's when the server never gets ready (pytest_run removes it again right before pytest).
+    config.junit.unlink(missing_ok=True)
     outcome = SmokeRun(config, ready_url, stop_url, base_url)
 
     holder = port_in_use(ready_url)
