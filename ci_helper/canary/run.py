@@ -120,7 +120,8 @@ def run_case(case: Case) -> Outcome:
             try:
                 for step in case.setup:
                     proc = _run(_argv(step, values), work, env)
-                    if proc.returncode not in (0, 1):
+                    # A bad fixture's setup may fail on purpose; a good fixture's must not, or its pass proves nothing.
+                    if proc.returncode not in ((0, 1) if case.expect == "fail" else (0,)):
                         tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or [""]
                         return Outcome(case.gate, case.fixture, case.expect, "error",
                                        f"setup {' '.join(step)} exited {proc.returncode}: {tail[0]}",

@@ -182,3 +182,26 @@ def test_a_case_that_times_out_is_an_error_and_leaves_no_process(tmp_path, monke
     except OSError:
         pass
     assert state in ("", "Z", "X"), f"helper {pid} still running"
+
+
+PASSING_GATE = ["python", "-c", "from ci_helper import results; results.write_result(results.passed('toy'))"]
+
+
+@pytest.mark.parametrize("expect, setup_code, got", [
+    # A good fixture whose setup failed is broken: its gate passing proves nothing.
+    ("pass", 1, "error"),
+    ("pass", 0, "pass"),
+])
+def test_a_good_fixture_whose_setup_fails_is_an_error(tmp_path, expect, setup_code, got):
+    from ci_helper.canary import run as canary_run
+
+    folder = tmp_path / "toy" / "good"
+    folder.mkdir(parents=True)
+    (folder / "canary.json").write_text(json.dumps({
+        "expect": expect, "check": "toy", "command": PASSING_GATE,
+        "setup": [["python", "-c", f"import sys; print('setup broke'); sys.exit({setup_code})"]],
+    }))
+    outcome = canary_run.run_case(cases.load_case(folder, "toy"))
+    assert (outcome.got, outcome.ok) == (got, got == "pass")
+    if got == "error":
+        assert outcome.detail == f"setup python -c import sys; print('setup broke'); sys.exit(1) exited 1: setup broke"
