@@ -130,6 +130,9 @@ def run_case(case: Case) -> Outcome:
             except subprocess.TimeoutExpired as exc:
                 return Outcome(case.gate, case.fixture, case.expect, "error",
                                f"timed out after {exc.timeout:.0f}s", time.monotonic() - start)
+            except OSError as exc:  # a program that cannot start is a broken case, reported, not a crash
+                return Outcome(case.gate, case.fixture, case.expect, "error",
+                               f"cannot start {exc.filename or '?'}: {exc.strerror}", time.monotonic() - start)
         seconds = time.monotonic() - start
         result_file = results_dir / f"{case.check}.json"
         if not result_file.is_file():
