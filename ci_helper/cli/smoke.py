@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import shlex
 import sys
 from pathlib import Path
@@ -57,6 +58,9 @@ def command(server, ready_url, ready_status, stop_url, timeout, stop_timeout, lo
         raise BadInput("no ready URL: pass --ready-url URL or set ready-url in [tool.ci-helper.smoke]")
     timeout = pick(timeout, s.timeout)
     stop_timeout = pick(stop_timeout, s.stop_timeout)
+    if not (math.isfinite(timeout) and math.isfinite(stop_timeout)):
+        # nan compares false with everything: the readiness wait would never end.
+        raise BadInput("--timeout and --stop-timeout must be finite numbers of seconds")
     if timeout <= 0 or stop_timeout < 0:
         raise BadInput("--timeout must be above 0 and --stop-timeout at least 0 seconds")
     args = list(pytest_args)

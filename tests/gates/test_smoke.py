@@ -428,6 +428,11 @@ def test_cwd_runs_the_server_and_tests_in_the_project_folder(project, tmp_path):
      "Error: --junit .: is a directory; give a file path"),
     (["--server", "x", "--ready-url", "http://127.0.0.1:1/", "--junit", "smoke_pass.py/junit.xml"],
      "Error: --junit smoke_pass.py/junit.xml: cannot create its folder (File exists); give a file path"),
+    # nan compares false with everything: the readiness wait never ended.
+    (["--server", "x", "--ready-url", "http://127.0.0.1:1/", "--timeout", "nan"],
+     "Error: --timeout and --stop-timeout must be finite numbers of seconds"),
+    (["--server", "x", "--ready-url", "http://127.0.0.1:1/", "--stop-timeout", "inf"],
+     "Error: --timeout and --stop-timeout must be finite numbers of seconds"),
     (["--server", "x", "--ready-url", "http://127.0.0.1:1/", "--timeout", "0"],
      "Error: --timeout must be above 0 and --stop-timeout at least 0 seconds"),
 ])
