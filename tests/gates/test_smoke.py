@@ -433,6 +433,9 @@ def test_cwd_runs_the_server_and_tests_in_the_project_folder(project, tmp_path):
      "Error: --timeout and --stop-timeout must be finite numbers of seconds"),
     (["--server", "x", "--ready-url", "http://127.0.0.1:1/", "--stop-timeout", "inf"],
      "Error: --timeout and --stop-timeout must be finite numbers of seconds"),
+    # No server ever answers 0: the run waited the whole timeout and failed as "not ready".
+    (["--server", "x", "--ready-url", "http://127.0.0.1:1/", "--ready-status", "0"],
+     "Error: --ready-status 0: give an HTTP status from 100 to 599"),
     (["--server", "x", "--ready-url", "http://127.0.0.1:1/", "--timeout", "0"],
      "Error: --timeout must be above 0 and --stop-timeout at least 0 seconds"),
 ])

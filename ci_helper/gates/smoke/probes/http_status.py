@@ -22,6 +22,9 @@ class HttpStatusProbe:
         parts = urlsplit(url)
         if not parts.hostname:
             raise BadInput(f"--ready-url {url!r}: the URL has no host")
+        if not 100 <= ready_status <= 599:
+            # No server ever answers it: the run would wait out the whole timeout, then blame the server.
+            raise BadInput(f"--ready-status {ready_status}: give an HTTP status from 100 to 599")
         self.url = url
         self.ready_status = ready_status
         self._https = parts.scheme == "https"
