@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ci_helper.workflows.shell import _apply_set_flags, tokenize
+from ci_helper.workflows.shell import GroupWalk, _apply_set_flags, tokenize
 
 # kind -> the variable as a script reads it (environment or an expression in the script text).
 VARIABLES: dict[str, re.Pattern[str]] = {
@@ -124,27 +124,9 @@ def _lists(script: str) -> list[list[tuple[str, list[str]]]]:
     current: list[tuple[str, list[str]]] = []
     words: list[str] = []
     op_before = ""
-    depth = 0
-    for token in tokenize(script):
-        if token.kind == "word":
-            if not words and token.value == "{":
-                depth += 1
-            elif not words and token.value == "}" and depth:
-                depth -= 1
-            words.append(token.value)
-            continue
-        value = token.value
-        if value == "(":
-            depth += 1
+    for is_operator, value, _line in GroupWalk().tokens(tokenize(script)):
+        if not is_operator:
             words.append(value)
-            continue
-        if value == ")":
-            if depth:
-                depth -= 1
-            words.append(value)
-            continue
-        if depth:
-            words.append(";" if value == "\n" else value)
             continue
         if words:
             current.append((op_before, words))

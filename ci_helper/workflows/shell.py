@@ -16,7 +16,7 @@ import re
 import shlex
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Iterable, Iterator, NamedTuple
 
 POSIX_SHELLS = frozenset({"bash", "sh", "dash", "zsh", "ksh", "ash"})
 
@@ -391,6 +391,45 @@ def _line_lists(text: str) -> tuple[AndOr, ...] | None:
     return result
 
 
+class GroupWalk:
+    """Walks shell tokens keeping ``( )`` and ``{ }`` groups whole.
+
+    Yields ``(is_operator, value, line)``: inside a group every operator comes out
+    as a word of the flattened command (a newline as ``;``), so a group stays one
+    command. The script model and the guard reader both split commands this way;
+    ``depth`` after the walk is non-zero when a group was left open.
+    """
+
+    __slots__ = ("depth",)
+
+    def __init__(self) -> None:
+        self.depth = 0
+
+    def tokens(self, tokens: Iterable[tuple[str, str, int]]) -> Iterator[tuple[bool, str, int]]:
+        # Every operator outside a group ends the current command, so "at the start of a
+        # command" is: nothing yielded yet, or the last thing yielded was such an operator.
+        at_start = True
+        for kind, value, line in tokens:
+            if kind == "word":
+                if value == "{" and at_start:
+                    self.depth += 1
+                elif value == "}" and self.depth:
+                    self.depth -= 1
+            elif value == "(":
+                self.depth += 1
+            elif value == ")":
+                if self.depth:
+                    self.depth -= 1
+            elif self.depth:
+                value = ";" if value == "\n" else value
+            else:
+                at_start = True
+                yield True, value, line
+                continue
+            at_start = False
+            yield False, value, line
+
+
 def _parse_tokens(tokens: list[tuple[str, str, int]], first_line: int) -> tuple[list[AndOr], int]:
     """The and-or lists of a token stream (lines counted from ``first_line``) and the group depth at its end."""
     lists: list[AndOr] = []
@@ -399,7 +438,6 @@ def _parse_tokens(tokens: list[tuple[str, str, int]], first_line: int) -> tuple[
     pipeline: list[Command] = []
     words: list[str] = []
     line = 0
-    depth = 0
 
     def end_command() -> None:
         nonlocal words
@@ -421,30 +459,13 @@ def _parse_tokens(tokens: list[tuple[str, str, int]], first_line: int) -> tuple[
             lists.append(AndOr(pipelines, ops[: len(pipelines) - 1]))
         pipelines, ops = [], []
 
-    for kind, value, token_line in tokens:
+    walk = GroupWalk()
+    for is_operator, value, token_line in walk.tokens(tokens):
         if not words:
             line = first_line + token_line
-        if kind == "word":
-            if value == "{" and not words:
-                depth += 1
-            elif value == "}" and depth:
-                depth -= 1
+        if not is_operator:
             words.append(value)
-            continue
-        if value == "(":
-            depth += 1
-            words.append(value)
-            continue
-        if value == ")":
-            if depth:
-                depth -= 1
-            words.append(value)
-            continue
-        if depth:
-            # Inside a group the operators stay as words of the flattened command.
-            words.append(value if value != "\n" else ";")
-            continue
-        if value in ("|", "|&"):
+        elif value in ("|", "|&"):
             end_command()
         elif value in ("&&", "||"):
             end_pipeline()
@@ -453,7 +474,7 @@ def _parse_tokens(tokens: list[tuple[str, str, int]], first_line: int) -> tuple[
         else:  # newline, ;, ;;, &
             end_list()
     end_list()
-    return lists, depth
+    return lists, walk.depth
 
 
 def _is_no_op(item: AndOr) -> bool:
