@@ -11,13 +11,14 @@ from __future__ import annotations
 import fnmatch
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
 from ci_helper import results
 from ci_helper.errors import BadInput
 from ci_helper.results import CheckResult, Finding
+from ci_helper.settings import GuardSettings
 
 CHECK = "guardrails"
 FORK_MODES = ("allow", "refuse")
@@ -47,15 +48,8 @@ TITLES = {
 
 
 @dataclass
-class GuardPolicy:
-    """What the pipeline allows; an empty list means "no constraint"."""
-
-    repositories: list[str] = field(default_factory=list)
-    base_branches: list[str] = field(default_factory=list)
-    refs: list[str] = field(default_factory=list)
-    events: list[str] = field(default_factory=list)
-    forks: str = "allow"
-    pins: bool = False
+class GuardPolicy(GuardSettings):
+    """What the pipeline allows (the settings' fields, merged with flags); an empty list means "no constraint"."""
 
     def __post_init__(self) -> None:
         if self.forks not in FORK_MODES:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from coverage import Coverage
@@ -16,6 +16,7 @@ from coverage.results import Numbers, display_covered, should_fail_under
 from ci_helper import results
 from ci_helper.errors import BadInput
 from ci_helper.gates.coverage import analysis, diff, inputs
+from ci_helper.settings import CoverageSettings
 
 CHECK = "coverage"
 MEASURE_MODES = ("tests", "tests+server")
@@ -23,19 +24,9 @@ MEASURE_MODES = ("tests", "tests+server")
 MAX_FINDINGS_PER_RULE = 100
 
 
-@dataclass
-class GateOptions:
-    """Everything the gate needs, already merged from flags, env and settings."""
-
-    data_files: list[str] = field(default_factory=list)
-    combine: bool = True
-    fail_under: float | None = None
-    per_file_fail_under: float | None = None
-    diff_fail_under: float | None = None
-    compare_branch: str | None = None
-    jobs: int | None = None
-    measure: str = "tests"
-    rcfile: str | None = None
+# Everything the gate needs, already merged from flags, env and settings: the settings'
+# own shape, so a field added to [tool.ci-helper.coverage] reaches the gate without a copy.
+GateOptions = CoverageSettings
 
 
 @dataclass
