@@ -9,7 +9,10 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
+
+if TYPE_CHECKING:  # results imports click; gha must stay importable without it (setup action)
+    from ci_helper.results import Finding
 
 ANNOTATION_LEVELS = ("error", "warning", "notice")
 
@@ -59,6 +62,16 @@ def annotation(
 
 def emit_annotation(level: str, message: str, stream: IO[str] | None = None, **props: object) -> None:
     print(annotation(level, message, **props), file=stream or sys.stdout)  # type: ignore[arg-type]
+
+
+# A finding's severity as an annotation level: notes stay visible but never look like problems.
+_LEVEL_OF_SEVERITY = {"error": "error", "warning": "warning", "note": "notice"}
+
+
+def annotate_finding(finding: "Finding", title: str, stream: IO[str] | None = None) -> None:
+    """Print one annotation for a check-result finding, at its file and line when it has them."""
+    emit_annotation(_LEVEL_OF_SEVERITY.get(finding.severity, "notice"), finding.message, stream,
+                    file=finding.file, line=finding.line, title=title)
 
 
 def add_mask(value: str, stream: IO[str] | None = None) -> None:

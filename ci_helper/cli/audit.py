@@ -90,8 +90,8 @@ def command(requirements: tuple[str, ...], paths: tuple[str, ...], python: str |
     results.write_result(result, out_dir)
     for finding in result.findings:
         click.echo(f"{finding.severity}: {finding.message}")
-        if gha.in_actions() and finding.severity != "note":
-            gha.emit_annotation(finding.severity, finding.message, title="audit")
+        if gha.in_actions():
+            gha.annotate_finding(finding, "audit")
     f = result.figures
     if result.reason:
         click.echo(f"audit: {result.status} - {result.reason}")

@@ -63,8 +63,7 @@ def verify_command(requirements: tuple[str, ...], python: str | None, installed_
         where = finding.location()
         click.echo(f"{where}: {finding.message}" if where else finding.message)
         if gha.in_actions():
-            level = {"error": "error", "warning": "warning"}.get(finding.severity, "notice")
-            gha.emit_annotation(level, finding.message, file=finding.file, line=finding.line, title="deps verify")
+            gha.annotate_finding(finding, "deps verify")
     f = result.figures
     if result.reason:
         click.echo(f"deps: {result.status} - {result.reason}")

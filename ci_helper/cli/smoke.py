@@ -131,5 +131,5 @@ def _report(check, run) -> None:
         if tail:
             for line in tail.splitlines():
                 click.echo(f"    | {line}")
-        if gha.in_actions() and finding.severity in ("error", "warning"):
-            gha.emit_annotation(finding.severity, finding.message, file=finding.file, line=finding.line, title=f"smoke: {finding.rule}")
+        if gha.in_actions():
+            gha.annotate_finding(finding, f"smoke: {finding.rule}")

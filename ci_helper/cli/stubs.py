@@ -102,8 +102,7 @@ def _finish(ctx: click.Context, result: Any, settings: Any, results_dir: str | N
         location = f"{finding.location()}: " if finding.file else ""
         click.echo(f"{finding.severity}: {location}{finding.message} [{finding.rule}]")
         if gha.in_actions():
-            level = "error" if finding.severity == "error" else "warning"
-            gha.emit_annotation(level, finding.message, file=finding.file, line=finding.line, title=f"stubs: {finding.rule}")
+            gha.annotate_finding(finding, f"stubs: {finding.rule}")
     figures = result.figures
     prefixes = ", ".join(figures["dynamic_prefixes"]) or "none"
     click.echo(

@@ -67,3 +67,16 @@ def test_a_bad_step_summary_path_is_exit_2_without_traceback(tmp_path):
     proc = run_ci_helper("summary", "--results", str(tmp_path), "--junit", str(tmp_path / "q.xml"), cwd=tmp_path,
                          env={"GITHUB_STEP_SUMMARY": str(tmp_path)})
     assert (proc.returncode, proc.stderr) == (2, f"Error: cannot append to $GITHUB_STEP_SUMMARY ({tmp_path}): Is a directory\n")
+
+
+def test_annotate_finding_maps_severity_and_location(capsys):
+    from ci_helper.results import Finding
+
+    gha.annotate_finding(Finding("r", "bad thing", file="a.py", line=3), "gate: r")
+    gha.annotate_finding(Finding("r", "heads up", severity="warning"), "gate")
+    gha.annotate_finding(Finding("r", "ignored, with reason", severity="note"), "gate")
+    assert capsys.readouterr().out.splitlines() == [
+        "::error file=a.py,line=3,title=gate%3A r::bad thing",
+        "::warning title=gate::heads up",
+        "::notice title=gate::ignored, with reason",
+    ]
