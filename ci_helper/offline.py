@@ -169,7 +169,14 @@ def classify_command(argv: list[str]) -> str | None:
     program = os.path.basename(argv[0]).lower()
     rest = [a for a in argv[1:] if not a.startswith("-")]
     if program in ("git", "git.exe"):
-        return "clone" if rest and rest[0] in _CLONE_COMMANDS else None
+        # The subcommand is the first word that is neither an option nor the value of -C/-c.
+        words = iter(argv[1:])
+        for word in words:
+            if word in ("-C", "-c", "--git-dir", "--work-tree", "--namespace"):
+                next(words, None)
+            elif not word.startswith("-"):
+                return "clone" if word in _CLONE_COMMANDS else None
+        return None
     if program in _DOWNLOADERS:
         return "download"
     if program.startswith("pip"):

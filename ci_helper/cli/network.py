@@ -40,6 +40,38 @@ def env_command(log: str, who: str | None, project_dir: str) -> None:
         click.echo(f"{key}={value}")
 
 
+@command.command(name="run", context_settings={"ignore_unknown_options": True})
+@click.option("--log", "log", required=True, envvar="CI_HELPER_NETWORK_LOG", metavar="FILE",
+              help="Where the command's Python processes append their attempts (erased first).")
+@click.option("--who", default=None, help="Label for attempts outside a test (e.g. server).")
+@click.option("--project-dir", default=".", show_default=True, metavar="DIR",
+              help="Folder whose pyproject.toml holds [tool.ci-helper.network].")
+@click.argument("argv", nargs=-1, required=True, type=click.UNPROCESSED)
+def run_command(log: str, who: str | None, project_dir: str, argv: tuple[str, ...]) -> None:
+    """Run ARGV (after --) with the offline hook in every Python process it starts; exit with its code."""
+    import os
+    import subprocess
+    from pathlib import Path
+
+    from ci_helper import settings
+    from ci_helper.errors import BadInput
+    from ci_helper.gates import network
+
+    config = settings.load(project_dir)
+    path = Path(log)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.unlink(missing_ok=True)
+    except OSError as exc:
+        raise BadInput(f"--log {log}: cannot erase ({exc.strerror or exc})") from None
+    env = {**os.environ, **network.environment(config.network, path, who)}
+    try:
+        completed = subprocess.run(list(argv), env=env, check=False)
+    except OSError as exc:
+        raise BadInput(f"cannot run {argv[0]}: {exc.strerror or exc}") from None
+    sys.exit(completed.returncode)
+
+
 @command.command(name="gate")
 @click.option("--log", "log", required=True, envvar="CI_HELPER_NETWORK_LOG", metavar="FILE",
               help="The log the offline plugin wrote during the tier.")
