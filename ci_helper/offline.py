@@ -44,7 +44,7 @@ _CLONE_COMMANDS = {"clone", "fetch", "pull", "ls-remote", "submodule", "lfs"}
 _DOWNLOADERS = {"curl", "wget", "aria2c", "huggingface-cli", "hf"}
 _PIP_COMMANDS = {"install", "download", "wheel"}
 
-_state: dict[str, object] = {"who": "collection", "policy": "block", "allow": set(), "cache_roots": []}
+_state: dict[str, object] = {"busy": False, "who": "collection", "policy": "block", "allow": set(), "cache_roots": []}
 # Set on the sys module, not here: the plugin may be loaded twice under two names (ci_helper.offline
 # and the stdlib-only copy on the server's path), and one process must get one hook.
 _INSTALLED_FLAG = "_ci_helper_offline_hook"
@@ -199,6 +199,10 @@ def _command_event(args: object) -> None:
 def _open_event(path: object) -> None:
     if not isinstance(path, (str, bytes, os.PathLike)):
         return  # a file descriptor
+    # Most opens are imports and test files: a cheap text test first, realpath only for candidates.
+    text = os.fsdecode(path) if not isinstance(path, str) else path
+    if "huggingface" not in text and "torch" not in text and not text.startswith(_state["cache_prefixes"]):  # type: ignore[arg-type]
+        return
     try:
         full = os.path.realpath(os.fsdecode(path))
     except (TypeError, ValueError):
@@ -209,9 +213,16 @@ def _open_event(path: object) -> None:
             return
 
 
+_EVENTS = frozenset({
+    "socket.getaddrinfo", "socket.gethostbyname", "socket.gethostbyname_ex", "socket.connect",
+    "socket.sendto", "subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "open",
+})
+
+
 def _hook(event: str, args: tuple) -> None:
-    if _state.get("busy"):
-        return  # our own log write (an `open` event) must not re-enter the hook
+    # Called for every audit event in the process (imports, compiles, ...): leave at once for the rest.
+    if event not in _EVENTS or _state["busy"]:
+        return  # and our own log write (an `open` event) must not re-enter the hook
     _state["busy"] = True
     try:
         _dispatch(event, args)
@@ -251,6 +262,7 @@ def install(who: str | None = None) -> bool:
     _state["policy"] = policy if policy in POLICIES else "block"
     _state["allow"] = _allowed_hosts()
     _state["cache_roots"] = _cache_roots()
+    _state["cache_prefixes"] = tuple(_state["cache_roots"])  # type: ignore[arg-type]
     _state["library_roots"] = _library_roots()
     setattr(sys, _INSTALLED_FLAG, True)
     sys.addaudithook(_hook)
