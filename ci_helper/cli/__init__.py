@@ -30,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "summary": "summary",
     "pin": "pin",
     "canary": "canary",
+    "network": "network",
 }
 
 
