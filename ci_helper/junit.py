@@ -259,3 +259,21 @@ def case_times(path: str | os.PathLike[str]) -> dict[tuple[str, str], float]:
     except (OSError, UnicodeDecodeError) as exc:
         raise JUnitError(f"{p}: cannot read JUnit file ({exc})") from None
     return times
+
+
+def case_counts(path: str | os.PathLike[str]) -> dict[tuple[str, str], int]:
+    """``(classname, name) -> how many times it appears`` in a JUnit file (the shard ledger)."""
+    p = Path(path)
+    counts: dict[tuple[str, str], int] = {}
+    try:
+        for _, elem in ET.iterparse(p, events=("end",)):
+            if elem.tag == "testcase":
+                key = (elem.get("classname") or "", elem.get("name") or "")
+                counts[key] = counts.get(key, 0) + 1
+                elem.clear()
+    except ET.ParseError as exc:
+        line, column = exc.position
+        raise JUnitError(f"{p}:{line}:{column}: malformed JUnit XML ({exc})") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise JUnitError(f"{p}: cannot read JUnit file ({exc})") from None
+    return counts

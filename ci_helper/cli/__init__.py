@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "canary": "canary",
     "network": "network",
     "shard": "shard",
+    "combine": "combine",
 }
 
 
