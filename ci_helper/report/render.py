@@ -8,7 +8,12 @@ from pathlib import Path
 
 import jinja2
 
+from typing import TYPE_CHECKING
+
 from ci_helper.gates.run_audit import MERGE_READY, RunVerdict
+
+if TYPE_CHECKING:
+    from ci_helper.report.local import LocalReport
 from ci_helper.summary import escape
 from ci_helper.summary.escape import Markdown
 
@@ -31,6 +36,25 @@ def _environment() -> jinja2.Environment:
 
 def markdown(verdicts: list[RunVerdict], overall: str) -> str:
     return _environment().get_template("run_audit.md.j2").render(verdicts=verdicts, overall=overall)
+
+
+def local_markdown(report: "LocalReport") -> str:
+    return _environment().get_template("local_report.md.j2").render(report=report)
+
+
+def local_json(report: "LocalReport") -> str:
+    import dataclasses
+
+    return json.dumps({
+        "verdict": report.verdict,
+        "root": report.root,
+        "invariants": [dataclasses.asdict(i) for i in report.invariants],
+        "checks": [c.to_dict() for c in report.checks],
+        "tiers": [dataclasses.asdict(t) for t in report.tiers],
+        "workflows": [dataclasses.asdict(w) for w in report.workflows],
+        "changed_files": report.changed_files,
+        "base": report.base,
+    }, indent=2) + "\n"
 
 
 def as_json(verdicts: list[RunVerdict], overall: str) -> str:

@@ -158,8 +158,8 @@ def test_hostile_job_names_cannot_mention_or_reference(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    ([], "give exactly one of --run-id ID or --commit SHA"),
-    (["--run-id", "1", "--commit", "abc"], "give exactly one of --run-id ID or --commit SHA"),
+    (["--run-id", "1", "--commit", "abc"], "give one of --run-id ID or --commit SHA"),
+    (["--run-id", "1", "--repo", "noslash"], "--repo: give the repository as owner/name"),
 ])
 def test_bad_usage_is_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
     with ActionsApi() as api:
