@@ -4,6 +4,10 @@ The policy (allowed repositories, PR base branches, refs, events, forks,
 pins) comes from flags and ``[tool.ci-helper.guard]``; the facts come from
 the runner's ``GITHUB_*`` environment and the event payload. Each violated
 rule is one finding that says what was expected and what was found.
+
+Standard library only (but for the pins rule, imported when asked): the
+guardrails action runs this decision with ``python3 -I`` from the action's own
+files before anything is installed (``ci_helper/gates/guard_first.py``).
 """
 
 from __future__ import annotations
@@ -320,6 +324,41 @@ def run(policy: GuardPolicy, context: GuardContext, root: Path | None = None, se
     if findings:
         return results.failed(CHECK, figures, findings)
     return results.passed(CHECK, figures)
+
+
+def merge_policy(settings: Any, repositories, base_branches, refs, events, forks, pins) -> GuardPolicy:
+    """Flags (or the action's inputs) win over ``[tool.ci-helper.guard]``; the project's ``repository`` is the last resort."""
+    configured = settings.guard
+    repos = split_values(repositories) or split_values(configured.repositories)
+    if not repos and settings.repository:
+        repos = [settings.repository]
+    return GuardPolicy(
+        repositories=repos,
+        base_branches=split_values(base_branches) or split_values(configured.base_branches),
+        refs=split_values(refs) or split_values(configured.refs),
+        events=split_values(events) or split_values(configured.events),
+        forks=forks if forks is not None else configured.forks,
+        pins=pins if pins is not None else configured.pins,
+    )
+
+
+def announce(result: CheckResult, path: Path, github: bool, echo) -> None:
+    """Print the findings (annotations inside GitHub Actions, text lines locally), the verdict line and the outputs."""
+    from ci_helper import gha
+
+    for finding in result.findings:
+        if github:
+            gha.emit_annotation("error", finding.message, file=finding.file, line=finding.line,
+                                column=finding.column, title=title(finding))
+        else:
+            echo(f"error: {describe(finding)}")
+    figures = result.figures
+    facts = ", ".join(f"{k} {figures[k]}" for k in ("repository", "event", "ref", "base") if figures.get(k))
+    count = len(result.findings)
+    verdict = f"{count} finding{'' if count == 1 else 's'}" if count else "all rules hold"
+    echo(f"guardrails: {result.status} ({verdict}; {facts or 'no GITHUB_* facts'}) -> {path}")
+    gha.set_output("status", result.status)
+    gha.set_output("result", str(path))
 
 
 def fixture_cases() -> dict[str, Path]:
