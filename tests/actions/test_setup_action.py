@@ -25,7 +25,8 @@ def read_outputs(path: Path) -> dict[str, str]:
 
 def run_install(action_path: Path, tmp_path: Path, extras: str = "", path: str | None = None,
                 runner_temp: Path | None = None, cache_dir: Path | None = None, python: str = sys.executable,
-                project_python: str = "", reuse_only: bool = False) -> tuple[subprocess.CompletedProcess[str], dict[str, str], list[str]]:
+                project_python: str = "", reuse_only: bool = False, cwd: Path | None = None,
+                extra_env: dict[str, str] | None = None) -> tuple[subprocess.CompletedProcess[str], dict[str, str], list[str]]:
     """Run install.py as the action's step does; returns (process, step outputs, GITHUB_PATH lines)."""
     outputs, github_path = tmp_path / "output.txt", tmp_path / "path.txt"
     for f in (outputs, github_path):
@@ -49,8 +50,9 @@ def run_install(action_path: Path, tmp_path: Path, extras: str = "", path: str |
         env["CI_HELPER_PIP_CACHE_DIR"] = str(cache_dir)
     if reuse_only:
         env["CI_HELPER_SETUP_REUSE_ONLY"] = "true"
+    env.update(extra_env or {})
     # The job's workspace is usually a checkout of the user's project, never our source.
-    proc = subprocess.run([python, "-I", "-S", str(action_path / "install.py")], env=env, cwd=tmp_path,
+    proc = subprocess.run([python, "-I", "-S", str(action_path / "install.py")], env=env, cwd=cwd or tmp_path,
                           capture_output=True, text=True, timeout=300)
     lines = github_path.read_text().splitlines() if github_path.exists() else []
     return proc, read_outputs(outputs), lines
