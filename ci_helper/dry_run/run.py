@@ -159,7 +159,7 @@ def run_job(job: jobs_mod.PlannedJob, project: Path, simulated: event_mod.Simula
     result = run_steps(
         job.steps, job.workflow, workspace=project, event_name=simulated.name, event_path=event_path,
         repository=simulated.repository, ref=simulated.ref, sha=simulated.sha,
-        env={**_evaluate_env(job, contexts), **policy.JOB_ENV},
+        env=_evaluate_env(job, contexts), dry_run=True,
         contexts={"secrets": {}, "vars": {}, "matrix": dict(job.matrix), "needs": {}},
         stub_remotes={slug: checkout for slug in job.remotes}, base_environ=environ,
         reporter=reporter, runner_temp=runner_temp,

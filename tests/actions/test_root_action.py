@@ -89,4 +89,4 @@ def test_root_action_hands_command_and_args_over_through_env():
     assert setup["with"] == {"extras": "${{ inputs.extras }}"}
     assert run["env"] == {"CI_HELPER_PYTHON": "${{ steps.setup.outputs.python }}",
                           "CI_HELPER_COMMAND": "${{ inputs.command }}", "CI_HELPER_ARGS": "${{ inputs.args }}"}
-    assert run["run"] == '"$CI_HELPER_PYTHON" -m ci_helper.root_action'
+    assert run["run"] == '"$CI_HELPER_PYTHON" -I -m ci_helper.root_action'
