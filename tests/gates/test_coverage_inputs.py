@@ -255,19 +255,25 @@ def test_an_omitted_changed_file_is_not_counted_and_not_called_unchanged(package
 
 # Each key a user's, the system's or the repository's config may set that changes `git diff` output.
 DIFF_CONFIG = [
-    ("diff.suppressBlankEmpty", "true"),
-    ("diff.interHunkContext", "10"),
-    ("diff.noprefix", "true"),
-    ("diff.mnemonicPrefix", "true"),
-    ("diff.relative", "true"),
-    ("diff.external", "sh -c 'echo +++ b/fake.py; echo @@ -0,0 +1,500 @@'"),
-    ("color.ui", "always"),
-    ("color.diff", "always"),
-    ("diff.renames", "copies"),
-    ("diff.renames", "false"),
-    ("diff.algorithm", "patience"),
-    ("diff.context", "7"),
+    [("diff.suppressBlankEmpty", "true")],
+    [("diff.interHunkContext", "10")],
+    # Together: the unchanged blank line git keeps between merged hunks is printed as "", not " ".
+    [("diff.interHunkContext", "10"), ("diff.suppressBlankEmpty", "true")],
+    [("diff.noprefix", "true")],
+    [("diff.mnemonicPrefix", "true")],
+    [("diff.relative", "true")],
+    [("diff.external", "sh -c 'echo +++ b/fake.py; echo @@ -0,0 +1,500 @@'")],
+    [("color.ui", "always")],
+    [("color.diff", "always")],
+    [("diff.renames", "copies")],
+    [("diff.renames", "false")],
+    [("diff.algorithm", "patience")],
+    [("diff.context", "7")],
 ]
+
+
+def _config_id(pairs: list[tuple[str, str]]) -> str:
+    return "+".join(f"{key}={value.split()[0]}" for key, value in pairs)
 
 
 @pytest.fixture
@@ -296,15 +302,17 @@ def config_repo(tmp_path):
 EXPECTED = {"sub/a.py": {3, 12}, "sub/b.py": set(range(1, 31)), "sub/renamed.py": {8}}
 
 
-@pytest.mark.parametrize(("key", "value"), DIFF_CONFIG, ids=[f"{k}={v.split()[0]}" for k, v in DIFF_CONFIG])
+@pytest.mark.parametrize("pairs", DIFF_CONFIG, ids=[_config_id(p) for p in DIFF_CONFIG])
 @pytest.mark.parametrize("where", ["repository", "global"])
-def test_git_config_never_changes_the_changed_lines(config_repo, tmp_path, monkeypatch, key, value, where):
+def test_git_config_never_changes_the_changed_lines(config_repo, tmp_path, monkeypatch, pairs, where):
     if where == "repository":
-        git(config_repo, "config", key, value)
+        for key, value in pairs:
+            git(config_repo, "config", key, value)
     else:
         home = tmp_path / "home"
         home.mkdir()
-        (home / ".gitconfig").write_text(f"[{key.split('.')[0]}]\n\t{key.split('.')[1]} = {value}\n")
+        (home / ".gitconfig").write_text("".join(
+            f"[{key.split('.')[0]}]\n\t{key.split('.')[1]} = {value}\n" for key, value in pairs))
         monkeypatch.setenv("HOME", str(home))
         monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
         monkeypatch.delenv("GIT_CONFIG_GLOBAL", raising=False)
