@@ -69,7 +69,7 @@ def test_data_written_before_the_run_started_is_refused(tmp_path, gate):
     assert proc.stderr == f"Error: {message}\n"
     result = check_result(root)
     assert (result["status"], result["reason"]) == ("fail", message)
-    assert [(f["rule"], f["file"]) for f in result["findings"]] == [("coverage-input", old.name)]
+    assert [(f["rule"], f["file"]) for f in result["findings"]] == [("coverage-stale-data", old.name)]
 
     # Data this run wrote passes, and the result records every file it combined and the run's start.
     coverage(root, "run", "--parallel-mode", "run_tests.py")
@@ -95,7 +95,7 @@ def test_data_tracked_by_git_is_refused(tmp_path, gate):
     assert proc.returncode == 2
     assert proc.stderr == ("Error: .coverage: coverage data tracked by git: committed data measured an old commit, "
                            "not this run; remove it (`git rm --cached .coverage`) and add .coverage* to .gitignore\n")
-    assert check_result(root)["findings"][0]["file"] == ".coverage"
+    assert [(f["rule"], f["file"]) for f in check_result(root)["findings"]] == [("coverage-tracked-data", ".coverage")]
 
 
 def test_erase_removes_only_data_written_before_the_run(tmp_path, cli, monkeypatch):
@@ -146,7 +146,8 @@ def test_an_installed_copy_in_site_packages_is_refused(tmp_path, gate):
         f"Error: {measured}: coverage data measured a file that is not this project's: an installed copy "
         "(site-packages), not this checkout's source; map it to this checkout with [tool.coverage.paths] "
         f'source = ["pkg/", "{site}/pkg/"]\n')
-    assert check_result(root)["status"] == "fail"
+    result = check_result(root)
+    assert [(f["rule"], f["file"]) for f in result["findings"]] == [("coverage-foreign-data", str(measured))]
 
 
 def test_data_of_another_project_is_refused(tmp_path, gate):

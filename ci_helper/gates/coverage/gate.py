@@ -393,9 +393,10 @@ def evaluate(report: CoverageAnalysis, options: GateOptions) -> Verdict:
 def input_failure(error: BadInput) -> results.CheckResult:
     """The ``fail`` result for unreadable input: no data is never a pass."""
     path = getattr(error, "path", None)
+    rule = getattr(error, "rule", "coverage-input")
     return results.failed(
         CHECK,
         figures={"total": None},
-        findings=[results.Finding("coverage-input", error.message, file=path)],
+        findings=[results.Finding(rule, error.message, file=path)],
         reason=error.message,
     )

@@ -31,11 +31,12 @@ _SIDE_FILE_SUFFIXES = ("-journal", "-wal", "-shm")
 
 
 class CoverageInputError(BadInput):
-    """Unreadable coverage input (exit 2); ``path`` names the file when there is one."""
+    """Unreadable or refused coverage input (exit 2); ``path`` names the file, ``rule`` the finding."""
 
-    def __init__(self, message: str, path: str | os.PathLike[str] | None = None) -> None:
+    def __init__(self, message: str, path: str | os.PathLike[str] | None = None, rule: str = "coverage-input") -> None:
         super().__init__(message)
         self.path = os.fspath(path) if path is not None else None
+        self.rule = rule
 
 
 @dataclass
@@ -227,7 +228,7 @@ def check_this_run(paths: list[Path], started_at: float | None) -> list[DataFile
         raise CoverageInputError(
             f"{first}: coverage data tracked by git: committed data measured an old commit, not this run; "
             f"remove it (`git rm --cached {first}`) and add .coverage* to .gitignore",
-            first,
+            first, rule="coverage-tracked-data",
         )
     records = []
     for path in paths:
@@ -237,7 +238,7 @@ def check_this_run(paths: list[Path], started_at: float | None) -> list[DataFile
                 f"{path}: coverage data written before this run started (written {run_start.iso(stat.st_mtime)}, "
                 f"run started {run_start.iso(started_at)}): a leftover of an earlier run; erase it before the "
                 "tests run (`ci-helper coverage erase`) or delete it",
-                path,
+                path, rule="coverage-stale-data",
             )
         records.append(DataFileRecord(str(path), stat.st_size, stat.st_mtime))
     return records

@@ -109,7 +109,7 @@ def refuse_foreign(project: Project, measured: str, real_path: str) -> None:
     raise CoverageInputError(
         f"{measured}: coverage data measured a file that is not this project's: {reason}; "
         f"{project.paths_hint(measured)}",
-        measured,
+        measured, rule="coverage-foreign-data",
     )
 
 
