@@ -9,7 +9,23 @@ from __future__ import annotations
 
 import re
 
-from tests.dry_run.test_verify_run import blockers, dry_run, example, summary_of, table  # noqa: F401 (fixture)
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.dry_run.test_verify_run import EXAMPLE, UNREACHABLE_OSV, blockers, dry_run, summary_of, table
+
+
+@pytest.fixture
+def example(tmp_path: Path) -> Path:
+    """A clean copy of the example project, as test_verify_run makes it."""
+    copy = tmp_path / "diffusion-api"
+    shutil.copytree(EXAMPLE, copy, ignore=shutil.ignore_patterns(".ci-helper", "repositories", "__pycache__",
+                                                                   ".coverage*", ".pytest_cache"))
+    with (copy / "pyproject.toml").open("a") as pyproject:
+        pyproject.write(UNREACHABLE_OSV)
+    return copy
 
 
 def test_a_second_run_with_the_quality_tests_deleted_is_red(example):

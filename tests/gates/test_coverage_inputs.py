@@ -20,14 +20,24 @@ from ci_helper import run_start
 from ci_helper.gates.coverage import diff as diff_mod
 from tests.gates.test_coverage_gate import (
     LIB,
-    OTHER,
+    Outcome,
     check_result,
     coverage,
-    gate,  # noqa: F401 (fixture)
     git,
     project,
     write,
 )
+
+
+@pytest.fixture
+def gate(cli, monkeypatch):
+    """Run `ci-helper coverage gate` in-process in a folder (as in test_coverage_gate)."""
+    def run(cwd: Path, *args: str, env: dict[str, str] | None = None) -> Outcome:
+        monkeypatch.chdir(cwd)
+        result = cli("coverage", "gate", "--results-dir", "results", *args, env=env)
+        return Outcome(result.exit_code, result.stdout, result.stderr)
+
+    return run
 
 
 def marker_env(tmp_path: Path, started: float | None = None) -> dict[str, str]:
@@ -115,7 +125,7 @@ def test_erase_removes_only_data_written_before_the_run(tmp_path, cli, monkeypat
     result = cli("coverage", "erase", env=env)
 
     assert result.exit_code == 0, result.output
-    assert result.output.startswith(f"coverage erase: 2 data file(s) written before this run started (")
+    assert result.output.startswith("coverage erase: 2 data file(s) written before this run started (")
     assert result.output.endswith(f" removed: {stale[0].name}, {stale[1].name}\n")
     assert sorted(p.name for p in root.glob(".coverage*")) == sorted([".coveragerc", kept.name])
 

@@ -37,7 +37,6 @@ def render(report: CoverageAnalysis, verdict: Verdict, max_bytes: int = MAX_BYTE
     """The coverage section, at most ``max_bytes`` bytes of UTF-8."""
     result = verdict.result
     figures = result.figures
-    totals = report.totals
     measured = "tests and the server process" if report.measure == "tests+server" else "tests only"
     lines = [
         f"### Coverage: {verdict.total_shown}% ({'pass' if result.passed else 'FAIL'})",

@@ -11,8 +11,8 @@ from typing import IO, Callable
 from urllib.parse import urlsplit
 
 from ci_helper import run_start
-from ci_helper.gates.coverage.inputs import erase as erase_coverage_data
 from ci_helper.errors import BadInput
+from ci_helper.gates.coverage.inputs import erase as erase_coverage_data
 from ci_helper.gates.smoke import cancellation
 from ci_helper.gates.smoke import command as server_command
 from ci_helper.gates.smoke import pytest_run
