@@ -8,13 +8,19 @@ the data the first run left in the project folder.
 from __future__ import annotations
 
 import re
-
 import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.dry_run.test_verify_run import EXAMPLE, UNREACHABLE_OSV, blockers, dry_run, summary_of, table
+from tests.dry_run.test_verify_run import (
+    EXAMPLE,
+    UNREACHABLE_OSV,
+    blockers,
+    dry_run,
+    summary_of,
+    table,
+)
 
 
 @pytest.fixture
