@@ -147,7 +147,7 @@ def site_packages(python: str) -> list[str]:
 
 def _flatten(requirements: list[str]) -> tuple[str, bool]:
     """One requirements text with every include resolved; True when all are pinned with ``==``."""
-    lines = [line for f in requirements for line in deps.parse_requirements(f)]
+    lines = deps.read_requirements(requirements)
     wanted = [line for line in lines if line.kind != "constraint"]
     pinned = all(line.kind == "requirement" and line.pinned for line in wanted)
     text = "".join(

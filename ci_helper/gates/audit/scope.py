@@ -54,7 +54,7 @@ def from_requirements(files: list[str], exact: bool) -> Scope:
     """
     environment = {**default_environment(), "extra": ""}
     names = set()
-    for line in (line for f in files for line in deps.parse_requirements(f)):
+    for line in deps.read_requirements(files):
         if line.kind != "requirement" or line.requirement is None:
             continue
         marker = line.requirement.marker
