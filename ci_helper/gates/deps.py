@@ -289,7 +289,7 @@ def inspect_environment(python: str | None = None) -> Environment:
         if dist["direct_url"]:
             try:
                 direct_url = json.loads(dist["direct_url"])
-            except json.JSONDecodeError:
+            except (ValueError, RecursionError):  # malformed, or hostile: nested too deeply, huge integers
                 direct_url = None
         distributions[key] = Installed(dist["name"], dist["version"], direct_url)
     return Environment(raw["python"], raw["markers"], distributions)

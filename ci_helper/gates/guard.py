@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from ci_helper import results
+from ci_helper import limits, results
 from ci_helper.errors import BadInput
 from ci_helper.results import CheckResult, Finding
 from ci_helper.settings import GuardSettings
@@ -130,6 +130,8 @@ def _pull_request(context: GuardContext, why: str) -> dict[str, Any]:
         raise BadInput(f"{path}: cannot read event payload ({exc})") from None
     except json.JSONDecodeError as exc:
         raise BadInput(f"{path}:{exc.lineno}: malformed event payload ({exc.msg})") from None
+    except limits.PARSE_ERRORS as exc:
+        raise BadInput(f"{path}: malformed event payload ({limits.why(exc)})") from None
     pull = payload.get("pull_request") if isinstance(payload, dict) else None
     if not isinstance(pull, dict):
         raise BadInput(f"{path}: event payload has no 'pull_request' object; "

@@ -205,7 +205,7 @@ def run(request: AuditRequest) -> AuditRun:
 
     try:
         report = AuditReport.from_json(json.loads(proc.stdout)) if proc.stdout.strip() else None
-    except (json.JSONDecodeError, ValueError):
+    except (ValueError, RecursionError):  # not pip-audit's shape, or nested past the recursion limit
         report = None
     # pip-audit exits 1 both for "found vulnerabilities" (with a report) and
     # for a crash (without one): the report decides.

@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ci_helper import limits
 from ci_helper.errors import BadInput
 
 if sys.version_info >= (3, 11):
@@ -101,6 +102,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise BadInput(f"{path}: malformed TOML ({exc}); fix the file") from None
+    except limits.PARSE_ERRORS as exc:
+        raise BadInput(f"{path}: malformed TOML ({limits.why(exc)}); fix the file") from None
 
 
 # --- a TOML writer for coverage's table (strings, numbers, booleans, lists, tables) ---

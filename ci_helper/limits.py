@@ -1,0 +1,23 @@
+"""Limits on hostile input, in one place (docs/security.md, "Hostile input limits").
+
+Workflows, event payloads, results, JUnit reports and configuration files may
+be written by whoever opened the pull request. Parsers of nested data recurse
+(``json``, ``tomllib``) and Python refuses integers longer than 4,300 digits:
+both surface as exceptions that are not the parser's own error type. Readers
+catch :data:`PARSE_ERRORS` and describe the problem with :func:`why`, so the
+user sees one line naming the file, never a traceback.
+"""
+
+from __future__ import annotations
+
+# What json.loads / tomllib.loads raise on hostile text besides their decode errors (which are ValueErrors):
+# RecursionError for deep nesting, ValueError for an integer over sys.get_int_max_str_digits() digits.
+PARSE_ERRORS = (ValueError, RecursionError)
+
+
+def why(exc: BaseException) -> str:
+    """A short, one-line description of a parse failure."""
+    if isinstance(exc, RecursionError):
+        return "nested too deeply"
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
