@@ -10,14 +10,19 @@ user sees one line naming the file, never a traceback.
 
 from __future__ import annotations
 
+import sys
+
 # What json.loads / tomllib.loads raise on hostile text besides their decode errors (which are ValueErrors):
-# RecursionError for deep nesting, ValueError for an integer over sys.get_int_max_str_digits() digits.
-PARSE_ERRORS = (ValueError, RecursionError)
+# RecursionError for deep nesting, ValueError for an integer over sys.get_int_max_str_digits() digits,
+# OverflowError when such an integer is turned into a float (coverage does, for fail_under = 999...9).
+PARSE_ERRORS = (ValueError, RecursionError, OverflowError)
 
 
 def why(exc: BaseException) -> str:
     """A short, one-line description of a parse failure."""
     if isinstance(exc, RecursionError):
         return "nested too deeply"
+    if "integer string conversion" in str(exc):
+        return f"an integer longer than {sys.get_int_max_str_digits()} digits"
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__

@@ -86,7 +86,7 @@ MAX_DEPTH = 128
 MAX_EXPANDED_NODES = 1_000_000
 
 
-def _check_shape(root: Node | None) -> tuple[Node, str] | None:
+def shape_problem(root: Node | None) -> tuple[Node, str] | None:
     """Where and why the tree is unsafe to walk (an alias cycle, too deep or too big once aliases expand).
 
     One pass over the distinct nodes: expanded sizes and heights are computed
@@ -295,7 +295,7 @@ def source_from_text(path: Path, rel: str, text: str) -> Source:
         raise BadInput(f"{rel}: malformed YAML ({exc}); fix the file") from None
     except RecursionError:  # the pure-Python composer recurses per nesting level
         raise BadInput(f"{rel}: nests too deeply (limit {MAX_DEPTH} levels, see docs/security.md); fix the file") from None
-    problem = _check_shape(root)
+    problem = shape_problem(root)
     if problem is not None:
         node, why = problem
         raise BadInput(f"{rel}:{node.start_mark.line + 1}: {why}; fix the file")

@@ -123,7 +123,7 @@ def prepare(case: str, root: Path) -> tuple[list[str], dict[str, str], str]:
     if case == "stubs-manifest-alias-bomb":
         lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"]
         lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 9)]
-        write(root / "stubs.yml", "\n".join(lines) + "\nrepos: *a8\n")
+        write(root / "stubs.yml", "version: 1\n" + "\n".join(lines) + "\nrepositories: *a8\n")
         return ["stubs", "create", "--manifest", "stubs.yml", "--root", "out"], {}, "stubs.yml"
     if case == "junit-deep":
         write(root / "junit.xml", "<testsuite>" + "<a>" * DEEP + "</a>" * DEEP + "</testsuite>")
