@@ -11,6 +11,7 @@ integers, anchors, aliases and merge keys). Each test stays within a few seconds
 from __future__ import annotations
 
 import os
+import signal
 import tempfile
 import time
 from contextlib import contextmanager
@@ -32,14 +33,28 @@ def folder():
         yield Path(tmp)
 
 
+class TookTooLong(Exception):
+    pass
+
+
+def _alarm(signum, frame):
+    raise TookTooLong(f"a single input kept the parser busy for more than {4 * PER_INPUT:g} s")
+
+
 def survives(call, *args):
     """Run one parse: a value or BadInput with a one-line message, quickly; anything else fails the test."""
     started = time.monotonic()
+    # A hang fails the test instead of stalling the suite (the merge bomb once ran for minutes).
+    previous = signal.signal(signal.SIGALRM, _alarm)
+    signal.setitimer(signal.ITIMER_REAL, 4 * PER_INPUT)
     try:
         call(*args)
     except BadInput as exc:
         assert "\n" not in exc.message and exc.message.strip()
         assert exc.exit_code == 2
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
     assert time.monotonic() - started < PER_INPUT
 
 
@@ -197,7 +212,8 @@ def test_event_payload_readers(text):
         survives(github.pr_number_from_event, str(path))
         context = guard.GuardContext(repository="o/r", event="pull_request", ref="refs/pull/1/merge",
                                      base_ref="main", event_path=str(path))
-        survives(guard._pull_request, context, "fuzz")
+        # Through the public decision: forks = refuse reads the payload for a pull_request event.
+        survives(guard.evaluate, guard.GuardPolicy(forks="refuse"), context)
 
 
 @FUZZ
@@ -210,8 +226,14 @@ def test_junit_reader(text):
         survives(junit.parse, root / "junit.xml")
 
 
+def manifest_bomb(levels: int, fan: int) -> str:
+    lines = ["a0: &a0 [x]"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * fan)}]" for i in range(1, levels)]
+    return "version: 1\n" + "\n".join(lines) + f"\nrepositories: *a{levels - 1}\n"
+
+
 @FUZZ
-@given(text=YAML)
+@given(text=st.one_of(YAML, st.builds(manifest_bomb, st.integers(1, 12), st.integers(1, 10))))
 def test_stub_manifest(text):
     from ci_helper.gates.stubs import manifest
 
