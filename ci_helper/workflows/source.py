@@ -270,12 +270,12 @@ def read_source(path: Path, rel: str) -> Source:
     try:
         # Non-blocking: a FIFO named action.yml must not hang the reader; anything but a regular file is refused.
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise BadInput(f"{rel}: not a regular file; replace it with a YAML file")
+            data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise BadInput(f"{rel}: cannot read ({exc.strerror or exc}); check the file's permissions") from None
-    with os.fdopen(fd, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise BadInput(f"{rel}: not a regular file; replace it with a YAML file")
-        data = handle.read(MAX_FILE_BYTES + 1)
     if len(data) > MAX_FILE_BYTES:
         raise BadInput(f"{rel}: larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB (limit, see docs/security.md); "
                        "split the file")
