@@ -30,3 +30,6 @@ class MissingPermissions:
                         "the repository's default token permissions; add 'permissions: {contents: read}' at the top level",
                         workflow.rel, job.line, job.column, job=job.id,
                     )
+
+
+RULE = MissingPermissions()

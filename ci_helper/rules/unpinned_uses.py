@@ -54,3 +54,6 @@ class UnpinnedUses:
         problem = _problem(value)
         if problem is not None:
             yield finding(ID, problem, rel, value.line, value.column, uses=value.value.strip())
+
+
+RULE = UnpinnedUses()

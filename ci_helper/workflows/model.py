@@ -26,6 +26,8 @@ class Step:
     continue_on_error: Scalar | None = None
     if_: Scalar | None = None
     with_: dict[str, Scalar] = field(default_factory=dict)
+    # The step's mapping node, for rules that read keys the model does not name (workflows/facts.py).
+    node: Node | None = field(default=None, repr=False, compare=False)
 
     @cached_property  # read for every step by several rules; a built step is never changed
     def ref(self) -> Uses | None:
@@ -57,6 +59,8 @@ class Job:
     needs: list[str] = field(default_factory=list)
     default_shell: Scalar | None = None
     with_: dict[str, Scalar] = field(default_factory=dict)
+    # The job's mapping node (workflows/facts.py reads permissions, environment, runs-on, secrets from it).
+    node: Node | None = field(default=None, repr=False, compare=False)
 
     @cached_property  # read for every step by several rules; a built step is never changed
     def ref(self) -> Uses | None:
@@ -157,6 +161,7 @@ def _steps(source: Source, table: dict[str, tuple[ScalarNode, Node]], what: str)
             continue_on_error=_optional_scalar(source, step_table, "continue-on-error", where),
             if_=_optional_scalar(source, step_table, "if", where),
             with_=_scalars(source, step_table, "with", where),
+            node=node,
         ))
     return steps
 
@@ -241,6 +246,7 @@ def build_workflow(source: Source, strict: bool = True) -> Workflow:
             needs=_needs(source, table, what),
             default_shell=_default_shell(source, table, what),
             with_=_scalars(source, table, "with", what),
+            node=node,
         ))
     return Workflow(
         source=source, triggers=triggers, has_permissions="permissions" in top,

@@ -1,19 +1,20 @@
-"""missing-guardrail: PR/push jobs need the configured guardrails (a repository check by default)."""
+"""missing-guardrail: jobs that hold something worth guarding need the configured guardrails."""
 
 import pytest
 from hypothesis import given, settings as hsettings, strategies as st
 
 from ci_helper.errors import BadInput
-from ci_helper.rules.missing_guardrail import _conjunct_kinds
+from ci_helper.rules import conditions
 from tests.rules.conftest import SHA
 
 ONLY = {"missing-guardrail"}
-MESSAGE = ("job '{job}' runs on {events} without a {kind} guardrail; add a step that uses "
+MESSAGE = ("job '{job}' ({events}) holds {held} but has no {kind} guardrail; add a step that uses "
            "truthful-ci/ci-helper/actions/guardrails (or fails when {var} is not the expected value)")
 
 
-def wf(jobs: str, on: str = "[push, pull_request]") -> dict[str, str]:
-    return {".github/workflows/ci.yml": f"on: {on}\npermissions: {{contents: read}}\njobs:\n{jobs}"}
+def wf(jobs: str, on: str = "[push, pull_request]", permissions: str = "{contents: write}") -> dict[str, str]:
+    """A workflow whose token can write: something worth guarding."""
+    return {".github/workflows/ci.yml": f"on: {on}\npermissions: {permissions}\njobs:\n{jobs}"}
 
 
 UNGUARDED = "  test:\n    runs-on: x\n    steps:\n      - run: pytest\n"
@@ -22,22 +23,24 @@ UNGUARDED = "  test:\n    runs-on: x\n    steps:\n      - run: pytest\n"
 def test_unguarded_job(findings):
     assert findings(wf(UNGUARDED), ONLY) == [(
         "missing-guardrail", 4, 3, "error",
-        MESSAGE.format(job="test", events="pull_request/push", kind="repository", var="GITHUB_REPOSITORY"))]
+        MESSAGE.format(job="test", events="pull_request/push", held="contents: write", kind="repository",
+                       var="GITHUB_REPOSITORY"))]
 
 
-@pytest.mark.parametrize("on", ["pull_request", "push", "pull_request_target", "{push: {branches: [main]}}", "[workflow_dispatch, push]"])
-def test_each_trigger_needs_it(findings, on):
+@pytest.mark.parametrize("on", ["pull_request", "push", "pull_request_target", "{push: {branches: [main]}}",
+                                "[workflow_dispatch, push]", "schedule", "{release: {types: [published]}}"])
+def test_each_unattended_trigger_needs_it(findings, on):
     assert len(findings(wf(UNGUARDED, on), ONLY)) == 1
 
 
-@pytest.mark.parametrize("on", ["workflow_dispatch", "schedule", "workflow_call", "{release: {types: [published]}}"])
-def test_other_triggers_do_not(findings, on):
+@pytest.mark.parametrize("on", ["workflow_dispatch", "workflow_call", "[workflow_call, workflow_dispatch]"])
+def test_manual_and_called_workflows_do_not(findings, on):
     assert findings(wf(UNGUARDED, on), ONLY) == []
 
 
 @pytest.mark.parametrize("step", [
-    f"- uses: truthful-ci/ci-helper/actions/guardrails@{SHA} # v0.1.0",
-    f"- uses: someone/ci-helper@{SHA}\n  with: {{command: guard}}",
+    f"- uses: truthful-ci/ci-helper/actions/guardrails@{SHA} # v0.1.0\n  with: {{repositories: o/r}}",
+    f"- uses: someone/ci-helper@{SHA}\n  with: {{command: guard, args: --repository o/r}}",
     "- run: ci-helper guard --repository o/r",
     '- run: |\n    if [ "$GITHUB_REPOSITORY" != "o/r" ]; then\n      exit 1\n    fi',
     '- run: test "${GITHUB_REPOSITORY}" = o/r',
@@ -66,12 +69,12 @@ def test_job_level_if_on_repository(findings):
 
 
 def test_needs_a_guarded_job(findings):
-    jobs = ("  guard:\n    runs-on: x\n    steps: [{run: ci-helper guard}]\n"
+    jobs = ("  guard:\n    runs-on: x\n    steps: [{run: ci-helper guard --repository o/r}]\n"
             "  test:\n    needs: guard\n    runs-on: x\n    steps: [{run: pytest}]\n"
             "  deploy:\n    needs: [test]\n    runs-on: x\n    steps: [{run: echo}]\n"
             "  report:\n    needs: [guard]\n    if: always()\n    runs-on: x\n    steps: [{run: echo}]\n")
     got = findings(wf(jobs), ONLY)
-    assert [(line, msg.split(" runs on")[0]) for _, line, _, _, msg in got] == [(15, "job 'report'")]
+    assert [(line, msg.split(" (")[0]) for _, line, _, _, msg in got] == [(15, "job 'report'")]
 
 
 def test_needs_cycles_terminate(findings):
@@ -83,20 +86,21 @@ def test_local_composite_and_reusable_workflows_are_followed(findings):
     files = wf("  a:\n    runs-on: x\n    steps: [{uses: ./.github/actions/guard}]\n"
                "  b:\n    uses: ./.github/workflows/reusable.yml\n"
                "  c:\n    uses: ./.github/workflows/unguarded.yml\n"
-               f"  d:\n    uses: truthful-ci/ci-helper/.github/workflows/quality.yml@{SHA}\n"
+               f"  d:\n    uses: truthful-ci/ci-helper/.github/workflows/quality.yml@{SHA}\n    with: {{repositories: o/r}}\n"
                f"  e:\n    uses: other/repo/.github/workflows/x.yml@{SHA}\n")
     files[".github/actions/guard/action.yml"] = (
         "runs:\n  using: composite\n  steps:\n    - run: '[ \"$GITHUB_REPOSITORY\" = o/r ] || exit 1'\n      shell: bash\n")
     files[".github/workflows/reusable.yml"] = "on: workflow_call\njobs:\n  x:\n    runs-on: x\n    steps: [{uses: ./.github/actions/guard}]\n"
     files[".github/workflows/unguarded.yml"] = "on: workflow_call\njobs:\n  x:\n    runs-on: x\n    steps: [{run: pytest}]\n"
     got = findings(files, ONLY)
-    assert [msg.split(" runs on")[0] for *_, msg in got] == ["job 'c'", "job 'e'"]
+    assert [msg.split(" (")[0] for *_, msg in got] == ["job 'c'", "job 'e'"]
 
 
 def test_configured_kinds(findings):
     job = '  test:\n    runs-on: x\n    steps:\n      - run: \'[ "$GITHUB_REPOSITORY" = o/r ] || exit 1\'\n'
     got = findings(wf(job), ONLY, {"verify": {"guardrails": ["repository", "base-branch"]}})
-    assert [m for *_, m in got] == [MESSAGE.format(job="test", events="pull_request/push", kind="base-branch", var="GITHUB_BASE_REF")]
+    assert [m for *_, m in got] == [MESSAGE.format(job="test", events="pull_request/push", held="contents: write",
+                                                   kind="base-branch", var="GITHUB_BASE_REF")]
     job2 = job + "      - run: '[ \"$GITHUB_BASE_REF\" = main ] || exit 1'\n"
     assert findings(wf(job2), ONLY, {"verify": {"guardrails": ["repository", "base-branch"]}}) == []
     assert findings(wf(UNGUARDED), ONLY, {"verify": {"guardrails": []}}) == []
@@ -111,7 +115,8 @@ def test_unknown_kind_is_bad_input(findings):
 
 # --- a guardrail must stop the job (review of issue 2) ----------------------------------------
 
-REPO_MESSAGE = MESSAGE.format(job="test", events="pull_request/push", kind="repository", var="GITHUB_REPOSITORY")
+REPO_MESSAGE = MESSAGE.format(job="test", events="pull_request/push", held="contents: write", kind="repository",
+                              var="GITHUB_REPOSITORY")
 
 
 def _job(step: str, job_if: str | None = None) -> str:
@@ -130,10 +135,10 @@ def _job(step: str, job_if: str | None = None) -> str:
     '- run: |\n    case "$GITHUB_REPOSITORY" in\n      o/r) exit 1 ;;\n    esac',
     "- if: github.repository != 'o/r'\n  run: echo '::error::wrong repository'",
     "- if: github.repository != 'o/r' && github.event_name == 'push'\n  run: exit 1",
-    f"- uses: truthful-ci/ci-helper/actions/guardrails@{SHA}\n  if: false",
-    f"- uses: truthful-ci/ci-helper/actions/guardrails@{SHA}\n  if: github.event_name == 'push'",
-    f"- uses: truthful-ci/ci-helper/actions/guardrails@{SHA}\n  continue-on-error: true",
-    f"- uses: truthful-ci/ci-helper/actions/guardrails@{SHA}\n  continue-on-error: ${{{{ matrix.experimental }}}}",
+    f"- uses: truthful-ci/ci-helper/actions/guardrails@{SHA}\n  with: {{repositories: o/r}}\n  if: false",
+    f"- uses: truthful-ci/ci-helper/actions/guardrails@{SHA}\n  with: {{repositories: o/r}}\n  if: github.event_name == 'push'",
+    f"- uses: truthful-ci/ci-helper/actions/guardrails@{SHA}\n  with: {{repositories: o/r}}\n  continue-on-error: true",
+    f"- uses: truthful-ci/ci-helper/actions/guardrails@{SHA}\n  with: {{repositories: o/r}}\n  continue-on-error: ${{{{ matrix.experimental }}}}",
     "- run: ci-helper guard\n  if: ${{ false }}",
     "- run: ci-helper guard\n  continue-on-error: true",
     '- run: \'[ "$GITHUB_REPOSITORY" = o/r ] || exit 1\'\n  if: github.event_name == \'push\'',
@@ -151,8 +156,8 @@ def test_loose_guardrails_no_longer_count(findings, step):
     '- run: if [ "$GITHUB_REPOSITORY" != o/r ]; then echo "wrong"; exit 1; fi',
     '- run: |\n    if [ "$GITHUB_REPOSITORY" = o/r ]; then\n      echo ok\n    else\n      exit 1\n    fi',
     '- run: |\n    if ! [ "$GITHUB_REPOSITORY" = o/r ]; then\n      false\n    fi',
-    f"- uses: truthful-ci/ci-helper/actions/guardrails@{SHA}\n  if: success()",
-    f"- uses: truthful-ci/ci-helper/actions/guardrails@{SHA}\n  if: ${{{{ always() }}}}\n  continue-on-error: false",
+    f"- uses: truthful-ci/ci-helper/actions/guardrails@{SHA}\n  with: {{repositories: o/r}}\n  if: success()",
+    f"- uses: truthful-ci/ci-helper/actions/guardrails@{SHA}\n  with: {{repositories: o/r}}\n  if: ${{{{ always() }}}}\n  continue-on-error: false",
     "- if: github.repository != 'o/r' || github.event_name == 'push'\n  run: |\n    echo '::error::wrong repository'\n    exit 1",
     "- run: |\n    if ($env:GITHUB_REPOSITORY -ne 'o/r') { exit 1 }\n  shell: pwsh",
 ])
@@ -187,7 +192,7 @@ def test_job_if_conjunction_counts(findings, job_if):
 def test_a_skippable_step_into_a_guarding_local_action_does_not_count(findings):
     files = wf("  test:\n    runs-on: x\n    steps:\n      - uses: ./.github/actions/guard\n        if: false\n      - run: pytest\n")
     files[".github/actions/guard/action.yml"] = (
-        f"runs:\n  using: composite\n  steps:\n    - uses: truthful-ci/ci-helper/actions/guardrails@{SHA}\n")
+        f"runs:\n  using: composite\n  steps:\n    - uses: truthful-ci/ci-helper/actions/guardrails@{SHA}\n      with: {{repositories: o/r}}\n")
     assert findings(files, ONLY) == [("missing-guardrail", 4, 3, "error", REPO_MESSAGE)]
     files[".github/workflows/ci.yml"] = files[".github/workflows/ci.yml"].replace("        if: false\n", "")
     assert findings(files, ONLY) == []
@@ -205,6 +210,12 @@ def test_job_if_property(terms, at, wrap):
     text = " && ".join(conj)
     if wrap:
         text = "${{ " + text + " }}"
-    assert "repository" in _conjunct_kinds(text)
-    assert _conjunct_kinds(f"{' && '.join(conj)} || github.event_name == 'schedule'") == frozenset()
-    assert _conjunct_kinds(f"!({' && '.join(conj)})") == frozenset()
+    assert conditions.never_true_when(text, "repository")
+    assert not conditions.never_true_when(f"{' && '.join(conj)} || github.event_name == 'schedule'", "repository")
+    assert not conditions.never_true_when(f"!({' && '.join(conj)})", "repository")
+
+
+def test_the_bad_canary_fixture_gets_exactly_one_finding():
+    from tests.rules.conftest import bad_fixture_findings
+
+    assert bad_fixture_findings("missing-guardrail") == [(".github/workflows/x.yml", 8, 3, "error", "job 'publish' (push) holds id-token: write but has no repository guardrail; add a step that uses truthful-ci/ci-helper/actions/guardrails (or fails when GITHUB_REPOSITORY is not the expected value)")]

@@ -24,3 +24,9 @@ def test_empty_permissions_mapping_counts_as_set(findings):
 
 def test_action_files_are_not_workflows(findings):
     assert findings({"action.yml": "runs: {using: composite, steps: []}\n"}, ONLY) == []
+
+
+def test_the_bad_canary_fixture_gets_exactly_one_finding():
+    from tests.rules.conftest import bad_fixture_findings
+
+    assert bad_fixture_findings("missing-permissions") == [(".github/workflows/x.yml", 7, 3, "error", "job 'test' has no permissions: and the workflow sets none at the top level, so it gets the repository's default token permissions; add 'permissions: {contents: read}' at the top level")]

@@ -198,3 +198,9 @@ def test_action_file_scripts_are_checked(findings):
     """}
     got = findings(files, ONLY)
     assert got == [("muted-gate", 5, 9, "error", "'coverage run || true' swallows the gate's exit status; let it fail")]
+
+
+def test_the_bad_canary_fixture_gets_exactly_one_finding():
+    from tests.rules.conftest import bad_fixture_findings
+
+    assert bad_fixture_findings("muted-gate") == [(".github/workflows/x.yml", 25, 28, "error", "gate step 'Tests' has continue-on-error: true: its failure cannot fail the job; remove it")]
