@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from ci_helper.results import Finding
+from ci_helper.rules import conditions
 from ci_helper.rules.base import Context, finding
 from ci_helper.rules.gates import GateMatcher
 from ci_helper.workflows import Scalar, Source, Step
@@ -87,12 +88,15 @@ def _shell_name(shell: Shell) -> str:
 
 
 def _continue_on_error(source: Source, value: Scalar, subject: str) -> Iterator[Finding]:
-    if value.is_expression:
+    known = conditions.constant(value.value)
+    if known is True:
+        shown = value.value.strip()
+        what = "true" if shown.lower() == "true" else f"{shown} (always true)"
+        yield finding(ID, f"{subject} continue-on-error: {what}: its failure cannot fail the job; remove it",
+                      source.rel, value.line, value.column)
+    elif known is None:
         yield finding(ID, f"{subject} continue-on-error: {value.value.strip()}: when it is true the failure is ignored; "
                       "remove it or make sure it is never true for a gate", source.rel, value.line, value.column, "warning")
-    elif value.as_bool():
-        yield finding(ID, f"{subject} continue-on-error: true: its failure cannot fail the job; remove it",
-                      source.rel, value.line, value.column)
 
 
 def swallowed(script: str, shell: Shell, is_gate) -> Iterator[tuple[Command, str]]:

@@ -219,3 +219,118 @@ def test_the_bad_canary_fixture_gets_exactly_one_finding():
     from tests.rules.conftest import bad_fixture_findings
 
     assert bad_fixture_findings("missing-guardrail") == [(".github/workflows/x.yml", 8, 3, "error", "job 'publish' (push) holds id-token: write but has no repository guardrail; add a step that uses truthful-ci/ci-helper/actions/guardrails (or fails when GITHUB_REPOSITORY is not the expected value)")]
+
+
+# --- issue 16: only where a guard protects something; guards that really stop the job -------------
+
+
+def _wf_plain(jobs: str, on: str = "[push, pull_request]", top: str = "permissions: {contents: read}\n") -> dict[str, str]:
+    return {".github/workflows/ci.yml": f"on: {on}\n{top}jobs:\n{jobs}"}
+
+
+@pytest.mark.parametrize("job", [
+    "  docs:\n    runs-on: ubuntu-latest\n    steps: [{run: make html}]\n",
+    "  test:\n    runs-on: ubuntu-latest\n    permissions: {contents: read, pull-requests: read}\n    steps: [{run: pytest}]\n",
+    "  test:\n    runs-on: ubuntu-latest\n    steps:\n      - run: gh pr view\n        env: {GH_TOKEN: '${{ secrets.GITHUB_TOKEN }}'}\n",
+])
+def test_a_job_that_holds_nothing_needs_no_guardrail(findings, job):
+    assert findings(_wf_plain(job), ONLY) == []
+
+
+@pytest.mark.parametrize("job, held", [
+    ("  t:\n    runs-on: x\n    steps:\n      - run: upload\n        env: {TOKEN: '${{ secrets.PYPI_TOKEN }}'}\n",
+     "secrets.PYPI_TOKEN"),
+    ("  t:\n    runs-on: x\n    permissions: {id-token: write}\n    steps: [{run: x}]\n", "id-token: write"),
+    ("  t:\n    runs-on: x\n    permissions: write-all\n    steps: [{run: x}]\n", "write-all permissions"),
+    ("  t:\n    runs-on: x\n    environment: production\n    steps: [{run: x}]\n", "environment 'production'"),
+    ("  t:\n    runs-on: [self-hosted, gpu]\n    steps: [{run: x}]\n", "a self-hosted runner"),
+    ("  t:\n    runs-on: x\n    steps: [{run: twine upload dist/*}]\n", "a publish step (twine upload)"),
+    (f"  t:\n    runs-on: x\n    steps: [{{uses: 'softprops/action-gh-release@{SHA}'}}]\n",
+     "a publish step (softprops/action-gh-release)"),
+    ("  t:\n    uses: ./.github/workflows/r.yml\n    secrets: inherit\n", "every secret (secrets: inherit)"),
+])
+def test_what_is_worth_guarding(findings, job, held):
+    files = _wf_plain(job, on="push")
+    files[".github/workflows/r.yml"] = "on: workflow_call\njobs:\n  x:\n    runs-on: x\n    steps: [{run: x}]\n"
+    got = findings(files, ONLY)
+    assert [m for *_, m in got] == [MESSAGE.format(job="t", events="push", held=held, kind="repository",
+                                                   var="GITHUB_REPOSITORY")]
+
+
+@pytest.mark.parametrize("on", ["pull_request_target", "workflow_run", "issue_comment", "schedule"])
+def test_guarded_triggers_are_worth_guarding_on_their_own(findings, on):
+    got = findings(_wf_plain("  t:\n    runs-on: x\n    steps: [{run: x}]\n", on=on), ONLY)
+    assert [m for *_, m in got] == [MESSAGE.format(job="t", events=on, held=f"the {on} trigger", kind="repository",
+                                                   var="GITHUB_REPOSITORY")]
+
+
+@pytest.mark.parametrize("job_if", [
+    "github.repository == 'a/x' || github.repository == 'a/y'",
+    "${{ contains(fromJSON('[\"a/x\", \"a/y\"]'), github.repository) }}",
+    "github.repository_owner == 'a' && github.repository == 'a/x'",
+    "startsWith(github.repository, 'a/')",
+])
+def test_a_disjunction_of_allowed_repositories_is_a_guard(findings, job_if):
+    assert findings(wf(_job("- run: echo", job_if)), ONLY) == []
+
+
+@pytest.mark.parametrize("step", [
+    "- run: ci-helper guard --help",
+    "- run: ci-helper guard --repository o/r --help",
+    "- run: if false; then ci-helper guard --repository o/r; fi",
+    "- run: ci-helper guard --repository o/r &",
+    "- run: '! ci-helper guard --repository o/r'",
+    "- run: (ci-helper guard --repository o/r || true)",
+    "- run: ci-helper guard --repository o/r || echo refused",
+    "- run: |\n    case \"$X\" in\n      a) ci-helper guard --repository o/r ;;\n    esac",
+    "- run: |\n    set +e\n    ci-helper guard --repository o/r\n    echo done",
+    "- run: ci-helper guard",
+])
+def test_guard_commands_that_never_block(findings, step):
+    assert findings(wf(_job(step)), ONLY) == [("missing-guardrail", 4, 3, "error", REPO_MESSAGE)]
+
+
+@pytest.mark.parametrize("step", [
+    "- run: ci-helper guard --repository o/r",
+    "- run: (ci-helper guard --repository o/r)",
+    "- run: |\n    set -e\n    ci-helper guard --repository=o/r\n    echo ok",
+    "- run: ci-helper guard\n  env: {CI_HELPER_GUARD_REPOSITORIES: o/r}",
+])
+def test_guard_commands_that_block(findings, step):
+    assert findings(wf(_job(step)), ONLY) == []
+
+
+def test_a_guard_that_runs_on_only_some_events_does_not_count(findings):
+    step = f"- uses: truthful-ci/ci-helper/actions/guardrails@{SHA}\n  with: {{repositories: o/r}}\n  if: github.event_name == 'push'"
+    assert findings(wf(_job(step)), ONLY) == [("missing-guardrail", 4, 3, "error", REPO_MESSAGE)]
+    # ...unless those are all the events the job runs on.
+    assert findings(wf(_job(step), on="push"), ONLY) == []
+    assert findings(wf(_job(step, "github.event_name == 'push'")), ONLY) == []
+
+
+def test_the_guardrails_action_counts_for_the_kinds_its_inputs_check(findings):
+    table = {"verify": {"guardrails": ["repository", "base-branch"]}}
+    only_repo = f"- uses: truthful-ci/ci-helper/actions/guardrails@{SHA}\n  with: {{repositories: o/r}}"
+    got = findings(wf(_job(only_repo)), ONLY, table)
+    assert [m for *_, m in got] == [MESSAGE.format(job="test", events="pull_request/push", held="contents: write",
+                                                   kind="base-branch", var="GITHUB_BASE_REF")]
+    both = f"- uses: truthful-ci/ci-helper/actions/guardrails@{SHA}\n  with: {{repositories: o/r, base-branches: main}}"
+    assert findings(wf(_job(both)), ONLY, table) == []
+    # With no inputs the action checks what [tool.ci-helper.guard] (or `repository`) gives it.
+    bare = f"- uses: truthful-ci/ci-helper/actions/guardrails@{SHA}"
+    assert len(findings(wf(_job(bare)), ONLY)) == 1
+    assert findings(wf(_job(bare)), ONLY, {"repository": "o/r"}) == []
+    assert findings(wf(_job(bare)), ONLY, {**table, "guard": {"repositories": ["o/r"], "base-branches": ["main"]}}) == []
+
+
+def test_guard_settings_require_more_per_event(findings):
+    table = {"guard": {"repositories": ["o/r"], "refs": ["main"], "base-branches": ["main"]}}
+    repo_only = '- run: \'[ "$GITHUB_REPOSITORY" = o/r ] || exit 1\''
+    got = findings(wf(_job(repo_only), on="push"), ONLY, table)
+    assert [m for *_, m in got] == [MESSAGE.format(job="test", events="push", held="contents: write", kind="ref",
+                                                   var="GITHUB_REF")]
+    got = findings(wf(_job(repo_only), on="pull_request"), ONLY, table)
+    assert [m for *_, m in got] == [MESSAGE.format(job="test", events="pull_request", held="contents: write",
+                                                   kind="base-branch", var="GITHUB_BASE_REF")]
+    action = f"- uses: truthful-ci/ci-helper/actions/guardrails@{SHA}"
+    assert findings(wf(_job(action)), ONLY, table) == []
