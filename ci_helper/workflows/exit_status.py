@@ -177,7 +177,7 @@ class _Walk:
                     final = i == last_real and op_after is None and k == len(pipeline) - 1
                     fate = self._own_fate(lists, i, j, k, cmd, errexit, pipefail, errexit_off_by, final,
                                           condition_list, background, op_after, trap)
-                    conditional = inside or op_before is not None or (op_after == "&&" and not final)
+                    conditional = inside or op_before is not None
                     inner = _group_inner(cmd)
                     if inner is not None:
                         for sub in self.script(parse_script_all(inner), errexit, pipefail, errexit_off_by, conditional):
@@ -239,7 +239,7 @@ class _Walk:
                 tail = tail_pipelines[0][0].text
                 return Fate(cmd, False, reason=f"'{label} || {_short(tail)}' swallows the gate's exit status; let it fail")
             return Fate(cmd, True)
-        if op_after == "&&" and not final:
+        if op_after == "&&" and i != len(lists) - 1 and i < _last_real(lists):
             if errexit:
                 return Fate(cmd, False, reason=(f"'{label} && ...' is not the script's last command: bash -e ignores "
                                                 "a failure before '&&' and the script goes on; put the gate on its own line"))
@@ -254,6 +254,10 @@ class _Walk:
                                             "($?) but never fails the step; exit with it"))
         return Fate(cmd, False, reason=(f"'{label}' runs with errexit off ({errexit_off_by}) and the next command does "
                                         "not check $? or PIPESTATUS, so its failure is ignored"))
+
+
+def _last_real(lists: list[AndOr]) -> int:
+    return max((i for i, item in enumerate(lists) if not _closer(item)), default=-1)
 
 
 def _closer(item: AndOr) -> bool:
