@@ -16,7 +16,7 @@ from ci_helper.rules.base import Context, finding
 from ci_helper.workflows import Source, Step
 
 ID = "artifact-hidden-files"
-_VERSION = re.compile(r"v?(\d+)(?:\.(\d+))?")
+_VERSION = re.compile(r"v?(\d+)(?:\.(\d+))?(?:\.\d+)*")
 _COMMENT_VERSION = re.compile(r"#\s*v?(\d+)(?:\.(\d+))?")
 
 
