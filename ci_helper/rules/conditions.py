@@ -40,7 +40,8 @@ UNKNOWN: Any = _Unknown()
 OTHER = "\x00other\x00/\x00value\x00"
 # Which `github.*` names each guardrail kind compares.
 VARIABLES = {
-    "repository": ("repository",),
+    # A fork or copy lives under another owner too: an owner check is a repository guard.
+    "repository": ("repository", "repository_owner"),
     "base-branch": ("base_ref",),
     "ref": ("ref", "ref_name"),
     "event": ("event_name",),

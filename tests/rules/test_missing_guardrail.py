@@ -334,3 +334,7 @@ def test_guard_settings_require_more_per_event(findings):
                                                    kind="base-branch", var="GITHUB_BASE_REF")]
     action = f"- uses: truthful-ci/ci-helper/actions/guardrails@{SHA}"
     assert findings(wf(_job(action)), ONLY, table) == []
+
+
+def test_an_owner_check_is_a_repository_guard(findings):
+    assert findings(wf(_job("- run: echo", "${{ github.repository_owner == 'zizmorcore' }}")), ONLY) == []
