@@ -21,6 +21,7 @@ BASE_URL_ENV = "CI_HELPER_BASE_URL"
 # Marks every process of the smoke tests (the runner's RUNNER_TRACKING_ID stays as it is, for its own cleanup).
 TRACKING_ENV = "CI_HELPER_SMOKE_TRACKING_ID"
 CANCEL_GRACE_SECONDS = 5.0
+LEFTOVER_GRACE_SECONDS = 1.0
 
 # pytest's documented exit codes.
 EXIT_MEANINGS = {
@@ -92,9 +93,10 @@ def run(python: str, junit: Path, args: list[str], cwd: Path, base_url: str,
         raise BadInput(f"--python {python!r}: interpreter not found; give the Python that has pytest and your test dependencies") from None
     finally:
         if proc is not None:
-            # Cancelled or not: nothing pytest started outlives it.
+            # Cancelled or not: nothing pytest started outlives it. After a normal end what is left
+            # are orphans, given a short grace; a cancel gives pytest the time to finish its report.
             with cancellation.deferred():
-                stop_tree(proc, tracking_id)
+                stop_tree(proc, tracking_id, grace=CANCEL_GRACE_SECONDS if proc.poll() is None else LEFTOVER_GRACE_SECONDS)
                 if pump is not None:
                     # A process that escaped both the group and the marker may hold the pipe: never wait on it.
                     pump.join(timeout=1.0)
