@@ -175,7 +175,8 @@ def test_writes_after_the_fence_closed_are_neutralised():
         fence.write(text + "\n")
     late = out.getvalue().split(f"::{fence.token}::\n", 1)[1]
     assert obeyed_commands(late) == []
-    assert gha.neutralise("  ::error::x\r::warning::y ##[error]z") == "  :\u200b:error::x\r:\u200b:warning::y ##\u200b[error]z"
+    assert gha.neutralise("  ::error::x\r::warning::y ##[error]z") == (
+        "  :\u200b:error::x\r:\u200b:warning::y ##\u200b[error]z")
 
 
 def test_annotation_data_cannot_end_the_command_or_start_another():

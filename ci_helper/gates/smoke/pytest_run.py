@@ -96,7 +96,8 @@ def run(python: str, junit: Path, args: list[str], cwd: Path, base_url: str,
             # Cancelled or not: nothing pytest started outlives it. After a normal end what is left
             # are orphans, given a short grace; a cancel gives pytest the time to finish its report.
             with cancellation.deferred():
-                stop_tree(proc, tracking_id, grace=CANCEL_GRACE_SECONDS if proc.poll() is None else LEFTOVER_GRACE_SECONDS)
+                grace = CANCEL_GRACE_SECONDS if proc.poll() is None else LEFTOVER_GRACE_SECONDS
+                stop_tree(proc, tracking_id, grace=grace)
                 if pump is not None:
                     # A process that escaped both the group and the marker may hold the pipe: never wait on it.
                     pump.join(timeout=1.0)
