@@ -10,6 +10,7 @@ import contextlib
 import io
 import os
 import re
+import stat
 import sys
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Iterator
@@ -90,11 +91,13 @@ def emit_command(line: str, stream: IO[str] | None = None) -> None:
     Inside :func:`fenced_output` the command is written between the resume
     token and a new stop, so it is the one thing the runner reads as a command.
     """
-    target = stream if stream is not None else sys.stdout
-    if isinstance(target, FencedStream):
-        target.fence.command(line)
+    if isinstance(stream, FencedStream):
+        stream.fence.command(line)
+    elif stream is None and _active_fence is not None:
+        # To the stream the runner reads, even when stdout was redirected to a file.
+        _active_fence.command(line)
     else:
-        print(line.rstrip("\n"), file=target)
+        print(line.rstrip("\n"), file=stream if stream is not None else sys.stdout)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -108,7 +111,9 @@ def emit_command(line: str, stream: IO[str] | None = None) -> None:
 # ``::TOKEN::``, which only :meth:`Fence.command` prints, right before one of our own commands and a
 # new ``::stop-commands::TOKEN``. stdout and stderr are written in order through one stream, because
 # the runner reads the two pipes on separate threads and a line on stderr could otherwise be read
-# after the resume token printed on stdout.
+# after the resume token printed on stdout. A stream redirected to a regular file
+# (``ci-helper stubs report >> "$GITHUB_STEP_SUMMARY"``) never reaches the runner: it is left as
+# printed, and the fence (and our commands) go to the other stream.
 
 
 def neutralise(text: str) -> str:
@@ -229,9 +234,24 @@ class FencedStream(io.TextIOBase):
         self.fence.flush()
 
 
+_active_fence: Fence | None = None
+
+
 def fence_active() -> bool:
     """True while this process's output is fenced (untrusted text cannot be a command)."""
-    return isinstance(sys.stdout, FencedStream) and sys.stdout.fence.open
+    return _active_fence is not None and _active_fence.open
+
+
+def reaches_runner(stream: IO[str]) -> bool:
+    """False when ``stream`` is a regular file (``>> $GITHUB_STEP_SUMMARY``): the runner never reads it.
+
+    A pipe, a terminal or anything unknown may be the runner's: treated as read by it.
+    """
+    try:
+        mode = os.fstat(stream.fileno()).st_mode
+    except (AttributeError, OSError, ValueError):
+        return True
+    return not stat.S_ISREG(mode)
 
 
 @contextlib.contextmanager
@@ -242,20 +262,26 @@ def fenced_output(enabled: bool | None = None) -> Iterator[Fence | None]:
     exception other than an exit is printed inside the fence and becomes exit 1,
     so not even a traceback is read outside it.
     """
+    global _active_fence
     if enabled is None:
         enabled = in_actions()
-    if not enabled or isinstance(sys.stdout, FencedStream):
+    saved = sys.stdout, sys.stderr
+    # Only what the runner reads is fenced: output redirected to a file stays exactly as printed.
+    to_runner = [reaches_runner(stream) for stream in saved] if enabled and _active_fence is None else [False, False]
+    if not any(to_runner):
         yield None
         return
-    saved = sys.stdout, sys.stderr
     try:
         saved[0].flush()
         saved[1].flush()
     except (OSError, ValueError, AttributeError):
         pass
-    fence = Fence(saved[0])
+    fence = Fence(saved[0] if to_runner[0] else saved[1])
     fence.start()
-    sys.stdout, sys.stderr = FencedStream(fence, "<stdout>"), FencedStream(fence, "<stderr>")
+    _active_fence = fence
+    # Both to the runner: stderr is written into stdout, in order.
+    sys.stdout = FencedStream(fence, "<stdout>") if to_runner[0] else saved[0]
+    sys.stderr = FencedStream(fence, "<stderr>") if to_runner[1] else saved[1]
     try:
         try:
             yield fence
@@ -273,6 +299,7 @@ def fenced_output(enabled: bool | None = None) -> Iterator[Fence | None]:
             except (OSError, ValueError):
                 pass
         sys.stdout, sys.stderr = saved
+        _active_fence = None
         fence.end()
 
 

@@ -186,3 +186,34 @@ def test_annotation_data_cannot_end_the_command_or_start_another():
         [command] = obeyed_commands(line + "\n")
         assert (command.name, command.data, command.properties["file"], command.properties["title"]) == (
             "error", f"msg\n{text}\r{text}", f"f{text}.py", text)
+
+
+def test_output_redirected_to_a_file_is_left_as_printed_and_commands_go_to_the_runner(tmp_path):
+    runner_reads = io.StringIO()
+    saved = sys.stdout, sys.stderr
+    with open(tmp_path / "summary.md", "w") as summary:
+        sys.stdout, sys.stderr = summary, runner_reads
+        try:
+            with gha.fenced_output(True) as fence:
+                print("fabricated names: 1 ::error::x")
+                print("::add-mask::pwned", file=sys.stderr)
+                gha.emit_annotation("warning", "ours")
+        finally:
+            sys.stdout, sys.stderr = saved
+    assert (tmp_path / "summary.md").read_text() == "fabricated names: 1 ::error::x\n"
+    assert [(c.name, c.data) for c in obeyed_commands(runner_reads.getvalue())] == [
+        ("add-mask", fence.token), ("stop-commands", fence.token), (fence.token, ""), ("warning", "ours"),
+        ("stop-commands", fence.token), (fence.token, "")]
+
+
+def test_no_fence_when_nothing_reaches_the_runner(tmp_path):
+    saved = sys.stdout, sys.stderr
+    with open(tmp_path / "out", "w") as out, open(tmp_path / "err", "w") as err:
+        sys.stdout, sys.stderr = out, err
+        try:
+            with gha.fenced_output(True) as fence:
+                print("::error::x")
+        finally:
+            sys.stdout, sys.stderr = saved
+    assert fence is None
+    assert (tmp_path / "out").read_text() == "::error::x\n"
