@@ -10,7 +10,7 @@ import pytest
 
 from ci_helper import __version__
 from ci_helper.rules.registry import RULE_IDS
-from tests.conftest import REPO_ROOT, run_ci_helper
+from tests.conftest import REPO_ROOT, run_ci_helper, without_fence
 from tests.rules.conftest import FIXTURES, write_tree
 
 SCHEMA = Path(__file__).parent / "fixtures" / "sarif-schema-2.1.0.json"
@@ -109,7 +109,7 @@ def test_github_format_is_the_default_in_actions(cli, in_tmp):
     write_tree(in_tmp / "sub" / "repo", {".github/workflows/ci.yml": "on: push\njobs:\n  a:\n    steps: [{uses: 'actions/checkout@v4'}]\n"})
     result = cli("verify", "sub/repo", env={"GITHUB_ACTIONS": "true"})
     assert result.exit_code == 1
-    lines = result.output.splitlines()
+    lines = without_fence(result.output).splitlines()
     assert lines[-1] == "2 findings (2 errors, 0 warnings) in 1 file"
     assert lines[1] == (f"::error file=sub/repo/.github/workflows/ci.yml,line=4,col=20,title=unpinned-uses::"
                         f"{UNPINNED}")

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import IO, Callable
 from urllib.parse import urlsplit
 
-from ci_helper import run_start
+from ci_helper import gha, run_start
 from ci_helper.errors import BadInput
 from ci_helper.gates.coverage.inputs import erase as erase_coverage_data
 from ci_helper.gates.smoke import cancellation
@@ -148,7 +148,10 @@ def run(config: SmokeConfig, echo: Callable[[str], None] = lambda line: None) ->
             if r.ready:
                 echo(f"smoke: ready after {r.seconds:.2f} s (GET {ready_url}: {r.last_answer})")
                 echo(f"smoke: running pytest with {pytest_run.BASE_URL_ENV}={base_url}")
-                outcome.pytest = pytest_run.run(config.python, config.junit, config.pytest_args, config.cwd, base_url)
+                # Fenced (GitHub Actions): pytest's output passes through us, so it ends when we say.
+                output = sys.stdout if gha.fence_active() else None
+                outcome.pytest = pytest_run.run(config.python, config.junit, config.pytest_args, config.cwd, base_url,
+                                                output)
                 outcome.died_during_tests = server.poll()
             elif r.outcome == "exited":
                 echo(f"smoke: server exited with code {r.exit_code} before it was ready ({r.seconds:.2f} s)")
