@@ -11,6 +11,9 @@ from ci_helper.gates.smoke import cancellation
 from ci_helper.gates.smoke.environment import project_environ
 
 BASE_URL_ENV = "CI_HELPER_BASE_URL"
+# pytest-base-url's --base-url defaults to this variable, and its `base_url` fixture reads that
+# option: setting it serves the plugin's users without passing a flag pytest might not know.
+PYTEST_BASE_URL_ENV = "PYTEST_BASE_URL"
 CANCEL_GRACE_SECONDS = 5.0
 
 # pytest's documented exit codes.
@@ -54,6 +57,7 @@ def run(python: str, junit: Path, args: list[str], cwd: Path, base_url: str) -> 
         pass
     env = project_environ()
     env[BASE_URL_ENV] = base_url
+    env[PYTEST_BASE_URL_ENV] = base_url
     argv = command(python, junit, args)
     start = time.monotonic()
     proc: subprocess.Popen[bytes] | None = None
