@@ -75,7 +75,7 @@ def suggestion(fabricated: list[Fabricated]) -> dict[str, dict]:
                     else:
                         spec.setdefault("methods", {})[member] = {"returns": None}
                 entry.setdefault("classes", {})[name] = spec
-            elif name.isupper():
+            elif len(name) > 1 and name.isupper():
                 entry.setdefault("constants", {})[name] = {}
             elif name[:1].isupper():
                 entry.setdefault("classes", {})[name] = {}
