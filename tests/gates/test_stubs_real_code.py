@@ -460,3 +460,24 @@ def test_the_check_script_resolves_a_node_and_names_what_is_missing(tmp_path):
     assert proc.stdout.splitlines()[-4:] == [
         "ok   my_node (1 nodes registered)", "ok   my_node.py.routes", "modules: 2 of 2 import",
         "fabricated by the extra manifests' dynamic prefixes: 0"]
+
+
+def test_a_dynamic_prefix_declared_as_a_module_keeps_its_declared_names_real(tmp_path):
+    (tmp_path / "stubs.yml").write_text(textwrap.dedent("""
+        repositories:
+          gm:
+            dynamic: [sgm]
+            modules:
+              sgm:
+                classes: {Engine: {bases: [sgm.base.Base]}}
+                constants: {CONF: {$object: {a: 1}}, ENGINE: {$instance: Engine}}
+              sgm.base:
+                classes: {Base: {}}
+    """), encoding="utf-8")
+    generator.write(manifest.load(tmp_path / "stubs.yml"), tmp_path / "repositories")
+    proc = python("import sgm; print(sgm.CONF.a, type(sgm.ENGINE).__name__, sgm.Engine.__mro__[1].__qualname__, "
+                  "sgm.Other.__qualname__)", tmp_path, "repositories/gm")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["1", "Engine", "Base", "Other"]
+    log = [json.loads(line) for line in (tmp_path / "repositories" / generator.FABRICATION_LOG).read_text().splitlines()]
+    assert [entry["name"] for entry in log] == ["sgm.Other"]

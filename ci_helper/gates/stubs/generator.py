@@ -86,8 +86,10 @@ def _render_repository(manifest: Manifest, repo: Repository) -> dict[str, str]:
             files[path] = _render_dynamic(manifest, repo, name)
             if name in declared:
                 # The declared names of a dynamic package are real; the rest is still fabricated.
-                files[path] += "\n\n# Declared in the manifest: these names are real, not fabricated.\n" + "".join(
-                    _module_body(manifest, declared[name])[0])
+                body, imports = _module_body(manifest, declared[name])
+                helpers = [_VALUE_HELPERS] if _needs_helpers(declared[name]) else []
+                files[path] += "".join(["\n\n# Declared in the manifest: these names are real, not fabricated.\n",
+                                        *imports, *helpers, *body])
         else:
             module = declared.get(name)
             if module is None:
