@@ -194,8 +194,8 @@ class _Guards:
             return frozenset()
         ref = step.ref
         if ref is not None:
-            if ref.kind == REMOTE and ref.repo.split("/")[-1] == "ci-helper":
-                path = ref.path.strip("/")
+            if ref.ours:
+                path = ref.path.strip("/").lower()
                 command = step.with_.get("command")
                 if path == "actions/guardrails" or (not path and command is not None and command.value.split()[:1] == ["guard"]):
                     return ALL_KINDS
@@ -262,7 +262,7 @@ class _Guards:
         if ref is not None:
             if ref.kind == REMOTE:
                 # ci-helper's reusable workflows start with the guardrails action.
-                if ref.repo.split("/")[-1] == "ci-helper":
+                if ref.ours:
                     kinds |= ALL_KINDS
             elif ref.kind in (LOCAL, SELF):
                 called = self.tree.local_workflow(ref)

@@ -18,8 +18,18 @@ from ci_helper.workflows.uses import Uses, parse_uses
 
 __all__ = [
     "ACTION", "WORKFLOW", "Action", "Job", "Scalar", "Source", "Step", "Tree", "Uses", "Workflow",
-    "load_tree", "parse_uses",
+    "load_tree", "parse_uses", "read_action", "read_workflow",
 ]
+
+
+def read_workflow(path: Path, rel: str | None = None) -> Workflow:
+    """One workflow file as the model; messages name it ``rel`` (default: the path as given)."""
+    return build_workflow(read_source(path, rel if rel is not None else str(path)))
+
+
+def read_action(path: Path, rel: str | None = None) -> Action:
+    """One action file as the model; messages name it ``rel`` (default: the path as given)."""
+    return build_action(read_source(path, rel if rel is not None else str(path)))
 
 
 class Tree:

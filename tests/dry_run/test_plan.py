@@ -32,9 +32,11 @@ def write_workflow(root: Path, name: str, text: str) -> None:
     ("workflow_dispatch", "pull_request", "main", "not triggered by pull_request"),
 ])
 def test_triggers(tmp_path, on, event_name, branch, why):
-    import yaml
+    from ci_helper.workflows import read_workflow
 
-    assert jobs.triggered(yaml.load(f"x: {on}", Loader=yaml.BaseLoader)["x"], event_name, branch) == why
+    write_workflow(tmp_path, "a.yml", f"on: {on}\njobs:\n  a:\n    steps: [{{run: echo}}]\n")
+    workflow = read_workflow(tmp_path / ".github" / "workflows" / "a.yml")
+    assert workflow.on.why_not(event_name, branch) == why
 
 
 @pytest.mark.parametrize(("uses", "ours"), [
@@ -78,9 +80,12 @@ jobs:
     steps: [{{uses: truthful-ci/ci-helper/actions/guardrails@{SHA}}}]
 """)
     plan = jobs.plan(tmp_path, "pull_request", "main")
-    assert [(j.source, j.job_id) for j in plan.jobs] == [(".github/workflows/a.yml", "smoke")]
+    # One job per matrix combination.
+    assert [(j.source, j.job_id, j.display) for j in plan.jobs] == [
+        (".github/workflows/a.yml", "smoke", "smoke (3.12)"), (".github/workflows/a.yml", "smoke", "smoke (3.11)")]
     job = plan.jobs[0]
     assert (job.env, job.matrix, job.remotes) == ({"LEVEL": "job"}, {"python": "3.12"}, {"truthful-ci/ci-helper"})
+    assert plan.jobs[1].matrix == {"python": "3.11"}
     assert plan.passed_over == [
         f".github/workflows/a.yml: job reuse: reusable workflow truthful-ci/ci-helper/.github/workflows/quality.yml@{SHA} "
         "is not run locally",
@@ -139,7 +144,8 @@ def test_a_missing_pip_audit_is_not_run_and_allowed_offline(cli, tmp_path, monke
 @pytest.mark.parametrize(("args", "message"), [
     (("--run", "{root}"), "set [tool.ci-helper] repository = \"owner/name\" (or pass --repository)"),
     (("--run", "{root}", "--repository", "o/r", "--job", "x"), "--job x: no such job in"),
-    (("{root}", "--job", "x"), "--event, --base-branch, --repository and --job need --run"),
+    (("{root}", "--job", "x"), "--event, --input, --matrix, --python, --stub-remote, --base-branch, --repository "
+                               "and --job need --run"),
     (("--run", "{root}", "--format", "json"), "--format does not apply to --run: it prints the run's summary"),
 ])
 def test_bad_input(cli, tmp_path, args, message):
