@@ -21,6 +21,9 @@ packages). Only a folder holding a link to its ``ci-helper`` goes to
 With ``CI_HELPER_PROJECT_PYTHON`` (the ``project-python`` input), ci-helper from
 the same source is also installed into that interpreter, for applications that
 import ``ci_helper.fake``; a no-op when it already imports ci_helper from there.
+It is installed with ``--no-deps``: the project's own pins (pytest 7.4, an old
+click) are never upgraded under it (``ci_helper.fake`` needs only the standard
+library; the stub-repos action also places a copy of it with the stubs).
 """
 
 from __future__ import annotations
@@ -301,7 +304,8 @@ def install_into_project(root: Path, project_python: str, cache_dir: str | None,
         return False
     outer = [sys.executable, "-m", "pip"]
     pip = [*outer, "--python", str(python)] if pip_can_target(outer) else [str(python), "-m", "pip"]
-    command = [*pip, "install", "--disable-pip-version-check", "--progress-bar", "off"]
+    # --no-deps: never change a package the project pinned (ci_helper.fake needs none of ours).
+    command = [*pip, "install", "--disable-pip-version-check", "--progress-bar", "off", "--no-deps"]
     if cache_dir:
         command += ["--cache-dir", cache_dir]
     run(command + [str(root)])

@@ -79,7 +79,7 @@ class DryRun:
                     lines.append(f"skipped: remote action {match['uses']} ({match['where']})")
                 else:
                     lines.append(f"skipped: {reason}")
-        return lines
+        return list(dict.fromkeys(lines))  # a matrix job's combinations skip the same steps
 
 
 def fresh_results_dir(project: Path, configured: str | None) -> tuple[Path, int]:

@@ -37,6 +37,10 @@ def test_other_triggers_do_not(findings, on):
 
 @pytest.mark.parametrize("step", [
     f"- uses: truthful-ci/ci-helper/actions/guardrails@{SHA} # v0.1.0",
+    # GitHub compares repository names case-insensitively: still ours (issue 15).
+    f"- uses: truthful-ci/CI-Helper/actions/guardrails@{SHA} # v0.1.0",
+    f"- uses: Truthful-CI/ci-helper/Actions/Guardrails@{SHA}",
+    f"- uses: someone/CI-HELPER@{SHA}\n  with: {{command: guard}}",
     f"- uses: someone/ci-helper@{SHA}\n  with: {{command: guard}}",
     "- run: ci-helper guard --repository o/r",
     '- run: |\n    if [ "$GITHUB_REPOSITORY" != "o/r" ]; then\n      exit 1\n    fi',

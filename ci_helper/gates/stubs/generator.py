@@ -19,6 +19,7 @@ from typing import Any, Mapping
 
 from ci_helper import __version__
 from ci_helper.errors import BadInput
+from ci_helper.gates.stubs import fake_copy
 from ci_helper.gates.stubs.manifest import ClassSpec, FunctionSpec, Manifest, ModuleSpec, Repository
 
 STAMP_FILE = ".ci-helper-stubs.json"
@@ -41,6 +42,7 @@ def render(manifest: Manifest) -> dict[str, bytes]:
     files: dict[str, str] = {}
     for repo in manifest.repositories:
         files.update(_render_repository(manifest, repo))
+    files.update(fake_copy.files(manifest))  # ci_helper.fake for the project's interpreter
     files[STAMP_FILE] = json.dumps(
         {
             "generator": f"ci-helper {__version__}",
