@@ -8,10 +8,9 @@ from pathlib import Path
 
 import click
 
+from ci_helper.dry_run.event import EVENTS  # the events `--run` simulates
+
 FORMATS = ("text", "json", "sarif", "github")
-# The events `--run` simulates (ci_helper.dry_run.event.EVENTS; kept here so --help needs no import of it).
-EVENTS = ("pull_request", "pull_request_target", "push", "schedule", "workflow_dispatch", "merge_group",
-          "workflow_call")
 
 
 def _pairs(values: tuple[str, ...], flag: str) -> dict[str, str]:

@@ -398,7 +398,7 @@ class _ActionRun:
         given = {key: template.render(scope) for key, template in step.with_.items()}
         try:
             inputs = resolve_inputs(action, given, self.job, lambda text: reporter.line(f"{self.indent}{text}"),
-                                    nested_env=explicit_env)
+                                    nested_env=explicit_env, nested=True)
         except BadInput as exc:
             reporter.line(f"{self.indent}Error: {exc.message}")
             return FAILURE, {}, exc.message, {}
@@ -407,9 +407,12 @@ class _ActionRun:
         return status, outputs, "", nested.results
 
 
-def resolve_inputs(action: Action, given: dict[str, str], job: _Job, warn, nested_env: dict[str, str]
-                   ) -> dict[str, str]:
-    """Given inputs plus defaults (evaluated in the action's scope); a missing required input is BadInput."""
+def resolve_inputs(action: Action, given: dict[str, str], job: _Job, warn, nested_env: dict[str, str],
+                   nested: bool = False) -> dict[str, str]:
+    """Given inputs plus defaults (evaluated in the action's scope); a missing required input is BadInput.
+
+    The hint names what supplies it: ``--input`` for the action ``run-action`` runs, ``with:`` for a step's.
+    """
     declared = {name.lower(): name for name in action.inputs}
     unexpected = [key for key in given if key.lower() not in declared]
     if unexpected:
@@ -434,8 +437,9 @@ def resolve_inputs(action: Action, given: dict[str, str], job: _Job, warn, neste
                 missing.append(name)
             inputs[name] = ""
     if missing:
-        raise BadInput(f"{action.path}: input required and not supplied: {', '.join(missing)} "
-                       f"(pass it with --input {missing[0]}=VALUE or `with:`)")
+        how = (f"give it in the step's `with:` ({missing[0]}: VALUE)" if nested
+               else f"pass it with --input {missing[0]}=VALUE or `with:`")
+        raise BadInput(f"{action.path}: input required and not supplied: {', '.join(missing)} ({how})")
     for key, value in given.items():
         if key.lower() not in declared:
             inputs[key] = value

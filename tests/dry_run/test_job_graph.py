@@ -224,3 +224,46 @@ def test_without_a_project_interpreter_a_cached_throwaway_virtualenv_is_built(tm
     third = run_ci_helper("verify", "--run", str(project), timeout=240)
     assert third.returncode == 0, third.stdout[-4000:] + third.stderr
     assert len(list((project / ".ci-helper" / "venvs").iterdir())) == 2  # a new hash, a new virtualenv
+
+
+REMOTE = """\
+on: push
+permissions: {contents: read}
+jobs:
+  greet:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: truthful-ci/ci-helper/actions/guardrails@94cde3876a2334712175e64dca05ba4cecd11503
+      - id: hello
+        uses: someone/greeter/hello@0123456789abcdef0123456789abcdef01234567
+        with: {who: dry run}
+      - run: echo "said=${{ steps.hello.outputs.said }}" > said.txt
+"""
+
+
+def test_the_skipped_remote_action_hint_names_a_flag_verify_run_accepts(tmp_path):
+    project = tmp_path / "remote"
+    (project / ".github" / "workflows").mkdir(parents=True)
+    (project / ".github" / "workflows" / "ci.yml").write_text(REMOTE)
+    (project / "pyproject.toml").write_text(PYPROJECT + '[tool.ci-helper.guard]\nrepositories = ["o/r"]\n')
+    make_venv(project)
+    greeter = tmp_path / "greeter-checkout"
+    (greeter / "hello").mkdir(parents=True)
+    (greeter / "hello" / "action.yml").write_text(
+        "inputs: {who: {required: true}}\noutputs: {said: {value: '${{ steps.s.outputs.said }}'}}\n"
+        "runs:\n  using: composite\n  steps:\n    - id: s\n      shell: bash\n"
+        "      run: echo \"said=hello $WHO\" >> \"$GITHUB_OUTPUT\"\n      env: {WHO: '${{ inputs.who }}'}\n")
+
+    first = run_ci_helper("verify", "--run", str(project), "--event", "push", timeout=240)
+    assert first.returncode == 0, first.stdout[-4000:] + first.stderr
+    assert ("remote action 'someone/greeter/hello@0123456789abcdef0123456789abcdef01234567' cannot run offline; "
+            "map it with --stub-remote someone/greeter=DIR") in first.stdout
+    assert ("skipped: remote action someone/greeter/hello@0123456789abcdef0123456789abcdef01234567 "
+            "(.github/workflows/ci.yml:8)") in first.stdout
+    assert (project / "said.txt").read_text() == "said=\n"
+
+    # The flag the hint names exists, and maps the action to a local folder.
+    second = run_ci_helper("verify", "--run", str(project), "--event", "push",
+                           "--stub-remote", f"someone/greeter={greeter}", timeout=240)
+    assert second.returncode == 0, second.stdout[-4000:] + second.stderr
+    assert (project / "said.txt").read_text() == "said=hello dry run\n"
