@@ -175,3 +175,44 @@ def test_job_if_and_env_are_evaluated_against_the_simulated_event():
     assert run._job_condition(job, contexts) is False
     job.condition = "${{ github.event.pull_request.head.repo.fork == false }}"
     assert run._job_condition(job, contexts) is True
+
+
+def test_the_projects_interpreter_is_found_in_order_and_never_ci_helpers_own(tmp_path):
+    import sys
+
+    from ci_helper import settings
+    from ci_helper.dry_run import interpreter
+    from tests.dry_run.project_env import make_venv
+
+    project = tmp_path / "p"
+    project.mkdir()
+    other = make_venv(tmp_path / "other")   # tmp_path/other/.venv
+    own = {"VIRTUAL_ENV": sys.prefix}        # ci-helper's own environment, activated
+    assert interpreter.find(project, None, None, own) is None  # -> a throwaway virtualenv
+    local = make_venv(project)
+    assert interpreter.find(project, None, None, own).describe() == f"{local} (.venv)"
+    active = interpreter.find(project, None, None, {"VIRTUAL_ENV": str(other.parent.parent)})
+    assert (active.python, active.origin, active.venv) == (other, "active virtualenv", other.parent.parent)
+    (project / "pyproject.toml").write_text(f'[tool.ci-helper]\npython = "{other}"\n')
+    configured = settings.load(project).python
+    assert interpreter.find(project, None, configured, {}).origin == "[tool.ci-helper] python"
+    given = interpreter.find(project, str(local), configured, {})
+    assert (given.python, given.origin) == (local, "--python")
+    with pytest.raises(BadInput, match=r"^--python nope-python-3: not an interpreter"):
+        interpreter.find(project, "nope-python-3", None, {})
+
+
+def test_the_throwaway_virtualenv_key_follows_the_files_the_job_installs_from(tmp_path):
+    from ci_helper.dry_run import interpreter
+
+    (tmp_path / "requirements-dev.txt").write_text("pytest\n")
+    (tmp_path / "constraints.txt").write_text("pytest<9\n")
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'p'\n")
+    scripts = ["python -m pip install -r requirements-dev.txt -c constraints.txt", "pip install -e .[test]",
+               "pytest -q"]
+    assert [p.name for p in interpreter.install_sources(tmp_path, scripts)] == [
+        "requirements-dev.txt", "constraints.txt", "pyproject.toml"]
+    key = interpreter.cache_key(tmp_path, scripts)
+    assert interpreter.cache_key(tmp_path, scripts + ["echo unrelated"]) == key
+    (tmp_path / "constraints.txt").write_text("pytest<8\n")
+    assert interpreter.cache_key(tmp_path, scripts) != key
