@@ -30,6 +30,10 @@ COMMANDS: dict[str, str] = {
     "summary": "summary",
     "pin": "pin",
     "canary": "canary",
+    "network": "network",
+    "shard": "shard",
+    "combine": "combine",
+    "report": "report",
 }
 
 

@@ -102,6 +102,8 @@ class Job:
     needs: list[str] = field(default_factory=list)
     default_shell: Scalar | None = None
     with_: dict[str, Scalar] = field(default_factory=dict)
+    # `name:`: what the checks list and the API show for the job (the id when absent).
+    name: Scalar | None = None
     source: Source | None = field(default=None, repr=False, compare=False)
     fields: Fields = field(default_factory=dict, repr=False, compare=False)
 
@@ -112,10 +114,6 @@ class Job:
     @property
     def what(self) -> str:
         return f"job '{self.id}'"
-
-    @cached_property
-    def name(self) -> Scalar | None:
-        return _field_scalar(self, "name")
 
     @cached_property
     def env(self) -> dict[str, Scalar | Node]:
@@ -427,6 +425,7 @@ def build_workflow(source: Source, strict: bool = True) -> Workflow:
             needs=_needs(source, table, what),
             default_shell=_default_shell(source, table, what),
             with_=_scalars(source, table, "with", what),
+            name=_optional_scalar(source, table, "name", what),
             source=source, fields=table,
         ))
     return Workflow(

@@ -13,6 +13,7 @@ import yaml
 from hypothesis import given, settings as hsettings, strategies as st
 
 from ci_helper import root_action
+from ci_helper.cli import COMMANDS
 from tests.conftest import REPO_ROOT
 
 
@@ -23,11 +24,13 @@ def test_args_are_split_like_a_shell_line_but_never_expanded():
                                      "--event", "$(touch", "pwned)", ";", "rm", "-rf", "~"]
 
 
+# Every command of the CLI, as the error lists them (the list grows with the CLI).
+ALL_COMMANDS = ", ".join(sorted(COMMANDS))
+
+
 @pytest.mark.parametrize("env, message", [
-    ({"CI_HELPER_COMMAND": "rm -rf /"}, "command input must be one of: audit, canary, coverage, deps, guard, pin, "
-     "run-action, smoke, stubs, summary, verify; got 'rm -rf /'"),
-    ({}, "command input must be one of: audit, canary, coverage, deps, guard, pin, run-action, smoke, stubs, "
-     "summary, verify; got ''"),
+    ({"CI_HELPER_COMMAND": "rm -rf /"}, f"command input must be one of: {ALL_COMMANDS}; got 'rm -rf /'"),
+    ({}, f"command input must be one of: {ALL_COMMANDS}; got ''"),
     ({"CI_HELPER_COMMAND": "guard", "CI_HELPER_ARGS": "--ref 'main"},
      "args input cannot be split like a shell line (No closing quotation); check its quotes"),
 ])
