@@ -22,6 +22,8 @@ from ci_helper.results import CheckResult, Finding
 
 # Step outputs of our actions that name a JUnit file: the test tiers of the summary.
 JUNIT_OUTPUTS = ("junit", "junit-file")
+# A job CI would run that a dry run cannot (a matrix built by an expression): required, never green.
+NOT_RUN_HERE = "not-run"
 _REMOTE_SKIP = re.compile(r"^(?P<where>.+?): remote action '(?P<uses>[^']+)' cannot run offline")
 
 
@@ -42,7 +44,7 @@ class DryRunOptions:
 @dataclass
 class JobOutcome:
     job: jobs_mod.PlannedJob
-    outcome: str                      # success | failure | cancelled | skipped
+    outcome: str                      # success | failure | cancelled | skipped | not-run (CI would run it; here it cannot)
     failed_steps: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)   # why steps could not run here (remote actions...)
     outcomes: dict[str, int] = field(default_factory=dict)  # top-level steps per outcome
@@ -155,6 +157,8 @@ def _needs_context(job: jobs_mod.PlannedJob, finished: dict[tuple[str, str], Job
     for need in job.needs:
         done = finished.get((job.source, need))
         result = done.outcome if done is not None else "skipped"
+        if result == NOT_RUN_HERE:
+            result = "skipped"  # as GitHub would name a need that never ran; the dependent is skipped
         needs[need] = {"result": result, "outputs": dict(done.outputs) if done is not None else {}}
         if result != "success":
             status = "failure"
@@ -180,7 +184,7 @@ def _job_outputs(job: jobs_mod.PlannedJob, result: Any, contexts: dict[str, Any]
 def _merged_outcome(outcomes: list[JobOutcome]) -> JobOutcome:
     """A matrix job as ``needs`` sees it: failed when any combination failed; outputs of the last that set them."""
     merged = JobOutcome(outcomes[0].job, "success")
-    order = {"cancelled": 3, "failure": 2, "success": 1, "skipped": 0}
+    order = {"cancelled": 3, "failure": 2, NOT_RUN_HERE: 2, "success": 1, "skipped": 0}
     merged.outcome = max((o.outcome for o in outcomes), key=lambda name: order.get(name, 2))
     if all(o.outcome == "skipped" for o in outcomes):
         merged.outcome = "skipped"
@@ -203,8 +207,9 @@ def run_job(job: jobs_mod.PlannedJob, project: Path, simulated: event_mod.Simula
     from ci_helper.runner import run_steps
 
     if job.not_run:
+        # CI would run it; the dry run cannot: never green, and the jobs that need it are skipped.
         reporter.line(f"not run: job {job.job_id}: {job.not_run}")
-        return JobOutcome(job, "skipped", reason=job.not_run)
+        return JobOutcome(job, NOT_RUN_HERE, reason=job.not_run)
     needs, status = _needs_context(job, finished or {})
     contexts = {"github": _github_context(simulated, project), "matrix": dict(job.matrix),
                 "secrets": {}, "vars": {}, "needs": needs, "env": {}, "inputs": dict(job.inputs)}
@@ -270,6 +275,8 @@ def job_result(outcome: JobOutcome) -> CheckResult:
         return results.passed(name, figures)
     if outcome.outcome == "skipped":
         return results.not_run(name, outcome.reason, figures, required=False)
+    if outcome.outcome == NOT_RUN_HERE:
+        return results.not_run(name, f"not run by a local dry run: {outcome.reason}", figures)
     if outcome.outcome == "cancelled":
         return results.not_run(name, "interrupted (Ctrl-C)", figures)
     findings = [Finding("job-step-failed", f"step failed: {step}") for step in outcome.failed_steps]

@@ -267,3 +267,23 @@ def test_the_skipped_remote_action_hint_names_a_flag_verify_run_accepts(tmp_path
                            "--stub-remote", f"someone/greeter={greeter}", timeout=240)
     assert second.returncode == 0, second.stdout[-4000:] + second.stderr
     assert (project / "said.txt").read_text() == "said=hello dry run\n"
+
+
+def test_a_matrix_built_by_an_expression_is_not_run_and_never_green(tmp_path):
+    project = tmp_path / "dynamic"
+    (project / ".github" / "workflows").mkdir(parents=True)
+    (project / ".github" / "workflows" / "ci.yml").write_text(
+        "on: push\npermissions: {contents: read}\njobs:\n  t:\n    strategy:\n"
+        "      matrix: {py: '${{ fromJSON(vars.PYTHONS) }}'}\n    steps: [{run: echo}]\n"
+        "  after:\n    needs: t\n    steps: [{run: echo after > after.txt}]\n")
+    (project / "pyproject.toml").write_text(PYPROJECT)
+    make_venv(project)
+
+    proc = run_ci_helper("verify", "--run", str(project), "--event", "push", "--job", "t", "--job", "after",
+                         timeout=240)
+
+    assert proc.returncode == 1, proc.stdout[-4000:] + proc.stderr
+    assert ("not run: job t: .github/workflows/ci.yml:6: matrix key 'py' is an expression "
+            "(${{ fromJSON(vars.PYTHONS) }}), expanded only when the run starts") in proc.stdout
+    assert re.search(r"^NOT RUN +job-t +required .*not run by a local dry run: ", proc.stdout, re.M), proc.stdout
+    assert not (project / "after.txt").exists()  # its dependent is skipped
