@@ -19,9 +19,9 @@ def test_pytest_report_counts(tmp_path):
     report = junit.parse(path)
     assert report.figures() == {"tests": 5, "passed": 1, "failed": 1, "errors": 1, "skipped": 1, "flaky": 1, "time": 0.9}
     assert [(c.id, c.outcome, c.message) for c in report.problems] == [
-        ("tests.test_api::test_txt2img", "failed", "assert 500 == 200"),
-        ("tests.test_api::test_setup", "error", "fixture 'server' not found"),
-        ("tests.test_api::test_flaky", "flaky", "timeout"),
+        ("tests/test_api.py::test_txt2img", "failed", "assert 500 == 200"),
+        ("tests/test_api.py::test_setup", "error", "fixture 'server' not found"),
+        ("tests/test_api.py::test_flaky", "flaky", "timeout"),
     ]
     assert report.ok is False
 

@@ -259,7 +259,8 @@ def test_bad_policy_entry_exits_2_naming_it(cli, project, entry, message):
     result, check = audit(cli, "-r", "requirements.txt")
     assert result.exit_code == 2
     assert result.output == f"Error: {message}\n"
-    assert check is None
+    # Refused, yet never no result: an earlier run's audit.json must not stand.
+    assert (check.status, check.reason) == ("not-run", f"bad input: {message}")
 
 
 def test_missing_requirements_file_is_bad_input(cli, project):

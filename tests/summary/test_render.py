@@ -72,7 +72,7 @@ def test_red_gates_failed_tests_and_not_run(bad):
     # The failed test comes first in its section, with its message.
     i = lines.index("### ❌ tests: smoke: fail")
     first = next(n for n in range(i, len(lines)) if lines[n].startswith("<details>"))
-    assert lines[first] == ("<details><summary>❌ failed: tests.smoke.test_api::test_txt2img_returns_png: AssertionError: "
+    assert lines[first] == ("<details><summary>❌ failed: tests/smoke/test_api.py::test_txt2img_returns_png: AssertionError: "
                             "assert 500 == 200 + where 500 = &lt;Response [500]&gt;.status_code</summary>")
     assert lines[first + 2: first + 4] == ["```text", "def test_txt2img_returns_png(client):"]
     # Coverage: worst files, then uncovered changed lines as ranges.
@@ -133,7 +133,7 @@ def test_hostile_text_is_escaped_in_every_place(tmp_path):
     assert ("- ❌ unpinned-uses at .github/workflows/a\\|b.yml:7: uses: evil/act@" + ZWJ + "main \\| &lt;img src=x&gt; @"
             + ZWJ + "octocat \\!\\[p\\](http://x/p.png) \\`code\\`") in lines
     summary_line = next(line for line in lines if line.startswith("<details>"))
-    assert summary_line.startswith("<details><summary>❌ failed: tests.test_api::test_pipe|name `tick` &lt;img src=x&gt; @"
+    assert summary_line.startswith("<details><summary>❌ failed: tests/test_api.py::test_pipe|name `tick` &lt;img src=x&gt; @"
                                    + ZWJ + "octocat: E AssertionError: response was &lt;img src=x&gt; | @" + ZWJ + "octocat ``` ")
     # The 10 KB message: 300 characters in the summary line, JUnit's 4,096 kept, 4,000 in the block.
     # (runs of spaces collapse to one in a single line, hence 3,658 and not 3,796)
@@ -174,12 +174,12 @@ def test_100000_cases_fit_both_budgets_trimming_what_is_longest(tmp_path):
                         "tests: quality (748 of 1,001 entries not shown).")
     assert "_✂️ 748 of 1,001 entries not shown: trimmed to fit the 1 MiB job summary limit._" in lines
     # The short section is intact.
-    assert lines.count("<details><summary>❌ failed: tests.test_api::test_txt2img: assert 500 == 200</summary>") == 1
+    assert lines.count("<details><summary>❌ failed: tests/test_api.py::test_txt2img: assert 500 == 200</summary>") == 1
 
     comment = render.render_comment(run)
     assert len(comment.text) <= 65_536
-    assert comment.trimmed == ["tests: quality (962 of 1,001 entries not shown)"]
-    assert comment.text.count("<details><summary>❌ failed") == 39 + 1
+    assert comment.trimmed == ["tests: quality (963 of 1,001 entries not shown)"]
+    assert comment.text.count("<details><summary>❌ failed") == 38 + 1
 
 
 def test_budget_trims_the_longest_sections_first(tmp_path):
@@ -226,7 +226,7 @@ def test_terminal_rendering(bad):
         "PASS     stubs           required  fake inference on, 7 modules, 3 repositories",
     ]
     assert lines[16:20] == ["", "== tests: smoke: fail ==",
-                            "  FAILED tests.smoke.test_api::test_txt2img_returns_png: AssertionError: assert 500 == 200 + where 500 = <Response [500]>.status_code",
+                            "  FAILED tests/smoke/test_api.py::test_txt2img_returns_png: AssertionError: assert 500 == 200 + where 500 = <Response [500]>.status_code",
                             "      def test_txt2img_returns_png(client):"]
     assert "  ! Not run: vulnerability service unreachable: https://api.osv.dev/v1/querybatch (connection refused)" in lines
     assert "    modules/api.py 88-91, 120" in lines
@@ -240,7 +240,7 @@ def test_terminal_text_cannot_drive_the_terminal(tmp_path):
         {"rule": "r", "message": "\x1b]0;title\x07\x1b[2Jwiped", "file": None, "line": None}])
     lines = render.render_text(model.load(tmp_path / "results", [str(junit_file)])).split("\n")
     assert "\x1b" not in "\n".join(lines)
-    assert lines[lines.index("  FAILED tests.test_api::test_x: cleared") + 1] == "      red"
+    assert lines[lines.index("  FAILED tests/test_api.py::test_x: cleared") + 1] == "      red"
     assert "  [error] r: wiped" in lines
 
 
