@@ -255,6 +255,8 @@ def evaluate(report: CoverageAnalysis, options: GateOptions) -> Verdict:
                 "coverage-per-file",
                 f"{f.name}: {f.numbers.pc_covered_str}% covered, under the per-file floor {_pct(per_file_floor)}",
                 file=f.name,
+                # Typed for the summary's worst-files table: it never parses the message.
+                data={"percent": float(f.numbers.pc_covered_str)},
             ))
 
     d = report.diff
