@@ -291,7 +291,7 @@ def _stubs(entry: Entry, result: CheckResult) -> None:
         if isinstance(f.get(key), int):
             bits.append(f"{number(f[key])} {key}")
     fabricated, budget = f.get("fabricated"), f.get("dynamic_budget")
-    if isinstance(fabricated, int) and (fabricated or budget is not None):
+    if isinstance(fabricated, int) and fabricated:
         bits.append(f"{number(fabricated)} fabricated" + (f" (budget {number(budget)})" if budget is not None else ""))
     entry.key_figure = ", ".join(bits) or _generic_key_figure(result)
     entry.facts = [(schemas.title(result.check, k),
