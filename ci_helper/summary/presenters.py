@@ -383,10 +383,10 @@ def present_tier(tier: Tier) -> Entry:
                ("Flaky (passed on rerun)", number(r.flaky)), ("Time (s)", number(round(r.time, 2)))],
         tests=list(r.problems), tests_not_kept=r.problems_dropped,
     )
-    if tier.missing:
+    if tier.status == NOT_RUN:
         entry.callouts.append(f"Not run: {tier.why}.")
         if not r.total:
-            entry.key_figure = "no report"
+            entry.key_figure = "stale report, not counted" if tier.stale else "no report"
     elif r.total == 0:
         entry.callouts.append("No tests ran: a tier that runs nothing is red, never green.")
     elif r.ran == 0:
