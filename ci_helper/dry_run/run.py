@@ -7,6 +7,7 @@ import re
 import sys
 import sysconfig
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -21,6 +22,10 @@ from ci_helper.results import CheckResult, Finding
 
 # Step outputs of our actions that name a JUnit file: the test tiers of the summary.
 JUNIT_OUTPUTS = ("junit", "junit-file")
+# Our actions whose step produces a test tier (named after the step, see step_tiers()).
+_TIER_ACTION = re.compile(r"(?:^|/)actions/(smoke|quality)(?:@|$)")
+# A report older than its job by more than this was not written by the step (coarse mtimes allowed).
+_MTIME_SLACK_SECONDS = 2.0
 _REMOTE_SKIP = re.compile(r"^(?P<where>.+?): remote action '(?P<uses>[^']+)' cannot run offline")
 
 
@@ -43,6 +48,8 @@ class JobOutcome:
     outcomes: dict[str, int] = field(default_factory=dict)  # top-level steps per outcome
     junit: list[tuple[str, str]] = field(default_factory=list)  # (tier name, file)
     reason: str = ""
+    # Tiers whose producing step wrote no report this run (skipped, failed first, stale file): why.
+    tiers_not_run: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -156,6 +163,7 @@ def run_job(job: jobs_mod.PlannedJob, project: Path, simulated: event_mod.Simula
         return JobOutcome(job, "skipped", reason=f"if: {job.condition} is false")
     checkout = jobs_mod.checkout_root()
     runner_temp = temp / f"job-{len(list(temp.iterdir()))}"
+    started = time.time()
     result = run_steps(
         job.steps, job.workflow, workspace=project, event_name=simulated.name, event_path=event_path,
         repository=simulated.repository, ref=simulated.ref, sha=simulated.sha,
@@ -166,18 +174,49 @@ def run_job(job: jobs_mod.PlannedJob, project: Path, simulated: event_mod.Simula
     )
     failed = [f"{step.name}: {step.reason}" if step.reason else step.name
               for step in result.steps.values() if step.conclusion == "failure"]
-    junit = []
-    for step in result.steps.values():
-        for key in JUNIT_OUTPUTS:
-            path = step.outputs.get(key)
-            if path:
-                full = Path(path) if Path(path).is_absolute() else project / path
-                if full.is_file():
-                    junit.append((job.job_id, str(full)))
+    junit, tiers_not_run = step_tiers(job, list(result.steps.values()), project, started)
     counts: dict[str, int] = {}
     for step in result.steps.values():
         counts[step.outcome] = counts.get(step.outcome, 0) + 1
-    return JobOutcome(job, result.outcome, failed, list(result.skipped), counts, junit)
+    return JobOutcome(job, result.outcome, failed, list(result.skipped), counts, junit, tiers_not_run=tiers_not_run)
+
+
+def step_tiers(job: jobs_mod.PlannedJob, steps: list[Any], project: Path,
+               started: float) -> tuple[list[tuple[str, str]], dict[str, str]]:
+    """The test tiers of a job: one per step that produces a JUnit report, named after that step.
+
+    A tier is the step's ``id``, else our action's name (``smoke``, ``quality``): the smoke
+    and quality actions in one job are two tiers, never one named after the job. A step of
+    ours that was skipped, failed before writing its report, or names a report older than
+    the job (another step's or an earlier run's file) is a tier that did not run.
+    """
+    found: list[tuple[str, str]] = []
+    not_run: dict[str, str] = {}
+    raw_steps = job.steps if len(job.steps) == len(steps) else [None] * len(steps)
+    for raw, step in zip(raw_steps, steps):
+        uses = raw.get("uses") if isinstance(raw, dict) else None
+        ours = _TIER_ACTION.search(uses) if isinstance(uses, str) else None
+        paths = [step.outputs[key] for key in JUNIT_OUTPUTS if step.outputs.get(key)]
+        if not ours and not paths:
+            continue
+        generated = step.id.startswith("__")
+        name = (ours.group(1) if ours else job.job_id) if generated else step.id
+        label = f"'{step.name or step.id}' ({step.outcome})"
+        if step.outcome == "skipped":
+            not_run[name] = f"its step {label} was skipped: no tests ran"
+            continue
+        if not paths:
+            not_run[name] = f"its step {label} named no JUnit report"
+            continue
+        for path in paths:
+            full = Path(path) if Path(path).is_absolute() else project / path
+            if not full.is_file():
+                not_run[name] = f"its step {label} did not write {path}"
+            elif full.stat().st_mtime + _MTIME_SLACK_SECONDS < started:
+                not_run[name] = f"{path} predates its step {label}: an earlier report, not this run's"
+            else:
+                found.append((name, str(full)))
+    return found, not_run
 
 
 _CHECK_NAME = re.compile(r"[^a-z0-9._-]+")
@@ -253,10 +292,12 @@ def dry_run(project: Path, options: DryRunOptions) -> DryRun:
                 interrupted = True
                 break
         # The JUnit files live in the jobs' runner temp folders: read them before those go.
-        checks = [c for c in results.read_results(folder) if c.check != model.SUMMARY_CHECK]
+        # Validated against each check's figures schema, as the summary step would.
+        checks = model.read_checks(folder)
         judged, notes = policy.apply(checks)
         run = model.load(None, [f"{name}={path}" for o in outcomes for name, path in o.junit],
-                         title=f"ci-helper dry run ({simulated.describe()})")
+                         title=f"ci-helper dry run ({simulated.describe()})",
+                         not_run_tiers={name: why for o in outcomes for name, why in o.tiers_not_run.items()})
     run.checks = sorted(judged + [job_result(o) for o in outcomes], key=lambda c: c.check)
     run.input_notes.extend(notes)
     return DryRun(run, folder, simulated, outcomes, the_plan.passed_over, cleared, interrupted)
