@@ -287,12 +287,13 @@ def _stubs(entry: Entry, result: CheckResult) -> None:
         bits.append(f"fake inference {'on' if fake else 'off'}")
         if fake:
             entry.callouts.append("Fake inference was on: green inference tests did not exercise the real model pipeline.")
-    for key in ("modules", "repositories"):
-        if isinstance(f.get(key), int):
-            bits.append(f"{number(f[key])} {key}")
+    # Fabricated names (counted after the tiers ran) before the declared counts: a cut line keeps them.
     fabricated, budget = f.get("fabricated"), f.get("dynamic_budget")
     if isinstance(fabricated, int) and fabricated:
         bits.append(f"{number(fabricated)} fabricated" + (f" (budget {number(budget)})" if budget is not None else ""))
+    for key in ("modules", "repositories"):
+        if isinstance(f.get(key), int):
+            bits.append(f"{number(f[key])} {key}")
     entry.key_figure = ", ".join(bits) or _generic_key_figure(result)
     entry.facts = [(schemas.title(result.check, k),
                     ("on" if v else "off") if k == "fake_inference" and isinstance(v, bool) else value_text(v))

@@ -202,3 +202,32 @@ def test_ctrl_c_stops_the_server_it_started(example):
     assert proc.returncode == 130, "".join(lines) + rest
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", port), timeout=2).close()
+
+
+FABRICATING_TEST = '''import importlib
+
+
+def test_sgm_names_are_fabricated_on_demand():
+    made = 0
+    for i in range(10):
+        try:
+            importlib.import_module(f"sgm.fabricated_{i}")
+            made += 1
+        except ImportError:
+            pass  # refused by the budget: only the stubs result can say so
+    assert made >= 1
+'''
+
+
+def test_names_fabricated_during_the_tests_reach_the_verdict(example):
+    # The stubs result is written before the tests; the tests then fabricate more than the budget (8).
+    (example / "tests" / "quality" / "test_fabricated.py").write_text(FABRICATING_TEST)
+    proc = dry_run(example, "--job", "quality")
+    summary = summary_of(proc.stdout)
+    rows = table(summary)
+    assert rows["stubs"][:2] == ("FAIL", "required"), rows["stubs"]
+    # The example's own quality tests fabricate 4 names, this one 10 more (6 refused by the budget).
+    assert rows["stubs"][2].startswith("fake inference on, 14 fabricated (budget 8), 3 modules")
+    assert rows["stubs"][3].startswith("14 names were fabricated by the dynamic prefixes, over the budget of 8")
+    assert "stubs failed" in blockers(summary)
+    assert proc.returncode == 1

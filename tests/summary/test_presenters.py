@@ -109,7 +109,7 @@ def test_smoke_pass_shows_tests_and_readiness(gate_results, tmp_path):
 def test_stubs_show_fake_inference_and_fabricated_names_against_the_budget(gate_results, tmp_path):
     real_result(gate_results, "stubs/good", tmp_path)
     lines = lines_of(tmp_path)
-    assert "| ✅ pass | stubs | required | fake inference off, 2 modules, 2 repositories, 1 fabricated (budget 2) |  |" in lines
+    assert "| ✅ pass | stubs | required | fake inference off, 1 fabricated (budget 2), 2 modules, 2 repositories |  |" in lines
     assert "| Fake inference | off |" in lines and "| Names fabricated on demand | 1 |" in lines
     assert not any(line.startswith("> Fake inference was on") for line in lines)
 
@@ -117,8 +117,8 @@ def test_stubs_show_fake_inference_and_fabricated_names_against_the_budget(gate_
 def test_stubs_over_the_budget_are_red(gate_results, tmp_path):
     real_result(gate_results, "stubs/bad", tmp_path)
     lines = lines_of(tmp_path)
-    assert any(line.startswith("| ❌ fail | stubs | required | fake inference off, 2 modules, 2 repositories, "
-                               "3 fabricated (budget 2) |") for line in lines)
+    assert any(line.startswith("| ❌ fail | stubs | required | fake inference off, 3 fabricated (budget 2), "
+                               "2 modules, 2 repositories |") for line in lines)
 
 
 def test_guardrails_and_deps_key_figures(gate_results, tmp_path):
