@@ -138,7 +138,7 @@ def test_a_failing_smoke_test_makes_the_run_red_for_that_test(example):
     rows = table(summary)
     assert rows["smoke"][0] == "FAIL"
     assert re.fullmatch(r"5/6 passed, 1 failed, ready in [0-9.]+ s", rows["smoke"][2])
-    assert rows["smoke"][3] == "tests.smoke.test_teapot::test_health_is_a_teapot failed: assert 200 == 418"
+    assert rows["smoke"][3] == "tests/smoke/test_teapot.py::test_health_is_a_teapot failed: assert 200 == 418"
     assert rows["job-smoke"][3] == "step failed: Smoke tests"
     assert "coverage" not in rows  # --job smoke: the quality job did not run
 
