@@ -343,3 +343,44 @@ def parse_many(paths: list[str | os.PathLike[str]]) -> JUnitReport:
     for path in paths[1:]:
         total = total.merge(parse(path))
     return total
+
+
+def case_times(path: str | os.PathLike[str]) -> dict[tuple[str, str], float]:
+    """``(classname, name) -> seconds`` for every test case in a JUnit file (shard balancing)."""
+    p = Path(path)
+    times: dict[tuple[str, str], float] = {}
+    try:
+        root = _root_tag(p)
+        if root not in ("testsuites", "testsuite"):
+            raise JUnitError(f"{p}: not a JUnit report (root element <{root}>); pass a file pytest wrote with --junitxml")
+        for _, elem in ET.iterparse(p, events=("end",)):
+            if elem.tag == "testcase":
+                key = (elem.get("classname") or "", elem.get("name") or "")
+                times[key] = times.get(key, 0.0) + _float(elem.get("time"))
+                elem.clear()
+    except FileNotFoundError:
+        raise JUnitError(f"{p}: durations file not found; pass the JUnit file an earlier run wrote") from None
+    except ET.ParseError as exc:
+        line, column = exc.position
+        raise JUnitError(f"{p}:{line}:{column}: malformed JUnit XML ({exc})") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise JUnitError(f"{p}: cannot read JUnit file ({exc})") from None
+    return times
+
+
+def case_counts(path: str | os.PathLike[str]) -> dict[tuple[str, str], int]:
+    """``(classname, name) -> how many times it appears`` in a JUnit file (the shard ledger)."""
+    p = Path(path)
+    counts: dict[tuple[str, str], int] = {}
+    try:
+        for _, elem in ET.iterparse(p, events=("end",)):
+            if elem.tag == "testcase":
+                key = (elem.get("classname") or "", elem.get("name") or "")
+                counts[key] = counts.get(key, 0) + 1
+                elem.clear()
+    except ET.ParseError as exc:
+        line, column = exc.position
+        raise JUnitError(f"{p}:{line}:{column}: malformed JUnit XML ({exc})") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise JUnitError(f"{p}: cannot read JUnit file ({exc})") from None
+    return counts

@@ -141,6 +141,23 @@ class SummarySettings:
 
 
 @dataclass
+class NetworkAllow:
+    """A host the tests may reach on purpose; ``reason`` is required."""
+
+    host: str
+    reason: str
+
+
+@dataclass
+class NetworkSettings:
+    """`ci-helper network` and the offline plugin (docs/offline.md)."""
+
+    # "block": an attempt fails at once; "record": it goes ahead and is reported.
+    policy: str = "block"
+    allow: list[NetworkAllow] = field(default_factory=list)
+
+
+@dataclass
 class Settings:
     """The whole ``[tool.ci-helper]`` table."""
 
@@ -156,6 +173,7 @@ class Settings:
     audit: AuditSettings = field(default_factory=AuditSettings)
     deps: DepsSettings = field(default_factory=DepsSettings)
     summary: SummarySettings = field(default_factory=SummarySettings)
+    network: NetworkSettings = field(default_factory=NetworkSettings)
     # Folder of the pyproject.toml these came from (None: defaults only).
     project_root: Path | None = field(default=None, metadata={"internal": True})
 

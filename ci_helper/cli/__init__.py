@@ -32,6 +32,9 @@ COMMANDS: dict[str, str] = {
     "summary": "summary",
     "pin": "pin",
     "canary": "canary",
+    "network": "network",
+    "shard": "shard",
+    "combine": "combine",
 }
 
 
