@@ -350,7 +350,7 @@ def case_times(path: str | os.PathLike[str]) -> dict[tuple[str, str], float]:
     p = Path(path)
     times: dict[tuple[str, str], float] = {}
     try:
-        root = _root_tag(p)
+        root, _ = _head(p)
         if root not in ("testsuites", "testsuite"):
             raise JUnitError(f"{p}: not a JUnit report (root element <{root}>); pass a file pytest wrote with --junitxml")
         for _, elem in ET.iterparse(p, events=("end",)):
