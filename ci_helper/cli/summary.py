@@ -55,9 +55,21 @@ def command(results_dir, junit_files, title, out, comment_out, pr_comment, comme
     if comment_id is not None and not _COMMENT_ID.match(comment_id):
         raise BadInput(f"--comment-id {comment_id!r}: use letters, digits, '.', '_', '-' or '/' (it goes in an HTML comment)")
 
-    run = model.load(folder, junit, title if title is not None else conf.title)
-
     step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    heading = (title if title is not None else conf.title) or model.DEFAULT_TITLE
+    try:
+        run = model.load(folder, junit, title if title is not None else conf.title)
+    except BadInput as exc:
+        # Refused input (exit 2) still leaves a red summary that names the file: never a blank page.
+        from ci_helper.summary import escape
+
+        notice = f"## ❌ Red: {escape.inline(heading)}\n\nInvalid input: {escape.inline(exc.message, 2000)}\n"
+        if out:
+            _write(out, notice)
+        elif step_summary:
+            gha.append_step_summary(notice)
+        gha.set_output("verdict", "red")
+        raise
     if out:
         _write(out, render.render_markdown(run).text)
     elif step_summary:

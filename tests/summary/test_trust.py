@@ -139,3 +139,13 @@ def test_a_suite_level_failure_makes_the_tier_red_with_a_finding(gate_results, t
     ]
     # The tier's Time is the suite's wall time as declared (0.4 s), not the cases' sum (0.2 s).
     assert "| Time (s) | 0.4 |" in render.render_markdown(run).text.split("\n")
+
+
+def test_refused_input_still_leaves_a_red_job_summary_naming_the_file(cli, tmp_path):
+    path = write_result(tmp_path / "results", "coverage", "pass", {"total": 99.0})
+    step_summary = tmp_path / "step-summary.md"
+    result = cli("summary", "--results", str(tmp_path / "results"), env={"GITHUB_STEP_SUMMARY": str(step_summary)})
+    assert result.exit_code == 2
+    text = step_summary.read_text()
+    assert text.startswith("## ❌ Red: ci-helper run summary\n\nInvalid input: ")
+    assert escape.inline(str(path)) in text
