@@ -1,4 +1,5 @@
 from ci_helper.cli import main
 
 if __name__ == "__main__":
-    main()
+    # The same name in usage lines and errors as the console script (the actions run `python -I -m ci_helper`).
+    main(prog_name="ci-helper")

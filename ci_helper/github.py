@@ -312,3 +312,141 @@ def missing_repositories(repositories: list[str], *, token: str | None, api_url:
         return {name for name in dict.fromkeys(repositories) if not _repository_exists(gh, name)}
     except (GithubException, RequestException) as exc:
         raise ApiFailure(_failure(exc, api_url)) from None
+
+
+# --- run audit (`ci-helper report --run-id`) ---------------------------------------
+
+# An artifact larger than this is not downloaded: the audit reads results and JUnit files only.
+MAX_ARTIFACT_BYTES = 50 * 1024 * 1024
+
+
+@dataclass
+class StepRecord:
+    number: int
+    name: str
+    status: str
+    conclusion: str | None
+
+
+@dataclass
+class JobRecord:
+    id: int
+    name: str
+    status: str
+    conclusion: str | None
+    steps: list[StepRecord]
+
+
+@dataclass
+class RunRecord:
+    """One workflow run as the API shows it, with the workflow file at the run's commit."""
+
+    id: int
+    name: str
+    path: str  # .github/workflows/x.yml
+    event: str
+    head_sha: str
+    head_branch: str | None
+    status: str
+    conclusion: str | None
+    html_url: str
+    jobs: list[JobRecord]
+    workflow_text: str | None  # None: the file could not be read at head_sha
+    # artifact name -> {member path: bytes} for the members we read (JSON results, JUnit XML)
+    artifacts: dict[str, dict[str, bytes]]
+    artifacts_skipped: list[str]
+
+
+def _artifact_members(data: bytes) -> dict[str, bytes]:
+    import io
+    import zipfile
+
+    members: dict[str, bytes] = {}
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            for info in archive.infolist():
+                name = info.filename
+                # Only what the audit reads, and never a path that climbs out.
+                if info.is_dir() or name.startswith("/") or ".." in name.split("/"):
+                    continue
+                if not name.endswith((".json", ".xml")) or info.file_size > MAX_ARTIFACT_BYTES:
+                    continue
+                members[name] = archive.read(info)
+    except zipfile.BadZipFile:
+        return {}
+    return members
+
+
+def _download(url: str, token: str | None) -> bytes | None:
+    import requests
+
+    headers = {"Accept": "application/vnd.github+json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    # requests drops Authorization when a redirect leaves the API host (artifact storage).
+    response = requests.get(url, headers=headers, timeout=60, stream=True)
+    if response.status_code != 200:
+        return None
+    chunks, size = [], 0
+    for chunk in response.iter_content(65536):
+        size += len(chunk)
+        if size > MAX_ARTIFACT_BYTES:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _run_record(repo: Any, run: Any, token: str | None) -> RunRecord:
+    from github import GithubException
+
+    jobs = []
+    for job in run.jobs():  # the latest attempt's jobs, as the checks on the commit show
+        steps = [StepRecord(s.number, s.name, s.status, s.conclusion) for s in (job.steps or [])]
+        jobs.append(JobRecord(job.id, job.name, job.status, job.conclusion, steps))
+    text: str | None
+    try:
+        text = repo.get_contents(run.path, ref=run.head_sha).decoded_content.decode("utf-8", "replace")
+    except GithubException:
+        text = None
+    artifacts: dict[str, dict[str, bytes]] = {}
+    skipped: list[str] = []
+    for artifact in run.get_artifacts():
+        if artifact.expired or artifact.size_in_bytes > MAX_ARTIFACT_BYTES:
+            skipped.append(artifact.name)
+            continue
+        data = _download(artifact.archive_download_url, token)
+        if data is None:
+            skipped.append(artifact.name)
+            continue
+        artifacts[artifact.name] = _artifact_members(data)
+    return RunRecord(
+        id=run.id, name=run.name or "", path=run.path or "", event=run.event, head_sha=run.head_sha,
+        head_branch=run.head_branch, status=run.status, conclusion=run.conclusion, html_url=run.html_url,
+        jobs=jobs, workflow_text=text, artifacts=artifacts, artifacts_skipped=skipped,
+    )
+
+
+def fetch_runs(repository: str, *, run_id: int | None = None, commit: str | None = None,
+               token: str | None, api_url: str) -> list[RunRecord]:
+    """The run ``run_id``, or every run on ``commit``, with jobs, steps, workflow file and artifacts.
+
+    Raises :class:`ApiFailure` when the API cannot answer (unreachable, 401/403, rate limit).
+    """
+    from github import GithubException, UnknownObjectException
+    from requests.exceptions import RequestException
+
+    gh = _reader(token, api_url)
+    try:
+        repo = gh.get_repo(repository)
+        if run_id is not None:
+            try:
+                run = repo.get_workflow_run(run_id)
+                run.head_sha  # noqa: B018  (the client is lazy: ask now, so a 404 is told as such)
+                runs = [run]
+            except UnknownObjectException:
+                raise BadInput(f"{repository}: no workflow run {run_id}; check --run-id and --repo") from None
+        else:
+            runs = list(repo.get_workflow_runs(head_sha=commit))
+        return [_run_record(repo, run, token) for run in runs]
+    except (GithubException, RequestException) as exc:
+        raise ApiFailure(_failure(exc, api_url)) from None

@@ -269,6 +269,32 @@ def from_table(table: dict[str, Any]) -> Settings:
     return _build(Settings, table, "")
 
 
+def toml_parser(path: Path) -> types.ModuleType:
+    """The TOML parser: ``tomllib`` (3.11+), else ``tomli``, else the copy pip vendors.
+
+    The guardrails action decides before anything is installed, with the
+    interpreter it finds; on Python 3.10 pip's vendored tomli is the one parser
+    such an interpreter has (``python3 -I`` never reads one from the checkout).
+    """
+    if sys.version_info >= (3, 11):
+        import tomllib
+
+        return tomllib
+    try:  # pragma: no cover - exercised on 3.10 only
+        import tomli
+
+        return tomli
+    except ImportError:  # pragma: no cover
+        pass
+    try:  # pragma: no cover
+        from pip._vendor import tomli as vendored
+
+        return vendored
+    except ImportError:  # pragma: no cover
+        raise BadInput(f"{path}: reading it needs Python >= 3.11 (tomllib) or tomli, and "
+                       f"{sys.executable} has neither; set up Python 3.11+ first") from None
+
+
 def load(project_dir: str | Path = ".") -> Settings:
     """Settings from ``<project_dir>/pyproject.toml``; defaults when there is none or no table."""
     root = Path(project_dir)
@@ -279,10 +305,7 @@ def load(project_dir: str | Path = ".") -> Settings:
     if not path.exists() and not path.is_symlink():
         return Settings()
     # Imported only when there is a file to parse: a folder without one costs no TOML parser.
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - exercised on 3.10 only
-        import tomli as tomllib
+    tomllib = toml_parser(path)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:

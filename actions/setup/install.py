@@ -14,9 +14,21 @@ levels up. Three outcomes, cheapest first:
 
 The virtualenv keeps ci-helper and its dependencies out of the user's own
 environment (installing pip-audit into an audited environment upgrades shared
-packages). Only a folder holding a link to its ``ci-helper`` goes to
+packages). Only a folder holding a ``ci-helper`` launcher goes to
 ``$GITHUB_PATH``, never its ``bin``: that also holds ``python``, ``pip``,
 ``pytest``..., which would shadow the project's own in the later steps.
+
+Isolation (docs/security.md): the job's working folder is a checkout of the
+code being judged, and its environment may carry ``PYTHONPATH`` or ``.pth``
+files of the project. So this script runs as ``python -I -S`` (no current
+folder, no ``PYTHON*`` variables, no site-packages: nothing of the project's
+environment runs, not even a ``.pth`` line); every process it starts runs with
+``-I`` from an empty folder with the ``PYTHON*`` variables removed; pip is the
+virtualenv's own (seeded by ``venv``/``ensurepip``), never the project
+interpreter's; and the launcher on PATH runs the virtualenv's python with ``-I``.
+
+Before anything else it records the run's start (``ci_helper.run_start``), once
+per job: gates refuse coverage data and JUnit files written before it.
 
 With ``CI_HELPER_PROJECT_PYTHON`` (the ``project-python`` input), ci-helper from
 the same source is also installed into that interpreter, for applications that
@@ -33,6 +45,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -92,6 +105,24 @@ print(json.dumps({"file": ci_helper.__file__, "version": ci_helper.__version__,
 """
 
 
+def isolated_env() -> dict[str, str]:
+    """This process's environment without the ``PYTHON*`` variables (``PYTHONPATH``, ``PYTHONHOME``,
+    ``PYTHONSTARTUP``...), which would put the project's files into the processes we start."""
+    env = {k: v for k, v in os.environ.items() if not k.upper().startswith("PYTHON")}
+    env["PYTHONNOUSERSITE"] = "1"
+    return env
+
+
+_NEUTRAL: list[str] = []
+
+
+def neutral_dir() -> str:
+    """An empty folder to start processes in: ``python -m`` puts its current folder first on sys.path."""
+    if not _NEUTRAL:
+        _NEUTRAL.append(tempfile.mkdtemp(prefix="ci-helper-setup-"))
+    return _NEUTRAL[0]
+
+
 class SetupError(Exception):
     """A problem the user must fix; printed as one ::error line, exit 2."""
 
@@ -140,7 +171,8 @@ def probe(python: Path, extras: list[str]) -> dict | None:
     """What ``python`` imports as ci_helper, or None when it cannot import it."""
     # -I: only the interpreter's own site-packages count, not the current folder
     # (a checkout of this repository would shadow the install) nor PYTHONPATH.
-    proc = subprocess.run([str(python), "-I", "-c", _PROBE, *extras], capture_output=True, text=True)
+    proc = subprocess.run([str(python), "-I", "-c", _PROBE, *extras], capture_output=True, text=True,
+                          cwd=neutral_dir(), env=isolated_env())
     if proc.returncode != 0:
         return None
     try:
@@ -213,8 +245,19 @@ def venv_python(venv: Path) -> Path:
     return venv_bin(venv) / ("python.exe" if os.name == "nt" else "python")
 
 
+def shim_text(python: Path, script: Path) -> str:
+    """The ``ci-helper`` launcher: the virtualenv's python, isolated (``-I``), runs the console script.
+
+    A console script run directly would honour ``PYTHONPATH`` and import a
+    ``sitecustomize`` from it; ``-I`` ignores every ``PYTHON*`` variable and
+    keeps the current folder and the user's site-packages off ``sys.path``.
+    """
+    return ("#!/bin/sh\n# ci-helper, isolated from the checkout and its environment (docs/security.md)\n"
+            f"exec {shlex.quote(str(python))} -I {shlex.quote(str(script))} \"$@\"\n")
+
+
 def make_shim(venv: Path) -> Path:
-    """The folder for ``$GITHUB_PATH``: a link to the virtualenv's ``ci-helper``, nothing else."""
+    """The folder for ``$GITHUB_PATH``: an isolated ``ci-helper`` launcher, nothing else."""
     name = "ci-helper.exe" if os.name == "nt" else "ci-helper"
     folder = venv / SHIM_DIR
     folder.mkdir(exist_ok=True)
@@ -225,7 +268,8 @@ def make_shim(venv: Path) -> Path:
         # pip's launcher carries its interpreter's absolute path, so a copy runs the same.
         shutil.copy2(target, link)
     else:
-        link.symlink_to(target)
+        link.write_text(shim_text(venv_python(venv), target), encoding="utf-8")
+        link.chmod(0o755)
     return folder
 
 
@@ -275,7 +319,8 @@ def install(root: Path, extras: list[str], runner_temp: str, cache_dir: str | No
     return venv_python(venv), make_shim(venv)
 
 
-def install_into_project(root: Path, project_python: str, cache_dir: str | None, reuse_only: bool = False) -> bool:
+def install_into_project(root: Path, project_python: str, cache_dir: str | None, ci_python: Path,
+                         reuse_only: bool = False) -> bool:
     """Install ``root`` into the project's interpreter unless it already imports ci_helper from there.
 
     True when something was installed. Only ci-helper's own dependencies come
@@ -299,8 +344,9 @@ def install_into_project(root: Path, project_python: str, cache_dir: str | None,
         print(f"{python} does not import ci_helper from {root}: not installing into it ({REUSE_ONLY_ENV}); "
               f"for fake inference run: {python} -m pip install -e {root}")
         return False
-    outer = [sys.executable, "-m", "pip"]
-    pip = [*outer, "--python", str(python)] if pip_can_target(outer) else [str(python), "-m", "pip"]
+    # ci-helper's own pip (isolated) targets the project's interpreter; the project's pip only when it cannot.
+    outer = [str(ci_python), "-I", "-m", "pip"]
+    pip = [*outer, "--python", str(python)] if pip_can_target(outer) else [str(python), "-I", "-m", "pip"]
     command = [*pip, "install", "--disable-pip-version-check", "--progress-bar", "off"]
     if cache_dir:
         command += ["--cache-dir", cache_dir]
@@ -314,35 +360,45 @@ def install_into_project(root: Path, project_python: str, cache_dir: str | None,
 def pip_for(venv: Path) -> list[str]:
     """Create the virtualenv if needed; return the pip command that installs into it.
 
-    Seeding a virtualenv with its own pip (ensurepip) is most of the cost of a
-    fresh install, so when this interpreter's pip can target another one
-    (``--python``, pip >= 22.3) the virtualenv is made without pip.
+    The virtualenv's own pip (``venv`` seeds it with ``ensurepip``, from the
+    standard library): the interpreter that made it may be the project's, whose
+    site-packages (and ``.pth`` files) must not run while ci-helper is installed.
     """
-    outer = [sys.executable, "-m", "pip"]
-    if pip_can_target(outer):
-        if not venv_python(venv).exists():
-            run([sys.executable, "-m", "venv", "--without-pip", str(venv)])
-        return [*outer, "--python", str(venv_python(venv))]
-    inner = [str(venv_python(venv)), "-m", "pip"]
+    inner = [str(venv_python(venv)), "-I", "-m", "pip"]
     if not venv_python(venv).exists():
-        run([sys.executable, "-m", "venv", str(venv)])
-    elif subprocess.run([*inner, "--version"], capture_output=True).returncode != 0:
-        # Made without pip by an earlier step whose interpreter had one; this one has none.
-        run([str(venv_python(venv)), "-m", "ensurepip", "--default-pip"])
+        run([sys.executable, "-I", "-S", "-m", "venv", str(venv)])
+    elif subprocess.run([*inner, "--version"], capture_output=True, cwd=neutral_dir(),
+                        env=isolated_env()).returncode != 0:
+        # Made without pip by an earlier version of this step.
+        run([str(venv_python(venv)), "-I", "-m", "ensurepip", "--default-pip"])
     return inner
 
 
 def pip_can_target(pip: list[str]) -> bool:
-    proc = subprocess.run([*pip, "--version"], capture_output=True, text=True)
+    proc = subprocess.run([*pip, "--version"], capture_output=True, text=True, cwd=neutral_dir(), env=isolated_env())
     match = re.match(r"pip (\d+)\.(\d+)", proc.stdout) if proc.returncode == 0 else None
     return bool(match) and (int(match.group(1)), int(match.group(2))) >= (22, 3)
 
 
 def run(command: list[str]) -> None:
     print("+ " + " ".join(shlex.quote(c) for c in command), flush=True)
-    proc = subprocess.run(command)
+    proc = subprocess.run(command, cwd=neutral_dir(), env=isolated_env())
     if proc.returncode != 0:
         raise SetupError(f"{' '.join(command[:4])} ... exited with {proc.returncode}; see the log above")
+
+
+def mark_run_start() -> None:
+    """Record the run's start once per job (the first setup step wins; see ci_helper.run_start)."""
+    from ci_helper import run_start
+
+    try:
+        started = run_start.mark()
+    except run_start.MarkerError as exc:
+        raise SetupError(str(exc)) from None
+    except OSError as exc:
+        raise SetupError(f"{run_start.marker_path()}: cannot write the run's start marker ({exc})") from None
+    print(f"run started {run_start.iso(started)} (marker {run_start.marker_path()}): "
+          "gates refuse inputs written before it", file=sys.stderr)
 
 
 def main() -> int:
@@ -360,6 +416,7 @@ def main() -> int:
         if sys.version_info < (3, 10):
             raise SetupError(f"ci-helper needs Python >= 3.10, {sys.executable} is "
                              f"{sys.version.split()[0]}; run actions/setup-python first or set the python input")
+        mark_run_start()
         extras = parse_extras(os.environ.get("CI_HELPER_EXTRAS", ""))
         runner_temp = os.environ.get("RUNNER_TEMP", "")
         reuse_only = os.environ.get(REUSE_ONLY_ENV, "").lower() == "true"
@@ -386,7 +443,7 @@ def main() -> int:
         project_python = os.environ.get("CI_HELPER_PROJECT_PYTHON", "").strip()
         if project_python:
             install_into_project(root, project_python, os.environ.get("CI_HELPER_PIP_CACHE_DIR") or None,
-                                 reuse_only)
+                                 python, reuse_only)
     except SetupError as exc:
         gha.emit_annotation("error", str(exc), title="ci-helper setup")
         return 2

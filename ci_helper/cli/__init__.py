@@ -35,6 +35,7 @@ COMMANDS: dict[str, str] = {
     "network": "network",
     "shard": "shard",
     "combine": "combine",
+    "report": "report",
 }
 
 

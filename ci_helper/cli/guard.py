@@ -45,7 +45,7 @@ def command(repositories, base_branches, refs, events, forks, pins, root, result
         settings = settings_module.load(root)
         folder = results.results_dir(results_dir, settings.results_dir)
         results.start(guard.CHECK, folder)
-        policy = _policy(guard, settings, repositories, base_branches, refs, events, forks, pins)
+        policy = guard.merge_policy(settings, repositories, base_branches, refs, events, forks, pins)
         result = guard.run(policy, guard.GuardContext.from_env(), root=root, settings=settings)
     except BadInput as exc:
         # The summary must show that the guard did not decide, not leave it out.
@@ -54,34 +54,5 @@ def command(repositories, base_branches, refs, events, forks, pins, root, result
             gha.emit_annotation("error", exc.message, title="Guardrail: bad input")
         raise
     path = results.write_result(result, folder)
-
-    for finding in result.findings:
-        if github:
-            gha.emit_annotation("error", finding.message, file=finding.file, line=finding.line,
-                                column=finding.column, title=guard.title(finding))
-        else:
-            click.echo(f"error: {guard.describe(finding)}")
-    figures = result.figures
-    facts = ", ".join(f"{k} {figures[k]}" for k in ("repository", "event", "ref", "base") if figures.get(k))
-    count = len(result.findings)
-    verdict = f"{count} finding{'' if count == 1 else 's'}" if count else "all rules hold"
-    click.echo(f"guardrails: {result.status} ({verdict}; {facts or 'no GITHUB_* facts'}) -> {path}")
-    gha.set_output("status", result.status)
-    gha.set_output("result", str(path))
+    guard.announce(result, path, github, click.echo)
     sys.exit(result.exit_code)
-
-
-def _policy(guard, settings, repositories, base_branches, refs, events, forks, pins):
-    """Flags win over ``[tool.ci-helper.guard]``; the project's ``repository`` is the last resort."""
-    configured = settings.guard
-    repos = guard.split_values(repositories) or guard.split_values(configured.repositories)
-    if not repos and settings.repository:
-        repos = [settings.repository]
-    return guard.GuardPolicy(
-        repositories=repos,
-        base_branches=guard.split_values(base_branches) or guard.split_values(configured.base_branches),
-        refs=guard.split_values(refs) or guard.split_values(configured.refs),
-        events=guard.split_values(events) or guard.split_values(configured.events),
-        forks=forks if forks is not None else configured.forks,
-        pins=pins if pins is not None else configured.pins,
-    )

@@ -31,6 +31,12 @@ _COMMENT_ID = re.compile(r"^[A-Za-z0-9._/-]{1,100}$")
               help="PR to comment on (default: from the event payload).")
 @click.option("--head-sha", default=None, envvar="CI_HELPER_HEAD_SHA",
               help="Refuse to comment unless the PR's head commit is this one (workflow_run poster).")
+@click.option("--artifact", type=click.Path(file_okay=False), default=None,
+              help="A pull request run's downloaded summary artifact (workflow_run poster): checked, then read "
+                   "for results, JUnit files and the PR number.")
+@click.option("--run-conclusion", default=None, envvar="CI_HELPER_RUN_CONCLUSION",
+              help="Conclusion of the run the results come from (github.event.workflow_run.conclusion): "
+                   "anything but success makes the verdict red.")
 @click.option("--post-only", is_flag=True, default=False,
               help="Exit 0 once the comment is posted, whatever the verdict (the PR run already reported it).")
 @click.option("--write-result", is_flag=True, default=False,
@@ -38,7 +44,7 @@ _COMMENT_ID = re.compile(r"^[A-Za-z0-9._/-]{1,100}$")
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown"]), default="text", show_default=True,
               help="What to print on stdout.")
 def command(results_dir, junit_files, title, out, comment_out, pr_comment, comment_id, pr_number, head_sha,
-            post_only, write_result, fmt) -> None:
+            artifact, run_conclusion, post_only, write_result, fmt) -> None:
     """Render the run summary (job summary, sticky comment, terminal). Exit 0 green, 1 red, 2 bad input."""
     from ci_helper import gha, results, settings as settings_mod
     from ci_helper.errors import BadInput
@@ -55,6 +61,12 @@ def command(results_dir, junit_files, title, out, comment_out, pr_comment, comme
     if comment_id is not None and not _COMMENT_ID.match(comment_id):
         raise BadInput(f"--comment-id {comment_id!r}: use letters, digits, '.', '_', '-' or '/' (it goes in an HTML comment)")
 
+    if artifact is not None:
+        from ci_helper.summary import artifact as artifact_mod
+
+        checked = artifact_mod.load(artifact)
+        folder, junit = checked.results_dir, [str(p) for p in checked.junit]
+        pr_number = pr_number if pr_number is not None else checked.pr_number
     step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
     heading = (title if title is not None else conf.title) or model.DEFAULT_TITLE
     try:
@@ -70,6 +82,10 @@ def command(results_dir, junit_files, title, out, comment_out, pr_comment, comme
             gha.append_step_summary(notice)
         gha.set_output("verdict", "red")
         raise
+    if run_conclusion is not None and run_conclusion != "success":
+        # The files were written by the run's own code; its conclusion comes from GitHub.
+        run.checks.append(results.failed("pr-run", {"conclusion": run_conclusion}, [results.Finding(
+            "pr-run-conclusion", f"the pull request's run concluded {run_conclusion or 'nothing'}, not success")]))
     if out:
         _write(out, render.render_markdown(run).text)
     elif step_summary:

@@ -4,8 +4,9 @@ On a laptop offline (a train, a plane, a sandbox) pip-audit cannot reach its
 vulnerability service. CI must stay red then (``not-run`` is never a pass),
 but a dry run that is red for that alone would teach people to ignore red.
 So the dry run runs the audit with ``CI_HELPER_ALLOW_OFFLINE=true`` (the quality
-action's audit step takes it from ``env.CI_HELPER_DRY_RUN``, which the dry run adds
-to every job's ``env:``) and, for
+action's audit step takes it from ``runner.ci_helper_dry_run``, a property of the
+runner context that only the local runner of a dry run sets: no job step can write
+it, and GitHub's runner has none, so in CI the step always stays strict) and, for
 an audit that is ``not-run`` *because this machine cannot audit* (service
 unreachable, or pip-audit not installed: the gate records ``allow_offline`` in
 its figures only then), marks it optional and says so in the summary. Every other not-run audit (pip-audit failing, nothing to
@@ -21,9 +22,6 @@ from ci_helper.results import NOT_RUN, CheckResult
 # CI_HELPER_SETUP_REUSE_ONLY: the actions' setup step reuses this ci-helper and never installs
 # (a laptop may be offline); a gate that needs a missing extra then reports itself not-run.
 ENVIRONMENT = {"CI_HELPER_ALLOW_OFFLINE": "true", "CI_HELPER_SETUP_REUSE_ONLY": "true"}
-# Added to every job's `env:` (so to the `env` context): the quality action's audit step, which
-# refuses --allow-offline in CI, reads it to let a dry run's offline audit exit 0 (still not-run).
-JOB_ENV = {"CI_HELPER_DRY_RUN": "true"}
 OFFLINE_LABEL = "local dry run: this machine cannot audit, optional here, required in CI"
 
 

@@ -4,6 +4,10 @@ The policy (allowed repositories, PR base branches, refs, events, forks,
 pins) comes from flags and ``[tool.ci-helper.guard]``; the facts come from
 the runner's ``GITHUB_*`` environment and the event payload. Each violated
 rule is one finding that says what was expected and what was found.
+
+Standard library only (but for the pins rule, imported when asked): the
+guardrails action runs this decision with ``python3 -I`` from the action's own
+files before anything is installed (``ci_helper/gates/guard_first.py``).
 """
 
 from __future__ import annotations
@@ -119,8 +123,8 @@ def _require(value: str | None, name: str, why: str) -> str:
     return value
 
 
-def _pull_request(context: GuardContext, why: str) -> dict[str, Any]:
-    """The ``pull_request`` object of the event payload (``GITHUB_EVENT_PATH``)."""
+def _payload(context: GuardContext, why: str) -> dict[str, Any]:
+    """The event payload (``GITHUB_EVENT_PATH``) as a JSON object; missing or malformed is BadInput."""
     path = _require(context.event_path, "GITHUB_EVENT_PATH", why)
     try:
         payload = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -130,21 +134,71 @@ def _pull_request(context: GuardContext, why: str) -> dict[str, Any]:
         raise BadInput(f"{path}: cannot read event payload ({exc})") from None
     except json.JSONDecodeError as exc:
         raise BadInput(f"{path}:{exc.lineno}: malformed event payload ({exc.msg})") from None
-    pull = payload.get("pull_request") if isinstance(payload, dict) else None
-    if not isinstance(pull, dict):
-        raise BadInput(f"{path}: event payload has no 'pull_request' object; "
+    except RecursionError:
+        raise BadInput(f"{path}: event payload nested too deeply to read") from None
+    if not isinstance(payload, dict):
+        raise BadInput(f"{path}: event payload is not a JSON object; GITHUB_EVENT_PATH must name "
+                       f"the webhook payload the runner wrote")
+    return payload
+
+
+def _object(payload: dict[str, Any], key: str, context: GuardContext, why: str) -> dict[str, Any]:
+    found = payload.get(key)
+    if not isinstance(found, dict):
+        raise BadInput(f"{context.event_path}: event payload has no '{key}' object; "
                        f"GITHUB_EVENT_NAME={context.event} needs one ({why})")
-    return pull
+    return found
 
 
-def _fork_head(context: GuardContext) -> tuple[str | None, str]:
-    """(head repository full name or None when deleted, base repository) of a PR event."""
-    pull = _pull_request(context, "forks = refuse reads the pull request payload")
-    base = _full_name(pull.get("base")) or context.repository
+def _pull_request(context: GuardContext, why: str) -> dict[str, Any]:
+    """The ``pull_request`` object of the event payload (``GITHUB_EVENT_PATH``)."""
+    return _object(_payload(context, why), "pull_request", context, why)
+
+
+FORK_WHY = "forks = refuse reads the event payload"
+
+
+@dataclass
+class ForkFacts:
+    """Where a job's code comes from, as its event payload names it."""
+
+    head: str | None  # head repository full name; None when the payload names none (deleted fork)
+    base: str
+    source: str  # the payload field the head was read from, named in the message
+    known: bool = True  # False: the payload cannot tell (a comment on a pull request)
+
+
+def _fork_facts(context: GuardContext) -> ForkFacts | None:
+    """The head and base repository of an event that runs a pull request's code, else None.
+
+    Covers every event whose payload names a head repository: the pull request
+    events and ``workflow_run`` (``workflow_run.head_repository``: a run that a
+    fork's pull request triggered). An ``issue_comment`` on a pull request does
+    not name the head, so a fork cannot be ruled out and it is refused.
+    ``merge_group`` does not apply: GitHub builds the queue's merge commit in
+    the base repository itself, from pull requests already merged into the queue.
+    """
+    payload = _payload(context, FORK_WHY)
+    default_base = _full_name({"repo": payload.get("repository")}) or context.repository
+    if context.is_pull_request:
+        pull = _object(payload, "pull_request", context, FORK_WHY)
+        base = _full_name(pull.get("base")) or default_base
+        head, source = _full_name(pull.get("head")), "pull_request.head.repo.full_name"
+    elif context.event == "workflow_run":
+        run = _object(payload, "workflow_run", context, FORK_WHY)
+        base = _full_name({"repo": run.get("repository")}) or default_base
+        head, source = _full_name({"repo": run.get("head_repository")}), "workflow_run.head_repository.full_name"
+    elif context.event == "issue_comment":
+        issue = _object(payload, "issue", context, FORK_WHY)
+        if issue.get("pull_request") is None:
+            return None  # a comment on an issue runs no pull request's code
+        base, head, source = default_base, None, "issue.pull_request"
+    else:
+        return None
     if not base:
-        raise BadInput(f"{context.event_path}: pull_request.base.repo.full_name is missing "
+        raise BadInput(f"{context.event_path}: the event payload names no base repository "
                        f"and GITHUB_REPOSITORY is not set")
-    return _full_name(pull.get("head")), base
+    return ForkFacts(head, base, source, known=source != "issue.pull_request")
 
 
 def _base_branch(context: GuardContext) -> tuple[str, str]:
@@ -182,7 +236,7 @@ def evaluate(policy: GuardPolicy, context: GuardContext) -> tuple[list[Finding],
         "event": context.event,
         "ref": context.ref,
         "base": context.base_ref,
-        # Known only when the fork rule reads the pull request payload.
+        # Known only when the fork rule reads an event payload that names a head repository.
         "head_repository": None,
         # Counted only with --pins; None says "not checked", never "zero".
         "unpinned_uses": None,
@@ -223,16 +277,24 @@ def evaluate(policy: GuardPolicy, context: GuardContext) -> tuple[list[Finding],
                 f"{context.event} events must run only on {_one_of(policy.refs)}, not on {ref} (GITHUB_REF)",
             ))
 
-    if policy.forks == "refuse" and context.is_pull_request:
-        head, base = _fork_head(context)
-        figures["head_repository"] = head
-        if head is None or head.lower() != base.lower():
-            found = head if head is not None else "a deleted repository"
-            findings.append(Finding(
-                RULE_FORK,
-                f"pull requests from forks are refused: expected the head repository to be {base}, "
-                f"found {found} (pull_request.head.repo.full_name)",
-            ))
+    if policy.forks == "refuse":
+        facts = _fork_facts(context)
+        if facts is not None:
+            figures["head_repository"] = facts.head
+            if not facts.known:
+                findings.append(Finding(
+                    RULE_FORK,
+                    f"pull requests from forks are refused: an {context.event} event on a pull request does not "
+                    f"name its head repository ({facts.source}), so a fork cannot be ruled out; guard the job "
+                    f"that runs the pull request's code (pull_request, workflow_run) or set forks = allow",
+                ))
+            elif facts.head is None or facts.head.lower() != facts.base.lower():
+                found = facts.head if facts.head is not None else "a deleted repository"
+                findings.append(Finding(
+                    RULE_FORK,
+                    f"pull requests from forks are refused: expected the head repository to be {facts.base}, "
+                    f"found {found} ({facts.source})",
+                ))
     return findings, figures
 
 
@@ -262,6 +324,41 @@ def run(policy: GuardPolicy, context: GuardContext, root: Path | None = None, se
     if findings:
         return results.failed(CHECK, figures, findings)
     return results.passed(CHECK, figures)
+
+
+def merge_policy(settings: Any, repositories, base_branches, refs, events, forks, pins) -> GuardPolicy:
+    """Flags (or the action's inputs) win over ``[tool.ci-helper.guard]``; the project's ``repository`` is the last resort."""
+    configured = settings.guard
+    repos = split_values(repositories) or split_values(configured.repositories)
+    if not repos and settings.repository:
+        repos = [settings.repository]
+    return GuardPolicy(
+        repositories=repos,
+        base_branches=split_values(base_branches) or split_values(configured.base_branches),
+        refs=split_values(refs) or split_values(configured.refs),
+        events=split_values(events) or split_values(configured.events),
+        forks=forks if forks is not None else configured.forks,
+        pins=pins if pins is not None else configured.pins,
+    )
+
+
+def announce(result: CheckResult, path: Path, github: bool, echo) -> None:
+    """Print the findings (annotations inside GitHub Actions, text lines locally), the verdict line and the outputs."""
+    from ci_helper import gha
+
+    for finding in result.findings:
+        if github:
+            gha.emit_annotation("error", finding.message, file=finding.file, line=finding.line,
+                                column=finding.column, title=title(finding))
+        else:
+            echo(f"error: {describe(finding)}")
+    figures = result.figures
+    facts = ", ".join(f"{k} {figures[k]}" for k in ("repository", "event", "ref", "base") if figures.get(k))
+    count = len(result.findings)
+    verdict = f"{count} finding{'' if count == 1 else 's'}" if count else "all rules hold"
+    echo(f"guardrails: {result.status} ({verdict}; {facts or 'no GITHUB_* facts'}) -> {path}")
+    gha.set_output("status", result.status)
+    gha.set_output("result", str(path))
 
 
 def fixture_cases() -> dict[str, Path]:

@@ -120,14 +120,15 @@ def collect(python: str, pytest_args: list[str], cwd: Path) -> tuple[list[str] |
         return json.loads(out.read_text(encoding="utf-8")), tail
 
 
-def run(python: str, pytest_args: list[str], cwd: Path, group: tuple[str, ...]) -> tuple[int, list[str]]:
-    """Run pytest on the group only; (exit code, node ids pytest kept)."""
+def run(python: str, pytest_args: list[str], cwd: Path, group: tuple[str, ...], coverage: bool = False) -> tuple[int, list[str]]:
+    """Run pytest on the group only (under ``coverage run --parallel-mode`` when asked); (exit code, node ids kept)."""
     with tempfile.TemporaryDirectory(prefix="ci-helper-shard-") as tmp:
         select = Path(tmp) / "select.json"
         ran = Path(tmp) / "ran.json"
         select.write_text(json.dumps(list(group)), encoding="utf-8")
+        runner = [python, "-m", "coverage", "run", "--parallel-mode", "-m", "pytest"] if coverage else [python, "-m", "pytest"]
         proc = subprocess.run(
-            [python, "-m", "pytest", *pytest_args], cwd=cwd,
+            [*runner, *pytest_args], cwd=cwd,
             env=_plugin_env({SELECT_ENV: str(select), RAN_OUT_ENV: str(ran)}),
         )
         kept = json.loads(ran.read_text(encoding="utf-8")) if ran.exists() else []
@@ -135,7 +136,7 @@ def run(python: str, pytest_args: list[str], cwd: Path, group: tuple[str, ...]) 
 
 
 def execute(*, total: int, index: int, python: str, pytest_args: list[str], cwd: Path,
-            duration_files: list[str], required: bool = True) -> results.CheckResult:
+            duration_files: list[str], coverage: bool = False, required: bool = True) -> results.CheckResult:
     """Collect, split, run group ``index`` (1-based) and return the ``shard`` result."""
     if total < 1:
         raise BadInput(f"--total must be at least 1, got {total}")
@@ -169,7 +170,7 @@ def execute(*, total: int, index: int, python: str, pytest_args: list[str], cwd:
             "shard-empty",
             f"shard {index} of {total} has no tests: {len(node_ids)} collected tests cannot fill {total} shards; lower --total")],
             required=required)
-    code, kept = run(python, pytest_args, cwd, group)
+    code, kept = run(python, pytest_args, cwd, group, coverage)
     figures["pytest_exit"] = code
     if sorted(kept) != sorted(group):
         missing = sorted(set(group) - set(kept))

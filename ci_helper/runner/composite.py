@@ -163,7 +163,7 @@ class _ActionRun:
             "inputs": CIDict(self.inputs),
             "steps": self.steps_context,
             "env": CIDict(env),
-            "runner": ctx.runner_context(self.job.runner_temp),
+            "runner": ctx.runner_context(self.job.runner_temp, self.job.options.dry_run),
             "job": {"status": SUCCESS},
             "strategy": {},
             "matrix": {},
@@ -261,7 +261,7 @@ class _ActionRun:
 
     def process_env(self, step: Step, step_env: dict[str, str], files: StepFiles) -> dict[str, str]:
         github = self.github(step)
-        runner = ctx.runner_context(self.job.runner_temp)
+        runner = ctx.runner_context(self.job.runner_temp, self.job.options.dry_run)
         environ = dict(self.job.environ)
         environ.update(step_env)
         environ.update(ctx.github_variables(github, runner))
@@ -441,8 +441,9 @@ def resolve_inputs(action: Action, given: dict[str, str], job: _Job, warn, neste
     return inputs
 
 
-def _options(workspace, event_name, event_path, repository, ref, sha, env, stub_remotes, base_environ) -> ctx.Options:
-    options = ctx.Options(
+def _options(workspace, event_name, event_path, repository, ref, sha, env, stub_remotes, base_environ,
+             dry_run: bool = False) -> ctx.Options:
+    options = ctx.Options(dry_run=dry_run,
         workspace=Path(workspace).resolve() if workspace is not None else Path.cwd(),
         event_name=event_name, event_path=Path(event_path) if event_path else None, repository=repository,
         ref=ref, sha=sha, env=dict(env or {}),
@@ -514,13 +515,14 @@ def run_steps(steps: list, source: str | os.PathLike[str], *, workspace: str | o
               ref: str = "refs/heads/main", sha: str = "0" * 40, env: dict[str, str] | None = None,
               stub_remotes: dict[str, str | os.PathLike[str]] | None = None,
               base_environ: dict[str, str] | None = None, reporter: Reporter | None = None,
-              runner_temp: str | os.PathLike[str] | None = None) -> RunResult:
+              runner_temp: str | os.PathLike[str] | None = None, dry_run: bool = False) -> RunResult:
     """Run a workflow job's ``steps`` (mappings, ideally from :func:`manifest.load_yaml` for exact lines).
 
     ``source`` is the workflow file (named in messages). ``contexts`` adds
     ``secrets``, ``vars``, ``matrix``, ``needs``...; ``env`` is the job's (and
     workflow's) ``env:``. A ``run`` step without ``shell`` uses ``bash -e {0}``
     as the runner does. The result has no outputs; its ``steps`` hold each step.
+    ``dry_run`` (``verify --run``) sets ``runner.ci_helper_dry_run``.
     """
     path = Path(source)
     try:
@@ -529,7 +531,8 @@ def run_steps(steps: list, source: str | os.PathLike[str], *, workspace: str | o
     except ManifestError as exc:
         raise BadInput(str(exc)) from None
     action = Action(path=path, directory=path.parent.resolve(), name=path.name, using="composite", steps=compiled)
-    options = _options(workspace, event_name, event_path, repository, ref, sha, env, stub_remotes, base_environ)
+    options = _options(workspace, event_name, event_path, repository, ref, sha, env, stub_remotes, base_environ,
+                       dry_run)
     return _execute(action, {}, options, reporter, runner_temp, extra_contexts=contexts, action_path="")
 
 

@@ -32,6 +32,8 @@ class Options:
     env: dict[str, str] = field(default_factory=dict)  # the calling step's `env:` (env context)
     stub_remotes: dict[str, Path] = field(default_factory=dict)  # "owner/repo" -> folder
     runner_temp: Path | None = None
+    # `ci-helper verify --run`: shown to the actions as runner.ci_helper_dry_run, a context no step can write.
+    dry_run: bool = False
     base_environ: dict[str, str] | None = None  # the caller's environment; default os.environ
 
 
@@ -98,10 +100,17 @@ def github_context(options: Options, event: dict[str, Any], event_path: Path) ->
     }
 
 
-def runner_context(runner_temp: Path) -> dict[str, Any]:
+def runner_context(runner_temp: Path, dry_run: bool = False) -> dict[str, Any]:
+    """The ``runner`` context; a local dry run adds ``ci_helper_dry_run: 'true'``.
+
+    That property is the dry run's only channel to our actions: a step can
+    write ``GITHUB_ENV``, ``GITHUB_OUTPUT``, ``GITHUB_PATH`` and the workspace,
+    never the ``runner`` context, and GitHub's runner has no such property
+    (null), so in real CI nothing can turn it on (docs/security.md).
+    """
     system = platform.system()
     machine = platform.machine().lower()
-    return {
+    context = {
         "name": "ci-helper-local",
         "os": {"Linux": "Linux", "Darwin": "macOS", "Windows": "Windows"}.get(system, system),
         "arch": "ARM64" if machine in ("arm64", "aarch64") else "X64",
@@ -110,6 +119,9 @@ def runner_context(runner_temp: Path) -> dict[str, Any]:
         "environment": "self-hosted",
         "debug": "",
     }
+    if dry_run:
+        context["ci_helper_dry_run"] = "true"
+    return context
 
 
 def github_variables(github: dict[str, Any], runner: dict[str, Any]) -> dict[str, str]:

@@ -57,6 +57,8 @@ class Job:
     needs: list[str] = field(default_factory=list)
     default_shell: Scalar | None = None
     with_: dict[str, Scalar] = field(default_factory=dict)
+    # `name:`: what the checks list and the API show for the job (the id when absent).
+    name: Scalar | None = None
 
     @cached_property  # read for every step by several rules; a built step is never changed
     def ref(self) -> Uses | None:
@@ -241,6 +243,7 @@ def build_workflow(source: Source, strict: bool = True) -> Workflow:
             needs=_needs(source, table, what),
             default_shell=_default_shell(source, table, what),
             with_=_scalars(source, table, "with", what),
+            name=_optional_scalar(source, table, "name", what),
         ))
     return Workflow(
         source=source, triggers=triggers, has_permissions="permissions" in top,

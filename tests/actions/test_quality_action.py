@@ -22,7 +22,7 @@ def test_installs_the_cli_with_the_shared_setup_action_after_finding_the_project
     steps = _action()["runs"]["steps"]
     # The setup puts ci-helper's virtualenv first on PATH: the project's Python is found before it.
     assert "command -v python3" in steps[0]["run"]
-    assert steps[1] == {"name": "Install ci-helper", "uses": "$/actions/setup",
+    assert steps[1] == {"name": "Install ci-helper", "id": "setup", "uses": "$/actions/setup",
                         "with": {"extras": "${{ inputs.audit == 'true' && 'audit' || '' }}"}}
     tests = next(s for s in steps if s.get("id") == "tests")
     assert tests["env"]["PROJECT_PYTHON"] == "${{ steps.paths.outputs.python }}"
@@ -32,7 +32,8 @@ def test_installs_the_cli_with_the_shared_setup_action_after_finding_the_project
 def test_gate_takes_its_inputs_through_env_and_feeds_the_outputs():
     action = _action()
     gate = next(s for s in action["runs"]["steps"] if s.get("id") == "gate")
-    assert gate["run"] == "ci-helper coverage gate"
+    assert gate["run"] == '"$CI_HELPER_PYTHON" -I -m ci_helper coverage gate\n'
+    assert gate["env"]["CI_HELPER_PYTHON"] == "${{ steps.setup.outputs.python }}"
     assert gate["env"]["CI_HELPER_FAIL_UNDER"] == "${{ inputs.fail-under }}"
     assert gate["env"]["CI_HELPER_DIFF_FAIL_UNDER"] == "${{ inputs.diff-fail-under }}"
     assert gate["env"]["CI_HELPER_COVERAGE_DATA_FILES"] == ". ${{ inputs.data-files }}"

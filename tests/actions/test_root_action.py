@@ -13,6 +13,7 @@ import yaml
 from hypothesis import given, settings as hsettings, strategies as st
 
 from ci_helper import root_action
+from ci_helper.cli import COMMANDS
 from tests.conftest import REPO_ROOT
 
 
@@ -23,11 +24,13 @@ def test_args_are_split_like_a_shell_line_but_never_expanded():
                                      "--event", "$(touch", "pwned)", ";", "rm", "-rf", "~"]
 
 
+# Every command of the CLI, as the error lists them (the list grows with the CLI).
+ALL_COMMANDS = ", ".join(sorted(COMMANDS))
+
+
 @pytest.mark.parametrize("env, message", [
-    ({"CI_HELPER_COMMAND": "rm -rf /"}, "command input must be one of: audit, canary, coverage, deps, guard, pin, "
-     "run-action, smoke, stubs, summary, verify; got 'rm -rf /'"),
-    ({}, "command input must be one of: audit, canary, coverage, deps, guard, pin, run-action, smoke, stubs, "
-     "summary, verify; got ''"),
+    ({"CI_HELPER_COMMAND": "rm -rf /"}, f"command input must be one of: {ALL_COMMANDS}; got 'rm -rf /'"),
+    ({}, f"command input must be one of: {ALL_COMMANDS}; got ''"),
     ({"CI_HELPER_COMMAND": "guard", "CI_HELPER_ARGS": "--ref 'main"},
      "args input cannot be split like a shell line (No closing quotation); check its quotes"),
 ])
@@ -86,4 +89,4 @@ def test_root_action_hands_command_and_args_over_through_env():
     assert setup["with"] == {"extras": "${{ inputs.extras }}"}
     assert run["env"] == {"CI_HELPER_PYTHON": "${{ steps.setup.outputs.python }}",
                           "CI_HELPER_COMMAND": "${{ inputs.command }}", "CI_HELPER_ARGS": "${{ inputs.args }}"}
-    assert run["run"] == '"$CI_HELPER_PYTHON" -m ci_helper.root_action'
+    assert run["run"] == '"$CI_HELPER_PYTHON" -I -m ci_helper.root_action'

@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 import ci_helper
+from ci_helper import run_start
 from tests.conftest import REPO_ROOT
 
 SETUP = REPO_ROOT / "actions" / "setup"
@@ -25,7 +26,8 @@ def read_outputs(path: Path) -> dict[str, str]:
 
 def run_install(action_path: Path, tmp_path: Path, extras: str = "", path: str | None = None,
                 runner_temp: Path | None = None, cache_dir: Path | None = None, python: str = sys.executable,
-                project_python: str = "", reuse_only: bool = False) -> tuple[subprocess.CompletedProcess[str], dict[str, str], list[str]]:
+                project_python: str = "", reuse_only: bool = False, cwd: Path | None = None,
+                extra_env: dict[str, str] | None = None) -> tuple[subprocess.CompletedProcess[str], dict[str, str], list[str]]:
     """Run install.py as the action's step does; returns (process, step outputs, GITHUB_PATH lines)."""
     outputs, github_path = tmp_path / "output.txt", tmp_path / "path.txt"
     for f in (outputs, github_path):
@@ -49,8 +51,9 @@ def run_install(action_path: Path, tmp_path: Path, extras: str = "", path: str |
         env["CI_HELPER_PIP_CACHE_DIR"] = str(cache_dir)
     if reuse_only:
         env["CI_HELPER_SETUP_REUSE_ONLY"] = "true"
+    env.update(extra_env or {})
     # The job's workspace is usually a checkout of the user's project, never our source.
-    proc = subprocess.run([python, str(action_path / "install.py")], env=env, cwd=tmp_path,
+    proc = subprocess.run([python, "-I", "-S", str(action_path / "install.py")], env=env, cwd=cwd or tmp_path,
                           capture_output=True, text=True, timeout=300)
     lines = github_path.read_text().splitlines() if github_path.exists() else []
     return proc, read_outputs(outputs), lines
@@ -70,13 +73,23 @@ def test_noop_when_this_checkout_is_already_on_path(tmp_path):
         SETUP, tmp_path, extras="audit, github", path=f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
         runner_temp=runner_temp)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    marker = runner_temp / "ci-helper" / "run-start.json"
+    started = json.loads(marker.read_text())["started_at"]
     assert proc.stdout == f"ci-helper from this source is already on PATH ({bin_dir}): nothing to install\n"
+    assert proc.stderr == (f"run started {run_start.iso(started)} (marker {marker}): "
+                           "gates refuse inputs written before it\n")
     assert outputs["bin"] == str(bin_dir)
     assert outputs["installed"] == "false"
     assert Path(outputs["python"]).parent == bin_dir
-    # Nothing installed, nothing added to PATH, nothing written under RUNNER_TEMP.
+    # Nothing installed, nothing added to PATH, nothing written under RUNNER_TEMP but the run's start.
     assert github_path == []
-    assert list(runner_temp.iterdir()) == []
+    assert sorted(p.relative_to(runner_temp).as_posix() for p in runner_temp.rglob("*")) == [
+        "ci-helper", "ci-helper/run-start.json"]
+    # A second setup in the same job (the next action of ours) keeps the first start.
+    again, _, _ = run_install(SETUP, tmp_path, extras="audit, github",
+                              path=f"{bin_dir}{os.pathsep}{os.environ['PATH']}", runner_temp=runner_temp)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert json.loads(marker.read_text())["started_at"] == started
 
 
 @pytest.mark.parametrize("extras, message", [
@@ -99,7 +112,7 @@ def make_source(tmp_path: Path) -> Path:
     package = repo / "ci_helper"
     package.mkdir()
     # install.py reads the version and talks to the runner through the source's own modules.
-    for name in ("__init__.py", "gha.py"):
+    for name in ("__init__.py", "gha.py", "run_start.py"):
         shutil.copy(REPO_ROOT / "ci_helper" / name, package / name)
     shutil.move(str(repo / "fake_cli.py"), package / "fake_cli.py")
     (repo / "actions" / "setup").mkdir(parents=True)
@@ -120,13 +133,14 @@ def test_installs_into_a_dedicated_virtualenv_then_reuses_it(tmp_path):
     proc, outputs, github_path = run_install(action, tmp_path, path=bare_path, runner_temp=runner_temp,
                                              cache_dir=cache)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    [venv] = list((runner_temp / "ci-helper").iterdir())
+    [venv] = [p for p in (runner_temp / "ci-helper").iterdir() if p.is_dir()]
     bin_dir = venv / ("Scripts" if os.name == "nt" else "bin")
     shim = venv / "ci-helper-path"
-    # This interpreter's pip installs into a virtualenv made without one (no ensurepip).
-    assert proc.stdout.splitlines()[:2] == [
-        f"+ {sys.executable} -m venv --without-pip {venv}",
-        f"+ {sys.executable} -m pip --python {bin_dir / 'python'} install --disable-pip-version-check "
+    # The virtualenv's own pip (seeded by venv), isolated: never the pip of the interpreter that made
+    # it, whose site-packages may hold the project's .pth files.
+    assert [line for line in proc.stdout.splitlines() if line.startswith("+ ")] == [
+        f"+ {sys.executable} -I -S -m venv {venv}",
+        f"+ {bin_dir / 'python'} -I -m pip install --disable-pip-version-check "
         f"--progress-bar off --cache-dir {cache} {repo.resolve()}",
     ]
     # Whether pip keeps a wheel built from a local folder in its cache varies by pip
@@ -136,7 +150,9 @@ def test_installs_into_a_dedicated_virtualenv_then_reuses_it(tmp_path):
     # python, pip and the rest stay off PATH, so the project's own are still found first.
     assert github_path == [str(shim)]
     assert sorted(p.name for p in shim.iterdir()) == ["ci-helper"]
-    assert (shim / "ci-helper").resolve() == (bin_dir / "ci-helper").resolve()
+    # The launcher runs the virtualenv's python isolated (-I) on the console script.
+    assert (shim / "ci-helper").read_text().splitlines()[-1] == (
+        f"exec {bin_dir / 'python'} -I {bin_dir / 'ci-helper'} \"$@\"")
     assert {p.name for p in bin_dir.iterdir()} >= {"ci-helper", "python", "python3"}
     later_path = os.pathsep.join([*github_path, bare_path])
     for name in ("python", "python3", "pip"):
@@ -183,7 +199,7 @@ def test_setup_action_hands_everything_to_the_script_through_env():
         "CI_HELPER_PROJECT_PYTHON": "${{ inputs.project-python }}",
         "CI_HELPER_PIP_CACHE_DIR": "${{ inputs.pip-cache-dir }}",
     }
-    assert step["run"] == '"$CI_HELPER_PYTHON" "$CI_HELPER_ACTION_PATH/install.py"'
+    assert step["run"] == '"$CI_HELPER_PYTHON" -I -S "$CI_HELPER_ACTION_PATH/install.py"'
 
 
 def test_an_interpreter_without_pip_seeds_the_virtualenv_with_its_own(tmp_path):
@@ -196,10 +212,10 @@ def test_an_interpreter_without_pip_seeds_the_virtualenv_with_its_own(tmp_path):
     proc, outputs, _ = run_install(repo / "actions" / "setup", tmp_path, path="/nonexistent",
                                    runner_temp=runner_temp, python=str(python))
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    [venv] = list((runner_temp / "ci-helper").iterdir())
-    assert proc.stdout.splitlines()[:2] == [
-        f"+ {python} -m venv {venv}",
-        f"+ {venv / 'bin' / 'python'} -m pip install --disable-pip-version-check --progress-bar off {repo.resolve()}",
+    [venv] = [p for p in (runner_temp / "ci-helper").iterdir() if p.is_dir()]
+    assert [line for line in proc.stdout.splitlines() if line.startswith("+ ")] == [
+        f"+ {python} -I -S -m venv {venv}",
+        f"+ {venv / 'bin' / 'python'} -I -m pip install --disable-pip-version-check --progress-bar off {repo.resolve()}",
     ]
     assert outputs["installed"] == "true"
 
@@ -231,15 +247,15 @@ def test_project_python_gets_this_source_installed_then_is_left_alone(tmp_path):
     proc, outputs, github_path = run_install(action, tmp_path, path=bare_path, runner_temp=runner_temp,
                                              project_python=str(project_python))
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    [venv] = list((runner_temp / "ci-helper").iterdir())
+    [venv] = [p for p in (runner_temp / "ci-helper").iterdir() if p.is_dir()]
     # The CLI's own virtualenv first, then the same source into the project's interpreter,
-    # by this interpreter's pip (the project's has none).
+    # by the virtualenv's pip (the project's has none).
     bin_dir = venv / ("Scripts" if os.name == "nt" else "bin")
     assert [line for line in proc.stdout.splitlines() if line.startswith("+ ")] == [
-        f"+ {sys.executable} -m venv --without-pip {venv}",
-        f"+ {sys.executable} -m pip --python {bin_dir / 'python'} install --disable-pip-version-check "
+        f"+ {sys.executable} -I -S -m venv {venv}",
+        f"+ {bin_dir / 'python'} -I -m pip install --disable-pip-version-check "
         f"--progress-bar off {repo.resolve()}",
-        f"+ {sys.executable} -m pip --python {project_python} install --disable-pip-version-check "
+        f"+ {bin_dir / 'python'} -I -m pip --python {project_python} install --disable-pip-version-check "
         f"--progress-bar off {repo.resolve()}",
     ]
     assert outputs["installed"] == "true"

@@ -118,5 +118,6 @@ def test_the_action_file_follows_the_contract():
     assert action["inputs"]["project-python"]["default"] == ""
     for step in steps:
         assert "${{" not in step.get("run", "")
-    assert steps[1]["env"] == {"CI_HELPER_STUBS_MANIFEST": "${{ inputs.manifest }}",
+    assert steps[1]["env"] == {"CI_HELPER_PYTHON": "${{ steps.setup.outputs.python }}",
+                               "CI_HELPER_STUBS_MANIFEST": "${{ inputs.manifest }}",
                                "CI_HELPER_STUBS_ROOT": "${{ inputs.root }}"}

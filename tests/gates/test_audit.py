@@ -459,19 +459,21 @@ def test_quality_action_verifies_deps_before_the_tests_and_audits_after():
     ids = [s.get("id") for s in steps]
     assert ids.index("deps") < ids.index("tests") < ids.index("gate") < ids.index("audit")
     deps_step, audit_step = steps[ids.index("deps")], steps[ids.index("audit")]
-    assert deps_step["run"] == "ci-helper deps verify"
+    assert deps_step["run"] == '"$CI_HELPER_PYTHON" -I -m ci_helper deps verify\n'
     assert deps_step["env"]["CI_HELPER_DEPS_PYTHON"] == "${{ steps.paths.outputs.python }}"
     assert deps_step["env"]["CI_HELPER_DEPS_REQUIREMENTS"] == "${{ inputs.requirements }}"
     # In CI, an unreachable service must stay red whatever the project's settings say; only a local
-    # dry run (verify --run puts CI_HELPER_DRY_RUN in the job's env) lets the step exit 0.
+    # dry run lets the step exit 0, and it says so in the runner context (which no step can write),
+    # never in env (which any step can, through GITHUB_ENV).
     from ci_helper.runner import evaluate_template
     from ci_helper.runner.expressions.values import to_string
 
-    assert audit_step["run"] == "ci-helper audit"
+    assert audit_step["run"] == '"$CI_HELPER_PYTHON" -I -m ci_helper audit\n'
     allow = audit_step["env"]["CI_HELPER_ALLOW_OFFLINE"]
-    assert to_string(evaluate_template(allow, {"env": {}})) == "false"
-    assert to_string(evaluate_template(allow, {"env": {"CI_HELPER_ALLOW_OFFLINE": "true"}})) == "false"
-    assert to_string(evaluate_template(allow, {"env": {"CI_HELPER_DRY_RUN": "true"}})) == "true"
+    assert to_string(evaluate_template(allow, {"env": {}, "runner": {}})) == "false"
+    assert to_string(evaluate_template(allow, {"env": {"CI_HELPER_ALLOW_OFFLINE": "true"}, "runner": {}})) == "false"
+    assert to_string(evaluate_template(allow, {"env": {"CI_HELPER_DRY_RUN": "true"}, "runner": {}})) == "false"
+    assert to_string(evaluate_template(allow, {"env": {}, "runner": {"ci_helper_dry_run": "true"}})) == "true"
     assert audit_step["if"] == "${{ !cancelled() && inputs.audit == 'true' }}"
     assert audit_step["env"]["CI_HELPER_AUDIT_PYTHON"] == "${{ steps.paths.outputs.python }}"
     assert audit_step["env"]["CI_HELPER_OSV_URL"] == "${{ inputs.osv-url }}"

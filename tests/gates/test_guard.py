@@ -285,7 +285,7 @@ def test_malformed_pyproject_exits_2_and_records_not_run(cli, tmp_path):
     (["--ref", "main"], {"GITHUB_EVENT_NAME": "push"}, "GITHUB_REF is not set but the guard policy needs it "
      "(push events must run on an allowed ref); run inside GitHub Actions or export GITHUB_REF"),
     (["--forks", "refuse"], {"GITHUB_EVENT_NAME": "pull_request"}, "GITHUB_EVENT_PATH is not set but the guard "
-     "policy needs it (forks = refuse reads the pull request payload); run inside GitHub Actions or export GITHUB_EVENT_PATH"),
+     "policy needs it (forks = refuse reads the event payload); run inside GitHub Actions or export GITHUB_EVENT_PATH"),
     ([], {"GITHUB_REPOSITORY": HOME}, "the guard has no policy, so it would pass anywhere; give --repository "
      "(or repositories/repository in [tool.ci-helper.guard] / [tool.ci-helper])"),
 ])
@@ -312,7 +312,7 @@ def test_event_payload_without_pull_request_exits_2(cli, tmp_path):
                           env={"GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": str(event)})
     assert result.exit_code == 2
     assert result.output == (f"Error: {event}: event payload has no 'pull_request' object; "
-                             "GITHUB_EVENT_NAME=pull_request needs one (forks = refuse reads the pull request payload)\n")
+                             "GITHUB_EVENT_NAME=pull_request needs one (forks = refuse reads the event payload)\n")
 
 
 # --- pins: the unpinned-uses rule of `ci-helper verify` ------------------------
@@ -417,3 +417,118 @@ def test_canary_proves_the_guard_bites(cli, tmp_path):
     result = cli("canary", "--gate", "guard", "--results-dir", str(tmp_path))
     assert result.output.splitlines()[:2] == ["ok  guard / bad: expected fail, got fail",
                                               "ok  guard / good: expected pass, got pass"]
+
+
+# --- forks = refuse covers every event that names a head repository (issue 13, item 6) ---------
+
+
+def write_event(tmp_path: Path, payload: object) -> str:
+    path = tmp_path / "event.json"
+    path.write_text(json.dumps(payload))
+    return str(path)
+
+
+def workflow_run_event(head: str | None, base: str = HOME) -> dict:
+    return {"workflow_run": {"event": "pull_request", "conclusion": "success",
+                             "head_repository": None if head is None else {"full_name": head},
+                             "repository": {"full_name": base}},
+            "repository": {"full_name": base}}
+
+
+def test_workflow_run_from_a_fork_is_refused(cli, tmp_path):
+    env = {"GITHUB_REPOSITORY": HOME, "GITHUB_EVENT_NAME": "workflow_run",
+           "GITHUB_EVENT_PATH": write_event(tmp_path, workflow_run_event("attacker/ci-helper"))}
+    result, written = run_guard(cli, tmp_path, "--forks", "refuse", "--repository", HOME, env=env)
+    assert result.exit_code == 1
+    assert result.output.splitlines()[0] == (
+        "error: guard-fork: pull requests from forks are refused: expected the head repository to be "
+        "truthful-ci/ci-helper, found attacker/ci-helper (workflow_run.head_repository.full_name)")
+    assert written["figures"]["head_repository"] == "attacker/ci-helper"
+    assert [f["rule"] for f in written["findings"]] == ["guard-fork"]
+
+
+def test_workflow_run_from_a_deleted_fork_is_refused(cli, tmp_path):
+    env = {"GITHUB_REPOSITORY": HOME, "GITHUB_EVENT_NAME": "workflow_run",
+           "GITHUB_EVENT_PATH": write_event(tmp_path, workflow_run_event(None))}
+    result, written = run_guard(cli, tmp_path, "--forks", "refuse", "--repository", HOME, env=env)
+    assert result.exit_code == 1
+    assert "found a deleted repository (workflow_run.head_repository.full_name)" in result.output
+
+
+def test_workflow_run_from_the_same_repository_passes(cli, tmp_path):
+    env = {"GITHUB_REPOSITORY": HOME, "GITHUB_EVENT_NAME": "workflow_run",
+           "GITHUB_EVENT_PATH": write_event(tmp_path, workflow_run_event("Truthful-CI/ci-helper"))}
+    result, written = run_guard(cli, tmp_path, "--forks", "refuse", "--repository", HOME, env=env)
+    assert result.exit_code == 0, result.output
+    assert written["figures"]["head_repository"] == "Truthful-CI/ci-helper"
+
+
+def test_pull_request_target_from_a_fork_is_refused(cli, tmp_path):
+    env = {"GITHUB_REPOSITORY": HOME, "GITHUB_EVENT_NAME": "pull_request_target",
+           "GITHUB_EVENT_PATH": pr_event(tmp_path, "attacker/ci-helper")}
+    result, written = run_guard(cli, tmp_path, "--forks", "refuse", "--repository", HOME, env=env)
+    assert result.exit_code == 1
+    assert [f["rule"] for f in written["findings"]] == ["guard-fork"]
+
+
+def test_comment_on_a_pull_request_is_refused_because_the_head_is_unknown(cli, tmp_path):
+    payload = {"issue": {"number": 7, "pull_request": {"url": "https://api.github.com/repos/x/y/pulls/7"}},
+               "repository": {"full_name": HOME}}
+    env = {"GITHUB_REPOSITORY": HOME, "GITHUB_EVENT_NAME": "issue_comment",
+           "GITHUB_EVENT_PATH": write_event(tmp_path, payload)}
+    result, written = run_guard(cli, tmp_path, "--forks", "refuse", "--repository", HOME, env=env)
+    assert result.exit_code == 1
+    assert result.output.splitlines()[0] == (
+        "error: guard-fork: pull requests from forks are refused: an issue_comment event on a pull request does "
+        "not name its head repository (issue.pull_request), so a fork cannot be ruled out; guard the job that "
+        "runs the pull request's code (pull_request, workflow_run) or set forks = allow")
+    assert written["figures"]["head_repository"] is None
+
+
+def test_comment_on_an_issue_passes_the_fork_rule(cli, tmp_path):
+    payload = {"issue": {"number": 7}, "repository": {"full_name": HOME}}
+    env = {"GITHUB_REPOSITORY": HOME, "GITHUB_EVENT_NAME": "issue_comment",
+           "GITHUB_EVENT_PATH": write_event(tmp_path, payload)}
+    result, _ = run_guard(cli, tmp_path, "--forks", "refuse", "--repository", HOME, env=env)
+    assert result.exit_code == 0, result.output
+
+
+def test_merge_group_passes_the_fork_rule(cli, tmp_path):
+    # GitHub builds the merge queue's commit in the base repository: no head repository to compare.
+    payload = {"merge_group": {"head_ref": "refs/heads/gh-readonly-queue/main/pr-7-abc"},
+               "repository": {"full_name": HOME}}
+    env = {"GITHUB_REPOSITORY": HOME, "GITHUB_EVENT_NAME": "merge_group",
+           "GITHUB_EVENT_PATH": write_event(tmp_path, payload)}
+    result, _ = run_guard(cli, tmp_path, "--forks", "refuse", "--repository", HOME, env=env)
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize(("event", "payload", "message"), [
+    ("workflow_run", {"repository": {"full_name": HOME}},
+     "{path}: event payload has no 'workflow_run' object; GITHUB_EVENT_NAME=workflow_run needs one "
+     "(forks = refuse reads the event payload)"),
+    ("issue_comment", {"comment": {}},
+     "{path}: event payload has no 'issue' object; GITHUB_EVENT_NAME=issue_comment needs one "
+     "(forks = refuse reads the event payload)"),
+    ("push", ["not", "an", "object"],
+     "{path}: event payload is not a JSON object; GITHUB_EVENT_PATH must name the webhook payload the runner wrote"),
+    ("pull_request", {"pull_request": "x"},
+     "{path}: event payload has no 'pull_request' object; GITHUB_EVENT_NAME=pull_request needs one "
+     "(forks = refuse reads the event payload)"),
+])
+def test_malformed_payload_of_any_event_exits_2_never_passes(cli, tmp_path, event, payload, message):
+    path = write_event(tmp_path, payload)
+    env = {"GITHUB_REPOSITORY": HOME, "GITHUB_EVENT_NAME": event, "GITHUB_EVENT_PATH": path}
+    result, written = run_guard(cli, tmp_path, "--forks", "refuse", "--repository", HOME, env=env)
+    assert result.exit_code == 2
+    assert result.output == f"Error: {message.format(path=path)}\n"
+    assert written["status"] == "not-run"
+
+
+def test_missing_payload_of_a_push_exits_2_when_forks_are_refused(cli, tmp_path):
+    env = {"GITHUB_REPOSITORY": HOME, "GITHUB_EVENT_NAME": "workflow_run", "GITHUB_EVENT_PATH": ""}
+    result, written = run_guard(cli, tmp_path, "--forks", "refuse", "--repository", HOME, env=env)
+    assert result.exit_code == 2
+    assert result.output == ("Error: GITHUB_EVENT_PATH is not set but the guard policy needs it (forks = refuse "
+                             "reads the event payload); run inside GitHub Actions or export GITHUB_EVENT_PATH\n")
+    assert written["status"] == "not-run"

@@ -56,7 +56,7 @@ def test_an_infinite_figure_is_invalid(gate_results, tmp_path):
 def test_a_check_without_a_schema_is_invalid(tmp_path):
     path = write_result(tmp_path, "licenses", "pass", {"packages": 58})
     assert refused(tmp_path).startswith(f"{path}: invalid licenses result: no figures schema for check 'licenses' "
-                                        "(ci-helper writes: audit, canary, combine, coverage, deps, guardrails, network, shard, smoke, stubs, summary, verify);")
+                                        "(ci-helper writes: audit, canary, combine, coverage, deps, guardrails, network, run-audit, shard, smoke, stubs, summary, verify);")
 
 
 def test_a_result_under_another_checks_file_name_is_refused(gate_results, tmp_path):

@@ -124,7 +124,8 @@ def site_packages(python: str) -> list[str]:
     """The purelib/platlib folders of another interpreter, for ``--path``."""
     code = "import json, sysconfig; p = sysconfig.get_paths(); print(json.dumps([p['purelib'], p['platlib']]))"
     try:
-        proc = subprocess.run([python, "-c", code], capture_output=True, text=True, timeout=60)
+        # -I: the project's working folder and PYTHONPATH cannot answer for its interpreter.
+        proc = subprocess.run([python, "-I", "-c", code], capture_output=True, text=True, timeout=60)
     except OSError as exc:
         raise BadInput(f"--python {python}: cannot run it ({exc.strerror or exc}); pass the environment's python") from None
     if proc.returncode != 0:
@@ -170,7 +171,9 @@ def _reason(stderr: str, service_failure: bool) -> str:
 def run(request: AuditRequest) -> AuditRun:
     """Run pip-audit once; raises :class:`ServiceUnavailable` or :class:`PipAuditFailed`."""
     validate(request)
-    command = [sys.executable, "-m", "pip_audit", "-f", "json", "--progress-spinner", "off",
+    # -I, from an empty folder, without PYTHON* variables: a pip_audit.py, pip.py or sitecustomize.py of the
+    # checkout (the current folder) or of PYTHONPATH cannot stand in for pip-audit or the pip it runs.
+    command = [sys.executable, "-I", "-m", "pip_audit", "-f", "json", "--progress-spinner", "off",
                "--vulnerability-service", request.service, "--timeout", str(request.timeout)]
     if request.osv_url is not None:
         command += ["--osv-url", request.osv_url]
@@ -179,6 +182,9 @@ def run(request: AuditRequest) -> AuditRun:
     # pip-audit warns when VIRTUAL_ENV is not the interpreter it runs from; here
     # that is on purpose (the audited environment is named by --path or -r).
     env.pop("VIRTUAL_ENV", None)
+    for name in [k for k in env if k.upper().startswith("PYTHON") or k == "PIP_PYTHON_PATH"]:
+        del env[name]
+    env["PYTHONNOUSERSITE"] = "1"
 
     with tempfile.TemporaryDirectory(prefix="ci-helper-audit-") as tmp:
         if request.requirements:
@@ -191,12 +197,12 @@ def run(request: AuditRequest) -> AuditRun:
             else:
                 mode = "resolved"
                 for req in request.requirements:
-                    command += ["-r", req]
+                    command += ["-r", str(Path(req).resolve())]
         else:
             mode = "environment"
             for path in request.paths:
-                command += ["--path", path]
-        proc = subprocess.run(command, capture_output=True, text=True, env=env)
+                command += ["--path", str(Path(path).resolve())]
+        proc = subprocess.run(command, capture_output=True, text=True, env=env, cwd=tmp)
 
     try:
         report = AuditReport.from_json(json.loads(proc.stdout)) if proc.stdout.strip() else None

@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import IO, Callable
 from urllib.parse import urlsplit
 
+from ci_helper import run_start
 from ci_helper.errors import BadInput
+from ci_helper.gates.coverage.inputs import erase as erase_coverage_data
 from ci_helper.gates.smoke import cancellation
 from ci_helper.gates.smoke import command as server_command
 from ci_helper.gates.smoke import pytest_run
@@ -124,8 +126,10 @@ def run(config: SmokeConfig, echo: Callable[[str], None] = lambda line: None) ->
         outcome.coverage_rcfile, outcome.coverage_config_source = rcfile, source
         data_file = config.coverage_data_file.resolve()
         data_file.parent.mkdir(parents=True, exist_ok=True)
-        # A data file from an earlier run would prove nothing about this one.
+        # A data file from an earlier run would prove nothing about this one, nor would the
+        # parallel files (parallel = true) an earlier run of the server left beside it.
         data_file.unlink(missing_ok=True)
+        erase_coverage_data(str(data_file), run_start.started_at())
         command = server_command.under_coverage(command, data_file, rcfile, config.python)
 
     started_wall = time.time()

@@ -1,0 +1,1 @@
+"""The CI run report (``ci-helper report``): renderers over typed audit data."""
