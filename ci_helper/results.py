@@ -23,8 +23,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-import click
-
 from ci_helper.errors import BadInput
 
 PASS = "pass"
@@ -260,7 +258,11 @@ def settle(error: BaseException | None) -> None:
     """
     started = list(_started.items())
     _started.clear()
-    if error is None or isinstance(error, (SystemExit, click.exceptions.Exit)):
+    try:  # click is absent in the guardrails action's stdlib-only decision, which never settles
+        from click.exceptions import ClickException, Exit
+    except ImportError:  # pragma: no cover
+        ClickException = Exit = type("_NeverRaised", (Exception,), {})  # type: ignore[misc,assignment]
+    if error is None or isinstance(error, (SystemExit, Exit)):
         return  # the command ended on purpose (sys.exit, ctx.exit) after writing its verdict
     for key, (placeholder, folder) in started:
         check = placeholder.check
@@ -268,7 +270,7 @@ def settle(error: BaseException | None) -> None:
             reason = INTERRUPTED_REASON
         elif _last_written.get(key) is not placeholder:
             continue
-        elif isinstance(error, click.ClickException):
+        elif isinstance(error, (BadInput, ClickException)):
             reason = f"bad input: {error.format_message()}"
         else:
             reason = f"crashed: {type(error).__name__}: {error}"

@@ -167,7 +167,11 @@ def test_a_foreign_repository_is_stopped_by_the_guardrails(example):
 
     assert proc.returncode == 1, proc.stdout[-4000:] + proc.stderr
     summary = summary_of(proc.stdout, "someone/diffusion-api-fork")
-    assert blockers(summary) == ["guardrails failed", "job-quality failed", "job-smoke failed"]
+    # The test steps were skipped: their tiers did not run (red), never absent or passed.
+    assert blockers(summary) == [
+        "tests: quality: its step 'Quality tests and coverage gate' (skipped) was skipped: no tests ran",
+        "tests: smoke: its step 'Smoke tests' (skipped) was skipped: no tests ran",
+        "guardrails failed", "job-quality failed", "job-smoke failed"]
     rows = table(summary)
     assert rows["guardrails"] == (
         "FAIL", "required", "someone/diffusion-api-fork · pull_request · into main",

@@ -226,13 +226,13 @@ def test_failing_test_is_red_and_named_with_file_and_line_and_annotated_in_actio
     assert (f["tests"], f["passed"], f["failed"], f["pytest_exit_code"], f["stop"]) == (2, 1, 1, 1, "stop-url")
     assert result["findings"] == [{
         "rule": "smoke-test-failed",
-        "message": "smoke_fail::test_hello_is_a_teapot failed: assert 200 == 418",
+        "message": "smoke_fail.py::test_hello_is_a_teapot failed: assert 200 == 418",
         "file": "smoke_fail.py", "line": 12, "column": None, "severity": "error",
-        "data": {"test": "smoke_fail::test_hello_is_a_teapot", "outcome": "failed"},
+        "data": {"test": "smoke_fail.py::test_hello_is_a_teapot", "outcome": "failed"},
     }]
-    assert "  error smoke-test-failed smoke_fail.py:12: smoke_fail::test_hello_is_a_teapot failed: assert 200 == 418" in proc.stdout.splitlines()
+    assert "  error smoke-test-failed smoke_fail.py:12: smoke_fail.py::test_hello_is_a_teapot failed: assert 200 == 418" in proc.stdout.splitlines()
     assert ("::error file=smoke_fail.py,line=12,title=smoke%3A smoke-test-failed::"
-            "smoke_fail::test_hello_is_a_teapot failed: assert 200 == 418") in proc.stdout.splitlines()
+            "smoke_fail.py::test_hello_is_a_teapot failed: assert 200 == 418") in proc.stdout.splitlines()
 
 
 def _fake_python(tmp_path: Path, body: str) -> Path:
@@ -445,7 +445,9 @@ def test_bad_input_exits_2_with_one_line(cli, project, monkeypatch, args, messag
     assert result.exit_code == 2
     assert result.stderr.splitlines()[-1] == message
     assert "Traceback" not in result.stderr
-    assert not (project / ".ci-helper/results/smoke.json").exists()
+    # Refused, yet never no result: not-run, saying why (docs/results.md).
+    written = json.loads((project / ".ci-helper/results/smoke.json").read_text())
+    assert (written["status"], written["reason"]) == ("not-run", "bad input: " + message.removeprefix("Error: "))
 
 
 # --- canary fixtures (package data) ------------------------------------------
