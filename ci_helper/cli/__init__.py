@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "pin": "pin",
     "canary": "canary",
     "network": "network",
+    "skips": "skips",
     "shard": "shard",
     "combine": "combine",
     "report": "report",
