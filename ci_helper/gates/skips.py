@@ -95,9 +95,8 @@ def compile_pattern(pattern: str) -> re.Pattern[str]:
             body = pattern[i + 1:end]
             negate = body.startswith("!")
             body = body[1:] if negate else body
-            body = body.replace("\\", "\\\\")
-            if not negate and body.startswith("^"):
-                body = "\\" + body
+            # Only "-" keeps its meaning inside a class; the rest are members (no nested sets).
+            body = "".join("\\" + c if c in "\\[]^&~|" else c for c in body)
             out.append(f"[{'^' if negate else ''}{body}]")
             i = end
         else:
