@@ -57,7 +57,7 @@ def rows(stdout: str) -> list[list[str]]:
 
 def test_every_registered_verify_rule_and_gate_is_required():
     assert cases.required_gates() == tuple(f"verify/{r}" for r in RULE_IDS) + (
-        "guard", "stubs", "smoke", "coverage", "audit", "deps", "summary", "network")
+        "guard", "stubs", "smoke", "coverage", "audit", "deps", "summary", "network", "skips")
     found = {(c.gate, c.expect) for c in cases.discover()}
     assert {g for g, _ in found} == set(cases.required_gates())
     # Every bad fixture names the findings it exists to raise.
