@@ -17,7 +17,6 @@ import ast
 import json
 import os
 import re
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,8 +39,8 @@ MAX_REASONS = 50
 MAX_IDS = 10
 MAX_REASONS_IN_MESSAGE = 5
 
-_LOCATED = re.compile(r"^(?P<file>[^\n]+?):(?P<line>\d+): (?P<reason>.*)$", re.S)
-_IMPORT = re.compile(r"^(could not import (?:'[^']*'|\"[^\"]*\"))(?::.*)?$", re.S)
+_LOCATED = re.compile(r"^(?P<file>[^\n]+?):(?P<line>\d+): (?P<reason>.*)$", re.DOTALL)
+_IMPORT = re.compile(r"^(could not import (?:'[^']*'|\"[^\"]*\"))(?::.*)?$", re.DOTALL)
 _SPACE = re.compile(r"\s+")
 
 

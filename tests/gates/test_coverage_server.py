@@ -12,7 +12,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -144,7 +143,8 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 
 def run(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(list(args), cwd=cwd, env=clean_env(**(env or {})), capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(list(args), cwd=cwd, env=clean_env(**(env or {})), capture_output=True, text=True, timeout=120,
+                          check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return proc
 
@@ -285,9 +285,9 @@ def test_dynamic_contexts_configured_but_not_recorded_are_a_warning_with_the_fix
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert findings(result) == [(
         "coverage-contexts-dropped", "warning", ".coveragerc",
-        "[run] dynamic_context = test_function, but no data file records a dynamic context: the sys.monitoring "
+        ("[run] dynamic_context = test_function, but no data file records a dynamic context: the sys.monitoring "
         "core (COVERAGE_CORE=sysmon, the default from Python 3.14) drops them where coverage does not fall back; "
-        "run the tests with COVERAGE_CORE=ctrace (or [run] core = \"ctrace\")",
+        "run the tests with COVERAGE_CORE=ctrace (or [run] core = \"ctrace\")"),
     )]
     # Measured with the contexts it asks for: no warning.
     (api / ".coverage").unlink()

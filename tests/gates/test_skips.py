@@ -57,7 +57,7 @@ def _run(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> subpr
     for name in ("RUNNER_TEMP", "GITHUB_ACTIONS", "CI_HELPER_SKIPS_JUNIT", "CI_HELPER_RESULTS_DIR"):
         if name not in (env or {}):
             full_env.pop(name, None)
-    return subprocess.run(args, cwd=cwd, env=full_env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(args, cwd=cwd, env=full_env, capture_output=True, text=True, timeout=120, check=False)
 
 
 def _project(tmp_path: Path, pyproject: str, **tests: str) -> Path:
@@ -230,12 +230,12 @@ def test_patterns_are_case_insensitive_globs_matched_anywhere(pattern: str, reas
     ('"torch" = true', '[tool.ci-helper] skips."torch": expected an integer, got boolean true'),
     ("total = -3", "[tool.ci-helper.skips] total: a budget is a whole number of tests, 0 or more; got -3"),
     ("total = 2.5", "[tool.ci-helper] skips.total: expected an integer, got float 2.5"),
-    ('"needs [CUDA" = 0', "[tool.ci-helper.skips] \"needs [CUDA\": bad pattern: '[' at position 7 is never closed; "
-                          "write [[] for a literal '['"),
-    ('"[z-a]" = 0', '[tool.ci-helper.skips] "[z-a]": bad pattern (bad character range z-a at position 1); '
-                    "patterns are globs: * any text, ? one character, [abc] one of them"),
-    ('" " = 0', '[tool.ci-helper.skips] " ": an empty pattern matches every reason; '
-                "write the reason (or part of it), or use `total` for a cap on all skips"),
+    ('"needs [CUDA" = 0', ("[tool.ci-helper.skips] \"needs [CUDA\": bad pattern: '[' at position 7 is never closed; "
+                          "write [[] for a literal '['")),
+    ('"[z-a]" = 0', ('[tool.ci-helper.skips] "[z-a]": bad pattern (bad character range z-a at position 1); '
+                    "patterns are globs: * any text, ? one character, [abc] one of them")),
+    ('" " = 0', ('[tool.ci-helper.skips] " ": an empty pattern matches every reason; '
+                "write the reason (or part of it), or use `total` for a cap on all skips")),
 ])
 def test_a_malformed_budget_is_bad_input_naming_the_key(tmp_path: Path, table: str, message: str) -> None:
     (tmp_path / "pyproject.toml").write_text(f"[tool.ci-helper.skips]\n{table}\n", encoding="utf-8")
