@@ -194,16 +194,17 @@ def _ids(reasons: list[Reason]) -> list[str]:
 
 def _figures(paths: list[Path], tests: int | None, skipped: int | None, xfailed: int | None, config: SkipsSettings,
              reasons: list[Reason], counts: dict[str, int] | None, over: int) -> dict[str, object]:
+    # The first figures are the summary's key figure: what was skipped, and what broke a budget.
     return {
-        "junit_files": [str(p) for p in paths],
-        "tests": tests,
         "skipped": skipped,
-        "xfailed": xfailed,
+        "tests": tests,
+        "over_budget": over,
         "total_budget": config.total,
+        "budgets": [{"pattern": p, "budget": b, "count": (counts or {}).get(p)} for p, b in config.budgets.items()],
         "reasons": [{"reason": r.reason, "count": r.count} for r in reasons[:MAX_REASONS]],
         "reasons_left_out": max(0, len(reasons) - MAX_REASONS),
-        "budgets": [{"pattern": p, "budget": b, "count": (counts or {}).get(p)} for p, b in config.budgets.items()],
-        "over_budget": over,
+        "xfailed": xfailed,
+        "junit_files": [str(p) for p in paths],
     }
 
 
