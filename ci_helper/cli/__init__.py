@@ -33,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "pin": "pin",
     "canary": "canary",
     "network": "network",
+    "skips": "skips",
     "shard": "shard",
     "combine": "combine",
     "report": "report",

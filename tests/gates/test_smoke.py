@@ -318,8 +318,10 @@ def test_server_coverage_saved_on_stop_url_honouring_pyproject_config(project):
     # branch = true came through from the project's own config.
     assert data.has_arcs()
     assert (project / ".ci-helper/smoke/coverage-server.toml").read_text() == (
-        '[tool.coverage.run]\nbranch = true\nomit = ["smoke_*.py"]\nsigterm = true\n'
+        '[tool.coverage.run]\nbranch = true\nomit = ["smoke_*.py"]\nsigterm = true\ncontext = "server"\n'
     )
+    # The static context "server" is what proves to the coverage gate that this data came from the server.
+    assert data.measured_contexts() == {"server"}
 
 
 def test_server_coverage_saved_on_sigterm_honouring_coveragerc(project):
