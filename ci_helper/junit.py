@@ -404,7 +404,7 @@ def skipped(path: str | os.PathLike[str]) -> tuple[int, list[Skip]]:
     cases = 0
     skips: list[Skip] = []
     try:
-        root = _root_tag(p)
+        root, first_suite = _head(p)
         if root not in ("testsuites", "testsuite"):
             raise JUnitError(f"{p}: not a JUnit report (root element <{root}>); pass the file pytest wrote with --junitxml")
         for _, elem in ET.iterparse(p, events=("end",)):
@@ -415,7 +415,7 @@ def skipped(path: str | os.PathLike[str]) -> tuple[int, list[Skip]]:
             mark = next((child for child in elem if child.tag == "skipped"), None)
             # A failure or an error outranks a skip, as in parse().
             if mark is not None and "failure" not in tags and "error" not in tags:
-                case = _case(elem)
+                case = _case(elem, first_suite == PYTEST_SUITE)
                 skips.append(Skip(
                     id=case.id, kind=mark.get("type") or "", message=(mark.get("message") or "")[:MAX_MESSAGE_CHARS],
                     details=(mark.text or "")[:MAX_MESSAGE_CHARS], file=case.file, line=case.line,

@@ -106,7 +106,7 @@ def test_importorskip_of_a_missing_module_over_its_budget_is_red_naming_reason_a
     )
     assert (finding["file"], finding["line"]) == ("test_lane.py", 8)
     assert finding["data"]["tests"] == [
-        "test_lane::test_txt2img", "test_lane::test_img2img[256]", "test_lane::test_img2img[512]", "test_lane::test_upscale",
+        "test_lane.py::test_txt2img", "test_lane.py::test_img2img[256]", "test_lane.py::test_img2img[512]", "test_lane.py::test_upscale",
     ]
     assert "skips: fail - 5 of 6 tests skipped (total budget 10); budgets: 'torch' 4/0" in gate.stdout
 
