@@ -187,6 +187,8 @@ class _Walk:
                             out.append(Fate(cmd, fate.fatal, conditional or fate.conditional, fate.checked,
                                             fate.reason, fate.background))
                         for word in cmd.words[1:] if cmd.argv else cmd.words:
+                            if "$(" not in word and "`" not in word:
+                                continue  # most words: nothing substituted, no need to walk them
                             for sub_script in _substitutions(word):
                                 for sub in self.script(parse_script_all(sub_script), errexit, pipefail,
                                                        errexit_off_by, True):
