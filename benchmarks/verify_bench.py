@@ -226,6 +226,9 @@ def main() -> int:
     parser.add_argument("--workflows", type=int, default=180)
     parser.add_argument("--actions", type=int, default=100)
     parser.add_argument("--keep", type=Path, help="generate the corpus here and keep it")
+    parser.add_argument("--ci-helper", dest="ci_helper", type=Path, metavar="EXE",
+                        help="the ci-helper executable to time (default: the one beside this Python); a regular "
+                             "(not editable) install measures what users run")
     parser.add_argument("--real", type=Path, metavar="CORPUS_DIR",
                         help="time the real corpus (benchmarks/corpus.txt) extracted under CORPUS_DIR, one process "
                              "per repository")
@@ -235,7 +238,8 @@ def main() -> int:
     args = parser.parse_args()
 
     bin_dir = Path(sys.executable).parent
-    ci_helper = shutil.which("ci-helper", path=str(bin_dir)) or shutil.which("ci-helper")
+    ci_helper = str(args.ci_helper) if args.ci_helper else (
+        shutil.which("ci-helper", path=str(bin_dir)) or shutil.which("ci-helper"))
     zizmor = shutil.which("zizmor", path=str(bin_dir)) or shutil.which("zizmor")
     if not ci_helper or not zizmor:
         print("needs ci-helper and zizmor on PATH: pip install -e '.[bench]'", file=sys.stderr)
@@ -262,7 +266,7 @@ def main() -> int:
         load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
         print(f"real corpus: {len(folders)} repositories, {files} workflow and action files, {lines} lines; one "
               f"process per repository, summed; median of {args.runs} interleaved runs after a warm-up; "
-              f"{zizmor_version}; Python {sys.version.split()[0]}; "
+              f"{zizmor_version}; {ci_helper}; Python {sys.version.split()[0]}; "
               f"bytecode {'not compiled by the benchmark' if args.no_compile else 'precompiled'}; "
               f"{os.cpu_count()} CPUs, load average {load:.1f}")
         print()
@@ -290,6 +294,7 @@ def main() -> int:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"corpus: {files} files ({args.workflows + 10} workflows, {args.actions} composite actions), {lines} lines; "
           f"median of {args.runs} interleaved runs (version rows: {args.runs * 2}) after a warm-up; {zizmor_version}; "
+          f"{ci_helper}; "
           f"Python {sys.version.split()[0]}; bytecode {'not compiled by the benchmark' if args.no_compile else 'precompiled'}; "
           f"{os.cpu_count()} CPUs, load average {load:.1f}")
     print()

@@ -86,13 +86,14 @@ MAX_DEPTH = 128
 MAX_EXPANDED_NODES = 1_000_000
 
 
-def _plain_tree_fits(root: Node) -> bool:
-    """True when a tree with no alias (every node has one parent) is within both limits.
+def _fits(root: Node, budget: int) -> bool:
+    """True when the tree, aliases expanded, is within both limits and has at most ``budget`` values.
 
-    Level by level: the number of levels is the root's height, the nodes seen
-    are its expanded size, so this decides exactly what :func:`shape_problem`
-    decides, at a fifth of its cost (no per-node bookkeeping). A tree over a
-    limit is handed to :func:`shape_problem` for the node and message.
+    Level by level, a shared node counted each time it is reached: the number
+    of levels is the root's height and the count its expanded size, the largest
+    of any node, so a True here is exactly :func:`shape_problem` finding nothing,
+    at a fifth of its cost. False (over a limit, over the budget, or an alias
+    cycle, which never runs out of levels) hands the tree to :func:`shape_problem`.
     """
     count = 0
     depth = 0
@@ -100,7 +101,7 @@ def _plain_tree_fits(root: Node) -> bool:
     while level:
         depth += 1
         count += len(level)
-        if depth > MAX_DEPTH or count > MAX_EXPANDED_NODES:
+        if depth > MAX_DEPTH or count > budget:
             return False
         below: list[Node] = []
         for node in level:
@@ -324,9 +325,10 @@ def source_from_text(path: Path, rel: str, text: str) -> Source:
         raise BadInput(f"{rel}: malformed YAML ({exc}); fix the file") from None
     except RecursionError:  # the pure-Python composer recurses per nesting level
         raise BadInput(f"{rel}: nests too deeply (limit {MAX_DEPTH} levels, see docs/security.md); fix the file") from None
-    # Without an anchor there is no alias: the nodes form a plain tree, checked by the cheap walk
-    # (an ``&`` anywhere, even in a script's ``&&``, takes the full check).
-    problem = None if root is None or ("&" not in text and _plain_tree_fits(root)) else shape_problem(root)
+    # The cheap walk first, with a budget in proportion to the text so that an alias bomb or cycle costs no
+    # more than reading the file before the full check names the node at fault.
+    budget = min(MAX_EXPANDED_NODES, 4 * len(text) + 1024)
+    problem = None if root is None or _fits(root, budget) else shape_problem(root)
     if problem is not None:
         node, why = problem
         raise BadInput(f"{rel}:{node.start_mark.line + 1}: {why}; fix the file")
