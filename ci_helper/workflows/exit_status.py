@@ -144,7 +144,7 @@ class _Walk:
         out: list[Fate] = []
         stack: list[str] = []  # "if-cond", "if-body", "case", "loop-cond", "loop-body"
         trap: str | None = None
-        last_real = max((i for i, item in enumerate(lists) if not _closer(item)), default=-1)
+        last_real = _last_real(lists)
         for i, item in enumerate(lists):
             first = item.pipelines[0][0].words
             condition_list = False
@@ -259,7 +259,11 @@ class _Walk:
 
 
 def _last_real(lists: list[AndOr]) -> int:
-    return max((i for i, item in enumerate(lists) if not _closer(item)), default=-1)
+    """The index of the last list that is not only closers (``fi``, ``done``...); -1 when none."""
+    for i in range(len(lists) - 1, -1, -1):
+        if not _closer(lists[i]):
+            return i
+    return -1
 
 
 def _closer(item: AndOr) -> bool:

@@ -18,6 +18,7 @@ from ci_helper.workflows.source import MappingNode, Node, ScalarNode, SequenceNo
 _SECRET = re.compile(r"\bsecrets\s*(?:\.\s*([A-Za-z_][A-Za-z0-9_-]*)|\[\s*'([^']+)'\s*\])")
 _NULL_TAG = "tag:yaml.org,2002:null"
 _TABLE = "_ci_helper_table"  # where table() keeps a mapping node's table
+_SECRETS = "_ci_helper_secrets"  # and secrets() the names under a node
 
 
 def table(node: Node | None) -> dict[str, Node]:
@@ -130,10 +131,20 @@ def job_permissions(job: Job) -> Permissions | None:
 
 def secrets(node: Node | None) -> set[str]:
     """Secret names an expression under ``node`` reads (``secrets.NAME``, ``secrets['NAME']``)."""
+    if node is None:
+        return set()
+    # Kept on the node like table(): a reusable workflow's jobs are asked about once per caller.
+    known = node.__dict__.get(_SECRETS)
+    if known is None:
+        known = node.__dict__[_SECRETS] = frozenset(_secrets(node))
+    return set(known)
+
+
+def _secrets(node: Node) -> set[str]:
     # The walk of scalars() without a generator and with no bookkeeping per scalar (a scalar reached twice
     # through an alias adds the same names again): this runs over every job, and most values name no secret.
     names: set[str] = set()
-    stack = [node] if node is not None else []
+    stack = [node]
     seen: set[int] = set()
     while stack:
         current = stack.pop()
