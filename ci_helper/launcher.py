@@ -10,6 +10,7 @@ which parses and reports it as it always has.
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from pathlib import Path
@@ -78,27 +79,51 @@ def _utf8(stream: object) -> bool:
 
 
 def _run_plain(plain: dict) -> int:
-    """The exit code; errors printed as click prints them (``Error: ...``, ``Aborted!``)."""
-    from ci_helper.errors import EXIT_BAD_INPUT, EXIT_FAIL, BadInput
+    """The exit code, as the click group ends the command (``LazyGroup.invoke`` and click's ``main``).
+
+    SIGTERM unwinds like Ctrl-C; an interrupt, a refused input or a crash settles
+    the verify result (``results.settle``); errors are printed as click prints them.
+    """
+    import signal
+
+    from ci_helper import results
+    from ci_helper.errors import EXIT_BAD_INPUT, EXIT_FAIL, EXIT_INTERRUPTED, BadInput
     from ci_helper.verify import run, write
 
     try:
-        return run(plain["path"], plain["fmt"], plain["results_dir"])
-    except BadInput as exc:
-        write(f"Error: {exc.message}\n", err=True)
-        return EXIT_BAD_INPUT
-    except (EOFError, KeyboardInterrupt):
-        write("\nAborted!\n", err=True)
-        return EXIT_FAIL
-    except OSError as exc:
-        import errno
+        previous = signal.signal(signal.SIGTERM, _terminate)
+        installed = True
+    except ValueError:  # not the main thread (an embedding caller): leave signals alone
+        installed = False
+    try:
+        code = run(plain["path"], plain["fmt"], plain["results_dir"])
+    except BaseException as exc:
+        results.settle(exc)
+        if isinstance(exc, KeyboardInterrupt):
+            write("ci-helper: interrupted\n", err=True)
+            return EXIT_INTERRUPTED
+        if isinstance(exc, BadInput):
+            write(f"Error: {exc.message}\n", err=True)
+            return EXIT_BAD_INPUT
+        if isinstance(exc, EOFError):
+            write("\nAborted!\n", err=True)
+            return EXIT_FAIL
+        if isinstance(exc, OSError) and exc.errno == errno.EPIPE:
+            # As click does: the reader went away; exit 1 without a second error while flushing at exit.
+            sys.stdout = _IgnoreBrokenPipe(sys.stdout)  # type: ignore[assignment]
+            sys.stderr = _IgnoreBrokenPipe(sys.stderr)  # type: ignore[assignment]
+            return EXIT_FAIL
+        raise
+    finally:
+        if installed:
+            signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+    results.settle(None)
+    return code
 
-        if exc.errno != errno.EPIPE:
-            raise
-        # As click does: the reader went away; exit 1 without a second error while flushing at exit.
-        sys.stdout = _IgnoreBrokenPipe(sys.stdout)  # type: ignore[assignment]
-        sys.stderr = _IgnoreBrokenPipe(sys.stderr)  # type: ignore[assignment]
-        return EXIT_FAIL
+
+def _terminate(signum: int, frame: object) -> None:
+    # SIGTERM (a cancelled job) unwinds like Ctrl-C, as under the click group.
+    raise KeyboardInterrupt
 
 
 class _IgnoreBrokenPipe:
@@ -108,8 +133,6 @@ class _IgnoreBrokenPipe:
         self.wrapped = wrapped
 
     def flush(self) -> None:
-        import errno
-
         try:
             self.wrapped.flush()  # type: ignore[attr-defined]
         except OSError as exc:

@@ -39,6 +39,8 @@ def run(path: Path, fmt: str | None, results_dir: Path | None, echo: Callable[[s
     atexit.unregister(gc.freeze)
     atexit.register(gc.freeze)
     config = settings.load(path)
+    folder = results.results_dir(results_dir, config.results_dir)
+    results.start("verify", folder)
     report = run_rules(path, config)
     if report.files == 0:
         raise BadInput(f"no workflow or action files under {path} (looked for .github/workflows/*.yml, *.yaml and "
@@ -58,7 +60,7 @@ def run(path: Path, fmt: str | None, results_dir: Path | None, echo: Callable[[s
                "warnings": report.warnings, "allowed": len(report.allowed)}
     build = results.failed if report.errors else results.passed
     result = build("verify", figures=figures, findings=report.findings)
-    results.write_result(result, results.results_dir(results_dir, config.results_dir))
+    results.write_result(result, folder)
     return result.exit_code
 
 

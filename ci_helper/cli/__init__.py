@@ -10,6 +10,8 @@ imports its logic inside the command function for the same reason.
 from __future__ import annotations
 
 import importlib
+import signal
+import threading
 
 import click
 
@@ -72,11 +74,36 @@ class LazyGroup(click.Group):
         command: click.Command = module.command
         return command
 
-    def invoke(self, ctx: click.Context) -> object:
+    def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
+        """Run the command; SIGINT and SIGTERM end it with exit 130 (docs/results.md "Interrupts")."""
+        from ci_helper import results
+        from ci_helper.errors import EXIT_INTERRUPTED
+
+        # Signal handlers can only be set from the main thread (an embedding caller may use another).
+        main_thread = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGTERM, _terminate) if main_thread else None
         try:
-            return super().invoke(ctx)
-        except BadInput as exc:
-            raise InputError(exc.message) from None
+            outcome = super().invoke(ctx)
+        except BaseException as exc:
+            # Every gate started by this command leaves not-run (interrupted, bad input, crashed).
+            results.settle(exc)
+            if isinstance(exc, KeyboardInterrupt):
+                # click would print "Aborted!" and exit 1, which reads like a failed gate.
+                click.echo("ci-helper: interrupted", err=True)
+                raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
+            if isinstance(exc, BadInput):
+                raise InputError(exc.message) from None
+            raise
+        finally:
+            if main_thread:
+                signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+        results.settle(None)
+        return outcome
+
+
+def _terminate(signum: int, frame: object) -> None:
+    # SIGTERM (a cancelled job) unwinds like Ctrl-C, so gates leave an "interrupted" result.
+    raise KeyboardInterrupt
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

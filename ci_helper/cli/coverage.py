@@ -67,6 +67,7 @@ def gate(data_files: tuple[str, ...], combine: bool | None, fail_under: float | 
         rcfile=rcfile or conf.rcfile,
     )
     out_dir = results.results_dir(results_dir, settings.results_dir)
+    results.start(gate_mod.CHECK, out_dir)
     try:
         if options.diff_fail_under is not None and not options.compare_branch:
             raise BadInput("--diff-fail-under needs --compare-branch REF (the branch the change will merge into)")

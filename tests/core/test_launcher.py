@@ -115,3 +115,32 @@ def test_plain_forms(monkeypatch, args, expected):
 def test_everything_else_goes_to_click(monkeypatch, args):
     monkeypatch.delenv("CI_HELPER_VERIFY_FORMAT", raising=False)
     assert plain_verify(args) is None
+
+
+def test_sigterm_during_plain_verify_ends_like_the_click_group(tmp_path):
+    """A cancelled job: exit 130, 'ci-helper: interrupted', and the result says interrupted, on both paths."""
+    import signal
+    import time
+
+    sys.path.insert(0, str(REPO_ROOT / "benchmarks"))
+    try:
+        from verify_bench import generate
+    finally:
+        sys.path.pop(0)
+    generate(tmp_path / "repo", 1500, 100)  # a few seconds of work: time to be interrupted
+    seen = []
+    for name, prefix in (("launcher", ["-m", "ci_helper"]), ("click", ["-c", CLICK])):
+        results = tmp_path / name
+        proc = subprocess.Popen([sys.executable, *prefix, "verify", "repo", "--format", "json"], cwd=tmp_path,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env=_env({"CI_HELPER_RESULTS_DIR": str(results)}))
+        placeholder = results / "verify.json"
+        deadline = time.monotonic() + 60
+        while not placeholder.exists() and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGTERM)
+        stdout, stderr = proc.communicate(timeout=120)
+        result = json.loads(placeholder.read_text())
+        seen.append((proc.returncode, stdout, stderr, result["status"], result["reason"]))
+    assert seen[0] == seen[1]
+    assert seen[0][0] == 130 and seen[0][2] == "ci-helper: interrupted\n" and seen[0][3] == "not-run"

@@ -337,6 +337,8 @@ def evaluate(report: CoverageAnalysis, options: GateOptions) -> Verdict:
                 f"{f.name}: {shown_against(f.numbers.pc_covered, per_file_floor, precision)}% covered, "
                 f"under the per-file floor {_pct(per_file_floor)}",
                 file=f.name,
+                # Typed for the summary's worst-files table: it never parses the message.
+                data={"percent": float(f.numbers.pc_covered_str)},
             ))
 
     d = report.diff
