@@ -384,3 +384,48 @@ def case_counts(path: str | os.PathLike[str]) -> dict[tuple[str, str], int]:
     except (OSError, UnicodeDecodeError) as exc:
         raise JUnitError(f"{p}: cannot read JUnit file ({exc})") from None
     return counts
+
+
+@dataclass
+class Skip:
+    """One skipped test case as the JUnit file records it; ``kind`` is its ``type`` (``pytest.xfail``...)."""
+
+    id: str
+    kind: str
+    message: str
+    details: str
+    file: str | None = None
+    line: int | None = None
+
+
+def skipped(path: str | os.PathLike[str]) -> tuple[int, list[Skip]]:
+    """(how many test cases, the skipped ones) in a JUnit file: the skip budget's input."""
+    p = Path(path)
+    cases = 0
+    skips: list[Skip] = []
+    try:
+        root, first_suite = _head(p)
+        if root not in ("testsuites", "testsuite"):
+            raise JUnitError(f"{p}: not a JUnit report (root element <{root}>); pass the file pytest wrote with --junitxml")
+        for _, elem in ET.iterparse(p, events=("end",)):
+            if elem.tag != "testcase":
+                continue
+            cases += 1
+            tags = [child.tag for child in elem]
+            mark = next((child for child in elem if child.tag == "skipped"), None)
+            # A failure or an error outranks a skip, as in parse().
+            if mark is not None and "failure" not in tags and "error" not in tags:
+                case = _case(elem, first_suite == PYTEST_SUITE)
+                skips.append(Skip(
+                    id=case.id, kind=mark.get("type") or "", message=(mark.get("message") or "")[:MAX_MESSAGE_CHARS],
+                    details=(mark.text or "")[:MAX_MESSAGE_CHARS], file=case.file, line=case.line,
+                ))
+            elem.clear()
+    except FileNotFoundError:
+        raise JUnitError(f"{p}: JUnit file not found; did the test step run with --junitxml={p}?") from None
+    except ET.ParseError as exc:
+        line, column = exc.position
+        raise JUnitError(f"{p}:{line}:{column}: malformed JUnit XML ({exc})") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise JUnitError(f"{p}: cannot read JUnit file ({exc})") from None
+    return cases, skips

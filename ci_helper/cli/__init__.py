@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "pin": "pin",
     "canary": "canary",
     "network": "network",
+    "skips": "skips",
     "shard": "shard",
     "combine": "combine",
     "report": "report",

@@ -129,6 +129,9 @@ def _echo_verdict(report, verdict) -> None:  # type: ignore[no-untyped-def]
         shown = f"{verdict.diff_shown}% of {d.statements} changed statements" if d.statements else d.describe_empty()
         click.echo(f"coverage: changed lines vs {d.compare_branch}: {shown} ({floor(figures['diff_fail_under'])})"
                    f"{word(verdict.diff_failed, figures['diff_fail_under'])}")
+    for finding in verdict.result.findings:
+        if finding.rule in ("coverage-server-missing", "coverage-subprocess-unpatched", "coverage-contexts-dropped"):
+            click.echo(f"coverage: {finding.severity}: {finding.message}")
     click.echo(f"coverage: {verdict.result.status}")
 
 

@@ -57,7 +57,7 @@ def rows(stdout: str) -> list[list[str]]:
 
 def test_every_registered_verify_rule_and_gate_is_required():
     assert cases.required_gates() == tuple(f"verify/{r}" for r in RULE_IDS) + (
-        "guard", "stubs", "smoke", "coverage", "audit", "deps", "summary", "network")
+        "guard", "stubs", "smoke", "coverage", "audit", "deps", "summary", "network", "skips")
     found = {(c.gate, c.expect) for c in cases.discover()}
     assert {g for g, _ in found} == set(cases.required_gates())
     # Every bad fixture names the findings it exists to raise.
@@ -102,12 +102,15 @@ def test_a_toothless_coverage_gate_makes_the_canary_red(tmp_path):
     assert rows(proc.stdout) == [["coverage", "bad", "fail", "pass", "FAILED"],
                                  ["coverage", "foreign-data", "fail", "fail", "ok"],
                                  ["coverage", "good", "pass", "pass", "ok"],
+                                 ["coverage", "server-measured", "pass", "pass", "ok"],
+                                 ["coverage", "server-missing", "fail", "pass", "FAILED"],
                                  ["coverage", "stale-data", "fail", "fail", "ok"]]
     assert "gates proven to bite: 0/1" in proc.stdout.splitlines()
     result = json.loads((tmp_path / "results" / "canary.json").read_text())
     assert result["status"] == "fail"
     assert [(f["rule"], f["message"]) for f in result["findings"]] == [
-        ("canary-toothless", "coverage did not bite its bad fixture bad")]
+        ("canary-toothless", "coverage did not bite its bad fixture bad"),
+        ("canary-toothless", "coverage did not bite its bad fixture server-missing")]
 
 
 def test_a_required_gate_without_a_bad_fixture_makes_the_canary_red(tmp_path):

@@ -318,8 +318,10 @@ def test_server_coverage_saved_on_stop_url_honouring_pyproject_config(project):
     # branch = true came through from the project's own config.
     assert data.has_arcs()
     assert (project / ".ci-helper/smoke/coverage-server.toml").read_text() == (
-        '[tool.coverage.run]\nbranch = true\nomit = ["smoke_*.py"]\nsigterm = true\n'
+        '[tool.coverage.run]\nbranch = true\nomit = ["smoke_*.py"]\nsigterm = true\ncontext = "server"\n'
     )
+    # The static context "server" is what proves to the coverage gate that this data came from the server.
+    assert data.measured_contexts() == {"server"}
 
 
 def test_server_coverage_saved_on_sigterm_honouring_coveragerc(project):
@@ -581,7 +583,8 @@ def test_a_ready_delay_outside_the_timeout_is_bad_input(project, delay):
     proc, result = smoke(project, "--server", f"{PY} good_server.py 1", "--ready-url", "tcp://127.0.0.1:1",
                          "--timeout", "60", "--ready-delay", delay, "--", "smoke_pass.py")
     assert proc.returncode == 2
-    assert result is None
+    # Refused before any work: the started result says why, never an earlier verdict (issue 13).
+    assert (result["status"], result["reason"].startswith("bad input: --ready-delay")) == ("not-run", True)
     message = proc.stderr.strip().splitlines()[-1]
     if delay == "nan":
         assert message == "Error: --ready-delay must be a finite number of seconds"

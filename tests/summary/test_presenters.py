@@ -127,8 +127,8 @@ def test_guardrails_and_deps_key_figures(gate_results, tmp_path):
     lines = lines_of(tmp_path)
     assert ("| ❌ fail | guardrails | required | someone/ci-helper-copy · pull\\_request · into develop | must run only in "
             "truthful-ci/ci-helper, not in someone/ci-helper-copy (GITHUB\\_REPOSITORY) (+2 more) |") in lines
-    assert ("| ❌ fail | deps | required | 1 of 5 requirements mismatched, 1 missing | canary-http: expected ==2.20.0, "
-            "found 2.19.0 (+1 more) |") in lines
+    assert ("| ❌ fail | deps | required | 2 of 6 requirements mismatched, 1 missing | canary-http: expected ==2.20.0, "
+            "found 2.19.0 (+2 more) |") in lines
     assert "- ❌ deps-mismatch at requirements.txt:2: canary-http: expected ==2.20.0, found 2.19.0" in lines
 
 
