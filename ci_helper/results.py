@@ -19,6 +19,7 @@ import json
 import math
 import os
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
@@ -259,19 +260,24 @@ def settle(error: BaseException | None) -> None:
     """
     started = list(_started.items())
     _started.clear()
-    try:  # click is absent in the guardrails action's stdlib-only decision, which never settles
-        from click.exceptions import ClickException, Exit
-    except ImportError:  # pragma: no cover
-        ClickException = Exit = type("_NeverRaised", (Exception,), {})  # type: ignore[misc,assignment]
-    if error is None or isinstance(error, (SystemExit, Exit)):
-        return  # the command ended on purpose (sys.exit, ctx.exit) after writing its verdict
+    if error is None or isinstance(error, SystemExit) or not started:
+        return  # the command ended on purpose (sys.exit) after writing its verdict; or it started no gate
+    # A click error can only come from a click that is already imported (the command line); this module
+    # itself stays free of it (the launcher's plain verify and the guardrails action's stdlib-only step).
+    click_errors = sys.modules.get("click.exceptions")
+    Exit = getattr(click_errors, "Exit", ())  # () matches nothing in isinstance
+    ClickException = getattr(click_errors, "ClickException", ())
+    if isinstance(error, Exit):
+        return  # ctx.exit: on purpose too
     for key, (placeholder, folder) in started:
         check = placeholder.check
         if isinstance(error, KeyboardInterrupt):
             reason = INTERRUPTED_REASON
         elif _last_written.get(key) is not placeholder:
             continue
-        elif isinstance(error, (BadInput, ClickException)):
+        elif isinstance(error, BadInput):
+            reason = f"bad input: {error.message}"
+        elif isinstance(error, ClickException):
             reason = f"bad input: {error.format_message()}"
         else:
             reason = f"crashed: {type(error).__name__}: {error}"
