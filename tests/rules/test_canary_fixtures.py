@@ -12,6 +12,7 @@ EXPECTED = {
     "muted-gate": (25, 28, "gate step 'Tests' has continue-on-error: true: its failure cannot fail the job; remove it"),
     "missing-guardrail": (9, 3, "job 'test' runs on pull_request/push without a repository guardrail; add a step that uses truthful-ci/ci-helper/actions/guardrails (or fails when GITHUB_REPOSITORY is not the expected value)"),
     "missing-permissions": (7, 3, "job 'test' has no permissions: and the workflow sets none at the top level, so it gets the repository's default token permissions; add 'permissions: {contents: read}' at the top level"),
+    "pin-lacks-action": (15, 15, "truthful-ci/ci-helper/actions/quality@0000000000000000000000000000000000000000 is pinned to the all-zero placeholder, which GitHub cannot load; pin a release: ci-helper pin --self v0.1.0"),
 }
 
 

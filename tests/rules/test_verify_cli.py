@@ -85,7 +85,7 @@ def test_sarif_validates_against_the_2_1_0_schema(cli, in_tmp):
     (run,) = log["runs"]
     driver = run["tool"]["driver"]
     assert (driver["name"], driver["version"]) == ("ci-helper", __version__)
-    assert [r["id"] for r in driver["rules"]] == ["unpinned-uses", "muted-gate", "missing-guardrail", "missing-permissions"]
+    assert [r["id"] for r in driver["rules"]] == ["unpinned-uses", "muted-gate", "missing-guardrail", "missing-permissions", "pin-lacks-action"]
     assert [(r["ruleId"], r["ruleIndex"], r["level"], r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
              r["locations"][0]["physicalLocation"]["region"]) for r in run["results"]] == [
         ("missing-guardrail", 2, "error", ".github/workflows/ci.yml", {"startLine": 3, "startColumn": 3}),
