@@ -34,6 +34,7 @@ COMMANDS: dict[str, str] = {
     "shard": "shard",
     "combine": "combine",
     "report": "report",
+    "init": "init",
 }
 
 
