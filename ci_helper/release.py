@@ -76,14 +76,14 @@ def self_repository(repo_dir: str | os.PathLike[str] | None = None, required: bo
                    f"{OUR_REPOSITORY} (git clone https://github.com/{OUR_REPOSITORY})")
 
 
-def resolve(repo: Path, ref: str) -> str:
+def resolve(repo: Path, ref: str, option: str = "--self") -> str:
     """The 40-hex commit ``ref`` names in ``repo`` (a tag, branch, short or full SHA), offline."""
     if not ref or ref.startswith("-"):
-        raise BadInput(f"--self {ref!r}: expected a tag, branch or commit of {repo}")
+        raise BadInput(f"{option} {ref!r}: expected a tag, branch or commit of {repo}")
     proc = _git(repo, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}")
     sha = proc.stdout.strip()
     if proc.returncode != 0 or not _FULL_SHA.fullmatch(sha):
-        raise BadInput(f"--self {ref}: no such commit, tag or branch in {repo}; "
+        raise BadInput(f"{option} {ref}: no such commit, tag or branch in {repo}; "
                        f"fetch it first (git -C {repo} fetch --tags origin) or name another ref")
     return sha
 

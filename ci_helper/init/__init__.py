@@ -105,11 +105,11 @@ def _self_pin(options: Options) -> tuple[str, str]:
     if ref is None:
         tag = f"v{release.current_version()}"
         try:
-            release.resolve(repo, tag)
+            release.resolve(repo, tag, "--self-ref")
             ref = tag
         except BadInput:
             ref = "HEAD"
-    sha = release.resolve(repo, ref)
+    sha = release.resolve(repo, ref, "--self-ref")
     return sha, pin_self.tag_for(repo, ref, sha)
 
 
