@@ -27,6 +27,9 @@ environment runs, not even a ``.pth`` line); every process it starts runs with
 virtualenv's own (seeded by ``venv``/``ensurepip``), never the project
 interpreter's; and the launcher on PATH runs the virtualenv's python with ``-I``.
 
+Before anything else it records the run's start (``ci_helper.run_start``), once
+per job: gates refuse coverage data and JUnit files written before it.
+
 With ``CI_HELPER_PROJECT_PYTHON`` (the ``project-python`` input), ci-helper from
 the same source is also installed into that interpreter, for applications that
 import ``ci_helper.fake``; a no-op when it already imports ci_helper from there.
@@ -384,6 +387,20 @@ def run(command: list[str]) -> None:
         raise SetupError(f"{' '.join(command[:4])} ... exited with {proc.returncode}; see the log above")
 
 
+def mark_run_start() -> None:
+    """Record the run's start once per job (the first setup step wins; see ci_helper.run_start)."""
+    from ci_helper import run_start
+
+    try:
+        started = run_start.mark()
+    except run_start.MarkerError as exc:
+        raise SetupError(str(exc)) from None
+    except OSError as exc:
+        raise SetupError(f"{run_start.marker_path()}: cannot write the run's start marker ({exc})") from None
+    print(f"run started {run_start.iso(started)} (marker {run_start.marker_path()}): "
+          "gates refuse inputs written before it", file=sys.stderr)
+
+
 def main() -> int:
     action_path = os.environ.get("CI_HELPER_ACTION_PATH", "")
     if not action_path:
@@ -399,6 +416,7 @@ def main() -> int:
         if sys.version_info < (3, 10):
             raise SetupError(f"ci-helper needs Python >= 3.10, {sys.executable} is "
                              f"{sys.version.split()[0]}; run actions/setup-python first or set the python input")
+        mark_run_start()
         extras = parse_extras(os.environ.get("CI_HELPER_EXTRAS", ""))
         runner_temp = os.environ.get("RUNNER_TEMP", "")
         reuse_only = os.environ.get(REUSE_ONLY_ENV, "").lower() == "true"

@@ -10,7 +10,8 @@ A case file::
       "command": ["ci-helper", "coverage", "gate", "--fail-under", "80"],
       "env": {"GITHUB_REPOSITORY": "example-org/diffusion-api"},
       "services": ["osv"],                  # optional: a local OSV server, records from osv.json
-      "findings": ["coverage-total"]        # optional, bad fixtures: rules that must be among the findings
+      "findings": ["coverage-total"],       # optional, bad fixtures: rules that must be among the findings
+      "exit": 2                             # optional, bad fixtures: a refusal of bad input (default 1)
     }
 
 ``findings`` proves a bad fixture failed *for the reason it was written for*: a
@@ -65,6 +66,7 @@ class Case:
     env: dict[str, str] = field(default_factory=dict)
     services: list[str] = field(default_factory=list)
     findings: list[str] = field(default_factory=list)
+    exit: int | None = None  # the exit code the command must give (default: 0 for pass, 1 for fail)
 
 
 def _strings(value: Any, where: str) -> list[str]:
@@ -101,6 +103,9 @@ def load_case(folder: Path, gate: str) -> Case:
         raise BadInput(f"{path}: 'findings' must be a list of rule ids")
     if findings and expect != "fail":
         raise BadInput(f"{path}: 'findings' only applies to a bad fixture (expect: fail)")
+    exit_code = raw.get("exit")
+    if exit_code is not None and (expect != "fail" or exit_code not in (1, 2)):
+        raise BadInput(f"{path}: 'exit' is 1 or 2, for a bad fixture (expect: fail) only")
     return Case(
         gate=gate,
         fixture=folder.name,
@@ -113,6 +118,7 @@ def load_case(folder: Path, gate: str) -> Case:
         env=dict(env),
         services=list(services),
         findings=list(findings),
+        exit=exit_code,
     )
 
 

@@ -144,8 +144,9 @@ def run_case(case: Case) -> Outcome:
         except Exception as exc:  # a corrupt result is a canary failure, reported, not a crash
             return Outcome(case.gate, case.fixture, case.expect, "error", f"corrupt result: {exc}", seconds)
         got = result.status
-        # Exit code and result must agree; a gate that writes fail but exits 0 is lying.
-        expected_exit = 0 if got == "pass" else 1
+        # Exit code and result must agree; a gate that writes fail but exits 0 is lying. A refusal of
+        # bad input (stale or foreign data) is exit 2 with its fail result, when the case says so.
+        expected_exit = 0 if got == "pass" else (case.exit or 1)
         if proc.returncode != expected_exit:
             return Outcome(case.gate, case.fixture, case.expect, "error",
                            f"result says {got} but the command exited {proc.returncode}", seconds)

@@ -45,6 +45,14 @@ def _module_name(command: str) -> str:
 class LazyGroup(click.Group):
     """A group that imports a command's module only when it is needed."""
 
+    def main(self, *args, **kwargs):  # type: ignore[override]
+        # Under GitHub Actions everything a command prints (errors included) is fenced, so that no
+        # test name, message or log line can be read by the runner as a workflow command (gha.py).
+        from ci_helper import gha
+
+        with gha.fenced_output():
+            return super().main(*args, **kwargs)
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(
             name for name in COMMANDS if importlib.util.find_spec(_module_name(name)) is not None

@@ -44,9 +44,11 @@ def gate(data_files: tuple[str, ...], combine: bool | None, fail_under: float | 
     """Total, per-file and changed-lines coverage gates from ONE analysis; JSON and markdown reports."""
     import os
 
-    from ci_helper import gha, results, settings as settings_mod
+    from ci_helper import gha, results
+    from ci_helper import settings as settings_mod
     from ci_helper.errors import BadInput
-    from ci_helper.gates.coverage import annotations, gate as gate_mod, json_report, markdown
+    from ci_helper.gates.coverage import annotations, json_report, markdown
+    from ci_helper.gates.coverage import gate as gate_mod
 
     settings = settings_mod.load(".")
     conf = settings.coverage
@@ -68,7 +70,7 @@ def gate(data_files: tuple[str, ...], combine: bool | None, fail_under: float | 
     try:
         if options.diff_fail_under is not None and not options.compare_branch:
             raise BadInput("--diff-fail-under needs --compare-branch REF (the branch the change will merge into)")
-        report = gate_mod.analyse(options)
+        report = gate_mod.analyse(options, settings)
         verdict = gate_mod.evaluate(report, options)
     except BadInput as exc:
         # Unreadable input still leaves a red result behind: no data is never a pass.
@@ -101,6 +103,8 @@ def gate(data_files: tuple[str, ...], combine: bool | None, fail_under: float | 
 
 
 def _echo_verdict(report, verdict) -> None:  # type: ignore[no-untyped-def]
+    from ci_helper.gates.coverage import gate as gate_mod
+
     figures = verdict.result.figures
 
     def floor(value: float | None) -> str:
@@ -111,17 +115,47 @@ def _echo_verdict(report, verdict) -> None:  # type: ignore[no-untyped-def]
 
     click.echo(f"coverage: {len(report.data_files)} data file(s), measure={report.measure}, "
                f"branch={'on' if report.branch else 'off'}, {len(report.files)} files")
-    click.echo(f"coverage: total {report.totals.pc_covered_str}% ({floor(verdict.fail_under)})"
+    click.echo(f"coverage: total {verdict.total_shown}% ({floor(verdict.fail_under)})"
                f"{word(verdict.total_failed, verdict.fail_under)}")
     if figures["per_file_fail_under"] is not None:
         failures = verdict.per_file_failures
         click.echo(f"coverage: {len(failures)} file(s) under the per-file {floor(figures['per_file_fail_under'])}"
                    f"{word(bool(failures), figures['per_file_fail_under'])}")
         for f in failures[:20]:
-            click.echo(f"  {f.name}: {f.numbers.pc_covered_str}%")
+            click.echo(f"  {f.name}: {gate_mod.shown_against(f.numbers.pc_covered, figures['per_file_fail_under'], report.precision)}%")
     d = report.diff
     if d is not None:
-        shown = f"{d.display}% of {d.statements} changed statements" if d.statements else "no changed executable lines"
+        shown = f"{verdict.diff_shown}% of {d.statements} changed statements" if d.statements else d.describe_empty()
         click.echo(f"coverage: changed lines vs {d.compare_branch}: {shown} ({floor(figures['diff_fail_under'])})"
                    f"{word(verdict.diff_failed, figures['diff_fail_under'])}")
     click.echo(f"coverage: {verdict.result.status}")
+
+
+@command.command("erase")
+@click.option("--rcfile", envvar="CI_HELPER_COVERAGE_RCFILE", type=click.Path(dir_okay=False),
+              help="coverage configuration file (default: coverage's own search).")
+def erase(rcfile: str | None) -> None:
+    """Delete the coverage data file and its parallel files written before this run started.
+
+    Without a run start marker (a bare local call) every one of them goes. Run it before
+    the step that writes the data, so the gate never combines an earlier run's.
+    """
+    from coverage import Coverage
+    from coverage.exceptions import ConfigError
+
+    from ci_helper import run_start
+    from ci_helper.errors import BadInput
+    from ci_helper.gates.coverage import inputs
+
+    try:
+        data_file = str(Coverage(config_file=rcfile or True).get_option("run:data_file"))
+    except ConfigError as exc:
+        raise BadInput(f"coverage configuration: {exc}") from None
+    started = run_start.started_at()
+    try:
+        removed = inputs.erase(data_file, started)
+    except OSError as exc:
+        raise BadInput(f"{exc.filename}: cannot delete coverage data ({exc.strerror})") from None
+    since = f" written before this run started ({run_start.iso(started)})" if started is not None else ""
+    names = ": " + ", ".join(str(p) for p in removed) if removed else ""
+    click.echo(f"coverage erase: {len(removed)} data file(s){since} removed{names}")

@@ -137,8 +137,14 @@ def _post(body: str, marker: str, pr_number: int | None, head_sha: str | None, c
     gha.set_output("comment-file", fallback)
     if outcome.action == github.FORBIDDEN:
         message = f"PR comment not posted: {outcome.message}; the body is in {fallback} for the workflow_run poster"
-        click.echo(gha.annotation("warning", message) if gha.in_actions() else f"summary: {message}", err=not gha.in_actions())
+        if gha.in_actions():
+            gha.emit_annotation("warning", message)
+        else:
+            click.echo(f"summary: {message}", err=True)
         return False
     message = f"PR comment not posted: {outcome.message}; the body is in {fallback}"
-    click.echo(gha.annotation("error", message) if gha.in_actions() else f"summary: {message}", err=not gha.in_actions())
+    if gha.in_actions():
+        gha.emit_annotation("error", message)
+    else:
+        click.echo(f"summary: {message}", err=True)
     return False

@@ -75,7 +75,12 @@ def command(path: Path, fmt: str | None, results_dir: Path | None, dry_run: bool
     # Annotations name files from the workspace (the current folder in a step).
     base = os.path.relpath(path.resolve(), Path.cwd().resolve())
     base = str(path.resolve()) if base.startswith("..") else base.replace(os.sep, "/")
-    click.echo(render(fmt, report, base), nl=False)
+    rendered = render(fmt, report, base)
+    if fmt == "github":
+        # Annotation lines built (and escaped) by gha.annotation: commands of ours, read by the runner.
+        gha.emit_command(rendered)
+    else:
+        click.echo(rendered, nl=False)
     figures = {"files": report.files, "findings": len(report.findings), "errors": report.errors,
                "warnings": report.warnings, "allowed": len(report.allowed)}
     build = results.failed if report.errors else results.passed

@@ -7,6 +7,7 @@ import re
 import sys
 import sysconfig
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -88,6 +89,13 @@ def fresh_results_dir(project: Path, configured: str | None) -> tuple[Path, int]
     return folder, cleared
 
 
+def erase_coverage_data(project: Path) -> list[Path]:
+    """Delete the project's ``.coverage`` and ``.coverage.*`` files: a run never combines an earlier run's data."""
+    from ci_helper.gates.coverage import inputs
+
+    return inputs.erase(str(project / ".coverage"), None)
+
+
 def _base_environ() -> dict[str, str]:
     environ = dict(os.environ)
     # Results go where the project's settings say; a results folder from the caller would split them.
@@ -146,7 +154,9 @@ def _github_context(simulated: event_mod.SimulatedEvent, project: Path) -> dict[
 
 
 def run_job(job: jobs_mod.PlannedJob, project: Path, simulated: event_mod.SimulatedEvent, event_path: Path,
-            reporter: DryRunReporter, temp: Path, environ: dict[str, str]) -> JobOutcome:
+            reporter: DryRunReporter, temp: Path, environ: dict[str, str],
+            started_at: float | None = None) -> JobOutcome:
+    from ci_helper import run_start
     from ci_helper.runner import run_steps
 
     contexts = {"github": _github_context(simulated, project), "matrix": dict(job.matrix),
@@ -156,6 +166,9 @@ def run_job(job: jobs_mod.PlannedJob, project: Path, simulated: event_mod.Simula
         return JobOutcome(job, "skipped", reason=f"if: {job.condition} is false")
     checkout = jobs_mod.checkout_root()
     runner_temp = temp / f"job-{len(list(temp.iterdir()))}"
+    # The dry run's start, in the job's RUNNER_TEMP where our setup step looks (and keeps it):
+    # data a job reads that an earlier job of this run wrote is fresh, anything older is stale.
+    run_start.mark(fresh=True, at=started_at, runner_temp=runner_temp)
     result = run_steps(
         job.steps, job.workflow, workspace=project, event_name=simulated.name, event_path=event_path,
         repository=simulated.repository, ref=simulated.ref, sha=simulated.sha,
@@ -224,9 +237,13 @@ def dry_run(project: Path, options: DryRunOptions) -> DryRun:
         raise BadInput(f"{project}: nothing to run for a {simulated.describe()}: {why}")
 
     reporter = DryRunReporter(options.stream, colour=options.colour)
+    started_at = time.time()
     folder, cleared = fresh_results_dir(project, config.results_dir)
+    erased = erase_coverage_data(project)
     reporter.line(f"dry run: {simulated.describe()}")
     reporter.line(f"results: {folder}" + (f" ({cleared} stale result(s) removed)" if cleared else ""))
+    if erased:
+        reporter.line(f"coverage data: {len(erased)} data file(s) of an earlier run removed")
     for line in the_plan.passed_over:
         reporter.line(f"not run: {line}")
 
@@ -247,7 +264,7 @@ def dry_run(project: Path, options: DryRunOptions) -> DryRun:
         (temp / "jobs").mkdir()
         for number, job in enumerate(the_plan.jobs, 1):
             reporter.start_job(number, len(the_plan.jobs), f"{job.source} / {job.name}", len(job.steps))
-            outcome = run_job(job, project, simulated, event_path, reporter, temp / "jobs", environ)
+            outcome = run_job(job, project, simulated, event_path, reporter, temp / "jobs", environ, started_at)
             outcomes.append(outcome)
             if outcome.outcome == "cancelled":
                 interrupted = True

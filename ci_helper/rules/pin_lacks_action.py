@@ -66,3 +66,6 @@ class PinLacksAction:
                 yield finding(ID, f"{uses.raw} is pinned to a commit that has no {release.target_paths(uses)[0]}, so "
                                   f"the job fails before it starts; pin a release that holds it: "
                                   f"ci-helper pin --self {version}", rel, value.line, value.column, uses=uses.raw)
+
+
+RULE = PinLacksAction()

@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 import ci_helper
+from ci_helper import run_start
 from tests.conftest import REPO_ROOT
 
 SETUP = REPO_ROOT / "actions" / "setup"
@@ -72,13 +73,23 @@ def test_noop_when_this_checkout_is_already_on_path(tmp_path):
         SETUP, tmp_path, extras="audit, github", path=f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
         runner_temp=runner_temp)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    marker = runner_temp / "ci-helper" / "run-start.json"
+    started = json.loads(marker.read_text())["started_at"]
     assert proc.stdout == f"ci-helper from this source is already on PATH ({bin_dir}): nothing to install\n"
+    assert proc.stderr == (f"run started {run_start.iso(started)} (marker {marker}): "
+                           "gates refuse inputs written before it\n")
     assert outputs["bin"] == str(bin_dir)
     assert outputs["installed"] == "false"
     assert Path(outputs["python"]).parent == bin_dir
-    # Nothing installed, nothing added to PATH, nothing written under RUNNER_TEMP.
+    # Nothing installed, nothing added to PATH, nothing written under RUNNER_TEMP but the run's start.
     assert github_path == []
-    assert list(runner_temp.iterdir()) == []
+    assert sorted(p.relative_to(runner_temp).as_posix() for p in runner_temp.rglob("*")) == [
+        "ci-helper", "ci-helper/run-start.json"]
+    # A second setup in the same job (the next action of ours) keeps the first start.
+    again, _, _ = run_install(SETUP, tmp_path, extras="audit, github",
+                              path=f"{bin_dir}{os.pathsep}{os.environ['PATH']}", runner_temp=runner_temp)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert json.loads(marker.read_text())["started_at"] == started
 
 
 @pytest.mark.parametrize("extras, message", [
@@ -101,7 +112,7 @@ def make_source(tmp_path: Path) -> Path:
     package = repo / "ci_helper"
     package.mkdir()
     # install.py reads the version and talks to the runner through the source's own modules.
-    for name in ("__init__.py", "gha.py"):
+    for name in ("__init__.py", "gha.py", "run_start.py"):
         shutil.copy(REPO_ROOT / "ci_helper" / name, package / name)
     shutil.move(str(repo / "fake_cli.py"), package / "fake_cli.py")
     (repo / "actions" / "setup").mkdir(parents=True)
@@ -122,7 +133,7 @@ def test_installs_into_a_dedicated_virtualenv_then_reuses_it(tmp_path):
     proc, outputs, github_path = run_install(action, tmp_path, path=bare_path, runner_temp=runner_temp,
                                              cache_dir=cache)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    [venv] = list((runner_temp / "ci-helper").iterdir())
+    [venv] = [p for p in (runner_temp / "ci-helper").iterdir() if p.is_dir()]
     bin_dir = venv / ("Scripts" if os.name == "nt" else "bin")
     shim = venv / "ci-helper-path"
     # The virtualenv's own pip (seeded by venv), isolated: never the pip of the interpreter that made
@@ -201,7 +212,7 @@ def test_an_interpreter_without_pip_seeds_the_virtualenv_with_its_own(tmp_path):
     proc, outputs, _ = run_install(repo / "actions" / "setup", tmp_path, path="/nonexistent",
                                    runner_temp=runner_temp, python=str(python))
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    [venv] = list((runner_temp / "ci-helper").iterdir())
+    [venv] = [p for p in (runner_temp / "ci-helper").iterdir() if p.is_dir()]
     assert [line for line in proc.stdout.splitlines() if line.startswith("+ ")] == [
         f"+ {python} -I -S -m venv {venv}",
         f"+ {venv / 'bin' / 'python'} -I -m pip install --disable-pip-version-check --progress-bar off {repo.resolve()}",
@@ -236,7 +247,7 @@ def test_project_python_gets_this_source_installed_then_is_left_alone(tmp_path):
     proc, outputs, github_path = run_install(action, tmp_path, path=bare_path, runner_temp=runner_temp,
                                              project_python=str(project_python))
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    [venv] = list((runner_temp / "ci-helper").iterdir())
+    [venv] = [p for p in (runner_temp / "ci-helper").iterdir() if p.is_dir()]
     # The CLI's own virtualenv first, then the same source into the project's interpreter,
     # by the virtualenv's pip (the project's has none).
     bin_dir = venv / ("Scripts" if os.name == "nt" else "bin")

@@ -76,17 +76,16 @@ def test_the_quality_action_runs_the_canary_and_the_summary_shows_every_gate_bit
 
     assert proc.returncode == 0, proc.stdout[-5000:] + proc.stderr[-3000:]
     table = rows(proc.stdout)
-    assert len(table) == 2 * len(cases.required_gates())
+    assert len(table) == len(cases.discover())
     assert [r for r in table if r[4] != "ok"] == []
-    assert f"gates proven to bite: {len(cases.required_gates())}/{len(cases.required_gates())}" in proc.stdout.splitlines()
+    gates = len(cases.required_gates())
+    assert f"gates proven to bite: {gates}/{gates}" in proc.stdout.splitlines()
     canary = json.loads((project / ".ci-helper" / "results" / "canary.json").read_text())
-    n = len(cases.required_gates())
-    assert (canary["status"], canary["figures"]) == ("pass", {"gates": n, "proven": n, "cases": 2 * n})
+    assert (canary["status"], canary["figures"]) == ("pass", {"gates": gates, "proven": gates, "cases": len(cases.discover())})
 
     summary = run_ci_helper("summary", "--results", str(project / ".ci-helper" / "results"), cwd=project)
     assert summary.returncode == 0, summary.stdout
-    n = len(cases.required_gates())
-    assert f"PASS    canary    required  gates proven to bite: {n}/{n}" in summary.stdout.splitlines()
+    assert f"PASS    canary    required  gates proven to bite: {gates}/{gates}" in summary.stdout.splitlines()
 
 
 def test_a_toothless_coverage_gate_makes_the_canary_red(tmp_path):
@@ -99,8 +98,11 @@ def test_a_toothless_coverage_gate_makes_the_canary_red(tmp_path):
                          env={"PYTHONPATH": pythonpath}, timeout=180)
 
     assert proc.returncode == 1, proc.stdout + proc.stderr
+    # The stale and foreign data refusals come before the floors: they still bite.
     assert rows(proc.stdout) == [["coverage", "bad", "fail", "pass", "FAILED"],
-                                 ["coverage", "good", "pass", "pass", "ok"]]
+                                 ["coverage", "foreign-data", "fail", "fail", "ok"],
+                                 ["coverage", "good", "pass", "pass", "ok"],
+                                 ["coverage", "stale-data", "fail", "fail", "ok"]]
     assert "gates proven to bite: 0/1" in proc.stdout.splitlines()
     result = json.loads((tmp_path / "results" / "canary.json").read_text())
     assert result["status"] == "fail"
@@ -219,3 +221,20 @@ def test_a_case_whose_command_cannot_start_is_an_error_not_a_crash(tmp_path):
     outcome = canary_run.run_case(cases.load_case(folder, "toy"))
     assert (outcome.got, outcome.ok) == ("error", False)
     assert outcome.detail == "cannot start no-such-gate-binary: No such file or directory"
+
+
+@pytest.mark.parametrize(("fixture", "rule"), [("stale-data", "coverage-stale-data"),
+                                               ("foreign-data", "coverage-foreign-data")])
+def test_the_stale_and_foreign_data_fixtures_fail_for_their_own_reason(fixture, rule):
+    from ci_helper.canary.run import run_case
+
+    [case] = [c for c in cases.discover() if c.gate == "coverage" and c.fixture == fixture]
+    outcome = run_case(case)
+    assert (outcome.expected, outcome.got, outcome.rules) == ("fail", "fail", [rule]), outcome.detail
+    assert case.exit == 2
+    if fixture == "stale-data":
+        assert outcome.detail.startswith(".coverage: coverage data written before this run started (written ")
+    else:
+        assert re.fullmatch(r"/\S+/elsewhere/shapes\.py: coverage data measured a file that is not this project's: "
+                            r"measured outside this project \(\S+\); map it to this checkout with "
+                            r'\[tool\.coverage\.paths\] source = \["\./", "/\S+/elsewhere/"\]', outcome.detail)

@@ -21,7 +21,7 @@ from hypothesis import given, settings as hsettings, strategies as st
 
 from ci_helper.gates.coverage import diff as diff_mod
 from ci_helper.gates.coverage.gate import format_ranges, line_ranges
-from tests.conftest import run_ci_helper
+from tests.conftest import run_ci_helper, without_fence
 
 FIXTURES = Path(__file__).resolve().parents[2] / "ci_helper" / "fixtures" / "coverage"
 
@@ -245,6 +245,7 @@ def test_combines_server_and_test_data_files(tmp_path, gate):
     assert proc.returncode == 0, proc.stderr
     # The inputs are never deleted (coverage combine would delete them without --keep).
     assert sorted(p.name for p in root.glob(".coverage.*")) == data_files
+    found = sorted((p.name, p.stat().st_size, p.stat().st_mtime) for p in root.glob(".coverage.*"))
     coverage(root, "combine", "--keep")
     expected = coverage(root, "report", "--format=total").stdout.strip()
     assert expected == "100"
@@ -252,7 +253,9 @@ def test_combines_server_and_test_data_files(tmp_path, gate):
     assert figures["total"] == 100.0
     assert figures["measure"] == "tests+server"
     assert figures["data_files_combined"] == 2
-    assert sorted(figures["data_files"]) == data_files
+    # Every data file combined is recorded as found: path, size and modification time.
+    assert sorted(f["path"] for f in figures["data_files"]) == data_files
+    assert sorted((f["path"], f["size"], f["mtime"]) for f in figures["data_files"]) == found
     markdown = (root / "cov.md").read_text()
     assert "Measured: tests and the server process; 2 data file(s) combined; branch coverage on.\n" in markdown
 
@@ -284,10 +287,13 @@ def test_shards_with_different_absolute_paths_are_remapped_by_paths(tmp_path, ga
     (checkout / ".coveragerc").write_text("[run]\nbranch = True\n")
     proc = gate(checkout, "--data-file", "artifacts/one", "--data-file", "artifacts/two")
     assert proc.returncode == 2
+    # Without [paths] the files measured on the runners are not this checkout's: refused, naming the
+    # first one and the [paths] entry that maps it here.
     missing = tmp_path / "runner-one" / "src" / "__init__.py"
     assert proc.stderr == (
-        f"Error: {missing}: source file not found; if the data was measured elsewhere, map its paths "
-        "to this checkout with [paths] in the coverage configuration (or set [report] ignore_errors)\n"
+        f"Error: {missing}: coverage data measured a file that is not this project's: measured outside this "
+        f"project ({checkout}); map it to this checkout with [paths] source = src/ {tmp_path}/runner-one/src/ "
+        "(one entry per line)\n"
     )
     assert check_result(checkout)["status"] == "fail"
 
@@ -348,14 +354,11 @@ def test_data_file_with_no_measured_files(tmp_path, gate):
 def test_no_file_analysed_is_not_a_pass(tmp_path, gate):
     # The sources are gone and [report] ignore_errors skips every file: 0 files analysed is no
     # total at all (coverage report says "No data to report." and exits 1), never 100 %.
-    measured = project(tmp_path / "elsewhere", branch=False)
-    coverage(measured, "run", "run_tests.py")
-    here = tmp_path / "here"
-    here.mkdir()
-    (measured / ".coverage").rename(here / ".coverage")
+    here = project(tmp_path / "here", branch=False)
+    coverage(here, "run", "run_tests.py")
     for name in ("lib.py", "other.py"):
-        (measured / name).unlink()
-    (here / ".coveragerc").write_text("[report]\nignore_errors = True\n")
+        (here / name).unlink()
+    (here / ".coveragerc").write_text("[run]\nomit = run_tests.py\n\n[report]\nignore_errors = True\n")
     assert coverage(here, "report", "--fail-under=90", check=False).returncode == 1
     proc = gate(here, "--fail-under", "90")
     _assert_input_failure(here, proc, ".coverage: no measured file could be analysed (sources not found or not "
@@ -492,8 +495,9 @@ def test_changed_lines_gate(repo, gate):
     assert proc.returncode == 1, proc.stderr
     changed = json.loads((repo / "c.json").read_text())["changed_lines"]
     # lib.py 22-26 (def, if, return "yes", value =, return value) and other.py 2: 6 statements, 4 ran.
-    assert changed["files"] == {"lib.py": {"statements": [22, 23, 24, 25, 26], "missing_lines": [25, 26]},
-                                "other.py": {"statements": [2], "missing_lines": []}}
+    assert changed["files"] == {
+        "lib.py": {"statements": [22, 23, 24, 25, 26], "missing_lines": [25, 26], "measured": True},
+        "other.py": {"statements": [2], "missing_lines": [], "measured": True}}
     assert (changed["num_statements"], changed["covered_lines"], changed["percent_covered_display"]) == (6, 4, "66.7")
     result = check_result(repo)
     assert result["figures"]["diff"] == 66.7
@@ -545,9 +549,11 @@ def test_uncovered_changed_lines_are_annotated_in_actions(repo, tmp_path, gate):
     assert proc.returncode == 2
     assert output.read_text() == "verdict=fail\n"
     output.write_text("")
-    assert proc.stderr == ("Error: compare branch 'origin/main' is not in this clone (a shallow clone, or a branch "
-                           "that was not fetched); fetch it first: `git fetch origin main`, or check out with "
-                           "fetch-depth: 0\n")
+    # Under Actions stderr is written into stdout, inside the fence around untrusted output.
+    assert (proc.stderr, without_fence(proc.stdout)) == ("", (
+        "Error: compare branch 'origin/main' is not in this clone (a shallow clone, or a branch "
+        "that was not fetched); fetch it first: `git fetch origin main`, or check out with "
+        "fetch-depth: 0\n"))
     proc = gate_subprocess(repo, "--compare-branch", "main",
                            env={"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": str(output), "CI_HELPER_DIFF_FAIL_UNDER": "50"})
     assert proc.returncode == 0, proc.stderr
@@ -658,7 +664,7 @@ def _big_analysis(n_files: int):
     from coverage.results import Numbers
 
     from ci_helper.gates.coverage.analysis import FileCoverage
-    from ci_helper.gates.coverage.gate import CoverageAnalysis, DiffCoverage
+    from ci_helper.gates.coverage.gate import ChangedFile, CoverageAnalysis, DiffCoverage
 
     files = [
         FileCoverage(name=f"src/package_{i:05d}/module|{'x' * 60}.py", real_path=f"/r/{i}.py",
@@ -668,9 +674,10 @@ def _big_analysis(n_files: int):
         for i in range(n_files)
     ]
     diff = DiffCoverage("origin/main", "0" * 40, Path("/r"), statements=3 * n_files, missing=n_files, precision=1,
-                        files={f.name: ([1, 2, 3], [3]) for f in files})
+                        files={f.name: ChangedFile([1, 2, 3], [3], [(3, 3)]) for f in files})
     totals = sum((f.numbers for f in files), Numbers(precision=1))
     return CoverageAnalysis(files=files, totals=totals, branch=True, precision=1, data_files=["a", "b"],
+                            data_file_records=[], run_started_at=None,
                             combined=True, measure="tests", config_fail_under=0.0, diff=diff)
 
 
@@ -723,7 +730,9 @@ def test_no_combine_reads_exactly_one_data_file(tmp_path, gate):
                            "pass one or use --combine\n")
     proc = gate(root, "--no-combine", "--data-file", names[0])
     assert proc.returncode == 0, proc.stderr
-    assert check_result(root)["figures"]["data_files"] == [names[0]]
+    stat = (root / names[0]).stat()
+    assert check_result(root)["figures"]["data_files"] == [
+        {"path": names[0], "size": stat.st_size, "mtime": stat.st_mtime}]
 
 
 def test_jobs_must_be_positive(tmp_path, gate):

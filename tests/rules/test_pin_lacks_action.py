@@ -74,3 +74,11 @@ def test_the_placeholder_is_a_finding_without_any_repository(tmp_path, monkeypat
     (tmp_path / "not-git").mkdir()
     root = workflow(tmp_path, f"truthful-ci/ci-helper/actions/smoke@{'0' * 40} # v0.1.0")
     assert [line for line, _, _ in findings(root, monkeypatch, tmp_path / "not-git")] == [5, 9]
+
+
+def test_the_bad_canary_fixture_gets_exactly_one_finding():
+    from tests.rules.conftest import bad_fixture_findings
+
+    assert bad_fixture_findings("pin-lacks-action") == [(".github/workflows/x.yml", 15, 15, "error",
+        "truthful-ci/ci-helper/actions/quality@0000000000000000000000000000000000000000 is pinned to the all-zero "
+        "placeholder, which GitHub cannot load; pin a release: ci-helper pin --self v0.1.0")]

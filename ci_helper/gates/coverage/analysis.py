@@ -43,9 +43,37 @@ class FileCoverage:
     missing_lines: list[int]
     excluded_lines: list[int]
     missing_branches: list[tuple[int, int]] = field(default_factory=list)
-    # Changed executable statements, and those of them that did not run.
+    # Changed executable statements, those of them that did not run, and those grouped into
+    # ranges over the file's consecutive statements (never across an unchanged one).
     changed_statements: list[int] = field(default_factory=list)
     changed_missing: list[int] = field(default_factory=list)
+    changed_ranges: list[tuple[int, int]] = field(default_factory=list)
+
+
+def line_ranges(statements: list[int], missing: list[int]) -> list[tuple[int, int]]:
+    """Group ``missing`` into ranges that run over consecutive ``statements`` (coverage's Missing column).
+
+    ``statements`` are all the file's statements, so a range of changed lines never
+    spans a statement that is not in ``missing`` (an unchanged or a covered one).
+    """
+    missing_set = set(missing)
+    ranges: list[tuple[int, int]] = []
+    start = end = None
+    for line in statements:
+        if line in missing_set:
+            if start is None:
+                start = line
+            end = line
+        elif start is not None:
+            ranges.append((start, end))  # type: ignore[arg-type]
+            start = end = None
+    if start is not None:
+        ranges.append((start, end))  # type: ignore[arg-type]
+    return ranges
+
+
+def format_ranges(ranges: list[tuple[int, int]]) -> str:
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in ranges)
 
 
 @dataclass
@@ -111,9 +139,11 @@ def _analyse_one(item: tuple[str, frozenset[int] | None]) -> FileCoverage | Anal
         return AnalysisError(reporter.relative_filename(), f"couldn't analyse: {exc}")
     changed_statements: list[int] = []
     changed_missing: list[int] = []
+    changed_ranges: list[tuple[int, int]] = []
     if changed:
         changed_statements = sorted(analysis.statements & changed)
         changed_missing = sorted(analysis.missing & changed)
+        changed_ranges = line_ranges(sorted(analysis.statements), changed_missing)
     missing_branches = (
         sorted((src, dst) for src, dsts in analysis.missing_branch_arcs().items() for dst in dsts)
         if analysis.has_arcs else []
@@ -127,6 +157,7 @@ def _analyse_one(item: tuple[str, frozenset[int] | None]) -> FileCoverage | Anal
         missing_branches=missing_branches,
         changed_statements=changed_statements,
         changed_missing=changed_missing,
+        changed_ranges=changed_ranges,
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import IO
 
 from ci_helper import gha
-from ci_helper.gates.coverage.gate import CoverageAnalysis, Verdict, line_ranges
+from ci_helper.gates.coverage.gate import CoverageAnalysis, Verdict
 
 # GitHub shows only the first few annotations of a step; more is noise in the log.
 MAX_ANNOTATIONS = 50
@@ -17,8 +17,8 @@ def emit(report: CoverageAnalysis, verdict: Verdict, stream: IO[str] | None = No
         return 0
     level = "error" if verdict.diff_failed else "warning"
     count = 0
-    for name, (statements, missing) in report.diff.files.items():
-        for start, end in line_ranges(statements, missing):
+    for name, changed in report.diff.files.items():
+        for start, end in changed.ranges:
             if count >= MAX_ANNOTATIONS:
                 return count
             lines = f"Line {start} is" if start == end else f"Lines {start}-{end} are"

@@ -100,14 +100,51 @@ def parse_unified_diff(text: str) -> dict[str, set[int]]:
     return files
 
 
+# Every configuration key that changes what `git diff` prints, set to git's own default, so the
+# changed lines are the same on every machine whatever the user's, system's or repository's
+# config says (command-line -c wins over all of them). The flags of the diff call repeat the
+# most dangerous ones. Tested one by one in tests/gates/test_coverage_diff_config.py.
+NEUTRAL_CONFIG = (
+    "core.quotepath=off",            # our own choice: file names as UTF-8, not octal escapes
+    "color.ui=false",
+    "color.diff=false",
+    "diff.noprefix=false",           # "+++ file" instead of "+++ b/file"
+    "diff.mnemonicPrefix=false",     # "+++ w/file" instead of "+++ b/file"
+    "diff.relative=false",           # paths relative to a subfolder
+    "diff.external=",                # an external diff program prints anything
+    "diff.suppressBlankEmpty=false",  # blank context lines as "" instead of " "
+    "diff.interHunkContext=0",       # unchanged lines merged into -U0 hunks
+    "diff.context=0",
+    "diff.renames=true",             # "copies" hides a copied file's lines as a copy, "false" a moved file's
+    "diff.algorithm=myers",          # patience/histogram mark other lines as changed
+    "diff.indentHeuristic=true",
+    "diff.ignoreSubmodules=all",
+    "diff.submodule=short",
+)
+
+
 def _git(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    config = [item for pair in NEUTRAL_CONFIG for item in ("-c", pair)]
+    env = {k: v for k, v in os.environ.items()
+           # The environment can carry config and diff options too.
+           if k not in ("GIT_EXTERNAL_DIFF", "GIT_DIFF_OPTS", "GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT")
+           and not k.startswith(("GIT_CONFIG_KEY_", "GIT_CONFIG_VALUE_"))}
     try:
         return subprocess.run(
-            ["git", "-c", "core.quotepath=off", *args],
-            cwd=cwd, capture_output=True, text=True, encoding="utf-8", errors="surrogateescape",
+            ["git", *config, *args],
+            cwd=cwd, capture_output=True, text=True, encoding="utf-8", errors="surrogateescape", env=env,
         )
     except FileNotFoundError:
         raise BadInput("git is not installed; the changed-lines gate needs git (or drop --compare-branch)") from None
+
+
+def toplevel(cwd: Path) -> Path | None:
+    """The work tree around ``cwd``, or None outside a repository (or without git)."""
+    try:
+        top = _git(["rev-parse", "--show-toplevel"], cwd)
+    except BadInput:
+        return None
+    return Path(top.stdout.strip()) if top.returncode == 0 and top.stdout.strip() else None
 
 
 def _fetch_hint(ref: str) -> str:
@@ -139,10 +176,8 @@ def changed_lines(compare_branch: str, cwd: str | os.PathLike[str] = ".") -> Cha
         )
     merge_base = base.stdout.strip()
     diff = _git(
-        # diff.relative=true in a user's config would print paths relative to a subfolder, which then
-        # meet no measured file: the changed-lines gate would pass over nothing.
-        ["-c", "diff.relative=false", "diff", "--no-color", "--no-ext-diff", "--no-textconv", "--unified=0", "-M",
-         "--src-prefix=a/", "--dst-prefix=b/", merge_base, "--"],
+        ["diff", "--no-color", "--no-ext-diff", "--no-textconv", "--unified=0", "--inter-hunk-context=0",
+         "--no-relative", "-M", "--src-prefix=a/", "--dst-prefix=b/", merge_base, "--"],
         where,
     )
     if diff.returncode != 0:

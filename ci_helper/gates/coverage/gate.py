@@ -13,10 +13,12 @@ from coverage.files import GlobMatcher, prep_patterns
 from coverage.python import PythonFileReporter
 from coverage.results import Numbers, display_covered, should_fail_under
 
-from ci_helper import results
+from ci_helper import limits, results, run_start
 from ci_helper.errors import BadInput
 from ci_helper.gates.coverage import analysis, diff, inputs
-from ci_helper.settings import CoverageSettings
+from ci_helper.gates.coverage import project as project_mod
+from ci_helper.gates.coverage.analysis import format_ranges, line_ranges  # noqa: F401 (re-exported)
+from ci_helper.settings import CoverageSettings, Settings
 
 CHECK = "coverage"
 MEASURE_MODES = ("tests", "tests+server")
@@ -30,6 +32,16 @@ GateOptions = CoverageSettings
 
 
 @dataclass
+class ChangedFile:
+    """One file's changed executable statements, those that did not run, and those as line ranges."""
+
+    statements: list[int]
+    missing: list[int]
+    ranges: list[tuple[int, int]]
+    measured: bool = True  # False: no data mentions the file, so none of it ran
+
+
+@dataclass
 class DiffCoverage:
     """Coverage of the changed executable lines."""
 
@@ -39,8 +51,10 @@ class DiffCoverage:
     statements: int
     missing: int
     precision: int
-    # repository-relative path -> (changed statements, changed statements that did not run)
-    files: dict[str, tuple[list[int], list[int]]]
+    # repository-relative path -> its changed statements
+    files: dict[str, ChangedFile]
+    # Changed Python files not counted: omitted by the user's config or outside the measured source.
+    left_out: int = 0
 
     @property
     def covered(self) -> int:
@@ -56,6 +70,14 @@ class DiffCoverage:
         pc = self.percent
         return None if pc is None else display_covered(pc, self.precision)
 
+    def describe_empty(self) -> str:
+        """What to say when no changed statement was counted: "no changed executable lines" only when true."""
+        if not self.left_out:
+            return "no changed executable lines"
+        files = "file" if self.left_out == 1 else "files"
+        return (f"no changed executable lines counted ({self.left_out} changed Python {files} "
+                "omitted by the coverage configuration or outside the measured source)")
+
 
 @dataclass
 class CoverageAnalysis:
@@ -66,10 +88,13 @@ class CoverageAnalysis:
     branch: bool
     precision: int
     data_files: list[str]
+    data_file_records: list[inputs.DataFileRecord]
+    run_started_at: float | None
     combined: bool
     measure: str
     config_fail_under: float
     diff: DiffCoverage | None = None
+    stub_files_left_out: int = 0
 
 
 @dataclass
@@ -81,13 +106,16 @@ class Verdict:
     per_file_failures: list[analysis.FileCoverage]
     diff_failed: bool
     fail_under: float | None
+    # The totals as shown next to their floors: enough digits that the comparison is visible.
+    total_shown: str = ""
+    diff_shown: str | None = None
 
 
 def _matcher(patterns: list[str] | None, name: str) -> GlobMatcher | None:
     return GlobMatcher(prep_patterns(patterns), name) if patterns else None
 
 
-def analyse(options: GateOptions) -> CoverageAnalysis:
+def analyse(options: GateOptions, settings: Settings | None = None) -> CoverageAnalysis:
     """Combine the data, read the diff, analyse every reported file once (in the current folder, as coverage does)."""
     if options.measure not in MEASURE_MODES:
         raise BadInput(f"--measure must be one of {', '.join(MEASURE_MODES)}, got {options.measure!r}")
@@ -104,7 +132,21 @@ def analyse(options: GateOptions) -> CoverageAnalysis:
     except UnicodeDecodeError as exc:  # coverage reads .coveragerc/setup.cfg/tox.ini without catching this
         where = options.rcfile or ".coveragerc, setup.cfg or tox.ini"
         raise BadInput(f"coverage configuration ({where}): not UTF-8 text ({exc}); save it as UTF-8") from None
+    except limits.PARSE_ERRORS as exc:  # pyproject.toml nested past the recursion limit, a 5,000-digit integer
+        where = options.rcfile or "pyproject.toml"
+        raise BadInput(f"coverage configuration ({where}): unreadable ({limits.why(exc)}); fix the file") from None
+    if not 0 <= config_fail_under <= 100:  # NaN fails this too; coverage would raise ConfigError mid-report
+        where = ", ".join(config_cov.config.config_files_read) or "coverage configuration"
+        raise BadInput(f"{where}: [report] fail_under = {config_fail_under:g} is not a percentage; "
+                       "give a number from 0 to 100")
     data_paths = inputs.find_data_files(options.data_files, default_data_file, options.combine)
+    started_at = run_start.started_at()
+    records = inputs.check_this_run(data_paths, started_at)
+    if settings is None:
+        from ci_helper import settings as settings_mod
+
+        settings = settings_mod.load(".")
+    project = project_mod.open_project(config_cov, settings)
     changes = diff.changed_lines(options.compare_branch, ".") if options.compare_branch else None
 
     with tempfile.TemporaryDirectory(prefix="ci-helper-coverage-") as work:
@@ -115,6 +157,8 @@ def analyse(options: GateOptions) -> CoverageAnalysis:
         omit = _matcher(cov.get_option("report:omit"), "report_omit")  # type: ignore[arg-type]
         changed_by_path = changes.by_real_path() if changes else {}
         items: list[tuple[str, frozenset[int] | None]] = []
+        measured_real: set[str] = set()
+        stub_files = 0
         for morf in sorted(data.measured_files()):
             tracer = data.file_tracer(morf)
             if tracer:
@@ -127,12 +171,19 @@ def analyse(options: GateOptions) -> CoverageAnalysis:
                 continue
             if omit is not None and omit.match(reporter.filename):
                 continue
-            changed = changed_by_path.get(os.path.realpath(reporter.filename))
+            real = os.path.realpath(reporter.filename)
+            project_mod.refuse_foreign(project, morf, real)
+            if project.is_stub(real):
+                stub_files += 1  # generated stand-ins: never the project's coverage
+                continue
+            measured_real.add(real)
+            changed = changed_by_path.get(real)
             items.append((morf, frozenset(changed) if changed else None))
         if not items:
+            why = ("every measured file is a generated stub" if stub_files
+                   else "no file left to report after [report] include/omit")
             raise inputs.CoverageInputError(
-                f"{combined.data_file}: no file left to report after [report] include/omit; "
-                "nothing measured is never a pass"
+                f"{combined.data_file}: {why}; no measured file of this project, and nothing measured is never a pass"
             )
         job = analysis.Job(
             data_file=str(combined.data_file.resolve()),
@@ -142,6 +193,11 @@ def analyse(options: GateOptions) -> CoverageAnalysis:
             ignore_errors=bool(cov.get_option("report:ignore_errors")),
         )
         outcomes = analysis.analyse_files(job, items, options.jobs or analysis.default_jobs())
+        unmeasured: dict[str, ChangedFile] = {}
+        left_out = 0
+        if changes is not None:
+            source = project_mod.MeasuredSource(cov, project, measured_real)
+            unmeasured, left_out = _unmeasured_changes(changes, changed_by_path, measured_real, source, cov)
 
     files: list[analysis.FileCoverage] = []
     for outcome in outcomes:
@@ -167,51 +223,63 @@ def analyse(options: GateOptions) -> CoverageAnalysis:
         branch=combined.has_arcs,
         precision=precision,
         data_files=[str(p) for p in combined.inputs],
+        data_file_records=records,
+        run_started_at=started_at,
         combined=len(combined.inputs) > 1 or combined.data_file not in combined.inputs,
         measure=options.measure,
         config_fail_under=config_fail_under,
-        diff=_diff_coverage(changes, files, precision) if changes else None,
+        diff=_diff_coverage(changes, files, unmeasured, left_out, precision) if changes else None,
+        stub_files_left_out=stub_files,
     )
 
 
-def _diff_coverage(changes: diff.ChangedLines, files: list[analysis.FileCoverage], precision: int) -> DiffCoverage:
-    per_file: dict[str, tuple[list[int], list[int]]] = {}
+def _unmeasured_changes(changes: diff.ChangedLines, changed_by_path: dict[str, set[int]], measured: set[str],
+                        source: project_mod.MeasuredSource, cov: Coverage) -> tuple[dict[str, ChangedFile], int]:
+    """Changed Python files no data mentions: under the measured source, every changed statement is uncovered.
+
+    Returns those files (repository-relative) and how many changed Python files were left out
+    (omitted, or outside the measured source).
+    """
+    found: dict[str, ChangedFile] = {}
+    left_out = 0
+    for real, lines in sorted(changed_by_path.items()):
+        if not real.endswith(".py") or real in measured or not os.path.isfile(real):
+            continue
+        if not source.covers(real):
+            left_out += 1
+            continue
+        try:
+            reporter = PythonFileReporter(real, cov)
+            statements = sorted(reporter.lines())
+        except Exception:  # a file coverage cannot parse is not counted, as coverage itself would stop
+            left_out += 1
+            continue
+        changed = sorted(set(statements) & lines)
+        if not changed:
+            continue
+        name = Path(os.path.relpath(real, os.path.realpath(changes.repo_root))).as_posix()
+        found[name] = ChangedFile(changed, changed, line_ranges(statements, changed), measured=False)
+    return found, left_out
+
+
+def _diff_coverage(changes: diff.ChangedLines, files: list[analysis.FileCoverage], unmeasured: dict[str, ChangedFile],
+                   left_out: int, precision: int) -> DiffCoverage:
+    per_file: dict[str, ChangedFile] = dict(unmeasured)
     for f in files:
         if not f.changed_statements:
             continue
         name = Path(os.path.relpath(f.real_path, os.path.realpath(changes.repo_root))).as_posix()
-        per_file[name] = (f.changed_statements, f.changed_missing)
+        per_file[name] = ChangedFile(f.changed_statements, f.changed_missing, f.changed_ranges)
     return DiffCoverage(
         compare_branch=changes.compare_branch,
         merge_base=changes.merge_base,
         repo_root=changes.repo_root,
-        statements=sum(len(s) for s, _ in per_file.values()),
-        missing=sum(len(m) for _, m in per_file.values()),
+        statements=sum(len(c.statements) for c in per_file.values()),
+        missing=sum(len(c.missing) for c in per_file.values()),
         precision=precision,
         files=dict(sorted(per_file.items())),
+        left_out=left_out,
     )
-
-
-def line_ranges(statements: list[int], missing: list[int]) -> list[tuple[int, int]]:
-    """Group missing lines into ranges that run over consecutive statements (like coverage's Missing column)."""
-    missing_set = set(missing)
-    ranges: list[tuple[int, int]] = []
-    start = end = None
-    for line in statements:
-        if line in missing_set:
-            if start is None:
-                start = line
-            end = line
-        elif start is not None:
-            ranges.append((start, end))  # type: ignore[arg-type]
-            start = end = None
-    if start is not None:
-        ranges.append((start, end))  # type: ignore[arg-type]
-    return ranges
-
-
-def format_ranges(ranges: list[tuple[int, int]]) -> str:
-    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in ranges)
 
 
 def _floor(value: float | None, name: str) -> float | None:
@@ -224,6 +292,19 @@ def _pct(value: float) -> str:
     return f"{value:g}%"
 
 
+def compare_digits(floor: float | None, precision: int) -> int:
+    """Decimals a floor comparison needs: the precision, or more when the floor has more (76.9 needs 1)."""
+    if floor is None:
+        return precision
+    text = f"{floor:.10f}".rstrip("0")
+    return max(precision, len(text.split(".")[1]) if "." in text else 0)
+
+
+def shown_against(value: float, floor: float | None, precision: int) -> str:
+    """``value`` with enough digits that its comparison with ``floor`` is visible (76.8 under 76.9, never 77)."""
+    return display_covered(value, compare_digits(floor, precision))
+
+
 def evaluate(report: CoverageAnalysis, options: GateOptions) -> Verdict:
     """Apply the floors to the one analysis and build the ``coverage`` check result."""
     fail_under = _floor(options.fail_under, "--fail-under")
@@ -233,10 +314,10 @@ def evaluate(report: CoverageAnalysis, options: GateOptions) -> Verdict:
     diff_floor = _floor(options.diff_fail_under, "--diff-fail-under")
     precision = report.precision
     totals = report.totals
-    total_display = totals.pc_covered_str
     findings: list[results.Finding] = []
 
     total_failed = fail_under is not None and should_fail_under(totals.pc_covered, fail_under, precision)
+    total_display = shown_against(totals.pc_covered, fail_under, precision)
     if total_failed:
         findings.append(results.Finding(
             "coverage-total", f"total coverage {total_display}% is under the floor {_pct(fail_under)}",  # type: ignore[arg-type]
@@ -253,29 +334,34 @@ def evaluate(report: CoverageAnalysis, options: GateOptions) -> Verdict:
         for f in per_file_failures[:MAX_FINDINGS_PER_RULE]:
             findings.append(results.Finding(
                 "coverage-per-file",
-                f"{f.name}: {f.numbers.pc_covered_str}% covered, under the per-file floor {_pct(per_file_floor)}",
+                f"{f.name}: {shown_against(f.numbers.pc_covered, per_file_floor, precision)}% covered, "
+                f"under the per-file floor {_pct(per_file_floor)}",
                 file=f.name,
             ))
 
     d = report.diff
     diff_failed = bool(d is not None and diff_floor is not None and d.percent is not None
                        and should_fail_under(d.percent, diff_floor, precision))
+    diff_display = d.display if d is not None else None
+    if d is not None and d.percent is not None:
+        diff_display = shown_against(d.percent, diff_floor, precision)
     if d is not None:
         if diff_failed:
             findings.append(results.Finding(
                 "coverage-diff",
-                f"changed lines {d.display}% covered ({d.covered} of {d.statements} statements changed since "
+                f"changed lines {diff_display}% covered ({d.covered} of {d.statements} statements changed since "
                 f"{d.compare_branch}), under the floor {_pct(diff_floor)}",  # type: ignore[arg-type]
             ))
         uncovered = 0
-        for name, (statements, missing) in d.files.items():
-            for start, end in line_ranges(statements, missing):
+        for name, changed in d.files.items():
+            for start, end in changed.ranges:
                 uncovered += 1
                 if uncovered > MAX_FINDINGS_PER_RULE:
                     break
                 lines = f"line {start}" if start == end else f"lines {start}-{end}"
+                why = "not covered by the tests" if changed.measured else "not covered: no coverage data mentions the file"
                 findings.append(results.Finding(
-                    "coverage-changed-lines", f"changed {lines} not covered by the tests",
+                    "coverage-changed-lines", f"changed {lines} {why}",
                     file=name, line=start, severity="error" if diff_failed else "warning",
                     data={"end_line": end},
                 ))
@@ -283,13 +369,16 @@ def evaluate(report: CoverageAnalysis, options: GateOptions) -> Verdict:
     figures: dict[str, object] = {
         "total": float(total_display),
         "fail_under": fail_under,
-        "diff": float(d.display) if d is not None and d.display is not None else None,
+        "diff": float(diff_display) if diff_display is not None else None,
         "diff_fail_under": diff_floor,
         "per_file_fail_under": per_file_floor,
         "files_under_per_file_floor": len(per_file_failures) if per_file_floor is not None else None,
         "measure": report.measure,
         "data_files_combined": len(report.data_files),
-        "data_files": report.data_files,
+        # Every data file combined, as found: path, size in bytes, modification time (epoch seconds).
+        "data_files": [r.figure() for r in report.data_file_records],
+        "run_started_at": report.run_started_at,
+        "stub_files_left_out": report.stub_files_left_out,
         "branch": report.branch,
         "precision": precision,
         "files": len(report.files),
@@ -300,18 +389,21 @@ def evaluate(report: CoverageAnalysis, options: GateOptions) -> Verdict:
         "compare_branch": d.compare_branch if d is not None else None,
         "diff_statements": d.statements if d is not None else None,
         "diff_missing": d.missing if d is not None else None,
+        "diff_files_unmeasured": sum(not c.measured for c in d.files.values()) if d is not None else None,
+        "diff_files_left_out": d.left_out if d is not None else None,
     }
     failed = total_failed or bool(per_file_failures) or diff_failed
     result = (results.failed if failed else results.passed)(CHECK, figures=figures, findings=findings)
-    return Verdict(result, total_failed, per_file_failures, diff_failed, fail_under)
+    return Verdict(result, total_failed, per_file_failures, diff_failed, fail_under, total_display, diff_display)
 
 
 def input_failure(error: BadInput) -> results.CheckResult:
     """The ``fail`` result for unreadable input: no data is never a pass."""
     path = getattr(error, "path", None)
+    rule = getattr(error, "rule", "coverage-input")
     return results.failed(
         CHECK,
         figures={"total": None},
-        findings=[results.Finding("coverage-input", error.message, file=path)],
+        findings=[results.Finding(rule, error.message, file=path)],
         reason=error.message,
     )

@@ -5,12 +5,17 @@ coverage's combine warns about and skips an unreadable file, and a skipped
 shard silently lowers what was measured; here it is bad input naming the file.
 The project's ``[paths]`` aliases and ``relative_files`` are honoured exactly as
 ``coverage combine`` honours them, and the inputs are never modified or deleted.
+
+Only this run's data counts: a data file tracked by git, or written before the
+run's start marker (:mod:`ci_helper.run_start`), is refused, and every file
+combined is recorded (path, size, mtime) in the check result.
 """
 
 from __future__ import annotations
 
 import functools
 import os
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +23,7 @@ from coverage import Coverage, CoverageData
 from coverage.exceptions import CoverageException
 from coverage.files import PathAliases
 
+from ci_helper import run_start
 from ci_helper.errors import BadInput
 
 # SQLite leaves these beside a data file; they are not data files themselves.
@@ -25,11 +31,12 @@ _SIDE_FILE_SUFFIXES = ("-journal", "-wal", "-shm")
 
 
 class CoverageInputError(BadInput):
-    """Unreadable coverage input (exit 2); ``path`` names the file when there is one."""
+    """Unreadable or refused coverage input (exit 2); ``path`` names the file, ``rule`` the finding."""
 
-    def __init__(self, message: str, path: str | os.PathLike[str] | None = None) -> None:
+    def __init__(self, message: str, path: str | os.PathLike[str] | None = None, rule: str = "coverage-input") -> None:
         super().__init__(message)
         self.path = os.fspath(path) if path is not None else None
+        self.rule = rule
 
 
 @dataclass
@@ -175,3 +182,82 @@ def combine(cov: Coverage, inputs: list[Path], work_dir: Path) -> CombinedData:
     has_arcs = combined.has_arcs()
     combined.close()
     return CombinedData(target, inputs, has_arcs)
+
+
+# --- this run's data only -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DataFileRecord:
+    """One data file the gate combined, as it found it (recorded in the check result's figures)."""
+
+    path: str
+    size: int
+    mtime: float
+
+    def figure(self) -> dict[str, object]:
+        return {"path": self.path, "size": self.size, "mtime": self.mtime}
+
+
+def tracked_by_git(paths: list[Path]) -> list[Path]:
+    """The paths git tracks (one ``git ls-files`` per folder); none outside a repository."""
+    by_folder: dict[Path, list[Path]] = {}
+    for path in paths:
+        by_folder.setdefault(path.resolve().parent, []).append(path)
+    tracked: list[Path] = []
+    for folder, members in by_folder.items():
+        try:
+            proc = subprocess.run(
+                ["git", "-c", "core.quotepath=off", "ls-files", "-z", "--", *(p.resolve().name for p in members)],
+                cwd=folder, capture_output=True, text=True, encoding="utf-8", errors="surrogateescape",
+            )
+        except FileNotFoundError:  # no git: nothing can be tracked
+            return []
+        if proc.returncode != 0:  # not a repository (an artifact folder under RUNNER_TEMP)
+            continue
+        names = set(proc.stdout.split("\0"))
+        tracked += [p for p in members if p.resolve().name in names]
+    return tracked
+
+
+def check_this_run(paths: list[Path], started_at: float | None) -> list[DataFileRecord]:
+    """Record every data file; refuse one tracked by git or written before the run started."""
+    tracked = tracked_by_git(paths)
+    if tracked:
+        first = tracked[0]
+        raise CoverageInputError(
+            f"{first}: coverage data tracked by git: committed data measured an old commit, not this run; "
+            f"remove it (`git rm --cached {first}`) and add .coverage* to .gitignore",
+            first, rule="coverage-tracked-data",
+        )
+    records = []
+    for path in paths:
+        stat = path.stat()
+        if started_at is not None and stat.st_mtime + run_start.MTIME_SLACK_SECONDS < started_at:
+            raise CoverageInputError(
+                f"{path}: coverage data written before this run started (written {run_start.iso(stat.st_mtime)}, "
+                f"run started {run_start.iso(started_at)}): a leftover of an earlier run; erase it before the "
+                "tests run (`ci-helper coverage erase`) or delete it",
+                path, rule="coverage-stale-data",
+            )
+        records.append(DataFileRecord(str(path), stat.st_size, stat.st_mtime))
+    return records
+
+
+def erase(default_data_file: str, started_at: float | None) -> list[Path]:
+    """Delete the data file and its parallel files written before the run started (all without a marker).
+
+    Data this run already wrote (a server tier earlier in the same job) is kept.
+    """
+    base = Path(default_data_file)
+    if not base.parent.is_dir():
+        return []
+    removed = []
+    for path in sorted(base.parent.iterdir()):
+        if not (_is_data_file_name(path.name, base.name) and path.is_file()):
+            continue
+        if started_at is not None and path.stat().st_mtime + run_start.MTIME_SLACK_SECONDS >= started_at:
+            continue
+        path.unlink()
+        removed.append(path)
+    return removed

@@ -64,9 +64,10 @@ def render(report: CoverageAnalysis, verdict: Verdict) -> dict[str, Any]:
             "percent_covered": d.percent,
             "percent_covered_display": d.display,
             "files": {
-                name: {"statements": statements, "missing_lines": missing}
-                for name, (statements, missing) in d.files.items()
+                name: {"statements": c.statements, "missing_lines": c.missing, "measured": c.measured}
+                for name, c in d.files.items()
             },
+            "files_left_out": d.left_out,
         }
     figures = verdict.result.figures
     return {
@@ -75,7 +76,8 @@ def render(report: CoverageAnalysis, verdict: Verdict) -> dict[str, Any]:
             "branch_coverage": report.branch,
             "precision": report.precision,
             "measure": report.measure,
-            "data_files": report.data_files,
+            "data_files": [r.figure() for r in report.data_file_records],
+            "run_started_at": report.run_started_at,
         },
         "verdict": verdict.result.status,
         "gates": {

@@ -7,7 +7,7 @@ always holds everything.
 
 from __future__ import annotations
 
-from ci_helper.gates.coverage.gate import CoverageAnalysis, Verdict, format_ranges, line_ranges
+from ci_helper.gates.coverage.gate import CoverageAnalysis, Verdict, format_ranges
 
 MAX_BYTES = 64 * 1024
 MAX_FILES = 30
@@ -37,22 +37,21 @@ def render(report: CoverageAnalysis, verdict: Verdict, max_bytes: int = MAX_BYTE
     """The coverage section, at most ``max_bytes`` bytes of UTF-8."""
     result = verdict.result
     figures = result.figures
-    totals = report.totals
     measured = "tests and the server process" if report.measure == "tests+server" else "tests only"
     lines = [
-        f"### Coverage: {totals.pc_covered_str}% ({'pass' if result.passed else 'FAIL'})",
+        f"### Coverage: {verdict.total_shown}% ({'pass' if result.passed else 'FAIL'})",
         "",
         f"Measured: {measured}; {len(report.data_files)} data file(s) "
         f"{'combined' if report.combined else 'read'}; branch coverage {'on' if report.branch else 'off'}.",
         "",
         "| Gate | Value | Floor | Verdict |",
         "|---|---|---|---|",
-        f"| Total | {totals.pc_covered_str}% | {_floor(verdict.fail_under)} | {_status(verdict.total_failed, verdict.fail_under)} |",
+        f"| Total | {verdict.total_shown}% | {_floor(verdict.fail_under)} | {_status(verdict.total_failed, verdict.fail_under)} |",
     ]
     d = report.diff
     if d is not None:
-        value = (f"{d.display}% ({d.covered}/{d.statements} lines)" if d.statements
-                 else "no changed executable lines")
+        value = (f"{verdict.diff_shown}% ({d.covered}/{d.statements} lines)" if d.statements
+                 else d.describe_empty())
         lines.append(
             f"| Changed lines vs `{_escape(d.compare_branch)}` | {value} | {_floor(figures['diff_fail_under'])} | "
             f"{_status(verdict.diff_failed, figures['diff_fail_under'])} |"
@@ -68,7 +67,8 @@ def render(report: CoverageAnalysis, verdict: Verdict, max_bytes: int = MAX_BYTE
     sections: list[str] = []
 
     if d is not None and d.missing:
-        rows = [(name, format_ranges(line_ranges(st, miss))) for name, (st, miss) in d.files.items() if miss]
+        rows = [(name, format_ranges(c.ranges) + ("" if c.measured else " (file not in the coverage data)"))
+                for name, c in d.files.items() if c.missing]
         sections.append(_table(
             "Uncovered changed lines", ["File", "Lines"],
             [[_escape(name), ranges] for name, ranges in rows],

@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import IO, Callable
 from urllib.parse import urlsplit
 
+from ci_helper import gha, run_start
 from ci_helper.errors import BadInput
+from ci_helper.gates.coverage.inputs import erase as erase_coverage_data
 from ci_helper.gates.smoke import cancellation
 from ci_helper.gates.smoke import command as server_command
 from ci_helper.gates.smoke import pytest_run
@@ -95,11 +97,12 @@ def run(config: SmokeConfig, echo: Callable[[str], None] = lambda line: None) ->
     port = free_port() if any("{port}" in text for text in templated) else None
     ready_url = server_command.substitute(config.ready_url, port)
     stop_url = server_command.substitute(config.stop_url, port) if config.stop_url else None
-    base_url = server_command.substitute(config.base_url, port) if config.base_url else base_url_of(ready_url)
-    command = server_command.parse(server_command.substitute(config.server, port, config.python))
+    # URLs are checked before anything reads them (base_url_of splits the ready URL).
     probe = probe_for(ready_url, config.ready_status)
     if stop_url:
         check_stop_url(stop_url)
+    base_url = server_command.substitute(config.base_url, port) if config.base_url else base_url_of(ready_url)
+    command = server_command.parse(server_command.substitute(config.server, port, config.python))
     pytest_run.check_args(config.pytest_args)
     if not config.cwd.is_dir():
         raise BadInput(f"--cwd {config.cwd}: no such directory")
@@ -124,8 +127,10 @@ def run(config: SmokeConfig, echo: Callable[[str], None] = lambda line: None) ->
         outcome.coverage_rcfile, outcome.coverage_config_source = rcfile, source
         data_file = config.coverage_data_file.resolve()
         data_file.parent.mkdir(parents=True, exist_ok=True)
-        # A data file from an earlier run would prove nothing about this one.
+        # A data file from an earlier run would prove nothing about this one, nor would the
+        # parallel files (parallel = true) an earlier run of the server left beside it.
         data_file.unlink(missing_ok=True)
+        erase_coverage_data(str(data_file), run_start.started_at())
         command = server_command.under_coverage(command, data_file, rcfile, config.python)
 
     started_wall = time.time()
@@ -143,7 +148,10 @@ def run(config: SmokeConfig, echo: Callable[[str], None] = lambda line: None) ->
             if r.ready:
                 echo(f"smoke: ready after {r.seconds:.2f} s (GET {ready_url}: {r.last_answer})")
                 echo(f"smoke: running pytest with {pytest_run.BASE_URL_ENV}={base_url}")
-                outcome.pytest = pytest_run.run(config.python, config.junit, config.pytest_args, config.cwd, base_url)
+                # Fenced (GitHub Actions): pytest's output passes through us, so it ends when we say.
+                output = sys.stdout if gha.fence_active() else None
+                outcome.pytest = pytest_run.run(config.python, config.junit, config.pytest_args, config.cwd, base_url,
+                                                output)
                 outcome.died_during_tests = server.poll()
             elif r.outcome == "exited":
                 echo(f"smoke: server exited with code {r.exit_code} before it was ready ({r.seconds:.2f} s)")
