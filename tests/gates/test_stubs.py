@@ -100,6 +100,7 @@ def test_create_writes_the_declared_tree_and_a_stamp(project, cli):
         "stubs: wrote 7 files, 0 unchanged, 0 removed under repositories (from stubs.yml)",
         f"stamp: {stamp}",
         f"PYTHONPATH: {pythonpath}",
+        'local pytest: PYTHONPATH="$(ci-helper stubs path)" pytest, or pytest -p ci_helper.stubs',
         "stubs: pass (2 repositories, 2 modules, 5 names, dynamic prefixes: sgm, fabricated: 0, "
         "drifted files: 0, fake inference: off)",
     ]

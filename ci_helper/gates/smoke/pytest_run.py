@@ -20,6 +20,9 @@ from ci_helper.gates.smoke.process import KILL_GRACE_SECONDS, group_members
 BASE_URL_ENV = "CI_HELPER_BASE_URL"
 # Marks every process of the smoke tests (the runner's RUNNER_TRACKING_ID stays as it is, for its own cleanup).
 TRACKING_ENV = "CI_HELPER_SMOKE_TRACKING_ID"
+# pytest-base-url's --base-url defaults to this variable, and its `base_url` fixture reads that
+# option: setting it serves the plugin's users without passing a flag pytest might not know.
+PYTEST_BASE_URL_ENV = "PYTEST_BASE_URL"
 CANCEL_GRACE_SECONDS = 5.0
 LEFTOVER_GRACE_SECONDS = 1.0
 
@@ -71,6 +74,7 @@ def run(python: str, junit: Path, args: list[str], cwd: Path, base_url: str,
         pass
     env = project_environ()
     env[BASE_URL_ENV] = base_url
+    env[PYTEST_BASE_URL_ENV] = base_url
     tracking_id = orphans.new_tracking_id("ci-helper-smoke")
     env[TRACKING_ENV] = tracking_id
     argv = command(python, junit, args)
