@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ci_helper import pin, release
+from ci_helper.errors import BadInput
 from ci_helper.workflows.discovery import SKIPPED_DIRS, discover, excluded
 from ci_helper.workflows.uses import parse_uses
 
@@ -74,7 +75,7 @@ def _other_files(root: Path, exclude: list[str]) -> tuple[list[tuple[Path, str]]
     return markdown, nested
 
 
-def _markdown(path: Path, rel: str, sha: str, tag: str) -> tuple[bytes | None, list[Edit], int]:
+def _markdown(path: Path, rel: str, sha: str, tag: str, holds) -> tuple[bytes | None, list[Edit], int]:
     data = path.read_bytes()
     try:
         text = data.decode("utf-8")
@@ -89,12 +90,14 @@ def _markdown(path: Path, rel: str, sha: str, tag: str) -> tuple[bytes | None, l
         if not release.is_ours(parse_uses(f"{name}@{match.group('ref')}")):
             return match.group(0)
         seen += 1
+        line = text.count("\n", 0, match.start()) + 1
+        if not holds(parse_uses(f"{name}@{match.group('ref')}"), f"{rel}:{line}"):
+            return match.group(0)
         old_comment = (match.group("comment") or "").strip() or None
         comment = pin._new_comment(old_comment, match.group("ref"), tag)
         q = match.group("q")
         new = f"{match.group('lead')}{name}@{sha}{q}{match.group('tail')} {comment}{match.group('end')}"
         if new != match.group(0):
-            line = text.count("\n", 0, match.start()) + 1
             edits.append(Edit(rel, line, f"{name}@{match.group('ref')}" + (f" {old_comment}" if old_comment else ""),
                               f"{name}@{sha} {comment}"))
         return new
@@ -108,8 +111,6 @@ def plan(root: Path, repo: Path, ref: str, exclude: list[str] = ()) -> SelfPlan:
     sha = release.resolve(repo, ref)
     tag = tag_for(repo, ref, sha)
     if not root.exists():
-        from ci_helper.errors import BadInput
-
         raise BadInput(f"{root}: no such file or folder; pass the folder whose references to move (default: .)")
     base = str(root).replace(os.sep, "/").rstrip("/")
     prefix = "" if base in ("", ".") else base + "/"
@@ -127,6 +128,22 @@ def plan(root: Path, repo: Path, ref: str, exclude: list[str] = ()) -> SelfPlan:
         markdown = [(p, prefix + rel) for p, rel in markdown_files]
     result = SelfPlan(sha=sha, tag=tag, edits=[], new_bytes={}, skipped=[], references=0,
                       files=len(yaml_files) + len(markdown))
+    lacking: list[str] = []
+    known: dict[tuple[str, ...], bool] = {}
+
+    def holds(uses, where: str) -> bool:
+        """Whether the commit holds what ``uses`` loads; a reference to something it lacks is not moved."""
+        paths = release.target_paths(uses)
+        if paths not in known:
+            known[paths] = release.holdings(repo, [(sha, paths)])[(sha, paths)].holds
+        if known[paths]:
+            return True
+        if uses.ref == release.PLACEHOLDER_SHA:
+            result.skipped.append(f"{where}: {uses.raw}: {ref} has no {paths[0]}; the placeholder stays")
+        else:
+            lacking.append(f"{where}: {uses.action_name}")
+        return False
+
     for pin_file in yaml_files:
         changes = []
         for site in pin_file.sites:
@@ -135,6 +152,8 @@ def plan(root: Path, repo: Path, ref: str, exclude: list[str] = ()) -> SelfPlan:
             result.references += 1
             if "${{" in site.uses.ref:
                 result.skipped.append(f"{pin_file.rel}:{site.line}: {site.uses.raw} is an expression; pin it by hand")
+                continue
+            if not holds(site.uses, f"{pin_file.rel}:{site.line}"):
                 continue
             comment = pin._new_comment(site.comment(pin_file.text), site.uses.ref, tag)
             if site.uses.ref == sha and site.comment(pin_file.text) == comment:
@@ -147,11 +166,14 @@ def plan(root: Path, repo: Path, ref: str, exclude: list[str] = ()) -> SelfPlan:
                                                                           if c.site.comment(pin_file.text) else ""),
                                      c.new) for c in changes)
     for path, rel in markdown:
-        data, edits, seen = _markdown(path, rel, sha, tag)
+        data, edits, seen = _markdown(path, rel, sha, tag, holds)
         result.references += seen
         if data is not None:
             result.new_bytes[path] = data
             result.edits.extend(edits)
+    if lacking:
+        raise BadInput(f"{ref} ({sha}) does not hold what {len(lacking)} references load ({'; '.join(lacking[:5])}"
+                       f"{' ...' if len(lacking) > 5 else ''}); nothing was written; pin a newer commit")
     return result
 
 

@@ -114,13 +114,26 @@ def test_pin_self_moves_every_reference_of_ours_to_the_tag_commit(tmp_path, self
     assert again.stdout == f"nothing to pin: 5 references to truthful-ci/ci-helper in 3 files, all at v0.1.0 = {release} (v0.1.0)\n"
 
 
-def test_pin_self_by_commit_names_the_version_the_commit_declares(tmp_path, self_repo):
+def test_pin_self_never_moves_a_reference_to_a_commit_that_lacks_its_action(tmp_path, self_repo):
     repo, before, _ = self_repo
     tree = tmp_path / "project"
     make_tree(tree)
-    proc = run_ci_helper("pin", "--self", before[:10], "--repo-dir", str(repo), str(tree / "README.md"))
-    assert proc.returncode == 0, proc.stderr
-    assert f"truthful-ci/ci-helper/actions/quality@{before} # v0.0.9\n" in (tree / "README.md").read_text()
+    proc = run_ci_helper("pin", "--self", before[:10], "--repo-dir", str(repo), str(tree))
+    assert proc.returncode == 2
+    assert proc.stderr == (
+        f"Error: {before[:10]} ({before}) does not hold what 4 references load ("
+        f"{tree}/.github/workflows/ci.yml:8: Truthful-CI/CI-Helper/actions/guardrails; "
+        f"{tree}/.github/workflows/ci.yml:9: truthful-ci/ci-helper/actions/quality; "
+        f"{tree}/.github/workflows/ci.yml:10: truthful-ci/ci-helper; "
+        f"{tree}/examples/app/.github/workflows/q.yml:6: truthful-ci/ci-helper/actions/quality); "
+        "nothing was written; pin a newer commit\n")
+    assert (tree / ".github" / "workflows" / "ci.yml").read_bytes() == WORKFLOW.encode()
+    # The documentation placeholder of something the commit lacks stays a placeholder, with a note.
+    readme = run_ci_helper("pin", "--self", before, "--repo-dir", str(repo), str(tree / "README.md"))
+    assert readme.returncode == 0
+    assert readme.stderr == (f"pin: skipped {tree}/README.md:4: truthful-ci/ci-helper/actions/quality@{'0' * 40}: "
+                             f"{before} has no actions/quality/action.yml; the placeholder stays\n")
+    assert (tree / "README.md").read_text() == README
 
 
 def test_pin_self_check_writes_nothing_and_exits_1(tmp_path, self_repo):
