@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import shutil
 import subprocess
@@ -32,6 +34,21 @@ def example(tmp_path):
     return copy
 
 
+def zizmor_findings(project):
+    """zizmor's auditor persona (every finding, pedantic ones included) over the written workflows."""
+    from tests.actions.test_action_files import zizmor
+
+    program = zizmor()
+    if program is None:  # as in test_action_files: only a laptop without the [test] extras lacks it
+        assert not os.environ.get("CI"), "zizmor is not installed; pip install -e '.[test]' installs it"
+        return []
+    files = sorted(str(p) for p in (project / ".github" / "workflows").glob("*.yml"))
+    proc = subprocess.run([program, "--offline", "--persona=auditor", "--format", "json", *files],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return json.loads(proc.stdout)
+
+
 def uses_of(path):
     document = yaml.safe_load(path.read_text())
     return [step.get("uses") for job in document["jobs"].values() for step in job.get("steps", [])]
@@ -60,6 +77,7 @@ def test_init_on_the_example_gives_workflows_verify_accepts_and_a_green_dry_run(
 
     static = run_ci_helper("verify", str(example), "--format", "text")
     assert (static.returncode, static.stdout) == (0, "no findings in 2 files\n")
+    assert zizmor_findings(example) == []
 
     run = run_ci_helper("verify", "--run", str(example), timeout=300)
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr
@@ -126,6 +144,7 @@ def test_shards_call_the_reusable_quality_workflow(example):
                  "install": "python -m pip install -e . pytest coverage", "stub-manifest": "stubs.yml", "shards": 3}}}
     static = run_ci_helper("verify", str(example), "--format", "text")
     assert (static.returncode, static.stdout) == (0, "no findings in 2 files\n")
+    assert zizmor_findings(example) == []
 
 
 @pytest.mark.parametrize("setup, args, message", [
