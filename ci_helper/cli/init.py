@@ -17,7 +17,8 @@ import click
               help="The project's GitHub repository (default: [tool.ci-helper] repository, then the origin remote).")
 @click.option("--python-version", default="3.12", show_default=True, help="The Python version the workflows set up.")
 @click.option("--install", default=None, metavar="CMD",
-              help="Command that installs the project, pytest and coverage (default: python -m pip install -e . pytest coverage).")
+              help="Command that installs the project's test tools (default: pip install -r requirements-dev.txt when "
+                   "the project has one, else python -m pip install -e . pytest coverage).")
 @click.option("--self-ref", default=None, metavar="REF",
               help="ci-helper commit to pin our actions to (default: the tag v<version>, else HEAD of ci-helper's repository).")
 @click.option("--repo-dir", default=None, envvar="CI_HELPER_SELF_REPO", metavar="DIR",
@@ -35,7 +36,7 @@ def command(path: Path, force: bool, shards: int, repository: str | None, python
     from ci_helper import init
 
     options = init.Options(force=force, shards=shards, repository=repository, python_version=python_version,
-                           install=install or init.DEFAULT_INSTALL, self_ref=self_ref, repo_dir=repo_dir)
+                           install=install, self_ref=self_ref, repo_dir=repo_dir)
     the_plan = init.plan(path, options)
     init.write(the_plan)
     for output in the_plan.outputs:

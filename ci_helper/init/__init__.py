@@ -30,6 +30,8 @@ THIRD_PARTY = {
 }
 DEFAULT_INSTALL = "python -m pip install -e . pytest coverage"
 DEFAULT_SMOKE_INSTALL = "python -m pip install -e . pytest"
+# A project's own list of its test tools, when it keeps one: installed instead of the default.
+REQUIREMENTS_FILES = ("requirements-dev.txt", "requirements-test.txt", "requirements/dev.txt", "requirements/test.txt")
 _REPOSITORY = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
 _GITHUB_REMOTE = re.compile(r"github\.com[:/]([A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+?)(?:\.git)?/?$")
 
@@ -40,7 +42,7 @@ class Options:
     shards: int = 0                 # 0 or 1: one quality job; N >= 2: the reusable sharded workflow
     repository: str | None = None   # owner/name (default: settings, then the git remote)
     python_version: str = "3.12"
-    install: str = DEFAULT_INSTALL
+    install: str | None = None      # default: a requirements file of test tools, else DEFAULT_INSTALL
     self_ref: str | None = None     # the commit of ours to pin (default: tag v<version>, else HEAD)
     repo_dir: str | None = None     # ci-helper's git repository (default: the checkout it runs from)
 
@@ -149,13 +151,17 @@ def plan(project: Path, options: Options) -> Plan:
         result.notes.append(f"{manifest}: no import of a stubbed or heavy module found; the workflows do not "
                             "create the stubs")
     guard = config.guard
+    install, smoke_install = options.install, options.install
+    if install is None:
+        found = next((name for name in REQUIREMENTS_FILES if (project / name).is_file()), None)
+        install = f"python -m pip install -r {found}" if found else DEFAULT_INSTALL
+        smoke_install = install if found else DEFAULT_SMOKE_INSTALL
     values = {
         "branches": f"[{base_branch}]" if re.fullmatch(r"[\w./*-]+", base_branch) else json.dumps([base_branch]),
         "repositories": guard.repositories or [repository],
         "base_branches": guard.base_branches or [base_branch],
         "events": guard.events, "forks": guard.forks if guard.forks != "allow" else "",
-        "python_version": options.python_version, "install": options.install,
-        "smoke_install": DEFAULT_SMOKE_INSTALL if options.install == DEFAULT_INSTALL else options.install,
+        "python_version": options.python_version, "install": install, "smoke_install": smoke_install,
         "manifest": stubs, "heavy": ", ".join(heavy), "shards": options.shards if options.shards >= 2 else 0,
     }
     env = _environment()

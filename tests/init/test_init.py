@@ -13,6 +13,7 @@ import yaml
 
 from ci_helper import init, settings
 from tests.conftest import REPO_ROOT, run_ci_helper
+from tests.dry_run.project_env import make_venv
 
 EXAMPLE = REPO_ROOT / "examples" / "diffusion-api"
 UNREACHABLE_OSV = '\n[tool.ci-helper.audit]\nosv-url = "http://127.0.0.1:9/v1/query"\n'
@@ -31,6 +32,8 @@ def example(tmp_path):
                                                                    ".coverage*", ".pytest_cache"))
     with (copy / "pyproject.toml").open("a") as pyproject:
         pyproject.write(UNREACHABLE_OSV)
+    # The project's own environment (a developer's .venv): the dry run's steps run there, offline.
+    make_venv(copy)
     return copy
 
 
@@ -72,6 +75,8 @@ def test_init_on_the_example_gives_workflows_verify_accepts_and_a_green_dry_run(
         f"truthful-ci/ci-helper/actions/stub-repos@{sha}", f"truthful-ci/ci-helper/actions/quality@{sha}"]
     assert uses_of(example / ".github" / "workflows" / "smoke.yml")[-1] == f"truthful-ci/ci-helper/actions/smoke@{sha}"
     assert f"        uses: truthful-ci/ci-helper/actions/quality@{sha} # v0.1.0\n" in quality.read_text()
+    # The project keeps its test tools in requirements-dev.txt: that is what the job installs.
+    assert "        run: \"python -m pip install -r requirements-dev.txt\"\n" in quality.read_text()
     # The example already has [tool.ci-helper]: its pyproject.toml is left as it was.
     assert (example / "pyproject.toml").read_text() == (EXAMPLE / "pyproject.toml").read_text() + UNREACHABLE_OSV
 
@@ -128,7 +133,9 @@ def test_a_bare_project_gets_the_settings_block_and_a_quality_workflow_only(tmp_
     config = settings.load(project)
     assert (config.repository, config.guard.repositories) == ("my-org/app", ["my-org/app"])
     assert not (project / ".github" / "workflows" / "smoke.yml").exists()
-    assert "stub-repos" not in (project / ".github" / "workflows" / "quality.yml").read_text()
+    text = (project / ".github" / "workflows" / "quality.yml").read_text()
+    assert "stub-repos" not in text
+    assert "        run: \"python -m pip install -e . pytest coverage\"\n" in text
     assert run_ci_helper("verify", str(project)).returncode == 0
 
 
@@ -141,7 +148,7 @@ def test_shards_call_the_reusable_quality_workflow(example):
         "name": "Quality (3 shards, one verdict)",
         "uses": f"truthful-ci/ci-helper/.github/workflows/quality.yml@{head()}",
         "with": {"repositories": "example-org/diffusion-api", "base-branches": "main", "python-version": "3.12",
-                 "install": "python -m pip install -e . pytest coverage", "stub-manifest": "stubs.yml", "shards": 3}}}
+                 "install": "python -m pip install -r requirements-dev.txt", "stub-manifest": "stubs.yml", "shards": 3}}}
     static = run_ci_helper("verify", str(example), "--format", "text")
     assert (static.returncode, static.stdout) == (0, "no findings in 2 files\n")
     assert zizmor_findings(example) == []
