@@ -13,7 +13,7 @@ import yaml
 
 from ci_helper import init, settings
 from tests.conftest import REPO_ROOT, run_ci_helper
-from tests.dry_run.project_env import make_venv
+from tests.dry_run.project_env import build_wheel, make_venv
 
 EXAMPLE = REPO_ROOT / "examples" / "diffusion-api"
 UNREACHABLE_OSV = '\n[tool.ci-helper.audit]\nosv-url = "http://127.0.0.1:9/v1/query"\n'
@@ -33,7 +33,10 @@ def example(tmp_path):
     with (copy / "pyproject.toml").open("a") as pyproject:
         pyproject.write(UNREACHABLE_OSV)
     # The project's own environment (a developer's .venv): the dry run's steps run there, offline.
-    make_venv(copy)
+    python = make_venv(copy)
+    # One distribution of its own, so the audit has something to audit (as tests/dry_run does).
+    wheel = build_wheel(tmp_path / "wheels", "diffusion_extras", "1.0")
+    subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-index", "--no-deps", str(wheel)], check=True)
     return copy
 
 
