@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import signal
+import threading
 
 import click
 
@@ -31,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "pin": "pin",
     "canary": "canary",
     "network": "network",
+    "skips": "skips",
     "shard": "shard",
     "combine": "combine",
     "report": "report",
@@ -65,6 +68,35 @@ class LazyGroup(click.Group):
             return None
         module = importlib.import_module(_module_name(cmd_name))
         return module.command
+
+    def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
+        """Run the command; SIGINT and SIGTERM end it with exit 130 (docs/results.md "Interrupts")."""
+        from ci_helper import results
+        from ci_helper.errors import EXIT_INTERRUPTED
+
+        # Signal handlers can only be set from the main thread (an embedding caller may use another).
+        main_thread = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGTERM, _terminate) if main_thread else None
+        try:
+            outcome = super().invoke(ctx)
+        except BaseException as exc:
+            # Every gate started by this command leaves not-run (interrupted, bad input, crashed).
+            results.settle(exc)
+            if isinstance(exc, KeyboardInterrupt):
+                # click would print "Aborted!" and exit 1, which reads like a failed gate.
+                click.echo("ci-helper: interrupted", err=True)
+                raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
+            raise
+        finally:
+            if main_thread:
+                signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+        results.settle(None)
+        return outcome
+
+
+def _terminate(signum: int, frame: object) -> None:
+    # SIGTERM (a cancelled job) unwinds like Ctrl-C, so gates leave an "interrupted" result.
+    raise KeyboardInterrupt
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -44,6 +44,8 @@ def command(requirements: tuple[str, ...], paths: tuple[str, ...], python: str |
     from ci_helper.gates.audit import gate, invocation, policy as audit_policy
 
     config = audit_policy.load_settings(policy)
+    out_dir = results.results_dir(results_dir, config.results_dir)
+    results.start(gate.CHECK, out_dir)
     rules = audit_policy.load(config.audit.ignore)
     reqs = list(requirements)
     if not reqs and not paths and not python and config.audit.requirements:
@@ -60,7 +62,6 @@ def command(requirements: tuple[str, ...], paths: tuple[str, ...], python: str |
         timeout=timeout,
     )
     offline_ok = allow_offline if allow_offline is not None else config.audit.allow_offline
-    out_dir = results.results_dir(results_dir, config.results_dir)
     figures = {"service": request.service, "ignore_entries": len(rules)}
 
     try:

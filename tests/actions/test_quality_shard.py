@@ -34,8 +34,23 @@ TESTS = "".join(f"\n\ndef test_grade_{n}():\n    from shapes import grade\n    a
                 for n in (95, 85, 75, 10, 99, 50, 71))
 
 
+# The action's JUnit lives in RUNNER_TEMP, gone after run-action: the project keeps a copy in the
+# workspace, as the reusable workflow's "Keep the shard's JUnit" step does.
+CONFTEST = """
+import os
+import shutil
+
+
+def pytest_unconfigure(config):
+    path = getattr(config.option, "xmlpath", None)
+    if path and os.path.exists(path):
+        shutil.copy(path, "shard-junit.xml")
+"""
+
+
 def project(root: Path) -> Path:
     root.mkdir(parents=True)
+    (root / "conftest.py").write_text(CONFTEST)
     (root / "shapes.py").write_text(MODULE)
     (root / "test_shapes.py").write_text(TESTS)
     (root / "pyproject.toml").write_text('[tool.coverage.run]\nsource = ["shapes"]\nbranch = true\n[tool.coverage.report]\nprecision = 2\n')
@@ -52,12 +67,13 @@ def test_three_shards_run_each_test_once_and_combine_to_the_unsharded_total(tmp_
         project(workspace)
         proc, outputs = run_quality(workspace, {
             "python": sys.executable, "shard": str(index), "shards": "3", "audit": "false", "summary": "false",
-            # The action's own JUnit lives in RUNNER_TEMP, gone after the run: keep one in the workspace.
-            "pytest-args": "test_shapes.py -p no:cacheprovider --junitxml=shard-junit.xml"})
+            "pytest-args": "test_shapes.py -p no:cacheprovider"})
         assert proc.returncode == 0, proc.stdout + proc.stderr
         steps = outputs["steps"]
         assert (steps["tests"]["outcome"], steps["shard"]["outcome"], steps["gate"]["outcome"]) == (
             "skipped", "success", "skipped")
+        # The shard ran under the offline hook like the unsharded tests, and its skips were counted.
+        assert (steps["network"]["outcome"], steps["skips"]["outcome"]) == ("success", "success")
         assert f"shard {index}/3: pass - " in proc.stdout
         shard = json.loads((workspace / ".ci-helper" / "results" / "shard.json").read_text())
         assert (shard["figures"]["index"], shard["figures"]["total"], shard["figures"]["collected"]) == (index, 3, 7)

@@ -131,7 +131,8 @@ def test_the_example_is_green_with_smoke_and_quality_passed_and_stale_results_go
     assert "--- step: [6/6] Smoke tests" in out
     # The results folder holds exactly what this run's gates wrote.
     assert sorted(p.name for p in stale.glob("*.json")) == [
-        "audit.json", "coverage.json", "guardrails.json", "smoke.json", "stubs.json", "verify.json"]
+        "audit.json", "coverage.json", "guardrails.json", "network.json", "skips.json", "smoke.json", "stubs.json",
+        "verify.json"]
 
 
 def test_a_failing_smoke_test_makes_the_run_red_for_that_test(example):
@@ -147,7 +148,7 @@ def test_a_failing_smoke_test_makes_the_run_red_for_that_test(example):
     rows = table(summary)
     assert rows["smoke"][0] == "FAIL"
     assert re.fullmatch(r"5/6 passed, 1 failed, ready in [0-9.]+ s", rows["smoke"][2])
-    assert rows["smoke"][3] == "tests.smoke.test_teapot::test_health_is_a_teapot failed: assert 200 == 418"
+    assert rows["smoke"][3] == "tests/smoke/test_teapot.py::test_health_is_a_teapot failed: assert 200 == 418"
     assert rows["job-smoke"][3] == "step failed: Smoke tests"
     assert "coverage" not in rows  # --job smoke: the quality job did not run
 
@@ -176,7 +177,11 @@ def test_a_foreign_repository_is_stopped_by_the_guardrails(example):
 
     assert proc.returncode == 1, proc.stdout[-4000:] + proc.stderr
     summary = summary_of(proc.stdout, "someone/diffusion-api-fork")
-    assert blockers(summary) == ["guardrails failed", "job-quality failed", "job-smoke failed"]
+    # The test steps were skipped: their tiers did not run (red), never absent or passed.
+    assert blockers(summary) == [
+        "tests: quality: its step 'Quality tests and coverage gate' (skipped) was skipped: no tests ran",
+        "tests: smoke: its step 'Smoke tests' (skipped) was skipped: no tests ran",
+        "guardrails failed", "job-quality failed", "job-smoke failed"]
     rows = table(summary)
     assert rows["guardrails"] == (
         "FAIL", "required", "someone/diffusion-api-fork · pull_request · into main",
@@ -211,3 +216,58 @@ def test_ctrl_c_stops_the_server_it_started(example):
     assert proc.returncode == 130, "".join(lines) + rest
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", port), timeout=2).close()
+
+
+FABRICATING_TEST = '''import importlib
+
+
+def test_sgm_names_are_fabricated_on_demand():
+    made = 0
+    for i in range(10):
+        try:
+            importlib.import_module(f"sgm.fabricated_{i}")
+            made += 1
+        except ImportError:
+            pass  # refused by the budget: only the stubs result can say so
+    assert made >= 1
+'''
+
+
+def test_names_fabricated_during_the_tests_reach_the_verdict(example):
+    # The stubs result is written before the tests; the tests then fabricate more than the budget (8).
+    (example / "tests" / "quality" / "test_fabricated.py").write_text(FABRICATING_TEST)
+    proc = dry_run(example, "--job", "quality")
+    summary = summary_of(proc.stdout)
+    rows = table(summary)
+    assert rows["stubs"][:2] == ("FAIL", "required"), rows["stubs"]
+    # The example's own quality tests fabricate 4 names, this one 10 more (6 refused by the budget).
+    assert rows["stubs"][2].startswith("fake inference on, 14 fabricated (budget 8), 3 modules")
+    assert rows["stubs"][3].startswith("14 names were fabricated by the dynamic prefixes, over the budget of 8")
+    assert "stubs failed" in blockers(summary)
+    assert proc.returncode == 1
+
+
+HUGGING_FACE_TEST = '''\
+import urllib.request
+
+
+def test_downloads_the_model_card():
+    urllib.request.urlopen("https://huggingface.co", timeout=120)
+'''
+
+
+def test_a_test_that_reaches_hugging_face_makes_the_tier_red_naming_it(example):
+    # Issue 19: the offline hook blocks the attempt at once (no 120 s network timeout) and the
+    # network check names the test; the tests themselves fail too, with the policy's message.
+    (example / "tests" / "quality" / "test_hub.py").write_text(HUGGING_FACE_TEST)
+    started = time.monotonic()
+    proc = dry_run(example, "--job", "quality")
+    assert time.monotonic() - started < 110
+    assert proc.returncode == 1, proc.stdout[-4000:] + proc.stderr
+    summary = summary_of(proc.stdout)
+    rows = table(summary)
+    assert rows["network"][:2] == ("FAIL", "required"), rows["network"]
+    assert rows["network"][3].startswith(
+        "tests/quality/test_hub.py::test_downloads_the_model_card resolved huggingface.co (blocked)")
+    assert "network failed" in blockers(summary)
+    assert "ci-helper network policy 'block'" in proc.stdout
