@@ -36,6 +36,7 @@ COMMANDS: dict[str, str] = {
     "shard": "shard",
     "combine": "combine",
     "report": "report",
+    "init": "init",
 }
 
 
