@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ci_helper.errors import BadInput
 from ci_helper.workflows.uses import REMOTE, Uses
+
+if TYPE_CHECKING:
+    import subprocess
 
 # owner/name of this project on GitHub; compared case-insensitively (GitHub does).
 OUR_REPOSITORY = "truthful-ci/ci-helper"
@@ -50,6 +53,8 @@ def package_checkout() -> Path:
 
 
 def _git(repo: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    import subprocess  # here, not at the top: verify's pin-lacks-action rule imports this module on every run
+
     try:
         return subprocess.run(["git", "-C", str(repo), *args], input=stdin, capture_output=True, text=True,
                               timeout=60, env={**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"})
