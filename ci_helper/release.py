@@ -53,8 +53,7 @@ def package_checkout() -> Path:
 
 
 def _git(repo: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    # Imported here: plain `verify` stays free of subprocess unless a pin of ours must be looked up.
-    import subprocess
+    import subprocess  # here, not at the top: verify's pin-lacks-action rule imports this module on every run
 
     try:
         return subprocess.run(["git", "-C", str(repo), *args], input=stdin, capture_output=True, text=True,

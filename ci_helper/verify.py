@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 
 def run(path: Path, fmt: str | None, results_dir: Path | None, echo: Callable[[str], None] | None = None) -> int:

@@ -1,4 +1,4 @@
-"""The console script's plain ``verify`` path: the same bytes, result and exit code as the click group, without click."""
+"""The console script's plain ``verify``: the same bytes, result and exit code as the click group, without click."""
 
 from __future__ import annotations
 
