@@ -1,36 +1,31 @@
-"""Errors that map to the documented exit codes."""
+"""The domain's errors: plain exceptions, with no command-line knowledge.
+
+Domain modules raise these; only the command line (``ci_helper/cli/``) turns
+them into output and exit codes (``cli.exit_codes``), as coverage.py's
+``cmdline.py`` does for its ``ConfigError``. The guardrails action's first
+step imports this module with the standard library alone, so it stays free
+of third-party imports.
+"""
 
 from __future__ import annotations
-
-try:
-    from click import ClickException as _Base
-except ImportError:  # the guardrails action's first step decides with the standard library only
-
-    class _Base(Exception):  # type: ignore[no-redef]
-        exit_code = 1
-
-        def __init__(self, message: str) -> None:
-            super().__init__(message)
-            self.message = message
-
-        def format_message(self) -> str:
-            return self.message
 
 EXIT_PASS = 0
 EXIT_FAIL = 1
 EXIT_BAD_INPUT = 2
 
 
-class BadInput(_Base):
-    """Bad usage or bad input (missing file, malformed YAML, corrupt data): exit 2.
+class BadInput(Exception):
+    """Bad usage or bad input (missing file, malformed YAML, corrupt data).
 
-    The message is one line that says what is wrong and what to fix; click
-    prints it as ``Error: <message>`` on stderr, never with a traceback. Without
-    click (the guardrails action's stdlib-only decision) the caller prints it.
+    The message is one line that says what is wrong and what to fix; the CLI
+    prints it as ``Error: <message>`` on stderr and exits 2, never with a
+    traceback.
     """
-
-    exit_code = EXIT_BAD_INPUT
 
     def __init__(self, message: str) -> None:
         # One line: a newline in a user-facing error hides the fix below the fold.
-        super().__init__(" ".join(str(message).split("\n")))
+        self.message = " ".join(str(message).split("\n"))
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        return self.message

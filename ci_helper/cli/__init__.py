@@ -10,14 +10,13 @@ imports its logic inside the command function for the same reason.
 from __future__ import annotations
 
 import importlib
-import importlib.util
 
 import click
 
 from ci_helper import __version__
+from ci_helper.errors import EXIT_BAD_INPUT, BadInput
 
-# command name -> module under ci_helper.cli. A command whose module does not
-# exist yet is simply not offered.
+# command name -> module under ci_helper.cli.
 COMMANDS: dict[str, str] = {
     "verify": "verify",
     "guard": "guard",
@@ -41,21 +40,35 @@ def _module_name(command: str) -> str:
     return f"{__name__}.{COMMANDS[command]}"
 
 
+class InputError(click.ClickException):
+    """A domain :class:`~ci_helper.errors.BadInput` as click shows it: ``Error: <one line>`` on stderr, exit 2."""
+
+    exit_code = EXIT_BAD_INPUT
+
+
 class LazyGroup(click.Group):
-    """A group that imports a command's module only when it is needed."""
+    """A group that imports a command's module only when it is needed.
+
+    It is also the one place where domain errors become output: a
+    :class:`BadInput` raised anywhere below a command (its option callbacks
+    included) is shown as click shows its own usage errors, never as a traceback.
+    """
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(
-            name for name in COMMANDS if importlib.util.find_spec(_module_name(name)) is not None
-        )
+        return sorted(COMMANDS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in COMMANDS:
             return None
-        if importlib.util.find_spec(_module_name(cmd_name)) is None:
-            return None
         module = importlib.import_module(_module_name(cmd_name))
-        return module.command
+        command: click.Command = module.command
+        return command
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except BadInput as exc:
+            raise InputError(exc.message) from None
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -1,9 +1,10 @@
 import json
+import re
 import subprocess
 import sys
 
 from ci_helper import __version__
-from tests.conftest import run_ci_helper
+from tests.conftest import REPO_ROOT, run_ci_helper
 
 
 def test_version_prints_the_package_version(cli):
@@ -37,3 +38,23 @@ def test_version_imports_nothing_heavy():
 def test_unknown_command_is_usage_error(cli):
     result = cli("no-such-command")
     assert result.exit_code == 2
+
+
+def test_domain_errors_do_not_know_the_command_line():
+    """errors.BadInput is a plain exception; only ci_helper/cli/ imports click."""
+    from ci_helper.errors import BadInput
+
+    assert BadInput.__mro__[1:] == (Exception, BaseException, object)
+    pkg = REPO_ROOT / "ci_helper"
+    importers = sorted(str(p.relative_to(pkg)) for p in pkg.rglob("*.py")
+                       if "fixtures" not in p.parts and p.parent.name != "cli"
+                       and re.search(r"^\s*(import click|from click)", p.read_text(encoding="utf-8"), re.M))
+    assert importers == []
+
+
+def test_the_cli_layer_shows_a_domain_error_as_one_line_and_exit_2(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("[tool.ci-helper]\nresults_dir = 3\n")
+    proc = run_ci_helper("guard", "--root", str(tmp_path), cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("Error: ") and proc.stderr.count("\n") == 1, proc.stderr
+    assert "Traceback" not in proc.stderr

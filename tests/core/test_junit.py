@@ -1,6 +1,7 @@
 import pytest
 
 from ci_helper import junit
+from ci_helper.errors import BadInput
 
 PYTEST_XML = """<?xml version="1.0" encoding="utf-8"?>
 <testsuites name="pytest tests"><testsuite name="pytest" errors="1" failures="1" skipped="1" tests="5" time="0.9">
@@ -56,7 +57,7 @@ def test_bad_files_exit_2(tmp_path, content, message):
     path.write_text(content)
     with pytest.raises(junit.JUnitError) as exc:
         junit.parse(path)
-    assert message in exc.value.message and exc.value.exit_code == 2
+    assert message in exc.value.message and isinstance(exc.value, BadInput)
 
 
 def test_missing_file(tmp_path):
