@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from ci_helper import gha
+from ci_helper import gha, limits
 from ci_helper.errors import BadInput
 
 DEFAULT_API_URL = "https://api.github.com"
@@ -69,8 +69,8 @@ def pr_number_from_event(path: str | None = None) -> int | None:
     try:
         with open(path, encoding="utf-8") as handle:
             event: Any = json.load(handle)
-    except (OSError, ValueError) as exc:  # ValueError: bad JSON or not UTF-8
-        raise BadInput(f"{path}: cannot read the event payload ({exc})") from None
+    except (OSError, *limits.PARSE_ERRORS) as exc:  # ValueError: bad JSON or not UTF-8
+        raise BadInput(f"{path}: cannot read the event payload ({limits.why(exc)})") from None
     if not isinstance(event, dict):
         return None
     for key in ("pull_request", "issue"):

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
+from ci_helper import limits
 from ci_helper.errors import BadInput
 
 PASS = "pass"
@@ -239,6 +240,8 @@ def read_result(path: str | os.PathLike[str]) -> CheckResult:
         raise BadInput(f"{p}:{exc.lineno}: corrupt check result ({exc.msg}); delete it and re-run the gate") from None
     except _NonFinite as exc:
         raise BadInput(f"{p}: corrupt check result ({exc} is not a JSON number); delete it and re-run the gate") from None
+    except limits.PARSE_ERRORS as exc:  # an integer of 5,000 digits, nesting past the recursion limit
+        raise BadInput(f"{p}: corrupt check result ({limits.why(exc)}); delete it and re-run the gate") from None
     return CheckResult.from_dict(raw, str(p))
 
 

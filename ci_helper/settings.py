@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ci_helper import limits
 from ci_helper.errors import BadInput
 
 
@@ -312,6 +313,8 @@ def load(project_dir: str | Path = ".") -> Settings:
         raise BadInput(f"{path}: malformed TOML ({exc}); fix the file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise BadInput(f"{path}: cannot read ({exc})") from None
+    except limits.PARSE_ERRORS as exc:  # nesting past the recursion limit, an integer of 5,000 digits
+        raise BadInput(f"{path}: malformed TOML ({limits.why(exc)}); fix the file") from None
     tool = data.get("tool", {})
     if not isinstance(tool, dict):
         raise BadInput(f"{path}: [tool] must be a table")

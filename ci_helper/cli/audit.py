@@ -86,7 +86,7 @@ def command(requirements: tuple[str, ...], paths: tuple[str, ...], python: str |
         except OSError as exc:
             raise BadInput(f"--json-out {json_out}: cannot write ({exc.strerror or exc})") from None
 
-    result = gate.evaluate(run.report, rules, gate.today_utc(), {**figures, "source": run.mode})
+    result = gate.evaluate(run.report, rules, gate.today_utc(), {**figures, "source": run.mode}, run.asked)
     results.write_result(result, out_dir)
     for finding in result.findings:
         click.echo(f"{finding.severity}: {finding.message}")

@@ -44,7 +44,7 @@ def verify_command(requirements: tuple[str, ...], python: str | None, installed_
         raise BadInput("no requirements file given; pass REQUIREMENTS or set [tool.ci-helper.deps] requirements")
     if not requirements and config.project_root is not None:
         files = [str(config.project_root / f) for f in files]
-    lines = [line for f in files for line in deps.parse_requirements(f)]
+    lines = deps.read_requirements(files)
     if installed_from:
         env = deps.environment_from_snapshot(installed_from, python)
     else:

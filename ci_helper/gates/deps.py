@@ -116,7 +116,18 @@ def _option_value(tokens: list[str], names: tuple[str, ...] | set[str] | dict[st
     return None
 
 
-def parse_requirements(path: str | Path, kind: str = "requirement", _stack: tuple[Path, ...] = ()) -> list[RequirementLine]:
+def read_requirements(paths: list[str] | tuple[str, ...]) -> list[RequirementLine]:
+    """Every requirement of ``paths`` and their includes, each file read once.
+
+    A file included from two places (``-r common.txt`` in two files, or a
+    file named twice) contributes its lines once, so nothing is counted twice.
+    """
+    seen: set[tuple[Path, str]] = set()
+    return [line for path in paths for line in parse_requirements(path, _seen=seen)]
+
+
+def parse_requirements(path: str | Path, kind: str = "requirement", _stack: tuple[Path, ...] = (),
+                       _seen: set[tuple[Path, str]] | None = None) -> list[RequirementLine]:
     """Every requirement in ``path`` and the files it includes, in file order.
 
     Raises :class:`BadInput` for a missing file, an include cycle or a line
@@ -134,6 +145,10 @@ def parse_requirements(path: str | Path, kind: str = "requirement", _stack: tupl
         chain = " -> ".join(str(p) for p in (*_stack, resolved))
         raise BadInput(f"requirements include cycle: {chain}; remove one of the -r/-c lines")
     stack = (*_stack, resolved)
+    if _seen is not None:
+        if (resolved, kind) in _seen:
+            return []
+        _seen.add((resolved, kind))
 
     lines: list[RequirementLine] = []
     for number, logical in _logical_lines(text):
@@ -152,7 +167,7 @@ def parse_requirements(path: str | Path, kind: str = "requirement", _stack: tupl
                     raise BadInput(f"{where}: remote include '{value}' is not supported; vendor the file and include it by path")
                 # An include inside a constraints file is itself a constraints file.
                 include_kind = "constraint" if kind == "constraint" else _INCLUDE_OPTIONS[option]
-                lines.extend(parse_requirements(file.parent / value, include_kind, stack))
+                lines.extend(parse_requirements(file.parent / value, include_kind, stack, _seen))
                 continue
             editable = _option_value(tokens, _EDITABLE_OPTIONS)
             if editable is not None:
@@ -274,7 +289,7 @@ def inspect_environment(python: str | None = None) -> Environment:
         if dist["direct_url"]:
             try:
                 direct_url = json.loads(dist["direct_url"])
-            except json.JSONDecodeError:
+            except (ValueError, RecursionError):  # malformed, or hostile: nested too deeply, huge integers
                 direct_url = None
         distributions[key] = Installed(dist["name"], dist["version"], direct_url)
     return Environment(raw["python"], raw["markers"], distributions)
@@ -394,12 +409,14 @@ def verify(lines: list[RequirementLine], env: Environment, sources: list[str]) -
         if req.url:
             recorded = installed.direct_url
             if recorded is None:
-                counts["matched"] += 1
+                # No direct_url.json (PEP 610): installers write one for every URL install, so this
+                # distribution came from a package index. Same name, other source: other code.
+                counts["mismatched"] += 1
                 findings.append(results.Finding(
-                    "deps-direct-url-unrecorded",
-                    f"{req.name}: expected {expected}, found {installed.version} installed without a "
-                    "direct_url.json record; the URL cannot be confirmed",
-                    line.file, line.line, severity="warning", data=data))
+                    "deps-direct-url-mismatch",
+                    f"{req.name}: expected {expected}, found {installed.version} installed from a package index "
+                    f"(no direct_url.json); reinstall it from the URL: pip install '{req.name} @ {req.url}'",
+                    line.file, line.line, data={**data, "source": "index"}))
             elif direct_url_matches(req.url, recorded):
                 counts["matched"] += 1
             else:

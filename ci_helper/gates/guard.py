@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from ci_helper import results
+from ci_helper import limits, results
 from ci_helper.errors import BadInput
 from ci_helper.results import CheckResult, Finding
 from ci_helper.settings import GuardSettings
@@ -134,8 +134,8 @@ def _payload(context: GuardContext, why: str) -> dict[str, Any]:
         raise BadInput(f"{path}: cannot read event payload ({exc})") from None
     except json.JSONDecodeError as exc:
         raise BadInput(f"{path}:{exc.lineno}: malformed event payload ({exc.msg})") from None
-    except RecursionError:
-        raise BadInput(f"{path}: event payload nested too deeply to read") from None
+    except limits.PARSE_ERRORS as exc:
+        raise BadInput(f"{path}: malformed event payload ({limits.why(exc)})") from None
     if not isinstance(payload, dict):
         raise BadInput(f"{path}: event payload is not a JSON object; GITHUB_EVENT_PATH must name "
                        f"the webhook payload the runner wrote")

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ci_helper import limits
 from ci_helper.errors import BadInput
 
 PULL_REQUEST_EVENTS = ("pull_request", "pull_request_target")
@@ -44,8 +45,8 @@ def load_event(options: Options) -> dict[str, Any]:
         data = json.loads(Path(options.event_path).read_text(encoding="utf-8-sig"))
     except OSError as exc:
         raise BadInput(f"cannot read --event-path {options.event_path}: {exc.strerror}") from None
-    except ValueError as exc:
-        raise BadInput(f"--event-path {options.event_path} is not valid JSON: {exc}") from None
+    except limits.PARSE_ERRORS as exc:
+        raise BadInput(f"--event-path {options.event_path} is not valid JSON: {limits.why(exc)}") from None
     if not isinstance(data, dict):
         raise BadInput(f"--event-path {options.event_path} must hold a JSON object (the webhook payload)")
     return data

@@ -6,6 +6,8 @@ import fnmatch
 import os
 from pathlib import Path
 
+from ci_helper.errors import BadInput
+
 WORKFLOW_SUFFIXES = (".yml", ".yaml")
 ACTION_NAMES = ("action.yml", "action.yaml")
 # Folders that hold tools and caches, never a project's own actions; walking them is slow and noisy.
@@ -28,6 +30,14 @@ def excluded(rel: str, patterns: list[str]) -> bool:
     return False
 
 
+def _is_file(entry: os.DirEntry, rel: str) -> bool:
+    """``entry.is_file()``, but a link that cannot be followed (a loop, say) is bad input, not a traceback."""
+    try:
+        return entry.is_file()
+    except OSError as exc:
+        raise BadInput(f"{rel}: cannot read ({exc.strerror or exc}); remove the link or point it at a file") from None
+
+
 def discover(root: Path, exclude: list[str] = ()) -> tuple[list[tuple[Path, str]], list[tuple[Path, str]]]:
     """``(workflows, actions)``, each a sorted list of ``(path, posix path relative to root)``."""
     patterns = list(exclude)
@@ -36,7 +46,7 @@ def discover(root: Path, exclude: list[str] = ()) -> tuple[list[tuple[Path, str]
     workflow_dir = root / ".github" / "workflows"
     if workflow_dir.is_dir():
         for entry in os.scandir(workflow_dir):
-            if entry.name.endswith(WORKFLOW_SUFFIXES) and entry.is_file():
+            if entry.name.endswith(WORKFLOW_SUFFIXES) and _is_file(entry, f".github/workflows/{entry.name}"):
                 rel = f".github/workflows/{entry.name}"
                 if not excluded(rel, patterns):
                     workflows.append((Path(entry.path), rel))

@@ -9,6 +9,8 @@ position. Merge keys (``<<: *base``) are applied by :func:`mapping`.
 from __future__ import annotations
 
 import codecs
+import os
+import stat
 from pathlib import Path
 
 import yaml
@@ -74,6 +76,61 @@ def _compose(text: str) -> Node | None:
         return loader.get_single_node()
     finally:
         loader.dispose()
+
+
+# Limits on a file written by whoever opened the pull request (docs/security.md, "Hostile input limits").
+# Real workflows are a few hundred KiB at most, nest under 20 levels and expand to tens of thousands of nodes.
+MAX_FILE_BYTES = 4 * 1024 * 1024
+MAX_DEPTH = 128
+# Nodes counted with every alias and merge key expanded: what a reader walking the tree may have to visit.
+MAX_EXPANDED_NODES = 1_000_000
+
+
+def shape_problem(root: Node | None) -> tuple[Node, str] | None:
+    """Where and why the tree is unsafe to walk (an alias cycle, too deep or too big once aliases expand).
+
+    One pass over the distinct nodes: expanded sizes and heights are computed
+    bottom-up and remembered per node, so a bomb of aliases costs no more to
+    refuse than its text costs to read.
+    """
+    if root is None:
+        return None
+    cycle = "an alias refers to a value that contains it (a recursive alias or merge key)"
+    done: dict[int, tuple[int, int]] = {}  # id -> (expanded size, height)
+    open_nodes: set[int] = set()
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        if isinstance(node, ScalarNode):
+            done[key] = (1, 1)
+            continue
+        children = [n for pair in node.value for n in pair] if isinstance(node, MappingNode) else node.value
+        if children_done:
+            open_nodes.discard(key)
+            size = 1 + sum(done[id(child)][0] for child in children)
+            height = 1 + max((done[id(child)][1] for child in children), default=0)
+            if size > MAX_EXPANDED_NODES:
+                return node, (f"expands to more than {MAX_EXPANDED_NODES:,} values through aliases and merge keys "
+                        "(limit, see docs/security.md)")
+            if height > MAX_DEPTH:
+                return node, f"nests deeper than {MAX_DEPTH} levels, aliases expanded (limit, see docs/security.md)"
+            done[key] = (size, height)
+            continue
+        if key in done:
+            continue
+        if key in open_nodes:
+            return node, cycle
+        open_nodes.add(key)
+        stack.append((node, True))
+        for child in children:
+            if id(child) in open_nodes:
+                return child, cycle
+            if id(child) not in done:
+                stack.append((child, False))
+    return None
+
+
 _TRUE = frozenset({"true", "True", "TRUE"})
 _FALSE = frozenset({"false", "False", "FALSE"})
 
@@ -211,9 +268,17 @@ def decode(data: bytes, rel: str) -> str:
 def read_source(path: Path, rel: str) -> Source:
     """Read and compose one YAML file; any problem is bad input naming the file and line."""
     try:
-        data = path.read_bytes()
+        # Non-blocking: a FIFO named action.yml must not hang the reader; anything but a regular file is refused.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise BadInput(f"{rel}: not a regular file; replace it with a YAML file")
+            data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise BadInput(f"{rel}: cannot read ({exc.strerror or exc}); check the file's permissions") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise BadInput(f"{rel}: larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB (limit, see docs/security.md); "
+                       "split the file")
     return source_from_text(path, rel, decode(data, rel))
 
 
@@ -228,4 +293,10 @@ def source_from_text(path: Path, rel: str, text: str) -> Source:
         raise BadInput(f"{rel}:{line}: malformed YAML ({problem}); fix the file") from None
     except yaml.YAMLError as exc:
         raise BadInput(f"{rel}: malformed YAML ({exc}); fix the file") from None
+    except RecursionError:  # the pure-Python composer recurses per nesting level
+        raise BadInput(f"{rel}: nests too deeply (limit {MAX_DEPTH} levels, see docs/security.md); fix the file") from None
+    problem = shape_problem(root)
+    if problem is not None:
+        node, why = problem
+        raise BadInput(f"{rel}:{node.start_mark.line + 1}: {why}; fix the file")
     return Source(path, rel, root, text.splitlines())

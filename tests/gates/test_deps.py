@@ -143,19 +143,66 @@ def test_direct_reference_compared_with_direct_url_json(cli, tmp_path, venv, mon
     assert (check.figures["matched"], check.figures["mismatched"]) == (2, 1)
 
 
-def test_direct_reference_without_record_is_a_warning(cli, tmp_path, venv, monkeypatch):
+def test_direct_reference_installed_from_the_index_fails(cli, tmp_path, venv, monkeypatch):
     python, site = venv
+    # pip leaves no direct_url.json for an index install: same name, other source.
     install_dist(site, "vendored", "0.1")
     write(tmp_path / "requirements.txt", "vendored @ https://example.invalid/vendored-0.1-py3-none-any.whl\n")
     monkeypatch.chdir(tmp_path)
     result, out = verify(cli, tmp_path, "requirements.txt", "--python", str(python))
-    assert result.exit_code == 0
-    finding = read_result(out).findings[0]
-    assert (finding.rule, finding.severity) == ("deps-direct-url-unrecorded", "warning")
+    assert result.exit_code == 1
+    check = read_result(out)
+    assert (check.status, check.figures["matched"], check.figures["mismatched"]) == ("fail", 0, 1)
+    (finding,) = check.findings
+    assert (finding.rule, finding.severity, finding.line) == ("deps-direct-url-mismatch", "error", 1)
     assert finding.message == (
-        "vendored: expected @ https://example.invalid/vendored-0.1-py3-none-any.whl, found 0.1 installed "
-        "without a direct_url.json record; the URL cannot be confirmed"
+        "vendored: expected @ https://example.invalid/vendored-0.1-py3-none-any.whl, found 0.1 installed from a "
+        "package index (no direct_url.json); reinstall it from the URL: "
+        "pip install 'vendored @ https://example.invalid/vendored-0.1-py3-none-any.whl'"
     )
+    assert finding.data == {"package": "vendored", "expected": "@ https://example.invalid/vendored-0.1-py3-none-any.whl",
+                            "found": "0.1", "source": "index"}
+
+
+def test_git_reference_satisfied_only_by_its_commit(cli, tmp_path, monkeypatch):
+    sha = "0123456789abcdef0123456789abcdef01234567"
+    write(tmp_path / "requirements.txt", f"tool @ git+https://github.com/o/tool@{sha}\n")
+    monkeypatch.chdir(tmp_path)
+    for site_name, direct_url, code in [
+        ("index", None, 1),
+        ("git", {"url": "https://github.com/o/tool", "vcs_info": {"vcs": "git", "commit_id": sha}}, 0),
+        ("other", {"url": "https://github.com/o/tool", "vcs_info": {"vcs": "git", "commit_id": "f" * 40}}, 1),
+    ]:
+        python, site = make_venv(tmp_path / site_name)
+        install_dist(site, "tool", "1.0", direct_url)
+        result, out = verify(cli, tmp_path, "requirements.txt", "--python", str(python))
+        assert result.exit_code == code, (site_name, result.output)
+
+
+def test_file_included_from_two_files_counts_once(cli, tmp_path, venv, monkeypatch):
+    python, site = venv
+    install_dist(site, "shared", "1.0")
+    install_dist(site, "alpha", "1.0")
+    write(tmp_path / "common.txt", "shared==1.0\n")
+    write(tmp_path / "a.txt", "-r common.txt\nalpha==1.0\n")
+    write(tmp_path / "b.txt", "-r ./common.txt\n")
+    monkeypatch.chdir(tmp_path)
+    result, out = verify(cli, tmp_path, "a.txt", "b.txt", "a.txt", "--python", str(python))
+    assert result.exit_code == 0, result.output
+    figures = read_result(out).figures
+    assert (figures["requirements"], figures["matched"]) == (2, 2)
+    # Missing once is reported once.
+    write(tmp_path / "common.txt", "shared==1.0\nabsent==2\n")
+    result, out = verify(cli, tmp_path, "a.txt", "b.txt", "--python", str(python))
+    assert [f.message for f in read_result(out).findings] == ["absent: expected ==2, found not installed"]
+    assert read_result(out).figures["missing"] == 1
+
+
+def test_file_used_as_requirements_and_as_constraints_is_read_as_both(tmp_path):
+    write(tmp_path / "pins.txt", "shared==1.0\n")
+    write(tmp_path / "a.txt", "-r pins.txt\n-c pins.txt\n-r pins.txt\n")
+    lines = deps.read_requirements([str(tmp_path / "a.txt")])
+    assert [(line.kind, line.name) for line in lines] == [("requirement", "shared"), ("constraint", "shared")]
 
 
 def test_missing_requirements_file_is_bad_input(cli, tmp_path, monkeypatch):
@@ -328,8 +375,14 @@ def test_canary_fixtures_against_snapshot(cli, tmp_path, case, code):
     assert result.exit_code == code, result.output
     messages = [f.message for f in read_result(out).findings]
     if case == "bad":
-        assert messages == ["canary-http: expected ==2.20.0, found 2.19.0",
-                            "canary-missing: expected ==1.0.0, found not installed"]
+        assert messages == [
+            "canary-http: expected ==2.20.0, found 2.19.0",
+            "canary-missing: expected ==1.0.0, found not installed",
+            "canary-from-git: expected @ git+https://example.invalid/canary-from-git.git@"
+            "0123456789abcdef0123456789abcdef01234567, found 1.0.0 installed from a package index "
+            "(no direct_url.json); reinstall it from the URL: pip install 'canary-from-git @ "
+            "git+https://example.invalid/canary-from-git.git@0123456789abcdef0123456789abcdef01234567'",
+        ]
     else:
         assert messages == []
 

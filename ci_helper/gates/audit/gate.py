@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from ci_helper import results
+from ci_helper.gates.audit import scope
 from ci_helper.gates.audit.policy import IgnoreRule
 from ci_helper.gates.audit.report import AuditReport, Dependency, Vulnerability
 
@@ -41,8 +42,8 @@ def _data(dep: Dependency, vuln: Vulnerability) -> dict:
 
 
 def evaluate(report: AuditReport, rules: list[IgnoreRule], today: dt.date,
-             figures: dict | None = None) -> results.CheckResult:
-    """Apply ``rules`` to ``report`` as of ``today``."""
+             figures: dict | None = None, asked: scope.Scope | None = None) -> results.CheckResult:
+    """Apply ``rules`` to ``report`` as of ``today``; a report that does not cover ``asked`` is not-run."""
     findings: list[results.Finding] = []
     used: set[int] = set()
     vulnerable = ignored = 0
@@ -107,6 +108,16 @@ def evaluate(report: AuditReport, rules: list[IgnoreRule], today: dt.date,
         "stale": stale,
     }
     all_figures = {**counts, **(figures or {})}
+    difference = scope.compare(asked, [dep.name for dep in report.dependencies]) if asked else None
+    if difference:
+        # Checked before everything else: a report that skipped a package says nothing about it.
+        findings += [results.Finding("audit-report-incomplete", f"{name}: asked for in {asked.source}, "
+                                     "absent from pip-audit's report", data={"package": name, "problem": "missing"})
+                     for name in difference.missing]
+        findings += [results.Finding("audit-report-incomplete", f"{name}: in pip-audit's report, never asked for",
+                                     data={"package": name, "problem": "unexpected"})
+                     for name in difference.unexpected]
+        return results.not_run(CHECK, scope.describe(asked, difference), all_figures, findings)
     if not report.dependencies:
         # An empty audit is a misconfiguration (wrong --path, empty file), not a pass.
         return results.not_run(CHECK, "pip-audit found no dependencies to audit; check that -r/--path/--python "

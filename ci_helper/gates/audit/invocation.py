@@ -27,6 +27,7 @@ from pathlib import Path
 
 from ci_helper.errors import BadInput
 from ci_helper.gates import deps
+from ci_helper.gates.audit import scope
 from ci_helper.gates.audit.report import AuditReport
 
 SERVICES = ("osv", "pypi")
@@ -73,6 +74,8 @@ class AuditRun:
     mode: str
     raw_json: str
     command: list[str]
+    # What pip-audit was asked to audit; the gate holds the report against it.
+    asked: scope.Scope | None = None
 
 
 def _pip_audit_version() -> tuple[int, ...]:
@@ -145,7 +148,7 @@ def site_packages(python: str) -> list[str]:
 
 def _flatten(requirements: list[str]) -> tuple[str, bool]:
     """One requirements text with every include resolved; True when all are pinned with ``==``."""
-    lines = [line for f in requirements for line in deps.parse_requirements(f)]
+    lines = deps.read_requirements(requirements)
     wanted = [line for line in lines if line.kind != "constraint"]
     pinned = all(line.kind == "requirement" and line.pinned for line in wanted)
     text = "".join(
@@ -198,20 +201,22 @@ def run(request: AuditRequest) -> AuditRun:
                 mode = "resolved"
                 for req in request.requirements:
                     command += ["-r", str(Path(req).resolve())]
+            asked = scope.from_requirements(request.requirements, exact=pinned)
         else:
             mode = "environment"
             for path in request.paths:
                 command += ["--path", str(Path(path).resolve())]
+            asked = scope.from_paths(request.paths)
         proc = subprocess.run(command, capture_output=True, text=True, env=env, cwd=tmp)
 
     try:
         report = AuditReport.from_json(json.loads(proc.stdout)) if proc.stdout.strip() else None
-    except (json.JSONDecodeError, ValueError):
+    except (ValueError, RecursionError):  # not pip-audit's shape, or nested past the recursion limit
         report = None
     # pip-audit exits 1 both for "found vulnerabilities" (with a report) and
     # for a crash (without one): the report decides.
     if report is not None and proc.returncode in (0, 1):
-        return AuditRun(report, mode, proc.stdout, command)
+        return AuditRun(report, mode, proc.stdout, command, asked)
     service_failure = any(marker in proc.stderr for marker in _SERVICE_MARKERS)
     reason = _reason(proc.stderr, service_failure)
     if service_failure:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from packaging.utils import canonicalize_name
 
+from ci_helper import limits
 from ci_helper.errors import BadInput
 from ci_helper.gates.audit.report import Vulnerability
 from ci_helper.settings import AuditIgnore
@@ -104,6 +105,8 @@ def load_settings(policy: str | None, project_dir: str = "."):
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError) as exc:
         raise BadInput(f"--policy {policy}: cannot read TOML ({exc})") from None
+    except limits.PARSE_ERRORS as exc:
+        raise BadInput(f"--policy {policy}: cannot read TOML ({limits.why(exc)})") from None
     tool = data.get("tool", {})
     if not isinstance(tool, dict):
         raise BadInput(f"--policy {policy}: [tool] must be a table")

@@ -13,7 +13,7 @@ from coverage.files import GlobMatcher, prep_patterns
 from coverage.python import PythonFileReporter
 from coverage.results import Numbers, display_covered, should_fail_under
 
-from ci_helper import results, run_start
+from ci_helper import limits, results, run_start
 from ci_helper.errors import BadInput
 from ci_helper.gates.coverage import analysis, diff, inputs
 from ci_helper.gates.coverage import project as project_mod
@@ -132,6 +132,13 @@ def analyse(options: GateOptions, settings: Settings | None = None) -> CoverageA
     except UnicodeDecodeError as exc:  # coverage reads .coveragerc/setup.cfg/tox.ini without catching this
         where = options.rcfile or ".coveragerc, setup.cfg or tox.ini"
         raise BadInput(f"coverage configuration ({where}): not UTF-8 text ({exc}); save it as UTF-8") from None
+    except limits.PARSE_ERRORS as exc:  # pyproject.toml nested past the recursion limit, a 5,000-digit integer
+        where = options.rcfile or "pyproject.toml"
+        raise BadInput(f"coverage configuration ({where}): unreadable ({limits.why(exc)}); fix the file") from None
+    if not 0 <= config_fail_under <= 100:  # NaN fails this too; coverage would raise ConfigError mid-report
+        where = ", ".join(config_cov.config.config_files_read) or "coverage configuration"
+        raise BadInput(f"{where}: [report] fail_under = {config_fail_under:g} is not a percentage; "
+                       "give a number from 0 to 100")
     data_paths = inputs.find_data_files(options.data_files, default_data_file, options.combine)
     started_at = run_start.started_at()
     records = inputs.check_this_run(data_paths, started_at)

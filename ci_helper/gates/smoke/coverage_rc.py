@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ci_helper import limits
 from ci_helper.errors import BadInput
 
 if sys.version_info >= (3, 11):
@@ -54,13 +55,18 @@ def write_rcfile(project_dir: Path, folder: Path) -> tuple[Path, Path | None]:
     folder.mkdir(parents=True, exist_ok=True)
     found = find_project_config(project_dir)
     if found is not None and found[1] == "toml":
-        table = _read_toml(found[0]).get("tool", {}).get("coverage", {})
-        table = dict(table)
-        run = dict(table.get("run", {}))
-        run["sigterm"] = True
-        table["run"] = run
+        tool = _read_toml(found[0]).get("tool", {})
+        table = tool.get("coverage", {}) if isinstance(tool, dict) else None
+        run = table.get("run", {}) if isinstance(table, dict) else None
+        if not isinstance(run, dict):
+            raise BadInput(f"{found[0]}: [tool.coverage] and [tool.coverage.run] must be tables; fix the file")
+        table = {**table, "run": {**run, "sigterm": True}}
         out = folder / "coverage-server.toml"
-        out.write_text(dump_toml({"tool": {"coverage": table}}), encoding="utf-8")
+        try:
+            text = dump_toml({"tool": {"coverage": table}})
+        except RecursionError:
+            raise BadInput(f"{found[0]}: [tool.coverage] nests too deeply; fix the file") from None
+        out.write_text(text, encoding="utf-8")
         return out, found[0]
     parser = _new_parser()
     if found is not None:
@@ -101,6 +107,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise BadInput(f"{path}: malformed TOML ({exc}); fix the file") from None
+    except limits.PARSE_ERRORS as exc:
+        raise BadInput(f"{path}: malformed TOML ({limits.why(exc)}); fix the file") from None
 
 
 # --- a TOML writer for coverage's table (strings, numbers, booleans, lists, tables) ---

@@ -97,11 +97,12 @@ def run(config: SmokeConfig, echo: Callable[[str], None] = lambda line: None) ->
     port = free_port() if any("{port}" in text for text in templated) else None
     ready_url = server_command.substitute(config.ready_url, port)
     stop_url = server_command.substitute(config.stop_url, port) if config.stop_url else None
-    base_url = server_command.substitute(config.base_url, port) if config.base_url else base_url_of(ready_url)
-    command = server_command.parse(server_command.substitute(config.server, port, config.python))
+    # URLs are checked before anything reads them (base_url_of splits the ready URL).
     probe = probe_for(ready_url, config.ready_status)
     if stop_url:
         check_stop_url(stop_url)
+    base_url = server_command.substitute(config.base_url, port) if config.base_url else base_url_of(ready_url)
+    command = server_command.parse(server_command.substitute(config.server, port, config.python))
     pytest_run.check_args(config.pytest_args)
     if not config.cwd.is_dir():
         raise BadInput(f"--cwd {config.cwd}: no such directory")

@@ -136,6 +136,8 @@ def load(path: str | Path) -> Manifest:
     """Read, validate and model the manifest at ``path``."""
     import yaml
 
+    from ci_helper.workflows.source import shape_problem
+
     p = Path(path)
     try:
         data = p.read_bytes()
@@ -149,6 +151,10 @@ def load(path: str | Path) -> Manifest:
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
         try:
             node = loader.get_single_node()
+            # Refused before it is constructed and validated: aliases can make a tiny file a huge tree.
+            problem = shape_problem(node)
+            if problem is not None:
+                raise BadInput(f"{p}:{problem[0].start_mark.line + 1}: {problem[1]}; fix the stub manifest")
             raw = loader.construct_document(node) if node is not None else None
         finally:
             loader.dispose()

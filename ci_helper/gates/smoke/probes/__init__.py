@@ -9,7 +9,7 @@ from __future__ import annotations
 import http.client  # a sibling module is http_status, never http: it would shadow this
 from dataclasses import dataclass
 from typing import Protocol
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from ci_helper.errors import BadInput
 
@@ -31,7 +31,7 @@ class Probe(Protocol):
 
 def probe_for(url: str, ready_status: int = 200) -> Probe:
     """The probe for a ready URL: ``http(s)://`` checks the status, ``tcp://host:port`` connects."""
-    scheme = urlsplit(url).scheme
+    scheme = split_url("--ready-url", url).scheme
     if scheme in ("http", "https", "tcp"):
         check_port("--ready-url", url)
     if scheme in ("http", "https"):
@@ -45,6 +45,14 @@ def probe_for(url: str, ready_status: int = 200) -> Probe:
     raise BadInput(f"--ready-url {url!r}: use an http://, https:// or tcp://host:port URL")
 
 
+def split_url(flag: str, url: str) -> SplitResult:
+    """``urlsplit``, with its ValueError (``http://[::1/``: unbalanced brackets) turned into bad input."""
+    try:
+        return urlsplit(url)
+    except ValueError as exc:
+        raise BadInput(f"{flag} {url!r}: not a valid URL ({exc}); write it as http://host:port/path") from None
+
+
 def check_port(flag: str, url: str) -> None:
     """urlsplit only parses the port when asked, and then raises ValueError: turn that into bad input."""
     try:
@@ -55,7 +63,7 @@ def check_port(flag: str, url: str) -> None:
 
 def check_stop_url(url: str) -> None:
     """Checked before the server starts: failing inside the stop would leave the server running."""
-    parts = urlsplit(url)
+    parts = split_url("--stop-url", url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise BadInput(f"--stop-url {url!r}: use an http:// or https:// URL with a host")
     check_port("--stop-url", url)
