@@ -2,7 +2,7 @@
 
 :func:`scan` finds every remote ``uses: owner/repo[/path]@ref`` (steps and
 reusable-workflow jobs) with the exact character span of its ref; :func:`plan`
-asks a resolver (``ci_helper.github.resolve_refs`` in the CLI, any mapping in
+asks a resolver (:func:`resolve`, through the GitHub API; any mapping in
 tests) for the commits; :func:`rewrite` replaces exactly the ref characters
 and the trailing comment on those lines. The YAML is never re-serialised:
 every other byte (BOM, CRLF, indentation, quotes, other comments) stays as it
@@ -376,3 +376,61 @@ def apply(pin_file: PinFile, changes: list[Change]) -> bytes:
         raise BadInput(f"{pin_file.rel}: pinning lines {lines} in place would change more than the uses: values; "
                        "nothing was written; pin them by hand")
     return pin_file.encode(text)
+
+
+def resolve(items: list[Wanted]) -> dict[tuple[str, str], str]:
+    """``(repo, ref) -> 40-hex commit`` for every wanted ref, through the GitHub API; BadInput names every ref that failed."""
+    from ci_helper import github
+
+    token = github.optional_token_from_env()
+    api_url = github.api_url_from_env()
+    try:
+        found = github.resolve_refs(list(dict.fromkeys(item.key for item in items)), token=token, api_url=api_url)
+        unknown = sorted({repo for (repo, _), commit in found.items() if commit is None})
+        missing = github.missing_repositories(unknown, token=token, api_url=api_url) if unknown else set()
+    except github.ApiFailure as exc:
+        raise BadInput(f"{exc}; nothing was written") from None
+    problems = []
+    for item in items:
+        repo, ref = item.key
+        if found[item.key] is not None:
+            continue
+        if repo in missing:
+            problems.append(f"{item.where}: repository {repo} not found (or private: set GITHUB_TOKEN with read access to it)")
+        else:
+            problems.append(f"{item.where}: {repo} has no tag, branch or commit '{ref}'; fix the "
+                            + ("comment" if item.site.pinned else "ref"))
+    if problems:
+        raise BadInput("; ".join(problems) + "; nothing was written")
+    return {key: commit.sha for key, commit in found.items() if commit is not None}
+
+
+@dataclass
+class FileEdit:
+    """One file's changes and its new bytes, made (and checked) before any file is written."""
+
+    file: PinFile
+    data: bytes
+    changes: list[Change]
+
+
+def edits(files: list[PinFile], changes: list[Change]) -> list[FileEdit]:
+    """The changes grouped by file, in file order, each file's new bytes checked by :func:`apply`."""
+    out = []
+    for pin_file in files:
+        mine = [c for c in changes if c.site.rel == pin_file.rel]
+        if mine:
+            out.append(FileEdit(pin_file, apply(pin_file, mine), mine))
+    return out
+
+
+def write(edit: FileEdit) -> None:
+    """Replace the file in one step, keeping its permissions, so a crash never leaves half a workflow."""
+    path = edit.file.path
+    tmp = path.with_name(f".{path.name}.ci-helper-pin.tmp")
+    try:
+        tmp.write_bytes(edit.data)
+        os.chmod(tmp, path.stat().st_mode & 0o7777)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise BadInput(f"{edit.file.rel}: cannot write ({exc.strerror or exc})") from None

@@ -2,8 +2,9 @@
 
 Every section is a dataclass below; the loader checks each key against the
 dataclass fields and types, so a typo or a wrong type exits 2 naming the key
-and what is expected. Command-line flags win over these values: a command
-reads ``flag if flag is not None else settings.<section>.<field>``.
+and what is expected. Command-line flags win over these values, merged by one
+mechanism: ``merge(settings.<section>, field=flag, ...)`` applies every flag
+that was given (not None) over the section.
 
 Keys are written in TOML with dashes or underscores (``fail-under`` or
 ``fail_under``); both map to the same field.
@@ -179,6 +180,20 @@ class Settings:
     project_root: Path | None = field(default=None, metadata={"internal": True})
 
 
+# --- flags over settings ----------------------------------------------------
+
+_Section = typing.TypeVar("_Section")
+
+
+def merge(section: _Section, **flags: Any) -> _Section:
+    """``section`` with every flag that was given (not None) in place of its setting.
+
+    A flag named after no field of the section is a programming error (TypeError).
+    """
+    given = {name: value for name, value in flags.items() if value is not None}
+    return dataclasses.replace(section, **given)  # type: ignore[type-var]
+
+
 # --- loading --------------------------------------------------------------
 
 
@@ -201,14 +216,13 @@ def _convert(value: Any, tp: Any, key: str) -> Any:
         args = typing.get_args(tp)
         if value is None and type(None) in args:
             return None
-        errors = []
         for arg in args:
             if arg is type(None):
                 continue
             try:
                 return _convert(value, arg, key)
-            except BadInput as exc:
-                errors.append(exc)
+            except BadInput:
+                pass
         raise BadInput(f"[tool.ci-helper] {key}: expected {_type_name(tp)}, got {_describe(value)}")
     if origin is list:
         (inner,) = typing.get_args(tp)

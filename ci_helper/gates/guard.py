@@ -328,17 +328,21 @@ def run(policy: GuardPolicy, context: GuardContext, root: Path | None = None, se
 
 def merge_policy(settings: Any, repositories, base_branches, refs, events, forks, pins) -> GuardPolicy:
     """Flags (or the action's inputs) win over ``[tool.ci-helper.guard]``; the project's ``repository`` is the last resort."""
-    configured = settings.guard
-    repos = split_values(repositories) or split_values(configured.repositories)
+    from ci_helper.settings import merge
+
+    given = {name: split_values(values) or None for name, values in
+             (("repositories", repositories), ("base_branches", base_branches), ("refs", refs), ("events", events))}
+    configured = merge(settings.guard, forks=forks, pins=pins, **given)
+    repos = split_values(configured.repositories)
     if not repos and settings.repository:
         repos = [settings.repository]
     return GuardPolicy(
         repositories=repos,
-        base_branches=split_values(base_branches) or split_values(configured.base_branches),
-        refs=split_values(refs) or split_values(configured.refs),
-        events=split_values(events) or split_values(configured.events),
-        forks=forks if forks is not None else configured.forks,
-        pins=pins if pins is not None else configured.pins,
+        base_branches=split_values(configured.base_branches),
+        refs=split_values(configured.refs),
+        events=split_values(configured.events),
+        forks=configured.forks,
+        pins=configured.pins,
     )
 
 

@@ -182,6 +182,22 @@ def test_service_down_is_not_run(cli, project, closed_port_url, allow, code):
         assert result.output.splitlines()[1] == "audit: --allow-offline: exiting 0, but nothing was audited"
 
 
+@pytest.mark.parametrize("allow, code", [(False, 1), (True, 0)])
+def test_the_offline_policy_is_decided_by_the_gate_not_the_cli(project, closed_port_url, allow, code):
+    from ci_helper.gates.audit import invocation
+
+    request = invocation.AuditRequest(requirements=["requirements.txt"], osv_url=closed_port_url)
+    outcome = gate.audit(request, [], allow_offline=allow)
+    assert (outcome.result.status, outcome.exit_code, outcome.raw_json) == ("not-run", code, None)
+    assert outcome.lines[1:] == (["audit: --allow-offline: exiting 0, but nothing was audited"] if allow else [])
+
+
+def test_allow_offline_with_settings_and_flag(cli, project, closed_port_url):
+    (project.path / "pyproject.toml").write_text("[tool.ci-helper.audit]\nallow-offline = true\n")
+    assert cli("audit", "-r", "requirements.txt", "--osv-url", closed_port_url).exit_code == 0
+    assert cli("audit", "-r", "requirements.txt", "--osv-url", closed_port_url, "--no-allow-offline").exit_code == 1
+
+
 def test_allow_offline_from_env(cli, project, closed_port_url):
     result = cli("audit", "-r", "requirements.txt", "--osv-url", closed_port_url, "--results-dir", "results",
                  env={"CI_HELPER_ALLOW_OFFLINE": "true"})
