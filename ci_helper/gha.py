@@ -64,13 +64,11 @@ def emit_annotation(level: str, message: str, stream: IO[str] | None = None, **p
     print(annotation(level, message, **props), file=stream or sys.stdout)  # type: ignore[arg-type]
 
 
-# A finding's severity as an annotation level: notes stay visible but never look like problems.
-_LEVEL_OF_SEVERITY = {"error": "error", "warning": "warning", "note": "notice"}
-
-
 def annotate_finding(finding: "Finding", title: str, stream: IO[str] | None = None) -> None:
     """Print one annotation for a check-result finding, at its file and line when it has them."""
-    emit_annotation(_LEVEL_OF_SEVERITY.get(finding.severity, "notice"), finding.message, stream,
+    from ci_helper.severity import level
+
+    emit_annotation(level(finding.severity).annotation, finding.message, stream,
                     file=finding.file, line=finding.line, title=title)
 
 

@@ -21,14 +21,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from ci_helper import limits
+from ci_helper import limits, severity
 from ci_helper.errors import BadInput
 
 PASS = "pass"
 FAIL = "fail"
 NOT_RUN = "not-run"
 STATUSES = (PASS, FAIL, NOT_RUN)
-SEVERITIES = ("error", "warning", "note")
+SEVERITIES = severity.SEVERITIES
 
 DEFAULT_RESULTS_DIR = ".ci-helper/results"
 RESULTS_DIR_ENV = "CI_HELPER_RESULTS_DIR"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -54,7 +53,7 @@ def command(path: Path, fmt: str | None, results_dir: Path | None, dry_run: bool
     from ci_helper import gha, results, settings
     from ci_helper.errors import BadInput
     from ci_helper.rules import run_rules
-    from ci_helper.rules.output import render
+    from ci_helper.rules.output import base_of, render
 
     if not path.exists():
         raise BadInput(f"{path}: no such folder; pass the repository folder to check (default: .)")
@@ -72,10 +71,7 @@ def command(path: Path, fmt: str | None, results_dir: Path | None, dry_run: bool
                        "action.yml/action.yaml in every folder); pass the repository folder")
     if fmt is None:
         fmt = "github" if gha.in_actions() else "text"
-    # Annotations name files from the workspace (the current folder in a step).
-    base = os.path.relpath(path.resolve(), Path.cwd().resolve())
-    base = str(path.resolve()) if base.startswith("..") else base.replace(os.sep, "/")
-    click.echo(render(fmt, report, base), nl=False)
+    click.echo(render(fmt, report, base_of(path)), nl=False)
     figures = {"files": report.files, "findings": len(report.findings), "errors": report.errors,
                "warnings": report.warnings, "allowed": len(report.allowed)}
     build = results.failed if report.errors else results.passed

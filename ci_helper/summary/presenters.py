@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from ci_helper import severity
 from ci_helper.junit import TestCase
 from ci_helper.results import FAIL, NOT_RUN, PASS, CheckResult, Finding
 from ci_helper.summary.model import Tier, effective_status
@@ -400,8 +401,7 @@ def present_check(result: CheckResult) -> Entry:
     if result.status == NOT_RUN:
         entry.callouts.insert(0, f"Not run: {result.reason}")
     # Errors first, then warnings, then notes; stable within each.
-    rank = {"error": 0, "warning": 1, "note": 2}
-    entry.findings.sort(key=lambda x: rank.get(x.severity, 3))
+    entry.findings.sort(key=lambda x: severity.level(x.severity).rank)
     return entry
 
 

@@ -22,6 +22,7 @@ from typing import Callable
 
 import jinja2
 
+from ci_helper import severity
 from ci_helper.results import FAIL, NOT_RUN, PASS
 from ci_helper.summary import escape, presenters
 from ci_helper.summary.escape import Markdown
@@ -46,7 +47,7 @@ STATUS_ICONS = {PASS: "✅", FAIL: "❌", NOT_RUN: "⚠️"}
 # Only characters of the Basic Multilingual Plane: one astral emoji in a 1 MB
 # section makes CPython store the whole string at 4 bytes per character.
 OUTCOME_ICONS = {"failed": "❌", "error": "❗", "flaky": "♻️"}
-SEVERITY_ICONS = {"error": "❌", "warning": "⚠️", "note": "ℹ️"}
+SEVERITY_ICONS = {name: lvl.icon for name, lvl in severity.LEVELS.items()}
 
 
 def utf8_bytes(text: str) -> int:

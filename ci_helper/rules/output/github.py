@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ci_helper import gha
+from ci_helper.severity import level
 from ci_helper.rules.output.text import summary_line
 
 
@@ -10,7 +11,7 @@ def render(report, base: str = "") -> str:
     prefix = base.rstrip("/") + "/" if base and base != "." else ""
     lines = [
         gha.annotation(
-            "warning" if item.severity == "warning" else "error", item.message,
+            level(item.severity).annotation, item.message,
             file=prefix + (item.file or ""), line=item.line, column=item.column, title=item.rule,
         )
         for item in report.findings
