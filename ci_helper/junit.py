@@ -228,16 +228,6 @@ def parse(path: str | os.PathLike[str]) -> JUnitReport:
     return report
 
 
-def parse_many(paths: list[str | os.PathLike[str]]) -> JUnitReport:
-    """Parse and add up several JUnit files (matrix shards)."""
-    if not paths:
-        raise JUnitError("no JUnit file given")
-    total = parse(paths[0])
-    for path in paths[1:]:
-        total = total.merge(parse(path))
-    return total
-
-
 def case_times(path: str | os.PathLike[str]) -> dict[tuple[str, str], float]:
     """``(classname, name) -> seconds`` for every test case in a JUnit file (shard balancing)."""
     p = Path(path)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -65,7 +67,8 @@ def command(path: Path, fmt: str | None, results_dir: Path | None, dry_run: bool
     atexit.unregister(gc.freeze)
     atexit.register(gc.freeze)
     config = settings.load(path)
-    report = run_rules(path, config)
+    with _without_cyclic_gc():
+        report = run_rules(path, config)
     if report.files == 0:
         raise BadInput(f"no workflow or action files under {path} (looked for .github/workflows/*.yml, *.yaml and "
                        "action.yml/action.yaml in every folder); pass the repository folder")
@@ -115,3 +118,23 @@ def _dry_run(path: Path, event: str, base_branch: str | None, repository: str | 
         sys.exit(130)
     click.echo(render_text(outcome.run), nl=False)
     sys.exit(outcome.exit_code)
+
+
+@contextlib.contextmanager
+def _without_cyclic_gc() -> Iterator[None]:
+    """Parsing builds hundreds of thousands of small objects and no reference cycles: the
+    cyclic collector would rescan them again and again (over half of verify's run time,
+    docs/performance.md). The process decides this, not the library."""
+    import gc
+
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            # Move the new objects to the oldest generation unscanned (freeze, then unfreeze):
+            # re-enabling alone would make the next collection walk every one of them.
+            gc.freeze()
+            gc.unfreeze()
+            gc.enable()

@@ -365,20 +365,6 @@ def announce(result: CheckResult, path: Path, github: bool, echo) -> None:
     gha.set_output("result", str(path))
 
 
-def fixture_cases() -> dict[str, Path]:
-    """The bundled canary cases (``bad``, ``good``) as folders."""
-    from importlib.resources import files
-
-    base = Path(str(files("ci_helper") / "fixtures" / "guard"))
-    return {p.name: p for p in sorted(base.iterdir()) if (p / "canary.json").is_file()}
-
-
-def fixture_env(case: Path) -> dict[str, str]:
-    """A case's job variables from its ``canary.json``, with ``{fixture}`` set to the case's folder."""
-    env = json.loads((case / "canary.json").read_text(encoding="utf-8"))["env"]
-    return {k: v.replace("{fixture}", str(case)) for k, v in env.items()}
-
-
 def describe(finding: Finding) -> str:
     """The text line for a local run: ``rule: [file:line: ]message``."""
     where = finding.location()

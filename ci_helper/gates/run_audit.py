@@ -25,7 +25,7 @@ from pathlib import Path
 from ci_helper import results
 from ci_helper.errors import BadInput
 from ci_helper.github import JobRecord, RunRecord
-from ci_helper.rules.gates import GateMatcher
+from ci_helper.rules.gate_commands import GateMatcher
 from ci_helper.workflows import Tree, Workflow, parse_uses
 from ci_helper.workflows.model import build_workflow
 from ci_helper.workflows.source import source_from_text

@@ -85,7 +85,7 @@ class LocalReport:
 
 
 def _inventory(root: Path, settings: Settings) -> list[WorkflowEntry]:
-    from ci_helper.rules.gates import GateMatcher
+    from ci_helper.rules.gate_commands import GateMatcher
     from ci_helper.workflows import load_tree
 
     tree = load_tree(root, settings.verify.exclude)

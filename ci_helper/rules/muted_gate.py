@@ -18,7 +18,7 @@ from typing import Iterator
 
 from ci_helper.results import Finding
 from ci_helper.rules.base import Context, finding
-from ci_helper.rules.gates import GateMatcher
+from ci_helper.rules.gate_commands import GateMatcher
 from ci_helper.workflows import Scalar, Source, Step
 from ci_helper.workflows.shell import AndOr, Command, Shell, parse_script, resolve_shell, set_flags_after
 

@@ -1,4 +1,12 @@
-"""Every verify rule, in the order findings are reported. Add a rule here and nowhere else."""
+"""Every verify rule, in the order findings on the same line are reported.
+
+Adding a rule: its module under ``ci_helper/rules/`` (id, one-line summary,
+``check``), one line in ``RULES`` below, a bad and a good fixture under
+``ci_helper/fixtures/verify/<id>/`` (the canary finds them through ``RULE_IDS``),
+its test ``tests/rules/test_<id>.py``, the bad fixture's expected finding in
+``tests/rules/test_canary_fixtures.py``, and a ``## <id>`` section in
+``docs/verify.md`` (SARIF's ``helpUri`` points there).
+"""
 
 from __future__ import annotations
 
@@ -11,9 +19,3 @@ from ci_helper.rules.unpinned_uses import UnpinnedUses
 RULES: tuple[Rule, ...] = (UnpinnedUses(), MutedGate(), MissingGuardrail(), MissingPermissions())
 RULE_IDS: tuple[str, ...] = tuple(rule.id for rule in RULES)
 
-
-def by_id(rule_id: str) -> Rule:
-    for rule in RULES:
-        if rule.id == rule_id:
-            return rule
-    raise KeyError(rule_id)
