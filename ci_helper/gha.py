@@ -6,10 +6,14 @@ so the escaping rules are written once.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
+import re
+import stat
 import sys
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Iterator
 
 if TYPE_CHECKING:  # results imports click; gha must stay importable without it (setup action)
     from ci_helper.results import Finding
@@ -61,7 +65,8 @@ def annotation(
 
 
 def emit_annotation(level: str, message: str, stream: IO[str] | None = None, **props: object) -> None:
-    print(annotation(level, message, **props), file=stream or sys.stdout)  # type: ignore[arg-type]
+    """Print an annotation the runner obeys (outside the fence around untrusted output)."""
+    emit_command(annotation(level, message, **props), stream)  # type: ignore[arg-type]
 
 
 def annotate_finding(finding: "Finding", title: str, stream: IO[str] | None = None) -> None:
@@ -75,7 +80,225 @@ def annotate_finding(finding: "Finding", title: str, stream: IO[str] | None = No
 def add_mask(value: str, stream: IO[str] | None = None) -> None:
     """Ask the runner to mask ``value`` in all later log output."""
     if value:
-        print(f"::add-mask::{escape_data(value)}", file=stream or sys.stdout)
+        emit_command(f"::add-mask::{escape_data(value)}", stream)
+
+
+def emit_command(line: str, stream: IO[str] | None = None) -> None:
+    """Print workflow command lines of ours (already escaped) so that the runner obeys them.
+
+    Inside :func:`fenced_output` the command is written between the resume
+    token and a new stop, so it is the one thing the runner reads as a command.
+    """
+    if isinstance(stream, FencedStream):
+        stream.fence.command(line)
+    elif stream is None and _active_fence is not None:
+        # To the stream the runner reads, even when stdout was redirected to a file.
+        _active_fence.command(line)
+    else:
+        print(line.rstrip("\n"), file=stream if stream is not None else sys.stdout)
+
+
+# ---------------------------------------------------------------------------------------------------
+# The fence: untrusted text never reaches the runner as a command.
+#
+# The runner reads a command in any line of a step's output (stdout and stderr alike) whose first
+# non-blank characters are "::name" or that holds "##[name]" anywhere, so a test name, a traceback or
+# a server log line could mask a value, set an output or forge an annotation. Under GitHub Actions a
+# command of ours therefore runs fenced: the first thing it prints is ``::add-mask::TOKEN`` (a fresh
+# random token) and ``::stop-commands::TOKEN``; the runner then ignores every command until it reads
+# ``::TOKEN::``, which only :meth:`Fence.command` prints, right before one of our own commands and a
+# new ``::stop-commands::TOKEN``. stdout and stderr are written in order through one stream, because
+# the runner reads the two pipes on separate threads and a line on stderr could otherwise be read
+# after the resume token printed on stdout. A stream redirected to a regular file
+# (``ci-helper stubs report >> "$GITHUB_STEP_SUMMARY"``) never reaches the runner: it is left as
+# printed, and the fence (and our commands) go to the other stream.
+
+
+def neutralise(text: str) -> str:
+    """``text`` with nothing the runner reads as a command (for output outside any fence).
+
+    A zero-width space after a line's leading ``::`` and inside every ``##[``
+    keeps the text readable and ends both command forms.
+    """
+    lines = _LINE_SPLIT.split(text)
+    out = []
+    for index, piece in enumerate(lines):
+        if index % 2 == 0:
+            piece = piece.replace("##[", "##\u200b[")
+            stripped = piece.lstrip()
+            if stripped.startswith("::"):
+                lead = len(piece) - len(stripped)
+                piece = piece[:lead] + ":\u200b" + stripped[1:]
+        out.append(piece)
+    return "".join(out)
+
+
+_LINE_SPLIT = re.compile(r"(\r\n|\r|\n)")
+
+
+class Fence:
+    """The stop-commands fence around one process's output (see the comment above)."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        import secrets
+        import threading
+
+        self.stream = stream
+        # Random per process: text cannot guess it. Never a registered command name (hex, prefixed).
+        self.token = f"ci-helper-{secrets.token_hex(16)}"
+        self.lock = threading.RLock()
+        self.at_line_start = True
+        self.open = False
+
+    def start(self) -> None:
+        with self.lock:
+            # The mask first: the token is then shown as *** wherever the runner echoes it.
+            self._raw(f"::add-mask::{self.token}\n::stop-commands::{self.token}\n")
+            self.open = True
+
+    def write(self, text: str) -> None:
+        with self.lock:
+            if not self.open:
+                text = neutralise(text)
+            self._raw(text)
+
+    def command(self, line: str) -> None:
+        with self.lock:
+            if not self.open:
+                self._raw(line.rstrip("\n") + "\n")
+                return
+            # The resume token must start a line of its own to be read as a command.
+            self._raw(f"{self._line_break()}::{self.token}::\n{line.rstrip()}\n::stop-commands::{self.token}\n")
+
+    def end(self) -> None:
+        with self.lock:
+            if self.open:
+                self._raw(f"{self._line_break()}::{self.token}::\n")
+                self.open = False
+
+    def _line_break(self) -> str:
+        return "" if self.at_line_start else "\n"
+
+    def flush(self) -> None:
+        with self.lock:
+            try:
+                self.stream.flush()
+            except (OSError, ValueError):
+                pass
+
+    def _raw(self, text: str) -> None:
+        if not text:
+            return
+        try:
+            self.stream.write(text)
+            self.stream.flush()
+        except (OSError, ValueError):
+            return  # our console went away: nothing more can reach the runner either
+        self.at_line_start = text.endswith(("\n", "\r"))
+
+
+class FencedStream(io.TextIOBase):
+    """``sys.stdout``/``sys.stderr`` while fenced: every write goes through the fence, in order.
+
+    It has no ``buffer`` on purpose: nothing may write around the fence.
+    """
+
+    def __init__(self, fence: Fence, name: str) -> None:
+        super().__init__()
+        self.fence = fence
+        self.name = name
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self.fence.stream, "encoding", None) or "utf-8"
+
+    @property
+    def errors(self) -> str | None:  # type: ignore[override]
+        return getattr(self.fence.stream, "errors", None)
+
+    def writable(self) -> bool:
+        return True
+
+    def isatty(self) -> bool:
+        return False
+
+    def write(self, text: str) -> int:  # type: ignore[override]
+        if not isinstance(text, str):
+            raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+        self.fence.write(text)
+        return len(text)
+
+    def flush(self) -> None:
+        self.fence.flush()
+
+
+_active_fence: Fence | None = None
+
+
+def fence_active() -> bool:
+    """True while this process's output is fenced (untrusted text cannot be a command)."""
+    return _active_fence is not None and _active_fence.open
+
+
+def reaches_runner(stream: IO[str]) -> bool:
+    """False when ``stream`` is a regular file (``>> $GITHUB_STEP_SUMMARY``): the runner never reads it.
+
+    A pipe, a terminal or anything unknown may be the runner's: treated as read by it.
+    """
+    try:
+        mode = os.fstat(stream.fileno()).st_mode
+    except (AttributeError, OSError, ValueError):
+        return True
+    return not stat.S_ISREG(mode)
+
+
+@contextlib.contextmanager
+def fenced_output(enabled: bool | None = None) -> Iterator[Fence | None]:
+    """Fence everything printed inside the block when running under GitHub Actions.
+
+    Re-entrant: an inner block inside an active fence changes nothing. An
+    exception other than an exit is printed inside the fence and becomes exit 1,
+    so not even a traceback is read outside it.
+    """
+    global _active_fence
+    if enabled is None:
+        enabled = in_actions()
+    saved = sys.stdout, sys.stderr
+    # Only what the runner reads is fenced: output redirected to a file stays exactly as printed.
+    to_runner = [reaches_runner(stream) for stream in saved] if enabled and _active_fence is None else [False, False]
+    if not any(to_runner):
+        yield None
+        return
+    try:
+        saved[0].flush()
+        saved[1].flush()
+    except (OSError, ValueError, AttributeError):
+        pass
+    fence = Fence(saved[0] if to_runner[0] else saved[1])
+    fence.start()
+    _active_fence = fence
+    # Both to the runner: stderr is written into stdout, in order.
+    sys.stdout = FencedStream(fence, "<stdout>") if to_runner[0] else saved[0]
+    sys.stderr = FencedStream(fence, "<stderr>") if to_runner[1] else saved[1]
+    try:
+        try:
+            yield fence
+        except (SystemExit, KeyboardInterrupt, GeneratorExit):
+            raise
+        except Exception:
+            import traceback
+
+            traceback.print_exc()
+            raise SystemExit(1) from None
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        sys.stdout, sys.stderr = saved
+        _active_fence = None
+        fence.end()
 
 
 def _heredoc(name: str, value: str) -> str:

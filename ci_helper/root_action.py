@@ -33,8 +33,13 @@ def argv(env: Mapping[str, str]) -> list[str]:
 
 def main(env: Mapping[str, str] | None = None) -> int:
     """Run the command the action asks for; also sets the ``exit-code`` step output."""
+    with gha.fenced_output(None if env is None else env.get("GITHUB_ACTIONS") == "true"):
+        return _main(os.environ if env is None else env)
+
+
+def _main(env: Mapping[str, str]) -> int:
     try:
-        arguments = argv(os.environ if env is None else env)
+        arguments = argv(env)
     except ValueError as exc:
         gha.emit_annotation("error", str(exc), title="ci-helper action")
         code = EXIT_BAD_INPUT

@@ -91,6 +91,8 @@ class SmokeSettings:
     base_url: str | None = None
     # The interpreter that runs pytest (default: the one running ci-helper).
     python: str | None = None
+    # Seconds after the start before the first readiness probe (the server may not like early requests).
+    ready_delay: float = 0.0
 
 
 @dataclass

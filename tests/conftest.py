@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,13 @@ from click.testing import CliRunner
 from ci_helper.cli import main
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# The stop-commands fence every command prints under GitHub Actions (ci_helper/gha.py).
+_FENCE_LINE = re.compile(r"::(?:add-mask::|stop-commands::)?ci-helper-[0-9a-f]{32}(?:::)?")
+
+
+def without_fence(text: str) -> str:
+    """Output printed under GITHUB_ACTIONS=true without the fence's own lines (mask, stop, resume)."""
+    return "".join(line for line in text.splitlines(keepends=True) if not _FENCE_LINE.fullmatch(line.rstrip("\r\n")))
 
 
 @pytest.fixture

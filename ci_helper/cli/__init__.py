@@ -54,6 +54,14 @@ class LazyGroup(click.Group):
     included) is shown as click shows its own usage errors, never as a traceback.
     """
 
+    def main(self, *args, **kwargs):  # type: ignore[override]
+        # Under GitHub Actions everything a command prints (errors included) is fenced, so that no
+        # test name, message or log line can be read by the runner as a workflow command (gha.py).
+        from ci_helper import gha
+
+        with gha.fenced_output():
+            return super().main(*args, **kwargs)
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
 

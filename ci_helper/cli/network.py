@@ -64,9 +64,14 @@ def run_command(log: str, who: str | None, project_dir: str, argv: tuple[str, ..
         path.unlink(missing_ok=True)
     except OSError as exc:
         raise BadInput(f"--log {log}: cannot erase ({exc.strerror or exc})") from None
+    from ci_helper import gha
+
     env = {**os.environ, **network.environment(config.network, path, who)}
+    # Under Actions our output is fenced (docs/security.md): the tests' stderr joins their stdout so the
+    # runner reads both inside the fence, in order, and no test name or traceback can be a command.
+    stderr = subprocess.STDOUT if gha.in_actions() else None
     try:
-        completed = subprocess.run(list(argv), env=env, check=False)
+        completed = subprocess.run(list(argv), env=env, check=False, stderr=stderr)
     except OSError as exc:
         raise BadInput(f"cannot run {argv[0]}: {exc.strerror or exc}") from None
     sys.exit(completed.returncode)

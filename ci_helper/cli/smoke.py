@@ -18,17 +18,18 @@ ENV = "CI_HELPER_SMOKE_"
 @click.option("--ready-status", type=int, envvar=ENV + "READY_STATUS", help="HTTP status that means ready [200].")
 @click.option("--stop-url", envvar=ENV + "STOP_URL", help="POSTed to stop the server gracefully before any signal.")
 @click.option("--timeout", type=float, envvar=ENV + "TIMEOUT", help="Seconds to wait for readiness [60].")
+@click.option("--ready-delay", type=float, envvar=ENV + "READY_DELAY", help="Seconds after the start before the first probe [0]; see docs/smoke.md.")
 @click.option("--stop-timeout", type=float, envvar=ENV + "STOP_TIMEOUT", help="Seconds to wait after the stop request, and again after SIGTERM [10].")
 @click.option("--log", "log", envvar=ENV + "LOG", help="Server log file [.ci-helper/smoke/server.log].")
 @click.option("--junit", envvar=ENV + "JUNIT", help="JUnit file pytest writes [.ci-helper/smoke/junit.xml].")
 @click.option("--coverage-data-file", envvar=ENV + "COVERAGE_DATA_FILE", help="Run the server under `coverage run --data-file=F` (saved on SIGTERM too).")
 @click.option("--cwd", envvar=ENV + "CWD", help="Project folder: the server and pytest run here, settings and relative paths are read from here.")
-@click.option("--base-url", envvar=ENV + "BASE_URL", help="Given to the tests as CI_HELPER_BASE_URL [scheme://host:port of --ready-url].")
+@click.option("--base-url", envvar=ENV + "BASE_URL", help="Given to the tests as CI_HELPER_BASE_URL and PYTEST_BASE_URL (pytest-base-url's base_url) [scheme://host:port of --ready-url].")
 @click.option("--python", envvar=ENV + "PYTHON", help="The project's interpreter: runs pytest and fills {python} [the one running ci-helper].")
 @click.option("--stream/--no-stream", default=None, envvar=ENV + "STREAM", help="Also print the server's output, prefixed with 'server | '.")
 @click.option("--results-dir", envvar="CI_HELPER_RESULTS_DIR", help="Where the check result goes [.ci-helper/results].")
 @click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
-def command(server, ready_url, ready_status, stop_url, timeout, stop_timeout, log, junit, coverage_data_file,
+def command(server, ready_url, ready_status, stop_url, timeout, ready_delay, stop_timeout, log, junit, coverage_data_file,
             cwd, base_url, python, stream, results_dir, pytest_args) -> None:
     """Start the server, wait until ready, run pytest (after --), stop the server, write the smoke result."""
     from ci_helper import gha, results, settings as settings_mod
@@ -40,7 +41,8 @@ def command(server, ready_url, ready_status, stop_url, timeout, stop_timeout, lo
     loaded = settings_mod.load(project)
     s = settings_mod.merge(
         loaded.smoke, server=server, ready_url=ready_url, ready_status=ready_status, stop_url=stop_url,
-        timeout=timeout, stop_timeout=stop_timeout, log=log, junit=junit, coverage_data_file=coverage_data_file,
+        timeout=timeout, ready_delay=ready_delay, stop_timeout=stop_timeout, log=log, junit=junit,
+        coverage_data_file=coverage_data_file,
         base_url=base_url, python=python, stream=stream)
     if cwd is None and s.cwd:
         project = project / s.cwd
@@ -53,6 +55,8 @@ def command(server, ready_url, ready_status, stop_url, timeout, stop_timeout, lo
         raise BadInput("no server command: pass --server 'CMD' or set server in [tool.ci-helper.smoke]")
     if not s.ready_url:
         raise BadInput("no ready URL: pass --ready-url URL or set ready-url in [tool.ci-helper.smoke]")
+    if not math.isfinite(s.ready_delay):
+        raise BadInput("--ready-delay must be a finite number of seconds")
     if not (math.isfinite(s.timeout) and math.isfinite(s.stop_timeout)):
         # nan compares false with everything: the readiness wait would never end.
         raise BadInput("--timeout and --stop-timeout must be finite numbers of seconds")
@@ -73,6 +77,7 @@ def command(server, ready_url, ready_status, stop_url, timeout, stop_timeout, lo
         ready_status=s.ready_status,
         stop_url=s.stop_url or None,
         timeout=s.timeout,
+        ready_delay=s.ready_delay,
         stop_timeout=s.stop_timeout,
         coverage_data_file=path(data_file, data_file) if data_file else None,
         pytest_args=args,

@@ -51,6 +51,7 @@ def create(ctx: click.Context, loaded: Any, root: Any, settings: Any, results_di
     stamp = generator.stamp(loaded)
     click.echo(f"stamp: {stamp}")
     click.echo(f"PYTHONPATH: {pythonpath}")
+    click.echo('local pytest: PYTHONPATH="$(ci-helper stubs path)" pytest, or pytest -p ci_helper.stubs')
     gha.set_output("stamp", stamp)
     gha.set_output("root", str(root.resolve()))
     gha.set_output("pythonpath", pythonpath)
@@ -91,6 +92,36 @@ def report(ctx: click.Context, loaded: Any, root: Any, settings: Any, results_di
         snippet = yaml.safe_dump({"modules": fabrication.suggestion(fabricated)}, sort_keys=False, default_flow_style=False)
         click.echo("".join(f"  {line}\n" for line in snippet.splitlines()), nl=False)
     _finish(ctx, result, settings, results_dir)
+
+
+@command.command("path")
+@click.option("--manifest", "manifest_flag", envvar="CI_HELPER_STUBS_MANIFEST", default=None,
+              help="Stub manifest (YAML). Default: manifest in [tool.ci-helper.stubs].")
+@click.option("--root", "root_flag", envvar="CI_HELPER_STUBS_ROOT", default=None,
+              help="Folder of the stub repositories. Default: [tool.ci-helper.stubs] root, else the manifest's root.")
+def path(manifest_flag: str | None, root_flag: str | None) -> None:
+    """Print the PYTHONPATH a local pytest needs: PYTHONPATH="$(ci-helper stubs path)" pytest."""
+    from ci_helper import settings as settings_module
+    from ci_helper.errors import BadInput
+    from ci_helper.gates.stubs import generator, locate, manifest
+
+    settings = settings_module.load(".")
+    loaded = manifest.load(locate.manifest_path(manifest_flag, settings))
+    root = locate.root_path(root_flag, settings, loaded)
+    stamp_file = root / generator.STAMP_FILE
+    if not stamp_file.is_file():
+        raise BadInput(f"{loaded.path}: its stubs are not created under {root.as_posix()}: run "
+                       f"`ci-helper stubs create --manifest {loaded.path.as_posix()}` first")
+    import json
+
+    try:
+        created = json.loads(stamp_file.read_text(encoding="utf-8")).get("stamp")
+    except (OSError, ValueError, AttributeError):
+        created = None
+    if created != generator.stamp(loaded):
+        click.echo(f"warning: the stubs under {root.as_posix()} were created from another version of "
+                   f"{loaded.path.as_posix()}: run `ci-helper stubs create` again", err=True)
+    click.echo(os.pathsep.join(str(p.resolve()) for p in generator.search_path(loaded, root)))
 
 
 def _finish(ctx: click.Context, result: Any, settings: Any, results_dir: str | None) -> None:

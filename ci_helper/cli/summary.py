@@ -110,6 +110,6 @@ def _report(posting) -> None:  # type: ignore[no-untyped-def]
     if posting.level == "info":
         click.echo(posting.message, err=True)
     elif gha.in_actions():
-        click.echo(gha.annotation(posting.level, posting.message))
+        gha.emit_annotation(posting.level, posting.message)
     else:
         click.echo(f"summary: {posting.message}", err=True)

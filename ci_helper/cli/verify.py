@@ -74,7 +74,12 @@ def command(path: Path, fmt: str | None, results_dir: Path | None, dry_run: bool
                        "action.yml/action.yaml in every folder); pass the repository folder")
     if fmt is None:
         fmt = "github" if gha.in_actions() else "text"
-    click.echo(render(fmt, report, base_of(path)), nl=False)
+    rendered = render(fmt, report, base_of(path))
+    if fmt == "github":
+        # Annotation lines built (and escaped) by gha.annotation: commands of ours, read by the runner.
+        gha.emit_command(rendered)
+    else:
+        click.echo(rendered, nl=False)
     figures = {"files": report.files, "findings": len(report.findings), "errors": report.errors,
                "warnings": report.warnings, "allowed": len(report.allowed)}
     build = results.failed if report.errors else results.passed

@@ -60,7 +60,7 @@ def run_rules(root: Path, settings: Settings, only: set[str] | None = None) -> R
     verify = settings.verify
     allow.validate(verify.allow, RULE_IDS)
     tree = load_tree(root, verify.exclude)
-    ctx = Context(tree, verify)
+    ctx = Context(tree, verify, settings.guard, settings.repository)
     findings: list[Finding] = []
     for rule in RULES:
         if only is None or rule.id in only:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterator, Protocol
 
 from ci_helper.results import Finding
-from ci_helper.settings import VerifySettings
+from ci_helper.settings import GuardSettings, VerifySettings
 from ci_helper.workflows import Tree
 
 
@@ -16,6 +16,9 @@ class Context:
 
     tree: Tree
     settings: VerifySettings
+    # `[tool.ci-helper.guard]` and the top-level `repository`: what `ci-helper guard` checks without flags.
+    guard: GuardSettings = field(default_factory=GuardSettings)
+    repository: str | None = None
 
 
 class Rule(Protocol):

@@ -17,15 +17,15 @@ from __future__ import annotations
 from typing import Iterator
 
 from ci_helper.results import Finding
+from ci_helper.rules import conditions
 from ci_helper.rules.base import Context, finding
 from ci_helper.rules.gate_commands import GateMatcher
 from ci_helper.workflows import Scalar, Source, Step
-from ci_helper.workflows.shell import AndOr, Command, Shell, parse_script, resolve_shell, set_flags_after
+from ci_helper.workflows.exit_status import fates
+from ci_helper.workflows.shell import Command, Shell, resolve_shell
 
 ID = "muted-gate"
 
-_STATUS_REFERENCES = ("$?", "${?}", "PIPESTATUS")
-_TAIL_STOP = frozenset({";", "}", ")", "&&", "||", "|", "&"})
 
 
 class MutedGate:
@@ -75,7 +75,7 @@ def _step(source: Source, step: Step, default_shell: str | None, is_gate: bool, 
         return
     key = (step.run.value, shell)
     if key not in analysed:
-        analysed[key] = list(swallowed(parse_script(step.run.value), shell, gates.command))
+        analysed[key] = list(swallowed(step.run.value, shell, gates.command))
     for command, reason in analysed[key]:
         line, column = _script_position(source, step.run, command)
         yield finding(ID, reason, source.rel, line, column, step=step.label)
@@ -88,87 +88,22 @@ def _shell_name(shell: Shell) -> str:
 
 
 def _continue_on_error(source: Source, value: Scalar, subject: str) -> Iterator[Finding]:
-    if value.is_expression:
+    known = conditions.constant(value.value)
+    if known is True:
+        shown = value.value.strip()
+        what = "true" if shown.lower() == "true" else f"{shown} (always true)"
+        yield finding(ID, f"{subject} continue-on-error: {what}: its failure cannot fail the job; remove it",
+                      source.rel, value.line, value.column)
+    elif known is None:
         yield finding(ID, f"{subject} continue-on-error: {value.value.strip()}: when it is true the failure is ignored; "
                       "remove it or make sure it is never true for a gate", source.rel, value.line, value.column, "warning")
-    elif value.as_bool():
-        yield finding(ID, f"{subject} continue-on-error: true: its failure cannot fail the job; remove it",
-                      source.rel, value.line, value.column)
 
 
-def swallowed(lists: list[AndOr], shell: Shell, is_gate) -> Iterator[tuple[Command, str]]:
+def swallowed(script: str, shell: Shell, is_gate) -> Iterator[tuple[Command, str]]:
     """Each gate command whose exit status the script loses, with the reason."""
-    errexit, pipefail = shell.errexit, shell.pipefail
-    errexit_off_by = "set +e" if shell.errexit else f"the shell '{shell.command}' (no -e)"
-    last = len(lists) - 1
-    for i, item in enumerate(lists):
-        for j, pipeline in enumerate(item.pipelines):
-            op_after = item.ops[j] if j < len(item.ops) else None
-            for k, cmd in enumerate(pipeline):
-                if not cmd.condition and is_gate(cmd):
-                    name = _name(cmd)
-                    final = i == last and op_after is None and k == len(pipeline) - 1
-                    if k < len(pipeline) - 1 and not pipefail and not _checked_next(lists, i, ("PIPESTATUS",)):
-                        consumer = pipeline[-1].program or pipeline[-1].text
-                        yield cmd, (f"'{name}' is piped into '{consumer}' without pipefail: the step gets "
-                                    f"'{consumer}'s status, not the gate's; add 'set -o pipefail' or use 'shell: bash'")
-                    if op_after == "||" and not _tail_fails(item.pipelines[j + 1:], is_gate):
-                        tail = item.pipelines[j + 1][0].text
-                        yield cmd, f"'{name} || {_short(tail)}' swallows the gate's exit status; let it fail"
-                    elif op_after == "&&" and errexit and i != last:
-                        yield cmd, (f"'{name} && ...' is not the script's last command: bash -e ignores a failure "
-                                    f"before '&&' and the script goes on; put the gate on its own line")
-                    elif not errexit and not final and op_after is None and not _checked_next(lists, i):
-                        yield cmd, (f"'{name}' runs with errexit off ({errexit_off_by}) and the next command does not "
-                                    "check $? or PIPESTATUS, so its failure is ignored")
-                new_errexit, pipefail = set_flags_after(cmd, errexit, pipefail)
-                if new_errexit != errexit:
-                    errexit_off_by = "set +e"
-                errexit = new_errexit
-
-
-def _name(cmd: Command) -> str:
-    """The command as a reader names it: ``pytest``, ``python -m mypy``, ``ruff check``, ``ci-helper smoke``."""
-    argv = cmd.argv
-    if not argv:
-        return cmd.text
-    if len(argv) > 2 and argv[1] == "-m":
-        return " ".join(argv[:3])
-    if len(argv) > 1 and argv[1].isalpha():
-        return " ".join(argv[:2])
-    return argv[0]
-
-
-def _short(text: str) -> str:
-    return text if len(text) <= 40 else text[:37] + "..."
-
-
-def _tail_fails(tail: list[list[Command]], is_gate) -> bool:
-    """True when what runs after ``||`` still fails the step (exit non-zero, false, a retry, or a captured $?)."""
-    for pipeline in tail:
-        for cmd in pipeline:
-            if is_gate(cmd):
-                return True
-            words = cmd.argv if cmd.words[0] not in ("(", "{") else cmd.words
-            text = cmd.text
-            if any(ref in text for ref in _STATUS_REFERENCES):
-                return True
-            for index, word in enumerate(words):
-                if word in ("exit", "return"):
-                    arg = words[index + 1] if index + 1 < len(words) else None
-                    if arg is None or arg in _TAIL_STOP or arg != "0":
-                        return True
-                elif word == "false":
-                    return True
-    return False
-
-
-def _checked_next(lists: list[AndOr], index: int, references: tuple[str, ...] = _STATUS_REFERENCES) -> bool:
-    """True when the command list right after ``index`` reads the status (``$?`` or ``PIPESTATUS``)."""
-    if index + 1 >= len(lists):
-        return False
-    text = " ".join(c.text for c in lists[index + 1].commands())
-    return any(ref in text for ref in references)
+    for fate in fates(script, shell, is_gate):
+        if not fate.fatal and not fate.checked and fate.reason is not None:
+            yield fate.command, fate.reason
 
 
 def _script_position(source: Source, run: Scalar, cmd: Command) -> tuple[int, int]:
@@ -181,3 +116,6 @@ def _script_position(source: Source, run: Scalar, cmd: Command) -> tuple[int, in
             if col >= 0:
                 return index + 1, col + 1
     return source.locate(run, needle)
+
+
+RULE = MutedGate()

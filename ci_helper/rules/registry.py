@@ -1,21 +1,35 @@
-"""Every verify rule, in the order findings on the same line are reported.
+"""Every verify rule, found by module: a module of ``ci_helper.rules`` that defines ``RULE`` is a rule.
 
-Adding a rule: its module under ``ci_helper/rules/`` (id, one-line summary,
-``check``), one line in ``RULES`` below, a bad and a good fixture under
-``ci_helper/fixtures/verify/<id>/`` (the canary finds them through ``RULE_IDS``),
-its test ``tests/rules/test_<id>.py``, the bad fixture's expected finding in
-``tests/rules/test_canary_fixtures.py``, and a ``## <id>`` section in
-``docs/verify.md`` (SARIF's ``helpUri`` points there).
+Adding a rule is adding its module (with ``RULE = TheRule()``), its canary
+fixtures under ``ci_helper/fixtures/verify/<rule-id>/`` and its test; nothing
+here changes. Rules run, and ties between findings at one position sort, in
+the order of their ids.
 """
 
 from __future__ import annotations
 
-from ci_helper.rules.base import Rule
-from ci_helper.rules.missing_guardrail import MissingGuardrail
-from ci_helper.rules.missing_permissions import MissingPermissions
-from ci_helper.rules.muted_gate import MutedGate
-from ci_helper.rules.unpinned_uses import UnpinnedUses
+import importlib
+import pkgutil
 
-RULES: tuple[Rule, ...] = (UnpinnedUses(), MutedGate(), MissingGuardrail(), MissingPermissions())
+import ci_helper.rules as package
+from ci_helper.rules.base import Rule
+
+
+def _discover() -> tuple[Rule, ...]:
+    found: dict[str, Rule] = {}
+    for module_info in pkgutil.iter_modules(package.__path__):
+        if module_info.ispkg:
+            continue
+        module = importlib.import_module(f"{package.__name__}.{module_info.name}")
+        rule = getattr(module, "RULE", None)
+        if rule is None:
+            continue
+        if rule.id in found:
+            raise RuntimeError(f"two verify rules share the id {rule.id!r}: {module.__name__} and another module")
+        found[rule.id] = rule
+    return tuple(found[rule_id] for rule_id in sorted(found))
+
+
+RULES: tuple[Rule, ...] = _discover()
 RULE_IDS: tuple[str, ...] = tuple(rule.id for rule in RULES)
 

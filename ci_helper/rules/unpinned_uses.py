@@ -2,6 +2,9 @@
 
 A tag or branch can be moved to new code after review; only a full commit SHA
 (40 lowercase hex digits) or a docker ``sha256`` digest names exactly one thing.
+A step's ``uses:`` that GitHub's workflow lockfile (``.github/workflows/actions.lock``)
+locks for that workflow runs the locked commit, so it is pinned too (the
+``lockfile`` rule checks the lockfile agrees with the workflows).
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from typing import Iterator
 
 from ci_helper.results import Finding
 from ci_helper.rules.base import Context, finding
-from ci_helper.workflows import Scalar, parse_uses
+from ci_helper.workflows import Scalar, lockfile, parse_uses
 from ci_helper.workflows.uses import DOCKER, REMOTE
 
 ID = "unpinned-uses"
@@ -35,12 +38,15 @@ class UnpinnedUses:
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         tree = ctx.tree
+        lock = lockfile.load(tree.root)
         for workflow in tree.workflows:
             for job in workflow.jobs:
-                if job.uses is not None:
+                if job.uses is not None:  # reusable workflow calls are never locked
                     yield from self._one(workflow.rel, job.uses)
                 for step in job.steps:
                     if step.uses is not None:
+                        if lock is not None and lock.locked(workflow.rel, step.uses.value.strip()) is not None:
+                            continue
                         yield from self._one(workflow.rel, step.uses)
         for action in tree.actions:
             for step in action.steps:
@@ -54,3 +60,6 @@ class UnpinnedUses:
         problem = _problem(value)
         if problem is not None:
             yield finding(ID, problem, rel, value.line, value.column, uses=value.value.strip())
+
+
+RULE = UnpinnedUses()

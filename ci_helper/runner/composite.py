@@ -11,11 +11,16 @@ Semantics kept from the runner:
   that holds the running action; a remote ``owner/repo/path@ref`` is skipped with a
   reason unless ``--stub-remote owner/repo=DIR`` maps it;
 - the action's ``outputs`` are evaluated after its steps, whatever their outcome;
-- processes a step leaves behind are stopped when the run ends.
+- every step process carries ``RUNNER_TRACKING_ID`` (one value per run, as the runner's per job);
+  when the run ends, every process still carrying it is stopped (``setsid`` daemons included)
+  and so is every step's process group;
+- ``timeout-minutes: 0`` (or less) means no timeout, as on the runner;
+- workflow commands are read like the runner reads them, stop-commands state shared by the job.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import subprocess
@@ -27,7 +32,8 @@ from typing import Any
 
 from ci_helper.errors import BadInput
 from ci_helper.runner import contexts as ctx
-from ci_helper.runner.commands import Masker, StepCommands
+from ci_helper import orphans
+from ci_helper.runner.commands import CommandState, Masker, StepCommands
 from ci_helper.runner.expressions import CIDict, Scope, TemplateError, canonical, to_string, truthy
 from ci_helper.runner.files import StepFiles
 from ci_helper.runner.manifest import (
@@ -97,6 +103,9 @@ class _Job:
     skipped: list[str] = field(default_factory=list)
     root_cache: dict[Path, Path | None] = field(default_factory=dict)
     masker: Masker = field(default_factory=Masker)
+    command_state: CommandState = field(default_factory=CommandState)
+    # RUNNER_TRACKING_ID of every step process: what the end-of-run cleanup looks for.
+    tracking_id: str = field(default_factory=orphans.new_tracking_id)
 
 
 def repository_root(directory: Path, cache: dict[Path, Path | None] | None = None) -> Path | None:
@@ -266,6 +275,7 @@ class _ActionRun:
         environ.update(step_env)
         environ.update(ctx.github_variables(github, runner))
         environ.update(files.environment())
+        environ[orphans.RUNNER_TRACKING_ID] = self.job.tracking_id
         if self.job.prepend_path:
             # The latest GITHUB_PATH entry comes first, as on the runner.
             prefix = os.pathsep.join(reversed(self.job.prepend_path))
@@ -283,16 +293,20 @@ class _ActionRun:
         timeout = None
         if step.timeout_minutes is not None:
             try:
-                timeout = float(step.timeout_minutes.render(scope)) * 60
+                minutes = float(step.timeout_minutes.render(scope))
             except ValueError:
+                minutes = math.nan
+            if not math.isfinite(minutes):
                 reporter.line(f"{self.indent}Error: timeout-minutes is not a number")
                 return FAILURE, {}, "timeout-minutes is not a number"
+            # As on the runner, a timeout applies only above 0: `timeout-minutes: 0` never times out.
+            timeout = minutes * 60 if minutes > 0 else None
         files = StepFiles.create(self.job.runner_temp)
         environ = self.process_env(step, step_env, files)
         if not cwd.is_dir():
             reporter.line(f"{self.indent}Error: working-directory {cwd} does not exist")
             return FAILURE, {}, f"working-directory {cwd} does not exist"
-        commands = StepCommands(self.job.masker)
+        commands = StepCommands(self.job.masker, command_state=self.job.command_state)
 
         def write(text: str) -> None:
             shown = commands.filter(text)
@@ -537,8 +551,13 @@ def run_steps(steps: list, source: str | os.PathLike[str], *, workspace: str | o
 
 
 def _cleanup_orphans(job: _Job) -> None:
+    """What the runner does when a job ends: stop every process a step left behind."""
     alive = [pgid for pgid in job.process_groups if group_alive(pgid)]
-    if alive:
-        job.reporter.line(f"Cleaning up orphan processes ({len(alive)} process group(s))")
+    marked = orphans.tracked(orphans.RUNNER_TRACKING_ID, job.tracking_id)
+    if alive or marked:
+        job.reporter.line("Cleaning up orphan processes")
     for pgid in alive:
         stop_group(pgid, grace=0.5)
+    # Processes that left their step's group (setsid, double fork) still carry the marker.
+    for orphan in orphans.stop_tracked(orphans.RUNNER_TRACKING_ID, job.tracking_id, grace=0.5):
+        job.reporter.line(f"Terminate orphan process: pid ({orphan.pid}) ({orphan.name})")

@@ -2,9 +2,11 @@
 
 Everything a test, a gate or a dependency wrote is untrusted: a test named
 ``test_a|b`` must not break a table, ``<img src=x>`` must not become HTML,
-``@octocat`` must not notify anyone, ``![x](http://...)`` must not load an
-image, ``$x$`` must not become math, and a 10 KB message must not eat the
-budget. The templates never see raw values: the renderer applies
+``@octocat`` must not notify anyone, ``#12``, ``GH-12``, ``owner/repo#12`` or
+``https://github.com/o/r/issues/12`` must not cross-reference (and so notify) an
+issue, ``![x](http://...)`` must not load an image, ``$x$`` must not become
+math, a right-to-left override must not reorder what the reader sees, and a
+10 KB message must not eat the budget. The templates never see raw values: the renderer applies
 :func:`inline` to every ``{{ value }}`` that is not already :class:`Markdown`.
 """
 
@@ -24,6 +26,14 @@ _ANSI = re.compile(r"(?:\x1b|#x1B)(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _MENTION = re.compile(r"@(?=[A-Za-z0-9_])")
 _ISSUE_REF = re.compile(r"#(?=\d)")
+# GitHub's other issue-reference form: GH-123 (any case).
+_GH_REF = re.compile(r"(?<![A-Za-z0-9])(gh)(?=-\d)", re.IGNORECASE)
+# A URL of an issue, pull request or discussion (on any host: GitHub Enterprise has its own) that GitHub
+# would autolink and turn into a cross-reference on the target's timeline. A ZWJ after the scheme (or
+# "www") stops the autolink; other URLs stay links.
+_ISSUE_URL = re.compile(r"(?i)\b(https?:|www)(?=(?://|\.)[^\s/]+/[^\s/]+/[^\s/]+/(?:issues|pull|pulls|discussions)/\d)")
+# Bidirectional embeddings, overrides, isolates and marks (Trojan Source): shown as \uXXXX instead.
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 # Characters with inline meaning in GitHub-flavoured markdown (links, images,
 # emphasis, code, tables, strikethrough, math, escapes).
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~!$])")
@@ -44,6 +54,7 @@ def clean(value: object) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _ANSI.sub("", text)
     text = _CONTROL.sub("", text)
+    text = _BIDI.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
     # A lone surrogate (possible from JSON "\ud800") cannot be written as UTF-8.
     return text.encode("utf-8", "replace").decode("utf-8")
 
@@ -61,7 +72,9 @@ def one_line(value: object, limit: int = INLINE_LIMIT) -> str:
 
 
 def _neutralise_references(text: str) -> str:
-    return _ISSUE_REF.sub("#" + ZWJ, _MENTION.sub("@" + ZWJ, text))
+    text = _ISSUE_REF.sub("#" + ZWJ, _MENTION.sub("@" + ZWJ, text))
+    text = _GH_REF.sub(lambda match: match.group(1) + ZWJ, text)
+    return _ISSUE_URL.sub(lambda match: match.group(1) + ZWJ, text)
 
 
 def inline(value: object, limit: int = INLINE_LIMIT) -> Markdown:

@@ -110,9 +110,9 @@ def _count(value: Any) -> int | None:
 
 
 def _first_error(findings: list[Finding]) -> Finding | None:
-    for severity in ("error", "warning", "note"):
+    for name in severity.SEVERITIES:
         for f in findings:
-            if f.severity == severity:
+            if f.severity == name:
                 return f
     return None
 

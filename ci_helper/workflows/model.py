@@ -26,6 +26,8 @@ class Step:
     continue_on_error: Scalar | None = None
     if_: Scalar | None = None
     with_: dict[str, Scalar] = field(default_factory=dict)
+    # The step's mapping node, for rules that read keys the model does not name (workflows/facts.py).
+    node: Node | None = field(default=None, repr=False, compare=False)
 
     @cached_property  # read for every step by several rules; a built step is never changed
     def ref(self) -> Uses | None:
@@ -59,6 +61,8 @@ class Job:
     with_: dict[str, Scalar] = field(default_factory=dict)
     # `name:`: what the checks list and the API show for the job (the id when absent).
     name: Scalar | None = None
+    # The job's mapping node (workflows/facts.py reads permissions, environment, runs-on, secrets from it).
+    node: Node | None = field(default=None, repr=False, compare=False)
 
     @cached_property  # read for every step by several rules; a built step is never changed
     def ref(self) -> Uses | None:
@@ -159,6 +163,7 @@ def _steps(source: Source, table: dict[str, tuple[ScalarNode, Node]], what: str)
             continue_on_error=_optional_scalar(source, step_table, "continue-on-error", where),
             if_=_optional_scalar(source, step_table, "if", where),
             with_=_scalars(source, step_table, "with", where),
+            node=node,
         ))
     return steps
 
@@ -244,6 +249,7 @@ def build_workflow(source: Source, strict: bool = True) -> Workflow:
             default_shell=_default_shell(source, table, what),
             with_=_scalars(source, table, "with", what),
             name=_optional_scalar(source, table, "name", what),
+            node=node,
         ))
     return Workflow(
         source=source, triggers=triggers, has_permissions="permissions" in top,

@@ -105,6 +105,8 @@ class Command:
     argv: list[str] = field(default_factory=list)
     # True when the shell consumes its status (if/while/until condition, or `!`).
     condition: bool = False
+    # True after `!`: the status is inverted (and errexit never stops on it).
+    negated: bool = False
 
     def __post_init__(self) -> None:
         # Read for every command by every rule: computed once.
@@ -121,6 +123,8 @@ class AndOr:
 
     pipelines: list[list[Command]]
     ops: list[str]
+    # What ended the list: "\n", ";", "&" (run in the background), ";;", or "" at the end of the script.
+    terminator: str = ""
 
     def commands(self) -> list[Command]:
         return [c for p in self.pipelines for c in p]
@@ -347,6 +351,12 @@ def _closing_bracket(script: str, start: int) -> int:
 @lru_cache(maxsize=4096)
 def parse_script(script: str) -> list[AndOr]:
     """The script as a list of and-or lists, in order (cached: rules share one parse; do not mutate)."""
+    return [item for item in parse_script_all(script) if not _is_no_op(item)]
+
+
+@lru_cache(maxsize=4096)
+def parse_script_all(script: str) -> list[AndOr]:
+    """:func:`parse_script` keeping the lists that only close a compound command (``fi``, ``done``, ``esac``)."""
     lists: list[AndOr] = []
     # Line by line while each line stands alone (see _line_lists), then the rest in one go.
     start = line = 0
@@ -358,13 +368,13 @@ def parse_script(script: str) -> list[AndOr]:
         if known is None:
             break
         for item in known:
-            lists.append(AndOr([[Command(c.words, line, c.argv, c.condition) for c in pipeline]
-                                for pipeline in item.pipelines], item.ops))
+            lists.append(AndOr([[Command(c.words, line, c.argv, c.condition, c.negated) for c in pipeline]
+                                for pipeline in item.pipelines], item.ops, item.terminator))
         start = end + 1
         line += 1
     if start < len(script):
         lists.extend(_parse_tokens(_tokens(script[start:]), line)[0])
-    return [item for item in lists if not _is_no_op(item)]
+    return lists
 
 
 # Line text -> its and-or lists (commands on line 0), or None when the line does not stand alone
@@ -452,11 +462,11 @@ def _parse_tokens(tokens: list[tuple[str, str, int]], first_line: int) -> tuple[
             pipelines.append(pipeline)
             pipeline = []
 
-    def end_list() -> None:
+    def end_list(terminator: str = "") -> None:
         nonlocal pipelines, ops
         end_pipeline()
         if pipelines:
-            lists.append(AndOr(pipelines, ops[: len(pipelines) - 1]))
+            lists.append(AndOr(pipelines, ops[: len(pipelines) - 1], terminator))
         pipelines, ops = [], []
 
     walk = GroupWalk()
@@ -472,7 +482,7 @@ def _parse_tokens(tokens: list[tuple[str, str, int]], first_line: int) -> tuple[
             if pipelines:
                 ops.append(value)
         else:  # newline, ;, ;;, &
-            end_list()
+            end_list(value)
     end_list()
     return lists, walk.depth
 
@@ -486,22 +496,28 @@ def _is_no_op(item: AndOr) -> bool:
 
 
 def _command(words: list[str], line: int) -> Command:
-    argv, condition = _program_words(tuple(words))
-    return Command(words, line, argv, condition)
+    argv, condition, negated = _program_words(tuple(words))
+    return Command(words, line, argv, condition, negated)
 
 
 @lru_cache(maxsize=8192)
-def _program_words(words: tuple[str, ...]) -> tuple[list[str], bool]:
-    """``(argv, condition)`` of a command's words; cached, as the same commands recur across scripts
-    (the lists are shared: do not mutate)."""
+def _program_words(words: tuple[str, ...]) -> tuple[list[str], bool, bool]:
+    """``(argv, condition, negated)`` of a command's words; cached, as the same commands recur across
+    scripts (the lists are shared: do not mutate)."""
     argv = list(words)
-    condition = False
+    condition = negated = False
+    if argv and argv[0] == "case" and len(argv) >= 3 and argv[2] == "in":
+        argv = argv[3:]  # `case WORD in PATTERN) command`: the arm's command is what runs
+    if argv and argv[0] not in ("(", "{") and ")" in argv:
+        # A `)` word outside a group ends a case pattern (groups keep theirs inside).
+        argv = argv[argv.index(")") + 1:]
     changed = True
     while argv and changed:
         changed = False
         head = argv[0]
         if head in _CONDITION_KEYWORDS or head == "!":
             condition = True
+            negated = negated or head == "!"
             argv = argv[1:]
             changed = True
         elif head in _BODY_KEYWORDS:
@@ -529,7 +545,7 @@ def _program_words(words: tuple[str, ...]) -> tuple[list[str], bool]:
             changed = True
     if argv and _ASSIGNMENT.match(argv[0]) and len(argv) == 1:
         argv = []  # a bare assignment runs nothing
-    return [_unquote(w) for w in argv], condition
+    return [_unquote(w) for w in argv], condition, negated
 
 
 def _unquote(word: str) -> str:

@@ -21,7 +21,7 @@ from hypothesis import given, settings as hsettings, strategies as st
 
 from ci_helper.gates.coverage import diff as diff_mod
 from ci_helper.gates.coverage.gate import format_ranges, line_ranges
-from tests.conftest import run_ci_helper
+from tests.conftest import run_ci_helper, without_fence
 
 FIXTURES = Path(__file__).resolve().parents[2] / "ci_helper" / "fixtures" / "coverage"
 
@@ -549,9 +549,11 @@ def test_uncovered_changed_lines_are_annotated_in_actions(repo, tmp_path, gate):
     assert proc.returncode == 2
     assert output.read_text() == "verdict=fail\n"
     output.write_text("")
-    assert proc.stderr == ("Error: compare branch 'origin/main' is not in this clone (a shallow clone, or a branch "
-                           "that was not fetched); fetch it first: `git fetch origin main`, or check out with "
-                           "fetch-depth: 0\n")
+    # Under Actions stderr is written into stdout, inside the fence around untrusted output.
+    assert (proc.stderr, without_fence(proc.stdout)) == ("", (
+        "Error: compare branch 'origin/main' is not in this clone (a shallow clone, or a branch "
+        "that was not fetched); fetch it first: `git fetch origin main`, or check out with "
+        "fetch-depth: 0\n"))
     proc = gate_subprocess(repo, "--compare-branch", "main",
                            env={"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": str(output), "CI_HELPER_DIFF_FAIL_UNDER": "50"})
     assert proc.returncode == 0, proc.stderr

@@ -11,7 +11,7 @@ from hypothesis import given, settings as hsettings, strategies as st
 from ci_helper import results
 from ci_helper.errors import BadInput
 from ci_helper.gates import guard
-from tests.conftest import REPO_ROOT, run_ci_helper
+from tests.conftest import REPO_ROOT, run_ci_helper, without_fence
 
 HOME = "truthful-ci/ci-helper"
 
@@ -137,7 +137,7 @@ def test_github_format_prints_one_error_annotation_per_violated_rule(cli, tmp_pa
                  env={"GITHUB_ACTIONS": "true", "GITHUB_REPOSITORY": "someone/fork",
                       "GITHUB_EVENT_NAME": "push", "GITHUB_REF": "refs/heads/dev"})
     assert result.exit_code == 1
-    assert result.output.splitlines()[:2] == [
+    assert without_fence(result.output).splitlines()[:2] == [
         "::error title=Guardrail%3A repository::must run only in truthful-ci/ci-helper, not in someone/fork (GITHUB_REPOSITORY)",
         "::error title=Guardrail%3A ref::push events must run only on main, not on refs/heads/dev (GITHUB_REF)",
     ]
@@ -358,7 +358,7 @@ def test_pins_finds_an_unpinned_action_with_file_and_line(cli, tmp_path):
     out = tmp_path / "results"
     annotated = cli("guard", "--root", str(tmp_path), "--results-dir", str(out), "--pins", "--repository", HOME,
                     env={"GITHUB_REPOSITORY": HOME, "GITHUB_ACTIONS": "true"})
-    assert annotated.output.splitlines()[0] == (
+    assert without_fence(annotated.output).splitlines()[0] == (
         "::error file=.github/workflows/ci.yml,line=9,col=15,title=Guardrail%3A unpinned action::"
         "actions/setup-python@v5 is not pinned to a full commit SHA (ref 'v5'); "
         "pin it as actions/setup-python@<40-hex commit sha> # v5")
@@ -428,7 +428,7 @@ def test_policy_rejects_an_unknown_fork_mode():
 
 def test_canary_proves_the_guard_bites(cli, tmp_path):
     result = cli("canary", "--gate", "guard", "--results-dir", str(tmp_path))
-    assert result.output.splitlines()[:2] == ["ok  guard / bad: expected fail, got fail",
+    assert without_fence(result.output).splitlines()[:2] == ["ok  guard / bad: expected fail, got fail",
                                               "ok  guard / good: expected pass, got pass"]
 
 

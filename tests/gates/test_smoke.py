@@ -527,3 +527,73 @@ def test_a_junit_file_from_an_earlier_run_is_gone_when_the_server_never_got_read
     assert proc.returncode == 1
     assert [f["rule"] for f in result["findings"]] == ["smoke-server-exited"]
     assert not stale.exists()
+
+
+# --- readiness that does not hurt the server, placeholders in pytest args (issue 17.5) ---
+
+
+def test_a_probe_from_time_zero_kills_a_fragile_server(project):
+    port = free_port()
+    proc, result = smoke(project, "--server", f"{PY} fragile_server.py {port} 1.5",
+                         "--ready-url", f"http://127.0.0.1:{port}/", "--", "smoke_pass.py", *QUIET)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert [f["rule"] for f in result["findings"]] == ["smoke-server-exited"]
+    assert result["figures"]["server_exit_code"] == 3
+    assert "Cannot add middleware after an application has started" in result["findings"][0]["data"]["log_tail"]
+
+
+@pytest.mark.parametrize("scheme", ["tcp", "http"])
+def test_a_ready_delay_lets_a_fragile_server_finish_its_setup(project, scheme):
+    port = free_port()
+    ready = f"tcp://127.0.0.1:{port}" if scheme == "tcp" else f"http://127.0.0.1:{port}/"
+    # The delay counts from the start of the process, the setup from the server's own start: a wide margin
+    # keeps a slow interpreter start on a busy machine from eating the delay.
+    proc, result = smoke(project, "--server", f"{PY} fragile_server.py {port} 0.3", "--ready-url", ready,
+                         "--ready-delay", "2.5", "--", "smoke_base_url.py", *QUIET)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert result["figures"]["tests"] == 1 and result["figures"]["passed"] == 1
+    assert result["figures"]["ready_seconds"] >= 2.5
+    assert "Cannot add middleware" not in (project / ".ci-helper/smoke/server.log").read_text()
+
+
+def test_a_server_dying_during_the_ready_delay_is_noticed_at_once(project):
+    start = time.monotonic()
+    proc, result = smoke(project, "--server", f"{PY} -c 'import sys; sys.exit(4)'",
+                         "--ready-url", f"tcp://127.0.0.1:{free_port()}", "--ready-delay", "30", "--timeout", "60",
+                         "--", "smoke_pass.py", *QUIET)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert result["figures"]["server_exit_code"] == 4
+    assert [f["rule"] for f in result["findings"]] == ["smoke-server-exited"]
+    assert time.monotonic() - start < 20
+
+
+@pytest.mark.parametrize("delay", ["-1", "60", "nan"])
+def test_a_ready_delay_outside_the_timeout_is_bad_input(project, delay):
+    proc, result = smoke(project, "--server", f"{PY} good_server.py 1", "--ready-url", "tcp://127.0.0.1:1",
+                         "--timeout", "60", "--ready-delay", delay, "--", "smoke_pass.py")
+    assert proc.returncode == 2
+    assert result is None
+    message = proc.stderr.strip().splitlines()[-1]
+    if delay == "nan":
+        assert message == "Error: --ready-delay must be a finite number of seconds"
+    else:
+        assert message == f"Error: --ready-delay {delay}: give seconds from 0 to below --timeout (60)"
+
+
+def test_port_and_base_url_placeholders_reach_pytest_args(project):
+    (project / "placeholders").mkdir()
+    (project / "placeholders" / "conftest.py").write_text(
+        "def pytest_addoption(parser):\n"
+        "    parser.addoption('--server-port')\n"
+        "    parser.addoption('--server-url')\n")
+    (project / "placeholders" / "test_placeholders.py").write_text(
+        "import os\n\n"
+        "def test_placeholders(pytestconfig):\n"
+        "    base = os.environ['CI_HELPER_BASE_URL']\n"
+        "    assert pytestconfig.getoption('server_url') == base + '/api'\n"
+        "    assert base == 'http://127.0.0.1:' + pytestconfig.getoption('server_port')\n")
+    proc, result = smoke(project, "--server", "{python} good_server.py {port}", "--ready-url",
+                         "http://127.0.0.1:{port}/health", "--", "placeholders", "--server-port={port}",
+                         "--server-url", "{base_url}/api", *QUIET)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert result["figures"]["passed"] == 1

@@ -20,7 +20,7 @@ from ci_helper import __version__
 from ci_helper.canary import cases as canary_cases
 from ci_helper.canary import run as canary_run
 from ci_helper.gates.stubs import generator, manifest
-from tests.conftest import run_ci_helper
+from tests.conftest import run_ci_helper, without_fence
 
 ISSUE_MANIFEST = """\
 root: repositories            # where stub repositories are written, relative to the project
@@ -100,6 +100,7 @@ def test_create_writes_the_declared_tree_and_a_stamp(project, cli):
         "stubs: wrote 7 files, 0 unchanged, 0 removed under repositories (from stubs.yml)",
         f"stamp: {stamp}",
         f"PYTHONPATH: {pythonpath}",
+        'local pytest: PYTHONPATH="$(ci-helper stubs path)" pytest, or pytest -p ci_helper.stubs',
         "stubs: pass (2 repositories, 2 modules, 5 names, dynamic prefixes: sgm, fabricated: 0, "
         "drifted files: 0, fake inference: off)",
     ]
@@ -665,7 +666,7 @@ def test_annotations_in_actions(project, cli):
     cli("stubs", "create", "--manifest", "stubs.yml")
     (project / SD / "ldm/util.py").write_text("# edited\n")
     out = cli("stubs", "check", "--manifest", "stubs.yml", env={"GITHUB_ACTIONS": "true"})
-    assert out.output.splitlines()[1] == (
+    assert without_fence(out.output).splitlines()[1] == (
         f"::error file={SD}/ldm/util.py,line=1,title=stubs%3A stubs-modified::{SD}/ldm/util.py differs from what "
         "stubs.yml declares (first difference at line 1); edit the manifest instead and run `ci-helper stubs create`")
 

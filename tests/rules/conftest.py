@@ -46,3 +46,11 @@ def steps_workflow(steps: str, shell_defaults: str = "") -> dict[str, str]:
     if shell_defaults:
         body = body.replace("    runs-on: ubuntu-latest\n", f"    runs-on: ubuntu-latest\n    defaults: {{run: {{shell: {shell_defaults}}}}}\n")
     return {".github/workflows/ci.yml": body}
+
+
+def bad_fixture_findings(rule: str) -> list[tuple]:
+    """``(file, line, column, severity, message)`` of every finding on the rule's bad canary fixture."""
+    from ci_helper.settings import Settings
+
+    report = run_rules(FIXTURES / rule / "bad", Settings(), {rule})
+    return [(f.file, f.line, f.column, f.severity, f.message) for f in report.findings]

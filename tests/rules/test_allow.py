@@ -5,6 +5,7 @@ import pytest
 from ci_helper import settings
 from ci_helper.errors import BadInput
 from ci_helper.rules import run_rules
+from ci_helper.rules.registry import RULE_IDS
 from tests.rules.conftest import FIXTURES, write_tree
 
 BAD = FIXTURES / "unpinned-uses" / "bad"
@@ -41,7 +42,7 @@ def test_non_matching_entries_do_not(tmp_path, entry):
 @pytest.mark.parametrize("entry, message", [
     ('rule = "unpinned-uses"', "[tool.ci-helper] 'verify.allow[0]' is missing required key 'reason'"),
     ('rule = "unpinned-uses"\nreason = "  "', "[tool.ci-helper] verify.allow[0]: 'reason' is empty; say why the unpinned-uses finding is accepted"),
-    ('rule = "no-such-rule"\nreason = "x"', "[tool.ci-helper] verify.allow[0]: unknown rule 'no-such-rule'; expected one of: unpinned-uses, muted-gate, missing-guardrail, missing-permissions"),
+    ('rule = "no-such-rule"\nreason = "x"', "[tool.ci-helper] verify.allow[0]: unknown rule 'no-such-rule'; expected one of: " + ", ".join(RULE_IDS)),
 ])
 def test_bad_entries_are_bad_input(tmp_path, entry, message):
     with pytest.raises(BadInput) as exc:
@@ -52,7 +53,7 @@ def test_bad_entries_are_bad_input(tmp_path, entry, message):
 def test_unknown_only_rule_is_bad_input(tmp_path):
     with pytest.raises(BadInput) as exc:
         run_rules(write_tree(tmp_path, {"action.yml": "runs: {using: composite}\n"}), settings.Settings(), {"nope"})
-    assert exc.value.message == "unknown verify rule 'nope'; expected one of: unpinned-uses, muted-gate, missing-guardrail, missing-permissions"
+    assert exc.value.message == "unknown verify rule 'nope'; expected one of: " + ", ".join(RULE_IDS)
 
 
 def test_run_rules_on_a_folder_without_files_reports_zero(tmp_path):

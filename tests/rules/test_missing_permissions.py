@@ -1,3 +1,7 @@
+"""missing-permissions: jobs that get the default token permissions."""
+
+import pytest
+
 ONLY = {"missing-permissions"}
 MESSAGE = ("job '{}' has no permissions: and the workflow sets none at the top level, so it gets the repository's "
            "default token permissions; add 'permissions: {{contents: read}}' at the top level")
@@ -24,3 +28,20 @@ def test_empty_permissions_mapping_counts_as_set(findings):
 
 def test_action_files_are_not_workflows(findings):
     assert findings({"action.yml": "runs: {using: composite, steps: []}\n"}, ONLY) == []
+
+
+def test_the_bad_canary_fixture_gets_exactly_one_finding():
+    from tests.rules.conftest import bad_fixture_findings
+
+    assert bad_fixture_findings("missing-permissions") == [(".github/workflows/x.yml", 7, 3, "error", "job 'test' has no permissions: and the workflow sets none at the top level, so it gets the repository's default token permissions; add 'permissions: {contents: read}' at the top level")]
+
+
+@pytest.mark.parametrize("on, expected", [
+    ("workflow_call", 0),
+    ("{workflow_call: {inputs: {x: {type: string}}}}", 0),
+    ("[workflow_call, workflow_dispatch]", 1),
+    ("[workflow_call, push]", 1),
+])
+def test_a_workflow_only_called_by_others_gets_the_callers_token(findings, on, expected):
+    files = {".github/workflows/r.yml": f"on: {on}\njobs:\n  a:\n    runs-on: x\n    steps: [{{run: x}}]\n"}
+    assert len(findings(files, {"missing-permissions"})) == expected

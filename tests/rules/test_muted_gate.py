@@ -198,3 +198,82 @@ def test_action_file_scripts_are_checked(findings):
     """}
     got = findings(files, ONLY)
     assert got == [("muted-gate", 5, 9, "error", "'coverage run || true' swallows the gate's exit status; let it fail")]
+
+
+def test_the_bad_canary_fixture_gets_exactly_one_finding():
+    from tests.rules.conftest import bad_fixture_findings
+
+    assert bad_fixture_findings("muted-gate") == [(".github/workflows/x.yml", 25, 28, "error", "gate step 'Tests' has continue-on-error: true: its failure cannot fail the job; remove it")]
+
+
+# --- issue 16: every way a gate goes quiet ---------------------------------------------------
+
+BACKGROUND = ("'{name}' runs in the background ('&') and nothing waits for its PID: the step's result ignores "
+              "its exit status; remove the '&'")
+
+
+@pytest.mark.parametrize("script, expected", [
+    ("(pytest || true)", ["'pytest || true' swallows the gate's exit status; let it fail"]),
+    ("{ pytest || true; }", ["'pytest || true' swallows the gate's exit status; let it fail"]),
+    ("(cd src; pytest) || true", ["'( cd src ; pytest ) || true' swallows the gate's exit status; let it fail"]),
+    ('case "$X" in\n  a) pytest || true ;;\nesac', ["'pytest || true' swallows the gate's exit status; let it fail"]),
+    ("pytest &", [BACKGROUND.format(name="pytest")]),
+    ("coverage run -m pytest | tee out.txt &", [BACKGROUND.format(name="coverage run")]),
+    ("! pytest", ["'! pytest' inverts the status: a failure passes, and the shell never stops on a '!' command; "
+                  "remove the '!'"]),
+    ("trap 'exit 0' EXIT\npytest", ["'pytest' runs after \"trap 'exit 0' EXIT\": the script exits 0 whatever it did; "
+                                    "remove the trap"]),
+    ('echo "$(pytest)"', ["'pytest' runs inside $(...) of 'echo': the step gets 'echo's status, not its own; run it "
+                          "on its own line"]),
+    ("f() {\n  local out=$(pytest)\n}\nf", ["'pytest' runs inside $(...) of 'local': the step gets 'local's status, not "
+                                           "its own; run it on its own line (a plain 'var=$(...)' keeps the status)"]),
+    ("export OUT=$(pytest)", ["'pytest' runs inside $(...) of 'export': the step gets 'export's status, not its own; "
+                              "run it on its own line (a plain 'var=$(...)' keeps the status)"]),
+    ("set +e\npytest\nrc=$?\necho $rc", ["'pytest' runs with errexit off (set +e); its status is read ($?) but never "
+                                         "fails the step; exit with it"]),
+    ('pip-audit | tee r.txt\nrc=${PIPESTATUS[0]}\nif [ $rc -ne 0 ]; then echo "::warning::audit failed"; fi',
+     ["'pip-audit' is piped into 'tee' without pipefail and PIPESTATUS is read but never fails the step: the step "
+      "gets 'tee's status, not the gate's; add 'set -o pipefail' or use 'shell: bash'"]),
+])
+def test_every_listed_form_of_a_muted_gate(findings, script, expected):
+    block = "- run: |\n" + "".join(f"    {line}\n" for line in script.splitlines())
+    got = findings(steps_workflow(block), ONLY)
+    assert [m for *_, m in messages(got)] == expected
+
+
+def test_a_backgrounded_pipe_blames_the_ampersand_not_the_shell(findings):
+    got = findings(steps_workflow("- run: coverage run -m pytest | tee out.txt &\n  shell: bash"), ONLY)
+    assert [m for *_, m in messages(got)] == [BACKGROUND.format(name="coverage run")]
+    assert not any("shell: bash" in m for *_, m in messages(findings(steps_workflow(
+        "- run: coverage run -m pytest | tee out.txt &"), ONLY)))
+
+
+@pytest.mark.parametrize("script", [
+    "out=$(pytest)",
+    "out=$(pytest)\necho \"$out\"",
+    "pytest &\nwait $!",
+    "pytest & pid=$!\nwait $pid",
+    "set +e\npytest\nrc=$?\nif [ $rc -ne 0 ]; then\n  echo failed\n  exit $rc\nfi",
+    "set +e\npytest\nrc=$?\n[ $rc -eq 0 ] || exit 1",
+    "pip-audit | tee r.txt\nrc=${PIPESTATUS[0]}\nexit $rc",
+    "set +e\npytest\nexit",
+    "(pytest)",
+    "{ pytest; }",
+    'case "$X" in\n  a) pytest ;;\nesac',
+    "trap 'echo done' EXIT\npytest",
+])
+def test_forms_that_keep_the_status(findings, script):
+    block = "- run: |\n" + "".join(f"    {line}\n" for line in script.splitlines())
+    assert findings(steps_workflow(block), ONLY) == []
+
+
+@pytest.mark.parametrize("value", ["${{ true }}", "${{ 1 == 1 }}", "${{ !false }}", "${{ 'yes' }}"])
+def test_constant_true_continue_on_error_expressions_are_errors(findings, value):
+    got = findings(steps_workflow(f"- name: Tests\n  run: pytest\n  continue-on-error: {value}"), ONLY)
+    assert messages(got) == [(10, 28, "error", f"gate step 'Tests' has continue-on-error: {value} (always true): its "
+                                               "failure cannot fail the job; remove it")]
+
+
+@pytest.mark.parametrize("value", ["${{ false }}", "${{ 1 == 2 }}"])
+def test_constant_false_continue_on_error_expressions_are_clean(findings, value):
+    assert findings(steps_workflow(f"- run: pytest\n  continue-on-error: {value}"), ONLY) == []

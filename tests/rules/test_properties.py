@@ -7,7 +7,7 @@ import re
 from hypothesis import given, settings as hsettings, strategies as st
 
 from ci_helper.rules.muted_gate import swallowed
-from ci_helper.workflows.shell import parse_script, resolve_shell
+from ci_helper.workflows.shell import resolve_shell
 from ci_helper.workflows.uses import parse_uses
 
 _ref = st.one_of(
@@ -46,6 +46,6 @@ def is_gate(cmd):
 )
 def test_a_gate_is_reported_exactly_when_its_or_branch_swallows(before, gate, suffix, after, shell):
     script = "\n".join([*before, f"{gate} {suffix}".strip(), *after]) + "\n"
-    reasons = [reason for _, reason in swallowed(parse_script(script), resolve_shell(shell), is_gate)]
+    reasons = [reason for _, reason in swallowed(script, resolve_shell(shell), is_gate)]
     assert bool(reasons) == (suffix in SWALLOWING)
     assert all("swallows the gate's exit status" in r for r in reasons)

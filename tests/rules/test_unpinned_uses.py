@@ -66,3 +66,9 @@ def test_docker_action_image(findings):
     }
     assert findings(files, ONLY) == [("unpinned-uses", 3, 10, "error",
                                       "docker://alpine:3.20 is not pinned to an image digest; use docker://<image>@sha256:<64 hex digits>")]
+
+
+def test_the_bad_canary_fixture_gets_exactly_one_finding():
+    from tests.rules.conftest import bad_fixture_findings
+
+    assert bad_fixture_findings("unpinned-uses") == [(".github/workflows/x.yml", 18, 15, "error", "actions/checkout@v4 is not pinned to a full commit SHA (ref 'v4'); pin it as actions/checkout@<40-hex commit sha> # v4")]

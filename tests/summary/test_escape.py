@@ -2,6 +2,8 @@
 
 import re
 
+import pytest
+
 from hypothesis import given, settings, strategies as st
 
 from ci_helper.summary import escape
@@ -23,6 +25,33 @@ def test_raw_html_is_shown_as_text():
 def test_mentions_and_issue_references_notify_nobody():
     assert escape.inline("ping @octocat about #12") == f"ping @{ZWJ}octocat about #{ZWJ}12"
     assert escape.inline("mail me: a@b.c") == f"mail me: a@{ZWJ}b.c"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("fixes GH-12 and gh-3", f"fixes GH{ZWJ}-12 and gh{ZWJ}-3"),
+    ("see octo-org/octo-repo#1", f"see octo-org/octo-repo#{ZWJ}1"),
+    ("https://github.com/o/r/issues/1", f"https:{ZWJ}//github.com/o/r/issues/1"),
+    ("HTTP://github.com/o/r/pull/2 or www.github.com/o/r/issues/3 or https://ghe.corp/o/r/discussions/4",
+     f"HTTP:{ZWJ}//github.com/o/r/pull/2 or www{ZWJ}.github.com/o/r/issues/3 or "
+     f"https:{ZWJ}//ghe.corp/o/r/discussions/4"),
+    ("@org/team", f"@{ZWJ}org/team"),
+    # Not references: left as they are.
+    ("BUGGH-12 gh- x#a https://api.osv.dev/v1/query https://github.com/o/r/blob/main/a.py",
+     "BUGGH-12 gh- x#a https://api.osv.dev/v1/query https://github.com/o/r/blob/main/a.py"),
+])
+def test_cross_references_and_links_are_broken(text, expected):
+    assert escape.inline(text) == expected
+    assert escape.html(text) == expected
+
+
+@pytest.mark.parametrize("char", ["\u202e", "\u202d", "\u202a", "\u202b", "\u202c", "\u2066", "\u2067", "\u2068",
+                                  "\u2069", "\u200e", "\u200f", "\u061c"])
+def test_bidirectional_controls_are_shown_escaped(char):
+    text = f"test_{char}gpj.exe"
+    shown = f"\\u{ord(char):04x}"
+    assert escape.inline(text) == f"test\\_\\{shown}gpj.exe"
+    assert escape.html(text) == escape.terminal(text) == f"test_{shown}gpj.exe"
+    assert escape.code_block(text) == f"```text\ntest_{shown}gpj.exe\n```"
 
 
 def test_image_link_is_not_an_image():
@@ -75,6 +104,9 @@ def test_inline_is_always_one_safe_line(text):
     assert re.search(r"(?<!\\)(?:\\\\)*\|", out) is None  # every pipe is escaped
     assert re.search(r"(?<!\\)(?:\\\\)*[`\[\]!$]", out) is None
     assert re.search(r"@[A-Za-z0-9_]", out) is None
+    reference = r"#\d|(?i:gh)-\d|(?i:https?://|www\.)[^\s/]+/[^\s/]+/[^\s/]+/(?i:issues|pulls?|discussions)/\d"
+    assert re.search(reference, out) is None
+    assert re.search("[\u202a-\u202e\u2066-\u2069]", out) is None
     assert "\x00" not in out
 
 

@@ -139,7 +139,13 @@ def test_in_actions_the_token_is_masked_and_errors_are_annotations(cli, gh, env,
     gh.mode = "403"
     result = cli("summary", *results_args(good), "--pr-comment", env={**env, "GITHUB_ACTIONS": "true"})
     assert [line for line in result.stdout.split("\n") if TOKEN in line] == [f"::add-mask::{TOKEN}"]
-    assert result.stdout.split("\n")[-2].startswith("::warning::PR comment not posted: GitHub answered 403")
+    # Read as the runner reads them: the mask and the warning are obeyed (the rest is the output fence).
+    from ci_helper.runner.commands import obeyed_commands
+
+    obeyed = [c for c in obeyed_commands(result.stdout) if c.name in ("add-mask", "warning")][1:]
+    assert [c.name for c in obeyed] == ["add-mask", "warning"]
+    assert obeyed[0].data == TOKEN
+    assert obeyed[1].data.startswith("PR comment not posted: GitHub answered 403")
 
 
 def test_poster_checks_the_head_commit_and_ignores_the_verdict(cli, gh, env, bad):

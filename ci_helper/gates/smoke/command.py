@@ -40,6 +40,13 @@ def substitute(text: str, port: int | None, python: str = sys.executable) -> str
     return text.replace("{python}", shlex.quote(python))
 
 
+def substitute_test_arg(arg: str, port: int | None, base_url: str) -> str:
+    """Fill ``{port}`` and ``{base_url}`` in one pytest argument (already split: nothing to quote)."""
+    if port is not None:
+        arg = arg.replace("{port}", str(port))
+    return arg.replace("{base_url}", base_url)
+
+
 def parse(text: str) -> ServerCommand:
     """``"FOO=1 python server.py --port 80"`` -> argv and environment."""
     try:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import IO, Callable
 from urllib.parse import urlsplit
 
-from ci_helper import run_start
+from ci_helper import gha, run_start
 from ci_helper.errors import BadInput
 from ci_helper.gates.coverage.inputs import erase as erase_coverage_data
 from ci_helper.gates.smoke import cancellation
@@ -42,6 +42,8 @@ class SmokeConfig:
     # The project's interpreter: runs pytest and fills {python} (see environment.default_python).
     python: str = sys.executable
     base_url: str | None = None
+    # Seconds before the first readiness probe.
+    ready_delay: float = 0.0
     # Where the server's output is streamed, prefixed (None: only to the log file).
     stream: IO[str] | None = None
 
@@ -93,7 +95,7 @@ def _check_output_file(flag: str, path: Path) -> None:
 def run(config: SmokeConfig, echo: Callable[[str], None] = lambda line: None) -> SmokeRun:
     """Run the whole lifecycle; the server is stopped whatever happens, even on Ctrl-C or SIGTERM."""
     began = time.monotonic()
-    templated = [config.server, config.ready_url, config.stop_url or "", config.base_url or ""]
+    templated = [config.server, config.ready_url, config.stop_url or "", config.base_url or "", *config.pytest_args]
     port = free_port() if any("{port}" in text for text in templated) else None
     ready_url = server_command.substitute(config.ready_url, port)
     stop_url = server_command.substitute(config.stop_url, port) if config.stop_url else None
@@ -103,7 +105,10 @@ def run(config: SmokeConfig, echo: Callable[[str], None] = lambda line: None) ->
         check_stop_url(stop_url)
     base_url = server_command.substitute(config.base_url, port) if config.base_url else base_url_of(ready_url)
     command = server_command.parse(server_command.substitute(config.server, port, config.python))
-    pytest_run.check_args(config.pytest_args)
+    pytest_args = [server_command.substitute_test_arg(arg, port, base_url) for arg in config.pytest_args]
+    pytest_run.check_args(pytest_args)
+    if not (config.ready_delay >= 0 and config.ready_delay < config.timeout):
+        raise BadInput(f"--ready-delay {config.ready_delay:g}: give seconds from 0 to below --timeout ({config.timeout:g})")
     if not config.cwd.is_dir():
         raise BadInput(f"--cwd {config.cwd}: no such directory")
     for flag, target in (("--log", config.log), ("--junit", config.junit)):
@@ -143,12 +148,15 @@ def run(config: SmokeConfig, echo: Callable[[str], None] = lambda line: None) ->
             with cancellation.deferred():
                 server = ServerProcess.start(command, config.cwd, config.log, config.stream)
                 outcome.server_pid = server.pid
-            outcome.readiness = wait_ready(server, probe, config.timeout)
+            outcome.readiness = wait_ready(server, probe, config.timeout, config.ready_delay)
             r = outcome.readiness
             if r.ready:
                 echo(f"smoke: ready after {r.seconds:.2f} s (GET {ready_url}: {r.last_answer})")
-                echo(f"smoke: running pytest with {pytest_run.BASE_URL_ENV}={base_url}")
-                outcome.pytest = pytest_run.run(config.python, config.junit, config.pytest_args, config.cwd, base_url)
+                echo(f"smoke: running pytest with {pytest_run.BASE_URL_ENV}={base_url} (and {pytest_run.PYTEST_BASE_URL_ENV})")
+                # Fenced (GitHub Actions): pytest's output passes through us, so it ends when we say.
+                output = sys.stdout if gha.fence_active() else None
+                outcome.pytest = pytest_run.run(config.python, config.junit, pytest_args, config.cwd, base_url,
+                                                output)
                 outcome.died_during_tests = server.poll()
             elif r.outcome == "exited":
                 echo(f"smoke: server exited with code {r.exit_code} before it was ready ({r.seconds:.2f} s)")

@@ -33,13 +33,23 @@ class Readiness:
         return self.outcome == READY
 
 
-def wait_ready(server: ServerProcess, probe: Probe, timeout: float) -> Readiness:
-    """Poll until the probe says ready, the server exits, or ``timeout`` seconds pass."""
+def wait_ready(server: ServerProcess, probe: Probe, timeout: float, initial_delay: float = 0.0) -> Readiness:
+    """Poll until the probe says ready, the server exits, or ``timeout`` seconds pass.
+
+    ``initial_delay`` seconds pass before the first probe (within ``timeout``): some servers
+    break when a request arrives while they still set up (webui: "Cannot add middleware after
+    an application has started"). A death during the delay is noticed at once all the same.
+    """
     start = server.started
     deadline = start + timeout
     delay = FIRST_DELAY
     probes = 0
     last = "no answer yet"
+    if initial_delay > 0:
+        last = f"not asked yet (ready delay {initial_delay:g} s)"
+        code = server.wait_exit(min(initial_delay, max(deadline - time.monotonic(), 0.0)))
+        if code is not None:
+            return Readiness(EXITED, time.monotonic() - start, code, last, probes)
     while True:
         code = server.poll()
         if code is not None:

@@ -41,19 +41,45 @@ def read_log(path: Path) -> list[Fabricated]:
 
 
 def suggestion(fabricated: list[Fabricated]) -> dict[str, dict]:
-    """Manifest ``modules`` entries that would declare these names (classes for CamelCase, else functions)."""
-    modules = {f.name for f in fabricated if f.kind == "module"}
-    out: dict[str, dict] = {}
+    """Manifest ``modules`` entries that would declare these names; ``stubs create`` accepts them.
+
+    A name is split at the longest fabricated module (or prefix) it lies in. At module level, a
+    name used with attributes of its own is a class; else ALL_CAPS is a constant ``{}`` (an empty
+    container, as it was), CamelCase a class, anything else a function returning null. Inside a
+    class, a leaf is a method, a name with attributes an ``$object``. A name that is also a module
+    is left to the module (declaring both would make the import replace the name).
+    """
+    modules = {f.name for f in fabricated if f.kind == "module"} | {f.prefix for f in fabricated}
+    trees: dict[str, dict] = {f.name: {} for f in fabricated if f.kind == "module"}
     for item in fabricated:
-        if item.kind == "module":
-            out.setdefault(item.name, {})
+        if item.kind == "module" or item.name in modules:
             continue
-        owner, _, attr = item.name.rpartition(".")
-        if owner in modules or owner == item.prefix or "." not in owner:
-            section = "classes" if attr[:1].isupper() else "functions"
-            out.setdefault(owner, {}).setdefault(section, {}).setdefault(attr, {} if section == "classes" else {"returns": None})
-        else:
-            module, _, cls = owner.rpartition(".")
-            classes = out.setdefault(module, {}).setdefault("classes", {})
-            classes.setdefault(cls, {}).setdefault("methods", {})[attr] = {"returns": None}
-    return {name: out[name] for name in sorted(out)}
+        parts = item.name.split(".")
+        cut = next((i for i in range(len(parts) - 1, 0, -1) if ".".join(parts[:i]) in modules), len(parts) - 1)
+        node = trees.setdefault(".".join(parts[:cut]), {})
+        for part in parts[cut:]:
+            node = node.setdefault(part, {})
+
+    def nested(children: dict) -> dict:
+        return {name: {"$object": nested(sub)} if sub else {"$callable": None} for name, sub in sorted(children.items())}
+
+    out: dict[str, dict] = {}
+    for module in sorted(trees):
+        entry: dict[str, dict] = {}
+        for name, children in sorted(trees[module].items()):
+            if children:
+                spec: dict[str, dict] = {}
+                for member, sub in sorted(children.items()):
+                    if sub:
+                        spec.setdefault("attributes", {})[member] = {"$object": nested(sub)}
+                    else:
+                        spec.setdefault("methods", {})[member] = {"returns": None}
+                entry.setdefault("classes", {})[name] = spec
+            elif len(name) > 1 and name.isupper():
+                entry.setdefault("constants", {})[name] = {}
+            elif name[:1].isupper():
+                entry.setdefault("classes", {})[name] = {}
+            else:
+                entry.setdefault("functions", {})[name] = {"returns": None}
+        out[module] = entry
+    return out

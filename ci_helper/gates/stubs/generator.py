@@ -19,7 +19,10 @@ from typing import Any, Mapping
 
 from ci_helper import __version__
 from ci_helper.errors import BadInput
-from ci_helper.gates.stubs.manifest import ClassSpec, FunctionSpec, Manifest, ModuleSpec, Repository
+from ci_helper.gates.stubs.manifest import (
+    CallableValue, ClassSpec, DecoratorValue, FunctionSpec, InstanceValue, Manifest, ModuleSpec, ObjectValue,
+    Repository, TupleValue, module_values, walk_values,
+)
 
 STAMP_FILE = ".ci-helper-stubs.json"
 FABRICATION_LOG = ".fabricated.jsonl"
@@ -76,15 +79,25 @@ def _render_repository(manifest: Manifest, repo: Repository) -> dict[str, str]:
     for name in sorted(everything):
         parts = name.split(".")
         path = "/".join(parts) + ("/__init__.py" if name in packages else ".py")
+        # A package exposes its submodules as attributes (`import ldm; ldm.util`), as a real one
+        # does once they are imported: they are imported on first access.
+        submodules = sorted(o.rpartition(".")[2] for o in everything if o.rpartition(".")[0] == name)
         if name in repo.dynamic:
             files[path] = _render_dynamic(manifest, repo, name)
+            if name in declared:
+                # The declared names of a dynamic package are real; the rest is still fabricated.
+                body, imports = _module_body(manifest, declared[name])
+                helpers = [_VALUE_HELPERS] if _needs_helpers(declared[name]) else []
+                files[path] += "".join(["\n\n# Declared in the manifest: these names are real, not fabricated.\n",
+                                        *imports, *helpers, *body])
         else:
             module = declared.get(name)
             if module is None:
                 module = ModuleSpec(name, repo.name, f"repositories.{repo.name}.modules.{name}")
-                files[path] = _render_module(manifest, module, implied_by=f"repositories.{repo.name}")
+                files[path] = _render_module(manifest, module, implied_by=f"repositories.{repo.name}",
+                                             submodules=submodules)
             else:
-                files[path] = _render_module(manifest, module)
+                files[path] = _render_module(manifest, module, submodules=submodules)
     for marker in repo.markers:
         path = str(PurePosixPath(marker))
         if path in files:
@@ -116,31 +129,87 @@ def _header(manifest: Manifest, where: str, verb: str = "Declared at") -> str:
     )
 
 
-def _render_module(manifest: Manifest, module: ModuleSpec, implied_by: str | None = None) -> str:
+_VALUE_HELPERS = '''
+
+class _StubObject:
+    """An object declared in the stub manifest: its declared attributes, nothing else."""
+
+    def __init__(self, where, attributes):
+        self.__dict__.update(attributes)
+        self.__dict__["_stub_where"] = where
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        raise AttributeError(
+            f"{name} is not declared on this stub object in the stub manifest {_MANIFEST}: add it under "
+            f"{self._stub_where}, then run `ci-helper stubs create`"
+        )
+
+    def __repr__(self):
+        return f"<stub object {self._stub_where}>"
+
+
+def _stub_instance(cls, attributes):
+    """An instance of a declared class, without calling its __init__, with these attributes."""
+    instance = cls.__new__(cls)
+    instance.__dict__.update(attributes)
+    return instance
+'''
+
+
+def _needs_helpers(module: ModuleSpec) -> bool:
+    return any(isinstance(v, (ObjectValue, InstanceValue)) for top in module_values(module) for v in walk_values(top))
+
+
+def _has_instance(value: Any) -> bool:
+    return any(isinstance(v, InstanceValue) for v in walk_values(value))
+
+
+def _module_body(manifest: Manifest, module: ModuleSpec) -> tuple[list[str], list[str]]:
+    """The module's declarations (constants, functions, classes) and the imports they need."""
+    imports: list[str] = []
+    body: list[str] = []
+    aliases: dict[str, str] = {}
+
+    def alias_of(dotted: str) -> str:
+        alias = aliases.get(dotted)
+        if alias is None:
+            alias = aliases[dotted] = f"_base_{len(aliases) + 1}"
+            owner, _, cname = dotted.rpartition(".")
+            imports.append(f"from {owner} import {cname} as {alias}\n")
+        return alias
+
+    def value(v: Any) -> str:
+        return literal(v, lambda cls: alias_of(cls) if "." in cls else cls)
+
+    late: list[str] = []  # values holding instances of declared classes: after the classes
+    for name, constant in module.constants.items():
+        (late if _has_instance(constant) else body).append(f"\n{name} = {value(constant)}\n")
+    for fn in module.functions:
+        body.append("\n\n" + _render_function(manifest, module.name, fn, method=False, render=value))
+    for cls in _ordered_classes(module):
+        bases = [alias_of(base) if "." in base else base for base in cls.bases]
+        body.append("\n\n" + _render_class(manifest, module.name, cls, bases, render=value))
+        late.extend(f"\n{cls.name}.{attr} = {value(v)}\n" for attr, v in cls.attributes.items() if _has_instance(v))
+    if late:
+        body.append("\n")
+        body.extend(late)
+    return body, imports
+
+
+def _render_module(manifest: Manifest, module: ModuleSpec, implied_by: str | None = None,
+                   submodules: list[str] | None = None) -> str:
     doc = module.doc or f"Stub of {module.name} from {module.repository}: declared names only, no real code."
     header = _header(manifest, implied_by, "Implied by") if implied_by else _header(manifest, module.where)
     out = [header, f"{_docstring(doc)}\n", "\nimport sys as _sys\n"]
-    imports: list[str] = []
-    body: list[str] = []
-    for name, value in module.constants.items():
-        body.append(f"\n{name} = {literal(value)}\n")
-    for fn in module.functions:
-        body.append("\n\n" + _render_function(manifest, module.name, fn, method=False))
-    aliases: dict[str, str] = {}
-    for cls in _ordered_classes(module):
-        bases = []
-        for base in cls.bases:
-            if "." in base:
-                alias = aliases.get(base)
-                if alias is None:
-                    alias = aliases[base] = f"_base_{len(aliases) + 1}"
-                    owner, _, cname = base.rpartition(".")
-                    imports.append(f"from {owner} import {cname} as {alias}\n")
-                bases.append(alias)
-            else:
-                bases.append(base)
-        body.append("\n\n" + _render_class(manifest, module.name, cls, bases))
+    lazy = bool(submodules) or bool(module.imports)
+    if lazy:
+        out.append("import importlib as _importlib\n")
+    body, imports = _module_body(manifest, module)
     out.extend(imports)
+    if _needs_helpers(module):
+        out.append(_VALUE_HELPERS)
     out.extend(body)
     names = module.names()
     out.append(f"\n\n__all__ = {literal(names)}\n")
@@ -148,10 +217,37 @@ def _render_module(manifest: Manifest, module: ModuleSpec, implied_by: str | Non
         "\n_MANIFEST = " + literal(manifest.display_name) + "\n"
         "_DECLARED_AT = " + literal(module.where) + "\n"
         '_IMPORT_FROM = bytes([__import__("opcode").opmap["IMPORT_FROM"]])\n'
+    )
+    if submodules:
+        out.append(f"_SUBMODULES = frozenset({literal(submodules)})\n")
+    if module.imports:
+        out.append(f"_IMPORTS = {literal(module.imports)}\n")
+    out.append(
         "\n\n"
         "def __getattr__(name):\n"
         '    if name.startswith("__") and name.endswith("__"):\n'
         '        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")\n'
+    )
+    if submodules:
+        out.append(
+            "    if name in _SUBMODULES:\n"
+            "        # A declared submodule, as a real package exposes it: imported on first access.\n"
+            '        return _importlib.import_module(f"{__name__}.{name}")\n'
+        )
+    if module.imports:
+        out.append(
+            "    if name in _IMPORTS:\n"
+            "        try:\n"
+            "            real = _importlib.import_module(_IMPORTS[name])\n"
+            "        except ImportError as exc:\n"
+            "            raise ImportError(\n"
+            '                f"{__name__}.{name} re-exports the real module {_IMPORTS[name]} (stub manifest {_MANIFEST}: "\n'
+            '                f"{_DECLARED_AT}.imports), which cannot be imported here: {exc}", name=__name__\n'
+            "            ) from exc\n"
+            "        globals()[name] = real\n"
+            "        return real\n"
+        )
+    out.append(
         "    message = (\n"
         '        f"{__name__}.{name} is not declared in the stub manifest {_MANIFEST}: add it under "\n'
         '        f"{_DECLARED_AT} (constants, functions or classes), then run `ci-helper stubs create`"\n'
@@ -166,7 +262,9 @@ def _render_module(manifest: Manifest, module: ModuleSpec, implied_by: str | Non
     return "".join(out)
 
 
-def _render_function(manifest: Manifest, owner: str, fn: FunctionSpec, method: bool) -> str:
+def _render_function(manifest: Manifest, owner: str, fn: FunctionSpec, method: bool,
+                     render: Any = None) -> str:
+    render = render or literal
     indent = "    " if method else ""
     params = "self, *args, **kwargs" if method else "*args, **kwargs"
     lines = [f"{indent}def {fn.name}({params}):\n"]
@@ -174,20 +272,22 @@ def _render_function(manifest: Manifest, owner: str, fn: FunctionSpec, method: b
         message = f"{owner}.{fn.name} is a stub that raises {fn.raises} ({manifest.display_name}: {fn.where})"
         lines.append(f"{indent}    raise {fn.raises}({literal(message)})\n")
     else:
-        lines.append(f"{indent}    return {literal(fn.returns)}\n")
+        lines.append(f"{indent}    return {render(fn.returns)}\n")
     return "".join(lines)
 
 
-def _render_class(manifest: Manifest, module: str, cls: ClassSpec, bases: list[str]) -> str:
+def _render_class(manifest: Manifest, module: str, cls: ClassSpec, bases: list[str], render: Any = None) -> str:
+    render = render or literal
     head = f"class {cls.name}({', '.join(bases)}):\n" if bases else f"class {cls.name}:\n"
     members: list[str] = []
     for attr, value in cls.attributes.items():
-        members.append(f"    {attr} = {literal(value)}\n")
+        # An instance of a declared class (maybe this one) is set after the classes exist.
+        members.append(f"    {attr} = None  # set below\n" if _has_instance(value) else f"    {attr} = {render(value)}\n")
     if not bases:
         # Root classes accept any constructor arguments, as the real ones would.
         members.append("    def __init__(self, *args, **kwargs):\n        pass\n")
     for method in cls.methods:
-        members.append(_render_function(manifest, f"{module}.{cls.name}", method, method=True))
+        members.append(_render_function(manifest, f"{module}.{cls.name}", method, method=True, render=render))
     if not members:
         members.append("    pass\n")
     return head + "\n".join(members)
@@ -238,14 +338,31 @@ def _docstring(text: str) -> str:
     return f'"""{text}"""'
 
 
-def literal(value: Any) -> str:
-    """Python source for a manifest value (deterministic: manifest order, repr of scalars)."""
+def literal(value: Any, class_ref: Any = None) -> str:
+    """Python source for a manifest value (deterministic: manifest order, repr of scalars).
+
+    ``class_ref`` turns the class name of an ``$instance`` into the expression naming it.
+    """
+    def again(v: Any) -> str:
+        return literal(v, class_ref)
+
     if value is None or isinstance(value, (bool, int, float, str)):
         return repr(value)
     if isinstance(value, list):
-        return "[" + ", ".join(literal(v) for v in value) + "]"
+        return "[" + ", ".join(again(v) for v in value) + "]"
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{literal(k)}: {literal(v)}" for k, v in value.items()) + "}"
+        return "{" + ", ".join(f"{again(k)}: {again(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, TupleValue):
+        return "(" + "".join(again(v) + ", " for v in value.items).rstrip(" ") + ")"
+    if isinstance(value, CallableValue):
+        return f"(lambda *args, **kwargs: {again(value.returns)})"
+    if isinstance(value, DecoratorValue):
+        return "(lambda decorated=None, *args, **kwargs: decorated)"
+    if isinstance(value, ObjectValue):
+        return f"_StubObject({again(value.where)}, {again(value.attributes)})"
+    if isinstance(value, InstanceValue):
+        ref = class_ref(value.cls) if class_ref else value.cls
+        return f"_stub_instance({ref}, {again(value.attributes)})"
     raise TypeError(f"cannot render {type(value).__name__} as a literal")
 
 

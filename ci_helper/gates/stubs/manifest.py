@@ -22,7 +22,59 @@ from ci_helper.errors import BadInput
 SCHEMA_PATH = Path(__file__).with_name("manifest.schema.json")
 DEFAULT_ROOT = "repositories"
 # Names the generated modules use for themselves (see generator.py).
-RESERVED_NAMES = frozenset({"_sys", "_MANIFEST", "_DECLARED_AT", "_IMPORT_FROM"})
+RESERVED_NAMES = frozenset({"_sys", "_MANIFEST", "_DECLARED_AT", "_IMPORT_FROM", "_SUBMODULES", "_IMPORTS",
+                            "_importlib", "_StubObject", "_stub_instance"})
+
+
+# --- values beyond plain data: one-key mappings whose key starts with "$" -------------
+
+
+@dataclass(frozen=True)
+class ObjectValue:
+    """``{$object: {name: VALUE, ...}}``: an object with exactly these attributes (nested objects)."""
+
+    attributes: dict[str, Any]
+    path: tuple[Any, ...]
+
+    @property
+    def where(self) -> str:
+        return ".".join(map(str, self.path))
+
+
+@dataclass(frozen=True)
+class InstanceValue:
+    """``{$instance: Class}`` or ``{$instance: {class: Class, attributes: {...}}}``: an instance of a declared class."""
+
+    cls: str  # a class of the same module, or package.module.Class
+    attributes: dict[str, Any]
+    path: tuple[Any, ...]
+
+    @property
+    def where(self) -> str:
+        return ".".join(map(str, self.path))
+
+
+@dataclass(frozen=True)
+class TupleValue:
+    """``{$tuple: [VALUE, ...]}``."""
+
+    items: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class CallableValue:
+    """``{$callable: VALUE}``: accepts any arguments, returns VALUE."""
+
+    returns: Any
+
+
+@dataclass(frozen=True)
+class DecoratorValue:
+    """``{$decorator: null}``: returns its first argument (``@routes.get(...)``-style factories are
+    ``{$callable: {$decorator: null}}``)."""
+
+
+VALUE_FORMS = ("$object", "$instance", "$tuple", "$callable", "$decorator")
 
 
 @dataclass(frozen=True)
@@ -51,10 +103,12 @@ class ModuleSpec:
     classes: tuple[ClassSpec, ...] = ()
     functions: tuple[FunctionSpec, ...] = ()
     constants: dict[str, Any] = field(default_factory=dict)
+    # name -> real module it re-exports (``imports: {torch: torch}``), imported on first use.
+    imports: dict[str, str] = field(default_factory=dict)
 
     def names(self) -> list[str]:
         """Every public name the module declares, in manifest order."""
-        return [*self.constants, *(f.name for f in self.functions), *(c.name for c in self.classes)]
+        return [*self.constants, *(f.name for f in self.functions), *(c.name for c in self.classes), *self.imports]
 
 
 @dataclass(frozen=True)
@@ -203,7 +257,7 @@ def _validate(p: Path, sha256: str, raw: Any, node: Any) -> Manifest:
         for i, prefix in enumerate(dynamic):
             dpath = [*base, "dynamic", i]
             _check_dotted(prefix, dpath, fail)
-            if prefix in owner:
+            if prefix in owner and not any(m.name == prefix for m in modules):
                 raise fail(dpath, f"prefix {prefix} is already declared at {owner[prefix]}")
             owner[prefix] = ".".join(map(str, dpath))
         markers = tuple(repo_raw.get("markers") or ())
@@ -232,6 +286,7 @@ def _validate(p: Path, sha256: str, raw: Any, node: Any) -> Manifest:
                            f"package {top} is already provided by repository {tops[top]}; one of the two "
                            "would shadow the other on the search path: declare it in one repository only")
     _check_bases(repositories, fail)
+    _check_instances(repositories, fail)
 
     fake = raw.get("fake_inference")
     fake_inference = None
@@ -264,8 +319,7 @@ def _module(repo: str, name: str, raw: dict[str, Any], path: list[Any], fail: An
     constants = {}
     for const, value in (raw.get("constants") or {}).items():
         cpath = claim("constants", const)
-        _check_value(value, cpath, fail)
-        constants[const] = value
+        constants[const] = _value(value, cpath, fail)
     functions = tuple(
         _function(fn, spec or {}, claim("functions", fn), fail)
         for fn, spec in (raw.get("functions") or {}).items()
@@ -276,8 +330,7 @@ def _module(repo: str, name: str, raw: dict[str, Any], path: list[Any], fail: An
         spec = spec or {}
         attributes = {}
         for attr, value in (spec.get("attributes") or {}).items():
-            _check_value(value, [*cpath, "attributes", attr], fail)
-            attributes[attr] = value
+            attributes[attr] = _value(value, [*cpath, "attributes", attr], fail)
         for method in spec.get("methods") or {}:
             if method in attributes:
                 raise fail([*cpath, "methods", method], f"{method} is also declared under attributes")
@@ -286,7 +339,14 @@ def _module(repo: str, name: str, raw: dict[str, Any], path: list[Any], fail: An
             for m, mspec in (spec.get("methods") or {}).items()
         )
         classes.append(ClassSpec(cls, ".".join(cpath), tuple(spec.get("bases") or ()), attributes, methods))
-    return ModuleSpec(name, repo, where, raw.get("doc"), tuple(classes), functions, constants)
+    imports = {}
+    for alias, target in (raw.get("imports") or {}).items():
+        ipath = claim("imports", alias)
+        _check_dotted(target, ipath, fail)
+        if target == name or target.startswith(name + "."):
+            raise fail(ipath, f"{target} is this stub module or inside it; imports re-export real modules")
+        imports[alias] = target
+    return ModuleSpec(name, repo, where, raw.get("doc"), tuple(classes), functions, constants, imports)
 
 
 def _function(name: str, raw: dict[str, Any], path: list[Any], fail: Any) -> FunctionSpec:
@@ -295,8 +355,7 @@ def _function(name: str, raw: dict[str, Any], path: list[Any], fail: Any) -> Fun
     raises = raw.get("raises")
     if raises is not None and not _is_builtin_exception(raises):
         raise fail([*path, "raises"], f"{raises} is not a builtin exception (e.g. NotImplementedError, RuntimeError)")
-    returns = raw.get("returns")
-    _check_value(returns, [*path, "returns"], fail)
+    returns = _value(raw.get("returns"), [*path, "returns"], fail)
     return FunctionSpec(name, ".".join(map(str, path)), returns, raises)
 
 
@@ -311,17 +370,101 @@ def _check_dotted(name: str, path: list[Any], fail: Any) -> None:
             raise fail(path, f"{part!r} in {name} is a Python keyword and cannot name a module")
 
 
-def _check_value(value: Any, path: list[Any], fail: Any) -> None:
+def _value(value: Any, path: list[Any], fail: Any) -> Any:
+    """A manifest value, checked, with its ``$`` forms turned into the value classes above."""
     if isinstance(value, float) and not math.isfinite(value):
         raise fail(path, f"{value} is not a finite number")
     if isinstance(value, list):
-        for i, item in enumerate(value):
-            _check_value(item, [*path, i], fail)
+        return [_value(item, [*path, i], fail) for i, item in enumerate(value)]
+    if not isinstance(value, dict):
+        return value
+    for key in value:
+        if not isinstance(key, str):
+            raise fail([*path, key], f"mapping keys must be strings, got {key!r}")
+    forms = [key for key in value if key.startswith("$")]
+    if not forms:
+        return {key: _value(item, [*path, key], fail) for key, item in value.items()}
+    form = forms[0]
+    if form not in VALUE_FORMS or len(value) != 1:
+        raise fail([*path, form], f"{form!r}: a value form is a mapping with one key, one of {', '.join(VALUE_FORMS)}"
+                   " (plain mappings cannot have keys starting with $)")
+    inner = value[form]
+    ipath = [*path, form]
+    if form == "$tuple":
+        if not isinstance(inner, list):
+            raise fail(ipath, f"$tuple takes a list, got {_describe(inner)}")
+        return TupleValue(tuple(_value(item, [*ipath, i], fail) for i, item in enumerate(inner)))
+    if form == "$callable":
+        return CallableValue(_value(inner, ipath, fail))
+    if form == "$decorator":
+        if inner is not None:
+            raise fail(ipath, "$decorator takes null: it returns what it decorates")
+        return DecoratorValue()
+    if form == "$object":
+        return ObjectValue(_attributes(inner, ipath, fail, "$object"), tuple(ipath))
+    if isinstance(inner, str):
+        inner = {"class": inner}
+    if not isinstance(inner, dict) or not isinstance(inner.get("class"), str) or set(inner) - {"class", "attributes"}:
+        raise fail(ipath, "$instance takes a class name, or {class: Name, attributes: {name: VALUE}}")
+    _check_dotted(inner["class"], [*ipath, "class"], fail)
+    return InstanceValue(inner["class"], _attributes(inner.get("attributes"), [*ipath, "attributes"], fail, "attributes"),
+                         tuple(ipath))
+
+
+def _attributes(raw: Any, path: list[Any], fail: Any, what: str) -> dict[str, Any]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise fail(path, f"{what} takes a mapping of attribute names to values, got {_describe(raw)}")
+    out = {}
+    for name, item in raw.items():
+        if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name) or name.startswith("__"):
+            raise fail([*path, name], f"{name!r} is not a valid attribute name")
+        out[name] = _value(item, [*path, name], fail)
+    return out
+
+
+def walk_values(value: Any) -> Iterable[Any]:
+    """Every value nested in ``value`` (itself included)."""
+    yield value
+    if isinstance(value, list):
+        for item in value:
+            yield from walk_values(item)
     elif isinstance(value, dict):
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise fail([*path, key], f"mapping keys must be strings, got {key!r}")
-            _check_value(item, [*path, key], fail)
+        for item in value.values():
+            yield from walk_values(item)
+    elif isinstance(value, (ObjectValue, InstanceValue)):
+        for item in value.attributes.values():
+            yield from walk_values(item)
+    elif isinstance(value, TupleValue):
+        for item in value.items:
+            yield from walk_values(item)
+    elif isinstance(value, CallableValue):
+        yield from walk_values(value.returns)
+
+
+def module_values(module: ModuleSpec) -> Iterable[Any]:
+    """Every value a module declares: constants, returns, class attributes."""
+    yield from module.constants.values()
+    yield from (f.returns for f in module.functions)
+    for cls in module.classes:
+        yield from cls.attributes.values()
+        yield from (m.returns for m in cls.methods)
+
+
+def _check_instances(repositories: list[Repository], fail: Any) -> None:
+    classes = {f"{m.name}.{c.name}" for r in repositories for m in r.modules for c in m.classes}
+    for repo in repositories:
+        for module in repo.modules:
+            for top in module_values(module):
+                for value in walk_values(top):
+                    if not isinstance(value, InstanceValue):
+                        continue
+                    full = value.cls if "." in value.cls else f"{module.name}.{value.cls}"
+                    if full not in classes:
+                        raise fail([*value.path, "class"],
+                                   f"{value.cls} is not a class declared in the manifest (use Name for the same "
+                                   "module or package.module.Name)")
 
 
 def _check_bases(repositories: list[Repository], fail: Any) -> None:

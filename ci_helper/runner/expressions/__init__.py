@@ -36,7 +36,7 @@ def evaluate_expression(expression: str, contexts: dict[str, Any] | None = None,
                         status: str = "success", cancelled: bool = False) -> Any:
     """Evaluate one bare expression (no ``${{ }}``); every function is allowed."""
     tree = parse(expression, None, set(FUNCTIONS))
-    return evaluate(tree, Scope.of(contexts or {}, status, cancelled))
+    return evaluate(tree, Scope.of(contexts or {}, status, cancelled), expression)
 
 
 def evaluate_template(text: str, contexts: dict[str, Any] | None = None, *, where: str | None = None) -> Any:

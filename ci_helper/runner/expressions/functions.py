@@ -22,6 +22,18 @@ from ci_helper.runner.expressions.values import (
 class Function:
     arity: tuple[int, int]
     call: Callable[[Any, list], Any]
+    lazy: bool = False  # call receives argument thunks and evaluates only what it needs
+
+
+def _case(scope: Any, args: list) -> Any:
+    """``case(pred1, val1, ..., default)``: the value of the first true predicate, else the default."""
+    for i in range(0, len(args) - 1, 2):
+        predicate = args[i]()
+        if not isinstance(predicate, bool):
+            raise EvaluationError("case predicate must evaluate to a boolean value")
+        if predicate:
+            return args[i + 1]()
+    return args[-1]()
 
 
 def _contains(scope: Any, args: list) -> bool:
@@ -162,6 +174,7 @@ FUNCTIONS: dict[str, Function] = {
     "toJSON": Function((1, 1), _to_json),
     "fromJSON": Function((1, 1), _from_json),
     "hashFiles": Function((1, 255), _hash_files),
+    "case": Function((3, 2**31 - 1), _case, lazy=True),
     "success": Function((0, 0), _success),
     "failure": Function((0, 0), _failure),
     "cancelled": Function((0, 0), _cancelled),

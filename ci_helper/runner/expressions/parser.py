@@ -131,13 +131,14 @@ class _Parser:
     def take(self) -> lx.Token:
         token = self.peek()
         if token is None:
-            raise self.error("Unexpected end of expression")
+            # As the runner: name the last token before the end, where the expression stopped short.
+            raise self.error("Unexpected end of expression", self.tokens[-1])
         self.position += 1
         return token
 
     def parse(self) -> Any:
         if not self.tokens:
-            raise self.error("Unexpected end of expression")
+            return Literal(None)  # an empty expression is null (GitHub's data); `${{ }}` is refused by the template
         node = self.binary(0)
         extra = self.peek()
         if extra is not None:
@@ -220,6 +221,8 @@ class _Parser:
             raise self.error("Too few parameters supplied", token)
         if len(args) > maximum:
             raise self.error("Too many parameters supplied", token)
+        if name == "case" and len(args) % 2 == 0:
+            raise self.error("Even number of parameters supplied, requires an odd number of parameters", token)
         return Call(name, tuple(args))
 
     def postfix(self, node: Any) -> Any:

@@ -22,10 +22,14 @@ _OCTAL = re.compile(r"0o([0-7]+)")
 
 
 def fold(text: str) -> str:
-    """Ordinal-ignore-case key: a one-to-one upper-casing per character, as .NET does."""
+    """Ordinal-ignore-case key: a one-to-one, culture-invariant upper-casing per character, as .NET does.
+
+    The dotless ``ı`` keeps its case: Unicode upper-cases it to ``I``, GitHub (and .NET's
+    ordinal-ignore-case) keeps the two distinct.
+    """
     if text.isascii():
         return text.upper()
-    return "".join(c.upper() if len(c.upper()) == 1 else c for c in text)
+    return "".join(c if c == "\u0131" or len(c.upper()) != 1 else c.upper() for c in text)
 
 
 class CIDict(Mapping):
@@ -164,6 +168,8 @@ def format_number(number: float) -> str:
         return "NaN"
     if math.isinf(number):
         return "Infinity" if number > 0 else "-Infinity"
+    if number == 0:
+        return "0"  # -0 prints as 0, as .NET does
     return "%.15G" % number
 
 
