@@ -19,9 +19,9 @@ import base64
 import os
 import struct
 import zlib
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Mapping, Sequence
 
 from ci_helper.gates.stubs.manifest import FakeInference
 

@@ -12,8 +12,9 @@ import os
 import re
 import stat
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Iterator
+from typing import IO, TYPE_CHECKING
 
 if TYPE_CHECKING:  # results imports click; gha must stay importable without it (setup action)
     from ci_helper.results import Finding
@@ -69,7 +70,7 @@ def emit_annotation(level: str, message: str, stream: IO[str] | None = None, **p
     emit_command(annotation(level, message, **props), stream)  # type: ignore[arg-type]
 
 
-def annotate_finding(finding: "Finding", title: str, stream: IO[str] | None = None) -> None:
+def annotate_finding(finding: Finding, title: str, stream: IO[str] | None = None) -> None:
     """Print one annotation for a check-result finding, at its file and line when it has them."""
     from ci_helper.severity import level
 

@@ -13,8 +13,9 @@ import json
 import os
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from ci_helper import gha, limits
 from ci_helper.errors import BadInput

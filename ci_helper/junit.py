@@ -91,7 +91,7 @@ class JUnitReport:
             "time": round(self.time, 3),
         }
 
-    def merge(self, other: "JUnitReport") -> "JUnitReport":
+    def merge(self, other: JUnitReport) -> JUnitReport:
         merged = JUnitReport(
             path=f"{self.path}, {other.path}",
             passed=self.passed + other.passed,

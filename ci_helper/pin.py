@@ -15,14 +15,23 @@ from __future__ import annotations
 import codecs
 import os
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
 
 from ci_helper.errors import BadInput
 from ci_helper.workflows.discovery import discover
 from ci_helper.workflows.model import build_action, build_workflow
-from ci_helper.workflows.source import MappingNode, Node, Scalar, ScalarNode, SequenceNode, Source, decode, source_from_text
+from ci_helper.workflows.source import (
+    MappingNode,
+    Node,
+    Scalar,
+    ScalarNode,
+    SequenceNode,
+    Source,
+    decode,
+    source_from_text,
+)
 from ci_helper.workflows.uses import REMOTE, Uses, parse_uses
 
 # The line breaks libyaml counts, so that its line numbers index our lines.
@@ -353,11 +362,11 @@ def _same_tree(old: Node | None, new: Node | None, replaced: dict[int, str]) -> 
         elif isinstance(a, SequenceNode):
             if len(a.value) != len(b.value):
                 return False
-            stack.extend(zip(a.value, b.value))
+            stack.extend(zip(a.value, b.value, strict=True))
         elif isinstance(a, MappingNode):
             if len(a.value) != len(b.value):
                 return False
-            for (ka, va), (kb, vb) in zip(a.value, b.value):
+            for (ka, va), (kb, vb) in zip(a.value, b.value, strict=True):
                 stack.append((ka, kb))
                 stack.append((va, vb))
     return True

@@ -17,9 +17,10 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from ci_helper import limits, severity
 from ci_helper.errors import BadInput
@@ -66,7 +67,7 @@ class Finding:
         return out
 
     @classmethod
-    def from_dict(cls, raw: Any, where: str) -> "Finding":
+    def from_dict(cls, raw: Any, where: str) -> Finding:
         if not isinstance(raw, dict):
             raise BadInput(f"{where}: a finding must be an object, got {type(raw).__name__}")
         for key in ("rule", "message"):
@@ -154,7 +155,7 @@ class CheckResult:
         return "{\n" + ",\n".join(fields) + "\n}\n"
 
     @classmethod
-    def from_dict(cls, raw: Any, where: str = "check result") -> "CheckResult":
+    def from_dict(cls, raw: Any, where: str = "check result") -> CheckResult:
         if not isinstance(raw, dict):
             raise BadInput(f"{where}: a check result must be a JSON object")
         check = raw.get("check")

@@ -23,7 +23,6 @@ from typing import Any
 from ci_helper import limits
 from ci_helper.errors import BadInput
 
-
 # --- sections -------------------------------------------------------------
 # Each section belongs to one concern; add fields to your own section only.
 

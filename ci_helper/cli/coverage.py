@@ -44,11 +44,9 @@ def gate(data_files: tuple[str, ...], combine: bool | None, fail_under: float | 
     """Total, per-file and changed-lines coverage gates from ONE analysis; JSON and markdown reports."""
     import os
 
-    from ci_helper import gha, results
-    from ci_helper import settings as settings_mod
+    from ci_helper import gha, results, settings as settings_mod
     from ci_helper.errors import BadInput
-    from ci_helper.gates.coverage import annotations, json_report, markdown
-    from ci_helper.gates.coverage import gate as gate_mod
+    from ci_helper.gates.coverage import annotations, gate as gate_mod, json_report, markdown
 
     settings = settings_mod.load(".")
     conf = settings_mod.merge(

@@ -13,9 +13,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ci_helper import results
-from ci_helper.dry_run import event as event_mod
-from ci_helper.dry_run import jobs as jobs_mod
-from ci_helper.dry_run import policy
+from ci_helper.dry_run import event as event_mod, jobs as jobs_mod, policy
 from ci_helper.dry_run.progress import DryRunReporter
 from ci_helper.errors import BadInput
 from ci_helper.results import CheckResult, Finding

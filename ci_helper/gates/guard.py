@@ -15,9 +15,10 @@ from __future__ import annotations
 import fnmatch
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from ci_helper import limits, results
 from ci_helper.errors import BadInput
@@ -76,7 +77,7 @@ class GuardContext:
     event_path: str | None
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "GuardContext":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> GuardContext:
         env = os.environ if env is None else env
         # The runner sets GITHUB_BASE_REF to '' outside pull requests: '' means unknown.
         return cls(

@@ -10,9 +10,9 @@ from the ci-helper that runs verify).
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterator
 
 from ci_helper.results import Finding
 from ci_helper.rules.base import Context, finding

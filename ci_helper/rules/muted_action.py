@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ci_helper.results import Finding
 from ci_helper.rules.base import Context, finding

@@ -14,7 +14,7 @@ never means "not looked at".
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ci_helper.results import Finding
 from ci_helper.rules import conditions

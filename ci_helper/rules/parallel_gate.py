@@ -10,7 +10,7 @@ waited for by the group and are fine.
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ci_helper.results import Finding
 from ci_helper.rules.base import Context, finding

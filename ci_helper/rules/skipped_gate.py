@@ -15,7 +15,7 @@ required check, that is a finding too.
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ci_helper.results import Finding
 from ci_helper.rules import conditions

@@ -42,7 +42,10 @@ from __future__ import annotations
 
 from ci_helper.runner.composite import RunResult, StepResult, run_action, run_steps
 from ci_helper.runner.expressions import (
-    ExpressionError, evaluate_condition, evaluate_expression, evaluate_template,
+    ExpressionError,
+    evaluate_condition,
+    evaluate_expression,
+    evaluate_template,
 )
 from ci_helper.runner.manifest import load_yaml
 from ci_helper.runner.report import Reporter

@@ -30,14 +30,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ci_helper import orphans
 from ci_helper.errors import BadInput
 from ci_helper.runner import contexts as ctx
-from ci_helper import orphans
 from ci_helper.runner.commands import CommandState, Masker, StepCommands
-from ci_helper.runner.expressions import CIDict, Scope, TemplateError, canonical, to_string, truthy
+from ci_helper.runner.expressions import CIDict, Scope, TemplateError, canonical, truthy
 from ci_helper.runner.files import StepFiles
 from ci_helper.runner.manifest import (
-    WORKFLOW_DEFAULT_SHELL, WORKFLOW_NAMED_VALUES, Action, ManifestError, Step, load_action, load_steps,
+    WORKFLOW_DEFAULT_SHELL,
+    WORKFLOW_NAMED_VALUES,
+    Action,
+    ManifestError,
+    Step,
+    load_action,
+    load_steps,
 )
 from ci_helper.runner.report import Reporter
 from ci_helper.runner.steps import ShellError, group_alive, run_script, stop_group
@@ -61,7 +67,7 @@ class StepResult:
     outputs: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
     reason: str = ""
-    steps: dict[str, "StepResult"] = field(default_factory=dict)  # a nested action's steps
+    steps: dict[str, StepResult] = field(default_factory=dict)  # a nested action's steps
 
     def to_json(self) -> dict[str, Any]:
         return {"outcome": self.outcome, "conclusion": self.conclusion, "outputs": dict(self.outputs)}

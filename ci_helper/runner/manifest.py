@@ -14,7 +14,11 @@ from typing import Any
 import yaml
 
 from ci_helper.runner.expressions import (
-    Condition, Template, TemplateError, compile_condition, compile_template,
+    Condition,
+    Template,
+    TemplateError,
+    compile_condition,
+    compile_template,
 )
 
 # Named-values a composite action may use (no `secrets`: composite actions have none).

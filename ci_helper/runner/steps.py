@@ -16,9 +16,9 @@ import subprocess
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 # GitHub's templates for the named shells; {0} is the script file.
 SHELL_TEMPLATES = {

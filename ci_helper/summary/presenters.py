@@ -10,8 +10,9 @@ change here. Values stay raw: escaping happens in the renderer.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from ci_helper import severity
 from ci_helper.junit import TestCase

@@ -16,9 +16,9 @@ markdown stays well formed, and the header says what was trimmed.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import jinja2
 
@@ -80,7 +80,7 @@ def _finalize_terminal(value: object) -> object:
     return value if isinstance(value, Markdown) else escape.terminal(value)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def environment(kind: str) -> jinja2.Environment:
     """The Jinja environment for ``markdown`` or ``text`` output."""
     env = jinja2.Environment(
@@ -161,7 +161,7 @@ def _fit(sections: list[tuple[str, str]], plain: list[str], sizes: list[int], av
             high = mid - 1
     out = list(plain)
     trimmed: dict[int, str] = {}
-    for i, ((name, text), size) in enumerate(zip(sections, sizes)):
+    for i, ((name, text), size) in enumerate(zip(sections, sizes, strict=True)):
         if size > low:
             out[i], note = _cut_section(name, text, low, measure, budget_name)
             if note:

@@ -27,9 +27,9 @@ checked by the script itself.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable
 
 from ci_helper.workflows.shell import AndOr, Command, Shell, _apply_set_flags, _closing_bracket, parse_script_all
 

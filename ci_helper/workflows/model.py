@@ -41,7 +41,7 @@ class Step:
         if self.uses is not None:
             return self.uses.value
         if self.run is not None:
-            first = next((l.strip() for l in self.run.value.splitlines() if l.strip()), "")
+            first = next((line.strip() for line in self.run.value.splitlines() if line.strip()), "")
             return first if len(first) <= 60 else first[:57] + "..."
         return f"step {self.index + 1}"
 

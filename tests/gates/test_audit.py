@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings, strategies as st
 
+from ci_helper.canary.osv_server import OsvServer, affects
 from ci_helper.errors import BadInput
 from ci_helper.gates.audit import gate, policy
 from ci_helper.gates.audit.report import AuditReport, Dependency, Vulnerability
 from ci_helper.results import read_result
 from ci_helper.settings import AuditIgnore
-from ci_helper.canary.osv_server import OsvServer, affects
 from tests.gates.test_deps import install_dist, make_venv
 
 FIXTURES = Path(gate.__file__).resolve().parent.parent.parent / "fixtures" / "audit"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.resources
 import json
 from pathlib import Path
-from xml.sax.saxutils import quoteattr, escape as xml_escape
+from xml.sax.saxutils import escape as xml_escape, quoteattr
 
 import pytest
 

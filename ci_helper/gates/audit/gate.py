@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ci_helper import results
-from ci_helper.settings import Settings
 from ci_helper.errors import EXIT_PASS
 from ci_helper.gates.audit import invocation, scope
 from ci_helper.gates.audit.policy import IgnoreRule
 from ci_helper.gates.audit.report import AuditReport, Dependency, Vulnerability
+from ci_helper.settings import Settings
 
 CHECK = "audit"
 

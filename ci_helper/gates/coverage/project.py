@@ -89,8 +89,7 @@ def _stub_roots(settings: Settings) -> list[Path]:
     """The folder ``stubs create`` writes into, from the settings and the manifest (never from env)."""
     if not settings.stubs.manifest and not settings.stubs.root:
         return []
-    from ci_helper.gates.stubs import locate
-    from ci_helper.gates.stubs import manifest as manifest_mod
+    from ci_helper.gates.stubs import locate, manifest as manifest_mod
 
     base = settings.project_root or Path(".")
     if settings.stubs.root:

@@ -12,10 +12,11 @@ import hashlib
 import json
 import keyword
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from ci_helper.errors import BadInput
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from ci_helper import gha
-from ci_helper.severity import level
 from ci_helper.rules.output.text import summary_line
+from ci_helper.severity import level
 
 
 def render(report, base: str = "") -> str:
