@@ -223,7 +223,7 @@ class FencedStream(io.TextIOBase):
     def isatty(self) -> bool:
         return False
 
-    def write(self, text: str) -> int:  # type: ignore[override]
+    def write(self, text: str) -> int:
         if not isinstance(text, str):
             raise TypeError(f"write() argument must be str, not {type(text).__name__}")
         self.fence.write(text)
@@ -351,6 +351,6 @@ def add_path(directory: str | os.PathLike[str]) -> bool:
 def append_step_summary(markdown: str) -> Path | None:
     """Append markdown to ``$GITHUB_STEP_SUMMARY``; returns the file, or None outside a step."""
     path = os.environ.get("GITHUB_STEP_SUMMARY")
-    if not _append("GITHUB_STEP_SUMMARY", markdown if markdown.endswith("\n") else markdown + "\n"):
+    if not path or not _append("GITHUB_STEP_SUMMARY", markdown if markdown.endswith("\n") else markdown + "\n"):
         return None
     return Path(path)

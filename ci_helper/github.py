@@ -98,7 +98,7 @@ def _client(token: str, api_url: str) -> Any:
 
 
 def _is_ours(body: str | None, marker: str) -> bool:
-    return bool(body) and body.split("\n", 1)[0].strip() == marker
+    return body is not None and body.split("\n", 1)[0].strip() == marker
 
 
 def _login(gh: Any) -> str | None:

@@ -160,12 +160,13 @@ def _case(elem: ET.Element) -> TestCase:
 
 def _root_tag(p: Path) -> str | None:
     """The root element's tag, read from the head of the file only."""
-    parser = ET.XMLPullParser(events=("start",))
+    parser: ET.XMLPullParser = ET.XMLPullParser(events=("start",))
     with open(p, "rb") as handle:
         while chunk := handle.read(65536):
             parser.feed(chunk)
-            for _, elem in parser.read_events():
-                return elem.tag
+            for event in parser.read_events():
+                # "start" events are (event, element) pairs.
+                return event[1].tag  # type: ignore[misc,union-attr]
     parser.close()  # raises ParseError on an empty or truncated file
     return None
 

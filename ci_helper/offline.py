@@ -157,7 +157,7 @@ def _argv(args: object) -> list[str]:
     if isinstance(args, (str, bytes)):
         return str(args if isinstance(args, str) else args.decode("utf-8", "replace")).split()
     try:
-        return [os.fsdecode(a) if isinstance(a, (bytes, os.PathLike)) else str(a) for a in args]  # type: ignore[union-attr]
+        return [os.fsdecode(a) if isinstance(a, (bytes, os.PathLike)) else str(a) for a in args]  # type: ignore[attr-defined]  # any iterable; TypeError below otherwise
     except TypeError:
         return []
 

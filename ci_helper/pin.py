@@ -15,7 +15,7 @@ from __future__ import annotations
 import codecs
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -232,7 +232,7 @@ def parse_bytes(data: bytes, path: Path, rel: str, kind: str) -> PinFile:
     return pin_file
 
 
-def scan(path: Path, exclude: list[str] = ()) -> list[PinFile]:
+def scan(path: Path, exclude: Sequence[str] = ()) -> list[PinFile]:
     """Every workflow and action file under a folder (or the one file given), with its remote uses."""
     if not path.exists():
         raise BadInput(f"{path}: no such file or folder; pass the repository folder (default: .) or one workflow file")
@@ -357,7 +357,7 @@ def _same_tree(old: Node | None, new: Node | None, replaced: dict[int, str]) -> 
         if type(a) is not type(b) or a.tag != b.tag:
             return False
         if isinstance(a, ScalarNode):
-            if b.value != replaced.get(id(a), a.value) or a.style != b.style:
+            if b.value != replaced.get(id(a), a.value) or a.style != b.style:  # type: ignore[attr-defined]  # b is a ScalarNode too
                 return False
         elif isinstance(a, SequenceNode):
             if len(a.value) != len(b.value):

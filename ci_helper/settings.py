@@ -13,6 +13,7 @@ Keys are written in TOML with dashes or underscores (``fail-under`` or
 from __future__ import annotations
 
 import dataclasses
+import os
 import sys
 import types
 import typing
@@ -311,7 +312,7 @@ def toml_parser(path: Path) -> types.ModuleType:
                        f"{sys.executable} has neither; set up Python 3.11+ first") from None
 
 
-def load(project_dir: str | Path = ".") -> Settings:
+def load(project_dir: str | os.PathLike[str] = ".") -> Settings:
     """Settings from ``<project_dir>/pyproject.toml``; defaults when there is none or no table."""
     root = Path(project_dir)
     if root.is_file():

@@ -106,7 +106,7 @@ class OsvServer:
         if self._httpd is None:
             raise RuntimeError("server is not started")
         host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     @property
     def query_url(self) -> str:

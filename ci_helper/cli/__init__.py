@@ -54,7 +54,7 @@ class LazyGroup(click.Group):
     included) is shown as click shows its own usage errors, never as a traceback.
     """
 
-    def main(self, *args, **kwargs):  # type: ignore[override]
+    def main(self, *args, **kwargs):
         # Under GitHub Actions everything a command prints (errors included) is fenced, so that no
         # test name, message or log line can be read by the runner as a workflow command (gha.py).
         from ci_helper import gha

@@ -102,7 +102,7 @@ def gate(data_files: tuple[str, ...], combine: bool | None, fail_under: float | 
     sys.exit(verdict.result.exit_code)
 
 
-def _echo_verdict(report, verdict) -> None:  # type: ignore[no-untyped-def]
+def _echo_verdict(report, verdict) -> None:
     from ci_helper.gates.coverage import gate as gate_mod
 
     figures = verdict.result.figures

@@ -101,7 +101,7 @@ def command(results_dir, junit_files, title, out, comment_out, pr_comment, comme
     sys.exit(run.exit_code)
 
 
-def _report(posting) -> None:  # type: ignore[no-untyped-def]
+def _report(posting) -> None:
     """Print what :func:`ci_helper.summary.comment.post` decided and set its step outputs."""
     from ci_helper import gha
 

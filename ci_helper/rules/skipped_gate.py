@@ -31,7 +31,7 @@ _TIERS = ("actions/quality", "actions/smoke")
 def _events(workflow: Workflow) -> list[str | None]:
     if "workflow_call" in workflow.triggers or not workflow.triggers:
         return [None]
-    return sorted(workflow.triggers)
+    return list(sorted(workflow.triggers))
 
 
 def _shown(events: list[str | None]) -> str:

@@ -26,6 +26,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -329,7 +330,7 @@ class _ActionRun:
             raise Cancelled() from None
         outcome, reason = SUCCESS, ""
         if process.timed_out:
-            outcome, reason = FAILURE, f"the step timed out after {step.timeout_minutes.source} minutes"
+            outcome, reason = FAILURE, f"the step timed out after {step.timeout_minutes.source if step.timeout_minutes else '?'} minutes"
             reporter.line(f"{self.indent}Error: {reason}")
         elif process.returncode != 0:
             outcome, reason = FAILURE, f"Process completed with exit code {process.returncode}."
@@ -479,7 +480,7 @@ def _execute(action: Action, inputs: dict[str, str] | None, options: ctx.Options
              action_path: str | None = None) -> RunResult:
     event = ctx.load_event(options)
     own_temp = runner_temp is None
-    temp = Path(tempfile.mkdtemp(prefix="ci-helper-runner-")) if own_temp else Path(runner_temp)
+    temp = Path(tempfile.mkdtemp(prefix="ci-helper-runner-")) if runner_temp is None else Path(runner_temp)
     temp.mkdir(parents=True, exist_ok=True)
     try:
         if options.event_path is not None:
@@ -512,7 +513,7 @@ def run_action(action_dir: str | os.PathLike[str], inputs: dict[str, str] | None
                workspace: str | os.PathLike[str] | None = None, event_name: str = "push",
                event_path: str | os.PathLike[str] | None = None, repository: str = "local/repository",
                ref: str = "refs/heads/main", sha: str = "0" * 40, env: dict[str, str] | None = None,
-               stub_remotes: dict[str, str | os.PathLike[str]] | None = None,
+               stub_remotes: Mapping[str, str | os.PathLike[str]] | None = None,
                base_environ: dict[str, str] | None = None, reporter: Reporter | None = None,
                runner_temp: str | os.PathLike[str] | None = None) -> RunResult:
     """Run the composite action in ``action_dir``; see the package docstring."""

@@ -218,14 +218,17 @@ def line_ranges(lines: list[int]) -> str:
     """[1, 2, 3, 7, 9, 10] -> "1-3, 7, 9-10"."""
     ordered = sorted(set(lines))
     out: list[str] = []
-    start = prev = None
-    for n in ordered + [None]:  # type: ignore[list-item]
-        if start is not None and n is not None and n == prev + 1:
+    start: int | None = None
+    prev = 0
+    for n in ordered:
+        if start is not None and n == prev + 1:
             prev = n
             continue
         if start is not None:
             out.append(str(start) if start == prev else f"{start}-{prev}")
         start = prev = n
+    if start is not None:
+        out.append(str(start) if start == prev else f"{start}-{prev}")
     return ", ".join(out)
 
 
@@ -297,7 +300,8 @@ def _audit(entry: Entry, result: CheckResult) -> None:
         d = finding.data
         state = _audit_state(finding)
         # pip-audit's ignores carry {reason, expires} under "ignored"; policy entries carry them flat.
-        ignore = d.get("ignored") if isinstance(d.get("ignored"), dict) else d
+        ignored = d.get("ignored")
+        ignore = ignored if isinstance(ignored, dict) else d
         fixes = d.get("fix_versions") or d.get("fix") or []
         reason = ignore.get("reason") or d.get("skip_reason")
         rows.append([

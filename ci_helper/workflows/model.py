@@ -205,7 +205,7 @@ def _absent(table: dict[str, tuple[ScalarNode, Node]], key: str) -> bool:
 
 def _missing_at(source: Source, pair: tuple[ScalarNode, Node] | None) -> str:
     """``file:line`` of a key given no value, else of the top of the document."""
-    return source.where(pair[0] if pair is not None else source.root)
+    return source.where(pair[0] if pair is not None else source.root)  # type: ignore[arg-type]  # a parsed file has a root
 
 
 def build_workflow(source: Source, strict: bool = True) -> Workflow:

@@ -295,8 +295,8 @@ def source_from_text(path: Path, rel: str, text: str) -> Source:
         raise BadInput(f"{rel}: malformed YAML ({exc}); fix the file") from None
     except RecursionError:  # the pure-Python composer recurses per nesting level
         raise BadInput(f"{rel}: nests too deeply (limit {MAX_DEPTH} levels, see docs/security.md); fix the file") from None
-    problem = shape_problem(root)
-    if problem is not None:
-        node, why = problem
+    shape = shape_problem(root)
+    if shape is not None:
+        node, why = shape
         raise BadInput(f"{rel}:{node.start_mark.line + 1}: {why}; fix the file")
     return Source(path, rel, root, text.splitlines())

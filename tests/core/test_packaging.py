@@ -29,3 +29,11 @@ def test_the_license_is_an_spdx_expression_with_its_file():
     assert PROJECT["license"] == "MIT"
     assert PROJECT["license-files"] == ["LICENSE"]
     assert (REPO_ROOT / "LICENSE").read_text(encoding="utf-8").startswith("MIT License\n")
+
+
+def test_ci_runs_the_readme_command_lint_and_types_before_the_tests():
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    ci = (REPO_ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    (command,) = [line for line in ci.splitlines() if line.startswith("python3 -m pip install -e '.[test]'")]
+    assert command in readme.splitlines()
+    assert command.index("ruff check") < command.index("mypy ci_helper") < command.index("pytest")

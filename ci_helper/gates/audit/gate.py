@@ -113,7 +113,7 @@ def evaluate(report: AuditReport, rules: list[IgnoreRule], today: dt.date,
     }
     all_figures = {**counts, **(figures or {})}
     difference = scope.compare(asked, [dep.name for dep in report.dependencies]) if asked else None
-    if difference:
+    if asked is not None and difference:
         # Checked before everything else: a report that skipped a package says nothing about it.
         findings += [results.Finding("audit-report-incomplete", f"{name}: asked for in {asked.source}, "
                                      "absent from pip-audit's report", data={"package": name, "problem": "missing"})

@@ -206,7 +206,8 @@ class _Parser:
         self.expect(lx.START_PARAMETERS)
         self.nest()
         args = []
-        if self.peek() is not None and self.peek().kind == lx.END_PARAMETERS:
+        following = self.peek()
+        if following is not None and following.kind == lx.END_PARAMETERS:
             self.position += 1
         else:
             while True:
