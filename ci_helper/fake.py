@@ -7,6 +7,11 @@ declared in the stub manifest's ``fake_inference`` block; the ``stubs`` check
 result records whether it was on, so the run summary can say that a green
 txt2img test did not exercise the real pipeline.
 
+This module is dependency-free (the standard library only): ``ci-helper stubs
+create`` copies it into the stub root as ``ci_helper/fake.py``, with the
+manifest's block beside it (``fake_inference.py``, a literal), so the project's own
+interpreter imports ``ci_helper.fake`` without ci-helper installed there.
+
 The PNG is pure Python: the deflate stream is written here (fixed Huffman
 codes, runs as distance-1 matches) rather than by ``zlib.compress``, whose
 output differs between zlib builds (zlib vs zlib-ng); only ``zlib.crc32`` and
@@ -16,22 +21,39 @@ output differs between zlib builds (zlib vs zlib-ng); only ``zlib.crc32`` and
 from __future__ import annotations
 
 import base64
+import json
 import os
 import struct
 import zlib
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from ci_helper.gates.stubs.manifest import FakeInference
-
 MANIFEST_ENV = "CI_HELPER_STUBS_MANIFEST"
+# Beside the copy in a stub root: the manifest's block as a literal, so the copy needs no YAML reader.
+BLOCK_FILE = "fake_inference.py"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MAX_SIDE = 4096
 
 __all__ = [
     "FakeInference", "png", "png_base64", "config", "fake_inference_enabled", "image", "image_base64",
 ]
+
+
+@dataclass(frozen=True)
+class FakeInference:
+    """The manifest's ``fake_inference`` block: which env var turns it on, and the image to return."""
+
+    env: str = "CI"
+    width: int = 1
+    height: int = 1
+    color: tuple[int, ...] = (0, 0, 0, 0)
+
+    def literal(self) -> str:
+        """``BLOCK = {...}``: the block as the copy in a stub root reads it."""
+        return "BLOCK = " + json.dumps({"env": self.env, "width": self.width, "height": self.height,
+                                        "color": list(self.color)}, sort_keys=True) + "\n"
 
 
 def png(width: int = 1, height: int = 1, color: Sequence[int] = (0, 0, 0, 0)) -> bytes:
@@ -155,6 +177,9 @@ def config(manifest: str | os.PathLike[str] | None = None, environ: Mapping[str,
     """
     env = os.environ if environ is None else environ
     path: Path | None = Path(manifest) if manifest else None
+    beside = Path(__file__).with_name(BLOCK_FILE)
+    if path is None and beside.is_file():  # the copy in a stub root
+        return _read_block(str(beside))
     if path is None and env.get(MANIFEST_ENV):
         path = Path(env[MANIFEST_ENV])
     if path is None:
@@ -166,6 +191,13 @@ def config(manifest: str | os.PathLike[str] | None = None, environ: Mapping[str,
     if path is None:
         return None
     return _load_block(str(path.resolve()))
+
+
+@lru_cache(maxsize=8)
+def _read_block(path: str) -> FakeInference:
+    line = next(text for text in Path(path).read_text(encoding="utf-8").splitlines() if text.startswith("BLOCK = "))
+    data = json.loads(line[len("BLOCK = "):])
+    return FakeInference(str(data["env"]), int(data["width"]), int(data["height"]), tuple(data["color"]))
 
 
 @lru_cache(maxsize=8)

@@ -169,6 +169,8 @@ class Settings:
     repository: str | None = None
     default_branch: str = "main"
     results_dir: str | None = None
+    # The project's interpreter that `verify --run` runs the jobs' steps with (path or name on PATH).
+    python: str | None = None
     verify: VerifySettings = field(default_factory=VerifySettings)
     guard: GuardSettings = field(default_factory=GuardSettings)
     stubs: StubsSettings = field(default_factory=StubsSettings)

@@ -33,6 +33,9 @@ per job: gates refuse coverage data and JUnit files written before it.
 With ``CI_HELPER_PROJECT_PYTHON`` (the ``project-python`` input), ci-helper from
 the same source is also installed into that interpreter, for applications that
 import ``ci_helper.fake``; a no-op when it already imports ci_helper from there.
+It is installed with ``--no-deps``: the project's own pins (pytest 7.4, an old
+click) are never upgraded under it (``ci_helper.fake`` needs only the standard
+library; the stub-repos action also places a copy of it with the stubs).
 """
 
 from __future__ import annotations
@@ -347,7 +350,8 @@ def install_into_project(root: Path, project_python: str, cache_dir: str | None,
     # ci-helper's own pip (isolated) targets the project's interpreter; the project's pip only when it cannot.
     outer = [str(ci_python), "-I", "-m", "pip"]
     pip = [*outer, "--python", str(python)] if pip_can_target(outer) else [str(python), "-I", "-m", "pip"]
-    command = [*pip, "install", "--disable-pip-version-check", "--progress-bar", "off"]
+    # --no-deps: never change a package the project pinned (ci_helper.fake needs none of ours).
+    command = [*pip, "install", "--disable-pip-version-check", "--progress-bar", "off", "--no-deps"]
     if cache_dir:
         command += ["--cache-dir", cache_dir]
     run(command + [str(root)])

@@ -9,7 +9,21 @@ from pathlib import Path
 
 import click
 
+from ci_helper.dry_run.event import EVENTS  # the events `--run` simulates
+
 FORMATS = ("text", "json", "sarif", "github")
+
+
+def _pairs(values: tuple[str, ...], flag: str) -> dict[str, str]:
+    from ci_helper.errors import BadInput
+
+    pairs = {}
+    for value in values:
+        key, sep, rest = value.partition("=")
+        if not sep or not key.strip():
+            raise BadInput(f"{flag} expects KEY=VALUE, got '{value}'")
+        pairs[key.strip()] = rest
+    return pairs
 
 
 @click.command("verify")
@@ -20,8 +34,17 @@ FORMATS = ("text", "json", "sarif", "github")
               help="Where to write the 'verify' check result (default: .ci-helper/results).")
 @click.option("--run", "dry_run", is_flag=True, default=False,
               help="Also run the jobs that use ci-helper's actions locally, then print the PR's summary.")
-@click.option("--event", type=click.Choice(["pull_request", "push"]), default="pull_request", show_default=True,
+@click.option("--event", type=click.Choice(EVENTS), default="pull_request", show_default=True,
               help="With --run: the simulated event.")
+@click.option("--input", "inputs", multiple=True, metavar="K=V",
+              help="With --run and --event workflow_dispatch or workflow_call: a workflow input (repeatable).")
+@click.option("--matrix", "matrix", multiple=True, metavar="K=V",
+              help="With --run: only the matrix combinations with this value (repeatable; default: every one).")
+@click.option("--python", "python", default=None, metavar="PYTHON",
+              help="With --run: the project's interpreter for the jobs' steps (default: [tool.ci-helper] python, "
+                   "the active virtualenv, .venv, else a throwaway virtualenv per job).")
+@click.option("--stub-remote", "stub_remotes", multiple=True, metavar="OWNER/REPO=DIR",
+              help="With --run: run another remote action from a local folder (repeatable).")
 @click.option("--base-branch", default=None, metavar="B",
               help="With --run: the pull request's base (or pushed) branch (default: [tool.ci-helper] default-branch).")
 @click.option("--repository", default=None, metavar="OWNER/NAME",
@@ -29,6 +52,7 @@ FORMATS = ("text", "json", "sarif", "github")
 @click.option("--job", "jobs", multiple=True, metavar="J",
               help="With --run: only this job id (repeatable).")
 def command(path: Path, fmt: str | None, results_dir: Path | None, dry_run: bool, event: str,
+            inputs: tuple[str, ...], matrix: tuple[str, ...], python: str | None, stub_remotes: tuple[str, ...],
             base_branch: str | None, repository: str | None, jobs: tuple[str, ...]) -> None:
     """Check every workflow and action.y*ml under PATH: unpinned uses, muted gates, missing guardrails, missing permissions.
 
@@ -44,11 +68,15 @@ def command(path: Path, fmt: str | None, results_dir: Path | None, dry_run: bool
             from ci_helper.errors import BadInput
 
             raise BadInput("--format does not apply to --run: it prints the run's summary (see ci-helper summary)")
-        _dry_run(path, event, base_branch, repository, jobs, results_dir)
-    elif jobs or base_branch or repository or event != "pull_request":
+        options = {"event": event, "base_branch": base_branch, "repository": repository, "jobs": jobs,
+                   "inputs": _pairs(inputs, "--input"), "matrix": _pairs(matrix, "--matrix"), "python": python,
+                   "stub_remotes": _pairs(stub_remotes, "--stub-remote")}
+        _dry_run(path, options, results_dir)
+    elif jobs or base_branch or repository or event != "pull_request" or inputs or matrix or python or stub_remotes:
         from ci_helper.errors import BadInput
 
-        raise BadInput("--event, --base-branch, --repository and --job need --run")
+        raise BadInput("--event, --input, --matrix, --python, --stub-remote, --base-branch, --repository and --job "
+                       "need --run")
     import atexit
     import gc
 
@@ -88,8 +116,7 @@ def command(path: Path, fmt: str | None, results_dir: Path | None, dry_run: bool
     sys.exit(result.exit_code)
 
 
-def _dry_run(path: Path, event: str, base_branch: str | None, repository: str | None, jobs: tuple[str, ...],
-             results_dir: Path | None) -> None:
+def _dry_run(path: Path, options: dict, results_dir: Path | None) -> None:
     import signal
     import threading
 
@@ -107,8 +134,7 @@ def _dry_run(path: Path, event: str, base_branch: str | None, repository: str | 
     main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, terminate) if main_thread else None
     try:
-        outcome = dry_run(path, DryRunOptions(event=event, base_branch=base_branch, repository=repository,
-                                              jobs=jobs))
+        outcome = dry_run(path, DryRunOptions(**options))
     except KeyboardInterrupt:
         click.echo("dry run interrupted", err=True)
         sys.exit(130)

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-EVENTS = ("pull_request", "push")
+EVENTS = ("pull_request", "pull_request_target", "push", "schedule", "workflow_dispatch", "merge_group",
+          "workflow_call")
+# Events that take --input values (the workflow's `on.<event>.inputs`).
+INPUT_EVENTS = ("workflow_dispatch", "workflow_call")
 # The branch a simulated pull request comes from; a name no project protects.
 HEAD_BRANCH = "ci-helper-dry-run"
 HEAD_SHA = "1" * 40
 BASE_SHA = "0" * 40
 PR_NUMBER = 1
+SCHEDULE_CRON = "0 0 * * *"
 
 
 @dataclass(frozen=True)
@@ -22,23 +26,51 @@ class SimulatedEvent:
     sha: str             # GITHUB_SHA
     base_branch: str     # the pull request's base, or the pushed branch
     payload: dict
+    inputs: dict = field(default_factory=dict)  # --input values (workflow_dispatch, workflow_call)
+    trigger: str = ""    # the `on:` event that starts the workflows, when not GITHUB_EVENT_NAME (workflow_call)
+
+    @property
+    def starts(self) -> str:
+        """The ``on:`` event a workflow must list to run."""
+        return self.trigger or self.name
 
     def describe(self) -> str:
-        if self.name == "pull_request":
-            return f"pull_request #{PR_NUMBER} from {HEAD_BRANCH} into {self.base_branch} of {self.repository}"
-        return f"push to {self.base_branch} of {self.repository}"
+        if self.trigger == "workflow_call":
+            return f"workflow_call (called on a push to {self.base_branch} of {self.repository})"
+        if self.name in ("pull_request", "pull_request_target"):
+            return f"{self.name} #{PR_NUMBER} from {HEAD_BRANCH} into {self.base_branch} of {self.repository}"
+        if self.name == "push":
+            return f"push to {self.base_branch} of {self.repository}"
+        if self.name == "merge_group":
+            return f"merge_group into {self.base_branch} of {self.repository}"
+        return f"{self.name} on {self.base_branch} of {self.repository}"
 
     def write(self, folder: Path) -> Path:
         path = folder / "event.json"
         path.write_text(json.dumps(self.payload, indent=2) + "\n", encoding="utf-8")
         return path
 
+    def with_inputs(self, inputs: dict) -> SimulatedEvent:
+        """This event with a workflow's resolved inputs (``github.event.inputs`` of a workflow_dispatch)."""
+        if self.name != "workflow_dispatch":
+            return self
+        payload = {**self.payload, "inputs": {k: _text(v) for k, v in inputs.items()}}
+        return SimulatedEvent(self.name, self.repository, self.ref, self.sha, self.base_branch, payload, self.inputs)
 
-def simulate(name: str, repository: str, base_branch: str) -> SimulatedEvent:
-    """A same-repository pull request (never a fork) or a push, as GitHub would send it."""
+
+def _text(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
+
+
+def simulate(name: str, repository: str, base_branch: str, inputs: dict | None = None) -> SimulatedEvent:
+    """The event as GitHub would send it: pull requests come from the same repository (never a fork)."""
+    given = dict(inputs or {})
     repo = {"full_name": repository, "name": repository.split("/", 1)[-1],
             "owner": {"login": repository.split("/", 1)[0]}, "default_branch": base_branch, "fork": False}
-    if name == "pull_request":
+    branch_ref = f"refs/heads/{base_branch}"
+    if name in ("pull_request", "pull_request_target"):
         payload = {
             "action": "synchronize",
             "number": PR_NUMBER,
@@ -49,6 +81,25 @@ def simulate(name: str, repository: str, base_branch: str) -> SimulatedEvent:
             },
             "repository": repo,
         }
-        return SimulatedEvent(name, repository, f"refs/pull/{PR_NUMBER}/merge", HEAD_SHA, base_branch, payload)
-    payload = {"ref": f"refs/heads/{base_branch}", "before": BASE_SHA, "after": HEAD_SHA, "repository": repo}
-    return SimulatedEvent(name, repository, f"refs/heads/{base_branch}", HEAD_SHA, base_branch, payload)
+        if name == "pull_request":
+            return SimulatedEvent(name, repository, f"refs/pull/{PR_NUMBER}/merge", HEAD_SHA, base_branch, payload)
+        # pull_request_target runs the base branch's workflow at the base commit.
+        return SimulatedEvent(name, repository, branch_ref, BASE_SHA, base_branch, payload)
+    if name == "merge_group":
+        queue = f"refs/heads/gh-readonly-queue/{base_branch}/pr-{PR_NUMBER}-{BASE_SHA}"
+        payload = {"action": "checks_requested", "repository": repo,
+                   "merge_group": {"head_sha": HEAD_SHA, "head_ref": queue, "base_sha": BASE_SHA,
+                                   "base_ref": branch_ref}}
+        return SimulatedEvent(name, repository, queue, HEAD_SHA, base_branch, payload)
+    if name == "schedule":
+        payload = {"schedule": SCHEDULE_CRON, "repository": repo}
+        return SimulatedEvent(name, repository, branch_ref, HEAD_SHA, base_branch, payload, given)
+    if name == "workflow_dispatch":
+        payload = {"ref": branch_ref, "inputs": {k: _text(v) for k, v in given.items()}, "repository": repo}
+        return SimulatedEvent(name, repository, branch_ref, HEAD_SHA, base_branch, payload, given)
+    if name == "workflow_call":
+        # A called workflow sees its caller's event; here a push to the branch that calls it.
+        payload = {"ref": branch_ref, "before": BASE_SHA, "after": HEAD_SHA, "repository": repo}
+        return SimulatedEvent("push", repository, branch_ref, HEAD_SHA, base_branch, payload, given, name)
+    payload = {"ref": branch_ref, "before": BASE_SHA, "after": HEAD_SHA, "repository": repo}
+    return SimulatedEvent(name, repository, branch_ref, HEAD_SHA, base_branch, payload)

@@ -1,25 +1,29 @@
-"""Which workflow jobs a dry run executes, and where ci-helper's own actions come from.
+"""Which workflow jobs a dry run executes, in which order, and where ci-helper's own actions come from.
 
-A job is run when its workflow is triggered by the simulated event and one of
-its steps uses a ci-helper action: ``<owner>/ci-helper[/actions/<name>]@<ref>``
-(any owner: forks and mirrors keep the repository name) or a local ``./path``
-that resolves into this checkout. Those remote references are mapped to this
-checkout (the runner's stub-remote mapping), so the dry run executes the very
-``action.yml`` files of the installed ci-helper; other remote actions are not
-run and are reported as skipped.
+Workflows are read through the one model (:mod:`ci_helper.workflows`). A job
+is run when its workflow is triggered by the simulated event and one of its
+steps uses a ci-helper action: ``<owner>/ci-helper[/actions/<name>]@<ref>``
+(any owner and any case: forks and mirrors keep the repository name) or a
+local ``./path`` that resolves into this checkout; the jobs those need
+(``needs:``) run before them, so their outputs reach them. Every matrix
+combination is a job of its own (``--matrix k=v`` chooses some). Those remote
+references are mapped to this checkout (the runner's stub-remote mapping), so
+the dry run executes the very ``action.yml`` files of the installed ci-helper;
+other remote actions are not run and are reported as skipped.
 """
 
 from __future__ import annotations
 
-import fnmatch
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ci_helper.errors import BadInput
+from ci_helper.workflows import matrix as matrix_mod
+from ci_helper.workflows.discovery import discover
+from ci_helper.workflows.model import Job, Workflow, build_workflow
+from ci_helper.workflows.source import Scalar, read_source
 from ci_helper.workflows.uses import LOCAL, REMOTE, parse_uses
-
-OUR_REPOSITORY_NAME = "ci-helper"
 
 
 def checkout_root() -> Path:
@@ -34,8 +38,7 @@ def checkout_root() -> Path:
 def is_ours(uses: str, workspace: Path, ours: Path) -> bool:
     parsed = parse_uses(uses)
     if parsed.kind == REMOTE:
-        return parsed.repo.split("/")[-1].lower() == OUR_REPOSITORY_NAME and (
-            parsed.path == "" or parsed.path.startswith("actions/"))
+        return parsed.our_action
     if parsed.kind == LOCAL:
         target = (workspace / (parsed.local_path or "")).resolve()
         return target == ours or ours in target.parents
@@ -48,11 +51,28 @@ class PlannedJob:
     source: str             # its path as shown (relative to the project)
     job_id: str
     name: str
-    steps: list
-    env: dict[str, Any] = field(default_factory=dict)
+    steps: list             # the model's steps (ci_helper.workflows.Step)
+    env: dict[str, Any] = field(default_factory=dict)  # workflow env, then job env: values as written
     matrix: dict[str, Any] = field(default_factory=dict)
-    condition: Any = None   # the job's `if:`
+    condition: Any = None   # the job's `if:` as written
     remotes: set[str] = field(default_factory=set)  # owner/ci-helper slugs to map to this checkout
+    needs: list[str] = field(default_factory=list)
+    outputs: dict[str, str] = field(default_factory=dict)  # the job's `outputs:` as written
+    services: list[str] = field(default_factory=list)
+    default_shell: str | None = None             # defaults.run.shell (job, else workflow)
+    default_working_directory: Scalar | None = None
+    inputs: dict[str, Any] = field(default_factory=dict)  # the `inputs` context of this workflow
+    combination: str = ""   # the matrix combination's label, "" without a matrix
+    not_run: str = ""       # why this job cannot run here (its matrix comes from an expression...)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """Jobs of one workflow share ``needs`` by job id."""
+        return (self.source, self.job_id)
+
+    @property
+    def display(self) -> str:
+        return f"{self.name} ({self.combination})" if self.combination else self.name
 
 
 @dataclass
@@ -62,115 +82,171 @@ class Plan:
     passed_over: list[str] = field(default_factory=list)
 
 
-def _triggers(on: Any) -> dict[str, Any]:
-    if isinstance(on, str):
-        return {on: None}
-    if isinstance(on, list):
-        return {str(e): None for e in on}
-    if isinstance(on, dict):
-        return {str(k): v for k, v in on.items()}
-    return {}
+def _text(value: Any) -> str:
+    return value.value if isinstance(value, Scalar) else ""
 
 
-def triggered(on: Any, event: str, branch: str) -> str:
-    """Empty when the workflow runs for ``event`` on ``branch``, else why not."""
-    triggers = _triggers(on)
-    if event not in triggers:
-        return f"not triggered by {event}"
-    spec = triggers[event]
-    if not isinstance(spec, dict):
-        return ""
-    branches, ignore = spec.get("branches"), spec.get("branches-ignore")
-    if isinstance(branches, list):
-        included = False
-        for pattern in branches:  # later patterns win; a leading ! excludes
-            text = str(pattern)
-            if text.startswith("!"):
-                if fnmatch.fnmatchcase(branch, text[1:]):
-                    included = False
-            elif fnmatch.fnmatchcase(branch, text):
-                included = True
-        if not included:
-            return f"{event} on {branch} is not in branches: {', '.join(map(str, branches))}"
-    if isinstance(ignore, list) and any(fnmatch.fnmatchcase(branch, str(p)) for p in ignore):
-        return f"{event} on {branch} is in branches-ignore"
-    return ""
+def _uses_ours(job: Job, project: Path, ours: Path) -> tuple[bool, set[str]]:
+    remotes: set[str] = set()
+    uses_ours = False
+    for step in job.steps:
+        if step.uses is not None and is_ours(step.uses.value, project, ours):
+            uses_ours = True
+            parsed = step.ref
+            if parsed is not None and parsed.kind == REMOTE:
+                remotes.add(parsed.repo)
+    return uses_ours, remotes
 
 
-def _first_matrix(strategy: Any) -> dict[str, Any]:
-    """The first combination of a job's matrix (a dry run runs one)."""
-    if not isinstance(strategy, dict) or not isinstance(strategy.get("matrix"), dict):
-        return {}
-    matrix = {}
-    for key, values in strategy["matrix"].items():
-        if key in ("include", "exclude"):
+def _order(workflow: Workflow, wanted: set[str]) -> list[Job]:
+    """The wanted jobs and every job they need, needed jobs first, otherwise in file order."""
+    by_id = {job.id: job for job in workflow.jobs}
+    closure: set[str] = set()
+    stack = list(wanted)
+    while stack:
+        job_id = stack.pop()
+        if job_id in closure or job_id not in by_id:
             continue
-        if isinstance(values, list) and values:
-            matrix[str(key)] = values[0]
-    return matrix
+        closure.add(job_id)
+        stack.extend(by_id[job_id].needs)
+    ordered: list[Job] = []
+    placed: set[str] = set()
+    visiting: set[str] = set()
+
+    def place(job: Job) -> None:
+        if job.id in placed:
+            return
+        if job.id in visiting:
+            raise BadInput(f"{workflow.rel}:{job.line}: job '{job.id}' needs itself through 'needs:' (a cycle); "
+                           "fix the file")
+        visiting.add(job.id)
+        for need in job.needs:
+            if need not in by_id:
+                raise BadInput(f"{workflow.rel}:{job.line}: job '{job.id}' needs '{need}', which is not a job of "
+                               "this workflow; fix the file")
+            place(by_id[need])
+        visiting.discard(job.id)
+        placed.add(job.id)
+        ordered.append(job)
+
+    for job in workflow.jobs:
+        if job.id in closure:
+            place(job)
+    return ordered
 
 
-def plan(project: Path, event: str, branch: str, only_jobs: tuple[str, ...] = ()) -> Plan:
-    """The jobs to run, in workflow-file order then job order."""
-    from ci_helper.runner import load_yaml
-    from ci_helper.runner.manifest import ManifestError
-    from ci_helper.workflows.discovery import discover
+def workflow_inputs(workflow: Workflow, event: str, given: dict[str, str]) -> dict[str, Any]:
+    """The ``inputs`` context: the trigger's defaults, then ``--input`` values; a missing required one is bad input."""
+    trigger = workflow.on.events.get(event)
+    if trigger is None:
+        return {}
+    inputs: dict[str, Any] = {}
+    for name, spec in trigger.inputs.items():
+        if name in given:
+            value: Any = given[name]
+        elif spec.default is not None:
+            value = spec.default
+        elif spec.required:
+            raise BadInput(f"{workflow.rel}:{trigger.line}: input '{name}' of {event} is required; "
+                           f"pass it with --input {name}=VALUE")
+        else:
+            value = "" if spec.type != "boolean" else "false"
+        if spec.type == "boolean":
+            value = str(value).strip().lower() == "true"
+        elif spec.type == "number":
+            try:
+                value = float(value)
+            except ValueError:
+                raise BadInput(f"--input {name}={value}: {workflow.rel} declares it a number") from None
+        inputs[name] = value
+    return inputs
 
+
+def plan(project: Path, event: str, branch: str, only_jobs: tuple[str, ...] = (),
+         matrix: dict[str, str] | None = None, inputs: dict[str, str] | None = None) -> Plan:
+    """The jobs to run, in workflow-file order, each job after the jobs it needs; one per matrix combination."""
     ours = checkout_root() / "actions"
     workflows, _ = discover(project)
     result = Plan(jobs=[])
     seen_ids: set[str] = set()
+    declared_inputs: set[str] = set()
+    chosen = dict(matrix or {})
+    matched_matrix = not chosen
     for path, rel in workflows:
-        try:
-            document = load_yaml(path)
-        except ManifestError as exc:
-            raise BadInput(str(exc)) from None
-        if not isinstance(document, dict) or not isinstance(document.get("jobs"), dict):
-            continue
-        why_not = triggered(document.get("on"), event, branch)
-        for job_id, job in document["jobs"].items():
-            job_id = str(job_id)
-            seen_ids.add(job_id)
-            if only_jobs and job_id not in only_jobs:
+        workflow = build_workflow(read_source(path, rel))
+        why_not = workflow.on.why_not(event, branch)
+        wanted: set[str] = set()
+        remotes_of: dict[str, set[str]] = {}
+        for job in workflow.jobs:
+            seen_ids.add(job.id)
+            if only_jobs and job.id not in only_jobs:
                 continue
-            where = f"{rel}: job {job_id}"
-            if not isinstance(job, dict):
+            where = f"{rel}: job {job.id}"
+            if job.uses is not None:
+                if only_jobs or job.ref is not None and job.ref.ours:
+                    result.passed_over.append(f"{where}: reusable workflow {job.uses.value} is not run locally")
                 continue
-            if "uses" in job:
-                if only_jobs or _reusable_is_ours(job["uses"]):
-                    result.passed_over.append(f"{where}: reusable workflow {job['uses']} is not run locally")
-                continue
-            steps = job.get("steps")
-            if not isinstance(steps, list):
-                continue
-            remotes: set[str] = set()
-            uses_ours = False
-            for step in steps:
-                uses = step.get("uses") if isinstance(step, dict) else None
-                if isinstance(uses, str) and is_ours(uses, project.resolve(), ours):
-                    uses_ours = True
-                    parsed = parse_uses(uses)
-                    if parsed.kind == REMOTE:
-                        remotes.add(parsed.repo)
+            uses_ours, remotes = _uses_ours(job, project.resolve(), ours)
             if not uses_ours and not only_jobs:
                 continue
             if why_not:
                 result.passed_over.append(f"{where}: {why_not}")
                 continue
-            env = {**_mapping(document.get("env")), **_mapping(job.get("env"))}
-            result.jobs.append(PlannedJob(path, rel, job_id, str(job.get("name") or job_id), steps, env,
-                                          _first_matrix(job.get("strategy")), job.get("if"), remotes))
+            wanted.add(job.id)
+            remotes_of[job.id] = remotes
+        if not wanted:
+            continue
+        trigger = workflow.on.events.get(event)
+        if trigger is not None:
+            declared_inputs.update(trigger.inputs)
+        context_inputs = workflow_inputs(workflow, event, dict(inputs or {}))
+        workflow_env = workflow.env
+        shell = workflow.default_shell
+        for job in _order(workflow, wanted):
+            where = f"{rel}: job {job.id}"
+            if job.uses is not None:
+                result.passed_over.append(f"{where}: reusable workflow {job.uses.value} is not run locally "
+                                          "(a job here needs it)")
+                continue
+            remotes = remotes_of.get(job.id) or _uses_ours(job, project.resolve(), ours)[1]
+            env = {k: _text(v) for k, v in workflow_env.items()}
+            env.update({k: _text(v) for k, v in job.env.items()})
+            default_shell = job.default_shell or shell
+            template = PlannedJob(
+                path, rel, job.id, job.name.value if job.name is not None else job.id, job.steps, env,
+                condition=job.if_.value if job.if_ is not None else None, remotes=set(remotes),
+                needs=list(job.needs), outputs={k: _text(v) for k, v in job.outputs.items()},
+                services=list(job.services), default_shell=default_shell.value if default_shell else None,
+                default_working_directory=job.default_working_directory or workflow.default_working_directory,
+                inputs=context_inputs,
+            )
+            try:
+                combinations = matrix_mod.expand(job.matrix)
+            except matrix_mod.MatrixError as exc:
+                template.not_run = f"{rel}:{job.matrix_line}: {exc}"
+                result.jobs.append(template)
+                continue
+            picked = [c for c in combinations if matrix_mod.matches(c, chosen)]
+            if chosen and any(k in c for c in combinations for k in chosen):
+                matched_matrix = matched_matrix or bool(picked)
+            if not picked:
+                result.passed_over.append(f"{where}: no matrix combination has "
+                                          f"{', '.join(f'{k}={v}' for k, v in chosen.items())}")
+                if job.id in wanted:
+                    continue
+                picked = combinations  # a needed job still runs, or its dependents could not
+            for combination in picked:
+                result.jobs.append(PlannedJob(**{**template.__dict__, "matrix": dict(combination),
+                                                 "combination": matrix_mod.label(combination) if job.matrix else ""}))
     unknown = [j for j in only_jobs if j not in seen_ids]
     if unknown:
         raise BadInput(f"--job {unknown[0]}: no such job in {project}/.github/workflows "
                        f"(jobs: {', '.join(sorted(seen_ids)) or 'none'})")
+    undeclared = sorted(set(inputs or {}) - declared_inputs)
+    if undeclared and result.jobs:
+        raise BadInput(f"--input {undeclared[0]}: no workflow run for {event} declares that input under "
+                       f"on.{event}.inputs (declared: {', '.join(sorted(declared_inputs)) or 'none'})")
+    if not matched_matrix:
+        raise BadInput(f"--matrix {', '.join(f'{k}={v}' for k, v in chosen.items())}: no job's matrix has that "
+                       "combination")
     return result
-
-
-def _mapping(value: Any) -> dict[str, Any]:
-    return {str(k): v for k, v in value.items()} if isinstance(value, dict) else {}
-
-
-def _reusable_is_ours(uses: Any) -> bool:
-    parsed = parse_uses(str(uses))
-    return parsed.kind == REMOTE and parsed.repo.split("/")[-1].lower() == OUR_REPOSITORY_NAME

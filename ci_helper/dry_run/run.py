@@ -13,13 +13,15 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ci_helper import results
-from ci_helper.dry_run import event as event_mod, jobs as jobs_mod, policy
+from ci_helper.dry_run import event as event_mod, interpreter as interpreter_mod, jobs as jobs_mod, policy
 from ci_helper.dry_run.progress import DryRunReporter
 from ci_helper.errors import BadInput
 from ci_helper.results import CheckResult, Finding
 
 # Step outputs of our actions that name a JUnit file: the test tiers of the summary.
 JUNIT_OUTPUTS = ("junit", "junit-file")
+# A job CI would run that a dry run cannot (a matrix built by an expression): required, never green.
+NOT_RUN_HERE = "not-run"
 _REMOTE_SKIP = re.compile(r"^(?P<where>.+?): remote action '(?P<uses>[^']+)' cannot run offline")
 
 
@@ -31,17 +33,23 @@ class DryRunOptions:
     jobs: tuple[str, ...] = ()
     stream: TextIO | None = None     # progress (stdout by default)
     colour: bool | None = None
+    matrix: dict[str, str] = field(default_factory=dict)   # --matrix k=v: the combinations to run
+    inputs: dict[str, str] = field(default_factory=dict)   # --input k=v (workflow_dispatch, workflow_call)
+    python: str | None = None        # --python: the project's interpreter
+    stub_remotes: dict[str, str] = field(default_factory=dict)  # --stub-remote owner/repo=DIR
 
 
 @dataclass
 class JobOutcome:
     job: jobs_mod.PlannedJob
-    outcome: str                      # success | failure | cancelled | skipped
+    outcome: str                      # success | failure | cancelled | skipped | not-run (CI would run it; here it cannot)
     failed_steps: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)   # why steps could not run here (remote actions...)
     outcomes: dict[str, int] = field(default_factory=dict)  # top-level steps per outcome
     junit: list[tuple[str, str]] = field(default_factory=list)  # (tier name, file)
     reason: str = ""
+    outputs: dict[str, str] = field(default_factory=dict)   # the job's `outputs:`, for the jobs that need it
+    python: str = ""                                         # the interpreter its steps ran with
 
 
 @dataclass
@@ -71,7 +79,7 @@ class DryRun:
                     lines.append(f"skipped: remote action {match['uses']} ({match['where']})")
                 else:
                     lines.append(f"skipped: {reason}")
-        return lines
+        return list(dict.fromkeys(lines))  # a matrix job's combinations skip the same steps
 
 
 def fresh_results_dir(project: Path, configured: str | None) -> tuple[Path, int]:
@@ -99,10 +107,6 @@ def _base_environ() -> dict[str, str]:
     # Results go where the project's settings say; a results folder from the caller would split them.
     environ.pop(results.RESULTS_DIR_ENV, None)
     environ.update(policy.ENVIRONMENT)
-    # The actions' setup step reuses this very ci-helper when its console script comes first on PATH.
-    scripts = scripts_dir()
-    if scripts:
-        environ["PATH"] = os.pathsep.join([scripts, environ.get("PATH", "")])
     return environ
 
 
@@ -132,13 +136,12 @@ def _evaluate_env(job: jobs_mod.PlannedJob, contexts: dict[str, Any]) -> dict[st
     return env
 
 
-def _job_condition(job: jobs_mod.PlannedJob, contexts: dict[str, Any]) -> bool:
-    if job.condition is None:
-        return True
+def _job_condition(job: jobs_mod.PlannedJob, contexts: dict[str, Any], status: str = "success") -> bool:
+    """The job's ``if:`` (``success()`` when absent: every job it needs succeeded)."""
     from ci_helper.runner import ExpressionError, evaluate_condition
 
     try:
-        return evaluate_condition(job.condition, contexts, where=f"{job.source}: job {job.job_id}")
+        return evaluate_condition(job.condition, contexts, status=status, where=f"{job.source}: job {job.job_id}")
     except ExpressionError as exc:
         raise BadInput(f"{job.source}: job {job.job_id}: if: {exc}") from None
 
@@ -148,32 +151,105 @@ def _github_context(simulated: event_mod.SimulatedEvent, project: Path) -> dict[
     return {"event_name": simulated.name, "event": simulated.payload, "repository": simulated.repository,
             "ref": simulated.ref, "sha": simulated.sha, "workspace": str(project),
             "base_ref": pr.get("base", {}).get("ref", ""), "head_ref": pr.get("head", {}).get("ref", ""),
+            "ref_name": simulated.ref.rsplit("/", 1)[-1] if simulated.ref.startswith("refs/heads/") else "",
             "repository_owner": simulated.repository.split("/")[0]}
+
+
+def _needs_context(job: jobs_mod.PlannedJob, finished: dict[tuple[str, str], JobOutcome]) -> tuple[dict, str]:
+    """``needs.<id>.result`` and ``.outputs`` of the jobs this one needs, and the status its ``if:`` sees."""
+    needs: dict[str, Any] = {}
+    status = "success"
+    for need in job.needs:
+        done = finished.get((job.source, need))
+        result = done.outcome if done is not None else "skipped"
+        if result == NOT_RUN_HERE:
+            result = "skipped"  # as GitHub would name a need that never ran; the dependent is skipped
+        needs[need] = {"result": result, "outputs": dict(done.outputs) if done is not None else {}}
+        if result != "success":
+            status = "failure"
+    return needs, status
+
+
+def _job_outputs(job: jobs_mod.PlannedJob, result: Any, contexts: dict[str, Any]) -> dict[str, str]:
+    """The job's ``outputs:`` evaluated against its steps, as the runner does when the job ends."""
+    from ci_helper.runner import ExpressionError, evaluate_template
+    from ci_helper.runner.expressions.values import to_string
+
+    steps = {name: {"outputs": dict(step.outputs), "outcome": step.outcome, "conclusion": step.conclusion}
+             for name, step in result.steps.items() if not name.startswith("__")}
+    outputs = {}
+    for name, value in job.outputs.items():
+        try:
+            outputs[name] = to_string(evaluate_template(value, {**contexts, "steps": steps}))
+        except ExpressionError:
+            outputs[name] = ""
+    return outputs
+
+
+def _merged_outcome(outcomes: list[JobOutcome]) -> JobOutcome:
+    """A matrix job as ``needs`` sees it: failed when any combination failed; outputs of the last that set them."""
+    merged = JobOutcome(outcomes[0].job, "success")
+    order = {"cancelled": 3, "failure": 2, NOT_RUN_HERE: 2, "success": 1, "skipped": 0}
+    merged.outcome = max((o.outcome for o in outcomes), key=lambda name: order.get(name, 2))
+    if all(o.outcome == "skipped" for o in outcomes):
+        merged.outcome = "skipped"
+    elif merged.outcome == "skipped":
+        merged.outcome = "success"
+    for outcome in outcomes:
+        merged.outputs.update({k: v for k, v in outcome.outputs.items() if v})
+    return merged
+
+
+def _scripts(job: jobs_mod.PlannedJob) -> list[str]:
+    return [step.run.value for step in job.steps if step.run is not None]
 
 
 def run_job(job: jobs_mod.PlannedJob, project: Path, simulated: event_mod.SimulatedEvent, event_path: Path,
             reporter: DryRunReporter, temp: Path, environ: dict[str, str],
-            started_at: float | None = None) -> JobOutcome:
+            finished: dict[tuple[str, str], JobOutcome] | None = None,
+            interpreter: interpreter_mod.Interpreter | None = None,
+            stub_remotes: dict[str, str] | None = None, started_at: float | None = None) -> JobOutcome:
     from ci_helper import run_start
     from ci_helper.runner import run_steps
 
+    if job.not_run:
+        # CI would run it; the dry run cannot: never green, and the jobs that need it are skipped.
+        reporter.line(f"not run: job {job.job_id}: {job.not_run}")
+        return JobOutcome(job, NOT_RUN_HERE, reason=job.not_run)
+    needs, status = _needs_context(job, finished or {})
     contexts = {"github": _github_context(simulated, project), "matrix": dict(job.matrix),
-                "secrets": {}, "vars": {}, "needs": {}, "env": {}, "inputs": {}}
-    if not _job_condition(job, contexts):
-        reporter.line(f"skipped job {job.job_id}: if: {job.condition} is false for this event")
-        return JobOutcome(job, "skipped", reason=f"if: {job.condition} is false")
+                "secrets": {}, "vars": {}, "needs": needs, "env": {}, "inputs": dict(job.inputs)}
+    if not _job_condition(job, contexts, status):
+        condition = job.condition if job.condition is not None else "success()"
+        why = (f"if: {condition} is false for this event" if status == "success"
+               else f"if: {condition} is false: a job it needs did not succeed")
+        reporter.line(f"skipped job {job.job_id}: {why}")
+        return JobOutcome(job, "skipped", reason=why.replace(" for this event", ""))
+    skipped = [f"{job.source}: job {job.job_id}: service '{name}' not started: a local dry run starts no service "
+               "containers (steps that reach it fail here)" for name in job.services]
+    for line in skipped:
+        reporter.line(f"not run: {line}")
+    if interpreter is None:
+        interpreter = interpreter_mod.throwaway(project, _scripts(job), reporter.line)
+    reporter.line(f"python: {interpreter.describe()}")
     checkout = jobs_mod.checkout_root()
     runner_temp = temp / f"job-{len(list(temp.iterdir()))}"
     # The dry run's start, in the job's RUNNER_TEMP where our setup step looks (and keeps it):
     # data a job reads that an earlier job of this run wrote is fresh, anything older is stale.
     run_start.mark(fresh=True, at=started_at, runner_temp=runner_temp)
+    link = interpreter_mod.ci_helper_link(temp.parent / "ci-helper-bin", scripts_dir())
+    job_environ = interpreter_mod.environment(environ, interpreter, link)
+    remotes = {slug: str(checkout) for slug in job.remotes}
+    remotes.update(stub_remotes or {})
     result = run_steps(
         job.steps, job.workflow, workspace=project, event_name=simulated.name, event_path=event_path,
         repository=simulated.repository, ref=simulated.ref, sha=simulated.sha,
         env=_evaluate_env(job, contexts), dry_run=True,
-        contexts={"secrets": {}, "vars": {}, "matrix": dict(job.matrix), "needs": {}},
-        stub_remotes={slug: checkout for slug in job.remotes}, base_environ=environ,
-        reporter=reporter, runner_temp=runner_temp,
+        contexts={"secrets": {}, "vars": {}, "matrix": dict(job.matrix), "needs": needs,
+                  "inputs": dict(job.inputs)},
+        stub_remotes=remotes, base_environ=job_environ,
+        reporter=reporter, runner_temp=runner_temp, default_shell=job.default_shell,
+        default_working_directory=job.default_working_directory,
     )
     failed = [f"{step.name}: {step.reason}" if step.reason else step.name
               for step in result.steps.values() if step.conclusion == "failure"]
@@ -184,11 +260,13 @@ def run_job(job: jobs_mod.PlannedJob, project: Path, simulated: event_mod.Simula
             if path:
                 full = Path(path) if Path(path).is_absolute() else project / path
                 if full.is_file():
-                    junit.append((job.job_id, str(full)))
+                    junit.append((job.job_id + (f" ({job.combination})" if job.combination else ""), str(full)))
     counts: dict[str, int] = {}
     for step in result.steps.values():
         counts[step.outcome] = counts.get(step.outcome, 0) + 1
-    return JobOutcome(job, result.outcome, failed, list(result.skipped), counts, junit)
+    outputs = _job_outputs(job, result, contexts)
+    return JobOutcome(job, result.outcome, failed, skipped + list(result.skipped), counts, junit,
+                      outputs=outputs, python=str(interpreter.python))
 
 
 _CHECK_NAME = re.compile(r"[^a-z0-9._-]+")
@@ -196,7 +274,8 @@ _CHECK_NAME = re.compile(r"[^a-z0-9._-]+")
 
 def job_result(outcome: JobOutcome) -> CheckResult:
     """A job as GitHub's checks list shows it: a failed ``run:`` step makes it red even without a gate."""
-    name = "job-" + (_CHECK_NAME.sub("-", outcome.job.job_id.lower()).strip("-") or "job")
+    label = outcome.job.job_id + (f"-{outcome.job.combination}" if outcome.job.combination else "")
+    name = "job-" + (_CHECK_NAME.sub("-", label.lower()).strip("-") or "job")
     # Skipped counts remote actions (not run locally) and steps a failure before them stopped.
     figures = {"steps": len(outcome.job.steps), "failed": outcome.outcomes.get("failure", 0),
                "skipped": outcome.outcomes.get("skipped", 0), "succeeded": outcome.outcomes.get("success", 0),
@@ -205,6 +284,8 @@ def job_result(outcome: JobOutcome) -> CheckResult:
         return results.passed(name, figures)
     if outcome.outcome == "skipped":
         return results.not_run(name, outcome.reason, figures, required=False)
+    if outcome.outcome == NOT_RUN_HERE:
+        return results.not_run(name, f"not run by a local dry run: {outcome.reason}", figures)
     if outcome.outcome == "cancelled":
         return results.not_run(name, "interrupted (Ctrl-C)", figures)
     findings = [Finding("job-step-failed", f"step failed: {step}") for step in outcome.failed_steps]
@@ -223,13 +304,17 @@ def dry_run(project: Path, options: DryRunOptions) -> DryRun:
     config = settings_mod.load(project)
     if options.event not in event_mod.EVENTS:
         raise BadInput(f"--event {options.event}: expected one of {', '.join(event_mod.EVENTS)}")
+    if options.inputs and options.event not in event_mod.INPUT_EVENTS:
+        raise BadInput(f"--input applies to --event {' or '.join(event_mod.INPUT_EVENTS)} (the workflow's "
+                       f"on.<event>.inputs), not to {options.event}")
+    project_python = interpreter_mod.find(project, options.python, config.python)
     repository = options.repository or config.repository
     if not repository or repository.count("/") != 1:
         raise BadInput(f"{project}/pyproject.toml: set [tool.ci-helper] repository = \"owner/name\" "
                        "(or pass --repository): the simulated event needs the repository it runs in")
     base_branch = options.base_branch or config.default_branch
-    simulated = event_mod.simulate(options.event, repository, base_branch)
-    the_plan = jobs_mod.plan(project, options.event, base_branch, options.jobs)
+    simulated = event_mod.simulate(options.event, repository, base_branch, options.inputs)
+    the_plan = jobs_mod.plan(project, simulated.starts, base_branch, options.jobs, options.matrix, options.inputs)
     if not the_plan.jobs:
         why = "; ".join(the_plan.passed_over) or "no job uses ci-helper's actions"
         raise BadInput(f"{project}: nothing to run for a {simulated.describe()}: {why}")
@@ -258,12 +343,17 @@ def dry_run(project: Path, options: DryRunOptions) -> DryRun:
     environ = _base_environ()
     with tempfile.TemporaryDirectory(prefix="ci-helper-dry-run-") as tmp:
         temp = Path(tmp)
-        event_path = simulated.write(temp)
         (temp / "jobs").mkdir()
+        finished: dict[tuple[str, str], JobOutcome] = {}
+        by_key: dict[tuple[str, str], list[JobOutcome]] = {}
         for number, job in enumerate(the_plan.jobs, 1):
-            reporter.start_job(number, len(the_plan.jobs), f"{job.source} / {job.name}", len(job.steps))
-            outcome = run_job(job, project, simulated, event_path, reporter, temp / "jobs", environ, started_at)
+            reporter.start_job(number, len(the_plan.jobs), f"{job.source} / {job.display}", len(job.steps))
+            event_path = simulated.with_inputs(job.inputs).write(temp)
+            outcome = run_job(job, project, simulated, event_path, reporter, temp / "jobs", environ, finished,
+                              project_python, options.stub_remotes, started_at)
             outcomes.append(outcome)
+            by_key.setdefault(job.key, []).append(outcome)
+            finished[job.key] = _merged_outcome(by_key[job.key])
             if outcome.outcome == "cancelled":
                 interrupted = True
                 break

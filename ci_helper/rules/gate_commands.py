@@ -88,7 +88,7 @@ class GateMatcher:
             return False
         if ref.kind == REMOTE:
             # Our own actions run gates; their steps are not visible from here.
-            return ref.repo.split("/")[-1] == "ci-helper" and ref.path.strip("/") != "actions/setup"
+            return ref.ours and ref.path.strip("/").lower() != "actions/setup"
         if ref.kind in (LOCAL, SELF):
             action = self.tree.local_action(ref)
             return action is not None and self.action(action)

@@ -161,8 +161,8 @@ class _Guards:
                              if all(conditions.always_true_when(step.if_.value, kind, e) for e in events))
         ref = step.ref
         if ref is not None:
-            if ref.kind == REMOTE and ref.repo.split("/")[-1] == "ci-helper":
-                path = ref.path.strip("/")
+            if ref.ours:
+                path = ref.path.strip("/").lower()
                 command = step.with_.get("command")
                 if path == "actions/guardrails":
                     return self._given(step.with_) | self.policy
@@ -249,7 +249,7 @@ class _Guards:
         if ref is not None:
             if ref.kind == REMOTE:
                 # ci-helper's reusable workflows start with the guardrails action and hand it these inputs.
-                if ref.repo.split("/")[-1] == "ci-helper":
+                if ref.ours:
                     kinds |= self._given(job.with_) | self.policy
             elif ref.kind in (LOCAL, SELF):
                 called = self.tree.local_workflow(ref)

@@ -53,7 +53,7 @@ class UnpinnedUses:
                 if step.uses is not None:
                     yield from self._one(action.rel, step.uses)
             # A Docker action's image is pulled like a `uses: docker://` step.
-            if action.image is not None and action.image.value.strip().startswith("docker://"):
+            if action.image is not None and parse_uses(action.image.value).kind == DOCKER:
                 yield from self._one(action.rel, action.image)
 
     def _one(self, rel: str, value: Scalar) -> Iterator[Finding]:

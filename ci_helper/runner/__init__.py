@@ -26,11 +26,10 @@ Python API (what ``ci-helper run-action`` and ``verify --run`` call)::
 
 A workflow job's steps run the same way (``verify --run``)::
 
-    workflow = load_yaml(Path(".github/workflows/ci.yml"))     # mappings that know their lines
-    job = workflow["jobs"]["test"]
-    result = run_steps(job["steps"], ".github/workflows/ci.yml", workspace=".",
-                       env={**workflow.get("env", {}), **job.get("env", {})},
-                       contexts={"secrets": {}, "vars": {}, "matrix": {"python": "3.12"}})
+    from ci_helper.workflows import read_workflow                # the one model of workflow files
+    workflow = read_workflow(Path(".github/workflows/ci.yml"))
+    result = run_steps(workflow.job("test").steps, ".github/workflows/ci.yml", workspace=".",
+                       env={"PY": "3.12"}, contexts={"secrets": {}, "vars": {}, "matrix": {"python": "3.12"}})
 
 ``run_action`` and ``run_steps`` raise :class:`ci_helper.errors.BadInput` for a missing or
 malformed ``action.yml``, an expression syntax error (the message names the
@@ -47,10 +46,9 @@ from ci_helper.runner.expressions import (
     evaluate_expression,
     evaluate_template,
 )
-from ci_helper.runner.manifest import load_yaml
 from ci_helper.runner.report import Reporter
 
 __all__ = [
     "ExpressionError", "Reporter", "RunResult", "StepResult", "evaluate_condition", "evaluate_expression",
-    "evaluate_template", "load_yaml", "run_action", "run_steps",
+    "evaluate_template", "run_action", "run_steps",
 ]

@@ -41,13 +41,15 @@ from ci_helper.runner.manifest import (
     WORKFLOW_DEFAULT_SHELL,
     WORKFLOW_NAMED_VALUES,
     Action,
-    ManifestError,
     Step,
+    compile_steps,
     load_action,
-    load_steps,
 )
 from ci_helper.runner.report import Reporter
 from ci_helper.runner.steps import ShellError, group_alive, run_script, stop_group
+from ci_helper.workflows import model
+from ci_helper.workflows.source import Scalar
+from ci_helper.workflows.uses import DOCKER, LOCAL, SELF, parse_uses
 
 SUCCESS, FAILURE, SKIPPED, CANCELLED = "success", "failure", "skipped", "cancelled"
 MAX_NESTING = 9  # the runner refuses deeper composite nesting
@@ -364,30 +366,28 @@ class _ActionRun:
     def resolve_uses(self, uses: str) -> tuple[Path | None, Path | None, str]:
         """(action folder, its repository root, reason when it cannot run)."""
         workspace = Path(self.job.options.workspace)
-        if uses.startswith(("./", ".\\")):
-            directory = (workspace / uses[2:]).resolve()
+        ref = parse_uses(uses)
+        if ref.kind == LOCAL:
+            directory = (workspace / ref.raw[2:]).resolve()
             return directory, repository_root(directory, self.job.root_cache), ""
-        if uses.startswith("$/"):
+        if ref.kind == SELF:
             root = self.repo_root
             if root is None:
                 root = repository_root(self.action.directory, self.job.root_cache)
             if root is None:
                 return None, None, (f"cannot resolve '{uses}': {self.action.directory} is not in a git work tree "
                                     "and no parent folder holds actions/")
-            return (root / uses[2:]).resolve(), root, ""
-        if uses.startswith("docker://"):
+            return (root / ref.raw[2:]).resolve(), root, ""
+        if ref.kind == DOCKER:
             return None, None, f"docker actions are not run locally ('{uses}')"
-        path, _, ref = uses.partition("@")
-        segments = [s for s in path.split("/") if s]
-        if not ref or len(segments) < 2:
-            return None, None, f"Expected format {{org}}/{{repo}}[/path]@ref. Actual '{uses}'"
-        slug = f"{segments[0]}/{segments[1]}".lower()
+        if not ref.valid:
+            return None, None, ref.format_error
         stubs = {k.lower(): Path(v) for k, v in self.job.options.stub_remotes.items()}
-        if slug not in stubs:
+        if ref.repo_key not in stubs:
             return None, None, (f"remote action '{uses}' cannot run offline; map it with "
-                                f"--stub-remote {segments[0]}/{segments[1]}=DIR")
-        root = stubs[slug].resolve()
-        return root.joinpath(*segments[2:]), root, ""
+                                f"--stub-remote {ref.repo}=DIR")
+        root = stubs[ref.repo_key].resolve()
+        return root.joinpath(*ref.path_parts), root, ""
 
     def run_uses(self, step: Step, scope: Scope, explicit_env: dict[str, str]
                  ) -> tuple[str, dict[str, str], str, dict[str, StepResult]]:
@@ -407,9 +407,9 @@ class _ActionRun:
             return FAILURE, {}, reason, {}
         try:
             action = load_action(directory)
-        except ManifestError as exc:
-            reporter.line(f"{self.indent}Error: {exc}")
-            return FAILURE, {}, str(exc), {}
+        except BadInput as exc:
+            reporter.line(f"{self.indent}Error: {exc.message}")
+            return FAILURE, {}, exc.message, {}
         if action.using != "composite":
             reason = f"runs.using '{action.using}' is not run locally (only composite actions are)"
             self.job.skipped.append(f"{step.where}: {reason}")
@@ -418,7 +418,7 @@ class _ActionRun:
         given = {key: template.render(scope) for key, template in step.with_.items()}
         try:
             inputs = resolve_inputs(action, given, self.job, lambda text: reporter.line(f"{self.indent}{text}"),
-                                    nested_env=explicit_env)
+                                    nested_env=explicit_env, nested=True)
         except BadInput as exc:
             reporter.line(f"{self.indent}Error: {exc.message}")
             return FAILURE, {}, exc.message, {}
@@ -427,9 +427,12 @@ class _ActionRun:
         return status, outputs, "", nested.results
 
 
-def resolve_inputs(action: Action, given: dict[str, str], job: _Job, warn, nested_env: dict[str, str]
-                   ) -> dict[str, str]:
-    """Given inputs plus defaults (evaluated in the action's scope); a missing required input is BadInput."""
+def resolve_inputs(action: Action, given: dict[str, str], job: _Job, warn, nested_env: dict[str, str],
+                   nested: bool = False) -> dict[str, str]:
+    """Given inputs plus defaults (evaluated in the action's scope); a missing required input is BadInput.
+
+    The hint names what supplies it: ``--input`` for the action ``run-action`` runs, ``with:`` for a step's.
+    """
     declared = {name.lower(): name for name in action.inputs}
     unexpected = [key for key in given if key.lower() not in declared]
     if unexpected:
@@ -454,8 +457,9 @@ def resolve_inputs(action: Action, given: dict[str, str], job: _Job, warn, neste
                 missing.append(name)
             inputs[name] = ""
     if missing:
-        raise BadInput(f"{action.path}: input required and not supplied: {', '.join(missing)} "
-                       f"(pass it with --input {missing[0]}=VALUE or `with:`)")
+        how = (f"give it in the step's `with:` ({missing[0]}: VALUE)" if nested
+               else f"pass it with --input {missing[0]}=VALUE or `with:`")
+        raise BadInput(f"{action.path}: input required and not supplied: {', '.join(missing)} ({how})")
     for key, value in given.items():
         if key.lower() not in declared:
             inputs[key] = value
@@ -520,37 +524,36 @@ def run_action(action_dir: str | os.PathLike[str], inputs: dict[str, str] | None
     directory = Path(action_dir).resolve()
     if directory.is_file() and directory.name in ("action.yml", "action.yaml"):
         directory = directory.parent
-    try:
-        action = load_action(directory)
-    except ManifestError as exc:
-        raise BadInput(str(exc)) from None
+    action = load_action(directory)
     if action.using != "composite":
         raise BadInput(f"{action.path}: runs.using is '{action.using}'; run-action runs composite actions only")
     options = _options(workspace, event_name, event_path, repository, ref, sha, env, stub_remotes, base_environ)
     return _execute(action, inputs, options, reporter, runner_temp)
 
 
-def run_steps(steps: list, source: str | os.PathLike[str], *, workspace: str | os.PathLike[str] | None = None,
+def run_steps(steps: list[model.Step], source: str | os.PathLike[str], *,
+              workspace: str | os.PathLike[str] | None = None,
               contexts: dict[str, Any] | None = None, event_name: str = "push",
               event_path: str | os.PathLike[str] | None = None, repository: str = "local/repository",
               ref: str = "refs/heads/main", sha: str = "0" * 40, env: dict[str, str] | None = None,
-              stub_remotes: dict[str, str | os.PathLike[str]] | None = None,
+              stub_remotes: Mapping[str, str | os.PathLike[str]] | None = None,
               base_environ: dict[str, str] | None = None, reporter: Reporter | None = None,
-              runner_temp: str | os.PathLike[str] | None = None, dry_run: bool = False) -> RunResult:
-    """Run a workflow job's ``steps`` (mappings, ideally from :func:`manifest.load_yaml` for exact lines).
+              runner_temp: str | os.PathLike[str] | None = None, default_shell: str | None = None,
+              default_working_directory: Scalar | None = None, dry_run: bool = False) -> RunResult:
+    """Run a workflow job's ``steps`` (the model's: ``ci_helper.workflows`` ``Job.steps``).
 
     ``source`` is the workflow file (named in messages). ``contexts`` adds
     ``secrets``, ``vars``, ``matrix``, ``needs``...; ``env`` is the job's (and
-    workflow's) ``env:``. A ``run`` step without ``shell`` uses ``bash -e {0}``
-    as the runner does. The result has no outputs; its ``steps`` hold each step.
+    workflow's) ``env:``. A ``run`` step without ``shell`` uses ``default_shell``
+    (the job's ``defaults.run.shell``), else ``bash -e {0}`` as the runner does.
+    The result has no outputs; its ``steps`` hold each step.
     ``dry_run`` (``verify --run``) sets ``runner.ci_helper_dry_run``.
     """
     path = Path(source)
-    try:
-        compiled = load_steps(list(steps), path, named_values=WORKFLOW_NAMED_VALUES,
-                              default_shell=WORKFLOW_DEFAULT_SHELL)
-    except ManifestError as exc:
-        raise BadInput(str(exc)) from None
+    rel = steps[0].source.rel if steps and steps[0].source is not None else str(path)
+    compiled = compile_steps(list(steps), rel, named_values=WORKFLOW_NAMED_VALUES,
+                             default_shell=default_shell or WORKFLOW_DEFAULT_SHELL,
+                             default_working_directory=default_working_directory)
     action = Action(path=path, directory=path.parent.resolve(), name=path.name, using="composite", steps=compiled)
     options = _options(workspace, event_name, event_path, repository, ref, sha, env, stub_remotes, base_environ,
                        dry_run)

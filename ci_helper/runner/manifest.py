@@ -1,7 +1,11 @@
-"""Load and check an ``action.yml``: every step, input and output, with its file:line.
+"""Compile an ``action.yml`` (or a workflow job's steps) from the one model for the runner.
 
-Every ``${{ }}`` and ``if:`` is parsed here, so a syntax error stops the run
-before any step starts (as GitHub refuses to load a broken action).
+The file is read by :mod:`ci_helper.workflows` (YAML with positions, ``uses:``,
+shells); this module checks what the runner needs beyond the model (step keys,
+ids, a shell for composite ``run`` steps) and parses every ``${{ }}`` and
+``if:`` now, so a syntax error stops the run before any step starts (as GitHub
+refuses to load a broken action). Every error is :class:`BadInput` naming
+``file:line``.
 """
 
 from __future__ import annotations
@@ -9,78 +13,28 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-import yaml
-
-from ci_helper.runner.expressions import (
-    Condition,
-    Template,
-    TemplateError,
-    compile_condition,
-    compile_template,
-)
+from ci_helper.errors import BadInput
+from ci_helper.runner.expressions import Condition, Template, TemplateError, compile_template
+from ci_helper.workflows import model
+from ci_helper.workflows.discovery import ACTION_NAMES
+from ci_helper.workflows.shell import DEFAULT_SHELL
+from ci_helper.workflows.source import Node, Scalar, read_source
+from ci_helper.workflows.uses import parse_uses
 
 # Named-values a composite action may use (no `secrets`: composite actions have none).
 NAMED_VALUES = {"github", "inputs", "steps", "env", "runner", "job", "strategy", "matrix"}
 # ... and a workflow job's steps.
 WORKFLOW_NAMED_VALUES = NAMED_VALUES | {"secrets", "vars", "needs", "jobs"}
-# The runner's shell for a workflow `run` step without `shell` (Linux/macOS).
-WORKFLOW_DEFAULT_SHELL = "bash -e {0}"
+# The runner's shell for a workflow `run` step without `shell` (Linux/macOS): the model's default.
+WORKFLOW_DEFAULT_SHELL = DEFAULT_SHELL
 
 STEP_KEYS = {"id", "name", "if", "run", "shell", "uses", "with", "env", "working-directory",
              "continue-on-error", "timeout-minutes"}
 _ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 
-
-class ManifestError(Exception):
-    """The action file cannot be loaded (exit 2): the message names file:line."""
-
-
-class _Mapping(dict):
-    """A YAML mapping that remembers the line of each key (1-based)."""
-
-    line: int = 0
-    lines: dict
-
-
-class _Loader(yaml.SafeLoader):
-    pass
-
-
-def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> _Mapping:
-    result = _Mapping()
-    result.line = node.start_mark.line + 1
-    result.lines = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        if not isinstance(key, str):
-            key = "" if key is None else str(key)
-        if key in result:
-            raise ManifestError(f"line {key_node.start_mark.line + 1}: duplicate key '{key}'")
-        result[key] = loader.construct_object(value_node, deep=True)
-        result.lines[key] = value_node.start_mark.line + 1
-    return result
-
-
-def _construct_raw(loader: _Loader, node: yaml.ScalarNode) -> str:
-    # Keep scalars as written (`0x10`, `1.0`, `on`): action inputs are strings.
-    return node.value
-
-
-def _construct_bool(loader: _Loader, node: yaml.ScalarNode) -> Any:
-    # YAML 1.2 booleans only: `yes`/`on` stay strings, as GitHub's parser keeps them.
-    if node.value in ("true", "True", "TRUE"):
-        return True
-    if node.value in ("false", "False", "FALSE"):
-        return False
-    return node.value
-
-
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-for _tag in ("int", "float", "timestamp"):
-    _Loader.add_constructor(f"tag:yaml.org,2002:{_tag}", _construct_raw)
-_Loader.add_constructor("tag:yaml.org,2002:bool", _construct_bool)
+# The runner's errors are bad input (exit 2 for run-action; a failed step inside a run).
+ManifestError = BadInput
 
 
 @dataclass
@@ -127,47 +81,32 @@ class Action:
 
 
 def find_action_file(directory: Path) -> Path | None:
-    for name in ("action.yml", "action.yaml"):
+    for name in ACTION_NAMES:
         if (directory / name).is_file():
             return directory / name
     return None
 
 
-def _where(path: Path, line: int | None) -> str:
-    return f"{path}:{line}" if line else str(path)
+def _where(source_rel: str, line: int | None) -> str:
+    return f"{source_rel}:{line}" if line else source_rel
 
 
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def _template(value: Any, where: str, named_values: set[str] = NAMED_VALUES) -> Template:
-    if isinstance(value, (dict, list)):
-        raise ManifestError(f"{where}: expected a string, got a {'mapping' if isinstance(value, dict) else 'sequence'}")
+def _template(value: Scalar | Node | None, rel: str, named_values: set[str] = NAMED_VALUES,
+              line: int | None = None) -> Template:
+    if value is not None and not isinstance(value, Scalar):
+        kind = "mapping" if getattr(value, "id", None) == "mapping" else "sequence"
+        raise BadInput(f"{_where(rel, value.start_mark.line + 1)}: expected a string, got a {kind}")
+    text = value.value if value is not None else ""
+    where = _where(rel, value.line if value is not None else line)
     try:
-        return compile_template(_text(value), where=where, named_values=named_values)
+        return compile_template(text, where=where, named_values=named_values)
     except TemplateError as exc:
-        raise ManifestError(str(exc)) from None
+        raise BadInput(str(exc)) from None
 
 
 def generated_id(step: Step) -> str:
     """The runner's id for a step without one, before de-duplication."""
-    if step.uses is None:
-        return "run"
-    uses = step.uses
-    if uses.startswith(("./", ".\\", "$/")):
-        return "self"
-    if uses.startswith("docker://"):
-        return uses[len("docker://"):]
-    path, _, ref = uses.partition("@")
-    segments = [s for s in re.split(r"[/\\]", path) if s]
-    if ref and len(segments) >= 2:
-        return f"{segments[0]}/{segments[1]}"
-    return "run"
+    return parse_uses(step.uses).step_id if step.uses is not None else "run"
 
 
 class IdBuilder:
@@ -186,153 +125,120 @@ class IdBuilder:
         return candidate
 
 
-def _load_step(path: Path, index: int, raw: Any, line: int, named_values: set[str],
-               default_shell: str | None) -> Step:
-    where = _where(path, line)
-    if not isinstance(raw, dict):
-        raise ManifestError(f"{where}: runs.steps[{index}] must be a mapping")
-    lines = getattr(raw, "lines", {})
+def _compile_step(step: model.Step, rel: str, named_values: set[str], default_shell: str | None,
+                  default_working_directory: Scalar | None) -> Step:
+    where = _where(rel, step.line)
+    fields = step.fields
 
     def at(key: str) -> str:
-        return _where(path, lines.get(key, line))
+        pair = fields.get(key)
+        return _where(rel, pair[1].start_mark.line + 1 if pair is not None else step.line)
 
-    unknown = sorted(set(raw) - STEP_KEYS)
+    unknown = sorted(set(fields) - STEP_KEYS)
     if unknown:
-        raise ManifestError(f"{at(unknown[0])}: unexpected key '{unknown[0]}' in a composite step "
-                            f"(allowed: {', '.join(sorted(STEP_KEYS))})")
-    if ("run" in raw) == ("uses" in raw):
-        raise ManifestError(f"{where}: a step needs exactly one of 'run' or 'uses'")
-    step_id = raw.get("id")
-    if step_id is not None:
-        step_id = _text(step_id)
-        if not _ID.match(step_id) or step_id.startswith("__"):
-            raise ManifestError(f"{at('id')}: invalid step id '{step_id}' (letters, digits, '-' and '_'; "
-                                "starts with a letter or '_'; '__' is reserved)")
-    if "run" in raw and not raw.get("shell") and default_shell is None:
-        raise ManifestError(f"{where}: a composite 'run' step needs 'shell' (bash, sh, python, pwsh or a "
-                            "command with {0})")
-    for key in ("with", "env"):
-        if key in raw and raw[key] is not None and not isinstance(raw[key], dict):
-            raise ManifestError(f"{at(key)}: '{key}' must be a mapping")
+        raise BadInput(f"{at(unknown[0])}: unexpected key '{unknown[0]}' in a composite step "
+                       f"(allowed: {', '.join(sorted(STEP_KEYS))})")
+    if (step.run is None) == (step.uses is None):
+        raise BadInput(f"{where}: a step needs exactly one of 'run' or 'uses'")
+    step_id = step.id.value if step.id is not None else None
+    if step_id is not None and (not _ID.match(step_id) or step_id.startswith("__")):
+        raise BadInput(f"{at('id')}: invalid step id '{step_id}' (letters, digits, '-' and '_'; "
+                       "starts with a letter or '_'; '__' is reserved)")
+    shell = step.shell.value if step.shell is not None and step.shell.value else None
+    if step.run is not None and shell is None and default_shell is None:
+        raise BadInput(f"{where}: a composite 'run' step needs 'shell' (bash, sh, python, pwsh or a "
+                       "command with {0})")
     try:
-        condition = compile_condition(raw.get("if"), where=at("if"), named_values=named_values)
+        condition = step.condition(named_values)
     except TemplateError as exc:
-        raise ManifestError(str(exc)) from None
+        raise BadInput(str(exc)) from None
     continue_on_error: bool | Template = False
-    if "continue-on-error" in raw:
-        value = raw["continue-on-error"]
-        if isinstance(value, bool):
-            continue_on_error = value
+    if step.continue_on_error is not None:
+        literal = step.continue_on_error.as_bool()
+        if literal is not None:
+            continue_on_error = literal
         else:
-            continue_on_error = _template(value, at("continue-on-error"), named_values)
+            continue_on_error = _template(step.continue_on_error, rel, named_values)
             if not continue_on_error.has_expressions:
-                raise ManifestError(f"{at('continue-on-error')}: expected a boolean, got '{value}'")
-
-    def mapping(key: str) -> dict[str, Template]:
-        values = raw.get(key) or {}
-        sub_lines = getattr(values, "lines", {})
-        return {str(k): _template(v, _where(path, sub_lines.get(k, lines.get(key, line))), named_values)
-                for k, v in values.items()}
-
+                raise BadInput(f"{at('continue-on-error')}: expected a boolean, got "
+                               f"'{step.continue_on_error.value}'")
+    name = model._field_scalar(step, "name")
+    working_directory = step.working_directory or (default_working_directory if step.run is not None else None)
     return Step(
-        index=index,
+        index=step.index,
         where=where,
         id=step_id,
-        display=_template(raw["name"], at("name"), named_values) if raw.get("name") is not None else None,
+        display=_template(name, rel, named_values) if name is not None else None,
         condition=condition,
-        run=_template(raw["run"], at("run"), named_values) if "run" in raw else None,
-        shell=_text(raw.get("shell")) or (default_shell if "run" in raw else None),
-        uses=_text(raw["uses"]).strip() if "uses" in raw else None,
-        with_=mapping("with"),
-        env=mapping("env"),
-        working_directory=_template(raw["working-directory"], at("working-directory"), named_values)
-        if raw.get("working-directory") is not None else None,
+        run=_template(step.run, rel, named_values) if step.run is not None else None,
+        shell=(shell or default_shell) if step.run is not None else None,
+        uses=step.uses.value.strip() if step.uses is not None else None,
+        with_={k: _template(v, rel, named_values, step.line) for k, v in step.with_values.items()},
+        env={k: _template(v, rel, named_values, step.line) for k, v in step.env.items()},
+        working_directory=_template(working_directory, rel, named_values) if working_directory is not None else None,
         continue_on_error=continue_on_error,
-        timeout_minutes=_template(raw["timeout-minutes"], at("timeout-minutes"), named_values)
-        if raw.get("timeout-minutes") is not None else None,
+        timeout_minutes=_template(step.timeout_minutes, rel, named_values)
+        if step.timeout_minutes is not None else None,
     )
 
 
+def read_action(path: Path) -> model.Action:
+    """The model of one action file, named by its full path in messages."""
+    return model.build_action(read_source(path, str(path)))
+
+
 def load_action(directory: Path) -> Action:
-    """Load the action in ``directory``; raise :class:`ManifestError` naming file:line."""
+    """Load the action in ``directory``; raise :class:`BadInput` naming file:line."""
     path = find_action_file(directory)
     if path is None:
-        raise ManifestError(f"{directory}: no action.yml or action.yaml in this folder")
-    data = load_yaml(path)
-    if not isinstance(data, dict):
-        raise ManifestError(f"{path}: the action file must be a mapping with 'runs'")
-    lines = getattr(data, "lines", {})
-    runs = data.get("runs")
-    if not isinstance(runs, dict):
-        raise ManifestError(f"{_where(path, lines.get('runs'))}: 'runs' must be a mapping")
-    using = _text(runs.get("using"))
-    action = Action(path=path, directory=path.parent, name=_text(data.get("name")) or path.parent.name,
-                    using=using)
-    inputs = data.get("inputs") or {}
-    if not isinstance(inputs, dict):
-        raise ManifestError(f"{_where(path, lines.get('inputs'))}: 'inputs' must be a mapping")
-    for name, spec in inputs.items():
-        spec = spec or {}
-        spec_lines = getattr(spec, "lines", {})
-        if not isinstance(spec, dict):
-            raise ManifestError(f"{_where(path, inputs.lines.get(name))}: input '{name}' must be a mapping")
-        default = spec.get("default")
-        required = spec.get("required", False)
-        action.inputs[str(name)] = Input(
-            name=str(name),
-            required=required is True or _text(required).lower() == "true",
-            default=_template(default, _where(path, spec_lines.get("default"))) if default is not None else None,
-            deprecation=_text(spec.get("deprecationMessage")),
+        raise BadInput(f"{directory}: no action.yml or action.yaml in this folder")
+    return compile_action(read_action(path), path)
+
+
+def compile_action(parsed: model.Action, path: Path) -> Action:
+    """The runner's action from the model: inputs, outputs and compiled steps."""
+    rel = parsed.rel
+    using = (parsed.using or "").strip()
+    action = Action(path=path, directory=path.parent, name=parsed.name or path.parent.name, using=using)
+    for name, spec in parsed.inputs.items():
+        action.inputs[name] = Input(
+            name=name, required=spec.required,
+            default=_template(spec.default, rel) if spec.default is not None else None,
+            deprecation=spec.deprecation,
         )
     if using != "composite":
         return action  # only composite actions have steps to check
-    outputs = data.get("outputs") or {}
-    if not isinstance(outputs, dict):
-        raise ManifestError(f"{_where(path, lines.get('outputs'))}: 'outputs' must be a mapping")
-    for name, spec in outputs.items():
-        spec_lines = getattr(spec, "lines", {})
-        if not isinstance(spec, dict) or "value" not in spec:
-            raise ManifestError(f"{_where(path, outputs.lines.get(name))}: composite output '{name}' needs 'value'")
-        action.outputs[str(name)] = Output(str(name), _template(spec["value"], _where(path, spec_lines.get("value"))))
-    steps = runs.get("steps")
-    if not isinstance(steps, list):
-        raise ManifestError(f"{_where(path, runs.lines.get('steps'))}: a composite action needs 'runs.steps' (a list)")
-    action.steps = load_steps(steps, path, runs.lines.get("steps"))
+    for name, value in parsed.outputs.items():
+        if value is None:
+            line = parsed.source.mapping(parsed.fields["outputs"][1], "'outputs'")[name][0].start_mark.line + 1
+            raise BadInput(f"{_where(rel, line)}: composite output '{name}' needs 'value'")
+        action.outputs[name] = Output(name, _template(value, rel))
+    steps_pair = parsed.runs.get("steps")
+    if steps_pair is None or model._is_null(steps_pair[1]):
+        line = steps_pair[0].start_mark.line + 1 if steps_pair is not None else None
+        raise BadInput(f"{_where(rel, line)}: a composite action needs 'runs.steps' (a list)")
+    action.steps = compile_steps(parsed.steps, rel)
     return action
 
 
-def load_steps(steps: list, path: Path, line: int | None = None, *, named_values: set[str] = NAMED_VALUES,
-               default_shell: str | None = None) -> list[Step]:
-    """Check and compile a list of step mappings (from :func:`load_yaml` for exact lines); give ids.
+def compile_steps(steps: list[model.Step], rel: str, *, named_values: set[str] = NAMED_VALUES,
+                  default_shell: str | None = None, default_working_directory: Scalar | None = None
+                  ) -> list[Step]:
+    """Check and compile the model's steps; give ids.
 
     For a workflow job's steps pass ``named_values=WORKFLOW_NAMED_VALUES`` and
-    ``default_shell=WORKFLOW_DEFAULT_SHELL``.
+    ``default_shell`` (``defaults.run.shell`` or :data:`WORKFLOW_DEFAULT_SHELL`).
     """
     result: list[Step] = []
     known: set[str] = set()
-    for index, raw in enumerate(steps):
-        step = _load_step(path, index, raw, getattr(raw, "line", line), named_values, default_shell)
-        if step.id is not None:
-            if step.id.lower() in known:
-                raise ManifestError(f"{step.where}: the id '{step.id}' is already used by another step")
-            known.add(step.id.lower())
-        result.append(step)
+    for step in steps:
+        compiled = _compile_step(step, rel, named_values, default_shell, default_working_directory)
+        if compiled.id is not None:
+            if compiled.id.lower() in known:
+                raise BadInput(f"{compiled.where}: the id '{compiled.id}' is already used by another step")
+            known.add(compiled.id.lower())
+        result.append(compiled)
     builder = IdBuilder(known)
-    for step in result:
-        step.context_name = step.id if step.id is not None else builder.build(generated_id(step))
+    for compiled in result:
+        compiled.context_name = compiled.id if compiled.id is not None else builder.build(generated_id(compiled))
     return result
-
-
-def load_yaml(path: Path) -> Any:
-    """Read a YAML file as the runner sees it: scalars as written, mappings that know their lines."""
-    try:
-        return yaml.load(path.read_text(encoding="utf-8-sig"), Loader=_Loader)
-    except ManifestError as exc:
-        raise ManifestError(f"{path}: {exc}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ManifestError(f"{_where(path, line)}: malformed YAML: {problem}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ManifestError(f"{path}: cannot read: {exc}") from None

@@ -20,13 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-# GitHub's templates for the named shells; {0} is the script file.
-SHELL_TEMPLATES = {
-    "bash": ("bash --noprofile --norc -eo pipefail {0}", ".sh"),
-    "sh": ("sh -e {0}", ".sh"),
-    "python": ("python {0}", ".py"),
-    "pwsh": ("pwsh -command \". '{0}'\"", ".ps1"),
-}
+from ci_helper.workflows.shell import SHELL_TEMPLATES, resolve_shell as shell_model
 
 # Seconds to wait after SIGINT, then after SIGTERM, before SIGKILL.
 INTERRUPT_GRACE = 1.0
@@ -38,26 +32,19 @@ class ShellError(Exception):
 
 
 def resolve_shell(shell: str, path_value: str) -> tuple[list[str], str]:
-    """The argv template and script suffix for ``shell`` (``bash`` or a command with ``{0}``)."""
-    if shell in SHELL_TEMPLATES:
-        template, suffix = SHELL_TEMPLATES[shell]
-        program = shell
-    elif "{0}" in shell:
-        template, suffix = shell, ""
-        program = shlex.split(shell)[0]
-        for name, (_, known_suffix) in SHELL_TEMPLATES.items():
-            if os.path.basename(program) == name:
-                suffix = known_suffix
-    else:
+    """The argv template and script suffix for ``shell`` (``bash`` or a command with ``{0}``), from the model's table."""
+    model = shell_model(shell)
+    if shell.strip() not in SHELL_TEMPLATES and "{0}" not in shell:
         raise ShellError(f"Invalid shell option '{shell}': use bash, sh, python, pwsh or a command with {{0}}")
+    program = model.program
     resolved = shutil.which(program, path=path_value)
     if resolved is None and program == "python":
         resolved = shutil.which("python3", path=path_value)
     if resolved is None:
         raise ShellError(f"{program}: command not found (shell '{shell}')")
-    argv = shlex.split(template)
+    argv = shlex.split(model.command)
     argv[0] = resolved
-    return argv, suffix
+    return argv, model.suffix
 
 
 @dataclass

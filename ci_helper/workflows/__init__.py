@@ -1,7 +1,19 @@
-"""The model of a repository's workflow and action files, with a position for every value.
+"""THE model of a repository's workflow and action files, with a position for every value.
+
+Every reader of GitHub Actions files goes through here: the ``verify`` rules,
+``pin``, guard ``--pins``, the local action runner (``runner/manifest.py``) and
+the dry run (``dry_run/jobs.py``). Each concept lives in one module:
+
+- ``source.py``: YAML read once, with positions (the only YAML reader of these files);
+- ``model.py``: workflows, jobs, steps, actions (what each reader needs, lazily for the runner's extras);
+- ``triggers.py``: ``on:`` events, branch filters, dispatch/call inputs, and whether an event matches;
+- ``uses.py``: every ``uses:`` value (local, ``$/``, docker, remote; ours or not, case-insensitively);
+- ``shell.py``: GitHub's shells and their command templates, and the static script model;
+- ``matrix.py``: ``strategy.matrix`` expanded as GitHub expands it;
+- ``if:`` values are parsed by the one expression parser (``Step.condition()``, ``Job.condition()``).
 
 ``load_tree(root, exclude)`` discovers and parses each file once; rules read
-the resulting :class:`Tree`. Local composite actions (``uses: ./path`` and
+the resulting :class:`Tree`; ``read_workflow`` / ``read_action`` read one file. Local composite actions (``uses: ./path`` and
 ``uses: $/path``) and local reusable workflows are followed through
 :meth:`Tree.local_action` and :meth:`Tree.local_workflow`.
 """
@@ -19,8 +31,18 @@ from ci_helper.workflows.uses import Uses, parse_uses
 
 __all__ = [
     "ACTION", "WORKFLOW", "Action", "Job", "Scalar", "Source", "Step", "Tree", "Uses", "Workflow",
-    "load_tree", "parse_uses",
+    "load_tree", "parse_uses", "read_action", "read_workflow",
 ]
+
+
+def read_workflow(path: Path, rel: str | None = None) -> Workflow:
+    """One workflow file as the model; messages name it ``rel`` (default: the path as given)."""
+    return build_workflow(read_source(path, rel if rel is not None else str(path)))
+
+
+def read_action(path: Path, rel: str | None = None) -> Action:
+    """One action file as the model; messages name it ``rel`` (default: the path as given)."""
+    return build_action(read_source(path, rel if rel is not None else str(path)))
 
 
 class Tree:

@@ -1,14 +1,33 @@
-"""Workflows and actions as the rules see them: jobs, steps and the values that matter, each with its position."""
+"""Workflows and actions as the rules, ``pin``, the runner and the dry run see them: triggers, jobs,
+steps and the values that matter, each with its position.
+
+What every rule reads (``uses``, ``run``, ``shell``, ``if``...) is built eagerly;
+what only the runner and the dry run read (a step's ``env``, a job's matrix,
+outputs and services, an action's inputs) is read from the kept node table on
+first use, so a repository-wide ``verify`` does not pay for it.
+"""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 from ci_helper.errors import BadInput
-from ci_helper.workflows.source import Node, Scalar, ScalarNode, SequenceNode, Source, position, scalar
+from ci_helper.workflows.source import (
+    Node,
+    Scalar,
+    ScalarNode,
+    SequenceNode,
+    Source,
+    position,
+    scalar,
+)
+from ci_helper.workflows.triggers import Triggers, read_triggers
 from ci_helper.workflows.uses import Uses, parse_uses
+
+# A mapping's keys to (key node, value node), as Source.mapping returns them.
+Fields = dict[str, tuple[ScalarNode, Node]]
 
 WORKFLOW = "workflow"
 ACTION = "action"
@@ -28,10 +47,42 @@ class Step:
     with_: dict[str, Scalar] = field(default_factory=dict)
     # The step's mapping node, for rules that read keys the model does not name (workflows/facts.py).
     node: Node | None = field(default=None, repr=False, compare=False)
+    source: Source | None = field(default=None, repr=False, compare=False)
+    fields: Fields = field(default_factory=dict, repr=False, compare=False)  # the step's keys, as written
 
     @cached_property  # read for every step by several rules; a built step is never changed
     def ref(self) -> Uses | None:
         return parse_uses(self.uses.value) if self.uses is not None else None
+
+    @property
+    def what(self) -> str:
+        return f"step {self.index + 1}"
+
+    @cached_property
+    def id(self) -> Scalar | None:
+        return _field_scalar(self, "id")
+
+    @cached_property
+    def env(self) -> dict[str, Scalar | Node]:
+        """``env:``: name to value (a node when the value is not a single value: the runner refuses it)."""
+        return _values(self, "env")
+
+    @cached_property
+    def with_values(self) -> dict[str, Scalar | Node]:
+        """``with:`` as :attr:`env`: every key, including values that are not a single value."""
+        return _values(self, "with")
+
+    @cached_property
+    def working_directory(self) -> Scalar | None:
+        return _field_scalar(self, "working-directory")
+
+    @cached_property
+    def timeout_minutes(self) -> Scalar | None:
+        return _field_scalar(self, "timeout-minutes")
+
+    def condition(self, named_values: set[str] | None = None) -> Any:
+        """The ``if:`` parsed by the expression parser (a ``Condition``); raises ``TemplateError``."""
+        return compile_if(self.if_, self.source, named_values)
 
     @property
     def label(self) -> str:
@@ -63,10 +114,56 @@ class Job:
     name: Scalar | None = None
     # The job's mapping node (workflows/facts.py reads permissions, environment, runs-on, secrets from it).
     node: Node | None = field(default=None, repr=False, compare=False)
+    source: Source | None = field(default=None, repr=False, compare=False)
+    fields: Fields = field(default_factory=dict, repr=False, compare=False)
 
     @cached_property  # read for every step by several rules; a built step is never changed
     def ref(self) -> Uses | None:
         return parse_uses(self.uses.value) if self.uses is not None else None
+
+    @property
+    def what(self) -> str:
+        return f"job '{self.id}'"
+
+    @cached_property
+    def env(self) -> dict[str, Scalar | Node]:
+        return _values(self, "env")
+
+    @cached_property
+    def outputs(self) -> dict[str, Scalar | Node]:
+        """``outputs:``: name to its ``${{ }}`` value, evaluated after the job's steps."""
+        return _values(self, "outputs")
+
+    @cached_property
+    def services(self) -> list[str]:
+        """The names under ``services:`` (containers a local dry run does not start)."""
+        pair = self.fields.get("services")
+        if pair is None or _is_null(pair[1]) or self.source is None:
+            return []
+        return list(self.source.mapping(pair[1], f"{self.what} 'services'"))
+
+    @cached_property
+    def matrix(self) -> Any:
+        """``strategy.matrix`` as plain values (strings, lists, mappings), or None."""
+        pair = self.fields.get("strategy")
+        if pair is None or _is_null(pair[1]) or self.source is None:
+            return None
+        strategy = self.source.mapping(pair[1], f"{self.what} 'strategy'")
+        matrix = strategy.get("matrix")
+        return None if matrix is None else to_value(self.source, matrix[1], f"{self.what} 'strategy.matrix'")
+
+    @cached_property
+    def matrix_line(self) -> int:
+        pair = self.fields.get("strategy")
+        return pair[1].start_mark.line + 1 if pair is not None else self.line
+
+    @cached_property
+    def default_working_directory(self) -> Scalar | None:
+        return _defaults_run(self.source, self.fields, "working-directory", self.what)
+
+    def condition(self, named_values: set[str] | None = None) -> Any:
+        """The job's ``if:`` parsed by the expression parser (a ``Condition``); raises ``TemplateError``."""
+        return compile_if(self.if_, self.source, named_values)
 
 
 @dataclass
@@ -77,10 +174,36 @@ class Workflow:
     default_shell: Scalar | None
     jobs: list[Job]
     kind: str = WORKFLOW
+    on: Triggers = field(default_factory=Triggers)
+    fields: Fields = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def rel(self) -> str:
         return self.source.rel
+
+    @cached_property
+    def name(self) -> Scalar | None:
+        return _optional_scalar(self.source, self.fields, "name", "the workflow")
+
+    @cached_property
+    def env(self) -> dict[str, Scalar | Node]:
+        return _values_of(self.source, self.fields, "env", "the workflow")
+
+    @cached_property
+    def default_working_directory(self) -> Scalar | None:
+        return _defaults_run(self.source, self.fields, "working-directory", "the workflow")
+
+    def job(self, job_id: str) -> Job | None:
+        return next((job for job in self.jobs if job.id == job_id), None)
+
+
+@dataclass(frozen=True)
+class ActionInput:
+    name: str
+    line: int
+    required: bool
+    default: Scalar | None
+    deprecation: str = ""
 
 
 @dataclass
@@ -91,10 +214,48 @@ class Action:
     # `runs.image` of a Docker action (`Dockerfile` or `docker://image...`).
     image: Scalar | None = None
     kind: str = ACTION
+    fields: Fields = field(default_factory=dict, repr=False, compare=False)
+    runs: Fields = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def rel(self) -> str:
         return self.source.rel
+
+    @cached_property
+    def name(self) -> str:
+        value = _optional_scalar(self.source, self.fields, "name", "the action")
+        return value.value if value is not None else ""
+
+    @cached_property
+    def inputs(self) -> dict[str, ActionInput]:
+        """``inputs:`` with each one's default (a scalar that may hold ``${{ }}``) and whether it is required."""
+        pair = self.fields.get("inputs")
+        if pair is None or _is_null(pair[1]):
+            return {}
+        out = {}
+        for name, (key, node) in self.source.mapping(pair[1], "'inputs'").items():
+            what = f"input '{name}'"
+            table = {} if _is_null(node) else self.source.mapping(node, what)
+            required = _optional_scalar(self.source, table, "required", what)
+            deprecation = _optional_scalar(self.source, table, "deprecationMessage", what)
+            out[name] = ActionInput(name, key.start_mark.line + 1,
+                                    required is not None and required.value.strip().lower() == "true",
+                                    _optional_scalar(self.source, table, "default", what),
+                                    deprecation.value if deprecation is not None else "")
+        return out
+
+    @cached_property
+    def outputs(self) -> dict[str, Scalar | None]:
+        """``outputs:`` of a composite action: name to its ``value`` (None when it has none)."""
+        pair = self.fields.get("outputs")
+        if pair is None or _is_null(pair[1]):
+            return {}
+        out = {}
+        for name, (_key, node) in self.source.mapping(pair[1], "'outputs'").items():
+            table = {} if _is_null(node) else self.source.mapping(node, f"output '{name}'")
+            value = _optional_scalar(self.source, table, "value", f"output '{name}'")
+            out[name] = value
+        return out
 
     @property
     def composite(self) -> bool:
@@ -133,15 +294,61 @@ def _is_null(node: Node) -> bool:
     return isinstance(node, ScalarNode) and node.tag == _NULL_TAG
 
 
-def _default_shell(source: Source, table: dict[str, tuple[ScalarNode, Node]], what: str) -> Scalar | None:
+def _defaults_run(source: Source | None, table: Fields, key: str, what: str) -> Scalar | None:
+    """``defaults.run.<key>`` (``shell`` or ``working-directory``) of a workflow or a job."""
     pair = table.get("defaults")
-    if pair is None or _is_null(pair[1]):
+    if source is None or pair is None or _is_null(pair[1]):
         return None
     defaults = source.mapping(pair[1], f"{what} 'defaults'")
     run = defaults.get("run")
     if run is None or _is_null(run[1]):
         return None
-    return _optional_scalar(source, source.mapping(run[1], f"{what} 'defaults.run'"), "shell", f"{what} 'defaults.run'")
+    return _optional_scalar(source, source.mapping(run[1], f"{what} 'defaults.run'"), key, f"{what} 'defaults.run'")
+
+
+def _default_shell(source: Source, table: Fields, what: str) -> Scalar | None:
+    return _defaults_run(source, table, "shell", what)
+
+
+def _field_scalar(owner: Step | Job, key: str) -> Scalar | None:
+    if owner.source is None:
+        return None
+    return _optional_scalar(owner.source, owner.fields, key, owner.what)
+
+
+def _values_of(source: Source | None, table: Fields, key: str, what: str) -> dict[str, Scalar | Node]:
+    """A mapping of single values (``env:``, ``with:``, ``outputs:``): a value that is not one stays a node."""
+    pair = table.get(key)
+    if source is None or pair is None or _is_null(pair[1]):
+        return {}
+    out: dict[str, Scalar | Node] = {}
+    for name, (_, value) in source.mapping(pair[1], f"{what} '{key}'").items():
+        if isinstance(value, ScalarNode):
+            out[name] = Scalar("", *position(value), True, value) if _is_null(value) else scalar(value)
+        else:
+            out[name] = value
+    return out
+
+
+def _values(owner: Step | Job, key: str) -> dict[str, Scalar | Node]:
+    return _values_of(owner.source, owner.fields, key, owner.what)
+
+
+def to_value(source: Source, node: Node, what: str) -> Any:
+    """A node as plain values: strings as written (None for null), lists and mappings (merge keys applied)."""
+    if isinstance(node, ScalarNode):
+        return None if _is_null(node) else node.value
+    if isinstance(node, SequenceNode):
+        return [to_value(source, item, what) for item in node.value]
+    return {key: to_value(source, value, what) for key, (_, value) in source.mapping(node, what).items()}
+
+
+def compile_if(value: Scalar | None, source: Source | None, named_values: set[str] | None = None) -> Any:
+    """An ``if:`` value parsed by the one expression parser; ``TemplateError`` names ``file:line``."""
+    from ci_helper.runner.expressions import compile_condition
+
+    where = f"{source.rel if source is not None else '?'}:{value.line}" if value is not None else None
+    return compile_condition(value.value if value is not None else None, where=where, named_values=named_values)
 
 
 def _steps(source: Source, table: dict[str, tuple[ScalarNode, Node]], what: str) -> list[Step]:
@@ -164,28 +371,9 @@ def _steps(source: Source, table: dict[str, tuple[ScalarNode, Node]], what: str)
             if_=_optional_scalar(source, step_table, "if", where),
             with_=_scalars(source, step_table, "with", where),
             node=node,
+            source=source, fields=step_table,
         ))
     return steps
-
-
-# GitHub's event names: lowercase words joined by underscores (push, pull_request_target...).
-_EVENT_NAME = re.compile(r"^[a-z]+(_[a-z]+)*$")
-
-
-def _event(source: Source, node: Node, what: str) -> str:
-    value = source.scalar(node, what).value
-    if not _EVENT_NAME.match(value):
-        raise BadInput(f"{source.where(node)}: {what} must be an event name such as push or pull_request, "
-                       f"got '{value}'; fix the file")
-    return value
-
-
-def _triggers(source: Source, node: Node) -> set[str]:
-    if isinstance(node, ScalarNode):
-        return {_event(source, node, "'on'")}
-    if isinstance(node, SequenceNode):
-        return {_event(source, item, "an 'on' event") for item in node.value}
-    return set(source.mapping(node, "'on'"))
 
 
 def _needs(source: Source, table: dict[str, tuple[ScalarNode, Node]], what: str) -> list[str]:
@@ -219,12 +407,12 @@ def build_workflow(source: Source, strict: bool = True) -> Workflow:
     # `on` is YAML 1.1's boolean true: the composer keeps the key's text, so look it up by name.
     on = top.get("on")
     if not strict:
-        triggers = _triggers(source, on[1]) if on is not None and not _is_null(on[1]) else set()
+        triggers = read_triggers(source, on[1]) if on is not None and not _is_null(on[1]) else Triggers()
     elif on is None or _is_null(on[1]):
         raise BadInput(f"{_missing_at(source, on)}: not a workflow GitHub accepts: no 'on:' (the events that "
                        "start it); add 'on:' or move the file out of .github/workflows")
     else:
-        triggers = _triggers(source, on[1])
+        triggers = read_triggers(source, on[1])
     jobs_pair = top.get("jobs")
     if strict and (jobs_pair is None or _is_null(jobs_pair[1])):
         raise BadInput(f"{_missing_at(source, jobs_pair)}: not a workflow GitHub accepts: no 'jobs:'; "
@@ -250,10 +438,11 @@ def build_workflow(source: Source, strict: bool = True) -> Workflow:
             with_=_scalars(source, table, "with", what),
             name=_optional_scalar(source, table, "name", what),
             node=node,
+            source=source, fields=table,
         ))
     return Workflow(
-        source=source, triggers=triggers, has_permissions="permissions" in top,
-        default_shell=_default_shell(source, top, "the workflow"), jobs=jobs,
+        source=source, triggers=triggers.names(), has_permissions="permissions" in top,
+        default_shell=_default_shell(source, top, "the workflow"), jobs=jobs, on=triggers, fields=top,
     )
 
 
@@ -269,11 +458,12 @@ def build_action(source: Source, strict: bool = True) -> Action:
     using: str | None = None
     steps: list[Step] = []
     image: Scalar | None = None
+    runs: Fields = {}
     if runs_pair is not None and not _is_null(runs_pair[1]):
         runs = source.mapping(runs_pair[1], "'runs'")
         using_value = _optional_scalar(source, runs, "using", "'runs'")
         using = using_value.value if using_value is not None else None
         steps = _steps(source, runs, "'runs'")
         image = _optional_scalar(source, runs, "image", "'runs'")
-    return Action(source=source, using=using, steps=steps, image=image)
+    return Action(source=source, using=using, steps=steps, image=image, fields=top, runs=runs)
 

@@ -22,14 +22,40 @@ from typing import NamedTuple
 POSIX_SHELLS = frozenset({"bash", "sh", "dash", "zsh", "ksh", "ash"})
 
 
+# GitHub's templates for the named shells ({0} is the script file) and the script file's suffix.
+# The one table: the rules read a step's shell from it and the runner starts the step with it.
+SHELL_TEMPLATES = {
+    "bash": ("bash --noprofile --norc -eo pipefail {0}", ".sh"),
+    "sh": ("sh -e {0}", ".sh"),
+    "python": ("python {0}", ".py"),
+    "pwsh": ("pwsh -command \". '{0}'\"", ".ps1"),
+}
+# A workflow `run:` step with no `shell:` (and no `defaults.run.shell`) on Linux and macOS.
+DEFAULT_SHELL = "bash -e {0}"
+
+
 @dataclass(frozen=True)
 class Shell:
     """The shell a ``run:`` step gets, as GitHub starts it."""
 
-    command: str
+    command: str   # the command line template, with {0} for the script file (as written when unknown)
     posix: bool
     errexit: bool
     pipefail: bool
+    suffix: str = ""  # the script file's suffix (.sh, .py, .ps1)
+
+    @property
+    def program(self) -> str:
+        """The command's first word (``bash``, ``/usr/bin/python3``...)."""
+        words = _words(self.command)
+        return words[0] if words else self.command
+
+
+def _words(text: str) -> list[str]:
+    try:
+        return shlex.split(text)
+    except ValueError:
+        return text.split()
 
 
 @lru_cache(maxsize=256)
@@ -37,23 +63,26 @@ def resolve_shell(value: str | None) -> Shell:
     """GitHub's shells: none is ``bash -e {0}``; ``bash`` is ``bash --noprofile --norc -eo pipefail {0}``;
     ``sh`` is ``sh -e {0}``; anything with ``{0}`` is a custom command line."""
     if value is None or not value.strip():
-        return Shell("bash -e {0}", True, True, False)
+        return Shell(DEFAULT_SHELL, True, True, False, ".sh")
     text = value.strip()
-    if text == "bash":
-        return Shell("bash --noprofile --norc -eo pipefail {0}", True, True, True)
-    if text == "sh":
-        return Shell("sh -e {0}", True, True, False)
+    if text in SHELL_TEMPLATES:
+        template, suffix = SHELL_TEMPLATES[text]
+        if text == "bash":
+            return Shell(template, True, True, True, suffix)
+        if text == "sh":
+            return Shell(template, True, True, False, suffix)
+        # python, pwsh: not a POSIX shell; scripts are not analysed.
+        return Shell(template, False, False, False, suffix)
     if "{0}" not in text:
-        # pwsh, powershell, cmd, python: not a POSIX shell; scripts are not analysed.
+        # powershell, cmd, an unknown name: not a shell this runner can start; scripts are not analysed.
         return Shell(text, False, False, False)
-    try:
-        words = shlex.split(text)
-    except ValueError:
-        words = text.split()
-    if not words or os.path.basename(words[0]) not in POSIX_SHELLS:
-        return Shell(text, False, False, False)
+    words = _words(text)
+    program = os.path.basename(words[0]) if words else ""
+    suffix = next((known for name, (_, known) in SHELL_TEMPLATES.items() if program == name), "")
+    if program not in POSIX_SHELLS:
+        return Shell(text, False, False, False, suffix)
     errexit, pipefail = _apply_set_flags(words[1:], False, False)
-    return Shell(text, True, errexit, pipefail)
+    return Shell(text, True, errexit, pipefail, suffix)
 
 
 def _apply_set_flags(words: list[str], errexit: bool, pipefail: bool) -> tuple[bool, bool]:

@@ -1,4 +1,9 @@
-"""What a ``uses:`` value points at: a local path, this repository (``$/``), a docker image, or a remote ref."""
+"""What a ``uses:`` value points at: a local path, this repository (``$/``), a docker image, or a remote ref.
+
+The one parser of ``uses:`` values: the rules, ``pin``, the runner and the dry run all read a
+:class:`Uses`. Repository names compare case-insensitively, as GitHub does
+(``truthful-ci/CI-Helper/actions/smoke@...`` is ci-helper).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,9 @@ LOCAL = "local"      # ./path: the caller's workspace
 SELF = "self"        # $/path: the repository of the running action or workflow, same commit
 DOCKER = "docker"    # docker://image[:tag][@sha256:digest]
 REMOTE = "remote"    # owner/repo[/path]@ref
+
+# The repository name of ci-helper itself: any owner (forks and mirrors keep the name).
+OUR_REPOSITORY_NAME = "ci-helper"
 
 _FULL_SHA = re.compile(r"[0-9a-f]{40}")
 _DOCKER_DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
@@ -48,11 +56,60 @@ class Uses:
             return f"{self.repo}/{self.path}" if self.path else self.repo
         return self.raw
 
+    @property
+    def repo_key(self) -> str:
+        """``owner/repo`` lowercased: how GitHub compares repository names (empty when not remote)."""
+        return self.repo.lower() if self.kind == REMOTE else ""
+
+    @property
+    def valid(self) -> bool:
+        """A remote reference GitHub can load: ``{owner}/{repo}[/path]@ref``."""
+        if self.kind != REMOTE:
+            return True
+        owner, _, name = self.repo.partition("/")
+        return bool(self.ref) and bool(owner) and bool(name)
+
+    @property
+    def format_error(self) -> str:
+        """GitHub's message for a remote reference it cannot load (empty when valid)."""
+        return "" if self.valid else f"Expected format {{org}}/{{repo}}[/path]@ref. Actual '{self.raw}'"
+
+    @property
+    def ours(self) -> bool:
+        """A remote reference to ci-helper (any owner, any case)."""
+        return self.kind == REMOTE and self.repo.rpartition("/")[2].lower() == OUR_REPOSITORY_NAME
+
+    @property
+    def our_action(self) -> bool:
+        """One of ci-helper's actions: the root action or one under ``actions/`` (not a reusable workflow)."""
+        return self.ours and (self.path == "" or self.path.lower().startswith("actions/"))
+
+    @property
+    def path_parts(self) -> list[str]:
+        """The remote path inside the repository, split into its folders."""
+        return [part for part in self.path.split("/") if part]
+
+    def same_repository(self, repo: str) -> bool:
+        """True when this remote reference names ``owner/repo`` (case-insensitively)."""
+        return self.kind == REMOTE and self.repo.lower() == repo.lower()
+
+    @property
+    def step_id(self) -> str:
+        """The runner's id for a step that uses this, before de-duplication (``__<this>``)."""
+        if self.kind in (LOCAL, SELF):
+            return "self"
+        if self.kind == DOCKER:
+            return self.raw[len("docker://"):]
+        if self.has_ref and self.ref and self.valid:
+            return self.repo
+        return "run"
+
 
 @lru_cache(maxsize=4096)
 def parse_uses(value: str) -> Uses:
+    """The one reading of a ``uses:`` value."""
     raw = value.strip()
-    if raw.startswith("./") or raw == ".":
+    if raw.startswith(("./", ".\\")) or raw == ".":
         return Uses(raw, LOCAL)
     if raw.startswith("$/"):
         return Uses(raw, SELF)

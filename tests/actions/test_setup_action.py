@@ -249,14 +249,14 @@ def test_project_python_gets_this_source_installed_then_is_left_alone(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     [venv] = [p for p in (runner_temp / "ci-helper").iterdir() if p.is_dir()]
     # The CLI's own virtualenv first, then the same source into the project's interpreter,
-    # by the virtualenv's pip (the project's has none).
+    # by the virtualenv's pip (the project's has none), with --no-deps: the project's pins stay.
     bin_dir = venv / ("Scripts" if os.name == "nt" else "bin")
     assert [line for line in proc.stdout.splitlines() if line.startswith("+ ")] == [
         f"+ {sys.executable} -I -S -m venv {venv}",
         f"+ {bin_dir / 'python'} -I -m pip install --disable-pip-version-check "
         f"--progress-bar off {repo.resolve()}",
         f"+ {bin_dir / 'python'} -I -m pip --python {project_python} install --disable-pip-version-check "
-        f"--progress-bar off {repo.resolve()}",
+        f"--progress-bar off --no-deps {repo.resolve()}",
     ]
     assert outputs["installed"] == "true"
     assert github_path == [str(venv / "ci-helper-path")]

@@ -32,9 +32,11 @@ def write_workflow(root: Path, name: str, text: str) -> None:
     ("workflow_dispatch", "pull_request", "main", "not triggered by pull_request"),
 ])
 def test_triggers(tmp_path, on, event_name, branch, why):
-    import yaml
+    from ci_helper.workflows import read_workflow
 
-    assert jobs.triggered(yaml.load(f"x: {on}", Loader=yaml.BaseLoader)["x"], event_name, branch) == why
+    write_workflow(tmp_path, "a.yml", f"on: {on}\njobs:\n  a:\n    steps: [{{run: echo}}]\n")
+    workflow = read_workflow(tmp_path / ".github" / "workflows" / "a.yml")
+    assert workflow.on.why_not(event_name, branch) == why
 
 
 @pytest.mark.parametrize(("uses", "ours"), [
@@ -78,9 +80,12 @@ jobs:
     steps: [{{uses: truthful-ci/ci-helper/actions/guardrails@{SHA}}}]
 """)
     plan = jobs.plan(tmp_path, "pull_request", "main")
-    assert [(j.source, j.job_id) for j in plan.jobs] == [(".github/workflows/a.yml", "smoke")]
+    # One job per matrix combination.
+    assert [(j.source, j.job_id, j.display) for j in plan.jobs] == [
+        (".github/workflows/a.yml", "smoke", "smoke (3.12)"), (".github/workflows/a.yml", "smoke", "smoke (3.11)")]
     job = plan.jobs[0]
     assert (job.env, job.matrix, job.remotes) == ({"LEVEL": "job"}, {"python": "3.12"}, {"truthful-ci/ci-helper"})
+    assert plan.jobs[1].matrix == {"python": "3.11"}
     assert plan.passed_over == [
         f".github/workflows/a.yml: job reuse: reusable workflow truthful-ci/ci-helper/.github/workflows/quality.yml@{SHA} "
         "is not run locally",
@@ -139,7 +144,8 @@ def test_a_missing_pip_audit_is_not_run_and_allowed_offline(cli, tmp_path, monke
 @pytest.mark.parametrize(("args", "message"), [
     (("--run", "{root}"), "set [tool.ci-helper] repository = \"owner/name\" (or pass --repository)"),
     (("--run", "{root}", "--repository", "o/r", "--job", "x"), "--job x: no such job in"),
-    (("{root}", "--job", "x"), "--event, --base-branch, --repository and --job need --run"),
+    (("{root}", "--job", "x"), "--event, --input, --matrix, --python, --stub-remote, --base-branch, --repository "
+                               "and --job need --run"),
     (("--run", "{root}", "--format", "json"), "--format does not apply to --run: it prints the run's summary"),
 ])
 def test_bad_input(cli, tmp_path, args, message):
@@ -169,3 +175,44 @@ def test_job_if_and_env_are_evaluated_against_the_simulated_event():
     assert run._job_condition(job, contexts) is False
     job.condition = "${{ github.event.pull_request.head.repo.fork == false }}"
     assert run._job_condition(job, contexts) is True
+
+
+def test_the_projects_interpreter_is_found_in_order_and_never_ci_helpers_own(tmp_path):
+    import sys
+
+    from ci_helper import settings
+    from ci_helper.dry_run import interpreter
+    from tests.dry_run.project_env import make_venv
+
+    project = tmp_path / "p"
+    project.mkdir()
+    other = make_venv(tmp_path / "other")   # tmp_path/other/.venv
+    own = {"VIRTUAL_ENV": sys.prefix}        # ci-helper's own environment, activated
+    assert interpreter.find(project, None, None, own) is None  # -> a throwaway virtualenv
+    local = make_venv(project)
+    assert interpreter.find(project, None, None, own).describe() == f"{local} (.venv)"
+    active = interpreter.find(project, None, None, {"VIRTUAL_ENV": str(other.parent.parent)})
+    assert (active.python, active.origin, active.venv) == (other, "active virtualenv", other.parent.parent)
+    (project / "pyproject.toml").write_text(f'[tool.ci-helper]\npython = "{other}"\n')
+    configured = settings.load(project).python
+    assert interpreter.find(project, None, configured, {}).origin == "[tool.ci-helper] python"
+    given = interpreter.find(project, str(local), configured, {})
+    assert (given.python, given.origin) == (local, "--python")
+    with pytest.raises(BadInput, match=r"^--python nope-python-3: not an interpreter"):
+        interpreter.find(project, "nope-python-3", None, {})
+
+
+def test_the_throwaway_virtualenv_key_follows_the_files_the_job_installs_from(tmp_path):
+    from ci_helper.dry_run import interpreter
+
+    (tmp_path / "requirements-dev.txt").write_text("pytest\n")
+    (tmp_path / "constraints.txt").write_text("pytest<9\n")
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'p'\n")
+    scripts = ["python -m pip install -r requirements-dev.txt -c constraints.txt", "pip install -e .[test]",
+               "pytest -q"]
+    assert [p.name for p in interpreter.install_sources(tmp_path, scripts)] == [
+        "requirements-dev.txt", "constraints.txt", "pyproject.toml"]
+    key = interpreter.cache_key(tmp_path, scripts)
+    assert interpreter.cache_key(tmp_path, scripts + ["echo unrelated"]) == key
+    (tmp_path / "constraints.txt").write_text("pytest<8\n")
+    assert interpreter.cache_key(tmp_path, scripts) != key

@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO_ROOT, run_ci_helper
+from tests.dry_run.project_env import build_wheel, make_venv, pip_freeze
 
 EXAMPLE = REPO_ROOT / "examples" / "diffusion-api"
 TITLE = "ci-helper dry run (pull_request #1 from ci-helper-dry-run into main of {repo})"
@@ -39,6 +40,10 @@ def example(tmp_path: Path) -> Path:
                                                                    ".coverage*", ".pytest_cache"))
     with (copy / "pyproject.toml").open("a") as pyproject:
         pyproject.write(UNREACHABLE_OSV)
+    # The project's own environment (a developer's .venv): the steps run there, never in ci-helper's.
+    python = make_venv(copy)
+    wheel = build_wheel(tmp_path / "wheels", "diffusion_extras", "1.0")
+    subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-index", "--no-deps", str(wheel)], check=True)
     return copy
 
 
@@ -87,10 +92,14 @@ def test_the_example_is_green_with_smoke_and_quality_passed_and_stale_results_go
         (stale / f"{name}.json").write_text(json.dumps(
             {"check": name, "status": "fail", "reason": None, "figures": {}, "findings": [], "required": True}))
 
+    before = pip_freeze()
     proc = dry_run(example)
 
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr
+    # The workflow's `pip install -r requirements-dev.txt` went to the project's .venv, not ci-helper's env.
+    assert pip_freeze() == before
     out = proc.stdout
+    assert out.count(f"python: {example}/.venv/bin/python (.venv)") == 2
     assert f"results: {stale} (2 stale result(s) removed)" in out.splitlines()
     summary = summary_of(out)
     assert summary.splitlines()[0] == TITLE.format(repo="example-org/diffusion-api") + ": GREEN"
@@ -104,7 +113,7 @@ def test_the_example_is_green_with_smoke_and_quality_passed_and_stale_results_go
     assert rows["tests: quality"][:2] == ("PASS", "required")
     for check in ("guardrails", "stubs", "verify", "job-smoke", "job-quality"):
         assert rows[check][:2] == ("PASS", "required"), (check, rows[check])
-    assert rows["job-smoke"][2] == "steps: 5, failed: 0, skipped: 2"
+    assert rows["job-smoke"][2] == "steps: 6, failed: 0, skipped: 2"
     # Offline, the audit is shown as not run, optional for a laptop run, and says why.
     assert rows["audit"][:2] == ("NOT RUN", "optional")
     assert rows["audit"][3].startswith("[local dry run: this machine cannot audit, optional here, required in CI] "
@@ -113,13 +122,13 @@ def test_the_example_is_green_with_smoke_and_quality_passed_and_stale_results_go
     skipped = [line for line in out.splitlines() if line.startswith("skipped: ")]
     assert skipped == [
         "skipped: remote action actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 (.github/workflows/quality.yml:25)",
-        "skipped: remote action actions/setup-python@0b93645e9fea7318ecaed2b359559ac225c90a2b (.github/workflows/quality.yml:32)",
+        "skipped: remote action actions/setup-python@0b93645e9fea7318ecaed2b359559ac225c90a2b (.github/workflows/quality.yml:30)",
         "skipped: remote action actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 (.github/workflows/smoke.yml:25)",
-        "skipped: remote action actions/setup-python@0b93645e9fea7318ecaed2b359559ac225c90a2b (.github/workflows/smoke.yml:31)",
+        "skipped: remote action actions/setup-python@0b93645e9fea7318ecaed2b359559ac225c90a2b (.github/workflows/smoke.yml:29)",
     ]
     # Progress: a header per job and a counter per step.
     assert "======== job 1/2: .github/workflows/quality.yml / Quality (unit tests, coverage gate) ========" in out
-    assert "--- step: [5/5] Smoke tests" in out
+    assert "--- step: [6/6] Smoke tests" in out
     # The results folder holds exactly what this run's gates wrote.
     assert sorted(p.name for p in stale.glob("*.json")) == [
         "audit.json", "coverage.json", "guardrails.json", "smoke.json", "stubs.json", "verify.json"]
@@ -174,7 +183,7 @@ def test_a_foreign_repository_is_stopped_by_the_guardrails(example):
         "must run only in example-org/diffusion-api, not in someone/diffusion-api-fork (GITHUB_REPOSITORY)")
     # Nothing after the guardrails ran: no smoke or coverage result, and the jobs say so.
     assert "smoke" not in rows and "coverage" not in rows
-    assert rows["job-smoke"][2] == "steps: 5, failed: 1, skipped: 4"
+    assert rows["job-smoke"][2] == "steps: 6, failed: 1, skipped: 5"
 
 
 def test_ctrl_c_stops_the_server_it_started(example):

@@ -38,6 +38,10 @@ fake_inference: {env: CI, width: 1, height: 1, color: [0, 0, 0, 0]}
 
 ISSUE_FILES = [
     ".ci-helper-stubs.json",
+    # The manifest declares fake inference: ci_helper.fake for the project's interpreter.
+    "ci_helper/__init__.py",
+    "ci_helper/fake.py",
+    "ci_helper/fake_inference.py",
     "generative-models/sgm/__init__.py",
     "stable-diffusion-stability-ai/ldm/__init__.py",
     "stable-diffusion-stability-ai/ldm/models/__init__.py",
@@ -95,7 +99,7 @@ def test_create_writes_the_declared_tree_and_a_stamp(project, cli):
     }
     pythonpath = os.pathsep.join(str((project / p).resolve()) for p in ("repositories", SD, GM))
     assert out.output.splitlines() == [
-        "stubs: wrote 7 files, 0 unchanged, 0 removed under repositories (from stubs.yml)",
+        "stubs: wrote 10 files, 0 unchanged, 0 removed under repositories (from stubs.yml)",
         f"stamp: {stamp}",
         f"PYTHONPATH: {pythonpath}",
         'local pytest: PYTHONPATH="$(ci-helper stubs path)" pytest, or pytest -p ci_helper.stubs',
@@ -122,7 +126,7 @@ def test_create_twice_is_byte_identical_and_touches_nothing(project, cli):
     root = project / "repositories"
     before = {rel: ((root / rel).read_bytes(), (root / rel).stat().st_mtime_ns) for rel in ISSUE_FILES}
     out = cli("stubs", "create", "--manifest", "stubs.yml")
-    assert out.output.splitlines()[0] == "stubs: wrote 0 files, 7 unchanged, 0 removed under repositories (from stubs.yml)"
+    assert out.output.splitlines()[0] == "stubs: wrote 0 files, 10 unchanged, 0 removed under repositories (from stubs.yml)"
     assert {rel: ((root / rel).read_bytes(), (root / rel).stat().st_mtime_ns) for rel in ISSUE_FILES} == before
 
 
@@ -163,7 +167,7 @@ def test_create_prunes_what_the_manifest_no_longer_declares(project, cli):
     cli("stubs", "create", "--manifest", "stubs.yml")
     (project / "stubs.yml").write_text(ISSUE_MANIFEST.replace("  generative-models:\n    dynamic: [sgm]            # opt-in import hook for these prefixes only\n", ""))
     out = cli("stubs", "create", "--manifest", "stubs.yml")
-    assert out.output.splitlines()[0] == "stubs: wrote 1 files, 5 unchanged, 1 removed under repositories (from stubs.yml)"
+    assert out.output.splitlines()[0] == "stubs: wrote 1 files, 8 unchanged, 1 removed under repositories (from stubs.yml)"
     assert "generative-models/sgm/__init__.py" not in files_under(project / "repositories")
     assert not (project / GM).exists()
 

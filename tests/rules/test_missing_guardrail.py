@@ -40,6 +40,10 @@ def test_manual_and_called_workflows_do_not(findings, on):
 
 @pytest.mark.parametrize("step", [
     f"- uses: truthful-ci/ci-helper/actions/guardrails@{SHA} # v0.1.0\n  with: {{repositories: o/r}}",
+    # GitHub compares repository names case-insensitively: still ours (issue 15).
+    f"- uses: truthful-ci/CI-Helper/actions/guardrails@{SHA} # v0.1.0\n  with: {{repositories: o/r}}",
+    f"- uses: Truthful-CI/ci-helper/Actions/Guardrails@{SHA}\n  with: {{repositories: o/r}}",
+    f"- uses: someone/CI-HELPER@{SHA}\n  with: {{command: guard, args: --repository o/r}}",
     f"- uses: someone/ci-helper@{SHA}\n  with: {{command: guard, args: --repository o/r}}",
     "- run: ci-helper guard --repository o/r",
     '- run: |\n    if [ "$GITHUB_REPOSITORY" != "o/r" ]; then\n      exit 1\n    fi',

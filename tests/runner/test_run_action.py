@@ -181,7 +181,8 @@ runs:
 
 @pytest.mark.parametrize("folder, args, message", [
     ("missing", [], "{dir}: no action.yml or action.yaml in this folder"),
-    ("bad-yaml", [], "{dir}/action.yml:7: malformed YAML: expected <block end>, but found '<block mapping start>'"),
+    # The one model reads the file: the same message as `verify` and `pin` give for it.
+    ("bad-yaml", [], "{dir}/action.yml:7: malformed YAML (did not find expected '-' indicator); fix the file"),
     ("bad-expr", [], "{dir}/action.yml:9: Unexpected symbol: '\"push\"'. Located at position 22 within expression: "
                      "github.event_name == \"push\" (in '${{{{ github.event_name == \"push\" }}}}')"),
     ("needs-input", [], "{dir}/action.yml: input required and not supplied: token "
@@ -320,7 +321,8 @@ runs:
 
 
 def test_run_steps_runs_a_workflow_job(workspace, tmp_path):
-    from ci_helper.runner import load_yaml, run_steps
+    from ci_helper.runner import run_steps
+    from ci_helper.workflows import read_workflow
 
     workflow = tmp_path / "ci.yml"
     workflow.write_text("""
@@ -340,9 +342,9 @@ jobs:
       - if: failure() && steps.greet.outputs.greeting != ''
         run: echo "- recovered" >> "$GITHUB_STEP_SUMMARY"
 """)
-    data = load_yaml(workflow)
-    assert data["on"] == "push"  # YAML 1.1's `on: true` does not happen here
-    result = run_steps(data["jobs"]["test"]["steps"], workflow, workspace=workspace,
+    data = read_workflow(workflow)
+    assert data.triggers == {"push"}  # YAML 1.1's `on: true` does not happen here
+    result = run_steps(data.job("test").steps, workflow, workspace=workspace,
                        contexts={"secrets": {"TOKEN": "t0k"}, "vars": {}, "matrix": {"py": "3.12"}},
                        reporter=Reporter(quiet=True))
     assert result.outcome == "failure"
@@ -359,11 +361,14 @@ jobs:
 
 def test_secrets_do_not_reach_nested_actions(tmp_path):
     from ci_helper.runner import run_steps
+    from ci_helper.workflows import read_workflow
 
     (tmp_path / "peek").mkdir()
     (tmp_path / "peek" / "action.yml").write_text(
         "runs:\n  using: composite\n  steps:\n    - shell: bash\n      run: echo ${{ secrets.TOKEN }}\n")
-    result = run_steps([{"uses": "./peek"}], tmp_path / "wf.yml", workspace=tmp_path,
+    (tmp_path / "wf.yml").write_text("on: push\njobs:\n  j:\n    steps:\n      - uses: ./peek\n")
+    steps = read_workflow(tmp_path / "wf.yml").job("j").steps
+    result = run_steps(steps, tmp_path / "wf.yml", workspace=tmp_path,
                        contexts={"secrets": {"TOKEN": "x"}}, reporter=Reporter(quiet=True))
     assert result.steps["__self"].outcome == "failure"
     assert result.steps["__self"].reason == (

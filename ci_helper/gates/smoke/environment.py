@@ -44,7 +44,14 @@ def project_environ(environ: Mapping[str, str] | None = None) -> dict[str, str]:
 
 
 def default_python(environ: Mapping[str, str] | None = None) -> str:
-    """The interpreter for pytest and ``{python}``: ours, unless we run from the isolated virtualenv."""
+    """The interpreter for pytest and ``{python}``: the active virtualenv's when it is not ours (the project's,
+    as ``verify --run`` sets it), else ours, unless we run from the isolated virtualenv."""
+    env = os.environ if environ is None else environ
+    active = env.get("VIRTUAL_ENV")
+    if active and Path(active).resolve() != Path(sys.prefix).resolve():
+        candidate = Path(active) / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+        if candidate.is_file():
+            return str(candidate)
     if isolated_bin() is None:
         return sys.executable
     path = project_environ(environ).get("PATH", "")

@@ -20,6 +20,7 @@ from typing import Any
 
 from ci_helper import __version__
 from ci_helper.errors import BadInput
+from ci_helper.gates.stubs import fake_copy
 from ci_helper.gates.stubs.manifest import (
     CallableValue,
     ClassSpec,
@@ -55,6 +56,7 @@ def render(manifest: Manifest) -> dict[str, bytes]:
     files: dict[str, str] = {}
     for repo in manifest.repositories:
         files.update(_render_repository(manifest, repo))
+    files.update(fake_copy.files(manifest))  # ci_helper.fake for the project's interpreter
     files[STAMP_FILE] = json.dumps(
         {
             "generator": f"ci-helper {__version__}",

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ci_helper.errors import BadInput
+from ci_helper.fake import FakeInference  # the block's type lives with the dependency-free fake
 
 SCHEMA_PATH = Path(__file__).with_name("manifest.schema.json")
 DEFAULT_ROOT = "repositories"
@@ -119,16 +120,6 @@ class Repository:
     markers: tuple[str, ...] = ()
     modules: tuple[ModuleSpec, ...] = ()
     dynamic: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class FakeInference:
-    """The ``fake_inference`` block: which env var turns it on, and the image to return."""
-
-    env: str = "CI"
-    width: int = 1
-    height: int = 1
-    color: tuple[int, ...] = (0, 0, 0, 0)
 
 
 @dataclass(frozen=True)
