@@ -12,6 +12,8 @@ from __future__ import annotations
 EXIT_PASS = 0
 EXIT_FAIL = 1
 EXIT_BAD_INPUT = 2
+# SIGINT or SIGTERM: one exit for both (128 + SIGINT, the shell's Ctrl-C code).
+EXIT_INTERRUPTED = 130
 
 
 class BadInput(Exception):

@@ -14,10 +14,12 @@ Schema (DESIGN.md "Check result")::
 
 from __future__ import annotations
 
+import contextlib
 import json
+import math
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +40,11 @@ RESULTS_DIR_ENV = "CI_HELPER_RESULTS_DIR"
 _INDENTED_FINDINGS = 100
 
 _CHECK_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+
+# The reason of the placeholder a gate writes before it does any work (see in_progress()).
+STARTED_REASON = "started, no verdict yet"
+# The reason of the result a gate leaves when SIGINT or SIGTERM stops it.
+INTERRUPTED_REASON = "interrupted"
 
 
 @dataclass
@@ -204,6 +211,11 @@ def results_dir(explicit: str | os.PathLike[str] | None = None, configured: str 
     return Path(configured or DEFAULT_RESULTS_DIR)
 
 
+# What this process last wrote per result file: in_progress() must not overwrite a verdict
+# the gate wrote itself (coverage and guard write their own red result before they refuse).
+_last_written: dict[str, CheckResult] = {}
+
+
 def write_result(result: CheckResult, directory: str | os.PathLike[str] | None = None) -> Path:
     """Write ``<directory>/<check>.json`` atomically and return its path."""
     folder = Path(directory) if directory is not None else results_dir()
@@ -215,16 +227,90 @@ def write_result(result: CheckResult, directory: str | os.PathLike[str] | None =
         os.replace(tmp, path)
     except OSError as exc:
         raise BadInput(f"cannot write check result to {folder}: {exc.strerror or exc}") from None
+    _last_written[os.path.abspath(path)] = result
     return path
+
+
+# Gates started in this process and not settled yet: result path -> their placeholder.
+_started: dict[str, tuple[CheckResult, Path]] = {}
+
+
+def start(check: str, directory: str | os.PathLike[str] | None = None) -> Path:
+    """Replace ``<check>.json`` with ``not-run`` ("started, no verdict yet") before the gate does any work.
+
+    A crash, a kill or a cancel then leaves that, never the previous run's ``pass``.
+    The CLI calls :func:`settle` when a command ends with an exception, so an
+    interrupt, a refused input or a crash leaves a ``not-run`` that says which.
+    Returns the result's path.
+    """
+    folder = Path(directory) if directory is not None else results_dir()
+    placeholder = not_run(check, STARTED_REASON)
+    path = write_result(placeholder, folder)
+    _started[os.path.abspath(path)] = (placeholder, folder)
+    return path
+
+
+def settle(error: BaseException | None) -> None:
+    """Leave every gate this process started with an honest result, then forget them.
+
+    ``KeyboardInterrupt`` (SIGINT, or SIGTERM as the CLI maps it) makes each result
+    ``not-run`` with reason ``interrupted``, whatever the gate wrote. A refused input
+    or a crash replaces only a placeholder the gate did not get to replace itself
+    (coverage and guard write their own red result before they refuse). None or
+    ``SystemExit``: the command ended on purpose after writing its verdict. The
+    command line maps its own exceptions (click's) to these before it calls.
+    """
+    started = list(_started.items())
+    _started.clear()
+    if error is None or isinstance(error, SystemExit):
+        return  # the command ended on purpose (sys.exit, ctx.exit) after writing its verdict
+    for key, (placeholder, folder) in started:
+        check = placeholder.check
+        if isinstance(error, KeyboardInterrupt):
+            reason = INTERRUPTED_REASON
+        elif _last_written.get(key) is not placeholder:
+            continue
+        elif isinstance(error, BadInput):
+            reason = f"bad input: {error.message}"
+        else:
+            reason = f"crashed: {type(error).__name__}: {error}"
+        try:
+            write_result(not_run(check, reason), folder)
+        except BadInput:
+            pass  # the folder went away; the placeholder (or nothing) is all that can be left
+
+
+@contextlib.contextmanager
+def in_progress(check: str, directory: str | os.PathLike[str] | None = None) -> Iterator[Path]:
+    """:func:`start` and :func:`settle` around a block (for callers outside the CLI)."""
+    path = start(check, directory)
+    try:
+        yield path
+    except BaseException as exc:
+        settle(exc)
+        raise
+    settle(None)
 
 
 class _NonFinite(ValueError):
     pass
 
 
+class _Overflow(_NonFinite):
+    pass
+
+
 def _reject_constant(name: str) -> Any:
     # Python's json accepts NaN/Infinity; write_result never writes them and no renderer can count them.
     raise _NonFinite(name)
+
+
+def _finite_float(text: str) -> float:
+    # 1e999 is valid JSON, but Python reads it as inf: a figure no gate can have measured.
+    value = float(text)
+    if not math.isfinite(value):
+        raise _Overflow(text)
+    return value
 
 
 def read_result(path: str | os.PathLike[str]) -> CheckResult:
@@ -236,9 +322,11 @@ def read_result(path: str | os.PathLike[str]) -> CheckResult:
     except (OSError, UnicodeDecodeError) as exc:
         raise BadInput(f"{p}: cannot read check result: {exc}") from None
     try:
-        raw = json.loads(text, parse_constant=_reject_constant)
+        raw = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
     except json.JSONDecodeError as exc:
         raise BadInput(f"{p}:{exc.lineno}: corrupt check result ({exc.msg}); delete it and re-run the gate") from None
+    except _Overflow as exc:
+        raise BadInput(f"{p}: corrupt check result ({exc} is not a finite number); delete it and re-run the gate") from None
     except _NonFinite as exc:
         raise BadInput(f"{p}: corrupt check result ({exc} is not a JSON number); delete it and re-run the gate") from None
     except limits.PARSE_ERRORS as exc:  # an integer of 5,000 digits, nesting past the recursion limit

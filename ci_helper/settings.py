@@ -13,6 +13,7 @@ Keys are written in TOML with dashes or underscores (``fail-under`` or
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import sys
 import types
@@ -162,6 +163,16 @@ class NetworkSettings:
 
 
 @dataclass
+class SkipsSettings:
+    """`ci-helper skips` (docs/skips.md): every key but ``total`` is a reason pattern and its budget."""
+
+    # The most skipped tests the tier may have, whatever the reason (unset: no cap).
+    total: int | None = None
+    # reason pattern -> the most tests it may skip; checked (>= 0, a valid pattern) by the gate.
+    budgets: dict[str, int] = field(default_factory=dict, metadata={"rest": True})
+
+
+@dataclass
 class Settings:
     """The whole ``[tool.ci-helper]`` table."""
 
@@ -180,6 +191,7 @@ class Settings:
     deps: DepsSettings = field(default_factory=DepsSettings)
     summary: SummarySettings = field(default_factory=SummarySettings)
     network: NetworkSettings = field(default_factory=NetworkSettings)
+    skips: SkipsSettings = field(default_factory=SkipsSettings)
     # Folder of the pyproject.toml these came from (None: defaults only).
     project_root: Path | None = field(default=None, metadata={"internal": True})
 
@@ -265,10 +277,17 @@ def _describe(value: Any) -> str:
 def _build(cls: Any, table: dict[str, Any], prefix: str) -> Any:
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls) if not f.metadata.get("internal")}
+    # A field with metadata {"rest": True} (a dict) takes every key that names no other field, as written.
+    rest = next((f.name for f in fields.values() if f.metadata.get("rest")), None)
     kwargs: dict[str, Any] = {}
     for raw_key, value in table.items():
         name = raw_key.replace("-", "_")
         key = f"{prefix}.{raw_key}" if prefix else raw_key
+        if rest is not None and (name not in fields or name == rest):
+            _, value_type = typing.get_args(hints[rest])
+            quoted = f"{prefix}.{json.dumps(raw_key, ensure_ascii=False)}" if prefix else json.dumps(raw_key)
+            kwargs.setdefault(rest, {})[raw_key] = _convert(value, value_type, quoted)
+            continue
         if name not in fields:
             known = ", ".join(sorted(f.replace("_", "-") for f in fields))
             raise BadInput(f"[tool.ci-helper] unknown key '{key}'; expected one of: {known}")

@@ -40,7 +40,7 @@ SERVICES = ("osv",)
 # Every gate that must register a bad fixture (and a good one). A gate missing
 # here could silently lose its teeth; a gate listed here without fixtures makes
 # the canary red. Each verify rule is a gate of its own (see required_gates()).
-GATES = ("guard", "stubs", "smoke", "coverage", "audit", "deps", "summary", "network")
+GATES = ("guard", "stubs", "smoke", "coverage", "audit", "deps", "summary", "network", "skips")
 
 
 def required_gates() -> tuple[str, ...]:

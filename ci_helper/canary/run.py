@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ci_helper import schemas
 from ci_helper.canary.cases import Case, required_gates
 from ci_helper.results import CheckResult
 
@@ -106,7 +107,8 @@ def _stop_group(proc: subprocess.Popen[str]) -> None:
     proc.wait()
 
 
-def run_case(case: Case) -> Outcome:
+def run_case(case: Case, results_out: Path | None = None) -> Outcome:
+    """Run one case in a fresh temporary folder; ``results_out`` keeps a copy of the result it wrote."""
     start = time.monotonic()
     with tempfile.TemporaryDirectory(prefix=f"ci-helper-canary-{case.gate.replace('/', '-')}-") as tmp:
         work = Path(tmp) / "project"
@@ -143,6 +145,14 @@ def run_case(case: Case) -> Outcome:
             result = CheckResult.from_dict(json.loads(result_file.read_text(encoding="utf-8")), str(result_file))
         except Exception as exc:  # a corrupt result is a canary failure, reported, not a crash
             return Outcome(case.gate, case.fixture, case.expect, "error", f"corrupt result: {exc}", seconds)
+        invalid = schemas.problems(result)
+        if invalid:
+            # The summary would refuse it: a gate whose output no reader accepts proves nothing.
+            return Outcome(case.gate, case.fixture, case.expect, "error",
+                           f"invalid {result.check} result: {invalid[0]} (ci_helper/schemas/{result.check}.json)", seconds)
+        if results_out is not None:
+            results_out.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(result_file, results_out / result_file.name)
         got = result.status
         # Exit code and result must agree; a gate that writes fail but exits 0 is lying. A refusal of
         # bad input (stale or foreign data) is exit 2 with its fail result, when the case says so.

@@ -10,6 +10,9 @@ imports its logic inside the command function for the same reason.
 from __future__ import annotations
 
 import importlib
+import importlib.util
+import signal
+import threading
 
 import click
 
@@ -30,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "pin": "pin",
     "canary": "canary",
     "network": "network",
+    "skips": "skips",
     "shard": "shard",
     "combine": "combine",
     "report": "report",
@@ -73,10 +77,45 @@ class LazyGroup(click.Group):
         return command
 
     def invoke(self, ctx: click.Context) -> object:
+        """Run the command; SIGINT and SIGTERM end it with exit 130 (docs/results.md "Interrupts")."""
+        from ci_helper import results
+        from ci_helper.errors import EXIT_INTERRUPTED
+
+        # Signal handlers can only be set from the main thread (an embedding caller may use another).
+        main_thread = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGTERM, _terminate) if main_thread else None
         try:
-            return super().invoke(ctx)
-        except BadInput as exc:
-            raise InputError(exc.message) from None
+            outcome = super().invoke(ctx)
+        except BaseException as exc:
+            # Every gate started by this command leaves not-run (interrupted, bad input, crashed).
+            results.settle(_as_domain_error(exc))
+            if isinstance(exc, KeyboardInterrupt):
+                # click would print "Aborted!" and exit 1, which reads like a failed gate.
+                click.echo("ci-helper: interrupted", err=True)
+                raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
+            if isinstance(exc, BadInput):
+                raise InputError(exc.message) from None
+            raise
+        finally:
+            if main_thread:
+                signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+        results.settle(None)
+        return outcome
+
+
+def _as_domain_error(exc: BaseException) -> BaseException | None:
+    """What the domain's :func:`results.settle` needs to know: None for a command that ended on
+    purpose (``ctx.exit``), bad input for click's own usage errors, else the exception itself."""
+    if isinstance(exc, click.exceptions.Exit):
+        return None
+    if isinstance(exc, click.ClickException):
+        return BadInput(exc.format_message())
+    return exc
+
+
+def _terminate(signum: int, frame: object) -> None:
+    # SIGTERM (a cancelled job) unwinds like Ctrl-C, so gates leave an "interrupted" result.
+    raise KeyboardInterrupt
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

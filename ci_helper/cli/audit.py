@@ -46,6 +46,8 @@ def command(requirements: tuple[str, ...], paths: tuple[str, ...], python: str |
     from ci_helper.settings import merge
 
     config = audit_policy.load_settings(policy)
+    out_dir = results.results_dir(results_dir, config.results_dir)
+    results.start(gate.CHECK, out_dir)
     config = dataclasses.replace(config, audit=merge(
         config.audit, vulnerability_service=vulnerability_service, osv_url=osv_url, allow_offline=allow_offline))
     rules = audit_policy.load(config.audit.ignore)
@@ -58,7 +60,7 @@ def command(requirements: tuple[str, ...], paths: tuple[str, ...], python: str |
             Path(json_out).write_text(outcome.raw_json, encoding="utf-8")
         except OSError as exc:
             raise BadInput(f"--json-out {json_out}: cannot write ({exc.strerror or exc})") from None
-    results.write_result(outcome.result, results.results_dir(results_dir, config.results_dir))
+    results.write_result(outcome.result, out_dir)
     for finding in outcome.result.findings:
         click.echo(f"{finding.severity}: {finding.message}")
         if gha.in_actions():

@@ -26,6 +26,8 @@ def command(gates: tuple[str, ...], fixtures: Path | None, json_out: Path | None
     from ci_helper.canary.run import missing_teeth, run_case
     from ci_helper.errors import BadInput
 
+    folder = results.results_dir(results_dir, settings.load(".").results_dir)
+    results.start("canary", folder)
     if fixtures is not None and not fixtures.is_dir():
         raise BadInput(f"{fixtures}: fixtures folder not found")
     all_cases = case_mod.discover(fixtures)
@@ -52,7 +54,7 @@ def command(gates: tuple[str, ...], fixtures: Path | None, json_out: Path | None
     click.echo(render_table(outcomes))
     result = to_result(outcomes)
     # Beside the other gates' results, so the summary shows "gates proven to bite: N/N".
-    results.write_result(result, results.results_dir(results_dir, settings.load(".").results_dir))
+    results.write_result(result, folder)
     if json_out is not None:
         json_out.parent.mkdir(parents=True, exist_ok=True)
         json_out.write_text(json.dumps({"cases": [o.__dict__ for o in outcomes],

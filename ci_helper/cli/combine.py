@@ -26,7 +26,7 @@ def command(folders: tuple[str, ...], needs: str | None, total: int | None, proj
 
     config = settings.load(project_dir)
     folder = results.results_dir(results_dir, config.results_dir)
-    results.write_result(results.not_run(combine.CHECK, "started, no verdict yet"), folder)
+    results.start(combine.CHECK, folder)
     jobs = combine.parse_needs(needs) if needs else None
     result = combine.evaluate(combine.discover(list(folders)), jobs, total)
     results.write_result(result, folder)

@@ -67,6 +67,7 @@ def gate(data_files: tuple[str, ...], combine: bool | None, fail_under: float | 
         rcfile=conf.rcfile,
     )
     out_dir = results.results_dir(results_dir, settings.results_dir)
+    results.start(gate_mod.CHECK, out_dir)
     try:
         if options.diff_fail_under is not None and not options.compare_branch:
             raise BadInput("--diff-fail-under needs --compare-branch REF (the branch the change will merge into)")
@@ -128,6 +129,9 @@ def _echo_verdict(report, verdict) -> None:
         shown = f"{verdict.diff_shown}% of {d.statements} changed statements" if d.statements else d.describe_empty()
         click.echo(f"coverage: changed lines vs {d.compare_branch}: {shown} ({floor(figures['diff_fail_under'])})"
                    f"{word(verdict.diff_failed, figures['diff_fail_under'])}")
+    for finding in verdict.result.findings:
+        if finding.rule in ("coverage-server-missing", "coverage-subprocess-unpatched", "coverage-contexts-dropped"):
+            click.echo(f"coverage: {finding.severity}: {finding.message}")
     click.echo(f"coverage: {verdict.result.status}")
 
 

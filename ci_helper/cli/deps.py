@@ -39,6 +39,8 @@ def verify_command(requirements: tuple[str, ...], python: str | None, installed_
     from ci_helper.gates import deps
 
     config = settings.load(project_dir)
+    folder = results.results_dir(results_dir, config.results_dir)
+    results.start(deps.CHECK, folder)
     files = list(requirements) or list(config.deps.requirements)
     if not files:
         raise BadInput("no requirements file given; pass REQUIREMENTS or set [tool.ci-helper.deps] requirements")
@@ -58,7 +60,7 @@ def verify_command(requirements: tuple[str, ...], python: str | None, installed_
         except OSError as exc:
             raise BadInput(f"--snapshot-out {snapshot_out}: cannot write ({exc.strerror or exc})") from None
 
-    results.write_result(result, results.results_dir(results_dir, config.results_dir))
+    results.write_result(result, folder)
     for finding in result.findings:
         where = finding.location()
         click.echo(f"{where}: {finding.message}" if where else finding.message)

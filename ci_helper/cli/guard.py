@@ -44,6 +44,7 @@ def command(repositories, base_branches, refs, events, forks, pins, root, result
     try:
         settings = settings_module.load(root)
         folder = results.results_dir(results_dir, settings.results_dir)
+        results.start(guard.CHECK, folder)
         policy = guard.merge_policy(settings, repositories, base_branches, refs, events, forks, pins)
         result = guard.run(policy, guard.GuardContext.from_env(), root=root, settings=settings)
     except BadInput as exc:

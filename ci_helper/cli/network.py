@@ -92,7 +92,7 @@ def gate_command(log: str, project_dir: str, results_dir: str | None) -> None:
 
     config = settings.load(project_dir)
     folder = results.results_dir(results_dir, config.results_dir)
-    results.write_result(results.not_run(network.CHECK, "started, no verdict yet"), folder)
+    results.start(network.CHECK, folder)
     result = network.evaluate(Path(log), config.network)
     results.write_result(result, folder)
     for finding in result.findings:

@@ -43,7 +43,7 @@ def command(path: str, results_in: str | None, junit_files: tuple[str, ...], bas
         raise BadInput("--repo: give the repository as owner/name (or set GITHUB_REPOSITORY)")
     config = settings.load(project_dir)
     folder = results.results_dir(results_dir, config.results_dir)
-    results.write_result(results.not_run(run_audit.CHECK, "started, no verdict yet"), folder)
+    results.start(run_audit.CHECK, folder)
     try:
         runs = github.fetch_runs(repository, run_id=run_id, commit=commit,
                                  token=github.optional_token_from_env(), api_url=github.api_url_from_env())

@@ -33,7 +33,7 @@ def command(total: int, index: int, duration_files: tuple[str, ...], python: str
 
     config = settings.load(project_dir)
     folder = results.results_dir(results_dir, config.results_dir)
-    results.write_result(results.not_run(shard.CHECK, "started, no verdict yet"), folder)
+    results.start(shard.CHECK, folder)
     result = shard.execute(
         total=total, index=index, python=python or sys.executable, pytest_args=list(pytest_args),
         cwd=Path(project_dir), duration_files=list(duration_files), coverage=coverage,

@@ -39,6 +39,8 @@ def command(server, ready_url, ready_status, stop_url, timeout, ready_delay, sto
 
     project = Path(cwd) if cwd else Path(".")
     loaded = settings_mod.load(project)
+    folder = results.results_dir(results_dir, loaded.results_dir)
+    results.start(smoke_result.CHECK, folder)
     s = settings_mod.merge(
         loaded.smoke, server=server, ready_url=ready_url, ready_status=ready_status, stop_url=stop_url,
         timeout=timeout, ready_delay=ready_delay, stop_timeout=stop_timeout, log=log, junit=junit,
@@ -91,7 +93,7 @@ def command(server, ready_url, ready_status, stop_url, timeout, ready_delay, sto
 
     run = lifecycle.run(config, echo=click.echo)
     check = smoke_result.build(run)
-    written = results.write_result(check, results.results_dir(results_dir, loaded.results_dir))
+    written = results.write_result(check, folder)
     gha.set_output("result", str(written.resolve()))
     gha.set_output("status", check.status)
     _report(check, run)

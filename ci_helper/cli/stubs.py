@@ -19,10 +19,11 @@ def _options(func: Callable[..., Any]) -> Callable[..., Any]:
     @click.pass_context
     @functools.wraps(func)
     def wrapper(ctx: click.Context, manifest_flag: str | None, root_flag: str | None, results_dir: str | None, **kwargs: Any) -> Any:
-        from ci_helper import settings as settings_module
-        from ci_helper.gates.stubs import locate, manifest
+        from ci_helper import results, settings as settings_module
+        from ci_helper.gates.stubs import gate, locate, manifest
 
         settings = settings_module.load(".")
+        results.start(gate.CHECK, results.results_dir(results_dir, settings.results_dir))
         loaded = manifest.load(locate.manifest_path(manifest_flag, settings))
         root = locate.root_path(root_flag, settings, loaded)
         return func(ctx, loaded, root, settings, results_dir, **kwargs)

@@ -64,13 +64,25 @@ def command(results_dir, junit_files, title, out, comment_out, pr_comment, comme
         checked = artifact_mod.load(artifact)
         folder, junit = checked.results_dir, [str(p) for p in checked.junit]
         pr_number = pr_number if pr_number is not None else checked.pr_number
-    run = model.load(folder, junit, conf.title)
+    step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    heading = conf.title or model.DEFAULT_TITLE
+    try:
+        run = model.load(folder, junit, conf.title)
+    except BadInput as exc:
+        # Refused input (exit 2) still leaves a red summary that names the file: never a blank page.
+        from ci_helper.summary import escape
+
+        notice = f"## ❌ Red: {escape.inline(heading)}\n\nInvalid input: {escape.inline(exc.message, 2000)}\n"
+        if out:
+            comment.write(out, notice)
+        elif step_summary:
+            gha.append_step_summary(notice)
+        gha.set_output("verdict", "red")
+        raise
     if run_conclusion is not None and run_conclusion != "success":
         # The files were written by the run's own code; its conclusion comes from GitHub.
         run.checks.append(results.failed("pr-run", {"conclusion": run_conclusion}, [results.Finding(
             "pr-run-conclusion", f"the pull request's run concluded {run_conclusion or 'nothing'}, not success")]))
-
-    step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if out:
         comment.write(out, render.render_markdown(run).text)
     elif step_summary:

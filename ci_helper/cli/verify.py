@@ -95,6 +95,8 @@ def command(path: Path, fmt: str | None, results_dir: Path | None, dry_run: bool
     atexit.unregister(gc.freeze)
     atexit.register(gc.freeze)
     config = settings.load(path)
+    folder = results.results_dir(results_dir, config.results_dir)
+    results.start("verify", folder)
     with _without_cyclic_gc():
         report = run_rules(path, config)
     if report.files == 0:
@@ -112,7 +114,7 @@ def command(path: Path, fmt: str | None, results_dir: Path | None, dry_run: bool
                "warnings": report.warnings, "allowed": len(report.allowed)}
     build = results.failed if report.errors else results.passed
     result = build("verify", figures=figures, findings=report.findings)
-    results.write_result(result, results.results_dir(results_dir, config.results_dir))
+    results.write_result(result, folder)
     sys.exit(result.exit_code)
 
 

@@ -22,6 +22,10 @@ from ci_helper.results import CheckResult, Finding
 JUNIT_OUTPUTS = ("junit", "junit-file")
 # A job CI would run that a dry run cannot (a matrix built by an expression): required, never green.
 NOT_RUN_HERE = "not-run"
+# Our actions whose step produces a test tier (named after the step, see step_tiers()).
+_TIER_ACTION = re.compile(r"(?:^|/)actions/(smoke|quality)(?:@|$)")
+# A report older than its job by more than this was not written by the step (coarse mtimes allowed).
+_MTIME_SLACK_SECONDS = 2.0
 _REMOTE_SKIP = re.compile(r"^(?P<where>.+?): remote action '(?P<uses>[^']+)' cannot run offline")
 
 
@@ -50,6 +54,8 @@ class JobOutcome:
     reason: str = ""
     outputs: dict[str, str] = field(default_factory=dict)   # the job's `outputs:`, for the jobs that need it
     python: str = ""                                         # the interpreter its steps ran with
+    # Tiers whose producing step wrote no report this run (skipped, failed first, stale file): why.
+    tiers_not_run: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -234,6 +240,7 @@ def run_job(job: jobs_mod.PlannedJob, project: Path, simulated: event_mod.Simula
     reporter.line(f"python: {interpreter.describe()}")
     checkout = jobs_mod.checkout_root()
     runner_temp = temp / f"job-{len(list(temp.iterdir()))}"
+    started = time.time()
     # The dry run's start, in the job's RUNNER_TEMP where our setup step looks (and keeps it):
     # data a job reads that an earlier job of this run wrote is fresh, anything older is stale.
     run_start.mark(fresh=True, at=started_at, runner_temp=runner_temp)
@@ -253,20 +260,56 @@ def run_job(job: jobs_mod.PlannedJob, project: Path, simulated: event_mod.Simula
     )
     failed = [f"{step.name}: {step.reason}" if step.reason else step.name
               for step in result.steps.values() if step.conclusion == "failure"]
-    junit = []
-    for step in result.steps.values():
-        for key in JUNIT_OUTPUTS:
-            path = step.outputs.get(key)
-            if path:
-                full = Path(path) if Path(path).is_absolute() else project / path
-                if full.is_file():
-                    junit.append((job.job_id + (f" ({job.combination})" if job.combination else ""), str(full)))
+    junit, tiers_not_run = step_tiers(job, list(result.steps.values()), project, started)
     counts: dict[str, int] = {}
     for step in result.steps.values():
         counts[step.outcome] = counts.get(step.outcome, 0) + 1
     outputs = _job_outputs(job, result, contexts)
     return JobOutcome(job, result.outcome, failed, skipped + list(result.skipped), counts, junit,
-                      outputs=outputs, python=str(interpreter.python))
+                      outputs=outputs, python=str(interpreter.python), tiers_not_run=tiers_not_run)
+
+
+def step_tiers(job: jobs_mod.PlannedJob, steps: list[Any], project: Path,
+               started: float) -> tuple[list[tuple[str, str]], dict[str, str]]:
+    """The test tiers of a job: one per step that produces a JUnit report, named after that step.
+
+    A tier is the step's ``id``, else our action's name (``smoke``, ``quality``): the smoke
+    and quality actions in one job are two tiers, never one named after the job. A step of
+    ours that was skipped, failed before writing its report, or names a report older than
+    the job (another step's or an earlier run's file) is a tier that did not run.
+    """
+    found: list[tuple[str, str]] = []
+    not_run: dict[str, str] = {}
+    raw_steps = job.steps if len(job.steps) == len(steps) else [None] * len(steps)
+    for raw, step in zip(raw_steps, steps, strict=True):
+        if isinstance(raw, dict):
+            uses = raw.get("uses")
+        else:  # a step of the workflow model
+            uses = raw.uses.value if raw is not None and raw.uses is not None else None
+        ours = _TIER_ACTION.search(uses) if isinstance(uses, str) else None
+        paths = [step.outputs[key] for key in JUNIT_OUTPUTS if step.outputs.get(key)]
+        if not ours and not paths:
+            continue
+        generated = step.id.startswith("__")
+        name = (ours.group(1) if ours else job.job_id) if generated else step.id
+        if job.combination:
+            name += f" ({job.combination})"  # each matrix combination is a tier of its own
+        label = f"'{step.name or step.id}' ({step.outcome})"
+        if step.outcome == "skipped":
+            not_run[name] = f"its step {label} was skipped: no tests ran"
+            continue
+        if not paths:
+            not_run[name] = f"its step {label} named no JUnit report"
+            continue
+        for path in paths:
+            full = Path(path) if Path(path).is_absolute() else project / path
+            if not full.is_file():
+                not_run[name] = f"its step {label} did not write {path}"
+            elif full.stat().st_mtime + _MTIME_SLACK_SECONDS < started:
+                not_run[name] = f"{path} predates its step {label}: an earlier report, not this run's"
+            else:
+                found.append((name, str(full)))
+    return found, not_run
 
 
 _CHECK_NAME = re.compile(r"[^a-z0-9._-]+")
@@ -358,10 +401,12 @@ def dry_run(project: Path, options: DryRunOptions) -> DryRun:
                 interrupted = True
                 break
         # The JUnit files live in the jobs' runner temp folders: read them before those go.
-        checks = [c for c in results.read_results(folder) if c.check != model.SUMMARY_CHECK]
+        # Validated against each check's figures schema, as the summary step would.
+        checks = model.read_checks(folder)
         judged, notes = policy.apply(checks)
         run = model.load(None, [f"{name}={path}" for o in outcomes for name, path in o.junit],
-                         title=f"ci-helper dry run ({simulated.describe()})")
+                         title=f"ci-helper dry run ({simulated.describe()})",
+                         not_run_tiers={name: why for o in outcomes for name, why in o.tiers_not_run.items()})
     run.checks = sorted(judged + [job_result(o) for o in outcomes], key=lambda c: c.check)
     run.input_notes.extend(notes)
     return DryRun(run, folder, simulated, outcomes, the_plan.passed_over, cleared, interrupted)

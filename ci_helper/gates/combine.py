@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ci_helper import junit, results
+from ci_helper import junit, results, schemas
 from ci_helper.errors import BadInput
 from ci_helper.gates import shard as shard_gate
 
@@ -83,7 +83,9 @@ def discover(folders: list[str]) -> list[ShardArtifact]:
             if not paths:
                 continue  # a folder without a shard result: counted below as a missing shard
             junit_files = [p for p in sorted(root.rglob("*.xml")) if _is_junit(p)]
-            artifacts.append(ShardArtifact(root, results.read_result(paths[0]), junit_files))
+            shard_result = results.read_result(paths[0])
+            schemas.validate(shard_result, str(paths[0]))  # typed figures only, as the summary reads them
+            artifacts.append(ShardArtifact(root, shard_result, junit_files))
     return artifacts
 
 

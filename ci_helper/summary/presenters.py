@@ -1,10 +1,13 @@
 """What each check looks like in the summary: key figure, why, facts, tables.
 
 A presenter turns one :class:`~ci_helper.results.CheckResult` (or one test
-tier) into an :class:`Entry`, a plain structure the templates render. Known
-checks get a presenter each; any other check is shown generically (its
-figures as ``key: value``, its findings as a list), so a new gate needs no
-change here. Values stay raw: escaping happens in the renderer.
+tier) into an :class:`Entry`, a plain structure the templates render. It reads
+typed figures only: every result was validated against its check's schema
+(``ci_helper/schemas``) before it got here, and a figure's label is its schema
+``title``. Nothing is parsed back out of a finding's message. A check with a
+schema but no presenter of its own is shown generically (its figures as
+``label: value``, its findings as a list). Values stay raw: escaping happens in
+the renderer.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ci_helper import severity
+from ci_helper import schemas, severity
 from ci_helper.junit import TestCase
 from ci_helper.results import FAIL, NOT_RUN, PASS, CheckResult, Finding
 from ci_helper.summary.model import Tier, effective_status
@@ -63,10 +66,15 @@ def number(value: Any) -> str:
     return str(value)
 
 
-def percent(value: Any) -> str:
+def percent(value: Any, precision: int | None = None) -> str:
+    """A percentage; with ``precision`` exactly that many decimals, as the gate showed it (66.667%, never 66.67%)."""
     if value is None:
         return "—"
-    return f"{number(value)}%" if isinstance(value, (int, float)) and not isinstance(value, bool) else number(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return number(value)
+    if precision is not None:
+        return f"{value:,.{precision}f}%"
+    return f"{value:,.10g}%" if isinstance(value, float) else f"{number(value)}%"
 
 
 def value_text(value: Any, items: int = 10) -> str:
@@ -133,51 +141,39 @@ def _why(result: CheckResult) -> str:
     return first.message + (f" (+{more:,} more)" if more else "")
 
 
-def _generic_facts(figures: dict[str, Any]) -> list[tuple[str, Any]]:
-    return [(key, fact(key, value)) for key, value in figures.items()]
+def _generic_facts(result: CheckResult) -> list[tuple[str, Any]]:
+    return [(schemas.title(result.check, key), fact(key, value)) for key, value in result.figures.items()]
 
 
-def _generic_key_figure(figures: dict[str, Any]) -> str:
-    return ", ".join(f"{k}: {value_text(v, 3)}" for k, v in list(figures.items())[:3])
+def _generic_key_figure(result: CheckResult) -> str:
+    shown = list(result.figures.items())[:3]
+    return ", ".join(f"{schemas.title(result.check, k)}: {value_text(v, 3)}" for k, v in shown)
 
 
 # --- known checks -----------------------------------------------------------
 
 
-_PERCENT_IN_MESSAGE = re.compile(r"(\d+(?:\.\d+)?)% covered")
-
-COVERAGE_LABELS = {
-    "total": "Total", "fail_under": "Total floor", "diff": "Changed lines", "diff_fail_under": "Changed lines floor",
-    "per_file_fail_under": "Per-file floor", "files_under_floor": "Files under the per-file floor",
-    "files_under_per_file_floor": "Files under the per-file floor", "measure": "Measured",
-    "data_files_combined": "Data files combined", "data_files": "Data files", "branch": "Branch coverage",
-    "precision": "Precision", "files": "Files", "statements": "Statements", "missing": "Missing statements",
-    "branches": "Branches", "partial_branches": "Partial branches", "compare_branch": "Compared with",
-    "diff_statements": "Changed statements", "diff_missing": "Changed statements not covered",
-}
 _PERCENT_FIGURES = ("total", "fail_under", "diff", "diff_fail_under", "per_file_fail_under")
-
-
-def _file_percent(finding: Finding) -> float | None:
-    for key in ("percent", "coverage", "percent_covered", "covered_percent"):
-        value = finding.data.get(key)
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
-    match = _PERCENT_IN_MESSAGE.search(finding.message)
-    return float(match.group(1)) if match else None
+# Measured percentages are shown with the gate's precision; floors as the user wrote them.
+_MEASURED = ("total", "diff")
 
 
 def _coverage(entry: Entry, result: CheckResult) -> None:
     f = result.figures
+    precision = f.get("precision")
+
+    def shown(key: str) -> str:
+        return percent(f[key], precision if key in _MEASURED else None)
+
     parts = []
     if f.get("total") is not None:
-        floor = f" (floor {percent(f['fail_under'])})" if f.get("fail_under") is not None else ""
-        parts.append(f"total {percent(f['total'])}{floor}")
+        floor = f" (floor {shown('fail_under')})" if f.get("fail_under") is not None else ""
+        parts.append(f"total {shown('total')}{floor}")
     if f.get("diff") is not None:
-        floor = f" (floor {percent(f['diff_fail_under'])})" if f.get("diff_fail_under") is not None else ""
-        parts.append(f"changed lines {percent(f['diff'])}{floor}")
-    entry.key_figure = ", ".join(parts) or ("no coverage data" if "total" in f else _generic_key_figure(f))
-    entry.facts = [(COVERAGE_LABELS.get(k, k), percent(v) if k in _PERCENT_FIGURES else value_text(v))
+        floor = f" (floor {shown('diff_fail_under')})" if f.get("diff_fail_under") is not None else ""
+        parts.append(f"changed lines {shown('diff')}{floor}")
+    entry.key_figure = ", ".join(parts) or ("no coverage data" if "total" in f else _generic_key_figure(result))
+    entry.facts = [(schemas.title(result.check, k), shown(k) if k in _PERCENT_FIGURES else value_text(v))
                    for k, v in f.items() if v is not None]
     if f.get("measure") == "tests+server":
         entry.callouts.append("Coverage includes the server process: lines hit at startup count as covered.")
@@ -186,20 +182,14 @@ def _coverage(entry: Entry, result: CheckResult) -> None:
     changed: dict[str, list[int]] = {}
     rest: list[Finding] = []
     for finding in result.findings:
-        lines = finding.data.get("lines") or finding.data.get("missing_lines")
-        is_lines = any(word in finding.rule for word in ("diff", "changed"))
-        if finding.file and is_lines and (finding.line or isinstance(lines, list)):
-            bucket = changed.setdefault(finding.file, [])
-            if isinstance(lines, list):
-                bucket.extend(n for n in lines if isinstance(n, int) and not isinstance(n, bool))
-            if finding.line:
-                end = finding.data.get("end_line")
-                last = end if isinstance(end, int) and finding.line <= end <= finding.line + 100_000 else finding.line
-                bucket.extend(range(finding.line, last + 1))
+        if finding.rule == "coverage-changed-lines" and finding.file and finding.line:
+            end = finding.data.get("end_line")
+            last = end if isinstance(end, int) and finding.line <= end <= finding.line + 100_000 else finding.line
+            changed.setdefault(finding.file, []).extend(range(finding.line, last + 1))
             continue
-        pct = _file_percent(finding) if finding.file and "file" in finding.rule else None
-        if pct is not None:
-            worst.append((pct, finding))
+        pct = finding.data.get("percent") if finding.rule == "coverage-per-file" and finding.file else None
+        if isinstance(pct, (int, float)) and not isinstance(pct, bool):
+            worst.append((float(pct), finding))
         else:
             rest.append(finding)
     if worst:
@@ -207,7 +197,7 @@ def _coverage(entry: Entry, result: CheckResult) -> None:
         title = (f"Worst files ({WORST_FILES} of {len(worst):,} under the floor)" if len(worst) > WORST_FILES
                  else "Files under the floor")
         entry.tables.append(Table(title, ["File", "Coverage"],
-                                  [[finding.file, percent(pct)] for pct, finding in worst[:WORST_FILES]]))
+                                  [[finding.file, percent(pct, precision)] for pct, finding in worst[:WORST_FILES]]))
     if changed:
         entry.tables.append(Table("Uncovered changed lines", ["File", "Lines"],
                                   [[path, line_ranges(lines)] for path, lines in sorted(changed.items())]))
@@ -232,16 +222,6 @@ def line_ranges(lines: list[int]) -> str:
     return ", ".join(out)
 
 
-SMOKE_LABELS = {
-    "tests": "Tests", "passed": "Passed", "failed": "Failed", "errors": "Errors", "skipped": "Skipped", "flaky": "Flaky",
-    "ready_seconds": "Server ready after (s)", "server_exit_code": "Server exit code", "stop": "Server stopped by",
-    "stop_method": "Server stopped by", "stop_seconds": "Stop took (s)", "stop_request": "Stop request",
-    "log": "Server log", "junit": "JUnit report", "base_url": "Base URL", "server_pid": "Server PID",
-    "pytest_exit_code": "pytest exit code", "coverage_data_file": "Server coverage data",
-    "coverage_data_written": "Server coverage data written",
-}
-
-
 def _smoke(entry: Entry, result: CheckResult) -> None:
     f = result.figures
     tests = _int(f, "tests")
@@ -253,68 +233,55 @@ def _smoke(entry: Entry, result: CheckResult) -> None:
     elif "tests" in f:
         bits = ["tests did not run"]
     else:
-        bits = [_generic_key_figure(f)] if f else []
+        bits = [_generic_key_figure(result)] if f else []
     if isinstance(f.get("ready_seconds"), (int, float)):
         bits.append(f"ready in {number(float(f['ready_seconds']))} s")
     elif "ready_seconds" in f:
         bits.append("server never ready")
     entry.key_figure = ", ".join(b for b in bits if b)
-    entry.facts = [(SMOKE_LABELS.get(k, k), fact(k, v)) for k, v in f.items() if v is not None]
+    entry.facts = [(schemas.title(result.check, k), fact(k, v)) for k, v in f.items() if v is not None]
     entry.findings = list(result.findings)
 
 
 _AUDIT_ORDER = {"vulnerable": 0, "expired": 1, "stale": 2, "not audited": 3, "ignored": 4}
-AUDIT_LABELS = {"dependencies": "Dependencies audited", "skipped": "Not audited", "vulnerable": "Vulnerable",
-                "vulnerable_packages": "Vulnerable packages", "ignored": "Ignored (with reason)",
-                "expired": "Expired ignores", "stale": "Stale ignores (match nothing)"}
-
-
-def _audit_state(finding: Finding) -> str:
-    data = finding.data
-    rule = finding.rule
-    if "expired" in rule or data.get("expired") is True:
-        return "expired"
-    if "stale" in rule or data.get("stale") is True:
-        return "stale"
-    if "skipped" in rule or data.get("skip_reason"):
-        return "not audited"
-    if data.get("ignored") or "ignored" in rule:
-        return "ignored"
-    return "vulnerable"
+# The audit gate's finding rules (gates/audit/gate.py) and the state each one is.
+_AUDIT_STATES = {"audit-vulnerability": "vulnerable", "audit-ignore-expired": "expired", "audit-ignore-stale": "stale",
+                 "audit-skipped": "not audited", "audit-ignored": "ignored"}
 
 
 def _audit(entry: Entry, result: CheckResult) -> None:
     f = result.figures
     if "dependencies" in f or "vulnerable" in f:
-        bits = [f"{number(_count(f.get('vulnerable')) or 0)} vulnerable of {number(_count(f.get('dependencies')) or 0)}"]
+        bits = [f"{number(f.get('vulnerable') or 0)} vulnerable of {number(f.get('dependencies') or 0)}"]
         for key in ("ignored", "expired", "stale", "skipped"):
-            count = _count(f.get(key))
-            if count:
-                bits.append(f"{number(count)} {'not audited' if key == 'skipped' else key}")
+            if f.get(key):
+                bits.append(f"{number(f[key])} {'not audited' if key == 'skipped' else key}")
         entry.key_figure = ", ".join(bits)
     else:
-        entry.key_figure = _generic_key_figure(f)
-    entry.facts = [(AUDIT_LABELS.get(k, k), value_text(v)) for k, v in f.items()]
+        entry.key_figure = _generic_key_figure(result)
+    entry.facts = [(schemas.title(result.check, k), value_text(v)) for k, v in f.items()]
     rows = []
-    for finding in sorted(result.findings, key=lambda x: _AUDIT_ORDER[_audit_state(x)]):
+    listed = [x for x in result.findings if x.rule in _AUDIT_STATES]
+    for finding in sorted(listed, key=lambda x: _AUDIT_ORDER[_AUDIT_STATES[x.rule]]):
         d = finding.data
-        state = _audit_state(finding)
-        # pip-audit's ignores carry {reason, expires} under "ignored"; policy entries carry them flat.
+        state = _AUDIT_STATES[finding.rule]
+        # Vulnerabilities carry their ignore entry under "ignored"; policy entries carry it flat.
         ignored = d.get("ignored")
         ignore = ignored if isinstance(ignored, dict) else d
-        fixes = d.get("fix_versions") or d.get("fix") or []
+        fixes = d.get("fix_versions") or []
         reason = ignore.get("reason") or d.get("skip_reason")
         rows.append([
             state,
-            d.get("package") or d.get("name") or "any",
+            d.get("package") or "any",
             d.get("version") or "—",
-            d.get("id") or d.get("vuln_id") or finding.rule,
+            d.get("id") or finding.rule,
             value_text(fixes) if fixes else "—",
             reason or ("none" if state == "vulnerable" else "—"),
             ignore.get("expires") or "—",
         ])
     if rows:
         entry.tables.append(Table("Vulnerabilities and ignores", ["State", "Package", "Version", "ID", "Fix versions", "Reason", "Expires"], rows))
+    entry.findings = [x for x in result.findings if x.rule not in _AUDIT_STATES]
 
 
 def _stubs(entry: Entry, result: CheckResult) -> None:
@@ -325,17 +292,16 @@ def _stubs(entry: Entry, result: CheckResult) -> None:
         bits.append(f"fake inference {'on' if fake else 'off'}")
         if fake:
             entry.callouts.append("Fake inference was on: green inference tests did not exercise the real model pipeline.")
+    # Fabricated names (counted after the tiers ran) before the declared counts: a cut line keeps them.
+    fabricated, budget = f.get("fabricated"), f.get("dynamic_budget")
+    if isinstance(fabricated, int) and fabricated:
+        bits.append(f"{number(fabricated)} fabricated" + (f" (budget {number(budget)})" if budget is not None else ""))
     for key in ("modules", "repositories"):
-        count = _count(f.get(key))
-        if count is not None:
-            bits.append(f"{number(count)} {key}")
-    entry.key_figure = ", ".join(bits) or _generic_key_figure(f)
-    labels = {"fake_inference": "Fake inference", "fake_inference_env": "Fake inference switch (env)",
-              "modules": "Stubbed modules", "repositories": "Stub repositories", "names": "Declared names",
-              "dynamic_prefixes": "Dynamic prefixes", "fabricated": "Names fabricated on demand",
-              "dynamic_budget": "Fabrication budget", "drifted_files": "Drifted files", "manifest": "Manifest",
-              "root": "Stub root", "stamp": "Manifest stamp"}
-    entry.facts = [(labels.get(k, k), ("on" if v else "off") if k == "fake_inference" and isinstance(v, bool) else value_text(v))
+        if isinstance(f.get(key), int):
+            bits.append(f"{number(f[key])} {key}")
+    entry.key_figure = ", ".join(bits) or _generic_key_figure(result)
+    entry.facts = [(schemas.title(result.check, k),
+                    ("on" if v else "off") if k == "fake_inference" and isinstance(v, bool) else value_text(v))
                    for k, v in f.items()]
     entry.findings = list(result.findings)
 
@@ -347,8 +313,8 @@ def _guardrails(entry: Entry, result: CheckResult) -> None:
         bits.append(f"into {f['base']}")
     elif f.get("ref"):
         bits.append(str(f["ref"]))
-    entry.key_figure = " · ".join(bits) or _generic_key_figure(f)
-    entry.facts = _generic_facts(f)
+    entry.key_figure = " · ".join(bits) or _generic_key_figure(result)
+    entry.facts = _generic_facts(result)
     entry.findings = list(result.findings)
 
 
@@ -360,23 +326,23 @@ def _counts(first: str, second: str, describe: Callable[[int, int], str]) -> Cal
     def present(entry: Entry, result: CheckResult) -> None:
         f = result.figures
         a, b = _count(f.get(first)), _count(f.get(second))
-        entry.key_figure = describe(a, b) if a is not None and b is not None else _generic_key_figure(f)
-        entry.facts = _generic_facts(f)
+        entry.key_figure = describe(a, b) if a is not None and b is not None else _generic_key_figure(result)
+        entry.facts = _generic_facts(result)
         entry.findings = list(result.findings)
     return present
 
 
 def _deps(entry: Entry, result: CheckResult) -> None:
     f = result.figures
-    total = _count(f.get("requirements", f.get("packages")))
+    total = _count(f.get("requirements"))
     if total is not None:
         bits = [f"{number(_count(f.get('mismatched')) or 0)} of {_plural(total, 'requirement')} mismatched"]
         if _count(f.get("missing")):
             bits.append(f"{number(_count(f.get('missing')))} missing")
         entry.key_figure = ", ".join(bits)
     else:
-        entry.key_figure = _generic_key_figure(f)
-    entry.facts = _generic_facts(f)
+        entry.key_figure = _generic_key_figure(result)
+    entry.facts = _generic_facts(result)
     entry.findings = list(result.findings)
 
 
@@ -385,9 +351,7 @@ PRESENTERS: dict[str, Callable[[Entry, CheckResult], None]] = {
     "smoke": _smoke,
     "audit": _audit,
     "stubs": _stubs,
-    "stub-repos": _stubs,
     "guardrails": _guardrails,
-    "guard": _guardrails,
     "verify": _counts("findings", "files", lambda a, b: f"{_plural(a, 'finding')} in {_plural(b, 'file')}"),
     "deps": _deps,
     "canary": _counts("proven", "gates", lambda a, b: f"gates proven to bite: {number(a)}/{number(b)}"),
@@ -395,8 +359,8 @@ PRESENTERS: dict[str, Callable[[Entry, CheckResult], None]] = {
 
 
 def _generic(entry: Entry, result: CheckResult) -> None:
-    entry.key_figure = _generic_key_figure(result.figures)
-    entry.facts = _generic_facts(result.figures)
+    entry.key_figure = _generic_key_figure(result)
+    entry.facts = _generic_facts(result)
     entry.findings = list(result.findings)
 
 
@@ -424,10 +388,10 @@ def present_tier(tier: Tier) -> Entry:
                ("Flaky (passed on rerun)", number(r.flaky)), ("Time (s)", number(round(r.time, 2)))],
         tests=list(r.problems), tests_not_kept=r.problems_dropped,
     )
-    if tier.missing:
+    if tier.status == NOT_RUN:
         entry.callouts.append(f"Not run: {tier.why}.")
         if not r.total:
-            entry.key_figure = "no report"
+            entry.key_figure = "stale report, not counted" if tier.stale else "no report"
     elif r.total == 0:
         entry.callouts.append("No tests ran: a tier that runs nothing is red, never green.")
     elif r.ran == 0:

@@ -90,4 +90,4 @@ def test_smoke_action_fails_on_a_failing_smoke_test_and_still_outputs_the_paths(
     result = json.loads((workspace / ".ci-helper/results/smoke.json").read_text())
     [finding] = [x for x in result["findings"] if x["rule"] == "smoke-test-failed"]
     assert (finding["file"], finding["line"]) == ("tests/smoke/test_broken.py", 1)
-    assert finding["message"] == "tests.smoke.test_broken::test_txt2img_returns_an_image failed: assert 404 == 200"
+    assert finding["message"] == "tests/smoke/test_broken.py::test_txt2img_returns_an_image failed: assert 404 == 200"

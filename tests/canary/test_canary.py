@@ -57,7 +57,7 @@ def rows(stdout: str) -> list[list[str]]:
 
 def test_every_registered_verify_rule_and_gate_is_required():
     assert cases.required_gates() == tuple(f"verify/{r}" for r in RULE_IDS) + (
-        "guard", "stubs", "smoke", "coverage", "audit", "deps", "summary", "network")
+        "guard", "stubs", "smoke", "coverage", "audit", "deps", "summary", "network", "skips")
     found = {(c.gate, c.expect) for c in cases.discover()}
     assert {g for g, _ in found} == set(cases.required_gates())
     # Every bad fixture names the findings it exists to raise.
@@ -102,12 +102,15 @@ def test_a_toothless_coverage_gate_makes_the_canary_red(tmp_path):
     assert rows(proc.stdout) == [["coverage", "bad", "fail", "pass", "FAILED"],
                                  ["coverage", "foreign-data", "fail", "fail", "ok"],
                                  ["coverage", "good", "pass", "pass", "ok"],
+                                 ["coverage", "server-measured", "pass", "pass", "ok"],
+                                 ["coverage", "server-missing", "fail", "pass", "FAILED"],
                                  ["coverage", "stale-data", "fail", "fail", "ok"]]
     assert "gates proven to bite: 0/1" in proc.stdout.splitlines()
     result = json.loads((tmp_path / "results" / "canary.json").read_text())
     assert result["status"] == "fail"
     assert [(f["rule"], f["message"]) for f in result["findings"]] == [
-        ("canary-toothless", "coverage did not bite its bad fixture bad")]
+        ("canary-toothless", "coverage did not bite its bad fixture bad"),
+        ("canary-toothless", "coverage did not bite its bad fixture server-missing")]
 
 
 def test_a_required_gate_without_a_bad_fixture_makes_the_canary_red(tmp_path):
@@ -188,7 +191,9 @@ def test_a_case_that_times_out_is_an_error_and_leaves_no_process(tmp_path, monke
     assert state in ("", "Z", "X"), f"helper {pid} still running"
 
 
-PASSING_GATE = ["python", "-c", "from ci_helper import results; results.write_result(results.passed('toy'))"]
+# A toy gate writing a valid result (its check's figures schema: a result the summary accepts).
+PASSING_GATE = ["python", "-c", "from ci_helper import results; results.write_result(results.passed('verify', "
+                "{'files': 1, 'findings': 0, 'errors': 0}))"]
 
 
 @pytest.mark.parametrize("expect, setup_code, got", [
@@ -202,7 +207,7 @@ def test_a_good_fixture_whose_setup_fails_is_an_error(tmp_path, expect, setup_co
     folder = tmp_path / "toy" / "good"
     folder.mkdir(parents=True)
     (folder / "canary.json").write_text(json.dumps({
-        "expect": expect, "check": "toy", "command": PASSING_GATE,
+        "expect": expect, "check": "verify", "command": PASSING_GATE,
         "setup": [["python", "-c", f"import sys; print('setup broke'); sys.exit({setup_code})"]],
     }))
     outcome = canary_run.run_case(cases.load_case(folder, "toy"))
@@ -238,3 +243,16 @@ def test_the_stale_and_foreign_data_fixtures_fail_for_their_own_reason(fixture, 
         assert re.fullmatch(r"/\S+/elsewhere/shapes\.py: coverage data measured a file that is not this project's: "
                             r"measured outside this project \(\S+\); map it to this checkout with "
                             r'\[tool\.coverage\.paths\] source = \["\./", "/\S+/elsewhere/"\]', outcome.detail)
+
+
+def test_a_gate_whose_result_the_summary_would_refuse_does_not_bite(tmp_path):
+    from ci_helper.canary import run as canary_run
+
+    folder = tmp_path / "toy" / "good"
+    folder.mkdir(parents=True)
+    (folder / "canary.json").write_text(json.dumps({
+        "expect": "pass", "check": "verify",
+        "command": ["python", "-c", "from ci_helper import results; results.write_result(results.passed('verify'))"]}))
+    outcome = canary_run.run_case(cases.load_case(folder, "toy"))
+    assert (outcome.got, outcome.detail) == (
+        "error", "invalid verify result: required figure 'files' is missing (ci_helper/schemas/verify.json)")

@@ -110,3 +110,12 @@ def test_big_results_are_one_finding_per_line_and_read_back(tmp_path):
     assert len(lines) == 159
     assert json.loads(text) == result.to_dict()
     assert results.read_result(results.write_result(result, tmp_path)) == result
+
+
+def test_an_overflowing_number_is_bad_input(tmp_path):
+    # 1e999 is valid JSON text, but Python reads it as inf: no gate measured an infinite figure.
+    path = tmp_path / "coverage.json"
+    path.write_text('{"check": "coverage", "status": "pass", "figures": {"total": 1e999}}')
+    with pytest.raises(BadInput) as exc:
+        results.read_result(path)
+    assert exc.value.message == f"{path}: corrupt check result (1e999 is not a finite number); delete it and re-run the gate"

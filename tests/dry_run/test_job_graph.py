@@ -13,7 +13,9 @@ import pytest
 from tests.conftest import run_ci_helper
 from tests.dry_run.project_env import build_wheel, make_venv, pip_freeze
 
-PYPROJECT = '[tool.ci-helper]\nrepository = "o/r"\n'
+# The graph runs on schedule, which missing-guardrail rightly flags; this test is about the graph, not guards.
+PYPROJECT = ('[tool.ci-helper]\nrepository = "o/r"\n'
+             '[[tool.ci-helper.verify.allow]]\nrule = "missing-guardrail"\nreason = "a test fixture, never published"\n')
 
 GRAPH = """\
 name: graph

@@ -147,7 +147,7 @@ def test_a_failing_smoke_test_makes_the_run_red_for_that_test(example):
     rows = table(summary)
     assert rows["smoke"][0] == "FAIL"
     assert re.fullmatch(r"5/6 passed, 1 failed, ready in [0-9.]+ s", rows["smoke"][2])
-    assert rows["smoke"][3] == "tests.smoke.test_teapot::test_health_is_a_teapot failed: assert 200 == 418"
+    assert rows["smoke"][3] == "tests/smoke/test_teapot.py::test_health_is_a_teapot failed: assert 200 == 418"
     assert rows["job-smoke"][3] == "step failed: Smoke tests"
     assert "coverage" not in rows  # --job smoke: the quality job did not run
 
@@ -176,7 +176,11 @@ def test_a_foreign_repository_is_stopped_by_the_guardrails(example):
 
     assert proc.returncode == 1, proc.stdout[-4000:] + proc.stderr
     summary = summary_of(proc.stdout, "someone/diffusion-api-fork")
-    assert blockers(summary) == ["guardrails failed", "job-quality failed", "job-smoke failed"]
+    # The test steps were skipped: their tiers did not run (red), never absent or passed.
+    assert blockers(summary) == [
+        "tests: quality: its step 'Quality tests and coverage gate' (skipped) was skipped: no tests ran",
+        "tests: smoke: its step 'Smoke tests' (skipped) was skipped: no tests ran",
+        "guardrails failed", "job-quality failed", "job-smoke failed"]
     rows = table(summary)
     assert rows["guardrails"] == (
         "FAIL", "required", "someone/diffusion-api-fork · pull_request · into main",
@@ -211,3 +215,32 @@ def test_ctrl_c_stops_the_server_it_started(example):
     assert proc.returncode == 130, "".join(lines) + rest
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", port), timeout=2).close()
+
+
+FABRICATING_TEST = '''import importlib
+
+
+def test_sgm_names_are_fabricated_on_demand():
+    made = 0
+    for i in range(10):
+        try:
+            importlib.import_module(f"sgm.fabricated_{i}")
+            made += 1
+        except ImportError:
+            pass  # refused by the budget: only the stubs result can say so
+    assert made >= 1
+'''
+
+
+def test_names_fabricated_during_the_tests_reach_the_verdict(example):
+    # The stubs result is written before the tests; the tests then fabricate more than the budget (8).
+    (example / "tests" / "quality" / "test_fabricated.py").write_text(FABRICATING_TEST)
+    proc = dry_run(example, "--job", "quality")
+    summary = summary_of(proc.stdout)
+    rows = table(summary)
+    assert rows["stubs"][:2] == ("FAIL", "required"), rows["stubs"]
+    # The example's own quality tests fabricate 4 names, this one 10 more (6 refused by the budget).
+    assert rows["stubs"][2].startswith("fake inference on, 14 fabricated (budget 8), 3 modules")
+    assert rows["stubs"][3].startswith("14 names were fabricated by the dynamic prefixes, over the budget of 8")
+    assert "stubs failed" in blockers(summary)
+    assert proc.returncode == 1

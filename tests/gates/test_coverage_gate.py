@@ -226,7 +226,8 @@ def test_combines_server_and_test_data_files(tmp_path, gate):
         "run_tests.py": "import app\nassert app.handle('/nope') == 'not found'\n",
         ".coveragerc": "[run]\nbranch = True\nparallel = True\nomit = server_main.py, run_tests.py\n",
     })
-    coverage(root, "run", "server_main.py")
+    # As the smoke tier runs it: the static context "server" is the proof the data came from the server.
+    coverage(root, "run", "--context=server", "server_main.py")
     (server_data,) = root.glob(".coverage.*")
     coverage(root, "run", "run_tests.py")
     data_files = sorted(p.name for p in root.glob(".coverage.*"))
@@ -253,6 +254,7 @@ def test_combines_server_and_test_data_files(tmp_path, gate):
     assert figures["total"] == 100.0
     assert figures["measure"] == "tests+server"
     assert figures["data_files_combined"] == 2
+    assert figures["server_data_files"] == [server_data.name]
     # Every data file combined is recorded as found: path, size and modification time.
     assert sorted(f["path"] for f in figures["data_files"]) == data_files
     assert sorted((f["path"], f["size"], f["mtime"]) for f in figures["data_files"]) == found

@@ -210,7 +210,8 @@ def test_missing_requirements_file_is_bad_input(cli, tmp_path, monkeypatch):
     result, out = verify(cli, tmp_path, "nope.txt")
     assert result.exit_code == 2
     assert result.output == "Error: requirements file not found: nope.txt\n"
-    assert not out.exists()
+    raw = json.loads(out.read_text())
+    assert (raw["status"], raw["reason"]) == ("not-run", "bad input: requirements file not found: nope.txt")
 
 
 def test_missing_included_file_is_bad_input(cli, tmp_path, monkeypatch):

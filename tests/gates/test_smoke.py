@@ -226,13 +226,13 @@ def test_failing_test_is_red_and_named_with_file_and_line_and_annotated_in_actio
     assert (f["tests"], f["passed"], f["failed"], f["pytest_exit_code"], f["stop"]) == (2, 1, 1, 1, "stop-url")
     assert result["findings"] == [{
         "rule": "smoke-test-failed",
-        "message": "smoke_fail::test_hello_is_a_teapot failed: assert 200 == 418",
+        "message": "smoke_fail.py::test_hello_is_a_teapot failed: assert 200 == 418",
         "file": "smoke_fail.py", "line": 12, "column": None, "severity": "error",
-        "data": {"test": "smoke_fail::test_hello_is_a_teapot", "outcome": "failed"},
+        "data": {"test": "smoke_fail.py::test_hello_is_a_teapot", "outcome": "failed"},
     }]
-    assert "  error smoke-test-failed smoke_fail.py:12: smoke_fail::test_hello_is_a_teapot failed: assert 200 == 418" in proc.stdout.splitlines()
+    assert "  error smoke-test-failed smoke_fail.py:12: smoke_fail.py::test_hello_is_a_teapot failed: assert 200 == 418" in proc.stdout.splitlines()
     assert ("::error file=smoke_fail.py,line=12,title=smoke%3A smoke-test-failed::"
-            "smoke_fail::test_hello_is_a_teapot failed: assert 200 == 418") in proc.stdout.splitlines()
+            "smoke_fail.py::test_hello_is_a_teapot failed: assert 200 == 418") in proc.stdout.splitlines()
 
 
 def _fake_python(tmp_path: Path, body: str) -> Path:
@@ -318,8 +318,10 @@ def test_server_coverage_saved_on_stop_url_honouring_pyproject_config(project):
     # branch = true came through from the project's own config.
     assert data.has_arcs()
     assert (project / ".ci-helper/smoke/coverage-server.toml").read_text() == (
-        '[tool.coverage.run]\nbranch = true\nomit = ["smoke_*.py"]\nsigterm = true\n'
+        '[tool.coverage.run]\nbranch = true\nomit = ["smoke_*.py"]\nsigterm = true\ncontext = "server"\n'
     )
+    # The static context "server" is what proves to the coverage gate that this data came from the server.
+    assert data.measured_contexts() == {"server"}
 
 
 def test_server_coverage_saved_on_sigterm_honouring_coveragerc(project):
@@ -445,7 +447,9 @@ def test_bad_input_exits_2_with_one_line(cli, project, monkeypatch, args, messag
     assert result.exit_code == 2
     assert result.stderr.splitlines()[-1] == message
     assert "Traceback" not in result.stderr
-    assert not (project / ".ci-helper/results/smoke.json").exists()
+    # Refused, yet never no result: not-run, saying why (docs/results.md).
+    written = json.loads((project / ".ci-helper/results/smoke.json").read_text())
+    assert (written["status"], written["reason"]) == ("not-run", "bad input: " + message.removeprefix("Error: "))
 
 
 # --- canary fixtures (package data) ------------------------------------------
@@ -482,6 +486,10 @@ def test_cancelling_ci_helper_stops_the_server_group(project):
     import signal
     import subprocess
 
+    from ci_helper import results
+
+    # The previous run's pass must not survive a cancelled run.
+    results.write_result(results.passed("smoke", {"tests": 3, "passed": 3}), project / ".ci-helper" / "results")
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "CI_HELPER_"))}
     proc = subprocess.Popen(
@@ -499,8 +507,11 @@ def test_cancelling_ci_helper_stops_the_server_group(project):
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert proc.returncode == 1
-    assert rest.splitlines()[-1] == "Aborted!"
+    # One exit for SIGINT and SIGTERM (docs/results.md), and the result says the run was interrupted.
+    assert proc.returncode == 130
+    assert rest.splitlines()[-1] == "ci-helper: interrupted"
+    result = json.loads((project / ".ci-helper" / "results" / "smoke.json").read_text())
+    assert (result["status"], result["reason"]) == ("not-run", "interrupted")
     child = int((project / "child.pid").read_text())
     assert not alive(child)
     # Every process started from the fixture folder is gone: the server, its child, pytest.

@@ -59,13 +59,13 @@ def test_rcfile_from_setup_cfg_keeps_coverage_sections_only(tmp_path):
     parser.optionxform = str
     parser.read(out)
     assert parser.sections() == ["run", "paths"]
-    assert dict(parser["run"]) == {"source": "app", "branch": "True", "sigterm": "true"}
+    assert dict(parser["run"]) == {"source": "app", "branch": "True", "sigterm": "true", "context": "server"}
     assert parser["paths"]["Source"].split() == ["app/", "*/site-packages/app/"]
 
 
-def test_rcfile_without_project_config_only_sets_sigterm(tmp_path):
+def test_rcfile_without_project_config_only_sets_sigterm_and_the_server_context(tmp_path):
     out, source = coverage_rc.write_rcfile(tmp_path, tmp_path / "gen")
-    assert (source, out.read_text()) == (None, "[run]\nsigterm = true\n\n")
+    assert (source, out.read_text()) == (None, "[run]\nsigterm = true\ncontext = server\n\n")
 
 
 def test_coveragerc_wins_over_pyproject_as_in_coverage(tmp_path):
@@ -81,7 +81,7 @@ def test_rcfile_really_configures_coverage(tmp_path):
     out, _ = coverage_rc.write_rcfile(tmp_path, tmp_path / "gen")
     cov = coverage.Coverage(config_file=str(out))
     assert (cov.get_option("run:sigterm"), cov.get_option("run:branch"), cov.get_option("run:omit"),
-            cov.get_option("report:precision")) == (True, True, ["x/*"], 2)
+            cov.get_option("report:precision"), cov.get_option("run:context")) == (True, True, ["x/*"], 2, "server")
 
 
 _scalars = st.one_of(

@@ -100,7 +100,7 @@ def test_a_red_tier_is_not_merge_ready(project: Path) -> None:
     assert report["tiers"][0]["failed"] == 1
     assert report["invariants"][0] == {"name": "Every required check passed", "holds": False,
                                        "evidence": "2 of 3 required checks and tiers passed: junit.xml 1 failed"}
-    assert report["tiers"][0]["first_failure"].startswith("test_app::test_one: AssertionError: one is not two")
+    assert report["tiers"][0]["first_failure"].startswith("test_app.py::test_one: AssertionError: one is not two")
 
 
 def test_a_check_that_did_not_run_is_not_merge_ready(project: Path) -> None:

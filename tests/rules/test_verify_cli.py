@@ -209,7 +209,11 @@ def test_bad_input_is_one_line_exit_2_without_traceback(tmp_path, files, args, m
     write_tree(tmp_path, files)
     proc = run_ci_helper("verify", *args, cwd=tmp_path)
     assert (proc.returncode, proc.stdout, proc.stderr) == (2, "", message)
-    assert not (tmp_path / ".ci-helper").exists()
+    # Refused before or after its placeholder: never a pass, and a result written says why.
+    written = tmp_path / ".ci-helper" / "results" / "verify.json"
+    if written.exists():
+        raw = json.loads(written.read_text())
+        assert (raw["status"], raw["reason"]) == ("not-run", "bad input: " + message.removeprefix("Error: ").rstrip("\n"))
 
 
 @pytest.mark.skipif(not Path("/proc/self/mem").is_file(), reason="needs Linux /proc")

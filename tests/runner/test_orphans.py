@@ -108,8 +108,12 @@ def test_every_step_of_a_run_shares_one_tracking_id_and_runs_differ(tmp_path):
 
 @pytest.mark.parametrize("minutes, outcome", [("0", "success"), ("0.002", "failure")])
 def test_timeout_minutes_zero_means_no_timeout(tmp_path, minutes, outcome):
-    result = run_steps([{"id": "s", "shell": "bash", "timeout-minutes": minutes, "run": "sleep 0.5; echo done"}],
-                       tmp_path / "wf.yml", workspace=tmp_path, reporter=Reporter(quiet=True))
+    from ci_helper.workflows import read_workflow
+
+    (tmp_path / "wf.yml").write_text("on: push\njobs:\n  j:\n    steps:\n      - id: s\n        shell: bash\n"
+                                     f"        timeout-minutes: {minutes}\n        run: sleep 0.5; echo done\n")
+    steps = read_workflow(tmp_path / "wf.yml").job("j").steps
+    result = run_steps(steps, tmp_path / "wf.yml", workspace=tmp_path, reporter=Reporter(quiet=True))
     assert result.steps["s"].outcome == outcome
     if outcome == "failure":
         assert result.steps["s"].reason == "the step timed out after 0.002 minutes"

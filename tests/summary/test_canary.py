@@ -10,7 +10,7 @@ from .conftest import FIXTURES
 
 def test_summary_registers_a_bad_and_a_good_fixture():
     found = {(c.fixture, c.expect, c.check) for c in cases.discover() if c.gate == "summary"}
-    assert found == {("bad", "fail", "summary"), ("good", "pass", "summary")}
+    assert found == {("bad", "fail", "summary"), ("good", "pass", "summary"), ("suite-failure", "fail", "summary")}
 
 
 def test_the_canary_sees_the_summary_bite():
@@ -18,7 +18,11 @@ def test_the_canary_sees_the_summary_bite():
     assert sorted((o.fixture, o.expected, o.got, o.detail) for o in outcomes) == [
         ("bad", "fail", "fail", "tests: smoke: 1 failed"),
         ("good", "pass", "pass", ""),
+        ("suite-failure", "fail", "fail", "tests: quality: suite tests.quality.test_weights.TestWeights declares 1 errors "
+                                          "but its test cases show 0 (+1 more)"),
     ]
+    suite = next(o for o in outcomes if o.fixture == "suite-failure")
+    assert "summary-junit-suite" in suite.rules
 
 
 def test_write_result_records_the_verdict_and_is_never_read_back(cli, tmp_path, monkeypatch):

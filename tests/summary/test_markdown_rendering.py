@@ -52,8 +52,9 @@ def hostile(tmp_path):
         {"rule": "unpinned-uses|x", "file": "a|b`c`.yml", "line": 7,
          "message": "uses: evil/act@main | <img src=x> @octocat ![p](http://x/p.png) [link](http://x) <!-- x -->"},
         {"rule": "r", "message": "```\n</details>\n# heading", "file": None, "line": None}])
-    write_result(tmp_path / "results", "my-gate", "not-run", reason="<b>bold</b> | `x` @octocat",
-                 figures={"k|1": "<img src=y>", "list": ["a|b", "<i>"]})
+    # Hostile text in typed string figures (unknown figure names are refused before rendering).
+    write_result(tmp_path / "results", "deps", "not-run", reason="<b>bold</b> | `x` @octocat",
+                 figures={"python": "<img src=y> | k|1", "files": ["a|b", "<i>"]})
     return model.load(tmp_path / "results", [str(junit_file)])
 
 

@@ -6,7 +6,7 @@ from ci_helper.errors import BadInput
 from ci_helper.junit import JUnitError
 from ci_helper.summary import model
 
-from .conftest import write_junit, write_result
+from .conftest import real_result, write_junit, write_result
 
 
 def load(folder, *junit):
@@ -24,9 +24,9 @@ def test_known_bad_fixture_is_red_for_each_reason(bad):
     assert run.exit_code == 1
 
 
-def test_one_red_gate_is_red(tmp_path):
-    write_result(tmp_path, "deps", "pass", {"packages": 3, "mismatched": 0})
-    write_result(tmp_path, "coverage", "fail", {"total": 38.2, "fail_under": 40.0})
+def test_one_red_gate_is_red(gate_results, tmp_path):
+    real_result(gate_results, "deps/good", tmp_path)
+    real_result(gate_results, "coverage/bad", tmp_path)
     assert model.load(tmp_path, []).blockers() == ["coverage failed"]
 
 
@@ -36,8 +36,8 @@ def test_not_run_audit_is_never_green(tmp_path):
     assert (run.green, run.blockers()) == (False, ["audit did not run"])
 
 
-def test_optional_check_does_not_decide_the_verdict(tmp_path):
-    write_result(tmp_path, "deps", "pass")
+def test_optional_check_does_not_decide_the_verdict(gate_results, tmp_path):
+    real_result(gate_results, "deps/good", tmp_path)
     write_result(tmp_path, "audit", "not-run", reason="offline", required=False)
     assert model.load(tmp_path, []).green is True
 
@@ -54,8 +54,9 @@ def test_only_skipped_tests_is_red(tmp_path):
     assert model.load(None, [str(junit)]).blockers() == ["tests: quality: no tests ran (1 skipped)"]
 
 
-def test_a_gate_that_passed_with_zero_tests_is_red(tmp_path):
-    write_result(tmp_path, "smoke", "pass", {"tests": 0, "passed": 0, "failed": 0})
+def test_a_gate_that_passed_with_zero_tests_is_red(gate_results, tmp_path):
+    # Belt and braces: the smoke gate itself fails a run of zero tests; the summary does not trust it to.
+    real_result(gate_results, "smoke/good", tmp_path, tests=0, passed=0)
     assert model.load(tmp_path, []).blockers() == ["smoke passed with 0 tests"]
 
 
@@ -113,7 +114,7 @@ def test_nothing_ran_is_one_reason(tmp_path):
 
 
 @pytest.mark.parametrize("tests", [0.0, None])
-def test_a_pass_whose_tests_figure_is_not_a_positive_count_is_red(tmp_path, tests):
+def test_a_pass_whose_tests_figure_is_not_a_positive_count_is_red(gate_results, tmp_path, tests):
     # The smoke row shows these as "0/0 passed" and "tests did not run": never green.
-    write_result(tmp_path, "smoke", "pass", {"tests": tests})
+    real_result(gate_results, "smoke/good", tmp_path, tests=tests)
     assert model.load(tmp_path, []).blockers() == ["smoke passed with 0 tests"]

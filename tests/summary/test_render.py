@@ -8,7 +8,7 @@ from ci_helper import junit
 from ci_helper.summary import model, render
 from ci_helper.summary.escape import ZWJ
 
-from .conftest import HOSTILE_NAME, TEN_KB, write_junit, write_result
+from .conftest import HOSTILE_NAME, TEN_KB, real_result, write_junit, write_result
 
 
 def load(folder, *tiers):
@@ -32,7 +32,7 @@ def test_all_green(good):
         "| ✅ pass | tests: smoke | required | 6 tests, 6 passed |  |",
         "| ✅ pass | tests: quality | required | 24 tests, 23 passed, 1 skipped |  |",
         "| ✅ pass | audit | required | 0 vulnerable of 41, 1 ignored |  |",
-        "| ✅ pass | coverage | required | total 84.31% (floor 80%), changed lines 100% (floor 90%) |  |",
+        "| ✅ pass | coverage | required | total 84.31% (floor 80%), changed lines 100.00% (floor 90%) |  |",
         "| ✅ pass | deps | required | 0 of 41 requirements mismatched |  |",
         "| ✅ pass | guardrails | required | truthful-ci/diffusion-api · pull\\_request · into main |  |",
         "| ✅ pass | smoke | required | 6/6 passed, ready in 1.42 s |  |",
@@ -60,7 +60,7 @@ def test_red_gates_failed_tests_and_not_run(bad):
         "| Status | Check | Required | Key figure | Why |",
         "| --- | --- | --- | --- | --- |",
         "| ❌ fail | tests: smoke | required | 6 tests, 5 passed, 1 failed | 1 failed |",
-        "| ❌ fail | coverage | required | total 38.2% (floor 40%), changed lines 50% (floor 90%) | total coverage 38.20% is under the floor 40% (+5 more) |",
+        "| ❌ fail | coverage | required | total 38.20% (floor 40%), changed lines 50.00% (floor 90%) | total coverage 38.20% is under the floor 40% (+5 more) |",
         "| ❌ fail | smoke | required | 5/6 passed, 1 failed, ready in 1.38 s | tests/smoke/test\\_api.py::test\\_txt2img\\_returns\\_png failed: AssertionError: assert 500 == 200 (+1 more) |",
         "| ⚠️ not run | audit | required |  | vulnerability service unreachable: https://api.osv.dev/v1/querybatch (connection refused) |",
         "| ✅ pass | tests: quality | required | 24 tests, 23 passed, 1 skipped |  |",
@@ -72,12 +72,12 @@ def test_red_gates_failed_tests_and_not_run(bad):
     # The failed test comes first in its section, with its message.
     i = lines.index("### ❌ tests: smoke: fail")
     first = next(n for n in range(i, len(lines)) if lines[n].startswith("<details>"))
-    assert lines[first] == ("<details><summary>❌ failed: tests.smoke.test_api::test_txt2img_returns_png: AssertionError: "
+    assert lines[first] == ("<details><summary>❌ failed: tests/smoke/test_api.py::test_txt2img_returns_png: AssertionError: "
                             "assert 500 == 200 + where 500 = &lt;Response [500]&gt;.status_code</summary>")
     assert lines[first + 2: first + 4] == ["```text", "def test_txt2img_returns_png(client):"]
     # Coverage: worst files, then uncovered changed lines as ranges.
     i = lines.index("#### Files under the floor")
-    assert lines[i + 2: i + 6] == ["| File | Coverage |", "| --- | --- |", "| modules/api.py | 12.5% |", "| modules/txt2img.py | 25% |"]
+    assert lines[i + 2: i + 6] == ["| File | Coverage |", "| --- | --- |", "| modules/api.py | 12.50% |", "| modules/txt2img.py | 25.00% |"]
     i = lines.index("#### Uncovered changed lines")
     assert lines[i + 2: i + 5] == ["| File | Lines |", "| --- | --- |", "| modules/api.py | 88-91, 120 |"]
     # The not-run check says why.
@@ -85,32 +85,29 @@ def test_red_gates_failed_tests_and_not_run(bad):
     assert lines[i + 2] == "> Not run: vulnerability service unreachable: https://api.osv.dev/v1/querybatch (connection refused)"
 
 
-def test_zero_tests_renders_red(tmp_path):
+def test_zero_tests_renders_red(gate_results, tmp_path):
     junit_file = write_junit(tmp_path / "junit-smoke.xml", [])
-    write_result(tmp_path / "results", "smoke", "pass", {"tests": 0, "passed": 0, "failed": 0})
+    real_result(gate_results, "smoke/good", tmp_path / "results", tests=0, passed=0, ready_seconds=1.5)
     lines = render.render_markdown(model.load(tmp_path / "results", [str(junit_file)])).text.split("\n")
     assert lines[:8] == ["## ❌ Red: ci-helper run summary", "", "Not green because:", "",
                          "- tests: smoke: no tests ran", "- smoke passed with 0 tests", "", "| Status | Check | Required | Key figure | Why |"]
     assert "| ❌ fail | tests: smoke | required | 0 tests, 0 passed | no tests ran |" in lines
-    assert "| ❌ fail | smoke | required | 0/0 passed | reported pass, but ran 0 tests |" in lines
+    assert "| ❌ fail | smoke | required | 0/0 passed, ready in 1.5 s | reported pass, but ran 0 tests |" in lines
     assert "> No tests ran: a tier that runs nothing is red, never green." in lines
 
 
-def test_unknown_check_is_rendered_generically(tmp_path):
-    write_result(tmp_path, "licenses", "pass", {"packages": 58, "denied": 0, "licenses": ["MIT", "BSD-3-Clause"]})
+def test_a_green_checks_figures_are_folded_away(gate_results, tmp_path):
+    real_result(gate_results, "deps/good", tmp_path)
     lines = render.render_markdown(model.load(tmp_path, [])).text.split("\n")
-    assert "| ✅ pass | licenses | required | packages: 58, denied: 0, licenses: MIT, BSD-3-Clause |  |" in lines
-    i = lines.index("### ✅ licenses: pass")
-    # A green check's figures are folded away.
+    i = lines.index("### ✅ deps: pass")
     assert lines[i + 2: i + 4] == ["<details><summary>Figures</summary>", ""]
-    assert lines[i + 4: i + 9] == ["| Figure | Value |", "| --- | --- |", "| packages | 58 |", "| denied | 0 |",
-                                   "| licenses | MIT, BSD-3-Clause |"]
+    assert lines[i + 4: i + 8] == ["| Figure | Value |", "| --- | --- |", "| Requirements | 5 |", "| Matched | 4 |"]
 
 
-def test_canary_result_says_how_many_gates_bite(tmp_path):
-    write_result(tmp_path, "canary", "pass", {"gates": 11, "proven": 11, "cases": 24})
+def test_canary_result_says_how_many_gates_bite(gate_results, tmp_path):
+    real_result(gate_results, "canary/good", tmp_path)
     lines = render.render_markdown(model.load(tmp_path, [])).text.split("\n")
-    assert "| ✅ pass | canary | required | gates proven to bite: 11/11 |  |" in lines
+    assert "| ✅ pass | canary | required | gates proven to bite: 1/1 |  |" in lines
 
 
 def hostile_run(tmp_path):
@@ -133,7 +130,7 @@ def test_hostile_text_is_escaped_in_every_place(tmp_path):
     assert ("- ❌ unpinned-uses at .github/workflows/a\\|b.yml:7: uses: evil/act@" + ZWJ + "main \\| &lt;img src=x&gt; @"
             + ZWJ + "octocat \\!\\[p\\](http://x/p.png) \\`code\\`") in lines
     summary_line = next(line for line in lines if line.startswith("<details>"))
-    assert summary_line.startswith("<details><summary>❌ failed: tests.test_api::test_pipe|name `tick` &lt;img src=x&gt; @"
+    assert summary_line.startswith("<details><summary>❌ failed: tests/test_api.py::test_pipe|name `tick` &lt;img src=x&gt; @"
                                    + ZWJ + "octocat: E AssertionError: response was &lt;img src=x&gt; | @" + ZWJ + "octocat ``` ")
     # The 10 KB message: 300 characters in the summary line, JUnit's 4,096 kept, 4,000 in the block.
     # (runs of spaces collapse to one in a single line, hence 3,658 and not 3,796)
@@ -154,32 +151,32 @@ def test_comment_has_the_marker_first_and_shorter_messages(tmp_path):
     assert lines[block_start + 1].endswith("… (2,596 more characters)")
 
 
-def test_100000_cases_fit_both_budgets_trimming_what_is_longest(tmp_path):
+def test_100000_cases_fit_both_budgets_trimming_what_is_longest(gate_results, tmp_path):
     cases = [{"name": f"test_case_{i}"} if i % 50 else
              {"name": f"test_case_{i}", "outcome": "failed", "message": "assert x", "details": TEN_KB}
              for i in range(100_000)]
     big = write_junit(tmp_path / "junit-quality.xml", cases)
     small = write_junit(tmp_path / "junit-smoke.xml", [{"name": "test_health"}, {"name": "test_txt2img", "outcome": "failed",
                                                                                "message": "assert 500 == 200", "details": "E assert 500 == 200"}])
-    write_result(tmp_path / "results", "coverage", "pass", {"total": 91.0, "fail_under": 80.0})
+    real_result(gate_results, "coverage/good", tmp_path / "results")
     run = model.load(tmp_path / "results", [str(big), str(small)])
     assert run.tiers[0].report.total == 100_000
 
     summary = render.render_markdown(run)
     assert len(summary.text.encode("utf-8")) < 1_048_576
     assert len(summary.text.encode("utf-8")) > 1_000_000  # used, not thrown away
-    assert summary.trimmed == ["tests: quality (748 of 1,001 entries not shown)"]
+    assert summary.trimmed == ["tests: quality (749 of 1,001 entries not shown)"]
     lines = summary.text.split("\n")
     assert lines[7] == ("> ✂️ Trimmed to fit the 1 MiB job summary limit, longest sections first: "
-                        "tests: quality (748 of 1,001 entries not shown).")
-    assert "_✂️ 748 of 1,001 entries not shown: trimmed to fit the 1 MiB job summary limit._" in lines
+                        "tests: quality (749 of 1,001 entries not shown).")
+    assert "_✂️ 749 of 1,001 entries not shown: trimmed to fit the 1 MiB job summary limit._" in lines
     # The short section is intact.
-    assert lines.count("<details><summary>❌ failed: tests.test_api::test_txt2img: assert 500 == 200</summary>") == 1
+    assert lines.count("<details><summary>❌ failed: tests/test_api.py::test_txt2img: assert 500 == 200</summary>") == 1
 
     comment = render.render_comment(run)
     assert len(comment.text) <= 65_536
-    assert comment.trimmed == ["tests: quality (962 of 1,001 entries not shown)"]
-    assert comment.text.count("<details><summary>❌ failed") == 39 + 1
+    assert comment.trimmed == ["tests: quality (963 of 1,001 entries not shown)"]
+    assert comment.text.count("<details><summary>❌ failed") == 38 + 1
 
 
 def test_budget_trims_the_longest_sections_first(tmp_path):
@@ -215,18 +212,18 @@ def test_terminal_rendering(bad):
         "  - coverage failed",
         "  - smoke failed",
         "",
-        "STATUS   CHECK           REQUIRED  KEY FIGURE                                              WHY",
-        "FAIL     tests: smoke    required  6 tests, 5 passed, 1 failed                             1 failed",
-        "FAIL     coverage        required  total 38.2% (floor 40%), changed lines 50% (floor 90%)  total coverage 38.20% is under the floor 40% (+5 more)",
-        "FAIL     smoke           required  5/6 passed, 1 failed, ready in 1.38 s                   tests/smoke/test_api.py::test_txt2img_returns_png failed: AssertionError: assert 500 == 200 (+1 more)",
-        "NOT RUN  audit           required                                                          vulnerability service unreachable: https://api.osv.dev/v1/querybatch (connection refused)",
+        "STATUS   CHECK           REQUIRED  KEY FIGURE                                                  WHY",
+        "FAIL     tests: smoke    required  6 tests, 5 passed, 1 failed                                 1 failed",
+        "FAIL     coverage        required  total 38.20% (floor 40%), changed lines 50.00% (floor 90%)  total coverage 38.20% is under the floor 40% (+5 more)",
+        "FAIL     smoke           required  5/6 passed, 1 failed, ready in 1.38 s                       tests/smoke/test_api.py::test_txt2img_returns_png failed: AssertionError: assert 500 == 200 (+1 more)",
+        "NOT RUN  audit           required                                                              vulnerability service unreachable: https://api.osv.dev/v1/querybatch (connection refused)",
         "PASS     tests: quality  required  24 tests, 23 passed, 1 skipped",
         "PASS     deps            required  0 of 41 requirements mismatched",
         "PASS     guardrails      required  truthful-ci/diffusion-api · pull_request · into main",
         "PASS     stubs           required  fake inference on, 7 modules, 3 repositories",
     ]
     assert lines[16:20] == ["", "== tests: smoke: fail ==",
-                            "  FAILED tests.smoke.test_api::test_txt2img_returns_png: AssertionError: assert 500 == 200 + where 500 = <Response [500]>.status_code",
+                            "  FAILED tests/smoke/test_api.py::test_txt2img_returns_png: AssertionError: assert 500 == 200 + where 500 = <Response [500]>.status_code",
                             "      def test_txt2img_returns_png(client):"]
     assert "  ! Not run: vulnerability service unreachable: https://api.osv.dev/v1/querybatch (connection refused)" in lines
     assert "    modules/api.py 88-91, 120" in lines
@@ -240,7 +237,7 @@ def test_terminal_text_cannot_drive_the_terminal(tmp_path):
         {"rule": "r", "message": "\x1b]0;title\x07\x1b[2Jwiped", "file": None, "line": None}])
     lines = render.render_text(model.load(tmp_path / "results", [str(junit_file)])).split("\n")
     assert "\x1b" not in "\n".join(lines)
-    assert lines[lines.index("  FAILED tests.test_api::test_x: cleared") + 1] == "      red"
+    assert lines[lines.index("  FAILED tests/test_api.py::test_x: cleared") + 1] == "      red"
     assert "  [error] r: wiped" in lines
 
 

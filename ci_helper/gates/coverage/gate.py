@@ -15,7 +15,7 @@ from coverage.results import Numbers, display_covered, should_fail_under
 
 from ci_helper import limits, results, run_start
 from ci_helper.errors import BadInput
-from ci_helper.gates.coverage import analysis, diff, inputs, project as project_mod
+from ci_helper.gates.coverage import analysis, diff, inputs, project as project_mod, server
 from ci_helper.gates.coverage.analysis import format_ranges, line_ranges  # noqa: F401 (re-exported)
 from ci_helper.settings import CoverageSettings, Settings
 
@@ -94,6 +94,8 @@ class CoverageAnalysis:
     config_fail_under: float
     diff: DiffCoverage | None = None
     stub_files_left_out: int = 0
+    # Where the data came from: the proof behind measure = "tests+server".
+    server_evidence: server.ServerEvidence | None = None
 
 
 @dataclass
@@ -108,6 +110,8 @@ class Verdict:
     # The totals as shown next to their floors: enough digits that the comparison is visible.
     total_shown: str = ""
     diff_shown: str | None = None
+    # Declared measure = "tests+server", and no data came from the server.
+    server_missing: bool = False
 
 
 def _matcher(patterns: list[str] | None, name: str) -> GlobMatcher | None:
@@ -150,6 +154,7 @@ def analyse(options: GateOptions, settings: Settings | None = None) -> CoverageA
 
     with tempfile.TemporaryDirectory(prefix="ci-helper-coverage-") as work:
         combined = inputs.combine(config_cov, data_paths, Path(work))
+        evidence = server.gather(combined.contexts, config_cov)
         cov = analysis.open_coverage(str(combined.data_file.resolve()), config_file)
         data = cov.get_data()
         include = _matcher(cov.get_option("report:include"), "report_include")  # type: ignore[arg-type]
@@ -229,6 +234,7 @@ def analyse(options: GateOptions, settings: Settings | None = None) -> CoverageA
         config_fail_under=config_fail_under,
         diff=_diff_coverage(changes, files, unmeasured, left_out, precision) if changes else None,
         stub_files_left_out=stub_files,
+        server_evidence=evidence,
     )
 
 
@@ -314,6 +320,9 @@ def evaluate(report: CoverageAnalysis, options: GateOptions) -> Verdict:
     precision = report.precision
     totals = report.totals
     findings: list[results.Finding] = []
+    server_missing = report.server_evidence is not None and server.server_missing(report.server_evidence, report.measure)
+    if report.server_evidence is not None:
+        findings += server.findings(report.server_evidence, report.measure)
 
     total_failed = fail_under is not None and should_fail_under(totals.pc_covered, fail_under, precision)
     total_display = shown_against(totals.pc_covered, fail_under, precision)
@@ -336,6 +345,8 @@ def evaluate(report: CoverageAnalysis, options: GateOptions) -> Verdict:
                 f"{f.name}: {shown_against(f.numbers.pc_covered, per_file_floor, precision)}% covered, "
                 f"under the per-file floor {_pct(per_file_floor)}",
                 file=f.name,
+                # Typed for the summary's worst-files table: it never parses the message.
+                data={"percent": float(f.numbers.pc_covered_str)},
             ))
 
     d = report.diff
@@ -373,6 +384,8 @@ def evaluate(report: CoverageAnalysis, options: GateOptions) -> Verdict:
         "per_file_fail_under": per_file_floor,
         "files_under_per_file_floor": len(per_file_failures) if per_file_floor is not None else None,
         "measure": report.measure,
+        # The data files that came from the server process (context "server" or named .coverage.server*).
+        "server_data_files": report.server_evidence.server_data_files if report.server_evidence is not None else None,
         "data_files_combined": len(report.data_files),
         # Every data file combined, as found: path, size in bytes, modification time (epoch seconds).
         "data_files": [r.figure() for r in report.data_file_records],
@@ -391,9 +404,10 @@ def evaluate(report: CoverageAnalysis, options: GateOptions) -> Verdict:
         "diff_files_unmeasured": sum(not c.measured for c in d.files.values()) if d is not None else None,
         "diff_files_left_out": d.left_out if d is not None else None,
     }
-    failed = total_failed or bool(per_file_failures) or diff_failed
+    failed = total_failed or bool(per_file_failures) or diff_failed or server_missing
     result = (results.failed if failed else results.passed)(CHECK, figures=figures, findings=findings)
-    return Verdict(result, total_failed, per_file_failures, diff_failed, fail_under, total_display, diff_display)
+    return Verdict(result, total_failed, per_file_failures, diff_failed, fail_under, total_display, diff_display,
+                   server_missing)
 
 
 def input_failure(error: BadInput) -> results.CheckResult:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import os
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from coverage import Coverage, CoverageData
@@ -46,6 +46,8 @@ class CombinedData:
     data_file: Path
     inputs: list[Path]
     has_arcs: bool
+    # Every input's measured contexts (the static ``server`` context proves server data).
+    contexts: dict[Path, frozenset[str]] = field(default_factory=dict)
 
 
 def _is_data_file_name(name: str, base: str) -> bool:
@@ -161,11 +163,12 @@ def path_aliases(cov: Coverage) -> PathAliases | None:
 def combine(cov: Coverage, inputs: list[Path], work_dir: Path) -> CombinedData:
     """Read every input and write one combined data file under ``work_dir``."""
     datas = [(path, read_data_file(path)) for path in inputs]
+    contexts = {path: frozenset(data.measured_contexts()) for path, data in datas}
     aliases = path_aliases(cov)
     if len(datas) == 1 and aliases is None:
         # Nothing to merge or remap: analyse the input itself, saving a copy.
         path, data = datas[0]
-        return CombinedData(path, inputs, data.has_arcs())
+        return CombinedData(path, inputs, data.has_arcs(), contexts)
     map_path = functools.cache(aliases.map) if aliases is not None else None
     target = work_dir / ".coverage"
     combined = CoverageData(basename=str(target))
@@ -181,7 +184,7 @@ def combine(cov: Coverage, inputs: list[Path], work_dir: Path) -> CombinedData:
     combined.write()
     has_arcs = combined.has_arcs()
     combined.close()
-    return CombinedData(target, inputs, has_arcs)
+    return CombinedData(target, inputs, has_arcs, contexts)
 
 
 # --- this run's data only -------------------------------------------------------------------

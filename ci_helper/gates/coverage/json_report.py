@@ -78,6 +78,7 @@ def render(report: CoverageAnalysis, verdict: Verdict) -> dict[str, Any]:
             "measure": report.measure,
             "data_files": [r.figure() for r in report.data_file_records],
             "run_started_at": report.run_started_at,
+            "server_data_files": figures["server_data_files"],
         },
         "verdict": verdict.result.status,
         "gates": {
@@ -87,6 +88,7 @@ def render(report: CoverageAnalysis, verdict: Verdict) -> dict[str, Any]:
             "total_failed": verdict.total_failed,
             "files_under_per_file_floor": [f.name for f in verdict.per_file_failures],
             "diff_failed": verdict.diff_failed,
+            "server_missing": verdict.server_missing,
         },
         "totals": summary(report.totals, report.branch),
         "files": files,

@@ -38,6 +38,8 @@ def render(report: CoverageAnalysis, verdict: Verdict, max_bytes: int = MAX_BYTE
     result = verdict.result
     figures = result.figures
     measured = "tests and the server process" if report.measure == "tests+server" else "tests only"
+    if verdict.server_missing:
+        measured = "tests only: the server process was declared, but no data came from it"
     lines = [
         f"### Coverage: {verdict.total_shown}% ({'pass' if result.passed else 'FAIL'})",
         "",
@@ -62,6 +64,10 @@ def render(report: CoverageAnalysis, verdict: Verdict, max_bytes: int = MAX_BYTE
             f"| Files under the per-file floor | {len(verdict.per_file_failures)} of {len(report.files)} | "
             f"{_floor(per_file_floor)} | {_status(bool(verdict.per_file_failures), per_file_floor)} |"
         )
+    if report.measure == "tests+server":
+        served = len(figures.get("server_data_files") or [])
+        lines.append(f"| Server data (declared) | {served} data file(s) | at least 1 | "
+                     f"{'FAIL' if verdict.server_missing else 'pass'} |")
     head = "\n".join(lines) + "\n"
     budget = max_bytes - len(head.encode("utf-8"))
     sections: list[str] = []

@@ -5,7 +5,10 @@ project's own configuration (source, omit, branch, [paths] ...). We copy it
 from wherever coverage itself would find it, in the same format (ini stays
 ini, TOML stays TOML, so value syntax and ``${VAR}`` expansion mean the same),
 and add ``[run] sigterm = true``: without it a server stopped by SIGTERM dies
-without saving its data.
+without saving its data. It also sets ``[run] context = "server"``: every line the
+server runs is recorded under that static context, which is how the coverage gate
+proves that a tier declaring ``measure = "tests+server"`` really measured the server
+(docs/coverage.md).
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
+# The static coverage context of the server's data: the coverage gate's proof it came from the server.
+SERVER_CONTEXT = "server"
 # The order coverage.py tries them in (coverage/config.py, config_files_to_try).
 _INI_CANDIDATES = (".coveragerc", "setup.cfg", "tox.ini")
 
@@ -60,7 +65,7 @@ def write_rcfile(project_dir: Path, folder: Path) -> tuple[Path, Path | None]:
         run = table.get("run", {}) if isinstance(table, dict) else None
         if not isinstance(run, dict):
             raise BadInput(f"{found[0]}: [tool.coverage] and [tool.coverage.run] must be tables; fix the file")
-        table = {**table, "run": {**run, "sigterm": True}}  # type: ignore[dict-item]  # a dict when run is one
+        table = {**table, "run": {**run, "sigterm": True, "context": SERVER_CONTEXT}}  # type: ignore[dict-item]  # a dict when run is one
         out = folder / "coverage-server.toml"
         try:
             text = dump_toml({"tool": {"coverage": table}})
@@ -80,6 +85,7 @@ def write_rcfile(project_dir: Path, folder: Path) -> tuple[Path, Path | None]:
     if not parser.has_section("run"):
         parser.add_section("run")
     parser.set("run", "sigterm", "true")
+    parser.set("run", "context", SERVER_CONTEXT)
     out = folder / "coverage-server.ini"
     with out.open("w", encoding="utf-8") as handle:
         parser.write(handle)
