@@ -115,7 +115,7 @@ def _record(kind: str, target: str, detail: str) -> None:
         "kind": kind,
         "target": target,
         "detail": detail,
-        "who": os.environ.get(WHO_ENV) or _state["who"],
+        "who": _state["who"],
         "pid": os.getpid(),
         "stack": _short_stack(),
     }
@@ -253,6 +253,7 @@ def install(who: str | None = None) -> bool:
     The policy and allow-list are read now, once: code under test that later edits
     ``os.environ`` cannot switch ``block`` to ``record`` for itself.
     """
+    who = who or os.environ.get(WHO_ENV)
     if who:
         _state["who"] = who
     if getattr(sys, _INSTALLED_FLAG, False):
@@ -276,6 +277,8 @@ def install(who: str | None = None) -> bool:
 
 def pytest_configure(config: object) -> None:
     install()
+    # In pytest, attempts belong to the test that runs (or to collection), whatever label the process got.
+    _state["who"] = "collection"
 
 
 def pytest_runtest_logstart(nodeid: str, location: object) -> None:

@@ -19,7 +19,7 @@ def command() -> None:
 @click.option("--project-dir", default=".", show_default=True, metavar="DIR",
               help="Folder whose pyproject.toml holds [tool.ci-helper.network].")
 def env_command(log: str, who: str | None, project_dir: str) -> None:
-    """Print KEY=VALUE lines that switch the offline hook on, and erase LOG.
+    """Print KEY=VALUE lines that switch the offline hook on; erase LOG if an earlier run wrote it.
 
     Erasing first means the gate never reads an earlier run's attempts (or their absence).
     """
@@ -31,18 +31,14 @@ def env_command(log: str, who: str | None, project_dir: str) -> None:
 
     config = settings.load(project_dir)
     path = Path(log)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.unlink(missing_ok=True)
-    except OSError as exc:
-        raise BadInput(f"--log {log}: cannot erase ({exc.strerror or exc})") from None
+    network.prepare_log(path)
     for key, value in network.environment(config.network, path, who).items():
         click.echo(f"{key}={value}")
 
 
 @command.command(name="run", context_settings={"ignore_unknown_options": True})
 @click.option("--log", "log", required=True, envvar="CI_HELPER_NETWORK_LOG", metavar="FILE",
-              help="Where the command's Python processes append their attempts (erased first).")
+              help="Where the command's Python processes append their attempts (an earlier run's log is erased).")
 @click.option("--who", default=None, help="Label for attempts outside a test (e.g. server).")
 @click.option("--project-dir", default=".", show_default=True, metavar="DIR",
               help="Folder whose pyproject.toml holds [tool.ci-helper.network].")
@@ -59,11 +55,7 @@ def run_command(log: str, who: str | None, project_dir: str, argv: tuple[str, ..
 
     config = settings.load(project_dir)
     path = Path(log)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.unlink(missing_ok=True)
-    except OSError as exc:
-        raise BadInput(f"--log {log}: cannot erase ({exc.strerror or exc})") from None
+    network.prepare_log(path)
     from ci_helper import gha
 
     env = {**os.environ, **network.environment(config.network, path, who)}

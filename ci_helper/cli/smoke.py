@@ -28,9 +28,12 @@ ENV = "CI_HELPER_SMOKE_"
 @click.option("--python", envvar=ENV + "PYTHON", help="The project's interpreter: runs pytest and fills {python} [the one running ci-helper].")
 @click.option("--stream/--no-stream", default=None, envvar=ENV + "STREAM", help="Also print the server's output, prefixed with 'server | '.")
 @click.option("--results-dir", envvar="CI_HELPER_RESULTS_DIR", help="Where the check result goes [.ci-helper/results].")
+@click.option("--network-log", envvar="CI_HELPER_NETWORK_LOG",
+              help="Run the server and the tests with the offline hook, appending attempts to this log "
+                   "(then `ci-helper network gate --log` judges them; docs/offline.md).")
 @click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
 def command(server, ready_url, ready_status, stop_url, timeout, ready_delay, stop_timeout, log, junit, coverage_data_file,
-            cwd, base_url, python, stream, results_dir, pytest_args) -> None:
+            cwd, base_url, python, stream, results_dir, network_log, pytest_args) -> None:
     """Start the server, wait until ready, run pytest (after --), stop the server, write the smoke result."""
     from ci_helper import gha, results, settings as settings_mod
     from ci_helper.errors import BadInput
@@ -87,6 +90,11 @@ def command(server, ready_url, ready_status, stop_url, timeout, ready_delay, sto
         base_url=s.base_url or None,
         stream=sys.stdout if s.stream else None,
     )
+    if network_log:
+        from ci_helper.gates import network
+
+        network.prepare_log(Path(network_log))
+        config.network_env = network.environment(loaded.network, Path(network_log))
     # Outputs first: the caller's upload step needs the paths even when the run breaks.
     gha.set_output("log", str(config.log.resolve()))
     gha.set_output("junit", str(config.junit.resolve()))

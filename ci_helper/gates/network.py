@@ -72,6 +72,20 @@ def environment(config: NetworkSettings, log: Path, who: str | None = None) -> d
     return env
 
 
+def prepare_log(log: Path) -> None:
+    """Erase a log an earlier run wrote; keep one this run already appends to (a tier earlier in the job).
+
+    The smoke and quality tiers of one job share one log and the last network gate judges them all.
+    Without a run start marker (a bare local call) any existing log is erased.
+    """
+    try:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        if log.exists() and (run_start.started_at() is None or run_start.written_before_run(log)):
+            log.unlink()
+    except OSError as exc:
+        raise BadInput(f"{log}: cannot prepare the network log ({exc.strerror or exc})") from None
+
+
 def read_log(log: Path) -> tuple[bool, list[Attempt]]:
     """(whether the plugin started, the attempts) from a log; corrupt lines are bad input."""
     try:

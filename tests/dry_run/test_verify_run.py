@@ -131,7 +131,8 @@ def test_the_example_is_green_with_smoke_and_quality_passed_and_stale_results_go
     assert "--- step: [6/6] Smoke tests" in out
     # The results folder holds exactly what this run's gates wrote.
     assert sorted(p.name for p in stale.glob("*.json")) == [
-        "audit.json", "coverage.json", "guardrails.json", "smoke.json", "stubs.json", "verify.json"]
+        "audit.json", "coverage.json", "guardrails.json", "network.json", "skips.json", "smoke.json", "stubs.json",
+        "verify.json"]
 
 
 def test_a_failing_smoke_test_makes_the_run_red_for_that_test(example):
@@ -244,3 +245,29 @@ def test_names_fabricated_during_the_tests_reach_the_verdict(example):
     assert rows["stubs"][3].startswith("14 names were fabricated by the dynamic prefixes, over the budget of 8")
     assert "stubs failed" in blockers(summary)
     assert proc.returncode == 1
+
+
+HUGGING_FACE_TEST = '''\
+import urllib.request
+
+
+def test_downloads_the_model_card():
+    urllib.request.urlopen("https://huggingface.co", timeout=120)
+'''
+
+
+def test_a_test_that_reaches_hugging_face_makes_the_tier_red_naming_it(example):
+    # Issue 19: the offline hook blocks the attempt at once (no 120 s network timeout) and the
+    # network check names the test; the tests themselves fail too, with the policy's message.
+    (example / "tests" / "quality" / "test_hub.py").write_text(HUGGING_FACE_TEST)
+    started = time.monotonic()
+    proc = dry_run(example, "--job", "quality")
+    assert time.monotonic() - started < 110
+    assert proc.returncode == 1, proc.stdout[-4000:] + proc.stderr
+    summary = summary_of(proc.stdout)
+    rows = table(summary)
+    assert rows["network"][:2] == ("FAIL", "required"), rows["network"]
+    assert rows["network"][3].startswith(
+        "tests/quality/test_hub.py::test_downloads_the_model_card resolved huggingface.co (blocked)")
+    assert "network failed" in blockers(summary)
+    assert "ci-helper network policy 'block'" in proc.stdout

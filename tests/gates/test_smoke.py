@@ -583,7 +583,8 @@ def test_a_ready_delay_outside_the_timeout_is_bad_input(project, delay):
     proc, result = smoke(project, "--server", f"{PY} good_server.py 1", "--ready-url", "tcp://127.0.0.1:1",
                          "--timeout", "60", "--ready-delay", delay, "--", "smoke_pass.py")
     assert proc.returncode == 2
-    assert result is None
+    # Refused before any work: the started result says why, never an earlier verdict (issue 13).
+    assert (result["status"], result["reason"].startswith("bad input: --ready-delay")) == ("not-run", True)
     message = proc.stderr.strip().splitlines()[-1]
     if delay == "nan":
         assert message == "Error: --ready-delay must be a finite number of seconds"

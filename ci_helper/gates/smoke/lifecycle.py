@@ -45,6 +45,8 @@ class SmokeConfig:
     ready_delay: float = 0.0
     # Where the server's output is streamed, prefixed (None: only to the log file).
     stream: IO[str] | None = None
+    # The offline hook's variables (ci_helper.gates.network.environment) for the server and the tests.
+    network_env: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -104,6 +106,10 @@ def run(config: SmokeConfig, echo: Callable[[str], None] = lambda line: None) ->
         check_stop_url(stop_url)
     base_url = server_command.substitute(config.base_url, port) if config.base_url else base_url_of(ready_url)
     command = server_command.parse(server_command.substitute(config.server, port, config.python))
+    if config.network_env:
+        from ci_helper.offline import WHO_ENV
+
+        command.env.update({**config.network_env, WHO_ENV: "server"})
     pytest_args = [server_command.substitute_test_arg(arg, port, base_url) for arg in config.pytest_args]
     pytest_run.check_args(pytest_args)
     if not (config.ready_delay >= 0 and config.ready_delay < config.timeout):
@@ -155,7 +161,7 @@ def run(config: SmokeConfig, echo: Callable[[str], None] = lambda line: None) ->
                 # Fenced (GitHub Actions): pytest's output passes through us, so it ends when we say.
                 output = sys.stdout if gha.fence_active() else None
                 outcome.pytest = pytest_run.run(config.python, config.junit, pytest_args, config.cwd, base_url,
-                                                output)
+                                                output, config.network_env)
                 outcome.died_during_tests = server.poll()
             elif r.outcome == "exited":
                 echo(f"smoke: server exited with code {r.exit_code} before it was ready ({r.seconds:.2f} s)")

@@ -57,7 +57,7 @@ def command(python: str, junit: Path, args: list[str]) -> list[str]:
 
 
 def run(python: str, junit: Path, args: list[str], cwd: Path, base_url: str,
-        output: IO[str] | None = None) -> PytestRun:
+        output: IO[str] | None = None, extra_env: dict[str, str] | None = None) -> PytestRun:
     """Run pytest in ``cwd``; a JUnit file left from an earlier run is removed first so it cannot be mistaken for this one.
 
     pytest runs in a process group of its own, marked with a tracking id in its
@@ -73,6 +73,7 @@ def run(python: str, junit: Path, args: list[str], cwd: Path, base_url: str,
     except FileNotFoundError:
         pass
     env = project_environ()
+    env.update(extra_env or {})
     env[BASE_URL_ENV] = base_url
     env[PYTEST_BASE_URL_ENV] = base_url
     tracking_id = orphans.new_tracking_id("ci-helper-smoke")
