@@ -27,11 +27,11 @@ PYTEST_DONT_REWRITE: loaded by sitecustomize before pytest starts, so pytest mus
 
 from __future__ import annotations
 
-import ipaddress
-import json
 import os
 import sys
-import traceback
+
+# json, traceback, ipaddress and sysconfig are imported on first use: this module is imported by every
+# Python process of a tier (sitecustomize), and most never make an attempt.
 
 POLICY_ENV = "CI_HELPER_NETWORK_POLICY"
 LOG_ENV = "CI_HELPER_NETWORK_LOG"
@@ -70,6 +70,8 @@ def is_loopback(host: object) -> bool:
     name = host.strip().lower().rstrip(".")
     if name in ("", "localhost", "localhost.localdomain") or name.endswith(".localhost"):
         return True
+    import ipaddress
+
     try:
         address = ipaddress.ip_address(name.split("%", 1)[0])
     except ValueError:
@@ -103,6 +105,10 @@ def _library_roots() -> tuple[str, ...]:
 
 def _short_stack() -> list[str]:
     """The innermost frames of the project's own code (else of anything), at most four."""
+    import traceback
+
+    if "library_roots" not in _state:
+        _state["library_roots"] = _library_roots()
     frames = [f for f in traceback.extract_stack()[:-4] if not f.filename.endswith(("offline.py", "sitecustomize.py"))]
     roots = _state.get("library_roots") or ()
     own = [f for f in frames if not f.filename.startswith("<") and not os.path.realpath(f.filename).startswith(roots)]  # type: ignore[arg-type]
@@ -110,6 +116,8 @@ def _short_stack() -> list[str]:
 
 
 def _record(kind: str, target: str, detail: str) -> None:
+    import json
+
     path = os.environ.get(LOG_ENV)
     entry = {
         "kind": kind,
@@ -264,10 +272,17 @@ def install(who: str | None = None) -> bool:
     _state["allow"] = _allowed_hosts()
     _state["cache_roots"] = _cache_roots()
     _state["cache_prefixes"] = tuple(_state["cache_roots"])  # type: ignore[arg-type]
-    _state["library_roots"] = _library_roots()
     setattr(sys, _INSTALLED_FLAG, True)
     sys.addaudithook(_hook)
-    _record("start", "", f"policy={_state['policy']}")
+    # Written by hand, not through _record: json and traceback stay unimported in processes that never reach out.
+    path = os.environ.get(LOG_ENV)
+    if path:
+        line = '{"kind": "start", "detail": "policy=%s", "pid": %d}\n' % (_state["policy"], os.getpid())
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, line.encode("ascii"))
+        finally:
+            os.close(fd)
     return True
 
 
