@@ -277,7 +277,7 @@ def install(who: str | None = None) -> bool:
     # Written by hand, not through _record: json and traceback stay unimported in processes that never reach out.
     path = os.environ.get(LOG_ENV)
     if path:
-        line = '{"kind": "start", "detail": "policy=%s", "pid": %d}\n' % (_state["policy"], os.getpid())
+        line = '{"kind": "start", "detail": "policy=%s", "pid": %d}\n' % (_state["policy"], os.getpid())  # noqa: UP031 - JSON braces read better than doubled ones
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
             os.write(fd, line.encode("ascii"))
