@@ -7,6 +7,12 @@ subprocess and prints a markdown table with the ratios.
 
     pip install -e '.[bench]'
     python benchmarks/verify_bench.py [--runs 5] [--workflows 200] [--actions 60] [--keep DIR] [--no-compile]
+    python benchmarks/verify_bench.py --real CORPUS_DIR [--runs 5]
+
+``--real`` times the real corpus instead (benchmarks/corpus.txt, each repository's ``.github/``
+extracted into ``CORPUS_DIR/owner+name`` as benchmarks/verify_corpus.py describes): one process per
+repository for each tool, as a user runs it, repositories and tools interleaved in one process tree;
+a run's time is the sum over the repositories, and the table gives the median run.
 """
 
 from __future__ import annotations
@@ -163,19 +169,77 @@ def timed_pair(first: list[str], second: list[str], runs: int, cwd: Path) -> tup
     return median(a), median(b)
 
 
+def timed_real(first: list[str], second: list[str], folders: list[Path], runs: int,
+               cwd: Path) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Median over runs of the summed (wall, cpu) of one process per folder for each command (folder appended)."""
+    for folder in folders:  # warm-up: file cache and bytecode
+        run_once([*first, str(folder)], cwd)
+        run_once([*second, str(folder)], cwd)
+    a, b = [], []
+    for _ in range(runs):
+        sums = [[0.0, 0.0], [0.0, 0.0]]
+        for folder in folders:
+            for index, cmd in enumerate((first, second)):
+                wall, cpu = run_once([*cmd, str(folder)], cwd)
+                sums[index][0] += wall
+                sums[index][1] += cpu
+        a.append(tuple(sums[0]))
+        b.append(tuple(sums[1]))
+
+    def median(samples: list[tuple[float, float]]) -> tuple[float, float]:
+        return statistics.median(w for w, _ in samples), statistics.median(c for _, c in samples)
+
+    return median(a), median(b)
+
+
+def real_folders(corpus: Path) -> list[Path] | None:
+    listed = Path(__file__).with_name("corpus.txt")
+    folders = []
+    for line in listed.read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            folder = corpus / line.split()[0].replace("/", "+")
+            if not (folder / ".github").is_dir():
+                print(f"{folder}: missing; extract the repository's .github/ there first "
+                      "(see benchmarks/verify_corpus.py)", file=sys.stderr)
+                return None
+            folders.append(folder)
+    return folders
+
+
+def count_files(folders: list[Path]) -> tuple[int, int]:
+    """Workflow and action files (as verify discovers them) and their lines."""
+    from ci_helper.workflows.discovery import discover
+
+    files = lines = 0
+    for folder in folders:
+        workflows, actions = discover(folder, [])
+        for path, _rel in workflows + actions:
+            files += 1
+            lines += path.read_bytes().count(b"\n")
+    return files, lines
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--workflows", type=int, default=180)
     parser.add_argument("--actions", type=int, default=100)
     parser.add_argument("--keep", type=Path, help="generate the corpus here and keep it")
+    parser.add_argument("--ci-helper", dest="ci_helper", type=Path, metavar="EXE",
+                        help="the ci-helper executable to time (default: the one beside this Python); a regular "
+                             "(not editable) install measures what users run")
+    parser.add_argument("--real", type=Path, metavar="CORPUS_DIR",
+                        help="time the real corpus (benchmarks/corpus.txt) extracted under CORPUS_DIR, one process "
+                             "per repository")
     parser.add_argument("--no-compile", action="store_true",
                         help="do not byte-compile ci_helper first; with its __pycache__ folders deleted this measures "
                              "an editable install that never caches bytecode (PYTHONDONTWRITEBYTECODE=1)")
     args = parser.parse_args()
 
     bin_dir = Path(sys.executable).parent
-    ci_helper = shutil.which("ci-helper", path=str(bin_dir)) or shutil.which("ci-helper")
+    ci_helper = str(args.ci_helper) if args.ci_helper else (
+        shutil.which("ci-helper", path=str(bin_dir)) or shutil.which("ci-helper"))
     zizmor = shutil.which("zizmor", path=str(bin_dir)) or shutil.which("zizmor")
     if not ci_helper or not zizmor:
         print("needs ci-helper and zizmor on PATH: pip install -e '.[bench]'", file=sys.stderr)
@@ -189,6 +253,31 @@ def main() -> int:
 
         compileall.compile_dir(Path(package.__file__).parent, quiet=1)
 
+    zizmor_version = subprocess.run([zizmor, "--version"], capture_output=True, text=True).stdout.strip()
+    if args.real:
+        folders = real_folders(args.real)
+        if folders is None:
+            return 2
+        with tempfile.TemporaryDirectory() as tmp:
+            os.environ["CI_HELPER_RESULTS_DIR"] = str(Path(tmp) / "results")
+            verify, ziz = timed_real([ci_helper, "verify", "--format", "json"],
+                                     [zizmor, "--offline", "--format", "plain"], folders, args.runs, Path(tmp))
+        files, lines = count_files(folders)
+        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+        print(f"real corpus: {len(folders)} repositories, {files} workflow and action files, {lines} lines; one "
+              f"process per repository, summed; median of {args.runs} interleaved runs after a warm-up; "
+              f"{zizmor_version}; {ci_helper}; Python {sys.version.split()[0]}; "
+              f"bytecode {'not compiled by the benchmark' if args.no_compile else 'precompiled'}; "
+              f"{os.cpu_count()} CPUs, load average {load:.1f}")
+        print()
+        print("| comparison | ci-helper wall | reference wall | wall ratio | ci-helper CPU | reference CPU | CPU ratio "
+              "| goal |")
+        print("|---|---|---|---|---|---|---|---|")
+        (wall, cpu), (ref_wall, ref_cpu) = verify, ziz
+        print(f"| `ci-helper verify` vs `zizmor --offline`, per repository | {wall:.3f} s | {ref_wall:.3f} s | "
+              f"{wall / ref_wall:.2f}x | {cpu:.3f} s | {ref_cpu:.3f} s | {cpu / ref_cpu:.2f}x | <= 0.5x (wall) |")
+        return 0
+
     with tempfile.TemporaryDirectory() as tmp:
         corpus = args.keep or Path(tmp) / "corpus"
         if corpus.exists():
@@ -201,11 +290,11 @@ def main() -> int:
                                  [zizmor, "--offline", "--format", "plain", str(corpus)], args.runs, env_cwd)
         version, bare = timed_pair([ci_helper, "--version"], [sys.executable, "-c", "import click, yaml"],
                                    args.runs * 2, env_cwd)
-        zizmor_version = subprocess.run([zizmor, "--version"], capture_output=True, text=True).stdout.strip()
 
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"corpus: {files} files ({args.workflows + 10} workflows, {args.actions} composite actions), {lines} lines; "
           f"median of {args.runs} interleaved runs (version rows: {args.runs * 2}) after a warm-up; {zizmor_version}; "
+          f"{ci_helper}; "
           f"Python {sys.version.split()[0]}; bytecode {'not compiled by the benchmark' if args.no_compile else 'precompiled'}; "
           f"{os.cpu_count()} CPUs, load average {load:.1f}")
     print()

@@ -262,8 +262,8 @@ def settle(error: BaseException | None) -> None:
     """
     started = list(_started.items())
     _started.clear()
-    if error is None or isinstance(error, SystemExit):
-        return  # the command ended on purpose (sys.exit, ctx.exit) after writing its verdict
+    if error is None or isinstance(error, SystemExit) or not started:
+        return  # the command ended on purpose (sys.exit, ctx.exit) after writing its verdict; or it started no gate
     for key, (placeholder, folder) in started:
         check = placeholder.check
         if isinstance(error, KeyboardInterrupt):

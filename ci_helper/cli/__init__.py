@@ -10,7 +10,6 @@ imports its logic inside the command function for the same reason.
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import signal
 import threading
 
@@ -37,6 +36,7 @@ COMMANDS: dict[str, str] = {
     "shard": "shard",
     "combine": "combine",
     "report": "report",
+    "init": "init",
 }
 
 

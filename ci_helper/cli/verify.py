@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -77,45 +75,9 @@ def command(path: Path, fmt: str | None, results_dir: Path | None, dry_run: bool
 
         raise BadInput("--event, --input, --matrix, --python, --stub-remote, --base-branch, --repository and --job "
                        "need --run")
-    import atexit
-    import gc
+    from ci_helper.verify import run
 
-    from ci_helper import gha, results, settings
-    from ci_helper.errors import BadInput
-    from ci_helper.rules import run_rules
-    from ci_helper.rules.output import base_of, render
-
-    if not path.exists():
-        raise BadInput(f"{path}: no such folder; pass the repository folder to check (default: .)")
-    if not path.is_dir():
-        raise BadInput(f"{path}: not a folder; pass the repository folder that holds .github/ and your actions")
-    # The interpreter's last act is a full collection over every object still alive (the whole
-    # parsed tree): pointless when the process ends. Freezing them at exit skips it; in-process
-    # callers (tests) are unaffected until their own exit, and register it once however many runs.
-    atexit.unregister(gc.freeze)
-    atexit.register(gc.freeze)
-    config = settings.load(path)
-    folder = results.results_dir(results_dir, config.results_dir)
-    results.start("verify", folder)
-    with _without_cyclic_gc():
-        report = run_rules(path, config)
-    if report.files == 0:
-        raise BadInput(f"no workflow or action files under {path} (looked for .github/workflows/*.yml, *.yaml and "
-                       "action.yml/action.yaml in every folder); pass the repository folder")
-    if fmt is None:
-        fmt = "github" if gha.in_actions() else "text"
-    rendered = render(fmt, report, base_of(path))
-    if fmt == "github":
-        # Annotation lines built (and escaped) by gha.annotation: commands of ours, read by the runner.
-        gha.emit_command(rendered)
-    else:
-        click.echo(rendered, nl=False)
-    figures = {"files": report.files, "findings": len(report.findings), "errors": report.errors,
-               "warnings": report.warnings, "allowed": len(report.allowed)}
-    build = results.failed if report.errors else results.passed
-    result = build("verify", figures=figures, findings=report.findings)
-    results.write_result(result, folder)
-    sys.exit(result.exit_code)
+    sys.exit(run(path, fmt, results_dir, lambda text: click.echo(text, nl=False)))
 
 
 def _dry_run(path: Path, options: dict, results_dir: Path | None) -> None:
@@ -151,23 +113,3 @@ def _dry_run(path: Path, options: dict, results_dir: Path | None) -> None:
         sys.exit(130)
     click.echo(render_text(outcome.run), nl=False)
     sys.exit(outcome.exit_code)
-
-
-@contextlib.contextmanager
-def _without_cyclic_gc() -> Iterator[None]:
-    """Parsing builds hundreds of thousands of small objects and no reference cycles: the
-    cyclic collector would rescan them again and again (over half of verify's run time,
-    docs/performance.md). The process decides this, not the library."""
-    import gc
-
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            # Move the new objects to the oldest generation unscanned (freeze, then unfreeze):
-            # re-enabling alone would make the next collection walk every one of them.
-            gc.freeze()
-            gc.unfreeze()
-            gc.enable()

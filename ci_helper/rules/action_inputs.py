@@ -9,7 +9,6 @@ from the ci-helper that runs verify).
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
@@ -74,6 +73,8 @@ def _step(tree: Tree, source: Source, step: Step) -> Iterator[Finding]:
     for key, value in step.with_.items():
         if key.lower() in by_lower:
             continue
+        import difflib  # only for a key the action does not declare (a finding): not on every run
+
         close = difflib.get_close_matches(key.lower().replace("_", "-"), list(by_lower), n=1, cutoff=0.75)
         hint = f"; did you mean '{close[0]}'?" if close else f"; it declares: {', '.join(sorted(declared)) or 'none'}"
         yield finding(ID, f"'{key}' is not an input of {name}: GitHub ignores it and the action runs with its default"

@@ -7,6 +7,7 @@ anything else that must tell a gate step from a housekeeping step.
 from __future__ import annotations
 
 import re
+import weakref
 
 from ci_helper.errors import BadInput
 from ci_helper.workflows import Action, Step, Tree
@@ -102,3 +103,18 @@ class GateMatcher:
         result = any(self.step(s) for s in action.steps)
         self._actions[action.rel] = result
         return result
+
+
+# One matcher per tree and patterns, shared by the rules of a run (muted-gate, skipped-gate, parallel-gate ask
+# about the same steps and scripts); it goes with the tree.
+_SHARED: weakref.WeakKeyDictionary[Tree, dict[tuple[str, ...], GateMatcher]] = weakref.WeakKeyDictionary()
+
+
+def matcher(tree: Tree, patterns: list[str]) -> GateMatcher:
+    """The run's :class:`GateMatcher` for ``tree`` and ``patterns`` (built on first use)."""
+    per_tree = _SHARED.setdefault(tree, {})
+    key = tuple(patterns)
+    found = per_tree.get(key)
+    if found is None:
+        found = per_tree[key] = GateMatcher(tree, patterns)
+    return found

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from ci_helper.results import Finding
 from ci_helper.rules import conditions
 from ci_helper.rules.base import Context, finding
-from ci_helper.rules.gate_commands import GateMatcher
+from ci_helper.rules.gate_commands import GateMatcher, matcher
 from ci_helper.workflows import Scalar, Source, Step
 from ci_helper.workflows.exit_status import fates
 from ci_helper.workflows.shell import Command, Shell, resolve_shell
@@ -33,7 +33,7 @@ class MutedGate:
     summary = "a gate step (tests, coverage, audit, linters, ci-helper) whose failure is ignored or swallowed"
 
     def check(self, ctx: Context) -> Iterator[Finding]:
-        gates = GateMatcher(ctx.tree, ctx.settings.gate_patterns)
+        gates = matcher(ctx.tree, ctx.settings.gate_patterns)
         # The same script often runs in many steps (matrix jobs, copied workflows): analyse it once.
         analysed: dict[tuple[str, Shell], list[tuple[Command, str]]] = {}
         for workflow in ctx.tree.workflows:

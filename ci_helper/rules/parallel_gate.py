@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 from ci_helper.results import Finding
 from ci_helper.rules.base import Context, finding
-from ci_helper.rules.gate_commands import GateMatcher
+from ci_helper.rules.gate_commands import GateMatcher, matcher
 from ci_helper.workflows import Step, facts
 
 ID = "parallel-gate"
@@ -32,7 +32,7 @@ class ParallelGate:
     summary = "a gate run as a background step and stopped by cancel: (its failure is dropped), or never waited for"
 
     def check(self, ctx: Context) -> Iterator[Finding]:
-        gates = GateMatcher(ctx.tree, ctx.settings.gate_patterns)
+        gates = matcher(ctx.tree, ctx.settings.gate_patterns)
         for workflow in ctx.tree.workflows:
             shell = workflow.default_shell.value if workflow.default_shell is not None else None
             for job in workflow.jobs:

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from ci_helper.results import Finding
 from ci_helper.rules import conditions
 from ci_helper.rules.base import Context, finding
-from ci_helper.rules.gate_commands import GateMatcher
+from ci_helper.rules.gate_commands import matcher
 from ci_helper.workflows import Job, Tree, Workflow, facts
 from ci_helper.workflows.uses import LOCAL, REMOTE, SELF
 
@@ -72,7 +72,7 @@ class SkippedGate:
     summary = "a gate job or step whose if: is never true for the workflow's triggers, or a tier behind a paths filter"
 
     def check(self, ctx: Context) -> Iterator[Finding]:
-        gates = GateMatcher(ctx.tree, ctx.settings.gate_patterns)
+        gates = matcher(ctx.tree, ctx.settings.gate_patterns)
         aggregate: bool | None = None
         for workflow in ctx.tree.workflows:
             events = _events(workflow)

@@ -39,16 +39,26 @@ Progress goes to ``reporter`` (a :class:`Reporter`, stdout by default).
 
 from __future__ import annotations
 
-from ci_helper.runner.composite import RunResult, StepResult, run_action, run_steps
-from ci_helper.runner.expressions import (
-    ExpressionError,
-    evaluate_condition,
-    evaluate_expression,
-    evaluate_template,
-)
-from ci_helper.runner.report import Reporter
+import importlib
+
+# Imported on first use (PEP 562): ``verify``'s rules read only ``ci_helper.runner.expressions``, and importing a
+# submodule runs this file first; the step runner (subprocess, shutil, its reporter) is not theirs to pay for.
+_EXPORTS = {
+    "RunResult": "composite", "StepResult": "composite", "run_action": "composite", "run_steps": "composite",
+    "ExpressionError": "expressions", "evaluate_condition": "expressions", "evaluate_expression": "expressions",
+    "evaluate_template": "expressions", "Reporter": "report",
+}
 
 __all__ = [
     "ExpressionError", "Reporter", "RunResult", "StepResult", "evaluate_condition", "evaluate_expression",
     "evaluate_template", "run_action", "run_steps",
 ]
+
+
+def __getattr__(name: str) -> object:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value

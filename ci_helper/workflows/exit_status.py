@@ -144,7 +144,7 @@ class _Walk:
         out: list[Fate] = []
         stack: list[str] = []  # "if-cond", "if-body", "case", "loop-cond", "loop-body"
         trap: str | None = None
-        last_real = max((i for i, item in enumerate(lists) if not _closer(item)), default=-1)
+        last_real = _last_real(lists)
         for i, item in enumerate(lists):
             first = item.pipelines[0][0].words
             condition_list = False
@@ -187,6 +187,8 @@ class _Walk:
                             out.append(Fate(cmd, fate.fatal, conditional or fate.conditional, fate.checked,
                                             fate.reason, fate.background))
                         for word in cmd.words[1:] if cmd.argv else cmd.words:
+                            if "$(" not in word and "`" not in word:
+                                continue  # most words: nothing substituted, no need to walk them
                             for sub_script in _substitutions(word):
                                 for sub in self.script(parse_script_all(sub_script), errexit, pipefail,
                                                        errexit_off_by, True):
@@ -257,7 +259,11 @@ class _Walk:
 
 
 def _last_real(lists: list[AndOr]) -> int:
-    return max((i for i, item in enumerate(lists) if not _closer(item)), default=-1)
+    """The index of the last list that is not only closers (``fi``, ``done``...); -1 when none."""
+    for i in range(len(lists) - 1, -1, -1):
+        if not _closer(lists[i]):
+            return i
+    return -1
 
 
 def _closer(item: AndOr) -> bool:

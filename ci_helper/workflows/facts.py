@@ -17,13 +17,23 @@ from ci_helper.workflows.source import MappingNode, Node, ScalarNode, SequenceNo
 
 _SECRET = re.compile(r"\bsecrets\s*(?:\.\s*([A-Za-z_][A-Za-z0-9_-]*)|\[\s*'([^']+)'\s*\])")
 _NULL_TAG = "tag:yaml.org,2002:null"
+_TABLE = "_ci_helper_table"  # where table() keeps a mapping node's table
+_SECRETS = "_ci_helper_secrets"  # and secrets() the names under a node
 
 
 def table(node: Node | None) -> dict[str, Node]:
-    """A mapping node's keys to value nodes (merge keys applied, first wins); {} for anything else."""
-    out: dict[str, Node] = {}
+    """A mapping node's keys to value nodes (merge keys applied, first wins); {} for anything else.
+
+    Read-only: the table is built once per node and kept on it (rules ask for the same job's and
+    step's keys many times; a composed node never changes), so callers must not change it.
+    """
     if not isinstance(node, MappingNode):
-        return out
+        return {}
+    known = node.__dict__.get(_TABLE)
+    if known is not None:
+        return known
+    out: dict[str, Node] = {}
+    node.__dict__[_TABLE] = out
     for key, value in node.value:
         if isinstance(key, ScalarNode) and key.value == "<<":
             for src in value.value if isinstance(value, SequenceNode) else [value]:
@@ -121,11 +131,38 @@ def job_permissions(job: Job) -> Permissions | None:
 
 def secrets(node: Node | None) -> set[str]:
     """Secret names an expression under ``node`` reads (``secrets.NAME``, ``secrets['NAME']``)."""
-    names = set()
-    for scalar in scalars(node):
-        if "secrets" in scalar.value:
-            for match in _SECRET.finditer(scalar.value):
-                names.add(match.group(1) or match.group(2))
+    if node is None:
+        return set()
+    # Kept on the node like table(): a reusable workflow's jobs are asked about once per caller.
+    known = node.__dict__.get(_SECRETS)
+    if known is None:
+        known = node.__dict__[_SECRETS] = frozenset(_secrets(node))
+    return set(known)
+
+
+def _secrets(node: Node) -> set[str]:
+    # The walk of scalars() without a generator and with no bookkeeping per scalar (a scalar reached twice
+    # through an alias adds the same names again): this runs over every job, and most values name no secret.
+    names: set[str] = set()
+    stack = [node]
+    seen: set[int] = set()
+    while stack:
+        current = stack.pop()
+        value = current.value
+        if value.__class__ is str:
+            if "secrets" in value:
+                for match in _SECRET.finditer(value):
+                    names.add(match.group(1) or match.group(2))
+            continue
+        key = id(current)
+        if key in seen:
+            continue
+        seen.add(key)
+        if current.__class__ is MappingNode or isinstance(current, MappingNode):
+            for pair in value:
+                stack += pair
+        elif isinstance(current, SequenceNode):
+            stack += value
     return names
 
 

@@ -86,6 +86,36 @@ MAX_DEPTH = 128
 MAX_EXPANDED_NODES = 1_000_000
 
 
+def _fits(root: Node, budget: int) -> bool:
+    """True when the tree, aliases expanded, is within both limits and has at most ``budget`` values.
+
+    Level by level, a shared node counted each time it is reached: the number
+    of levels is the root's height and the count its expanded size, the largest
+    of any node, so a True here is exactly :func:`shape_problem` finding nothing,
+    at a fifth of its cost. False (over a limit, over the budget, or an alias
+    cycle, which never runs out of levels) hands the tree to :func:`shape_problem`.
+    """
+    count = 0
+    depth = 0
+    level = [root]
+    while level:
+        depth += 1
+        count += len(level)
+        if depth > MAX_DEPTH or count > budget:
+            return False
+        below: list[Node] = []
+        for node in level:
+            value = node.value
+            if value.__class__ is list:
+                if node.__class__ is MappingNode:
+                    for pair in value:
+                        below += pair
+                else:
+                    below += value
+        level = below
+    return True
+
+
 def shape_problem(root: Node | None) -> tuple[Node, str] | None:
     """Where and why the tree is unsafe to walk (an alias cycle, too deep or too big once aliases expand).
 
@@ -295,8 +325,11 @@ def source_from_text(path: Path, rel: str, text: str) -> Source:
         raise BadInput(f"{rel}: malformed YAML ({exc}); fix the file") from None
     except RecursionError:  # the pure-Python composer recurses per nesting level
         raise BadInput(f"{rel}: nests too deeply (limit {MAX_DEPTH} levels, see docs/security.md); fix the file") from None
-    shape = shape_problem(root)
-    if shape is not None:
-        node, why = shape
+    # The cheap walk first, with a budget in proportion to the text so that an alias bomb or cycle costs no
+    # more than reading the file before the full check names the node at fault.
+    budget = min(MAX_EXPANDED_NODES, 4 * len(text) + 1024)
+    problem = None if root is None or _fits(root, budget) else shape_problem(root)
+    if problem is not None:
+        node, why = problem
         raise BadInput(f"{rel}:{node.start_mark.line + 1}: {why}; fix the file")
     return Source(path, rel, root, text.splitlines())

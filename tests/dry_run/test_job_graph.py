@@ -166,7 +166,7 @@ jobs:
       EXPECTED_PREFIX: ${{ github.workspace }}/%s
     steps:
       # Our action under another spelling of our name: GitHub compares repository names case-insensitively.
-      - uses: truthful-ci/CI-Helper/actions/guardrails@94cde3876a2334712175e64dca05ba4cecd11503
+      - uses: truthful-ci/CI-Helper/actions/guardrails@d772e708c70810b372632e3c367030b60eaa3fa3
       - run: python -m pip install --no-index --find-links wheels -r requirements.txt
       - run: python -m unittest -v test_env.py
       - run: echo "pip=$(command -v pip || echo none) python=$(command -v python)" > which.txt
@@ -235,7 +235,7 @@ jobs:
   greet:
     runs-on: ubuntu-latest
     steps:
-      - uses: truthful-ci/ci-helper/actions/guardrails@94cde3876a2334712175e64dca05ba4cecd11503
+      - uses: truthful-ci/ci-helper/actions/guardrails@d772e708c70810b372632e3c367030b60eaa3fa3
       - id: hello
         uses: someone/greeter/hello@0123456789abcdef0123456789abcdef01234567
         with: {who: dry run}
