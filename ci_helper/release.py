@@ -12,7 +12,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, overload
 
 from ci_helper.errors import BadInput
 from ci_helper.workflows.uses import REMOTE, Uses
@@ -60,6 +60,14 @@ def _git(repo: Path, *args: str, stdin: str | None = None) -> subprocess.Complet
                               timeout=60, env={**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"})
     except FileNotFoundError:
         raise BadInput("git not found on PATH; install git to read ci-helper's repository") from None
+
+
+@overload
+def self_repository(repo_dir: str | os.PathLike[str] | None = None, required: Literal[True] = True) -> Path: ...
+
+
+@overload
+def self_repository(repo_dir: str | os.PathLike[str] | None = None, *, required: bool) -> Path | None: ...
 
 
 def self_repository(repo_dir: str | os.PathLike[str] | None = None, required: bool = True) -> Path | None:
