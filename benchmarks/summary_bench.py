@@ -29,7 +29,7 @@ import sys
 import tempfile
 import time
 import tracemalloc
-from xml.sax.saxutils import quoteattr, escape
+from xml.sax.saxutils import escape, quoteattr
 
 TRACEBACK = """def test_txt2img_{i}(client):
         response = client.post("/sdapi/v1/txt2img", json={{"prompt": "a cat", "steps": 20}})

@@ -24,9 +24,6 @@ class BadInput(Exception):
     traceback.
     """
 
-    # The exit code the command line gives it (callers and tests that catch it read this).
-    exit_code = EXIT_BAD_INPUT
-
     def __init__(self, message: str) -> None:
         # One line: a newline in a user-facing error hides the fix below the fold.
         self.message = " ".join(str(message).split("\n"))

@@ -25,10 +25,10 @@ import json
 import os
 import struct
 import zlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Mapping, Sequence
 
 MANIFEST_ENV = "CI_HELPER_STUBS_MANIFEST"
 # Beside the copy in a stub root: the manifest's block as a literal, so the copy needs no YAML reader.
@@ -195,7 +195,7 @@ def config(manifest: str | os.PathLike[str] | None = None, environ: Mapping[str,
 
 @lru_cache(maxsize=8)
 def _read_block(path: str) -> FakeInference:
-    line = next(l for l in Path(path).read_text(encoding="utf-8").splitlines() if l.startswith("BLOCK = "))
+    line = next(text for text in Path(path).read_text(encoding="utf-8").splitlines() if text.startswith("BLOCK = "))
     data = json.loads(line[len("BLOCK = "):])
     return FakeInference(str(data["env"]), int(data["width"]), int(data["height"]), tuple(data["color"]))
 

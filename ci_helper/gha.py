@@ -12,8 +12,9 @@ import os
 import re
 import stat
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Iterator
+from typing import IO, TYPE_CHECKING
 
 if TYPE_CHECKING:  # results imports click; gha must stay importable without it (setup action)
     from ci_helper.results import Finding
@@ -69,13 +70,11 @@ def emit_annotation(level: str, message: str, stream: IO[str] | None = None, **p
     emit_command(annotation(level, message, **props), stream)  # type: ignore[arg-type]
 
 
-# A finding's severity as an annotation level: notes stay visible but never look like problems.
-_LEVEL_OF_SEVERITY = {"error": "error", "warning": "warning", "note": "notice"}
-
-
-def annotate_finding(finding: "Finding", title: str, stream: IO[str] | None = None) -> None:
+def annotate_finding(finding: Finding, title: str, stream: IO[str] | None = None) -> None:
     """Print one annotation for a check-result finding, at its file and line when it has them."""
-    emit_annotation(_LEVEL_OF_SEVERITY.get(finding.severity, "notice"), finding.message, stream,
+    from ci_helper.severity import level
+
+    emit_annotation(level(finding.severity).annotation, finding.message, stream,
                     file=finding.file, line=finding.line, title=title)
 
 
@@ -224,7 +223,7 @@ class FencedStream(io.TextIOBase):
     def isatty(self) -> bool:
         return False
 
-    def write(self, text: str) -> int:  # type: ignore[override]
+    def write(self, text: str) -> int:
         if not isinstance(text, str):
             raise TypeError(f"write() argument must be str, not {type(text).__name__}")
         self.fence.write(text)
@@ -352,6 +351,6 @@ def add_path(directory: str | os.PathLike[str]) -> bool:
 def append_step_summary(markdown: str) -> Path | None:
     """Append markdown to ``$GITHUB_STEP_SUMMARY``; returns the file, or None outside a step."""
     path = os.environ.get("GITHUB_STEP_SUMMARY")
-    if not _append("GITHUB_STEP_SUMMARY", markdown if markdown.endswith("\n") else markdown + "\n"):
+    if not path or not _append("GITHUB_STEP_SUMMARY", markdown if markdown.endswith("\n") else markdown + "\n"):
         return None
     return Path(path)

@@ -13,8 +13,9 @@ import json
 import os
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from ci_helper import gha, limits
 from ci_helper.errors import BadInput
@@ -97,7 +98,7 @@ def _client(token: str, api_url: str) -> Any:
 
 
 def _is_ours(body: str | None, marker: str) -> bool:
-    return bool(body) and body.split("\n", 1)[0].strip() == marker
+    return body is not None and body.split("\n", 1)[0].strip() == marker
 
 
 def _login(gh: Any) -> str | None:

@@ -126,7 +126,7 @@ class JUnitReport:
             "time": round(self.time, 3),
         }
 
-    def merge(self, other: "JUnitReport") -> "JUnitReport":
+    def merge(self, other: JUnitReport) -> JUnitReport:
         merged = JUnitReport(
             path=f"{self.path}, {other.path}",
             passed=self.passed + other.passed,
@@ -248,12 +248,14 @@ def _declared_time(root: ET.Element) -> float | None:
 
 def _head(p: Path) -> tuple[str | None, str | None]:
     """The root element's tag and the first suite's name, read from the head of the file only."""
-    parser = ET.XMLPullParser(events=("start",))
+    parser: ET.XMLPullParser = ET.XMLPullParser(events=("start",))
     root = None
     with open(p, "rb") as handle:
         while chunk := handle.read(65536):
             parser.feed(chunk)
-            for _, elem in parser.read_events():
+            for event in parser.read_events():
+                # "start" events are (event, element) pairs.
+                elem: ET.Element = event[1]  # type: ignore[assignment,misc]
                 if root is None:
                     root = elem.tag
                     if root != "testsuites":
@@ -333,16 +335,6 @@ def parse(path: str | os.PathLike[str]) -> JUnitReport:
     order = {FAILED: 0, ERROR: 1, FLAKY: 2}
     problems.sort(key=lambda c: order[c.outcome])
     return report
-
-
-def parse_many(paths: list[str | os.PathLike[str]]) -> JUnitReport:
-    """Parse and add up several JUnit files (matrix shards)."""
-    if not paths:
-        raise JUnitError("no JUnit file given")
-    total = parse(paths[0])
-    for path in paths[1:]:
-        total = total.merge(parse(path))
-    return total
 
 
 def case_times(path: str | os.PathLike[str]) -> dict[tuple[str, str], float]:

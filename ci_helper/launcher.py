@@ -124,8 +124,8 @@ def _run_plain(plain: dict) -> int:
             return EXIT_FAIL
         if isinstance(exc, OSError) and exc.errno == errno.EPIPE:
             # As click does: the reader went away; exit 1 without a second error while flushing at exit.
-            sys.stdout = _IgnoreBrokenPipe(sys.stdout)  # type: ignore[assignment]
-            sys.stderr = _IgnoreBrokenPipe(sys.stderr)  # type: ignore[assignment]
+            sys.stdout = _IgnoreBrokenPipe(sys.stdout)
+            sys.stderr = _IgnoreBrokenPipe(sys.stderr)
             return EXIT_FAIL
         raise
     finally:

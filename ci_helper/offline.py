@@ -165,7 +165,7 @@ def _argv(args: object) -> list[str]:
     if isinstance(args, (str, bytes)):
         return str(args if isinstance(args, str) else args.decode("utf-8", "replace")).split()
     try:
-        return [os.fsdecode(a) if isinstance(a, (bytes, os.PathLike)) else str(a) for a in args]  # type: ignore[union-attr]
+        return [os.fsdecode(a) if isinstance(a, (bytes, os.PathLike)) else str(a) for a in args]  # type: ignore[attr-defined]  # any iterable; TypeError below otherwise
     except TypeError:
         return []
 
@@ -277,7 +277,7 @@ def install(who: str | None = None) -> bool:
     # Written by hand, not through _record: json and traceback stay unimported in processes that never reach out.
     path = os.environ.get(LOG_ENV)
     if path:
-        line = '{"kind": "start", "detail": "policy=%s", "pid": %d}\n' % (_state["policy"], os.getpid())
+        line = '{"kind": "start", "detail": "policy=%s", "pid": %d}\n' % (_state["policy"], os.getpid())  # noqa: UP031 - JSON braces read better than doubled ones
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
             os.write(fd, line.encode("ascii"))

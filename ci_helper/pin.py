@@ -2,7 +2,7 @@
 
 :func:`scan` finds every remote ``uses: owner/repo[/path]@ref`` (steps and
 reusable-workflow jobs) with the exact character span of its ref; :func:`plan`
-asks a resolver (``ci_helper.github.resolve_refs`` in the CLI, any mapping in
+asks a resolver (:func:`resolve`, through the GitHub API; any mapping in
 tests) for the commits; :func:`rewrite` replaces exactly the ref characters
 and the trailing comment on those lines. The YAML is never re-serialised:
 every other byte (BOM, CRLF, indentation, quotes, other comments) stays as it
@@ -15,14 +15,23 @@ from __future__ import annotations
 import codecs
 import os
 import re
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
 
 from ci_helper.errors import BadInput
 from ci_helper.workflows.discovery import discover
 from ci_helper.workflows.model import build_action, build_workflow
-from ci_helper.workflows.source import MappingNode, Node, Scalar, ScalarNode, SequenceNode, Source, decode, source_from_text
+from ci_helper.workflows.source import (
+    MappingNode,
+    Node,
+    Scalar,
+    ScalarNode,
+    SequenceNode,
+    Source,
+    decode,
+    source_from_text,
+)
 from ci_helper.workflows.uses import REMOTE, Uses, parse_uses
 
 # The line breaks libyaml counts, so that its line numbers index our lines.
@@ -223,7 +232,7 @@ def parse_bytes(data: bytes, path: Path, rel: str, kind: str) -> PinFile:
     return pin_file
 
 
-def scan(path: Path, exclude: list[str] = ()) -> list[PinFile]:
+def scan(path: Path, exclude: Sequence[str] = ()) -> list[PinFile]:
     """Every workflow and action file under a folder (or the one file given), with its remote uses."""
     if not path.exists():
         raise BadInput(f"{path}: no such file or folder; pass the repository folder (default: .) or one workflow file")
@@ -348,16 +357,16 @@ def _same_tree(old: Node | None, new: Node | None, replaced: dict[int, str]) -> 
         if type(a) is not type(b) or a.tag != b.tag:
             return False
         if isinstance(a, ScalarNode):
-            if b.value != replaced.get(id(a), a.value) or a.style != b.style:
+            if b.value != replaced.get(id(a), a.value) or a.style != b.style:  # type: ignore[attr-defined]  # b is a ScalarNode too
                 return False
         elif isinstance(a, SequenceNode):
             if len(a.value) != len(b.value):
                 return False
-            stack.extend(zip(a.value, b.value))
+            stack.extend(zip(a.value, b.value, strict=True))
         elif isinstance(a, MappingNode):
             if len(a.value) != len(b.value):
                 return False
-            for (ka, va), (kb, vb) in zip(a.value, b.value):
+            for (ka, va), (kb, vb) in zip(a.value, b.value, strict=True):
                 stack.append((ka, kb))
                 stack.append((va, vb))
     return True
@@ -376,3 +385,61 @@ def apply(pin_file: PinFile, changes: list[Change]) -> bytes:
         raise BadInput(f"{pin_file.rel}: pinning lines {lines} in place would change more than the uses: values; "
                        "nothing was written; pin them by hand")
     return pin_file.encode(text)
+
+
+def resolve(items: list[Wanted]) -> dict[tuple[str, str], str]:
+    """``(repo, ref) -> 40-hex commit`` for every wanted ref, through the GitHub API; BadInput names every ref that failed."""
+    from ci_helper import github
+
+    token = github.optional_token_from_env()
+    api_url = github.api_url_from_env()
+    try:
+        found = github.resolve_refs(list(dict.fromkeys(item.key for item in items)), token=token, api_url=api_url)
+        unknown = sorted({repo for (repo, _), commit in found.items() if commit is None})
+        missing = github.missing_repositories(unknown, token=token, api_url=api_url) if unknown else set()
+    except github.ApiFailure as exc:
+        raise BadInput(f"{exc}; nothing was written") from None
+    problems = []
+    for item in items:
+        repo, ref = item.key
+        if found[item.key] is not None:
+            continue
+        if repo in missing:
+            problems.append(f"{item.where}: repository {repo} not found (or private: set GITHUB_TOKEN with read access to it)")
+        else:
+            problems.append(f"{item.where}: {repo} has no tag, branch or commit '{ref}'; fix the "
+                            + ("comment" if item.site.pinned else "ref"))
+    if problems:
+        raise BadInput("; ".join(problems) + "; nothing was written")
+    return {key: commit.sha for key, commit in found.items() if commit is not None}
+
+
+@dataclass
+class FileEdit:
+    """One file's changes and its new bytes, made (and checked) before any file is written."""
+
+    file: PinFile
+    data: bytes
+    changes: list[Change]
+
+
+def edits(files: list[PinFile], changes: list[Change]) -> list[FileEdit]:
+    """The changes grouped by file, in file order, each file's new bytes checked by :func:`apply`."""
+    out = []
+    for pin_file in files:
+        mine = [c for c in changes if c.site.rel == pin_file.rel]
+        if mine:
+            out.append(FileEdit(pin_file, apply(pin_file, mine), mine))
+    return out
+
+
+def write(edit: FileEdit) -> None:
+    """Replace the file in one step, keeping its permissions, so a crash never leaves half a workflow."""
+    path = edit.file.path
+    tmp = path.with_name(f".{path.name}.ci-helper-pin.tmp")
+    try:
+        tmp.write_bytes(edit.data)
+        os.chmod(tmp, path.stat().st_mode & 0o7777)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise BadInput(f"{edit.file.rel}: cannot write ({exc.strerror or exc})") from None

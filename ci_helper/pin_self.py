@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,7 +107,7 @@ def _markdown(path: Path, rel: str, sha: str, tag: str, holds) -> tuple[bytes | 
     return (new_text.encode("utf-8") if new_text != text else None), edits, seen
 
 
-def plan(root: Path, repo: Path, ref: str, exclude: list[str] = ()) -> SelfPlan:
+def plan(root: Path, repo: Path, ref: str, exclude: Sequence[str] = ()) -> SelfPlan:
     """What ``pin --self REF`` changes under ``root`` (a folder or one file); nothing is written."""
     sha = release.resolve(repo, ref)
     tag = tag_for(repo, ref, sha)

@@ -12,7 +12,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, overload
 
 from ci_helper.errors import BadInput
 from ci_helper.workflows.uses import REMOTE, Uses
@@ -53,13 +53,21 @@ def package_checkout() -> Path:
 
 
 def _git(repo: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    import subprocess  # here, not at the top: verify's pin-lacks-action rule imports this module on every run
+    import subprocess  # only when a pin names our repository: verify's plain path never pays for it
 
     try:
         return subprocess.run(["git", "-C", str(repo), *args], input=stdin, capture_output=True, text=True,
                               timeout=60, env={**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"})
     except FileNotFoundError:
         raise BadInput("git not found on PATH; install git to read ci-helper's repository") from None
+
+
+@overload
+def self_repository(repo_dir: str | os.PathLike[str] | None = None, required: Literal[True] = True) -> Path: ...
+
+
+@overload
+def self_repository(repo_dir: str | os.PathLike[str] | None = None, *, required: bool) -> Path | None: ...
 
 
 def self_repository(repo_dir: str | os.PathLike[str] | None = None, required: bool = True) -> Path | None:
@@ -128,7 +136,7 @@ def holdings(repo: Path, pins: list[tuple[str, tuple[str, ...]]]) -> dict[tuple[
     proc = _git(repo, "cat-file", "--batch-check", stdin="\n".join(queries) + "\n")
     lines = proc.stdout.splitlines() if proc.returncode == 0 else []
     answers = {}
-    for query, line in zip(queries, lines):
+    for query, line in zip(queries, lines, strict=False):
         answers[query] = not line.endswith(" missing") and not line.endswith(" ambiguous")
     out = {}
     for sha, paths in pins:

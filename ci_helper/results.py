@@ -19,19 +19,19 @@ import json
 import math
 import os
 import re
-import sys
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
-from ci_helper import limits
+from ci_helper import limits, severity
 from ci_helper.errors import BadInput
 
 PASS = "pass"
 FAIL = "fail"
 NOT_RUN = "not-run"
 STATUSES = (PASS, FAIL, NOT_RUN)
-SEVERITIES = ("error", "warning", "note")
+SEVERITIES = severity.SEVERITIES
 
 DEFAULT_RESULTS_DIR = ".ci-helper/results"
 RESULTS_DIR_ENV = "CI_HELPER_RESULTS_DIR"
@@ -74,7 +74,7 @@ class Finding:
         return out
 
     @classmethod
-    def from_dict(cls, raw: Any, where: str) -> "Finding":
+    def from_dict(cls, raw: Any, where: str) -> Finding:
         if not isinstance(raw, dict):
             raise BadInput(f"{where}: a finding must be an object, got {type(raw).__name__}")
         for key in ("rule", "message"):
@@ -162,7 +162,7 @@ class CheckResult:
         return "{\n" + ",\n".join(fields) + "\n}\n"
 
     @classmethod
-    def from_dict(cls, raw: Any, where: str = "check result") -> "CheckResult":
+    def from_dict(cls, raw: Any, where: str = "check result") -> CheckResult:
         if not isinstance(raw, dict):
             raise BadInput(f"{where}: a check result must be a JSON object")
         check = raw.get("check")
@@ -256,19 +256,14 @@ def settle(error: BaseException | None) -> None:
     ``KeyboardInterrupt`` (SIGINT, or SIGTERM as the CLI maps it) makes each result
     ``not-run`` with reason ``interrupted``, whatever the gate wrote. A refused input
     or a crash replaces only a placeholder the gate did not get to replace itself
-    (coverage and guard write their own red result before they refuse).
+    (coverage and guard write their own red result before they refuse). None or
+    ``SystemExit``: the command ended on purpose after writing its verdict. The
+    command line maps its own exceptions (click's) to these before it calls.
     """
     started = list(_started.items())
     _started.clear()
     if error is None or isinstance(error, SystemExit) or not started:
-        return  # the command ended on purpose (sys.exit) after writing its verdict; or it started no gate
-    # A click error can only come from a click that is already imported (the command line); this module
-    # itself stays free of it (the launcher's plain verify and the guardrails action's stdlib-only step).
-    click_errors = sys.modules.get("click.exceptions")
-    Exit = getattr(click_errors, "Exit", ())  # () matches nothing in isinstance
-    ClickException = getattr(click_errors, "ClickException", ())
-    if isinstance(error, Exit):
-        return  # ctx.exit: on purpose too
+        return  # the command ended on purpose (sys.exit, ctx.exit) after writing its verdict; or it started no gate
     for key, (placeholder, folder) in started:
         check = placeholder.check
         if isinstance(error, KeyboardInterrupt):
@@ -277,8 +272,6 @@ def settle(error: BaseException | None) -> None:
             continue
         elif isinstance(error, BadInput):
             reason = f"bad input: {error.message}"
-        elif isinstance(error, ClickException):
-            reason = f"bad input: {error.format_message()}"
         else:
             reason = f"crashed: {type(error).__name__}: {error}"
         try:

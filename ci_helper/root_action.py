@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import shlex
 import sys
-from typing import Mapping
+from collections.abc import Mapping
 
 from ci_helper import gha
 from ci_helper.cli import COMMANDS, main as cli_main

@@ -33,7 +33,7 @@ except ImportError:  # the setup action imports this module with a bare interpre
     _Refusal = Exception  # type: ignore[assignment,misc]
 
 
-class MarkerError(_Refusal):  # type: ignore[valid-type,misc]
+class MarkerError(_Refusal):
     """A marker that cannot be trusted: bad input (exit 2) naming the marker file."""
 
 MARKER_NAME = "run-start.json"

@@ -2,8 +2,9 @@
 
 Every section is a dataclass below; the loader checks each key against the
 dataclass fields and types, so a typo or a wrong type exits 2 naming the key
-and what is expected. Command-line flags win over these values: a command
-reads ``flag if flag is not None else settings.<section>.<field>``.
+and what is expected. Command-line flags win over these values, merged by one
+mechanism: ``merge(settings.<section>, field=flag, ...)`` applies every flag
+that was given (not None) over the section.
 
 Keys are written in TOML with dashes or underscores (``fail-under`` or
 ``fail_under``); both map to the same field.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import sys
 import types
 import typing
@@ -22,7 +24,6 @@ from typing import Any
 
 from ci_helper import limits
 from ci_helper.errors import BadInput
-
 
 # --- sections -------------------------------------------------------------
 # Each section belongs to one concern; add fields to your own section only.
@@ -195,6 +196,20 @@ class Settings:
     project_root: Path | None = field(default=None, metadata={"internal": True})
 
 
+# --- flags over settings ----------------------------------------------------
+
+_Section = typing.TypeVar("_Section")
+
+
+def merge(section: _Section, **flags: Any) -> _Section:
+    """``section`` with every flag that was given (not None) in place of its setting.
+
+    A flag named after no field of the section is a programming error (TypeError).
+    """
+    given = {name: value for name, value in flags.items() if value is not None}
+    return dataclasses.replace(section, **given)  # type: ignore[type-var]
+
+
 # --- loading --------------------------------------------------------------
 
 
@@ -217,14 +232,13 @@ def _convert(value: Any, tp: Any, key: str) -> Any:
         args = typing.get_args(tp)
         if value is None and type(None) in args:
             return None
-        errors = []
         for arg in args:
             if arg is type(None):
                 continue
             try:
                 return _convert(value, arg, key)
-            except BadInput as exc:
-                errors.append(exc)
+            except BadInput:
+                pass
         raise BadInput(f"[tool.ci-helper] {key}: expected {_type_name(tp)}, got {_describe(value)}")
     if origin is list:
         (inner,) = typing.get_args(tp)
@@ -319,7 +333,7 @@ def toml_parser(path: Path) -> types.ModuleType:
                        f"{sys.executable} has neither; set up Python 3.11+ first") from None
 
 
-def load(project_dir: str | Path = ".") -> Settings:
+def load(project_dir: str | os.PathLike[str] = ".") -> Settings:
     """Settings from ``<project_dir>/pyproject.toml``; defaults when there is none or no table."""
     root = Path(project_dir)
     if root.is_file():

@@ -7,9 +7,9 @@ on a small repository click's import is a fifth of the run.
 
 from __future__ import annotations
 
-import os
+import contextlib
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 
@@ -27,7 +27,7 @@ def run(path: Path, fmt: str | None, results_dir: Path | None, echo: Callable[[s
     from ci_helper import gha, results, settings
     from ci_helper.errors import BadInput
     from ci_helper.rules import run_rules
-    from ci_helper.rules.output import render
+    from ci_helper.rules.output import base_of, render
 
     if not path.exists():
         raise BadInput(f"{path}: no such folder; pass the repository folder to check (default: .)")
@@ -41,16 +41,14 @@ def run(path: Path, fmt: str | None, results_dir: Path | None, echo: Callable[[s
     config = settings.load(path)
     folder = results.results_dir(results_dir, config.results_dir)
     results.start("verify", folder)
-    report = run_rules(path, config)
+    with _without_cyclic_gc():
+        report = run_rules(path, config)
     if report.files == 0:
         raise BadInput(f"no workflow or action files under {path} (looked for .github/workflows/*.yml, *.yaml and "
                        "action.yml/action.yaml in every folder); pass the repository folder")
     if fmt is None:
         fmt = "github" if gha.in_actions() else "text"
-    # Annotations name files from the workspace (the current folder in a step).
-    base = os.path.relpath(path.resolve(), Path.cwd().resolve())
-    base = str(path.resolve()) if base.startswith("..") else base.replace(os.sep, "/")
-    rendered = render(fmt, report, base)
+    rendered = render(fmt, report, base_of(path))
     if fmt == "github":
         # Annotation lines built (and escaped) by gha.annotation: commands of ours, read by the runner.
         gha.emit_command(rendered)
@@ -62,6 +60,26 @@ def run(path: Path, fmt: str | None, results_dir: Path | None, echo: Callable[[s
     result = build("verify", figures=figures, findings=report.findings)
     results.write_result(result, folder)
     return result.exit_code
+
+
+@contextlib.contextmanager
+def _without_cyclic_gc() -> Iterator[None]:
+    """Parsing builds hundreds of thousands of small objects and no reference cycles: the
+    cyclic collector would rescan them again and again (over half of verify's run time,
+    docs/performance.md). The process decides this, not the library (``run_rules``)."""
+    import gc
+
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            # Move the new objects to the oldest generation unscanned (freeze, then unfreeze):
+            # re-enabling alone would make the next collection walk every one of them.
+            gc.freeze()
+            gc.unfreeze()
+            gc.enable()
 
 
 def write(text: str, err: bool = False) -> None:

@@ -417,7 +417,7 @@ def main() -> int:
     from ci_helper import gha
 
     try:
-        if sys.version_info < (3, 10):
+        if sys.version_info < (3, 10):  # noqa: UP036 - any python3 on PATH runs this, to say it is too old
             raise SetupError(f"ci-helper needs Python >= 3.10, {sys.executable} is "
                              f"{sys.version.split()[0]}; run actions/setup-python first or set the python input")
         mark_run_start()

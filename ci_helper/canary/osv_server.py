@@ -24,9 +24,10 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
+from collections.abc import Iterable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
@@ -92,7 +93,7 @@ class OsvServer:
         self._thread: threading.Thread | None = None
 
     @classmethod
-    def from_file(cls, path: str | Path, mode: str = "ok") -> "OsvServer":
+    def from_file(cls, path: str | Path, mode: str = "ok") -> OsvServer:
         """Records from a JSON file holding a list of OSV records."""
         records = json.loads(Path(path).read_text(encoding="utf-8"))
         if not isinstance(records, list):
@@ -105,7 +106,7 @@ class OsvServer:
         if self._httpd is None:
             raise RuntimeError("server is not started")
         host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     @property
     def query_url(self) -> str:
@@ -115,7 +116,7 @@ class OsvServer:
     def vulns_for(self, name: str, version: str) -> list[dict[str, Any]]:
         return [r for r in self.records if affects(r, name, version)]
 
-    def start(self) -> "OsvServer":
+    def start(self) -> OsvServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -178,7 +179,7 @@ class OsvServer:
             self._httpd.server_close()
             self._httpd = None
 
-    def __enter__(self) -> "OsvServer":
+    def __enter__(self) -> OsvServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -11,9 +11,9 @@ def render_table(outcomes: list[Outcome]) -> str:
     headers = ("gate", "fixture", "expected", "got", "verdict")
     rows = [(o.gate, o.fixture, o.expected, o.got, "ok" if o.ok else "FAILED") for o in outcomes]
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip(),
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip(),
              "  ".join("-" * w for w in widths)]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows]
     gates = sorted({o.gate for o in outcomes})
     bitten = [g for g in gates if all(o.ok for o in outcomes if o.gate == g)]
     lines.append("")

@@ -58,7 +58,7 @@ class LazyGroup(click.Group):
     included) is shown as click shows its own usage errors, never as a traceback.
     """
 
-    def main(self, *args, **kwargs):  # type: ignore[override]
+    def main(self, *args, **kwargs):
         # Under GitHub Actions everything a command prints (errors included) is fenced, so that no
         # test name, message or log line can be read by the runner as a workflow command (gha.py).
         from ci_helper import gha
@@ -76,7 +76,7 @@ class LazyGroup(click.Group):
         command: click.Command = module.command
         return command
 
-    def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
+    def invoke(self, ctx: click.Context) -> object:
         """Run the command; SIGINT and SIGTERM end it with exit 130 (docs/results.md "Interrupts")."""
         from ci_helper import results
         from ci_helper.errors import EXIT_INTERRUPTED
@@ -88,7 +88,7 @@ class LazyGroup(click.Group):
             outcome = super().invoke(ctx)
         except BaseException as exc:
             # Every gate started by this command leaves not-run (interrupted, bad input, crashed).
-            results.settle(exc)
+            results.settle(_as_domain_error(exc))
             if isinstance(exc, KeyboardInterrupt):
                 # click would print "Aborted!" and exit 1, which reads like a failed gate.
                 click.echo("ci-helper: interrupted", err=True)
@@ -101,6 +101,16 @@ class LazyGroup(click.Group):
                 signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
         results.settle(None)
         return outcome
+
+
+def _as_domain_error(exc: BaseException) -> BaseException | None:
+    """What the domain's :func:`results.settle` needs to know: None for a command that ended on
+    purpose (``ctx.exit``), bad input for click's own usage errors, else the exception itself."""
+    if isinstance(exc, click.exceptions.Exit):
+        return None
+    if isinstance(exc, click.ClickException):
+        return BadInput(exc.format_message())
+    return exc
 
 
 def _terminate(signum: int, frame: object) -> None:

@@ -37,68 +37,34 @@ def command(requirements: tuple[str, ...], paths: tuple[str, ...], python: str |
     expired; 1 otherwise, or when the vulnerability service could not be used
     (not-run; exit 0 with --allow-offline); 2 on bad input.
     """
+    import dataclasses
     from pathlib import Path
 
     from ci_helper import gha, results
     from ci_helper.errors import BadInput
-    from ci_helper.gates.audit import gate, invocation, policy as audit_policy
+    from ci_helper.gates.audit import gate, policy as audit_policy
+    from ci_helper.settings import merge
 
     config = audit_policy.load_settings(policy)
     out_dir = results.results_dir(results_dir, config.results_dir)
     results.start(gate.CHECK, out_dir)
+    config = dataclasses.replace(config, audit=merge(
+        config.audit, vulnerability_service=vulnerability_service, osv_url=osv_url, allow_offline=allow_offline))
     rules = audit_policy.load(config.audit.ignore)
-    reqs = list(requirements)
-    if not reqs and not paths and not python and config.audit.requirements:
-        root = config.project_root or Path(".")
-        reqs = [str(root / r) for r in config.audit.requirements]
-    site = list(paths)
-    if python:
-        site += invocation.site_packages(python)
-    request = invocation.AuditRequest(
-        requirements=reqs,
-        paths=site,
-        service=vulnerability_service or config.audit.vulnerability_service,
-        osv_url=osv_url if osv_url is not None else config.audit.osv_url,
-        timeout=timeout,
-    )
-    offline_ok = allow_offline if allow_offline is not None else config.audit.allow_offline
-    figures = {"service": request.service, "ignore_entries": len(rules)}
+    request = gate.request_for(config, list(requirements), list(paths), python, timeout)
+    outcome = gate.audit(request, rules, config.audit.allow_offline)
 
-    try:
-        run = invocation.run(request)
-    except invocation.ServiceUnavailable as exc:
-        result = results.not_run(gate.CHECK, str(exc), {**figures, "allow_offline": offline_ok})
-        results.write_result(result, out_dir)
-        click.echo(f"audit: not-run - {exc}")
-        if offline_ok:
-            click.echo("audit: --allow-offline: exiting 0, but nothing was audited")
-            sys.exit(0)
-        sys.exit(result.exit_code)
-    except invocation.PipAuditFailed as exc:
-        result = results.not_run(gate.CHECK, str(exc), figures)
-        results.write_result(result, out_dir)
-        click.echo(f"audit: not-run - {exc}")
-        sys.exit(result.exit_code)
-
-    if json_out:
+    if json_out and outcome.raw_json is not None:
         try:
             Path(json_out).parent.mkdir(parents=True, exist_ok=True)
-            Path(json_out).write_text(run.raw_json, encoding="utf-8")
+            Path(json_out).write_text(outcome.raw_json, encoding="utf-8")
         except OSError as exc:
             raise BadInput(f"--json-out {json_out}: cannot write ({exc.strerror or exc})") from None
-
-    result = gate.evaluate(run.report, rules, gate.today_utc(), {**figures, "source": run.mode}, run.asked)
-    results.write_result(result, out_dir)
-    for finding in result.findings:
+    results.write_result(outcome.result, out_dir)
+    for finding in outcome.result.findings:
         click.echo(f"{finding.severity}: {finding.message}")
         if gha.in_actions():
             gha.annotate_finding(finding, "audit")
-    f = result.figures
-    if result.reason:
-        click.echo(f"audit: {result.status} - {result.reason}")
-        sys.exit(result.exit_code)
-    click.echo(
-        f"audit: {result.status} - {f['dependencies']} dependencies ({run.mode}, {request.service}), "
-        f"{f['vulnerable']} vulnerable, {f['ignored']} ignored, {f['expired']} expired, {f['stale']} stale"
-    )
-    sys.exit(result.exit_code)
+    for line in outcome.lines:
+        click.echo(line)
+    sys.exit(outcome.exit_code)

@@ -44,27 +44,27 @@ def gate(data_files: tuple[str, ...], combine: bool | None, fail_under: float | 
     """Total, per-file and changed-lines coverage gates from ONE analysis; JSON and markdown reports."""
     import os
 
-    from ci_helper import gha, results
-    from ci_helper import settings as settings_mod
+    from ci_helper import gha, results, settings as settings_mod
     from ci_helper.errors import BadInput
-    from ci_helper.gates.coverage import annotations, json_report, markdown
-    from ci_helper.gates.coverage import gate as gate_mod
+    from ci_helper.gates.coverage import annotations, gate as gate_mod, json_report, markdown
 
     settings = settings_mod.load(".")
-    conf = settings.coverage
-    diff_floor = diff_fail_under if diff_fail_under is not None else conf.diff_fail_under
+    conf = settings_mod.merge(
+        settings.coverage, data_files=list(data_files) or None, combine=combine, fail_under=fail_under,
+        per_file_fail_under=per_file_fail_under, diff_fail_under=diff_fail_under, compare_branch=compare_branch or None,
+        jobs=jobs, json_out=json_out or None, markdown_out=markdown_out or None, measure=measure, rcfile=rcfile or None)
     # In a pull request with a changed-lines floor, the base branch is the natural compare branch.
-    base_ref = os.environ.get("GITHUB_BASE_REF") if diff_floor is not None else None
+    base_ref = os.environ.get("GITHUB_BASE_REF") if conf.diff_fail_under is not None else None
     options = gate_mod.GateOptions(
-        data_files=list(data_files) or list(conf.data_files),
-        combine=combine if combine is not None else conf.combine,
-        fail_under=fail_under if fail_under is not None else conf.fail_under,
-        per_file_fail_under=per_file_fail_under if per_file_fail_under is not None else conf.per_file_fail_under,
-        diff_fail_under=diff_floor,
-        compare_branch=compare_branch or conf.compare_branch or (f"origin/{base_ref}" if base_ref else None),
-        jobs=jobs if jobs is not None else conf.jobs,
-        measure=measure or conf.measure,
-        rcfile=rcfile or conf.rcfile,
+        data_files=list(conf.data_files),
+        combine=conf.combine,
+        fail_under=conf.fail_under,
+        per_file_fail_under=conf.per_file_fail_under,
+        diff_fail_under=conf.diff_fail_under,
+        compare_branch=conf.compare_branch or (f"origin/{base_ref}" if base_ref else None),
+        jobs=conf.jobs,
+        measure=conf.measure,
+        rcfile=conf.rcfile,
     )
     out_dir = results.results_dir(results_dir, settings.results_dir)
     results.start(gate_mod.CHECK, out_dir)
@@ -79,8 +79,8 @@ def gate(data_files: tuple[str, ...], combine: bool | None, fail_under: float | 
         gha.set_output("verdict", results.FAIL)
         raise
 
-    json_path = json_out or conf.json_out
-    md_path = markdown_out or conf.markdown_out
+    json_path = conf.json_out
+    md_path = conf.markdown_out
     section = markdown.render(report, verdict)
     for path, text in ((json_path, lambda: json_report.dumps(report, verdict)), (md_path, lambda: section)):
         if path:
@@ -103,7 +103,7 @@ def gate(data_files: tuple[str, ...], combine: bool | None, fail_under: float | 
     sys.exit(verdict.result.exit_code)
 
 
-def _echo_verdict(report, verdict) -> None:  # type: ignore[no-untyped-def]
+def _echo_verdict(report, verdict) -> None:
     from ci_helper.gates.coverage import gate as gate_mod
 
     figures = verdict.result.figures

@@ -26,7 +26,6 @@ def env_command(log: str, who: str | None, project_dir: str) -> None:
     from pathlib import Path
 
     from ci_helper import settings
-    from ci_helper.errors import BadInput
     from ci_helper.gates import network
 
     config = settings.load(project_dir)

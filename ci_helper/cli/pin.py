@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -30,7 +29,7 @@ def command(path: Path, check: bool, update: bool, self_ref: str | None, repo_di
     written only after every ref resolved. Exit 0 done or nothing to do, 1 with
     --check when something would change, 2 on bad input or an API failure.
     """
-    from ci_helper import github, pin, settings
+    from ci_helper import pin, settings
     from ci_helper.errors import BadInput
 
     if self_ref is not None:
@@ -46,50 +45,23 @@ def command(path: Path, check: bool, update: bool, self_ref: str | None, repo_di
         for why in pin_file.skipped:
             click.echo(f"pin: skipped {why}", err=True)
     items = pin.wanted(files, update)
-    resolved: dict = {}
-    if items:
-        token = github.optional_token_from_env()
-        api_url = github.api_url_from_env()
-        try:
-            resolved = github.resolve_refs(list(dict.fromkeys(item.key for item in items)), token=token, api_url=api_url)
-            unknown = sorted({repo for (repo, _), found in resolved.items() if found is None})
-            missing = github.missing_repositories(unknown, token=token, api_url=api_url) if unknown else set()
-        except github.ApiFailure as exc:
-            raise BadInput(f"{exc}; nothing was written") from None
-        problems = []
-        for item in items:
-            repo, ref = item.key
-            if resolved[item.key] is not None:
-                continue
-            if repo in missing:
-                problems.append(f"{item.where}: repository {repo} not found (or private: set GITHUB_TOKEN with read access to it)")
-            else:
-                problems.append(f"{item.where}: {repo} has no tag, branch or commit '{ref}'; fix the "
-                                + ("comment" if item.site.pinned else "ref"))
-        if problems:
-            raise BadInput("; ".join(problems) + "; nothing was written")
-
-    changes = pin.plan(items, lambda repo, ref: resolved[(repo, ref)].sha)
-    by_file = {}
-    for pin_file in files:
-        mine = [c for c in changes if c.site.rel == pin_file.rel]
-        if mine:
-            # Every file's new bytes are made (and checked) before any is written.
-            by_file[pin_file.path] = (pin_file, pin.apply(pin_file, mine), mine)
-    for pin_file, _, mine in by_file.values():
-        for change in mine:
-            click.echo(f"{pin_file.rel}:{change.site.line}: {change.old} -> {change.new}")
+    resolved = pin.resolve(items) if items else {}
+    changes = pin.plan(items, lambda repo, ref: resolved[(repo, ref)])
+    edits = pin.edits(files, changes)
+    for edit in edits:
+        for change in edit.changes:
+            click.echo(f"{edit.file.rel}:{change.site.line}: {change.old} -> {change.new}")
     sites = sum(len(f.sites) for f in files)
     if not changes:
         click.echo(f"nothing to pin: {sites} remote uses in {len(files)} files, all pinned to a commit SHA")
         sys.exit(0)
     if check:
         again = "ci-helper pin --update" if update else "ci-helper pin"
-        click.echo(f"{len(changes)} uses in {len(by_file)} files would be pinned; run {again} to rewrite them")
+        click.echo(f"{len(changes)} uses in {len(edits)} files would be pinned; run {again} to rewrite them")
         sys.exit(1)
-    for file_path, (_, data, _) in by_file.items():
-        _write(file_path, data)
-    click.echo(f"pinned {len(changes)} uses in {len(by_file)} files")
+    for edit in edits:
+        pin.write(edit)
+    click.echo(f"pinned {len(changes)} uses in {len(edits)} files")
     sys.exit(0)
 
 
@@ -117,10 +89,3 @@ def _pin_self(path: Path, ref: str, repo_dir: Path | None, check: bool) -> None:
     click.echo(f"pinned {len(the_plan.edits)} references in {files} files to {target}")
     sys.exit(0)
 
-
-def _write(path: Path, data: bytes) -> None:
-    """Replace the file in one step, keeping its permissions, so a crash never leaves half a workflow."""
-    tmp = path.with_name(f".{path.name}.ci-helper-pin.tmp")
-    tmp.write_bytes(data)
-    os.chmod(tmp, path.stat().st_mode & 0o7777)
-    os.replace(tmp, path)

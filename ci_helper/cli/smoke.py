@@ -44,56 +44,51 @@ def command(server, ready_url, ready_status, stop_url, timeout, ready_delay, sto
     loaded = settings_mod.load(project)
     folder = results.results_dir(results_dir, loaded.results_dir)
     results.start(smoke_result.CHECK, folder)
-    s = loaded.smoke
+    s = settings_mod.merge(
+        loaded.smoke, server=server, ready_url=ready_url, ready_status=ready_status, stop_url=stop_url,
+        timeout=timeout, ready_delay=ready_delay, stop_timeout=stop_timeout, log=log, junit=junit,
+        coverage_data_file=coverage_data_file,
+        base_url=base_url, python=python, stream=stream)
     if cwd is None and s.cwd:
         project = project / s.cwd
 
-    def pick(flag, configured):
-        return flag if flag is not None else configured
-
-    def path(flag, configured, default):
-        value = pick(flag, configured) or default
-        p = Path(value)
+    def path(value, default):
+        p = Path(value or default)
         return p if p.is_absolute() else project / p
 
-    server = pick(server, s.server)
-    ready_url = pick(ready_url, s.ready_url)
-    if not server:
+    if not s.server:
         raise BadInput("no server command: pass --server 'CMD' or set server in [tool.ci-helper.smoke]")
-    if not ready_url:
+    if not s.ready_url:
         raise BadInput("no ready URL: pass --ready-url URL or set ready-url in [tool.ci-helper.smoke]")
-    timeout = pick(timeout, s.timeout)
-    stop_timeout = pick(stop_timeout, s.stop_timeout)
-    ready_delay = pick(ready_delay, s.ready_delay)
-    if not math.isfinite(ready_delay):
+    if not math.isfinite(s.ready_delay):
         raise BadInput("--ready-delay must be a finite number of seconds")
-    if not (math.isfinite(timeout) and math.isfinite(stop_timeout)):
+    if not (math.isfinite(s.timeout) and math.isfinite(s.stop_timeout)):
         # nan compares false with everything: the readiness wait would never end.
         raise BadInput("--timeout and --stop-timeout must be finite numbers of seconds")
-    if timeout <= 0 or stop_timeout < 0:
+    if s.timeout <= 0 or s.stop_timeout < 0:
         raise BadInput("--timeout must be above 0 and --stop-timeout at least 0 seconds")
     args = list(pytest_args)
     if not args:
         args = _env_pytest_args()
     if not args:
         args = list(s.pytest_args)
-    data_file = pick(coverage_data_file, s.coverage_data_file)
+    data_file = s.coverage_data_file
     config = lifecycle.SmokeConfig(
-        server=server,
-        ready_url=ready_url,
+        server=s.server,
+        ready_url=s.ready_url,
         cwd=project,
-        log=path(log, s.log, ".ci-helper/smoke/server.log"),
-        junit=path(junit, s.junit, ".ci-helper/smoke/junit.xml"),
-        ready_status=pick(ready_status, s.ready_status),
-        stop_url=pick(stop_url, s.stop_url) or None,
-        timeout=timeout,
-        ready_delay=ready_delay,
-        stop_timeout=stop_timeout,
-        coverage_data_file=path(data_file, None, data_file) if data_file else None,
+        log=path(s.log, ".ci-helper/smoke/server.log"),
+        junit=path(s.junit, ".ci-helper/smoke/junit.xml"),
+        ready_status=s.ready_status,
+        stop_url=s.stop_url or None,
+        timeout=s.timeout,
+        ready_delay=s.ready_delay,
+        stop_timeout=s.stop_timeout,
+        coverage_data_file=path(data_file, data_file) if data_file else None,
         pytest_args=args,
-        python=pick(python, s.python) or default_python(),
-        base_url=pick(base_url, s.base_url) or None,
-        stream=sys.stdout if pick(stream, s.stream) else None,
+        python=s.python or default_python(),
+        base_url=s.base_url or None,
+        stream=sys.stdout if s.stream else None,
     )
     if network_log:
         from ci_helper.gates import network

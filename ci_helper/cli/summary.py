@@ -9,7 +9,6 @@ from pathlib import Path
 
 import click
 
-DEFAULT_COMMENT_FILE = ".ci-helper/summary-comment.md"
 _COMMENT_ID = re.compile(r"^[A-Za-z0-9._/-]{1,100}$")
 
 
@@ -48,15 +47,13 @@ def command(results_dir, junit_files, title, out, comment_out, pr_comment, comme
     """Render the run summary (job summary, sticky comment, terminal). Exit 0 green, 1 red, 2 bad input."""
     from ci_helper import gha, results, settings as settings_mod
     from ci_helper.errors import BadInput
-    from ci_helper.summary import model, render
+    from ci_helper.summary import comment, model, render
 
     settings = settings_mod.load(".")
-    conf = settings.summary
+    conf = settings_mod.merge(settings.summary, junit=list(junit_files) or None, title=title, pr_comment=pr_comment,
+                              comment_id=comment_id, comment_out=comment_out)
     folder = results.results_dir(results_dir, settings.results_dir)
-    junit = list(junit_files) or list(conf.junit)
-    pr_comment = pr_comment if pr_comment is not None else conf.pr_comment
-    comment_id = comment_id if comment_id is not None else conf.comment_id
-    comment_out = comment_out if comment_out is not None else conf.comment_out
+    junit, pr_comment, comment_id, comment_out = list(conf.junit), conf.pr_comment, conf.comment_id, conf.comment_out
 
     if comment_id is not None and not _COMMENT_ID.match(comment_id):
         raise BadInput(f"--comment-id {comment_id!r}: use letters, digits, '.', '_', '-' or '/' (it goes in an HTML comment)")
@@ -68,16 +65,16 @@ def command(results_dir, junit_files, title, out, comment_out, pr_comment, comme
         folder, junit = checked.results_dir, [str(p) for p in checked.junit]
         pr_number = pr_number if pr_number is not None else checked.pr_number
     step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
-    heading = (title if title is not None else conf.title) or model.DEFAULT_TITLE
+    heading = conf.title or model.DEFAULT_TITLE
     try:
-        run = model.load(folder, junit, title if title is not None else conf.title)
+        run = model.load(folder, junit, conf.title)
     except BadInput as exc:
         # Refused input (exit 2) still leaves a red summary that names the file: never a blank page.
         from ci_helper.summary import escape
 
         notice = f"## ❌ Red: {escape.inline(heading)}\n\nInvalid input: {escape.inline(exc.message, 2000)}\n"
         if out:
-            _write(out, notice)
+            comment.write(out, notice)
         elif step_summary:
             gha.append_step_summary(notice)
         gha.set_output("verdict", "red")
@@ -87,7 +84,7 @@ def command(results_dir, junit_files, title, out, comment_out, pr_comment, comme
         run.checks.append(results.failed("pr-run", {"conclusion": run_conclusion}, [results.Finding(
             "pr-run-conclusion", f"the pull request's run concluded {run_conclusion or 'nothing'}, not success")]))
     if out:
-        _write(out, render.render_markdown(run).text)
+        comment.write(out, render.render_markdown(run).text)
     elif step_summary:
         # The 1 MiB limit is per step: leave room for what this step already wrote.
         used = Path(step_summary).stat().st_size if Path(step_summary).exists() else 0
@@ -106,57 +103,25 @@ def command(results_dir, junit_files, title, out, comment_out, pr_comment, comme
     if comment_out or pr_comment:
         body = render.render_comment(run, comment_id).text
         if comment_out:
-            _write(comment_out, body)
+            comment.write(comment_out, body)
         if pr_comment:
-            posted_ok = _post(body, render.comment_marker(comment_id), pr_number, head_sha, comment_out)
+            posting = comment.post(body, render.comment_marker(comment_id), pr_number, head_sha, comment_out)
+            _report(posting)
+            posted_ok = posting.ok
     if post_only:
         sys.exit(0 if posted_ok else 1)
     sys.exit(run.exit_code)
 
 
-def _write(path: str, text: str) -> None:
-    from ci_helper.errors import BadInput
+def _report(posting) -> None:
+    """Print what :func:`ci_helper.summary.comment.post` decided and set its step outputs."""
+    from ci_helper import gha
 
-    try:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        Path(path).write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise BadInput(f"cannot write {path}: {exc.strerror or exc}") from None
-
-
-def _post(body: str, marker: str, pr_number: int | None, head_sha: str | None, comment_out: str | None) -> bool:
-    """Post or edit the sticky comment; report, never change the verdict. True when posted."""
-    from ci_helper import gha, github
-
-    number = pr_number if pr_number is not None else github.pr_number_from_event()
-    if number is None:
-        click.echo("summary: not a pull request event and no --pr-number: no comment posted", err=True)
-        gha.set_output("comment-posted", "false")
-        gha.set_output("needs-workflow-run", "false")
-        return True
-    token = github.token_from_env()
-    outcome = github.upsert_comment(github.repository_from_env(), number, body, marker, token=token,
-                                    api_url=github.api_url_from_env(), head_sha=head_sha)
-    gha.set_output("comment-posted", "true" if outcome.posted else "false")
-    gha.set_output("needs-workflow-run", "true" if outcome.action == github.FORBIDDEN else "false")
-    if outcome.posted:
-        click.echo(f"summary: {outcome.message}" + (f" ({outcome.url})" if outcome.url else ""), err=True)
-        return True
-    fallback = comment_out
-    if not fallback:
-        fallback = DEFAULT_COMMENT_FILE
-        _write(fallback, body)
-    gha.set_output("comment-file", fallback)
-    if outcome.action == github.FORBIDDEN:
-        message = f"PR comment not posted: {outcome.message}; the body is in {fallback} for the workflow_run poster"
-        if gha.in_actions():
-            gha.emit_annotation("warning", message)
-        else:
-            click.echo(f"summary: {message}", err=True)
-        return False
-    message = f"PR comment not posted: {outcome.message}; the body is in {fallback}"
-    if gha.in_actions():
-        gha.emit_annotation("error", message)
+    for name, value in posting.outputs.items():
+        gha.set_output(name, value)
+    if posting.level == "info":
+        click.echo(posting.message, err=True)
+    elif gha.in_actions():
+        gha.emit_annotation(posting.level, posting.message)
     else:
-        click.echo(f"summary: {message}", err=True)
-    return False
+        click.echo(f"summary: {posting.message}", err=True)

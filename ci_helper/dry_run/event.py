@@ -50,7 +50,7 @@ class SimulatedEvent:
         path.write_text(json.dumps(self.payload, indent=2) + "\n", encoding="utf-8")
         return path
 
-    def with_inputs(self, inputs: dict) -> "SimulatedEvent":
+    def with_inputs(self, inputs: dict) -> SimulatedEvent:
         """This event with a workflow's resolved inputs (``github.event.inputs`` of a workflow_dispatch)."""
         if self.name != "workflow_dispatch":
             return self

@@ -27,6 +27,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,7 +79,7 @@ def _interpreter(value: str, project: Path, origin: str) -> Interpreter:
 
 
 def find(project: Path, given: str | None, configured: str | None,
-         environ: dict[str, str] | None = None) -> Interpreter | None:
+         environ: Mapping[str, str] | None = None) -> Interpreter | None:
     """The project's own interpreter, or None when it has none (then a throwaway virtualenv is built)."""
     environ = os.environ if environ is None else environ
     if given:

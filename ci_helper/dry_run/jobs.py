@@ -23,7 +23,7 @@ from ci_helper.workflows import matrix as matrix_mod
 from ci_helper.workflows.discovery import discover
 from ci_helper.workflows.model import Job, Workflow, build_workflow
 from ci_helper.workflows.source import Scalar, read_source
-from ci_helper.workflows.uses import LOCAL, REMOTE, parse_uses
+from ci_helper.workflows.uses import LOCAL, REMOTE, SELF, parse_uses
 
 
 def checkout_root() -> Path:
@@ -39,7 +39,8 @@ def is_ours(uses: str, workspace: Path, ours: Path) -> bool:
     parsed = parse_uses(uses)
     if parsed.kind == REMOTE:
         return parsed.our_action
-    if parsed.kind == LOCAL:
+    if parsed.kind in (LOCAL, SELF):
+        # In a workflow, `$/x` is x in the repository of the running workflow: the workspace checkout.
         target = (workspace / (parsed.local_path or "")).resolve()
         return target == ours or ours in target.parents
     return False

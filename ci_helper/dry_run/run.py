@@ -13,10 +13,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ci_helper import results
-from ci_helper.dry_run import event as event_mod
-from ci_helper.dry_run import interpreter as interpreter_mod
-from ci_helper.dry_run import jobs as jobs_mod
-from ci_helper.dry_run import policy
+from ci_helper.dry_run import event as event_mod, interpreter as interpreter_mod, jobs as jobs_mod, policy
 from ci_helper.dry_run.progress import DryRunReporter
 from ci_helper.errors import BadInput
 from ci_helper.results import CheckResult, Finding
@@ -284,7 +281,7 @@ def step_tiers(job: jobs_mod.PlannedJob, steps: list[Any], project: Path,
     found: list[tuple[str, str]] = []
     not_run: dict[str, str] = {}
     raw_steps = job.steps if len(job.steps) == len(steps) else [None] * len(steps)
-    for raw, step in zip(raw_steps, steps):
+    for raw, step in zip(raw_steps, steps, strict=True):
         if isinstance(raw, dict):
             uses = raw.get("uses")
         else:  # a step of the workflow model

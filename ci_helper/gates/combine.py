@@ -119,7 +119,7 @@ def evaluate(artifacts: list[ShardArtifact], needs: dict[str, str] | None = None
         if result != "success":
             findings.append(results.Finding("combine-job", f"job {job} {result if result != 'failure' else 'failed'}: "
                                             "a required job that did not succeed cannot pass as green"))
-    totals = {a.result.figures.get("total") for a in artifacts if isinstance(a.result.figures.get("total"), int)}
+    totals: set[int] = {t for a in artifacts if isinstance(t := a.result.figures.get("total"), int)}
     if expected_total is not None:
         totals.add(expected_total)
     if len(totals) > 1:

@@ -325,7 +325,7 @@ def environment_from_snapshot(path: str | Path, markers_from: str | None = None)
         return Environment(f"{path} (markers: {live.python})", live.markers, distributions)
     from packaging.markers import default_environment
 
-    return Environment(f"{path} (markers: {sys.executable})", dict(default_environment()), distributions)
+    return Environment(f"{path} (markers: {sys.executable})", dict(default_environment()), distributions)  # type: ignore[arg-type]  # a TypedDict of str values
 
 
 # --- verification ---------------------------------------------------------

@@ -15,9 +15,10 @@ from __future__ import annotations
 import fnmatch
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from ci_helper import limits, results
 from ci_helper.errors import BadInput
@@ -76,7 +77,7 @@ class GuardContext:
     event_path: str | None
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "GuardContext":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> GuardContext:
         env = os.environ if env is None else env
         # The runner sets GITHUB_BASE_REF to '' outside pull requests: '' means unknown.
         return cls(
@@ -328,17 +329,21 @@ def run(policy: GuardPolicy, context: GuardContext, root: Path | None = None, se
 
 def merge_policy(settings: Any, repositories, base_branches, refs, events, forks, pins) -> GuardPolicy:
     """Flags (or the action's inputs) win over ``[tool.ci-helper.guard]``; the project's ``repository`` is the last resort."""
-    configured = settings.guard
-    repos = split_values(repositories) or split_values(configured.repositories)
+    from ci_helper.settings import merge
+
+    given = {name: split_values(values) or None for name, values in
+             (("repositories", repositories), ("base_branches", base_branches), ("refs", refs), ("events", events))}
+    configured = merge(settings.guard, forks=forks, pins=pins, **given)
+    repos = split_values(configured.repositories)
     if not repos and settings.repository:
         repos = [settings.repository]
     return GuardPolicy(
         repositories=repos,
-        base_branches=split_values(base_branches) or split_values(configured.base_branches),
-        refs=split_values(refs) or split_values(configured.refs),
-        events=split_values(events) or split_values(configured.events),
-        forks=forks if forks is not None else configured.forks,
-        pins=pins if pins is not None else configured.pins,
+        base_branches=split_values(configured.base_branches),
+        refs=split_values(configured.refs),
+        events=split_values(configured.events),
+        forks=configured.forks,
+        pins=configured.pins,
     )
 
 
@@ -359,20 +364,6 @@ def announce(result: CheckResult, path: Path, github: bool, echo) -> None:
     echo(f"guardrails: {result.status} ({verdict}; {facts or 'no GITHUB_* facts'}) -> {path}")
     gha.set_output("status", result.status)
     gha.set_output("result", str(path))
-
-
-def fixture_cases() -> dict[str, Path]:
-    """The bundled canary cases (``bad``, ``good``) as folders."""
-    from importlib.resources import files
-
-    base = Path(str(files("ci_helper") / "fixtures" / "guard"))
-    return {p.name: p for p in sorted(base.iterdir()) if (p / "canary.json").is_file()}
-
-
-def fixture_env(case: Path) -> dict[str, str]:
-    """A case's job variables from its ``canary.json``, with ``{fixture}`` set to the case's folder."""
-    env = json.loads((case / "canary.json").read_text(encoding="utf-8"))["env"]
-    return {k: v.replace("{fixture}", str(case)) for k, v in env.items()}
 
 
 def describe(finding: Finding) -> str:

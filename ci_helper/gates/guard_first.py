@@ -15,8 +15,8 @@ from __future__ import annotations
 import dataclasses
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 from ci_helper import results, settings as settings_module
 from ci_helper.errors import BadInput

@@ -109,7 +109,7 @@ def read_log(log: Path) -> tuple[bool, list[Attempt]]:
             if raw["kind"] == "start":
                 started = True
                 continue
-            stack = raw.get("stack") if isinstance(raw.get("stack"), list) else []
+            stack: list = raw["stack"] if isinstance(raw.get("stack"), list) else []
             attempts.append(Attempt(
                 kind=raw["kind"], target=str(raw.get("target", "")), detail=str(raw.get("detail", "")),
                 who=str(raw.get("who") or "unknown"), stack=tuple(str(s) for s in stack),

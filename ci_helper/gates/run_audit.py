@@ -25,7 +25,7 @@ from pathlib import Path
 from ci_helper import results
 from ci_helper.errors import BadInput
 from ci_helper.github import JobRecord, RunRecord
-from ci_helper.rules.gates import GateMatcher
+from ci_helper.rules.gate_commands import GateMatcher
 from ci_helper.workflows import Tree, Workflow, parse_uses
 from ci_helper.workflows.model import build_workflow
 from ci_helper.workflows.source import source_from_text
@@ -136,8 +136,8 @@ def audit(run: RunRecord) -> RunVerdict:
     for job in run.jobs:
         f.extend(_job_findings(job, workflow, matcher, run))
     if workflow is not None:
-        for job in workflow.jobs:
-            refs = [(job.uses, None)] + [(s.uses, s) for s in job.steps]
+        for model_job in workflow.jobs:
+            refs = [(model_job.uses, None)] + [(s.uses, s) for s in model_job.steps]
             for value, _step in refs:
                 if value is None:
                     continue
@@ -170,7 +170,8 @@ def _job_findings(job: JobRecord, workflow: Workflow | None, matcher: GateMatche
                                        f"job {job.name}: step '{step.name}' failed but the job succeeded (continue-on-error)",
                                        file=file, line=step_line))
         if step.conclusion == "skipped" and model_step is not None and matcher is not None and job.conclusion == "success":
-            if matcher.step(model_step, model.default_shell.value if model.default_shell else None):
+            shell = model.default_shell.value if model is not None and model.default_shell else None
+            if matcher.step(model_step, shell):
                 out.append(results.Finding("audit-skipped", f"job {job.name}: gate step '{step.name}' was skipped",
                                            file=file, line=step_line))
     return out

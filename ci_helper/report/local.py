@@ -85,7 +85,7 @@ class LocalReport:
 
 
 def _inventory(root: Path, settings: Settings) -> list[WorkflowEntry]:
-    from ci_helper.rules.gates import GateMatcher
+    from ci_helper.rules.gate_commands import GateMatcher
     from ci_helper.workflows import load_tree
 
     tree = load_tree(root, settings.verify.exclude)
@@ -101,7 +101,7 @@ def _inventory(root: Path, settings: Settings) -> list[WorkflowEntry]:
                 continue_on_error=s.continue_on_error.value if s.continue_on_error is not None else None,
                 condition=s.if_.value if s.if_ is not None else None,
             ) for s in job.steps]
-            name = job.name.value if getattr(job, "name", None) is not None else job.id
+            name = job.name.value if job.name is not None else job.id
             jobs.append(JobEntry(job.id, name, job.line, job.uses is not None or any(s.gate for s in steps), steps))
         entries.append(WorkflowEntry(workflow.rel, sorted(workflow.triggers), jobs))
     return entries

@@ -5,10 +5,9 @@ from __future__ import annotations
 import functools
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import jinja2
-
-from typing import TYPE_CHECKING
 
 from ci_helper.gates.run_audit import MERGE_READY, RunVerdict
 
@@ -21,7 +20,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 CONCLUSION_ICONS = {"success": "✅", "failure": "❌", "cancelled": "⛔", "skipped": "⏭️", None: "⏳"}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _environment() -> jinja2.Environment:
     # Job and step names come from the workflow file of the audited commit, which a pull
     # request can write: every value passes through the markdown escaper unless marked safe.
@@ -38,11 +37,11 @@ def markdown(verdicts: list[RunVerdict], overall: str) -> str:
     return _environment().get_template("run_audit.md.j2").render(verdicts=verdicts, overall=overall)
 
 
-def local_markdown(report: "LocalReport") -> str:
+def local_markdown(report: LocalReport) -> str:
     return _environment().get_template("local_report.md.j2").render(report=report)
 
 
-def local_json(report: "LocalReport") -> str:
+def local_json(report: LocalReport) -> str:
     import dataclasses
 
     return json.dumps({

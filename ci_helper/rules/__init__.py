@@ -19,7 +19,6 @@ or action file gives an empty report with ``files == 0`` (the caller decides:
 
 from __future__ import annotations
 
-import gc
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,24 +59,12 @@ def run_rules(root: Path, settings: Settings, only: set[str] | None = None) -> R
         raise BadInput(f"{root}: no such folder; pass the repository folder to check")
     verify = settings.verify
     allow.validate(verify.allow, RULE_IDS)
-    # Parsing builds hundreds of thousands of small objects and no reference cycles;
-    # the cyclic collector would rescan them again and again (over half the run time).
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        tree = load_tree(root, verify.exclude)
-        ctx = Context(tree, verify, settings.guard, settings.repository)
-        findings: list[Finding] = []
-        for rule in RULES:
-            if only is None or rule.id in only:
-                findings.extend(rule.check(ctx))
-    finally:
-        if collecting:
-            # Move the new objects to the oldest generation unscanned (freeze, then unfreeze):
-            # re-enabling alone would make the next collection walk every one of them.
-            gc.freeze()
-            gc.unfreeze()
-            gc.enable()
+    tree = load_tree(root, verify.exclude)
+    ctx = Context(tree, verify, settings.guard, settings.repository)
+    findings: list[Finding] = []
+    for rule in RULES:
+        if only is None or rule.id in only:
+            findings.extend(rule.check(ctx))
     findings.sort(key=lambda f: (f.file or "", f.line or 0, f.column or 0, RULE_IDS.index(f.rule)))
     reported, allowed = allow.split(findings, verify.allow)
     return Report(findings=reported, files=tree.files, allowed=allowed)

@@ -9,9 +9,9 @@ from the ci-helper that runs verify).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterator
 
 from ci_helper.results import Finding
 from ci_helper.rules.base import Context, finding

@@ -39,7 +39,8 @@ def split(findings: list[Finding], entries: list[AllowEntry]) -> tuple[list[Find
     """``(reported, allowed)``."""
     if not entries:
         return findings, []
-    reported, allowed = [], []
+    reported: list[Finding] = []
+    allowed: list[Finding] = []
     for item in findings:
         (allowed if any(allows(e, item) for e in entries) else reported).append(item)
     return reported, allowed

@@ -9,7 +9,7 @@ combine job finds no coverage data, and nothing said why.
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from collections.abc import Iterator
 
 from ci_helper.results import Finding
 from ci_helper.rules.base import Context, finding

@@ -25,7 +25,14 @@ from ci_helper.runner.expressions import parser as p
 from ci_helper.runner.expressions.errors import ExpressionError
 from ci_helper.runner.expressions.functions import FUNCTIONS
 from ci_helper.runner.expressions.template import compile_condition, compile_template
-from ci_helper.runner.expressions.values import CIDict, abstract_equal, abstract_greater, abstract_less, canonical, truthy
+from ci_helper.runner.expressions.values import (
+    CIDict,
+    abstract_equal,
+    abstract_greater,
+    abstract_less,
+    canonical,
+    truthy,
+)
 
 
 class _Unknown:

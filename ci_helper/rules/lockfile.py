@@ -8,7 +8,7 @@ commit locks nothing. Entries the workflow no longer uses are stale (warning).
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ci_helper.results import Finding
 from ci_helper.rules.base import Context, finding

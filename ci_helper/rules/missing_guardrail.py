@@ -27,8 +27,8 @@ falls back to) check.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from functools import lru_cache
-from typing import Iterator
 
 from ci_helper.errors import BadInput
 from ci_helper.results import Finding

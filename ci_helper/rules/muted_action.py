@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ci_helper.results import Finding
 from ci_helper.rules.base import Context, finding
@@ -66,6 +66,7 @@ class MutedAction:
                 if hardeners and all(_value(s, "egress-policy") in (None, "audit") for s in hardeners):
                     step = hardeners[0]
                     at = step.with_.get("egress-policy") or step.uses
+                    assert at is not None  # a harden-runner step has a uses:
                     yield finding(ID, f"job '{job.id}': harden-runner at egress-policy: audit only logs outbound calls; "
                                   "set 'egress-policy: block' with an allowed-endpoints list", rel, at.line, at.column,
                                   "warning", step=step.label)

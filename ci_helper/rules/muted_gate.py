@@ -14,12 +14,12 @@ never means "not looked at".
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ci_helper.results import Finding
 from ci_helper.rules import conditions
 from ci_helper.rules.base import Context, finding
-from ci_helper.rules.gates import GateMatcher, matcher
+from ci_helper.rules.gate_commands import GateMatcher, matcher
 from ci_helper.workflows import Scalar, Source, Step
 from ci_helper.workflows.exit_status import fates
 from ci_helper.workflows.shell import Command, Shell, resolve_shell

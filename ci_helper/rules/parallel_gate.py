@@ -10,11 +10,11 @@ waited for by the group and are fine.
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ci_helper.results import Finding
 from ci_helper.rules.base import Context, finding
-from ci_helper.rules.gates import GateMatcher, matcher
+from ci_helper.rules.gate_commands import GateMatcher, matcher
 from ci_helper.workflows import Step, facts
 
 ID = "parallel-gate"

@@ -11,7 +11,7 @@ SHA is the documentation placeholder (docs/release.md) and never loads.
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ci_helper import release
 from ci_helper.results import Finding

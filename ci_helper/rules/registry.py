@@ -33,9 +33,3 @@ def _discover() -> tuple[Rule, ...]:
 RULES: tuple[Rule, ...] = _discover()
 RULE_IDS: tuple[str, ...] = tuple(rule.id for rule in RULES)
 
-
-def by_id(rule_id: str) -> Rule:
-    for rule in RULES:
-        if rule.id == rule_id:
-            return rule
-    raise KeyError(rule_id)

@@ -10,7 +10,7 @@ commit (runner >= 2.336.0). Actions meant for others are the root
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ci_helper.results import Finding
 from ci_helper.rules.base import Context, finding

@@ -15,12 +15,12 @@ required check, that is a finding too.
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ci_helper.results import Finding
 from ci_helper.rules import conditions
 from ci_helper.rules.base import Context, finding
-from ci_helper.rules.gates import matcher
+from ci_helper.rules.gate_commands import matcher
 from ci_helper.workflows import Job, Tree, Workflow, facts
 from ci_helper.workflows.uses import LOCAL, REMOTE, SELF
 
@@ -31,7 +31,7 @@ _TIERS = ("actions/quality", "actions/smoke")
 def _events(workflow: Workflow) -> list[str | None]:
     if "workflow_call" in workflow.triggers or not workflow.triggers:
         return [None]
-    return sorted(workflow.triggers)
+    return list(sorted(workflow.triggers))
 
 
 def _shown(events: list[str | None]) -> str:

@@ -8,7 +8,7 @@ through ``env:`` and quote the variable instead.
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from collections.abc import Iterator
 
 from ci_helper.results import Finding
 from ci_helper.rules.base import Context, finding

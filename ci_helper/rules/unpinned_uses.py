@@ -9,7 +9,7 @@ locks for that workflow runs the locked commit, so it is pinned too (the
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ci_helper.results import Finding
 from ci_helper.rules.base import Context, finding

@@ -40,6 +40,17 @@ Progress goes to ``reporter`` (a :class:`Reporter`, stdout by default).
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # for type checkers; at run time __getattr__ below imports them on first use
+    from ci_helper.runner.composite import RunResult, StepResult, run_action, run_steps
+    from ci_helper.runner.expressions import (
+        ExpressionError,
+        evaluate_condition,
+        evaluate_expression,
+        evaluate_template,
+    )
+    from ci_helper.runner.report import Reporter
 
 # Imported on first use (PEP 562): ``verify``'s rules read only ``ci_helper.runner.expressions``, and importing a
 # submodule runs this file first; the step runner (subprocess, shutil, its reporter) is not theirs to pay for.

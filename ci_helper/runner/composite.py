@@ -26,18 +26,24 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ci_helper import orphans
 from ci_helper.errors import BadInput
 from ci_helper.runner import contexts as ctx
-from ci_helper import orphans
 from ci_helper.runner.commands import CommandState, Masker, StepCommands
-from ci_helper.runner.expressions import CIDict, Scope, TemplateError, canonical, to_string, truthy
+from ci_helper.runner.expressions import CIDict, Scope, TemplateError, canonical, truthy
 from ci_helper.runner.files import StepFiles
 from ci_helper.runner.manifest import (
-    WORKFLOW_DEFAULT_SHELL, WORKFLOW_NAMED_VALUES, Action, Step, compile_steps, load_action,
+    WORKFLOW_DEFAULT_SHELL,
+    WORKFLOW_NAMED_VALUES,
+    Action,
+    Step,
+    compile_steps,
+    load_action,
 )
 from ci_helper.runner.report import Reporter
 from ci_helper.runner.steps import ShellError, group_alive, run_script, stop_group
@@ -64,7 +70,7 @@ class StepResult:
     outputs: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
     reason: str = ""
-    steps: dict[str, "StepResult"] = field(default_factory=dict)  # a nested action's steps
+    steps: dict[str, StepResult] = field(default_factory=dict)  # a nested action's steps
 
     def to_json(self) -> dict[str, Any]:
         return {"outcome": self.outcome, "conclusion": self.conclusion, "outputs": dict(self.outputs)}
@@ -326,7 +332,7 @@ class _ActionRun:
             raise Cancelled() from None
         outcome, reason = SUCCESS, ""
         if process.timed_out:
-            outcome, reason = FAILURE, f"the step timed out after {step.timeout_minutes.source} minutes"
+            outcome, reason = FAILURE, f"the step timed out after {step.timeout_minutes.source if step.timeout_minutes else '?'} minutes"
             reporter.line(f"{self.indent}Error: {reason}")
         elif process.returncode != 0:
             outcome, reason = FAILURE, f"Process completed with exit code {process.returncode}."
@@ -478,7 +484,7 @@ def _execute(action: Action, inputs: dict[str, str] | None, options: ctx.Options
              action_path: str | None = None) -> RunResult:
     event = ctx.load_event(options)
     own_temp = runner_temp is None
-    temp = Path(tempfile.mkdtemp(prefix="ci-helper-runner-")) if own_temp else Path(runner_temp)
+    temp = Path(tempfile.mkdtemp(prefix="ci-helper-runner-")) if runner_temp is None else Path(runner_temp)
     temp.mkdir(parents=True, exist_ok=True)
     try:
         if options.event_path is not None:
@@ -511,7 +517,7 @@ def run_action(action_dir: str | os.PathLike[str], inputs: dict[str, str] | None
                workspace: str | os.PathLike[str] | None = None, event_name: str = "push",
                event_path: str | os.PathLike[str] | None = None, repository: str = "local/repository",
                ref: str = "refs/heads/main", sha: str = "0" * 40, env: dict[str, str] | None = None,
-               stub_remotes: dict[str, str | os.PathLike[str]] | None = None,
+               stub_remotes: Mapping[str, str | os.PathLike[str]] | None = None,
                base_environ: dict[str, str] | None = None, reporter: Reporter | None = None,
                runner_temp: str | os.PathLike[str] | None = None) -> RunResult:
     """Run the composite action in ``action_dir``; see the package docstring."""
@@ -530,7 +536,7 @@ def run_steps(steps: list[model.Step], source: str | os.PathLike[str], *,
               contexts: dict[str, Any] | None = None, event_name: str = "push",
               event_path: str | os.PathLike[str] | None = None, repository: str = "local/repository",
               ref: str = "refs/heads/main", sha: str = "0" * 40, env: dict[str, str] | None = None,
-              stub_remotes: dict[str, str | os.PathLike[str]] | None = None,
+              stub_remotes: Mapping[str, str | os.PathLike[str]] | None = None,
               base_environ: dict[str, str] | None = None, reporter: Reporter | None = None,
               runner_temp: str | os.PathLike[str] | None = None, default_shell: str | None = None,
               default_working_directory: Scalar | None = None, dry_run: bool = False) -> RunResult:

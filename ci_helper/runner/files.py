@@ -93,7 +93,7 @@ class StepFiles:
     paths: dict[str, Path] = field(default_factory=dict)
 
     @classmethod
-    def create(cls, runner_temp: Path) -> "StepFiles":
+    def create(cls, runner_temp: Path) -> StepFiles:
         folder = runner_temp / "_runner_file_commands"
         folder.mkdir(parents=True, exist_ok=True)
         directory = Path(tempfile.mkdtemp(prefix="step_", dir=folder))
@@ -107,7 +107,7 @@ class StepFiles:
     def environment(self) -> dict[str, str]:
         return {env_name: str(self.paths[name]) for name, (env_name, _) in FILE_COMMANDS.items()}
 
-    def read(self) -> "FileCommands":
+    def read(self) -> FileCommands:
         """Parse every file; the first malformed one is reported as ``errors``."""
         commands = FileCommands()
         for name, key in (("output", "outputs"), ("env", "env"), ("state", "state")):

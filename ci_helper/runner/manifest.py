@@ -94,7 +94,7 @@ def _where(source_rel: str, line: int | None) -> str:
 def _template(value: Scalar | Node | None, rel: str, named_values: set[str] = NAMED_VALUES,
               line: int | None = None) -> Template:
     if value is not None and not isinstance(value, Scalar):
-        kind = "mapping" if value.id == "mapping" else "sequence"
+        kind = "mapping" if getattr(value, "id", None) == "mapping" else "sequence"
         raise BadInput(f"{_where(rel, value.start_mark.line + 1)}: expected a string, got a {kind}")
     text = value.value if value is not None else ""
     where = _where(rel, value.line if value is not None else line)

@@ -16,12 +16,11 @@ import subprocess
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
-from ci_helper.workflows.shell import SHELL_TEMPLATES
-from ci_helper.workflows.shell import resolve_shell as shell_model
+from ci_helper.workflows.shell import SHELL_TEMPLATES, resolve_shell as shell_model
 
 # Seconds to wait after SIGINT, then after SIGTERM, before SIGKILL.
 INTERRUPT_GRACE = 1.0

@@ -13,10 +13,11 @@ the renderer.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
-from ci_helper import schemas
+from ci_helper import schemas, severity
 from ci_helper.junit import TestCase
 from ci_helper.results import FAIL, NOT_RUN, PASS, CheckResult, Finding
 from ci_helper.summary.model import Tier, effective_status
@@ -118,9 +119,9 @@ def _count(value: Any) -> int | None:
 
 
 def _first_error(findings: list[Finding]) -> Finding | None:
-    for severity in ("error", "warning", "note"):
+    for name in severity.SEVERITIES:
         for f in findings:
-            if f.severity == severity:
+            if f.severity == name:
                 return f
     return None
 
@@ -207,14 +208,17 @@ def line_ranges(lines: list[int]) -> str:
     """[1, 2, 3, 7, 9, 10] -> "1-3, 7, 9-10"."""
     ordered = sorted(set(lines))
     out: list[str] = []
-    start = prev = None
-    for n in ordered + [None]:  # type: ignore[list-item]
-        if start is not None and n is not None and n == prev + 1:
+    start: int | None = None
+    prev = 0
+    for n in ordered:
+        if start is not None and n == prev + 1:
             prev = n
             continue
         if start is not None:
             out.append(str(start) if start == prev else f"{start}-{prev}")
         start = prev = n
+    if start is not None:
+        out.append(str(start) if start == prev else f"{start}-{prev}")
     return ", ".join(out)
 
 
@@ -262,7 +266,8 @@ def _audit(entry: Entry, result: CheckResult) -> None:
         d = finding.data
         state = _AUDIT_STATES[finding.rule]
         # Vulnerabilities carry their ignore entry under "ignored"; policy entries carry it flat.
-        ignore = d.get("ignored") if isinstance(d.get("ignored"), dict) else d
+        ignored = d.get("ignored")
+        ignore = ignored if isinstance(ignored, dict) else d
         fixes = d.get("fix_versions") or []
         reason = ignore.get("reason") or d.get("skip_reason")
         rows.append([
@@ -365,8 +370,7 @@ def present_check(result: CheckResult) -> Entry:
     if result.status == NOT_RUN:
         entry.callouts.insert(0, f"Not run: {result.reason}")
     # Errors first, then warnings, then notes; stable within each.
-    rank = {"error": 0, "warning": 1, "note": 2}
-    entry.findings.sort(key=lambda x: rank.get(x.severity, 3))
+    entry.findings.sort(key=lambda x: severity.level(x.severity).rank)
     return entry
 
 

@@ -16,12 +16,13 @@ markdown stays well formed, and the header says what was trimmed.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import jinja2
 
+from ci_helper import severity
 from ci_helper.results import FAIL, NOT_RUN, PASS
 from ci_helper.summary import escape, presenters
 from ci_helper.summary.escape import Markdown
@@ -46,7 +47,7 @@ STATUS_ICONS = {PASS: "✅", FAIL: "❌", NOT_RUN: "⚠️"}
 # Only characters of the Basic Multilingual Plane: one astral emoji in a 1 MB
 # section makes CPython store the whole string at 4 bytes per character.
 OUTCOME_ICONS = {"failed": "❌", "error": "❗", "flaky": "♻️"}
-SEVERITY_ICONS = {"error": "❌", "warning": "⚠️", "note": "ℹ️"}
+SEVERITY_ICONS = {name: lvl.icon for name, lvl in severity.LEVELS.items()}
 
 
 def utf8_bytes(text: str) -> int:
@@ -79,7 +80,7 @@ def _finalize_terminal(value: object) -> object:
     return value if isinstance(value, Markdown) else escape.terminal(value)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def environment(kind: str) -> jinja2.Environment:
     """The Jinja environment for ``markdown`` or ``text`` output."""
     env = jinja2.Environment(
@@ -160,7 +161,7 @@ def _fit(sections: list[tuple[str, str]], plain: list[str], sizes: list[int], av
             high = mid - 1
     out = list(plain)
     trimmed: dict[int, str] = {}
-    for i, ((name, text), size) in enumerate(zip(sections, sizes)):
+    for i, ((name, text), size) in enumerate(zip(sections, sizes, strict=True)):
         if size > low:
             out[i], note = _cut_section(name, text, low, measure, budget_name)
             if note:

@@ -21,6 +21,7 @@ the resulting :class:`Tree`; ``read_workflow`` / ``read_action`` read one file. 
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Sequence
 from pathlib import Path
 
 from ci_helper.workflows.discovery import ACTION_NAMES, discover
@@ -105,7 +106,7 @@ def _normalise(path: str | None) -> str | None:
     return norm
 
 
-def load_tree(root: Path, exclude: list[str] = ()) -> Tree:
+def load_tree(root: Path, exclude: Sequence[str] = ()) -> Tree:
     """Discover and parse every workflow and action under ``root``."""
     workflow_files, action_files = discover(root, list(exclude))
     workflows = [build_workflow(read_source(path, rel)) for path, rel in workflow_files]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 from ci_helper.errors import BadInput
@@ -17,7 +18,7 @@ SKIPPED_DIRS = frozenset({
 })
 
 
-def excluded(rel: str, patterns: list[str]) -> bool:
+def excluded(rel: str, patterns: Sequence[str]) -> bool:
     """True when a posix path relative to the root matches an ``exclude`` glob (``dir``, ``dir/**``, ``*.yml``)."""
     for pattern in patterns:
         pat = pattern.strip().strip("/")
@@ -38,7 +39,7 @@ def _is_file(entry: os.DirEntry, rel: str) -> bool:
         raise BadInput(f"{rel}: cannot read ({exc.strerror or exc}); remove the link or point it at a file") from None
 
 
-def discover(root: Path, exclude: list[str] = ()) -> tuple[list[tuple[Path, str]], list[tuple[Path, str]]]:
+def discover(root: Path, exclude: Sequence[str] = ()) -> tuple[list[tuple[Path, str]], list[tuple[Path, str]]]:
     """``(workflows, actions)``, each a sorted list of ``(path, posix path relative to root)``."""
     patterns = list(exclude)
     workflows: list[tuple[Path, str]] = []

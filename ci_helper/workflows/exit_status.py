@@ -27,9 +27,9 @@ checked by the script itself.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable
 
 from ci_helper.workflows.shell import AndOr, Command, Shell, _apply_set_flags, _closing_bracket, parse_script_all
 
@@ -374,15 +374,15 @@ def _uses_to_fail(lists: list[AndOr], index: int, needles: tuple[str, ...], erre
     if words and words[0] in _OPENERS_COND:
         # `if [ $rc -ne 0 ]; then ... exit 1; fi`: a branch of the if fails the step.
         nesting = 0
-        for later in lists[index + 1:]:
-            head = later.pipelines[0][0].words
+        for following in lists[index + 1:]:
+            head = following.pipelines[0][0].words
             if head[0] in ("if",):
                 nesting += 1
             if head[0] == "fi" or (head[0] in ("then", "else") and "fi" in head):
                 if nesting == 0:
-                    return any(_is_exit_failure(c.words) for c in later.commands())
+                    return any(_is_exit_failure(c.words) for c in following.commands())
                 nesting -= 1
-            if any(_is_exit_failure(c.words) for c in later.commands()):
+            if any(_is_exit_failure(c.words) for c in following.commands()):
                 return True
         return False
     test = reads[0] if reads else first

@@ -9,8 +9,8 @@ what is there).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 from ci_helper.workflows.model import Action, Job, Step, Workflow
 from ci_helper.workflows.source import MappingNode, Node, ScalarNode, SequenceNode

@@ -37,7 +37,7 @@ def expand(matrix: Any) -> list[dict[str, Any]]:
         if not isinstance(values, list):
             raise MatrixError(f"matrix key '{key}' must be a list")
         base[key] = values
-    combinations = [dict(zip(base, values)) for values in itertools.product(*base.values())] if base else []
+    combinations = [dict(zip(base, values, strict=True)) for values in itertools.product(*base.values())] if base else []
     for entry in _entries(matrix.get("exclude"), "exclude"):
         combinations = [c for c in combinations if not all(c.get(k) == v for k, v in entry.items())]
     original = list(combinations)

@@ -15,7 +15,13 @@ from typing import Any
 
 from ci_helper.errors import BadInput
 from ci_helper.workflows.source import (
-    MappingNode, Node, Scalar, ScalarNode, SequenceNode, Source, position, scalar,
+    Node,
+    Scalar,
+    ScalarNode,
+    SequenceNode,
+    Source,
+    position,
+    scalar,
 )
 from ci_helper.workflows.triggers import Triggers, read_triggers
 from ci_helper.workflows.uses import Uses, parse_uses
@@ -86,7 +92,7 @@ class Step:
         if self.uses is not None:
             return self.uses.value
         if self.run is not None:
-            first = next((l.strip() for l in self.run.value.splitlines() if l.strip()), "")
+            first = next((line.strip() for line in self.run.value.splitlines() if line.strip()), "")
             return first if len(first) <= 60 else first[:57] + "..."
         return f"step {self.index + 1}"
 
@@ -245,7 +251,7 @@ class Action:
         if pair is None or _is_null(pair[1]):
             return {}
         out = {}
-        for name, (key, node) in self.source.mapping(pair[1], "'outputs'").items():
+        for name, (_key, node) in self.source.mapping(pair[1], "'outputs'").items():
             table = {} if _is_null(node) else self.source.mapping(node, f"output '{name}'")
             value = _optional_scalar(self.source, table, "value", f"output '{name}'")
             out[name] = value
@@ -387,7 +393,7 @@ def _absent(table: dict[str, tuple[ScalarNode, Node]], key: str) -> bool:
 
 def _missing_at(source: Source, pair: tuple[ScalarNode, Node] | None) -> str:
     """``file:line`` of a key given no value, else of the top of the document."""
-    return source.where(pair[0] if pair is not None else source.root)
+    return source.where(pair[0] if pair is not None else source.root)  # type: ignore[arg-type]  # a parsed file has a root
 
 
 def build_workflow(source: Source, strict: bool = True) -> Workflow:

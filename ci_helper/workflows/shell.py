@@ -14,9 +14,10 @@ from __future__ import annotations
 import os
 import re
 import shlex
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Iterable, Iterator, NamedTuple
+from typing import NamedTuple
 
 POSIX_SHELLS = frozenset({"bash", "sh", "dash", "zsh", "ksh", "ash"})
 

@@ -328,8 +328,8 @@ def source_from_text(path: Path, rel: str, text: str) -> Source:
     # The cheap walk first, with a budget in proportion to the text so that an alias bomb or cycle costs no
     # more than reading the file before the full check names the node at fault.
     budget = min(MAX_EXPANDED_NODES, 4 * len(text) + 1024)
-    problem = None if root is None or _fits(root, budget) else shape_problem(root)
-    if problem is not None:
-        node, why = problem
+    shape = None if root is None or _fits(root, budget) else shape_problem(root)
+    if shape is not None:
+        node, why = shape
         raise BadInput(f"{rel}:{node.start_mark.line + 1}: {why}; fix the file")
     return Source(path, rel, root, text.splitlines())

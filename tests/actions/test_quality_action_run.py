@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 import ci_helper
-from tests.conftest import REPO_ROOT, run_ci_helper
 from ci_helper.canary.osv_server import OsvServer
+from tests.conftest import REPO_ROOT, run_ci_helper
 
 QUALITY = REPO_ROOT / "actions" / "quality"
 FIXTURES = REPO_ROOT / "ci_helper" / "fixtures" / "coverage"

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.actions.test_quality_action_run import pytestmark as quality_marks
-from tests.actions.test_quality_action_run import run_quality
+from tests.actions.test_quality_action_run import pytestmark as quality_marks, run_quality
 from tests.conftest import run_ci_helper
 
 pytestmark = quality_marks

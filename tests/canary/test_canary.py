@@ -213,7 +213,7 @@ def test_a_good_fixture_whose_setup_fails_is_an_error(tmp_path, expect, setup_co
     outcome = canary_run.run_case(cases.load_case(folder, "toy"))
     assert (outcome.got, outcome.ok) == (got, got == "pass")
     if got == "error":
-        assert outcome.detail == f"setup python -c import sys; print('setup broke'); sys.exit(1) exited 1: setup broke"
+        assert outcome.detail == "setup python -c import sys; print('setup broke'); sys.exit(1) exited 1: setup broke"
 
 
 def test_a_case_whose_command_cannot_start_is_an_error_not_a_crash(tmp_path):

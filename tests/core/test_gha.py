@@ -1,4 +1,3 @@
-import os
 
 from ci_helper import gha
 

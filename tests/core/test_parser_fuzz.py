@@ -51,7 +51,6 @@ def survives(call, *args):
         call(*args)
     except BadInput as exc:
         assert "\n" not in exc.message and exc.message.strip()
-        assert exc.exit_code == 2
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
@@ -128,7 +127,7 @@ XML = hostile_text(
         deep.map(lambda d: "<testsuite>" + nested("<a>", "</a>", d) + "</testsuite>"),
         st.integers(1, 12).map(lambda n: (
             "<?xml version=\"1.0\"?><!DOCTYPE t [<!ENTITY e0 \"lol\">"
-            + "".join(f'<!ENTITY e{i} "{("&e%d;" % (i - 1)) * 10}">' for i in range(1, n))
+            + "".join(f'<!ENTITY e{i} "{f"&e{i - 1};" * 10}">' for i in range(1, n))
             + f"]><testsuite><testcase name=\"&e{n - 1};\"/></testsuite>")),
         long_int.map(lambda n: f'<testsuite tests="{n}"><testcase name="t" time="{n}"/></testsuite>'),
     ],

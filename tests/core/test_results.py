@@ -78,7 +78,7 @@ def test_results_dir_precedence(monkeypatch, tmp_path):
 def test_a_non_finite_number_is_bad_input(tmp_path, constant):
     # json.loads accepts these, but they are not JSON and the summary cannot count them.
     path = tmp_path / "smoke.json"
-    path.write_text('{"check": "smoke", "status": "pass",\n "figures": {"tests": %s}}' % constant)
+    path.write_text('{"check": "smoke", "status": "pass",\n "figures": {"tests": ' + constant + '}}')
     with pytest.raises(BadInput) as exc:
         results.read_result(path)
     assert exc.value.message == (f"{path}: corrupt check result ({constant} is not a JSON number); "

@@ -59,3 +59,14 @@ def test_a_pyproject_that_is_a_folder_or_a_dangling_link_is_bad_input(tmp_path):
     with pytest.raises(BadInput) as exc:
         settings.load(tmp_path)
     assert exc.value.message.startswith(f"{tmp_path / 'pyproject.toml'}: cannot read ([Errno 2] No such file or directory")
+
+
+def test_merge_applies_the_flags_that_were_given_and_keeps_the_rest():
+    from ci_helper.settings import CoverageSettings, merge
+
+    conf = CoverageSettings(fail_under=80.0, jobs=4, measure="tests+server")
+    merged = merge(conf, fail_under=90.0, jobs=None, combine=False, measure=None)
+    assert (merged.fail_under, merged.jobs, merged.combine, merged.measure) == (90.0, 4, False, "tests+server")
+    assert conf.fail_under == 80.0  # the loaded settings are not changed
+    with pytest.raises(TypeError):
+        merge(conf, no_such_field=1)

@@ -48,6 +48,8 @@ def test_triggers(tmp_path, on, event_name, branch, why):
     (f"actions/checkout@{SHA}", False),
     (f"someone/ci-helper-extras/actions/smoke@{SHA}", False),
     ("./actions/smoke", True),          # the workspace is this checkout
+    ("$/actions/quality", True),        # a workflow's own repository (our ci.yml)
+    ("$/examples/diffusion-api", False),
     ("./examples/diffusion-api", False),
     ("docker://alpine:3", False),
 ])

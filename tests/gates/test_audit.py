@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings, strategies as st
 
+from ci_helper.canary.osv_server import OsvServer, affects
 from ci_helper.errors import BadInput
 from ci_helper.gates.audit import gate, policy
 from ci_helper.gates.audit.report import AuditReport, Dependency, Vulnerability
 from ci_helper.results import read_result
 from ci_helper.settings import AuditIgnore
-from ci_helper.canary.osv_server import OsvServer, affects
 from tests.gates.test_deps import install_dist, make_venv
 
 FIXTURES = Path(gate.__file__).resolve().parent.parent.parent / "fixtures" / "audit"
@@ -180,6 +180,22 @@ def test_service_down_is_not_run(cli, project, closed_port_url, allow, code):
     assert check.reason.endswith("Connection refused\"))")
     if allow:
         assert result.output.splitlines()[1] == "audit: --allow-offline: exiting 0, but nothing was audited"
+
+
+@pytest.mark.parametrize("allow, code", [(False, 1), (True, 0)])
+def test_the_offline_policy_is_decided_by_the_gate_not_the_cli(project, closed_port_url, allow, code):
+    from ci_helper.gates.audit import invocation
+
+    request = invocation.AuditRequest(requirements=["requirements.txt"], osv_url=closed_port_url)
+    outcome = gate.audit(request, [], allow_offline=allow)
+    assert (outcome.result.status, outcome.exit_code, outcome.raw_json) == ("not-run", code, None)
+    assert outcome.lines[1:] == (["audit: --allow-offline: exiting 0, but nothing was audited"] if allow else [])
+
+
+def test_allow_offline_with_settings_and_flag(cli, project, closed_port_url):
+    (project.path / "pyproject.toml").write_text("[tool.ci-helper.audit]\nallow-offline = true\n")
+    assert cli("audit", "-r", "requirements.txt", "--osv-url", closed_port_url).exit_code == 0
+    assert cli("audit", "-r", "requirements.txt", "--osv-url", closed_port_url, "--no-allow-offline").exit_code == 1
 
 
 def test_allow_offline_from_env(cli, project, closed_port_url):

@@ -14,7 +14,6 @@ import subprocess
 import sysconfig
 from pathlib import Path
 
-import pytest
 from hypothesis import given, settings, strategies as st
 
 from ci_helper.gates.audit import gate, scope
@@ -51,7 +50,7 @@ def clean(name: str, version: str) -> dict:
 
 
 def test_stand_in_that_omits_a_requested_package_is_not_run(tmp_path, osv):  # noqa: F811
-    project = tmp_path / "project"
+    project = tmp_path / "project"  # noqa: F811 - a folder here, not the fixture
     project.mkdir()
     (project / "requirements.txt").write_text("vulnpkg==1.2.3\nsafepkg==2.0\n", encoding="utf-8")
     # The real pip-audit would report vulnpkg as vulnerable; this one leaves it out.
@@ -72,7 +71,7 @@ def test_stand_in_that_omits_a_requested_package_is_not_run(tmp_path, osv):  # n
 
 
 def test_stand_in_that_names_a_package_never_asked_for_is_not_run(tmp_path, osv):  # noqa: F811
-    project = tmp_path / "project"
+    project = tmp_path / "project"  # noqa: F811 - a folder here, not the fixture
     project.mkdir()
     (project / "requirements.txt").write_text("safepkg==2.0\n", encoding="utf-8")
     python = stand_in_python(tmp_path / "overlay", {"dependencies": [clean("safepkg", "2.0"), clean("Other_Pkg", "1")],
@@ -173,7 +172,7 @@ def test_compare_is_the_set_difference_of_canonical_names(asked, reported, exact
 
 
 def test_json_out_still_written_when_report_is_incomplete(tmp_path, osv):  # noqa: F811
-    project = tmp_path / "project"
+    project = tmp_path / "project"  # noqa: F811 - a folder here, not the fixture
     project.mkdir()
     (project / "requirements.txt").write_text("vulnpkg==1.2.3\n", encoding="utf-8")
     report = {"dependencies": [], "fixes": []}

@@ -274,7 +274,7 @@ def test_includes_constraints_hashes_continuations(cli, tmp_path, venv, monkeypa
     write(tmp_path / "reqs" / "constraints.txt", "beta<3\nnotinstalled==9\n")
     monkeypatch.chdir(tmp_path)
     lines = deps.parse_requirements("reqs/main.txt")
-    assert [(l.kind, l.file, l.line, l.text, l.hashes) for l in lines] == [
+    assert [(r.kind, r.file, r.line, r.text, r.hashes) for r in lines] == [
         ("requirement", "reqs/sub/base.txt", 1, "beta==2.0", []),
         ("constraint", "reqs/constraints.txt", 1, "beta<3", []),
         ("constraint", "reqs/constraints.txt", 2, "notinstalled==9", []),

@@ -9,8 +9,7 @@ import sys
 import zlib
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from ci_helper import fake
 

@@ -11,7 +11,7 @@ from hypothesis import given, settings as hsettings, strategies as st
 from ci_helper import results
 from ci_helper.errors import BadInput
 from ci_helper.gates import guard
-from tests.conftest import run_ci_helper, without_fence
+from tests.conftest import REPO_ROOT, run_ci_helper, without_fence
 
 HOME = "truthful-ci/ci-helper"
 
@@ -35,15 +35,28 @@ def run_guard(cli, tmp_path: Path, *args: str, env: dict[str, str] | None = None
 
 # --- the bundled canary fixtures ------------------------------------------------
 
+FIXTURES = REPO_ROOT / "ci_helper" / "fixtures" / "guard"
+
+
+def fixture_cases() -> dict[str, Path]:
+    """The bundled canary cases (``bad``, ``good``) as folders."""
+    return {p.name: p for p in sorted(FIXTURES.iterdir()) if (p / "canary.json").is_file()}
+
+
+def fixture_env(case: Path) -> dict[str, str]:
+    """A case's job variables from its ``canary.json``, with ``{fixture}`` set to the case's folder."""
+    env = json.loads((case / "canary.json").read_text(encoding="utf-8"))["env"]
+    return {k: v.replace("{fixture}", str(case)) for k, v in env.items()}
+
 
 @pytest.mark.parametrize("case", ["bad", "good"])
 def test_bundled_fixture_case(cli, tmp_path, case):
-    folder = guard.fixture_cases()[case]
+    folder = fixture_cases()[case]
     canary = json.loads((folder / "canary.json").read_text())
     expected = json.loads((folder / "expected.json").read_text())
     out = tmp_path / "results"
     result = cli("guard", "--root", str(folder), "--results-dir", str(out), "--format", "text",
-                 env=guard.fixture_env(folder))
+                 env=fixture_env(folder))
     assert result.exit_code == {"pass": 0, "fail": 1}[canary["expect"]]
     written = json.loads((out / "guardrails.json").read_text())
     assert written["status"] == canary["expect"]
@@ -51,10 +64,10 @@ def test_bundled_fixture_case(cli, tmp_path, case):
 
 
 def test_bad_fixture_says_what_was_expected_and_found(cli, tmp_path):
-    folder = guard.fixture_cases()["bad"]
+    folder = fixture_cases()["bad"]
     out = tmp_path / "results"
     result = cli("guard", "--root", str(folder), "--results-dir", str(out), "--format", "text",
-                 env=guard.fixture_env(folder))
+                 env=fixture_env(folder))
     assert result.output == (
         "error: guard-repository: must run only in truthful-ci/ci-helper, not in someone/ci-helper-copy (GITHUB_REPOSITORY)\n"
         "error: guard-base-branch: pull requests must target one of main, release/*, not develop (GITHUB_BASE_REF)\n"
@@ -72,10 +85,10 @@ def test_bad_fixture_says_what_was_expected_and_found(cli, tmp_path):
 
 
 def test_good_fixture_passes_with_exact_result(cli, tmp_path):
-    folder = guard.fixture_cases()["good"]
+    folder = fixture_cases()["good"]
     out = tmp_path / "results"
     result = cli("guard", "--root", str(folder), "--results-dir", str(out), "--format", "text",
-                 env=guard.fixture_env(folder))
+                 env=fixture_env(folder))
     assert result.exit_code == 0
     assert result.output == (
         "guardrails: pass (all rules hold; repository truthful-ci/ci-helper, event pull_request, "

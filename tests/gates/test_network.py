@@ -120,7 +120,7 @@ def test_clone_under_record_policy_goes_ahead_and_is_reported(tmp_path: Path) ->
     assert result["figures"]["clones"] == 1
     [finding] = result["findings"]
     assert finding["rule"] == "network-clone"
-    assert finding["message"] == f"test_suite.py::test_clones_a_repository ran git clone -q (recorded)"
+    assert finding["message"] == "test_suite.py::test_clones_a_repository ran git clone -q (recorded)"
 
 
 def test_opening_the_hugging_face_cache_counts_as_a_download(tmp_path: Path) -> None:

@@ -10,8 +10,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from ci_helper.gates import shard
 
@@ -158,7 +157,7 @@ node_lists = st.lists(st.text("abcdefgh/_:[]", min_size=1, max_size=12), min_siz
 @settings(max_examples=150, deadline=None)
 @given(nodes=node_lists, total=st.integers(1, 7), seed_times=st.lists(st.floats(0, 50), max_size=60))
 def test_split_is_a_deterministic_partition_in_collection_order(nodes: list[str], total: int, seed_times: list[float]) -> None:
-    times = {shard.junit_key(n): t for n, t in zip(nodes, seed_times)}
+    times = {shard.junit_key(n): t for n, t in zip(nodes, seed_times, strict=False)}  # fewer times than nodes is the point
     plan = shard.split(nodes, total, times)
     assert plan == shard.split(list(nodes), total, dict(times))
     assert len(plan.groups) == total

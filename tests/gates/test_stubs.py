@@ -13,12 +13,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from ci_helper import __version__
-from ci_helper.canary import cases as canary_cases
-from ci_helper.canary import run as canary_run
+from ci_helper.canary import cases as canary_cases, run as canary_run
 from ci_helper.gates.stubs import generator, manifest
 from tests.conftest import run_ci_helper, without_fence
 

@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from ci_helper import pin
 from ci_helper.errors import BadInput
@@ -208,7 +207,7 @@ def test_rewrite_changes_only_the_ref_span_and_comment_of_uses_lines(data):
     old_lines = data.decode("utf-8-sig").split(newline)
     new_lines = out.decode("utf-8-sig").split(newline)
     assert len(old_lines) == len(new_lines)
-    for old, new in zip(old_lines, new_lines):
+    for old, new in zip(old_lines, new_lines, strict=True):
         if not old.lstrip().startswith(("- uses:", "- {uses:")):
             assert new == old
             continue
@@ -223,5 +222,5 @@ def test_rewrite_changes_only_the_ref_span_and_comment_of_uses_lines(data):
     old_doc = yaml.load(data.decode("utf-8-sig"), Loader=yaml.CSafeLoader)
     new_doc = yaml.load(out.decode("utf-8-sig"), Loader=yaml.CSafeLoader)
     assert uses_of(new_doc) == [u.split("@")[0] + "@" + SHA[u.split("@")[1]] for u in uses_of(old_doc)]
-    for old_step, new_step in zip(old_doc["jobs"]["a"]["steps"], new_doc["jobs"]["a"]["steps"]):
+    for old_step, new_step in zip(old_doc["jobs"]["a"]["steps"], new_doc["jobs"]["a"]["steps"], strict=True):
         assert {k: v for k, v in old_step.items() if k != "uses"} == {k: v for k, v in new_step.items() if k != "uses"}

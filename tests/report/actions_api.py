@@ -39,7 +39,7 @@ class ActionsApi:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
 
-    def __enter__(self) -> "ActionsApi":
+    def __enter__(self) -> ActionsApi:
         self._thread.start()
         return self
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import jsonschema
@@ -87,11 +88,42 @@ def test_sarif_validates_against_the_2_1_0_schema(cli, in_tmp):
     assert [r["id"] for r in driver["rules"]] == list(RULE_IDS)
     assert [(r["ruleId"], r["ruleIndex"], r["level"], r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
              r["locations"][0]["physicalLocation"]["region"]) for r in run["results"]] == [
-        ("missing-permissions", RULE_IDS.index("missing-permissions"), "error", ".github/workflows/ci.yml", {"startLine": 3, "startColumn": 3}),
-        ("unpinned-uses", RULE_IDS.index("unpinned-uses"), "error", ".github/workflows/ci.yml", {"startLine": 6, "startColumn": 15}),
-        ("muted-gate", RULE_IDS.index("muted-gate"), "error", ".github/workflows/ci.yml", {"startLine": 7, "startColumn": 14}),
-        ("muted-gate", RULE_IDS.index("muted-gate"), "warning", "actions/x/action.yml", {"startLine": 6, "startColumn": 26}),
+        ("missing-permissions", RULE_IDS.index("missing-permissions"), "error", "repo/.github/workflows/ci.yml", {"startLine": 3, "startColumn": 3}),
+        ("unpinned-uses", RULE_IDS.index("unpinned-uses"), "error", "repo/.github/workflows/ci.yml", {"startLine": 6, "startColumn": 15}),
+        ("muted-gate", RULE_IDS.index("muted-gate"), "error", "repo/.github/workflows/ci.yml", {"startLine": 7, "startColumn": 14}),
+        ("muted-gate", RULE_IDS.index("muted-gate"), "warning", "repo/actions/x/action.yml", {"startLine": 6, "startColumn": 26}),
     ]
+    assert run["originalUriBaseIds"] == {"%SRCROOT%": {"description": {"text": "The repository root."}}}
+
+
+def _sarif_uris(output: str) -> list[str]:
+    (run,) = json.loads(output)["runs"]
+    return [r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in run["results"]]
+
+
+def test_sarif_locations_are_relative_to_the_repository_root_whatever_path_was_scanned(cli, in_tmp, monkeypatch):
+    repo = write_tree(in_tmp / "repo", {"sub/.github/workflows/ci.yml": MIXED[".github/workflows/ci.yml"]})
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    monkeypatch.chdir(repo)
+    from_root = cli("verify", "sub", "--format", "sarif")
+    monkeypatch.chdir(repo / "sub")
+    from_sub = cli("verify", ".", "--format", "sarif")
+    monkeypatch.chdir(in_tmp)
+    from_outside = cli("verify", "repo/sub", "--format", "sarif")
+    uris = _sarif_uris(from_root.output)
+    assert uris and set(uris) == {"sub/.github/workflows/ci.yml"}
+    assert _sarif_uris(from_sub.output) == _sarif_uris(from_outside.output) == uris
+
+
+def test_a_note_is_a_notice_annotation_and_a_sarif_note_never_an_error():
+    from ci_helper.results import Finding
+    from ci_helper.rules import Report
+    from ci_helper.rules.output import render
+
+    report = Report([Finding("muted-gate", "a note", file="a.yml", line=2, column=3, severity="note")], files=1)
+    assert render("github", report).splitlines()[0] == "::notice file=a.yml,line=2,col=3,title=muted-gate::a note"
+    (run,) = json.loads(render("sarif", report))["runs"]
+    assert run["results"][0]["level"] == "note"
 
 
 def test_sarif_schema_rejects_a_broken_log():

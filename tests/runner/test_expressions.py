@@ -7,7 +7,11 @@ import math
 import pytest
 
 from ci_helper.runner.expressions import (
-    ExpressionError, evaluate_condition, evaluate_expression, evaluate_template, to_json_data,
+    ExpressionError,
+    evaluate_condition,
+    evaluate_expression,
+    evaluate_template,
+    to_json_data,
 )
 
 NAN = object()  # expected: a NaN number

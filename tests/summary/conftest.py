@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from xml.sax.saxutils import quoteattr, escape as xml_escape
+from xml.sax.saxutils import escape as xml_escape, quoteattr
 
 import pytest
 

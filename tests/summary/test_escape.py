@@ -3,7 +3,6 @@
 import re
 
 import pytest
-
 from hypothesis import given, settings, strategies as st
 
 from ci_helper.summary import escape

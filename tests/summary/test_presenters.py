@@ -6,9 +6,9 @@ import sys
 from ci_helper import results
 from ci_helper.summary import model, render
 from ci_helper.summary.presenters import number
+from tests.conftest import run_ci_helper
 
 from .conftest import real_result
-from tests.conftest import run_ci_helper
 
 
 def lines_of(folder):

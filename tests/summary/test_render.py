@@ -5,7 +5,7 @@ import re
 from hypothesis import given, settings, strategies as st
 
 from ci_helper import junit
-from ci_helper.summary import escape, model, render
+from ci_helper.summary import model, render
 from ci_helper.summary.escape import ZWJ
 
 from .conftest import HOSTILE_NAME, TEN_KB, real_result, write_junit, write_result

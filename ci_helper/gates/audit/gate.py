@@ -8,11 +8,15 @@ reported (a warning) so it can be removed, but does not turn the gate red.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
 
 from ci_helper import results
-from ci_helper.gates.audit import scope
+from ci_helper.errors import EXIT_PASS
+from ci_helper.gates.audit import invocation, scope
 from ci_helper.gates.audit.policy import IgnoreRule
 from ci_helper.gates.audit.report import AuditReport, Dependency, Vulnerability
+from ci_helper.settings import Settings
 
 CHECK = "audit"
 
@@ -109,7 +113,7 @@ def evaluate(report: AuditReport, rules: list[IgnoreRule], today: dt.date,
     }
     all_figures = {**counts, **(figures or {})}
     difference = scope.compare(asked, [dep.name for dep in report.dependencies]) if asked else None
-    if difference:
+    if asked is not None and difference:
         # Checked before everything else: a report that skipped a package says nothing about it.
         findings += [results.Finding("audit-report-incomplete", f"{name}: asked for in {asked.source}, "
                                      "absent from pip-audit's report", data={"package": name, "problem": "missing"})
@@ -128,3 +132,60 @@ def evaluate(report: AuditReport, rules: list[IgnoreRule], today: dt.date,
     if vulnerable or expired:
         return results.failed(CHECK, all_figures, findings)
     return results.passed(CHECK, all_figures, findings)
+
+
+@dataclass
+class Outcome:
+    """One audit: the check result, the exit code the offline policy decides, and its verdict lines."""
+
+    result: results.CheckResult
+    exit_code: int
+    # What to print after the findings.
+    lines: list[str]
+    # pip-audit's own JSON report (None when pip-audit did not produce one).
+    raw_json: str | None = None
+
+
+def audit(request: invocation.AuditRequest, rules: list[IgnoreRule], allow_offline: bool,
+          today: dt.date | None = None) -> Outcome:
+    """Run pip-audit for ``request`` and judge its report.
+
+    An unreachable service is ``not-run`` (never green); ``allow_offline`` only
+    turns its exit code into 0, for local dry runs, and says so.
+    """
+    figures: dict = {"service": request.service, "ignore_entries": len(rules)}
+    try:
+        run = invocation.run(request)
+    except invocation.ServiceUnavailable as exc:
+        result = results.not_run(CHECK, str(exc), {**figures, "allow_offline": allow_offline})
+        lines = [f"audit: not-run - {exc}"]
+        if allow_offline:
+            lines.append("audit: --allow-offline: exiting 0, but nothing was audited")
+            return Outcome(result, EXIT_PASS, lines)
+        return Outcome(result, result.exit_code, lines)
+    except invocation.PipAuditFailed as exc:
+        result = results.not_run(CHECK, str(exc), figures)
+        return Outcome(result, result.exit_code, [f"audit: not-run - {exc}"])
+
+    result = evaluate(run.report, rules, today or today_utc(), {**figures, "source": run.mode}, run.asked)
+    f = result.figures
+    if result.reason:
+        line = f"audit: {result.status} - {result.reason}"
+    else:
+        line = (f"audit: {result.status} - {f['dependencies']} dependencies ({run.mode}, {request.service}), "
+                f"{f['vulnerable']} vulnerable, {f['ignored']} ignored, {f['expired']} expired, {f['stale']} stale")
+    return Outcome(result, result.exit_code, [line], run.raw_json)
+
+
+def request_for(config: Settings, requirements: list[str], paths: list[str], python: str | None,
+                timeout: int) -> invocation.AuditRequest:
+    """What to audit: the flags, else the settings' requirements (relative to the project)."""
+    reqs = list(requirements)
+    if not reqs and not paths and not python and config.audit.requirements:
+        root = config.project_root or Path(".")
+        reqs = [str(root / r) for r in config.audit.requirements]
+    site = list(paths)
+    if python:
+        site += invocation.site_packages(python)
+    return invocation.AuditRequest(requirements=reqs, paths=site, service=config.audit.vulnerability_service,
+                                   osv_url=config.audit.osv_url, timeout=timeout)

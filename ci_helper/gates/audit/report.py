@@ -51,7 +51,7 @@ class AuditReport:
     dependencies: list[Dependency]
 
     @classmethod
-    def from_json(cls, raw: Any) -> "AuditReport":
+    def from_json(cls, raw: Any) -> AuditReport:
         """Parse pip-audit's JSON; raises ``ValueError`` when it is not that shape."""
         if not isinstance(raw, dict) or not isinstance(raw.get("dependencies"), list):
             raise ValueError("expected an object with a 'dependencies' list")

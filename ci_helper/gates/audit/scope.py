@@ -58,7 +58,7 @@ def from_requirements(files: list[str], exact: bool) -> Scope:
         if line.kind != "requirement" or line.requirement is None:
             continue
         marker = line.requirement.marker
-        if marker is None or marker.evaluate(environment):
+        if marker is None or marker.evaluate(environment):  # type: ignore[arg-type]  # every value is a str
             names.add(canonicalize_name(line.requirement.name))
     return Scope(frozenset(names), exact, ", ".join(files))
 

@@ -15,9 +15,9 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Iterable
 
 from coverage import Coverage
 from coverage.exceptions import NoSource, NotPython

@@ -15,8 +15,7 @@ from coverage.results import Numbers, display_covered, should_fail_under
 
 from ci_helper import limits, results, run_start
 from ci_helper.errors import BadInput
-from ci_helper.gates.coverage import analysis, diff, inputs, server
-from ci_helper.gates.coverage import project as project_mod
+from ci_helper.gates.coverage import analysis, diff, inputs, project as project_mod, server
 from ci_helper.gates.coverage.analysis import format_ranges, line_ranges  # noqa: F401 (re-exported)
 from ci_helper.settings import CoverageSettings, Settings
 

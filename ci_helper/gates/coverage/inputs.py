@@ -148,7 +148,7 @@ def _first_line(exc: BaseException) -> str:
 
 def path_aliases(cov: Coverage) -> PathAliases | None:
     """The project's ``[paths]`` as coverage builds them for ``combine``; None when there are none."""
-    paths = cov.get_option("paths") or {}
+    paths: dict[str, list[str]] = cov.get_option("paths") or {}  # type: ignore[assignment]  # [paths] is a table
     if not paths:
         return None
     aliases = PathAliases(relative=bool(cov.get_option("run:relative_files")))

@@ -84,14 +84,14 @@ def render(report: CoverageAnalysis, verdict: Verdict, max_bytes: int = MAX_BYTE
 
     worst = sorted(report.files, key=lambda f: (f.numbers.pc_covered, -f.numbers.n_missing, f.name))
     header = ["File", "Stmts", "Miss"] + (["Branch", "BrPart"] if report.branch else []) + ["Cover"]
-    rows = []
+    file_rows: list[list[str]] = []
     for f in worst:
         n = f.numbers
         row = [_escape(f.name), str(n.n_statements), str(n.n_missing)]
         if report.branch:
             row += [str(n.n_branches), str(n.n_partial_branches)]
-        rows.append(row + [f"{n.pc_covered_str}%"])
-    sections.append(_table("Files, worst first", header, rows, max_files, budget, "files"))
+        file_rows.append(row + [f"{n.pc_covered_str}%"])
+    sections.append(_table("Files, worst first", header, file_rows, max_files, budget, "files"))
     return head + "".join(sections)
 
 

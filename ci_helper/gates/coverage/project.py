@@ -89,8 +89,7 @@ def _stub_roots(settings: Settings) -> list[Path]:
     """The folder ``stubs create`` writes into, from the settings and the manifest (never from env)."""
     if not settings.stubs.manifest and not settings.stubs.root:
         return []
-    from ci_helper.gates.stubs import locate
-    from ci_helper.gates.stubs import manifest as manifest_mod
+    from ci_helper.gates.stubs import locate, manifest as manifest_mod
 
     base = settings.project_root or Path(".")
     if settings.stubs.root:
@@ -121,7 +120,7 @@ class MeasuredSource:
         self.project = project
         self.folders: list[str] | None = None
         self.include: GlobMatcher | None = None
-        source = list(cov.get_option("run:source") or []) + list(cov.get_option("run:source_pkgs") or [])
+        source = _strings(cov, "run:source") + _strings(cov, "run:source_pkgs")
         include = cov.get_option("run:include") or []
         if source:
             self.folders = [f for f in (_source_folder(entry, project, measured_real) for entry in source) if f]
@@ -130,8 +129,8 @@ class MeasuredSource:
         else:
             # Unset: the top-level packages the data measured are the source.
             self.folders = sorted({pkg for path in measured_real if (pkg := _top_package(path, project.root))})
-        omits = list(cov.get_option("run:omit") or []) + list(cov.get_option("report:omit") or [])
-        self.omit = GlobMatcher(prep_patterns(omits), "omit") if omits else None  # type: ignore[arg-type]
+        omits = _strings(cov, "run:omit") + _strings(cov, "report:omit")
+        self.omit = GlobMatcher(prep_patterns(omits), "omit") if omits else None
         report_include = cov.get_option("report:include") or []
         self.report_include = (GlobMatcher(prep_patterns(report_include), "report_include")  # type: ignore[arg-type]
                                if report_include else None)
@@ -179,3 +178,8 @@ def _top_package(real_path: str, root: str) -> str | None:
         folder = parent
     return top
 
+
+def _strings(cov: Coverage, name: str) -> list[str]:
+    """A list option of coverage's (coverage types every option as one union)."""
+    value = cov.get_option(name) or []
+    return [str(v) for v in value] if isinstance(value, list) else [str(value)]

@@ -71,7 +71,8 @@ def under_coverage(command: ServerCommand, data_file: Path, rcfile: Path, python
     argv = command.argv
     first = argv[0]
     if first.endswith(".py"):
-        python, options, rest = python, [], argv
+        options: list[str] = []
+        rest = argv
     elif _PYTHON.match(os.path.basename(first)):
         python = first
         options = []

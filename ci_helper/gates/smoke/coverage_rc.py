@@ -65,7 +65,7 @@ def write_rcfile(project_dir: Path, folder: Path) -> tuple[Path, Path | None]:
         run = table.get("run", {}) if isinstance(table, dict) else None
         if not isinstance(run, dict):
             raise BadInput(f"{found[0]}: [tool.coverage] and [tool.coverage.run] must be tables; fix the file")
-        table = {**table, "run": {**run, "sigterm": True, "context": SERVER_CONTEXT}}
+        table = {**table, "run": {**run, "sigterm": True, "context": SERVER_CONTEXT}}  # type: ignore[dict-item]  # a dict when run is one
         out = folder / "coverage-server.toml"
         try:
             text = dump_toml({"tool": {"coverage": table}})

@@ -15,8 +15,8 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 # Written by actions/setup/install.py into the dedicated virtualenv.
 SETUP_MARKER = "ci-helper-install.json"

@@ -5,17 +5,16 @@ from __future__ import annotations
 import socket
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Callable
+from typing import IO
 from urllib.parse import urlsplit
 
 from ci_helper import gha, run_start
 from ci_helper.errors import BadInput
 from ci_helper.gates.coverage.inputs import erase as erase_coverage_data
-from ci_helper.gates.smoke import cancellation
-from ci_helper.gates.smoke import command as server_command
-from ci_helper.gates.smoke import pytest_run
+from ci_helper.gates.smoke import cancellation, command as server_command, pytest_run
 from ci_helper.gates.smoke.ports import PortHolder, port_in_use
 from ci_helper.gates.smoke.probes import check_stop_url, probe_for
 from ci_helper.gates.smoke.process import ServerProcess, StopOutcome

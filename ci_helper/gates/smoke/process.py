@@ -79,7 +79,7 @@ class ServerProcess:
 
     @classmethod
     def start(cls, command: ServerCommand, cwd: Path, log_path: Path, stream: IO[str] | None = None,
-              prefix: str = "server | ") -> "ServerProcess":
+              prefix: str = "server | ") -> ServerProcess:
         """Start the server with stdout+stderr to ``log_path`` (and to ``stream``, prefixed, if given).
 
         Call it inside :func:`cancellation.deferred` and keep the result where

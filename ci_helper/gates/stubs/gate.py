@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import difflib
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
-from ci_helper import fake as fake_module
-from ci_helper import results
+from ci_helper import fake as fake_module, results
 from ci_helper.gates.stubs import fabrication, generator
 from ci_helper.gates.stubs.manifest import Manifest
 

@@ -13,16 +13,27 @@ import hashlib
 import json
 import os
 import shutil
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any, Mapping
+from typing import Any
 
 from ci_helper import __version__
 from ci_helper.errors import BadInput
 from ci_helper.gates.stubs import fake_copy
 from ci_helper.gates.stubs.manifest import (
-    CallableValue, ClassSpec, DecoratorValue, FunctionSpec, InstanceValue, Manifest, ModuleSpec, ObjectValue,
-    Repository, TupleValue, module_values, walk_values,
+    CallableValue,
+    ClassSpec,
+    DecoratorValue,
+    FunctionSpec,
+    InstanceValue,
+    Manifest,
+    ModuleSpec,
+    ObjectValue,
+    Repository,
+    TupleValue,
+    module_values,
+    walk_values,
 )
 
 STAMP_FILE = ".ci-helper-stubs.json"
@@ -433,7 +444,7 @@ def write(manifest: Manifest, root: Path) -> WriteReport:
 
 
 def _remove_empty_dirs(root: Path) -> None:
-    for folder, dirs, names in os.walk(root, topdown=False):
+    for folder, _dirs, _names in os.walk(root, topdown=False):
         path = Path(folder)
         if path != root and not any(path.iterdir()):
             path.rmdir()

@@ -12,10 +12,12 @@ import hashlib
 import json
 import keyword
 import math
+import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from ci_helper.errors import BadInput
 from ci_helper.fake import FakeInference  # the block's type lives with the dependency-free fake
@@ -177,7 +179,7 @@ def _validator() -> Any:
     return jsonschema.Draft202012Validator(flat)
 
 
-def load(path: str | Path) -> Manifest:
+def load(path: str | os.PathLike[str]) -> Manifest:
     """Read, validate and model the manifest at ``path``."""
     import yaml
 
@@ -208,8 +210,8 @@ def load(path: str | Path) -> Manifest:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise BadInput(f"{p}{line}: malformed YAML in the stub manifest ({problem})") from None
+        why = getattr(exc, "problem", None) or str(exc)
+        raise BadInput(f"{p}{line}: malformed YAML in the stub manifest ({why})") from None
     return _validate(p, hashlib.sha256(data).hexdigest(), raw, node)
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from ci_helper import gha
 from ci_helper.rules.output.text import summary_line
+from ci_helper.severity import level
 
 
 def render(report, base: str = "") -> str:
     prefix = base.rstrip("/") + "/" if base and base != "." else ""
     lines = [
         gha.annotation(
-            "warning" if item.severity == "warning" else "error", item.message,
+            level(item.severity).annotation, item.message,
             file=prefix + (item.file or ""), line=item.line, column=item.column, title=item.rule,
         )
         for item in report.findings

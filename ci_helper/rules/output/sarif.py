@@ -6,6 +6,7 @@ import json
 from urllib.parse import quote
 
 from ci_helper import __version__
+from ci_helper.severity import level
 
 SCHEMA = "https://raw.githubusercontent.com/oasis-tcs/sarif-spec/master/Schemata/sarif-schema-2.1.0.json"
 INFORMATION_URI = "https://github.com/truthful-ci/ci-helper"
@@ -26,19 +27,22 @@ def render(report, base: str = "") -> str:
         }
         for rule in RULES
     ]
+    # Locations are relative to the repository root, whatever folder was scanned.
+    prefix = base.rstrip("/") + "/" if base and base != "." else ""
     results = []
     for item in report.findings:
         region = {"startLine": item.line or 1}
         if item.column:
             region["startColumn"] = item.column
+        uri = prefix + (item.file or "")
         results.append({
             "ruleId": item.rule,
             "ruleIndex": index[item.rule],
-            "level": "warning" if item.severity == "warning" else ("note" if item.severity == "note" else "error"),
+            "level": level(item.severity).sarif,
             "message": {"text": item.message},
             "locations": [{
                 "physicalLocation": {
-                    "artifactLocation": {"uri": quote(item.file or "", safe="/"), "uriBaseId": "%SRCROOT%"},
+                    "artifactLocation": {"uri": quote(uri, safe="/"), "uriBaseId": "%SRCROOT%"},
                     "region": region,
                 },
             }],
@@ -50,6 +54,7 @@ def render(report, base: str = "") -> str:
             "tool": {"driver": {
                 "name": "ci-helper", "version": __version__, "informationUri": INFORMATION_URI, "rules": rules,
             }},
+            "originalUriBaseIds": {"%SRCROOT%": {"description": {"text": "The repository root."}}},
             # Our columns count characters, not UTF-16 code units.
             "columnKind": "unicodeCodePoints",
             "results": results,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ci_helper.severity import level
+
 
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
@@ -30,7 +32,7 @@ def render(report, base: str = "") -> str:
             current = item.file
             lines.append(item.file or "(no file)")
         where = f"{item.line}:{item.column}"
-        lines.append(f"  {where:<{width}}  {item.severity:<7}  {item.rule:<19}  {item.message}")
+        lines.append(f"  {where:<{width}}  {level(item.severity).text:<7}  {item.rule:<19}  {item.message}")
     if lines:
         lines.append("")
     lines.append(summary_line(report))

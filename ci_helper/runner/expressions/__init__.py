@@ -18,10 +18,14 @@ from typing import Any
 
 from ci_helper.runner.expressions.errors import EvaluationError, ExpressionError, ParseError
 from ci_helper.runner.expressions.evaluator import Scope, evaluate
-from ci_helper.runner.expressions.functions import FUNCTIONS, STATUS_FUNCTIONS, VALUE_FUNCTIONS, to_json_data
+from ci_helper.runner.expressions.functions import FUNCTIONS, to_json_data
 from ci_helper.runner.expressions.parser import parse
 from ci_helper.runner.expressions.template import (
-    Condition, Template, TemplateError, compile_condition, compile_template,
+    Condition,
+    Template,
+    TemplateError,
+    compile_condition,
+    compile_template,
 )
 from ci_helper.runner.expressions.values import CIDict, canonical, to_string, truthy
 

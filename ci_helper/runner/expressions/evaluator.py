@@ -11,8 +11,19 @@ from ci_helper.runner.expressions import parser as p
 from ci_helper.runner.expressions.errors import EvaluationError
 from ci_helper.runner.expressions.functions import FUNCTIONS
 from ci_helper.runner.expressions.values import (
-    ARRAY, OBJECT, CIDict, FilteredArray, abstract_equal, abstract_greater, abstract_less, canonical,
-    is_primitive, kind, to_number, to_string, truthy,
+    ARRAY,
+    OBJECT,
+    CIDict,
+    FilteredArray,
+    abstract_equal,
+    abstract_greater,
+    abstract_less,
+    canonical,
+    is_primitive,
+    kind,
+    to_number,
+    to_string,
+    truthy,
 )
 
 
@@ -25,7 +36,7 @@ class Scope:
     cancelled: bool = False
 
     @classmethod
-    def of(cls, contexts: dict[str, Any], status: str = "success", cancelled: bool = False) -> "Scope":
+    def of(cls, contexts: dict[str, Any], status: str = "success", cancelled: bool = False) -> Scope:
         return cls(CIDict((name, canonical(value)) for name, value in contexts.items()), status, cancelled)
 
 

@@ -9,12 +9,20 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from ci_helper.runner.expressions.errors import EvaluationError
 from ci_helper.runner.expressions.values import (
-    ARRAY, CIDict, abstract_equal, canonical, fold, is_primitive, kind, to_string,
+    ARRAY,
+    CIDict,
+    abstract_equal,
+    canonical,
+    fold,
+    is_primitive,
+    kind,
+    to_string,
 )
 
 

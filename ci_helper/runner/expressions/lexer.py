@@ -92,7 +92,7 @@ class Lexer:
     def tokens(self) -> list[Token]:
         if len(self.expression) > MAX_LENGTH:
             raise ParseError(f"Exceeded max expression length {MAX_LENGTH}", self.expression)
-        result = []
+        result: list[Token] = []
         while True:
             token = self._next()
             if token is None:

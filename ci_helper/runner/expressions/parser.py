@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from ci_helper.runner.expressions import lexer as lx
 from ci_helper.runner.expressions.errors import ParseError
@@ -205,7 +206,8 @@ class _Parser:
         self.expect(lx.START_PARAMETERS)
         self.nest()
         args = []
-        if self.peek() is not None and self.peek().kind == lx.END_PARAMETERS:
+        following = self.peek()
+        if following is not None and following.kind == lx.END_PARAMETERS:
             self.position += 1
         else:
             while True:

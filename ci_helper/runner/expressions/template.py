@@ -153,7 +153,7 @@ def compile_condition(text: Any, *, where: str | None = None, named_values: set[
             pieces = []
             for is_expr, content in segments:
                 if is_expr:
-                    pieces.append("{%d}" % fmt_index)
+                    pieces.append(f"{{{fmt_index}}}")
                     fmt_index += 1
                 else:
                     pieces.append(content.replace("'", "''").replace("{", "{{").replace("}", "}}"))

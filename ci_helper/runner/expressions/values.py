@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
-from typing import Any, Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 NULL, BOOLEAN, NUMBER, STRING, OBJECT, ARRAY = "Null", "Boolean", "Number", "String", "Object", "Array"
 
@@ -170,7 +170,7 @@ def format_number(number: float) -> str:
         return "Infinity" if number > 0 else "-Infinity"
     if number == 0:
         return "0"  # -0 prints as 0, as .NET does
-    return "%.15G" % number
+    return format(number, ".15G")
 
 
 def to_string(value: Any) -> str:

@@ -56,7 +56,7 @@ def split_url(flag: str, url: str) -> SplitResult:
 def check_port(flag: str, url: str) -> None:
     """urlsplit only parses the port when asked, and then raises ValueError: turn that into bad input."""
     try:
-        urlsplit(url).port
+        _ = urlsplit(url).port
     except ValueError as exc:
         raise BadInput(f"{flag} {url!r}: bad port ({exc}); give a number from 1 to 65535") from None
 
