@@ -57,13 +57,7 @@ def command(path: str, results_in: str | None, junit_files: tuple[str, ...], bas
     results.write_result(result, folder)
     overall = result.figures["verdict"]
     text = render.markdown(verdicts, overall) if fmt == "markdown" else render.as_json(verdicts, overall)
-    if out:
-        try:
-            Path(out).parent.mkdir(parents=True, exist_ok=True)
-            Path(out).write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise BadInput(f"--out {out}: cannot write ({exc.strerror or exc})") from None
-    click.echo(text, nl=False)
+    _emit(text, out)
     if result.status == results.NOT_RUN:
         click.echo(f"report: not run - {result.reason}", err=True)
     sys.exit(result.exit_code)
@@ -73,13 +67,22 @@ def _local(root, results_in, junit_files, base, fmt, out, project_dir) -> None:
     from pathlib import Path
 
     from ci_helper import results, settings
-    from ci_helper.errors import BadInput
     from ci_helper.report import local, render
 
     config = settings.load(root if project_dir == "." else project_dir)
     folder = Path(results_in) if results_in else root / results.results_dir(None, config.results_dir)
     report = local.build(root, config, folder, junit_files, base)
     text = render.local_markdown(report) if fmt == "markdown" else render.local_json(report)
+    _emit(text, out)
+    sys.exit(0 if report.merge_ready else 1)
+
+
+def _emit(text: str, out: str | None) -> None:
+    """Print the report, and write it to ``--out`` too when given."""
+    from pathlib import Path
+
+    from ci_helper.errors import BadInput
+
     if out:
         try:
             Path(out).parent.mkdir(parents=True, exist_ok=True)
@@ -87,4 +90,3 @@ def _local(root, results_in, junit_files, base, fmt, out, project_dir) -> None:
         except OSError as exc:
             raise BadInput(f"--out {out}: cannot write ({exc.strerror or exc})") from None
     click.echo(text, nl=False)
-    sys.exit(0 if report.merge_ready else 1)
