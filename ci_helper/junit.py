@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -337,44 +338,39 @@ def parse(path: str | os.PathLike[str]) -> JUnitReport:
     return report
 
 
-def case_times(path: str | os.PathLike[str]) -> dict[tuple[str, str], float]:
-    """``(classname, name) -> seconds`` for every test case in a JUnit file (shard balancing)."""
-    p = Path(path)
-    times: dict[tuple[str, str], float] = {}
+def _case_keys(p: Path, missing: str) -> Iterator[tuple[tuple[str, str], float]]:
+    """``((classname, name), seconds)`` for every test case of a JUnit file, streamed; ``missing`` ends the
+    one-line error for a file that does not exist."""
     try:
         root, _ = _head(p)
         if root not in ("testsuites", "testsuite"):
             raise JUnitError(f"{p}: not a JUnit report (root element <{root}>); pass a file pytest wrote with --junitxml")
         for _, elem in ET.iterparse(p, events=("end",)):
             if elem.tag == "testcase":
-                key = (elem.get("classname") or "", elem.get("name") or "")
-                times[key] = times.get(key, 0.0) + _float(elem.get("time"))
+                yield (elem.get("classname") or "", elem.get("name") or ""), _float(elem.get("time"))
                 elem.clear()
     except FileNotFoundError:
-        raise JUnitError(f"{p}: durations file not found; pass the JUnit file an earlier run wrote") from None
+        raise JUnitError(f"{p}: {missing}") from None
     except ET.ParseError as exc:
         line, column = exc.position
         raise JUnitError(f"{p}:{line}:{column}: malformed JUnit XML ({exc})") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise JUnitError(f"{p}: cannot read JUnit file ({exc})") from None
+
+
+def case_times(path: str | os.PathLike[str]) -> dict[tuple[str, str], float]:
+    """``(classname, name) -> seconds`` for every test case in a JUnit file (shard balancing)."""
+    times: dict[tuple[str, str], float] = {}
+    for key, seconds in _case_keys(Path(path), "durations file not found; pass the JUnit file an earlier run wrote"):
+        times[key] = times.get(key, 0.0) + seconds
     return times
 
 
 def case_counts(path: str | os.PathLike[str]) -> dict[tuple[str, str], int]:
     """``(classname, name) -> how many times it appears`` in a JUnit file (the shard ledger)."""
-    p = Path(path)
     counts: dict[tuple[str, str], int] = {}
-    try:
-        for _, elem in ET.iterparse(p, events=("end",)):
-            if elem.tag == "testcase":
-                key = (elem.get("classname") or "", elem.get("name") or "")
-                counts[key] = counts.get(key, 0) + 1
-                elem.clear()
-    except ET.ParseError as exc:
-        line, column = exc.position
-        raise JUnitError(f"{p}:{line}:{column}: malformed JUnit XML ({exc})") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise JUnitError(f"{p}: cannot read JUnit file ({exc})") from None
+    for key, _seconds in _case_keys(Path(path), "JUnit file not found; upload the file pytest wrote"):
+        counts[key] = counts.get(key, 0) + 1
     return counts
 
 
