@@ -6,8 +6,7 @@ import ast
 import os
 from pathlib import Path
 
-import yaml
-
+from ci_helper.errors import BadInput
 from ci_helper.workflows.discovery import SKIPPED_DIRS
 
 # Packages CI cannot afford to install or load (weights, GPUs, cloned research repositories).
@@ -24,19 +23,16 @@ def _manifest_modules(project: Path, manifest: str | None) -> set[str]:
     """Top-level names the stub manifest declares (modules and dynamic prefixes)."""
     if not manifest:
         return set()
+    # The manifest's own loader: its limits (depth, aliases, size) hold here too; an unreadable manifest
+    # declares nothing, and the stubs action names its problem.
+    from ci_helper.gates.stubs.manifest import load
+
     try:
-        data = yaml.safe_load((project / manifest).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        loaded = load(project / manifest)
+    except BadInput:
         return set()
-    names: set[str] = set()
-    repositories = data.get("repositories") if isinstance(data, dict) else None
-    for repo in (repositories or {}).values() if isinstance(repositories, dict) else ():
-        if not isinstance(repo, dict):
-            continue
-        for module in (repo.get("modules") or {}) if isinstance(repo.get("modules"), dict) else ():
-            names.add(str(module).split(".")[0])
-        for prefix in repo.get("dynamic") or () if isinstance(repo.get("dynamic"), list) else ():
-            names.add(str(prefix).split(".")[0])
+    names = {module.name.split(".")[0] for module in loaded.modules()}
+    names.update(prefix.split(".")[0] for prefix in loaded.dynamic_prefixes())
     return names
 
 

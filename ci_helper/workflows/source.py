@@ -70,6 +70,45 @@ class _Loader(_Tags, _Parser):
     pass
 
 
+# libyaml's composer recurses in C once per nesting level: a file nesting tens of thousands of levels
+# overflows the C stack (a segfault with no message) unless libyaml refuses it first, which only some
+# builds do (PyYAML 6.0.4's wheels do, 6.0.3's do not). Its parser keeps explicit stacks, so counting
+# levels over the event stream is safe at any depth; composing is safe well past MAX_DEPTH (10,000
+# levels were seen to compose), so that count only runs when the text could nest this deep.
+_COMPOSE_SAFE_LEVELS = 4000
+
+
+def _nesting_bound(text: str) -> int:
+    """An upper bound on how deep ``text`` nests: every level opens with one of these characters."""
+    return sum(text.count(c) for c in "[{-:?") + 1
+
+
+def deep_nesting_line(text: str) -> int | None:
+    """The 1-based line where the text nests past MAX_DEPTH levels (without aliases), None when it does not.
+
+    Cheap for every real file: the event count only runs when :func:`_nesting_bound` allows deep nesting.
+    Call before composing with libyaml; YAML errors propagate as from composing.
+    """
+    if _nesting_bound(text) <= _COMPOSE_SAFE_LEVELS:
+        return None
+    from yaml.events import CollectionEndEvent, CollectionStartEvent
+
+    parser = _Parser(text)
+    depth = 0
+    try:
+        while parser.check_event():
+            event = parser.get_event()
+            if isinstance(event, CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return event.start_mark.line + 1
+            elif isinstance(event, CollectionEndEvent):
+                depth -= 1
+    finally:
+        parser.dispose()
+    return None
+
+
 def _compose(text: str) -> Node | None:
     loader = _Loader(text)
     try:
@@ -315,6 +354,10 @@ def read_source(path: Path, rel: str) -> Source:
 def source_from_text(path: Path, rel: str, text: str) -> Source:
     """Compose already decoded text (``ci-helper pin`` keeps the bytes it read); problems as in :func:`read_source`."""
     try:
+        deep = deep_nesting_line(text)
+        if deep is not None:
+            raise BadInput(f"{rel}:{deep}: nests deeper than {MAX_DEPTH} levels (limit, see docs/security.md); "
+                           "fix the file")
         root = _compose(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark

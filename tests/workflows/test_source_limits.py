@@ -65,3 +65,47 @@ def test_cycles_and_bombs_are_refused_with_the_full_checks_message(text):
     with pytest.raises(BadInput) as refused:
         load(text)
     assert str(refused.value) == full_check_message(text)
+
+
+# PyYAML 6.0.3's libyaml composes any depth recursively in C and overflowed the stack (a segfault, empty
+# stderr) on 100,000 brackets; 6.0.4's refuses past 1,000 levels. The refusal must not depend on the build.
+@pytest.mark.parametrize("text, line", [
+    ("on: push\njobs: " + "[" * 100_000 + "]" * 100_000 + "\n", 2),
+    ("a: 1\nb:\n  " + "- " * 6_000 + "x\n", 3),
+    ("a: " + "{k: " * 5_000 + "v" + "}" * 5_000 + "\n", 1),
+])
+def test_deep_nesting_is_found_from_the_event_stream_before_libyaml_composes(text, line):
+    try:
+        found = source.deep_nesting_line(text)
+    except source.yaml.YAMLError as exc:  # a libyaml that refuses deep nesting itself: also one line, exit 2
+        assert "nesting" in str(exc)
+        return
+    assert found == line
+
+
+def test_the_cheap_bound_is_never_below_the_real_depth():
+    from hypothesis import given, settings, strategies as st
+
+    values = st.recursive(st.text(max_size=3), lambda inner: st.lists(inner, max_size=3)
+                          | st.dictionaries(st.text(max_size=3), inner, max_size=3), max_leaves=40)
+
+    def depth(value) -> int:
+        if isinstance(value, list):
+            return 1 + max((depth(v) for v in value), default=0)
+        if isinstance(value, dict):
+            return 1 + max((depth(v) for v in value.values()), default=0)
+        return 1
+
+    @settings(max_examples=200, deadline=None)
+    @given(values, st.booleans())
+    def check(value, flow):
+        text = source.yaml.safe_dump({"x": value}, default_flow_style=flow)
+        assert source._nesting_bound(text) >= depth({"x": value})
+
+    check()
+
+
+def test_small_real_files_skip_the_event_count():
+    text = (Path(__file__).parents[2] / "examples/diffusion-api/.github/workflows/quality.yml").read_text()
+    assert source._nesting_bound(text) <= source._COMPOSE_SAFE_LEVELS
+    assert source.deep_nesting_line(text) is None

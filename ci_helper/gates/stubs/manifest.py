@@ -183,7 +183,7 @@ def load(path: str | os.PathLike[str]) -> Manifest:
     """Read, validate and model the manifest at ``path``."""
     import yaml
 
-    from ci_helper.workflows.source import shape_problem
+    from ci_helper.workflows.source import MAX_DEPTH, deep_nesting_line, shape_problem
 
     p = Path(path)
     try:
@@ -194,6 +194,10 @@ def load(path: str | os.PathLike[str]) -> Manifest:
         raise BadInput(f"{p}: cannot read the stub manifest ({exc.strerror or exc})") from None
     try:
         text = data.decode("utf-8-sig")
+        deep = deep_nesting_line(text)
+        if deep is not None:
+            raise BadInput(f"{p}:{deep}: nests deeper than {MAX_DEPTH} levels (limit, see docs/security.md); "
+                           "fix the stub manifest")
         # Parse once: the node tree gives line numbers for errors, the constructed data is validated.
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
         try:
