@@ -101,7 +101,7 @@ def deep_nesting_line(text: str) -> int | None:
             if isinstance(event, CollectionStartEvent):
                 depth += 1
                 if depth > MAX_DEPTH:
-                    return event.start_mark.line + 1
+                    return event.start_mark.line + 1 if event.start_mark is not None else 1
             elif isinstance(event, CollectionEndEvent):
                 depth -= 1
     finally:
