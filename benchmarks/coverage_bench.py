@@ -36,7 +36,7 @@ import threading
 import time
 from pathlib import Path
 
-FUNC = '''
+FUNC = """
 def f{i}(x):
     total = {k}
     if x > {k}:
@@ -48,10 +48,10 @@ def f{i}(x):
             break
         total += j
     return total
-'''
+"""
 
 # Added on the feature branch: one new function per changed file, and one edited line.
-NEW_FUNC = '''
+NEW_FUNC = """
 def changed_{i}(x, y):
     result = []
     if x:
@@ -64,9 +64,9 @@ def changed_{i}(x, y):
         y -= 1
         result.append(y)
     return result
-'''
+"""
 
-SHARD = '''
+SHARD = """
 import importlib
 import sys
 
@@ -81,7 +81,7 @@ for m in range(modules):
             getattr(mod, f"f{i}")((m + i) % 5)
     if m in changed and m % 2:
         getattr(mod, f"changed_{m}")(m % 3, 2)
-'''
+"""
 
 
 def module_source(m: int, functions: int) -> str:
@@ -121,8 +121,20 @@ def generate(root: Path, modules: int, functions: int, shards: int, changed: int
     for s in range(shards):
         env = dict(os.environ, COVERAGE_FILE=str(root / "shards" / ".coverage"))
         (root / "shards").mkdir(exist_ok=True)
-        args = [sys.executable, "-m", "coverage", "run", "--rcfile", str(root / ".coveragerc"), "run_shard.py",
-                str(s), str(shards), str(modules), str(functions), ",".join(map(str, chosen))]
+        args = [
+            sys.executable,
+            "-m",
+            "coverage",
+            "run",
+            "--rcfile",
+            str(root / ".coveragerc"),
+            "run_shard.py",
+            str(s),
+            str(shards),
+            str(modules),
+            str(functions),
+            ",".join(map(str, chosen)),
+        ]
         procs.append(subprocess.Popen(args, cwd=root, env=env))
         if len(procs) >= 2:  # two at a time: the machine is shared
             procs.pop(0).wait()
@@ -183,8 +195,15 @@ def measure(name: str, args: list[str], cwd: Path) -> dict:
     sampler.join()
     proc.returncode = os.waitstatus_to_exitcode(status)
     # wait4 counts the child and the descendants it waited for (the gate's workers).
-    return {"name": name, "wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "maxrss": usage.ru_maxrss * 1024,
-            "tree": peak[0], "rc": proc.returncode, "output": output}
+    return {
+        "name": name,
+        "wall": wall,
+        "cpu": usage.ru_utime + usage.ru_stime,
+        "maxrss": usage.ru_maxrss * 1024,
+        "tree": peak[0],
+        "rc": proc.returncode,
+        "output": output,
+    }
 
 
 def main() -> int:
@@ -205,8 +224,10 @@ def main() -> int:
         t0 = time.perf_counter()
         if not (args.reuse and (root / "shards").is_dir()):
             generate(root, args.modules, args.functions, args.shards, args.changed)
-        print(f"generated {args.modules} modules, {args.shards} shards in {time.perf_counter() - t0:.1f} s under {root}",
-              file=sys.stderr)
+        print(
+            f"generated {args.modules} modules, {args.shards} shards in {time.perf_counter() - t0:.1f} s under {root}",
+            file=sys.stderr,
+        )
         py = sys.executable
         cov = [py, "-m", "coverage"]
         helper = [py, "-m", "ci_helper"]
@@ -215,12 +236,42 @@ def main() -> int:
             measure("coverage report --fail-under=40", [*cov, "report", "--fail-under=40"], root),
             measure("coverage json", [*cov, "json", "-o", "coverage.json"], root),
             measure("coverage xml", [*cov, "xml", "-o", "coverage.xml"], root),
-            measure("diff-cover", [py, "-m", "diff_cover.diff_cover_tool", "coverage.xml", "--compare-branch=main",
-                                   "--fail-under=80", "--json-report", "diff-cover.json"], root),
+            measure(
+                "diff-cover",
+                [
+                    py,
+                    "-m",
+                    "diff_cover.diff_cover_tool",
+                    "coverage.xml",
+                    "--compare-branch=main",
+                    "--fail-under=80",
+                    "--json-report",
+                    "diff-cover.json",
+                ],
+                root,
+            ),
         ]
-        gate = [*helper, "coverage", "gate", "--data-file", "shards", "--fail-under", "40",
-                "--per-file-fail-under", "20", "--diff-fail-under", "80", "--compare-branch", "main",
-                "--json-out", "ci-helper.json", "--markdown-out", "ci-helper.md", "--results-dir", "results"]
+        gate = [
+            *helper,
+            "coverage",
+            "gate",
+            "--data-file",
+            "shards",
+            "--fail-under",
+            "40",
+            "--per-file-fail-under",
+            "20",
+            "--diff-fail-under",
+            "80",
+            "--compare-branch",
+            "main",
+            "--json-out",
+            "ci-helper.json",
+            "--markdown-out",
+            "ci-helper.md",
+            "--results-dir",
+            "results",
+        ]
         if args.jobs:
             gate += ["--jobs", str(args.jobs)]
         runs.append(measure("ci-helper coverage gate", gate, root))
@@ -237,15 +288,21 @@ def report(runs: list[dict], root: Path) -> None:
     anchor = by_name["coverage report --fail-under=40"]
     mib = 1024 * 1024
     print(f"load average before the runs: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; CPUs: {os.cpu_count()}")
-    print("| command | exit | wall (s) | wall x report | CPU (s) | CPU x report | peak RSS, largest process (MiB) "
-          "| peak RSS, process tree (MiB) |")
+    print(
+        "| command | exit | wall (s) | wall x report | CPU (s) | CPU x report | peak RSS, largest process (MiB) "
+        "| peak RSS, process tree (MiB) |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for r in runs:
-        print(f"| `{r['name']}` | {r['rc']} | {r['wall']:.2f} | {r['wall'] / anchor['wall']:.2f} | {r['cpu']:.2f} | "
-              f"{r['cpu'] / anchor['cpu']:.2f} | {r['maxrss'] / mib:.0f} | {r['tree'] / mib:.0f} |")
+        print(
+            f"| `{r['name']}` | {r['rc']} | {r['wall']:.2f} | {r['wall'] / anchor['wall']:.2f} | {r['cpu']:.2f} | "
+            f"{r['cpu'] / anchor['cpu']:.2f} | {r['maxrss'] / mib:.0f} | {r['tree'] / mib:.0f} |"
+        )
     xml_diff = by_name["coverage xml"]["wall"] + by_name["diff-cover"]["wall"]
-    print(f"\ncoverage xml + diff-cover: {xml_diff:.2f} s; "
-          f"coverage combine + report: {by_name['coverage combine --keep']['wall'] + anchor['wall']:.2f} s")
+    print(
+        f"\ncoverage xml + diff-cover: {xml_diff:.2f} s; "
+        f"coverage combine + report: {by_name['coverage combine --keep']['wall'] + anchor['wall']:.2f} s"
+    )
     report_total = next((line.split()[-1] for line in anchor["output"].splitlines() if line.startswith("TOTAL")), "?")
     print(f"coverage report TOTAL: {report_total}")
     for r in runs:
@@ -262,10 +319,14 @@ def compare_changed_lines(root: Path) -> None:
     except (OSError, ValueError, KeyError, TypeError) as exc:
         print(f"cannot compare changed lines: {exc}")
         return
-    print(f"diff-cover: {theirs.get('total_percent_covered')}% of {theirs.get('total_num_lines')} lines, "
-          f"{theirs.get('total_num_violations')} uncovered")
-    print(f"ci-helper:  {ours['percent_covered_display']}% of {ours['num_statements']} lines, "
-          f"{ours['missing_lines']} uncovered")
+    print(
+        f"diff-cover: {theirs.get('total_percent_covered')}% of {theirs.get('total_num_lines')} lines, "
+        f"{theirs.get('total_num_violations')} uncovered"
+    )
+    print(
+        f"ci-helper:  {ours['percent_covered_display']}% of {ours['num_statements']} lines, "
+        f"{ours['missing_lines']} uncovered"
+    )
     differences = 0
     their_files = theirs.get("src_stats", {})
     for name in sorted(set(their_files) | set(ours["files"])):
@@ -275,8 +336,10 @@ def compare_changed_lines(root: Path) -> None:
         t_all = set(t.get("covered_lines", [])) | t_missing
         if t_all != set(o["statements"]) or t_missing != set(o["missing_lines"]):
             differences += 1
-            print(f"  {name}: diff-cover lines {sorted(t_all)} missing {sorted(t_missing)}; "
-                  f"ci-helper lines {o['statements']} missing {o['missing_lines']}")
+            print(
+                f"  {name}: diff-cover lines {sorted(t_all)} missing {sorted(t_missing)}; "
+                f"ci-helper lines {o['statements']} missing {o['missing_lines']}"
+            )
     print(f"files where the two disagree: {differences}")
 
 

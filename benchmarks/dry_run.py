@@ -29,8 +29,11 @@ OFFLINE = {"CI_HELPER_OSV_URL": "http://127.0.0.1:9/v1/query"}
 
 def fresh_copy(tmp: Path) -> Path:
     copy = tmp / f"example-{time.monotonic_ns()}"
-    shutil.copytree(EXAMPLE, copy, ignore=shutil.ignore_patterns(".ci-helper", "repositories", "__pycache__",
-                                                                   ".coverage*", ".pytest_cache"))
+    shutil.copytree(
+        EXAMPLE,
+        copy,
+        ignore=shutil.ignore_patterns(".ci-helper", "repositories", "__pycache__", ".coverage*", ".pytest_cache"),
+    )
     # The same unreachable OSV endpoint for both (the quality action takes it from settings).
     with (copy / "pyproject.toml").open("a") as pyproject:
         pyproject.write('\n[tool.ci-helper.audit]\nosv-url = "http://127.0.0.1:9/v1/query"\n')
@@ -54,8 +57,14 @@ def timed(argv: list[str], cwd: Path, env: dict[str, str], ok: tuple[int, ...] =
 
 def by_hand(project: Path) -> float:
     env = environ()
-    guard_env = {**env, "GITHUB_REPOSITORY": "example-org/diffusion-api", "GITHUB_EVENT_NAME": "pull_request",
-                 "GITHUB_REF": "refs/pull/1/merge", "GITHUB_BASE_REF": "main", "GITHUB_HEAD_REF": "x"}
+    guard_env = {
+        **env,
+        "GITHUB_REPOSITORY": "example-org/diffusion-api",
+        "GITHUB_EVENT_NAME": "pull_request",
+        "GITHUB_REF": "refs/pull/1/merge",
+        "GITHUB_BASE_REF": "main",
+        "GITHUB_HEAD_REF": "x",
+    }
     total = timed(CLI + ["guard"], project, guard_env)
     total += timed(CLI + ["stubs", "create"], project, env)
     roots = [project / "repositories"] + sorted(p for p in (project / "repositories").iterdir() if p.is_dir())
@@ -75,12 +84,15 @@ def main() -> None:
         base = Path(tmp)
         dry = [timed(CLI + ["verify", "--run", str(fresh_copy(base))], ROOT, environ()) for _ in range(args.repeat)]
         hand = [by_hand(fresh_copy(base)) for _ in range(args.repeat)]
-        canary = [timed(CLI + ["canary", "--results-dir", str(base / "canary")], ROOT, environ())
-                  for _ in range(args.repeat)]
+        canary = [
+            timed(CLI + ["canary", "--results-dir", str(base / "canary")], ROOT, environ()) for _ in range(args.repeat)
+        ]
     print(f"load average: {os.getloadavg()[0]:.1f}, repeats: {args.repeat}")
     print(f"gates by hand (anchor):               {statistics.median(hand):6.2f} s")
-    print(f"verify --run examples/diffusion-api:  {statistics.median(dry):6.2f} s "
-          f"(+{statistics.median(dry) - statistics.median(hand):.2f} s)")
+    print(
+        f"verify --run examples/diffusion-api:  {statistics.median(dry):6.2f} s "
+        f"(+{statistics.median(dry) - statistics.median(hand):.2f} s)"
+    )
     print(f"canary (22 cases):                    {statistics.median(canary):6.2f} s")
 
 

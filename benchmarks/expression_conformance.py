@@ -42,8 +42,10 @@ class Case:
 
 def generate(testdata: Path, commit: str) -> str:
     """Our table from GitHub's JSON files (only what a case needs: expression, contexts, outcome)."""
-    lines = [f"# derived from actions/languageservices@{commit} expressions/testdata; "
-             "regenerate with benchmarks/expression_conformance.py --generate"]
+    lines = [
+        f"# derived from actions/languageservices@{commit} expressions/testdata; "
+        "regenerate with benchmarks/expression_conformance.py --generate"
+    ]
     shared: dict[str, str] = {}
     body: list[str] = []
     total = 0

@@ -43,15 +43,27 @@ def main() -> None:
         sys.exit("ci-helper is not on PATH: pip install -e . first")
     with tempfile.TemporaryDirectory() as tmp:
         base = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "CI_HELPER_", "RUNNER_"))}
-        env = {**base, "GITHUB_REPOSITORY": HOME, "GITHUB_EVENT_NAME": "push", "GITHUB_REF": "refs/heads/main",
-               "CI_HELPER_RESULTS_DIR": tmp, "GITHUB_OUTPUT": os.path.join(tmp, "out")}
+        env = {
+            **base,
+            "GITHUB_REPOSITORY": HOME,
+            "GITHUB_EVENT_NAME": "push",
+            "GITHUB_REF": "refs/heads/main",
+            "CI_HELPER_RESULTS_DIR": tmp,
+            "GITHUB_OUTPUT": os.path.join(tmp, "out"),
+        }
         setup = {**env, "CI_HELPER_ACTION_PATH": str(ROOT / "actions" / "setup")}
         rows = [
-            ("bash guard (anchor): `[ \"$GITHUB_REPOSITORY\" = ... ]`",
-             ["bash", "-c", f'[ "$GITHUB_REPOSITORY" = "{HOME}" ] || exit 1'], env),
+            (
+                'bash guard (anchor): `[ "$GITHUB_REPOSITORY" = ... ]`',
+                ["bash", "-c", f'[ "$GITHUB_REPOSITORY" = "{HOME}" ] || exit 1'],
+                env,
+            ),
             ("`ci-helper --version`", [ci_helper, "--version"], env),
-            ("`ci-helper guard` (repository, ref, event)",
-             [ci_helper, "guard", "--repository", HOME, "--ref", "main", "--event", "push"], env),
+            (
+                "`ci-helper guard` (repository, ref, event)",
+                [ci_helper, "guard", "--repository", HOME, "--ref", "main", "--event", "push"],
+                env,
+            ),
             ("`ci-helper guard --pins` (this repository)", [ci_helper, "guard", "--repository", HOME, "--pins"], env),
             ("setup, no-op (this checkout on PATH)", [sys.executable, str(ROOT / "actions/setup/install.py")], setup),
         ]
@@ -60,10 +72,15 @@ def main() -> None:
         for name, argv, run_env in rows:
             print(f"| {name} | {timed(argv, run_env, args.repeat):.3f} |")
         if args.full_install:
-            bare = {**setup, "PATH": os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep)
-                                                     if not (Path(p) / "ci-helper").exists()),
-                    "RUNNER_TEMP": os.path.join(tmp, "runner-temp"), "GITHUB_PATH": os.path.join(tmp, "path"),
-                    "CI_HELPER_PIP_CACHE_DIR": os.path.join(tmp, "pip-cache")}
+            bare = {
+                **setup,
+                "PATH": os.pathsep.join(
+                    p for p in os.environ["PATH"].split(os.pathsep) if not (Path(p) / "ci-helper").exists()
+                ),
+                "RUNNER_TEMP": os.path.join(tmp, "runner-temp"),
+                "GITHUB_PATH": os.path.join(tmp, "path"),
+                "CI_HELPER_PIP_CACHE_DIR": os.path.join(tmp, "pip-cache"),
+            }
             argv = [sys.executable, str(ROOT / "actions/setup/install.py")]
             print(f"| setup, fresh virtualenv + core install | {timed(argv, bare, 1):.3f} |")
             print(f"| setup, same job again (virtualenv reused) | {timed(argv, bare, args.repeat):.3f} |")

@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 from ci_helper.gates import network  # noqa: E402
 from ci_helper.settings import NetworkSettings  # noqa: E402
 
-GENERATED = '''
+GENERATED = """
 import socket, subprocess, sys, tempfile, os
 import pytest
 
@@ -47,7 +47,7 @@ def test_generated(i, tmp_path):
         client = socket.create_connection(server.getsockname())
         client.close()
         server.close()
-'''
+"""
 
 
 def _time(argv: list[str], cwd: Path, env: dict[str, str]) -> float:
@@ -83,8 +83,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         example = Path(tmp) / "diffusion-api"
         shutil.copytree(ROOT / "examples" / "diffusion-api", example)
-        subprocess.run([sys.executable, "-m", "ci_helper", "stubs", "create"], cwd=example, check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [sys.executable, "-m", "ci_helper", "stubs", "create"], cwd=example, check=True, stdout=subprocess.DEVNULL
+        )
         rows.append(measure("example quality tier", example, ["tests/quality"], args.runs, env))
         suite = Path(tmp) / "generated"
         suite.mkdir()

@@ -42,9 +42,14 @@ def _best(fn, repeat: int = 5) -> float:
 def main() -> None:
     workspace = Path(tempfile.mkdtemp())
     contexts = {
-        "github": {"event_name": "pull_request", "base_ref": "main", "ref_name": "7/merge", "repository": "o/r",
-                   "workspace": str(workspace),
-                   "event": {"pull_request": {"labels": [{"name": "bug"}, {"name": "skip-ci"}]}}},
+        "github": {
+            "event_name": "pull_request",
+            "base_ref": "main",
+            "ref_name": "7/merge",
+            "repository": "o/r",
+            "workspace": str(workspace),
+            "event": {"pull_request": {"labels": [{"name": "bug"}, {"name": "skip-ci"}]}},
+        },
         "inputs": {"major": "1", "minor": "2", "matrix": '{"os": ["ubuntu", "macos"], "py": [3.11, 3.12]}'},
         "runner": {"os": "Linux"},
     }
@@ -61,7 +66,7 @@ def main() -> None:
 
     action = workspace / "bench"
     action.mkdir()
-    steps = "".join(f"    - shell: bash\n      run: echo \"n={i}\" >> \"$GITHUB_OUTPUT\"\n" for i in range(STEPS))
+    steps = "".join(f'    - shell: bash\n      run: echo "n={i}" >> "$GITHUB_OUTPUT"\n' for i in range(STEPS))
     (action / "action.yml").write_text(f"runs:\n  using: composite\n  steps:\n{steps}")
     through_runner = []
     direct = []
@@ -72,8 +77,9 @@ def main() -> None:
         assert result.outcome == "success"
         start = time.perf_counter()
         for i in range(STEPS):
-            subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", f"echo n={i} > /dev/null"],
-                           check=True)
+            subprocess.run(
+                ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", f"echo n={i} > /dev/null"], check=True
+            )
         direct.append(time.perf_counter() - start)
     runner_ms = statistics.median(through_runner) / STEPS * 1000
     direct_ms = statistics.median(direct) / STEPS * 1000

@@ -25,7 +25,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-GENERATED = '''
+GENERATED = """
 import pytest
 
 from diffusion_api import payload, pipeline
@@ -35,7 +35,7 @@ from diffusion_api import payload, pipeline
 def test_generated_txt2img(seed):
     result = pipeline.Pipeline(fake_inference=True).txt2img(payload.Txt2ImgRequest(prompt=f"cat {{seed}}", seed=seed))
     assert result["info"]["seed"] == seed
-'''
+"""
 
 
 def _run(argv: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -53,7 +53,9 @@ def _total(cwd: Path, env: dict[str, str]) -> str:
 
 def _project(base: Path, tests: int, env: dict[str, str]) -> Path:
     project = base / "diffusion-api"
-    shutil.copytree(ROOT / "examples" / "diffusion-api", project, ignore=shutil.ignore_patterns(".ci-helper", "repositories"))
+    shutil.copytree(
+        ROOT / "examples" / "diffusion-api", project, ignore=shutil.ignore_patterns(".ci-helper", "repositories")
+    )
     _run([sys.executable, "-m", "ci_helper", "stubs", "create"], project, env)
     (project / "tests" / "quality" / "test_generated.py").write_text(GENERATED.format(n=tests), encoding="utf-8")
     return project
@@ -63,8 +65,23 @@ def unsharded(project: Path, env: dict[str, str]) -> tuple[float, str]:
     for stale in project.glob(".coverage*"):
         stale.unlink()
     started = time.perf_counter()
-    _run([sys.executable, "-m", "coverage", "run", "--parallel-mode", "-m", "pytest", "-q", "-p", "no:cacheprovider",
-          "tests/quality"], project, env)
+    _run(
+        [
+            sys.executable,
+            "-m",
+            "coverage",
+            "run",
+            "--parallel-mode",
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "tests/quality",
+        ],
+        project,
+        env,
+    )
     elapsed = time.perf_counter() - started
     return elapsed, _total(project, env)
 
@@ -77,16 +94,41 @@ def sharded(project: Path, shards: int, env: dict[str, str], workers: int) -> tu
 
     def one(index: int) -> None:
         folder = artifacts / f"shard-{index}"
-        _run([sys.executable, "-m", "ci_helper", "shard", "--total", str(shards), "--index", str(index), "--coverage",
-              "--results-dir", str(folder / "results"), "--", "-q", "-p", "no:cacheprovider",
-              f"--junitxml={folder / 'junit.xml'}", "tests/quality"], project, env)
+        _run(
+            [
+                sys.executable,
+                "-m",
+                "ci_helper",
+                "shard",
+                "--total",
+                str(shards),
+                "--index",
+                str(index),
+                "--coverage",
+                "--results-dir",
+                str(folder / "results"),
+                "--",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                f"--junitxml={folder / 'junit.xml'}",
+                "tests/quality",
+            ],
+            project,
+            env,
+        )
 
     started = time.perf_counter()
     with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
         list(pool.map(one, range(1, shards + 1)))
     elapsed = time.perf_counter() - started
-    verdict = subprocess.run([sys.executable, "-m", "ci_helper", "combine", str(artifacts), "--results-dir",
-                              str(artifacts / "out")], cwd=project, env=env, capture_output=True, text=True)
+    verdict = subprocess.run(
+        [sys.executable, "-m", "ci_helper", "combine", str(artifacts), "--results-dir", str(artifacts / "out")],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     combined = json.loads((artifacts / "out" / "combine.json").read_text(encoding="utf-8"))
     ledger = f"{combined['status']} ({combined['figures']['ran']}/{combined['figures']['collected']} once)"
     return elapsed, _total(project, env), ledger if verdict.returncode in (0, 1) else "error"
@@ -106,13 +148,22 @@ def main() -> None:
         rows = [("unsharded (coverage run -m pytest)", base_time, base_total, "-")]
         for shards in args.shards:
             elapsed, total, ledger = sharded(project, shards, env, workers)
-            rows.append((f"{shards} shard{'s' if shards > 1 else ''} ({min(shards, workers)} at a time)", elapsed, total, ledger))
+            rows.append(
+                (
+                    f"{shards} shard{'s' if shards > 1 else ''} ({min(shards, workers)} at a time)",
+                    elapsed,
+                    total,
+                    ledger,
+                )
+            )
     print(f"quality tier of examples/diffusion-api + {args.tests} generated tests, {workers} CPUs")
     print()
     print("| layout | wall (s) | vs unsharded | combined total % | equal to unsharded | combine ledger |")
     print("|---|---:|---:|---:|---|---|")
     for name, elapsed, total, ledger in rows:
-        print(f"| {name} | {elapsed:.2f} | {elapsed / base_time:.2f}x | {total} | {'yes' if total == base_total else 'NO'} | {ledger} |")
+        print(
+            f"| {name} | {elapsed:.2f} | {elapsed / base_time:.2f}x | {total} | {'yes' if total == base_total else 'NO'} | {ledger} |"
+        )
 
 
 if __name__ == "__main__":

@@ -58,22 +58,46 @@ def timed(argv: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, int]:
     return time.perf_counter() - start, proc.returncode
 
 
-def scenario(server: str, budget: int, work: Path, stop_sleep: int) -> tuple[list[float], list[float], set[int], set[int]]:
+def scenario(
+    server: str, budget: int, work: Path, stop_sleep: int
+) -> tuple[list[float], list[float], set[int], set[int]]:
     ours, theirs, our_codes, their_codes = [], [], set(), set()
     env = dict(os.environ)
     for _ in range(ARGS.runs):
         port = free_port()
-        argv = [sys.executable, "-m", "ci_helper", "smoke", "--server", f"{sys.executable} {server} {port}",
-                "--ready-url", f"http://127.0.0.1:{port}/health",
-                "--stop-url", f"http://127.0.0.1:{port}/server-stop",
-                "--timeout", str(budget), "--results-dir", str(work / "results"),
-                "--", "smoke_pass.py", "-q", "-p", "no:cacheprovider"]
+        argv = [
+            sys.executable,
+            "-m",
+            "ci_helper",
+            "smoke",
+            "--server",
+            f"{sys.executable} {server} {port}",
+            "--ready-url",
+            f"http://127.0.0.1:{port}/health",
+            "--stop-url",
+            f"http://127.0.0.1:{port}/server-stop",
+            "--timeout",
+            str(budget),
+            "--results-dir",
+            str(work / "results"),
+            "--",
+            "smoke_pass.py",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+        ]
         seconds, code = timed(argv, work, env)
         ours.append(seconds)
         our_codes.add(code)
         port = free_port()
-        shell_env = {**env, "PY": sys.executable, "SERVER": server, "PORT": str(port), "BUDGET": str(budget),
-                     "STOP_SLEEP": str(stop_sleep)}
+        shell_env = {
+            **env,
+            "PY": sys.executable,
+            "SERVER": server,
+            "PORT": str(port),
+            "BUDGET": str(budget),
+            "STOP_SLEEP": str(stop_sleep),
+        }
         seconds, code = timed(["bash", "-c", SHELL_PATTERN], work, shell_env)
         theirs.append(seconds)
         their_codes.add(code)
@@ -85,8 +109,10 @@ def main() -> None:
         work = Path(tmp) / "project"
         shutil.copytree(FIXTURES, work)
         load = os.getloadavg()[0]
-        print(f"median of {ARGS.runs} interleaved runs; Python {sys.version.split()[0]}; "
-              f"{os.cpu_count()} CPUs, load average {load:.1f}; readiness budget {ARGS.budget} s\n")
+        print(
+            f"median of {ARGS.runs} interleaved runs; Python {sys.version.split()[0]}; "
+            f"{os.cpu_count()} CPUs, load average {load:.1f}; readiness budget {ARGS.budget} s\n"
+        )
         print("| scenario | ci-helper smoke | shell pattern | ratio | exit codes (ours / pattern) |")
         print("|---|---|---|---|---|")
         for name, server, stop_sleep in (

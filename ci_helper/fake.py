@@ -37,7 +37,13 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MAX_SIDE = 4096
 
 __all__ = [
-    "FakeInference", "png", "png_base64", "config", "fake_inference_enabled", "image", "image_base64",
+    "FakeInference",
+    "png",
+    "png_base64",
+    "config",
+    "fake_inference_enabled",
+    "image",
+    "image_base64",
 ]
 
 
@@ -52,8 +58,13 @@ class FakeInference:
 
     def literal(self) -> str:
         """``BLOCK = {...}``: the block as the copy in a stub root reads it."""
-        return "BLOCK = " + json.dumps({"env": self.env, "width": self.width, "height": self.height,
-                                        "color": list(self.color)}, sort_keys=True) + "\n"
+        return (
+            "BLOCK = "
+            + json.dumps(
+                {"env": self.env, "width": self.width, "height": self.height, "color": list(self.color)}, sort_keys=True
+            )
+            + "\n"
+        )
 
 
 def png(width: int = 1, height: int = 1, color: Sequence[int] = (0, 0, 0, 0)) -> bytes:
@@ -67,7 +78,7 @@ def png(width: int = 1, height: int = 1, color: Sequence[int] = (0, 0, 0, 0)) ->
     # Row 0 uses the Sub filter (first pixel, then zero deltas) and every later row the Up
     # filter (all zero): the image data is one pixel and runs of zeros, which deflate well.
     row_zeros = bytes(len(pixel) * width)
-    raw = b"\x01" + pixel + row_zeros[len(pixel):] + (b"\x02" + row_zeros) * (height - 1)
+    raw = b"\x01" + pixel + row_zeros[len(pixel) :] + (b"\x02" + row_zeros) * (height - 1)
     header = struct.pack(">IIBBBBB", width, height, 8, color_type, 0, 0, 0)
     return PNG_SIGNATURE + _chunk(b"IHDR", header) + _chunk(b"IDAT", _zlib_stream(raw)) + _chunk(b"IEND", b"")
 
@@ -85,9 +96,35 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
 
 # (base length, extra bits) for length codes 257..285.
 _LENGTHS = [
-    (3, 0), (4, 0), (5, 0), (6, 0), (7, 0), (8, 0), (9, 0), (10, 0), (11, 1), (13, 1), (15, 1), (17, 1),
-    (19, 2), (23, 2), (27, 2), (31, 2), (35, 3), (43, 3), (51, 3), (59, 3), (67, 4), (83, 4), (99, 4),
-    (115, 4), (131, 5), (163, 5), (195, 5), (227, 5), (258, 0),
+    (3, 0),
+    (4, 0),
+    (5, 0),
+    (6, 0),
+    (7, 0),
+    (8, 0),
+    (9, 0),
+    (10, 0),
+    (11, 1),
+    (13, 1),
+    (15, 1),
+    (17, 1),
+    (19, 2),
+    (23, 2),
+    (27, 2),
+    (31, 2),
+    (35, 3),
+    (43, 3),
+    (51, 3),
+    (59, 3),
+    (67, 4),
+    (83, 4),
+    (99, 4),
+    (115, 4),
+    (131, 5),
+    (163, 5),
+    (195, 5),
+    (227, 5),
+    (258, 0),
 ]
 
 
@@ -147,8 +184,8 @@ def _deflate(data: bytes) -> bytes:
     i, n = 0, len(data)
     while i < n:
         if i:
-            previous = data[i - 1:i]
-            window = data[i:i + 258]
+            previous = data[i - 1 : i]
+            window = data[i : i + 258]
             run = len(window) - len(window.lstrip(previous))
             if run >= 3:
                 _match(writer, run)
@@ -168,8 +205,11 @@ def _zlib_stream(data: bytes) -> bytes:
 # --- configuration ----------------------------------------------------------
 
 
-def config(manifest: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None,
-           project_dir: str | os.PathLike[str] = ".") -> FakeInference | None:
+def config(
+    manifest: str | os.PathLike[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+    project_dir: str | os.PathLike[str] = ".",
+) -> FakeInference | None:
     """The manifest's ``fake_inference`` block, or None when nothing declares one.
 
     The manifest is ``manifest``, else ``$CI_HELPER_STUBS_MANIFEST`` (the stub-repos action
@@ -196,7 +236,7 @@ def config(manifest: str | os.PathLike[str] | None = None, environ: Mapping[str,
 @lru_cache(maxsize=8)
 def _read_block(path: str) -> FakeInference:
     line = next(text for text in Path(path).read_text(encoding="utf-8").splitlines() if text.startswith("BLOCK = "))
-    data = json.loads(line[len("BLOCK = "):])
+    data = json.loads(line[len("BLOCK = ") :])
     return FakeInference(str(data["env"]), int(data["width"]), int(data["height"]), tuple(data["color"]))
 
 
@@ -212,7 +252,9 @@ def env_enabled(value: str | None) -> bool:
     return value is not None and value.strip().lower() not in ("", "0", "false", "no", "off")
 
 
-def fake_inference_enabled(environ: Mapping[str, str] | None = None, manifest: str | os.PathLike[str] | None = None) -> bool:
+def fake_inference_enabled(
+    environ: Mapping[str, str] | None = None, manifest: str | os.PathLike[str] | None = None
+) -> bool:
     """True when the manifest declares fake inference and its env var is set to a true value."""
     env = os.environ if environ is None else environ
     block = config(manifest, env)

@@ -74,8 +74,9 @@ def annotate_finding(finding: Finding, title: str, stream: IO[str] | None = None
     """Print one annotation for a check-result finding, at its file and line when it has them."""
     from ci_helper.severity import level
 
-    emit_annotation(level(finding.severity).annotation, finding.message, stream,
-                    file=finding.file, line=finding.line, title=title)
+    emit_annotation(
+        level(finding.severity).annotation, finding.message, stream, file=finding.file, line=finding.line, title=title
+    )
 
 
 def add_mask(value: str, stream: IO[str] | None = None) -> None:

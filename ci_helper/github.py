@@ -80,7 +80,9 @@ def pr_number_from_event(path: str | None = None) -> int | None:
             if key == "issue" and "pull_request" not in event["issue"]:
                 continue  # a plain issue, not a PR
             return number
-    pulls = (event.get("workflow_run") or {}).get("pull_requests") if isinstance(event.get("workflow_run"), dict) else None
+    pulls = (
+        (event.get("workflow_run") or {}).get("pull_requests") if isinstance(event.get("workflow_run"), dict) else None
+    )
     if isinstance(pulls, list) and pulls and isinstance(pulls[0], dict) and isinstance(pulls[0].get("number"), int):
         return pulls[0]["number"]
     return None
@@ -93,8 +95,16 @@ def _client(token: str, api_url: str) -> Any:
         raise BadInput("posting a PR comment needs PyGithub: pip install 'ci-helper[github]'") from None
     # retry=None: our own loop retries the whole find-then-write, so a create
     # whose response was lost is found and edited, not duplicated.
-    return Github(auth=Auth.Token(token), base_url=api_url.rstrip("/"), retry=None, timeout=30,
-                  seconds_between_requests=None, seconds_between_writes=None, lazy=True, per_page=100)
+    return Github(
+        auth=Auth.Token(token),
+        base_url=api_url.rstrip("/"),
+        retry=None,
+        timeout=30,
+        seconds_between_requests=None,
+        seconds_between_writes=None,
+        lazy=True,
+        per_page=100,
+    )
 
 
 def _is_ours(body: str | None, marker: str) -> bool:
@@ -123,9 +133,18 @@ def _pick(gh: Any, marked: list[Any]) -> Any | None:
     return next((c for c in marked if me is not None and c.user is not None and c.user.login == me), None)
 
 
-def upsert_comment(repository: str, number: int, body: str, marker: str, *, token: str, api_url: str,
-                   head_sha: str | None = None, retry_delays: tuple[float, ...] | None = None,
-                   sleep: Callable[[float], None] = time.sleep) -> CommentOutcome:
+def upsert_comment(
+    repository: str,
+    number: int,
+    body: str,
+    marker: str,
+    *,
+    token: str,
+    api_url: str,
+    head_sha: str | None = None,
+    retry_delays: tuple[float, ...] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> CommentOutcome:
     """Edit our comment (first line == ``marker``) on PR ``number``, or create it.
 
     ``head_sha``, when given, must be the PR's current head commit: the
@@ -149,7 +168,9 @@ def upsert_comment(repository: str, number: int, body: str, marker: str, *, toke
             if head_sha:
                 actual = repo.get_pull(number).head.sha
                 if actual != head_sha:
-                    return CommentOutcome(FAILED, f"PR #{number} head is {actual}, not {head_sha}: refusing to comment on a different PR")
+                    return CommentOutcome(
+                        FAILED, f"PR #{number} head is {actual}, not {head_sha}: refusing to comment on a different PR"
+                    )
             issue = repo.get_issue(number)
             mine = _pick(gh, [c for c in issue.get_comments() if _is_ours(c.body, marker)])
             if mine is not None:
@@ -161,7 +182,9 @@ def upsert_comment(repository: str, number: int, body: str, marker: str, *, toke
             detail = exc.data.get("message") if isinstance(exc.data, dict) else None
             last = f"GitHub answered {exc.status}" + (f": {detail}" if detail else "")
             if exc.status == 403:
-                return CommentOutcome(FORBIDDEN, last + " (a fork PR's token cannot comment; post from a workflow_run workflow)")
+                return CommentOutcome(
+                    FORBIDDEN, last + " (a fork PR's token cannot comment; post from a workflow_run workflow)"
+                )
             if exc.status is None or exc.status < 500:
                 return CommentOutcome(FAILED, last)
         except RequestException as exc:
@@ -183,7 +206,7 @@ _FULL_SHA = re.compile(r"[0-9a-f]{40}")
 
 @dataclass(frozen=True)
 class ResolvedRef:
-    sha: str   # the 40-hex commit
+    sha: str  # the 40-hex commit
     kind: str  # tag, branch or commit: how the ref was found
 
 
@@ -205,8 +228,15 @@ def _reader(token: str | None, api_url: str) -> Any:
     except ImportError:
         raise BadInput("resolving refs needs PyGithub: pip install 'ci-helper[github]'") from None
     auth = Auth.Token(token) if token else None
-    return Github(auth=auth, base_url=api_url.rstrip("/"), retry=None, timeout=30,
-                  seconds_between_requests=None, seconds_between_writes=None, lazy=True)
+    return Github(
+        auth=auth,
+        base_url=api_url.rstrip("/"),
+        retry=None,
+        timeout=30,
+        seconds_between_requests=None,
+        seconds_between_writes=None,
+        lazy=True,
+    )
 
 
 def _peel(repo: Any, repository: str, kind: str, sha: str) -> str:
@@ -267,9 +297,14 @@ def _failure(exc: Exception, api_url: str) -> str:
     return f"cannot reach {api_url}: {type(exc).__name__}"
 
 
-def resolve_refs(pairs: list[tuple[str, str]], *, token: str | None, api_url: str,
-                 retry_delays: tuple[float, ...] | None = None,
-                 sleep: Callable[[float], None] = time.sleep) -> dict[tuple[str, str], ResolvedRef | None]:
+def resolve_refs(
+    pairs: list[tuple[str, str]],
+    *,
+    token: str | None,
+    api_url: str,
+    retry_delays: tuple[float, ...] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict[tuple[str, str], ResolvedRef | None]:
     """Each ``(owner/repo, ref)`` to its commit (None: no such tag, branch or commit), each asked once.
 
     A 5xx or a dropped connection is retried ``len(retry_delays)`` times; then,
@@ -291,7 +326,9 @@ def resolve_refs(pairs: list[tuple[str, str]], *, token: str | None, api_url: st
                 found = _resolve_one(gh, repository, ref)
                 if found is not None and not _FULL_SHA.fullmatch(found.sha):
                     # Never write what is not a commit SHA into a workflow.
-                    raise ApiFailure(f"{api_url} answered {found.sha!r} for {repository}@{ref}, not a 40-hex commit SHA")
+                    raise ApiFailure(
+                        f"{api_url} answered {found.sha!r} for {repository}@{ref}, not a 40-hex commit SHA"
+                    )
                 out[(repository, ref)] = found
                 break
             except (GithubException, RequestException) as exc:
@@ -421,14 +458,25 @@ def _run_record(repo: Any, run: Any, token: str | None) -> RunRecord:
             continue
         artifacts[artifact.name] = _artifact_members(data)
     return RunRecord(
-        id=run.id, name=run.name or "", path=run.path or "", event=run.event, head_sha=run.head_sha,
-        head_branch=run.head_branch, status=run.status, conclusion=run.conclusion, html_url=run.html_url,
-        jobs=jobs, workflow_text=text, artifacts=artifacts, artifacts_skipped=skipped,
+        id=run.id,
+        name=run.name or "",
+        path=run.path or "",
+        event=run.event,
+        head_sha=run.head_sha,
+        head_branch=run.head_branch,
+        status=run.status,
+        conclusion=run.conclusion,
+        html_url=run.html_url,
+        jobs=jobs,
+        workflow_text=text,
+        artifacts=artifacts,
+        artifacts_skipped=skipped,
     )
 
 
-def fetch_runs(repository: str, *, run_id: int | None = None, commit: str | None = None,
-               token: str | None, api_url: str) -> list[RunRecord]:
+def fetch_runs(
+    repository: str, *, run_id: int | None = None, commit: str | None = None, token: str | None, api_url: str
+) -> list[RunRecord]:
     """The run ``run_id``, or every run on ``commit``, with jobs, steps, workflow file and artifacts.
 
     Raises :class:`ApiFailure` when the API cannot answer (unreachable, 401/403, rate limit).

@@ -221,8 +221,10 @@ def _suite_problems(root: ET.Element, ends: dict[int, tuple[int, int]]) -> list[
         failed, errors = counted[0] - before[0], counted[1] - before[1]
         before = counted
         name = _suite_name(suite)
-        for label, declared_text, shown in (("failures", suite.get("failures"), failed),
-                                            ("errors", suite.get("errors"), errors)):
+        for label, declared_text, shown in (
+            ("failures", suite.get("failures"), failed),
+            ("errors", suite.get("errors"), errors),
+        ):
             declared = _int(declared_text)
             if declared is not None and declared > shown:
                 problems.append(f"suite {name} declares {declared} {label} but its test cases show {shown}")
@@ -230,9 +232,11 @@ def _suite_problems(root: ET.Element, ends: dict[int, tuple[int, int]]) -> list[
         for child in suite:
             if child.tag in ("failure", "error"):
                 kind = "failure" if child.tag == "failure" else "error"
-                text = (child.get("message") or (child.text or "").strip().split("\n")[0] or "no message")
-                problems.append(f"suite {_suite_name(suite)}: {kind} outside any test case "
-                                f"(a setup or teardown failed): {text[:MAX_MESSAGE_CHARS]}")
+                text = child.get("message") or (child.text or "").strip().split("\n")[0] or "no message"
+                problems.append(
+                    f"suite {_suite_name(suite)}: {kind} outside any test case "
+                    f"(a setup or teardown failed): {text[:MAX_MESSAGE_CHARS]}"
+                )
     return problems
 
 
@@ -282,7 +286,9 @@ def parse(path: str | os.PathLike[str]) -> JUnitReport:
         root, first_suite = _head(p)
         pytest = first_suite == PYTEST_SUITE
         if root not in ("testsuites", "testsuite"):
-            raise JUnitError(f"{p}: not a JUnit report (root element <{root}>); pass the file pytest wrote with --junitxml")
+            raise JUnitError(
+                f"{p}: not a JUnit report (root element <{root}>); pass the file pytest wrote with --junitxml"
+            )
         # Only "end" events: half the events of start+end. A case's children
         # (failure, skipped...) are complete when the case ends. Suites are few and
         # stay in the tree (without their cases) for the suite-level checks at the end.
@@ -322,7 +328,9 @@ def parse(path: str | os.PathLike[str]) -> JUnitReport:
         raise JUnitError(f"{p}: JUnit file not found; did the test step run with --junitxml={p}?") from None
     except ET.ParseError as exc:
         line, column = exc.position
-        raise JUnitError(f"{p}:{line}:{column}: malformed JUnit XML ({exc.msg if hasattr(exc, 'msg') else exc})") from None
+        raise JUnitError(
+            f"{p}:{line}:{column}: malformed JUnit XML ({exc.msg if hasattr(exc, 'msg') else exc})"
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise JUnitError(f"{p}: cannot read JUnit file ({exc})") from None
     report.passed = passed
@@ -344,7 +352,9 @@ def _case_keys(p: Path, missing: str) -> Iterator[tuple[tuple[str, str], float]]
     try:
         root, _ = _head(p)
         if root not in ("testsuites", "testsuite"):
-            raise JUnitError(f"{p}: not a JUnit report (root element <{root}>); pass a file pytest wrote with --junitxml")
+            raise JUnitError(
+                f"{p}: not a JUnit report (root element <{root}>); pass a file pytest wrote with --junitxml"
+            )
         for _, elem in ET.iterparse(p, events=("end",)):
             if elem.tag == "testcase":
                 yield (elem.get("classname") or "", elem.get("name") or ""), _float(elem.get("time"))
@@ -394,7 +404,9 @@ def skipped(path: str | os.PathLike[str]) -> tuple[int, list[Skip]]:
     try:
         root, first_suite = _head(p)
         if root not in ("testsuites", "testsuite"):
-            raise JUnitError(f"{p}: not a JUnit report (root element <{root}>); pass the file pytest wrote with --junitxml")
+            raise JUnitError(
+                f"{p}: not a JUnit report (root element <{root}>); pass the file pytest wrote with --junitxml"
+            )
         for _, elem in ET.iterparse(p, events=("end",)):
             if elem.tag != "testcase":
                 continue
@@ -404,10 +416,16 @@ def skipped(path: str | os.PathLike[str]) -> tuple[int, list[Skip]]:
             # A failure or an error outranks a skip, as in parse().
             if mark is not None and "failure" not in tags and "error" not in tags:
                 case = _case(elem, first_suite == PYTEST_SUITE)
-                skips.append(Skip(
-                    id=case.id, kind=mark.get("type") or "", message=(mark.get("message") or "")[:MAX_MESSAGE_CHARS],
-                    details=(mark.text or "")[:MAX_MESSAGE_CHARS], file=case.file, line=case.line,
-                ))
+                skips.append(
+                    Skip(
+                        id=case.id,
+                        kind=mark.get("type") or "",
+                        message=(mark.get("message") or "")[:MAX_MESSAGE_CHARS],
+                        details=(mark.text or "")[:MAX_MESSAGE_CHARS],
+                        file=case.file,
+                        line=case.line,
+                    )
+                )
             elem.clear()
     except FileNotFoundError:
         raise JUnitError(f"{p}: JUnit file not found; did the test step run with --junitxml={p}?") from None

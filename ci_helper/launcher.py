@@ -50,8 +50,11 @@ def plain_verify(args: list[str]) -> dict | None:
     if fmt is not None and fmt not in _FORMATS:
         return None
     results_dir = given.get("results_dir")
-    return {"path": Path(path if path is not None else "."), "fmt": fmt,
-            "results_dir": Path(results_dir) if results_dir is not None else None}
+    return {
+        "path": Path(path if path is not None else "."),
+        "fmt": fmt,
+        "results_dir": Path(results_dir) if results_dir is not None else None,
+    }
 
 
 def main(prog_name: str | None = None) -> None:

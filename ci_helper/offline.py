@@ -192,7 +192,7 @@ def classify_command(argv: list[str]) -> str | None:
     if program.startswith("python") and "-m" in argv:
         module_at = argv.index("-m") + 1
         if module_at < len(argv) and argv[module_at] == "pip":
-            tail = [a for a in argv[module_at + 1:] if not a.startswith("-")]
+            tail = [a for a in argv[module_at + 1 :] if not a.startswith("-")]
             return "download" if tail and tail[0] in _PIP_COMMANDS else None
     return None
 
@@ -221,10 +221,20 @@ def _open_event(path: object) -> None:
             return
 
 
-_EVENTS = frozenset({
-    "socket.getaddrinfo", "socket.gethostbyname", "socket.gethostbyname_ex", "socket.connect",
-    "socket.sendto", "subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "open",
-})
+_EVENTS = frozenset(
+    {
+        "socket.getaddrinfo",
+        "socket.gethostbyname",
+        "socket.gethostbyname_ex",
+        "socket.connect",
+        "socket.sendto",
+        "subprocess.Popen",
+        "os.system",
+        "os.exec",
+        "os.posix_spawn",
+        "open",
+    }
+)
 
 
 def _hook(event: str, args: tuple) -> None:

@@ -45,14 +45,14 @@ class Site:
     """One remote ``uses:`` in one file, with offsets into the file's decoded text."""
 
     rel: str
-    line: int          # 1-based
-    column: int        # 1-based, the value's first character (its quote when quoted)
+    line: int  # 1-based
+    column: int  # 1-based, the value's first character (its quote when quoted)
     uses: Uses
-    ref_start: int     # the ref's characters: text[ref_start:ref_end]
+    ref_start: int  # the ref's characters: text[ref_start:ref_end]
     ref_end: int
-    content_end: int   # end of the line's YAML content (before trailing blanks and the comment)
+    content_end: int  # end of the line's YAML content (before trailing blanks and the comment)
     comment_start: int | None  # the '#' of the trailing comment
-    comment_end: int   # end of the comment (trailing blanks excluded); == content_end when none
+    comment_end: int  # end of the comment (trailing blanks excluded); == content_end when none
     node: ScalarNode
 
     @property
@@ -60,7 +60,7 @@ class Site:
         return self.uses.pinned
 
     def comment(self, text: str) -> str | None:
-        return text[self.comment_start:self.comment_end] if self.comment_start is not None else None
+        return text[self.comment_start : self.comment_end] if self.comment_start is not None else None
 
 
 @dataclass
@@ -101,11 +101,15 @@ class Change:
         """The scalar's new value (what YAML reads back)."""
         old = self.site.node.value
         body = old.rstrip()
-        return body[: len(body) - len(self.site.uses.ref)] + self.sha + old[len(body):]
+        return body[: len(body) - len(self.site.uses.ref)] + self.sha + old[len(body) :]
 
 
 def _encoding(data: bytes) -> tuple[bytes, str]:
-    for bom, codec in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
+    for bom, codec in (
+        (codecs.BOM_UTF8, "utf-8"),
+        (codecs.BOM_UTF16_LE, "utf-16-le"),
+        (codecs.BOM_UTF16_BE, "utf-16-be"),
+    ):
         if data.startswith(bom):
             return bom, codec
     return b"", "utf-8"
@@ -175,15 +179,24 @@ def _locate(text: str, spans: list[tuple[int, int]], rel: str, value: Scalar) ->
     comment, open_quote = _comment_start(text, end, line_end)
     if open_quote:
         return f"{where}: the line of {value.value.strip()} ends inside a quoted value; pin it by hand"
-    content_end = (comment if comment is not None else line_end)
+    content_end = comment if comment is not None else line_end
     while content_end > end and text[content_end - 1] in " \t":
         content_end -= 1
     comment_end = line_end
     while comment is not None and comment_end > comment and text[comment_end - 1] in " \t":
         comment_end -= 1
-    return Site(rel=rel, line=value.line, column=value.column, uses=parse_uses(node.value), ref_start=ref_start, ref_end=ref_end,
-                content_end=content_end, comment_start=comment, comment_end=comment_end if comment is not None else content_end,
-                node=node)
+    return Site(
+        rel=rel,
+        line=value.line,
+        column=value.column,
+        uses=parse_uses(node.value),
+        ref_start=ref_start,
+        ref_end=ref_end,
+        content_end=content_end,
+        comment_start=comment,
+        comment_end=comment_end if comment is not None else content_end,
+        node=node,
+    )
 
 
 def _uses_values(source: Source, kind: str) -> Iterator[Scalar]:
@@ -246,8 +259,10 @@ def scan(path: Path, exclude: Sequence[str] = ()) -> list[PinFile]:
     files = [read_file(p, prefix + rel, "workflow") for p, rel in workflows]
     files += [read_file(p, prefix + rel, "action") for p, rel in actions]
     if not files:
-        raise BadInput(f"no workflow or action files under {path} (looked for .github/workflows/*.yml, *.yaml and "
-                       "action.yml/action.yaml in every folder); pass the repository folder")
+        raise BadInput(
+            f"no workflow or action files under {path} (looked for .github/workflows/*.yml, *.yaml and "
+            "action.yml/action.yaml in every folder); pass the repository folder"
+        )
     return files
 
 
@@ -289,7 +304,9 @@ def wanted(files: list[PinFile], update: bool = False) -> list[Wanted]:
                     items.append(Wanted(pin_file, site, tag))
                 continue
             if not site.uses.has_ref or not site.uses.ref:
-                raise BadInput(f"{where}: {site.uses.raw} has no @ref; write the tag you want (e.g. @v4) and run pin again")
+                raise BadInput(
+                    f"{where}: {site.uses.raw} has no @ref; write the tag you want (e.g. @v4) and run pin again"
+                )
             if "${{" in site.uses.ref or site.uses.repo.count("/") != 1 or not all(site.uses.repo.split("/")):
                 raise BadInput(f"{where}: {site.uses.raw} is not owner/repo[/path]@ref; fix the uses: value")
             items.append(Wanted(pin_file, site, site.uses.ref))
@@ -328,11 +345,11 @@ def rewrite(text: str, changes: list[Change]) -> str:
     pos = 0
     for change in sorted(changes, key=lambda c: c.site.ref_start):
         site = change.site
-        out.append(text[pos:site.ref_start])
+        out.append(text[pos : site.ref_start])
         out.append(change.sha)
-        out.append(text[site.ref_end:site.content_end])
+        out.append(text[site.ref_end : site.content_end])
         if site.comment_start is not None:
-            out.append(text[site.content_end:site.comment_start])
+            out.append(text[site.content_end : site.comment_start])
         else:
             out.append(" ")
         out.append(change.comment)
@@ -382,8 +399,10 @@ def apply(pin_file: PinFile, changes: list[Change]) -> bytes:
     replaced = {id(c.site.node): c.value for c in changes}
     if new_source is None or not _same_tree(pin_file.source.root, new_source.root, replaced):
         lines = ", ".join(str(c.site.line) for c in changes)
-        raise BadInput(f"{pin_file.rel}: pinning lines {lines} in place would change more than the uses: values; "
-                       "nothing was written; pin them by hand")
+        raise BadInput(
+            f"{pin_file.rel}: pinning lines {lines} in place would change more than the uses: values; "
+            "nothing was written; pin them by hand"
+        )
     return pin_file.encode(text)
 
 
@@ -405,10 +424,14 @@ def resolve(items: list[Wanted]) -> dict[tuple[str, str], str]:
         if found[item.key] is not None:
             continue
         if repo in missing:
-            problems.append(f"{item.where}: repository {repo} not found (or private: set GITHUB_TOKEN with read access to it)")
+            problems.append(
+                f"{item.where}: repository {repo} not found (or private: set GITHUB_TOKEN with read access to it)"
+            )
         else:
-            problems.append(f"{item.where}: {repo} has no tag, branch or commit '{ref}'; fix the "
-                            + ("comment" if item.site.pinned else "ref"))
+            problems.append(
+                f"{item.where}: {repo} has no tag, branch or commit '{ref}'; fix the "
+                + ("comment" if item.site.pinned else "ref")
+            )
     if problems:
         raise BadInput("; ".join(problems) + "; nothing was written")
     return {key: commit.sha for key, commit in found.items() if commit is not None}

@@ -23,7 +23,9 @@ from ci_helper.workflows.uses import parse_uses
 # One `uses:` line in Markdown: the value (optionally quoted) and the trailing comment.
 _MD_USES = re.compile(
     r"""(?P<lead>\buses:[ \t]*(?P<q>["']?))(?P<name>[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+(?:/[^\s@"'#]*)?)@(?P<ref>[0-9a-f]{40})"""
-    r"""(?P=q)(?P<tail>[^\r\n#]*?)(?P<comment>[ \t]*#[^\r\n]*)?(?P<end>\r?$)""", re.M)
+    r"""(?P=q)(?P<tail>[^\r\n#]*?)(?P<comment>[ \t]*#[^\r\n]*)?(?P<end>\r?$)""",
+    re.M,
+)
 _VERSION_TAG = re.compile(r"v\d+\.\d+\.\d+([-+][0-9A-Za-z.\-+]*)?")
 
 
@@ -42,9 +44,9 @@ class SelfPlan:
     sha: str
     tag: str
     edits: list[Edit]
-    new_bytes: dict[Path, bytes]   # every changed file's new content, made before anything is written
+    new_bytes: dict[Path, bytes]  # every changed file's new content, made before anything is written
     skipped: list[str]
-    references: int                # references of ours seen (changed or not)
+    references: int  # references of ours seen (changed or not)
     files: int
 
 
@@ -62,8 +64,13 @@ def _other_files(root: Path, exclude: list[str]) -> tuple[list[tuple[Path, str]]
     for folder, dirs, files in os.walk(root):
         rel_folder = os.path.relpath(folder, root).replace(os.sep, "/")
         prefix = "" if rel_folder == "." else rel_folder + "/"
-        dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS and not excluded(prefix + d, exclude)
-                         and not os.path.exists(os.path.join(folder, d, "pyvenv.cfg")))
+        dirs[:] = sorted(
+            d
+            for d in dirs
+            if d not in SKIPPED_DIRS
+            and not excluded(prefix + d, exclude)
+            and not os.path.exists(os.path.join(folder, d, "pyvenv.cfg"))
+        )
         # Workflows of nested projects and workflow templates (a `workflows/` folder anywhere).
         in_nested_workflows = rel_folder != ".github/workflows" and rel_folder.rsplit("/", 1)[-1] == "workflows"
         for name in sorted(files):
@@ -99,8 +106,14 @@ def _markdown(path: Path, rel: str, sha: str, tag: str, holds) -> tuple[bytes | 
         q = match.group("q")
         new = f"{match.group('lead')}{name}@{sha}{q}{match.group('tail')} {comment}{match.group('end')}"
         if new != match.group(0):
-            edits.append(Edit(rel, line, f"{name}@{match.group('ref')}" + (f" {old_comment}" if old_comment else ""),
-                              f"{name}@{sha} {comment}"))
+            edits.append(
+                Edit(
+                    rel,
+                    line,
+                    f"{name}@{match.group('ref')}" + (f" {old_comment}" if old_comment else ""),
+                    f"{name}@{sha} {comment}",
+                )
+            )
         return new
 
     new_text = _MD_USES.sub(replace, text)
@@ -118,8 +131,11 @@ def plan(root: Path, repo: Path, ref: str, exclude: Sequence[str] = ()) -> SelfP
     if root.is_file():
         name = root.name
         markdown = [(root, str(root))] if name.lower().endswith(".md") else []
-        yaml_files = [] if markdown else [pin.read_file(root, str(root), "action" if name in ("action.yml", "action.yaml")
-                                                         else "workflow")]
+        yaml_files = (
+            []
+            if markdown
+            else [pin.read_file(root, str(root), "action" if name in ("action.yml", "action.yaml") else "workflow")]
+        )
     else:
         workflows, actions = discover(root, list(exclude))
         yaml_files = [pin.read_file(p, prefix + rel, "workflow") for p, rel in workflows]
@@ -127,8 +143,9 @@ def plan(root: Path, repo: Path, ref: str, exclude: Sequence[str] = ()) -> SelfP
         yaml_files += [pin.read_file(p, prefix + rel, "workflow") for p, rel in nested]
         yaml_files += [pin.read_file(p, prefix + rel, "action") for p, rel in actions]
         markdown = [(p, prefix + rel) for p, rel in markdown_files]
-    result = SelfPlan(sha=sha, tag=tag, edits=[], new_bytes={}, skipped=[], references=0,
-                      files=len(yaml_files) + len(markdown))
+    result = SelfPlan(
+        sha=sha, tag=tag, edits=[], new_bytes={}, skipped=[], references=0, files=len(yaml_files) + len(markdown)
+    )
     lacking: list[str] = []
     known: dict[tuple[str, ...], bool] = {}
 
@@ -163,9 +180,15 @@ def plan(root: Path, repo: Path, ref: str, exclude: Sequence[str] = ()) -> SelfP
         result.skipped.extend(f"{why}" for why in pin_file.skipped if release.OUR_REPOSITORY in why.lower())
         if changes:
             result.new_bytes[pin_file.path] = pin.apply(pin_file, changes)
-            result.edits.extend(Edit(pin_file.rel, c.site.line, c.old + (f" {c.site.comment(pin_file.text)}"
-                                                                          if c.site.comment(pin_file.text) else ""),
-                                     c.new) for c in changes)
+            result.edits.extend(
+                Edit(
+                    pin_file.rel,
+                    c.site.line,
+                    c.old + (f" {c.site.comment(pin_file.text)}" if c.site.comment(pin_file.text) else ""),
+                    c.new,
+                )
+                for c in changes
+            )
     for path, rel in markdown:
         data, edits, seen = _markdown(path, rel, sha, tag, holds)
         result.references += seen
@@ -173,8 +196,10 @@ def plan(root: Path, repo: Path, ref: str, exclude: Sequence[str] = ()) -> SelfP
             result.new_bytes[path] = data
             result.edits.extend(edits)
     if lacking:
-        raise BadInput(f"{ref} ({sha}) does not hold what {len(lacking)} references load ({'; '.join(lacking[:5])}"
-                       f"{' ...' if len(lacking) > 5 else ''}); nothing was written; pin a newer commit")
+        raise BadInput(
+            f"{ref} ({sha}) does not hold what {len(lacking)} references load ({'; '.join(lacking[:5])}"
+            f"{' ...' if len(lacking) > 5 else ''}); nothing was written; pin a newer commit"
+        )
     return result
 
 

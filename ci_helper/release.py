@@ -27,9 +27,18 @@ PLACEHOLDER_SHA = "0" * 40
 SELF_REPO_ENV = "CI_HELPER_SELF_REPO"
 # What a release commit must hold (docs/release.md): everything a pinned `uses:` of ours loads.
 RELEASE_FILES = (
-    "action.yml", "actions/setup/action.yml", "actions/guardrails/action.yml", "actions/stub-repos/action.yml",
-    "actions/smoke/action.yml", "actions/quality/action.yml", ".github/workflows/smoke.yml",
-    ".github/workflows/quality.yml", "ci_helper/__init__.py", "pyproject.toml", "CHANGELOG.md", "README.md",
+    "action.yml",
+    "actions/setup/action.yml",
+    "actions/guardrails/action.yml",
+    "actions/stub-repos/action.yml",
+    "actions/smoke/action.yml",
+    "actions/quality/action.yml",
+    ".github/workflows/smoke.yml",
+    ".github/workflows/quality.yml",
+    "ci_helper/__init__.py",
+    "pyproject.toml",
+    "CHANGELOG.md",
+    "README.md",
     "docs/release.md",
 )
 _FULL_SHA = re.compile(r"[0-9a-f]{40}")
@@ -56,8 +65,14 @@ def _git(repo: Path, *args: str, stdin: str | None = None) -> subprocess.Complet
     import subprocess  # only when a pin names our repository: verify's plain path never pays for it
 
     try:
-        return subprocess.run(["git", "-C", str(repo), *args], input=stdin, capture_output=True, text=True,
-                              timeout=60, env={**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"})
+        return subprocess.run(
+            ["git", "-C", str(repo), *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"},
+        )
     except FileNotFoundError:
         raise BadInput("git not found on PATH; install git to read ci-helper's repository") from None
 
@@ -85,8 +100,10 @@ def self_repository(repo_dir: str | os.PathLike[str] | None = None, required: bo
         return None
     if given:
         raise BadInput(f"{folder}: not a git repository of ci-helper; pass --repo-dir with a clone of {OUR_REPOSITORY}")
-    raise BadInput(f"ci-helper runs from {folder}, which is not a git repository; pass --repo-dir with a clone of "
-                   f"{OUR_REPOSITORY} (git clone https://github.com/{OUR_REPOSITORY})")
+    raise BadInput(
+        f"ci-helper runs from {folder}, which is not a git repository; pass --repo-dir with a clone of "
+        f"{OUR_REPOSITORY} (git clone https://github.com/{OUR_REPOSITORY})"
+    )
 
 
 def resolve(repo: Path, ref: str, option: str = "--self") -> str:
@@ -96,8 +113,10 @@ def resolve(repo: Path, ref: str, option: str = "--self") -> str:
     proc = _git(repo, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}")
     sha = proc.stdout.strip()
     if proc.returncode != 0 or not _FULL_SHA.fullmatch(sha):
-        raise BadInput(f"{option} {ref}: no such commit, tag or branch in {repo}; "
-                       f"fetch it first (git -C {repo} fetch --tags origin) or name another ref")
+        raise BadInput(
+            f"{option} {ref}: no such commit, tag or branch in {repo}; "
+            f"fetch it first (git -C {repo} fetch --tags origin) or name another ref"
+        )
     return sha
 
 
@@ -121,8 +140,8 @@ def target_paths(uses: Uses) -> tuple[str, ...]:
 class Holding:
     """What the local repository says about one pinned uses."""
 
-    known: bool      # the commit is in the local repository
-    holds: bool      # ... and it has the referenced action or workflow file
+    known: bool  # the commit is in the local repository
+    holds: bool  # ... and it has the referenced action or workflow file
 
 
 def holdings(repo: Path, pins: list[tuple[str, tuple[str, ...]]]) -> dict[tuple[str, tuple[str, ...]], Holding]:

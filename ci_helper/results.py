@@ -95,8 +95,13 @@ class Finding:
         if not isinstance(data, dict):
             raise BadInput(f"{where}: finding field 'data' must be an object")
         return cls(
-            rule=raw["rule"], message=raw["message"], file=file, line=line,
-            column=column, severity=severity, data=data,
+            rule=raw["rule"],
+            message=raw["message"],
+            file=file,
+            line=line,
+            column=column,
+            severity=severity,
+            data=data,
         )
 
     def location(self) -> str:
@@ -189,15 +194,29 @@ class CheckResult:
         return cls(check=check, status=status, reason=reason, figures=figures, findings=findings, required=required)
 
 
-def passed(check: str, figures: dict[str, Any] | None = None, findings: Iterable[Finding] = (), required: bool = True) -> CheckResult:
+def passed(
+    check: str, figures: dict[str, Any] | None = None, findings: Iterable[Finding] = (), required: bool = True
+) -> CheckResult:
     return CheckResult(check, PASS, None, dict(figures or {}), list(findings), required)
 
 
-def failed(check: str, figures: dict[str, Any] | None = None, findings: Iterable[Finding] = (), required: bool = True, reason: str | None = None) -> CheckResult:
+def failed(
+    check: str,
+    figures: dict[str, Any] | None = None,
+    findings: Iterable[Finding] = (),
+    required: bool = True,
+    reason: str | None = None,
+) -> CheckResult:
     return CheckResult(check, FAIL, reason, dict(figures or {}), list(findings), required)
 
 
-def not_run(check: str, reason: str, figures: dict[str, Any] | None = None, findings: Iterable[Finding] = (), required: bool = True) -> CheckResult:
+def not_run(
+    check: str,
+    reason: str,
+    figures: dict[str, Any] | None = None,
+    findings: Iterable[Finding] = (),
+    required: bool = True,
+) -> CheckResult:
     return CheckResult(check, NOT_RUN, reason, dict(figures or {}), list(findings), required)
 
 
@@ -326,9 +345,13 @@ def read_result(path: str | os.PathLike[str]) -> CheckResult:
     except json.JSONDecodeError as exc:
         raise BadInput(f"{p}:{exc.lineno}: corrupt check result ({exc.msg}); delete it and re-run the gate") from None
     except _Overflow as exc:
-        raise BadInput(f"{p}: corrupt check result ({exc} is not a finite number); delete it and re-run the gate") from None
+        raise BadInput(
+            f"{p}: corrupt check result ({exc} is not a finite number); delete it and re-run the gate"
+        ) from None
     except _NonFinite as exc:
-        raise BadInput(f"{p}: corrupt check result ({exc} is not a JSON number); delete it and re-run the gate") from None
+        raise BadInput(
+            f"{p}: corrupt check result ({exc} is not a JSON number); delete it and re-run the gate"
+        ) from None
     except limits.PARSE_ERRORS as exc:  # an integer of 5,000 digits, nesting past the recursion limit
         raise BadInput(f"{p}: corrupt check result ({limits.why(exc)}); delete it and re-run the gate") from None
     return CheckResult.from_dict(raw, str(p))

@@ -36,6 +36,7 @@ except ImportError:  # the setup action imports this module with a bare interpre
 class MarkerError(_Refusal):
     """A marker that cannot be trusted: bad input (exit 2) naming the marker file."""
 
+
 MARKER_NAME = "run-start.json"
 # Filesystems with coarse timestamps (FAT: 2 s, some network mounts: 1 s) may
 # round an input's mtime below the marker's time; this much slack is allowed.
@@ -73,8 +74,7 @@ def iso(timestamp: float) -> str:
     return datetime.fromtimestamp(timestamp, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def mark(*, fresh: bool = False, at: float | None = None,
-         runner_temp: str | os.PathLike[str] | None = None) -> float:
+def mark(*, fresh: bool = False, at: float | None = None, runner_temp: str | os.PathLike[str] | None = None) -> float:
     """Record the run's start (once); return the recorded time.
 
     ``fresh`` replaces an existing marker: only ``verify --run`` uses it, for a new
@@ -99,7 +99,9 @@ def _read(path: Path) -> dict:
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise MarkerError(f"{path}: the run's start marker is unreadable ({exc}); delete it and run setup again") from None
+        raise MarkerError(
+            f"{path}: the run's start marker is unreadable ({exc}); delete it and run setup again"
+        ) from None
     if not isinstance(raw, dict):
         raise MarkerError(f"{path}: the run's start marker is not a JSON object; delete it and run setup again")
     return raw
@@ -107,18 +109,26 @@ def _read(path: Path) -> dict:
 
 def _validated(path: Path, raw: dict) -> float:
     value = raw.get("started_at")
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or value != value or value in (
-            float("inf"), float("-inf")):
+    if (
+        not isinstance(value, (int, float))
+        or isinstance(value, bool)
+        or value != value
+        or value in (float("inf"), float("-inf"))
+    ):
         raise MarkerError(f"{path}: the run's start marker has no valid started_at; delete it and run setup again")
     value = float(value)
     if value > time.time() + 60:
-        raise MarkerError(f"{path}: the run's start marker lies in the future ({iso(value)}); "
-                       "check the machine's clock, delete the marker and run setup again")
+        raise MarkerError(
+            f"{path}: the run's start marker lies in the future ({iso(value)}); "
+            "check the machine's clock, delete the marker and run setup again"
+        )
     written = path.stat().st_mtime
     if abs(written - value) > MTIME_SLACK_SECONDS:
-        raise MarkerError(f"{path}: the run's start marker was rewritten after setup wrote it (it says {iso(value)}, "
-                       f"the file was written {iso(written)}); a step may not move the run's start: "
-                       "delete it and run setup again")
+        raise MarkerError(
+            f"{path}: the run's start marker was rewritten after setup wrote it (it says {iso(value)}, "
+            f"the file was written {iso(written)}); a step may not move the run's start: "
+            "delete it and run setup again"
+        )
     return value
 
 
@@ -130,9 +140,11 @@ def started_at() -> float | None:
     raw = _read(path)
     if _other_run(raw.get("run")):
         other = raw.get("run") or {}
-        raise MarkerError(f"{path}: the run's start marker was left by another run "
-                       f"(run {other.get('GITHUB_RUN_ID', '?')} attempt {other.get('GITHUB_RUN_ATTEMPT', '?')}, "
-                       f"job {other.get('GITHUB_JOB', '?')}); run ci-helper's setup action first in this job")
+        raise MarkerError(
+            f"{path}: the run's start marker was left by another run "
+            f"(run {other.get('GITHUB_RUN_ID', '?')} attempt {other.get('GITHUB_RUN_ATTEMPT', '?')}, "
+            f"job {other.get('GITHUB_JOB', '?')}); run ci-helper's setup action first in this job"
+        )
     return _validated(path, raw)
 
 

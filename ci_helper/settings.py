@@ -293,7 +293,8 @@ def _build(cls: Any, table: dict[str, Any], prefix: str) -> Any:
             raise BadInput(f"[tool.ci-helper] unknown key '{key}'; expected one of: {known}")
         kwargs[name] = _convert(value, hints[name], key)
     missing = [
-        n for n, f in fields.items()
+        n
+        for n, f in fields.items()
         if n not in kwargs and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
     ]
     if missing:
@@ -329,8 +330,10 @@ def toml_parser(path: Path) -> types.ModuleType:
 
         return vendored
     except ImportError:  # pragma: no cover
-        raise BadInput(f"{path}: reading it needs Python >= 3.11 (tomllib) or tomli, and "
-                       f"{sys.executable} has neither; set up Python 3.11+ first") from None
+        raise BadInput(
+            f"{path}: reading it needs Python >= 3.11 (tomllib) or tomli, and "
+            f"{sys.executable} has neither; set up Python 3.11+ first"
+        ) from None
 
 
 def load(project_dir: str | os.PathLike[str] = ".") -> Settings:

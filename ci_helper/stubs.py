@@ -34,15 +34,19 @@ def search_path(project: Path) -> tuple[Any, list[Path]]:
     settings = settings_module.load(project)
     flag = os.environ.get("CI_HELPER_STUBS_MANIFEST") or None
     if flag is None and settings.stubs.manifest is None:
-        raise BadInput(f"{project / 'pyproject.toml'}: no stub manifest for -p ci_helper.stubs: set manifest in "
-                       "[tool.ci-helper.stubs] or CI_HELPER_STUBS_MANIFEST")
+        raise BadInput(
+            f"{project / 'pyproject.toml'}: no stub manifest for -p ci_helper.stubs: set manifest in "
+            "[tool.ci-helper.stubs] or CI_HELPER_STUBS_MANIFEST"
+        )
     if settings.project_root is None:
         settings.project_root = project
     loaded = manifest.load(locate.manifest_path(flag, settings))
     root = locate.root_path(os.environ.get("CI_HELPER_STUBS_ROOT") or None, settings, loaded)
     if not (root / generator.STAMP_FILE).is_file():
-        raise BadInput(f"{loaded.path}: its stubs are not created under {root}: run "
-                       f"`ci-helper stubs create --manifest {loaded.path}` first")
+        raise BadInput(
+            f"{loaded.path}: its stubs are not created under {root}: run "
+            f"`ci-helper stubs create --manifest {loaded.path}` first"
+        )
     return loaded, [p.resolve() for p in generator.search_path(loaded, root)]
 
 
@@ -65,7 +69,9 @@ class MissingStubFinder:
         raise ModuleNotFoundError(
             f"No module named {fullname!r}: {top} is a stub package declared in the stub manifest {self.manifest}, "
             f"and {fullname} is not declared there; add it under repositories.{repo}.modules, then run "
-            "`ci-helper stubs create`", name=fullname)
+            "`ci-helper stubs create`",
+            name=fullname,
+        )
 
     def invalidate_caches(self) -> None:
         pass

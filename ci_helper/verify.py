@@ -44,8 +44,10 @@ def run(path: Path, fmt: str | None, results_dir: Path | None, echo: Callable[[s
     with _without_cyclic_gc():
         report = run_rules(path, config)
     if report.files == 0:
-        raise BadInput(f"no workflow or action files under {path} (looked for .github/workflows/*.yml, *.yaml and "
-                       "action.yml/action.yaml in every folder); pass the repository folder")
+        raise BadInput(
+            f"no workflow or action files under {path} (looked for .github/workflows/*.yml, *.yaml and "
+            "action.yml/action.yaml in every folder); pass the repository folder"
+        )
     if fmt is None:
         fmt = "github" if gha.in_actions() else "text"
     rendered = render(fmt, report, base_of(path))
@@ -54,8 +56,13 @@ def run(path: Path, fmt: str | None, results_dir: Path | None, echo: Callable[[s
         gha.emit_command(rendered)
     else:
         (echo or write)(rendered)
-    figures = {"files": report.files, "findings": len(report.findings), "errors": report.errors,
-               "warnings": report.warnings, "allowed": len(report.allowed)}
+    figures = {
+        "files": report.files,
+        "findings": len(report.findings),
+        "errors": report.errors,
+        "warnings": report.warnings,
+        "allowed": len(report.allowed),
+    }
     build = results.failed if report.errors else results.passed
     result = build("verify", figures=figures, findings=report.findings)
     results.write_result(result, folder)

@@ -41,13 +41,19 @@ def cli(monkeypatch):
     return invoke
 
 
-def run_ci_helper(*args: str, cwd: str | os.PathLike[str] | None = None, env: dict[str, str] | None = None,
-                  timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def run_ci_helper(
+    *args: str, cwd: str | os.PathLike[str] | None = None, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     """Run ``python -m ci_helper`` as a real subprocess (for exit codes, signals, stdout)."""
-    full_env = {k: v for k, v in os.environ.items()
-                if not k.startswith(("GITHUB_", "CI_HELPER_", "RUNNER_")) and k != "CI"}
+    full_env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "CI_HELPER_", "RUNNER_")) and k != "CI"
+    }
     full_env.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "ci_helper", *args],
-        cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout,
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )

@@ -174,8 +174,13 @@ def probe(python: Path, extras: list[str]) -> dict | None:
     """What ``python`` imports as ci_helper, or None when it cannot import it."""
     # -I: only the interpreter's own site-packages count, not the current folder
     # (a checkout of this repository would shadow the install) nor PYTHONPATH.
-    proc = subprocess.run([str(python), "-I", "-c", _PROBE, *extras], capture_output=True, text=True,
-                          cwd=neutral_dir(), env=isolated_env())
+    proc = subprocess.run(
+        [str(python), "-I", "-c", _PROBE, *extras],
+        capture_output=True,
+        text=True,
+        cwd=neutral_dir(),
+        env=isolated_env(),
+    )
     if proc.returncode != 0:
         return None
     try:
@@ -200,8 +205,9 @@ def installed_from(info: dict) -> Path | None:
 def check_extras(info: dict, extras: list[str]) -> None:
     unknown = [e for e in extras if e not in info["provided"]]
     if unknown:
-        raise SetupError(f"extras: ci-helper has no extra {', '.join(unknown)}; "
-                         f"known extras: {', '.join(info['provided'])}")
+        raise SetupError(
+            f"extras: ci-helper has no extra {', '.join(unknown)}; known extras: {', '.join(info['provided'])}"
+        )
 
 
 def reuse_path_install(root: Path, extras: list[str], reuse_only: bool = False) -> tuple[Path, Path] | None:
@@ -216,19 +222,25 @@ def reuse_path_install(root: Path, extras: list[str], reuse_only: bool = False) 
         print(f"ci-helper on PATH ({script}) is not importable by its interpreter: not reusing it")
         return None
     if source_root(info) != root:
-        print(f"ci-helper on PATH ({script}) comes from {source_root(info)}, not from this action's "
-              f"source {root}: not reusing it")
+        print(
+            f"ci-helper on PATH ({script}) comes from {source_root(info)}, not from this action's "
+            f"source {root}: not reusing it"
+        )
         return None
     check_extras(info, extras)
     if info["missing"]:
         if reuse_only:
             # A local dry run runs the ci-helper it was started from; a gate needing a missing
             # extra reports itself not-run (never a pass) instead of this step fetching it.
-            print(f"ci-helper on PATH ({script}) lacks {', '.join(info['missing'])} for the extras "
-                  f"{', '.join(extras)}: reusing it anyway ({REUSE_ONLY_ENV}); installing nothing")
+            print(
+                f"ci-helper on PATH ({script}) lacks {', '.join(info['missing'])} for the extras "
+                f"{', '.join(extras)}: reusing it anyway ({REUSE_ONLY_ENV}); installing nothing"
+            )
             return python, script.parent
-        print(f"ci-helper on PATH ({script}) lacks {', '.join(info['missing'])} for the extras "
-              f"{', '.join(extras)}: not reusing it")
+        print(
+            f"ci-helper on PATH ({script}) lacks {', '.join(info['missing'])} for the extras "
+            f"{', '.join(extras)}: not reusing it"
+        )
         return None
     return python, script.parent
 
@@ -255,8 +267,10 @@ def shim_text(python: Path, script: Path) -> str:
     ``sitecustomize`` from it; ``-I`` ignores every ``PYTHON*`` variable and
     keeps the current folder and the user's site-packages off ``sys.path``.
     """
-    return ("#!/bin/sh\n# ci-helper, isolated from the checkout and its environment (docs/security.md)\n"
-            f"exec {shlex.quote(str(python))} -I {shlex.quote(str(script))} \"$@\"\n")
+    return (
+        "#!/bin/sh\n# ci-helper, isolated from the checkout and its environment (docs/security.md)\n"
+        f'exec {shlex.quote(str(python))} -I {shlex.quote(str(script))} "$@"\n'
+    )
 
 
 def make_shim(venv: Path) -> Path:
@@ -291,8 +305,12 @@ def reuse_venv(root: Path, extras: list[str], runner_temp: str) -> tuple[Path, P
 
     venv = venv_dir(root, runner_temp)
     recorded = recorded_install(venv)
-    if (recorded.get("source") == str(root) and recorded.get("version") == version
-            and set(extras) <= set(recorded.get("extras", [])) and venv_python(venv).exists()):
+    if (
+        recorded.get("source") == str(root)
+        and recorded.get("version") == version
+        and set(extras) <= set(recorded.get("extras", []))
+        and venv_python(venv).exists()
+    ):
         print(f"ci-helper {version} from {root} already installed in {venv}")
         return venv_python(venv), make_shim(venv)
     return None
@@ -317,13 +335,15 @@ def install(root: Path, extras: list[str], runner_temp: str, cache_dir: str | No
     if info is None:
         raise SetupError(f"ci-helper was installed into {venv} but cannot be imported there")
     check_extras(info, extras)
-    (venv / MARKER).write_text(json.dumps({"source": str(root), "version": version, "extras": extras}) + "\n",
-                               encoding="utf-8")
+    (venv / MARKER).write_text(
+        json.dumps({"source": str(root), "version": version, "extras": extras}) + "\n", encoding="utf-8"
+    )
     return venv_python(venv), make_shim(venv)
 
 
-def install_into_project(root: Path, project_python: str, cache_dir: str | None, ci_python: Path,
-                         reuse_only: bool = False) -> bool:
+def install_into_project(
+    root: Path, project_python: str, cache_dir: str | None, ci_python: Path, reuse_only: bool = False
+) -> bool:
     """Install ``root`` into the project's interpreter unless it already imports ci_helper from there.
 
     True when something was installed. Only ci-helper's own dependencies come
@@ -333,19 +353,24 @@ def install_into_project(root: Path, project_python: str, cache_dir: str | None,
 
     found = shutil.which(project_python)
     if not found:
-        raise SetupError(f"project-python: {project_python!r} is not an interpreter on PATH; "
-                         "run actions/setup-python first or give the interpreter's path")
+        raise SetupError(
+            f"project-python: {project_python!r} is not an interpreter on PATH; "
+            "run actions/setup-python first or give the interpreter's path"
+        )
     python = Path(found)
     info = probe(python, [])
     # Same source: imported straight from it (editable), or pip installed it from it (an earlier step).
-    if info is not None and (source_root(info) == root
-                             or (installed_from(info) == root and info["version"] == version)):
+    if info is not None and (
+        source_root(info) == root or (installed_from(info) == root and info["version"] == version)
+    ):
         print(f"{python} already imports ci_helper from {root}: nothing to install into it")
         return False
     if reuse_only:
         # A local dry run never installs, least of all into the user's own interpreter.
-        print(f"{python} does not import ci_helper from {root}: not installing into it ({REUSE_ONLY_ENV}); "
-              f"for fake inference run: {python} -m pip install -e {root}")
+        print(
+            f"{python} does not import ci_helper from {root}: not installing into it ({REUSE_ONLY_ENV}); "
+            f"for fake inference run: {python} -m pip install -e {root}"
+        )
         return False
     # ci-helper's own pip (isolated) targets the project's interpreter; the project's pip only when it cannot.
     outer = [str(ci_python), "-I", "-m", "pip"]
@@ -371,8 +396,10 @@ def pip_for(venv: Path) -> list[str]:
     inner = [str(venv_python(venv)), "-I", "-m", "pip"]
     if not venv_python(venv).exists():
         run([sys.executable, "-I", "-S", "-m", "venv", str(venv)])
-    elif subprocess.run([*inner, "--version"], capture_output=True, cwd=neutral_dir(),
-                        env=isolated_env()).returncode != 0:
+    elif (
+        subprocess.run([*inner, "--version"], capture_output=True, cwd=neutral_dir(), env=isolated_env()).returncode
+        != 0
+    ):
         # Made without pip by an earlier version of this step.
         run([str(venv_python(venv)), "-I", "-m", "ensurepip", "--default-pip"])
     return inner
@@ -401,15 +428,20 @@ def mark_run_start() -> None:
         raise SetupError(str(exc)) from None
     except OSError as exc:
         raise SetupError(f"{run_start.marker_path()}: cannot write the run's start marker ({exc})") from None
-    print(f"run started {run_start.iso(started)} (marker {run_start.marker_path()}): "
-          "gates refuse inputs written before it", file=sys.stderr)
+    print(
+        f"run started {run_start.iso(started)} (marker {run_start.marker_path()}): "
+        "gates refuse inputs written before it",
+        file=sys.stderr,
+    )
 
 
 def main() -> int:
     action_path = os.environ.get("CI_HELPER_ACTION_PATH", "")
     if not action_path:
-        print("::error title=ci-helper setup::CI_HELPER_ACTION_PATH is not set; "
-              "run this through actions/setup/action.yml (it passes github.action_path)")
+        print(
+            "::error title=ci-helper setup::CI_HELPER_ACTION_PATH is not set; "
+            "run this through actions/setup/action.yml (it passes github.action_path)"
+        )
         return 2
     root = Path(action_path).resolve().parent.parent
     # GitHub Actions I/O goes through ci_helper.gha, read from the source being installed.
@@ -418,8 +450,10 @@ def main() -> int:
 
     try:
         if sys.version_info < (3, 10):  # noqa: UP036 - any python3 on PATH runs this, to say it is too old
-            raise SetupError(f"ci-helper needs Python >= 3.10, {sys.executable} is "
-                             f"{sys.version.split()[0]}; run actions/setup-python first or set the python input")
+            raise SetupError(
+                f"ci-helper needs Python >= 3.10, {sys.executable} is "
+                f"{sys.version.split()[0]}; run actions/setup-python first or set the python input"
+            )
         mark_run_start()
         extras = parse_extras(os.environ.get("CI_HELPER_EXTRAS", ""))
         runner_temp = os.environ.get("RUNNER_TEMP", "")
@@ -435,8 +469,10 @@ def main() -> int:
             python, bin_dir = on_path
             print(f"ci-helper from this source is already on PATH ({bin_dir}): nothing to install")
         elif reuse_only:
-            raise SetupError(f"{REUSE_ONLY_ENV} is set (a local dry run) but no ci-helper built from {root} "
-                             "is on PATH; install this checkout: python3 -m pip install -e .")
+            raise SetupError(
+                f"{REUSE_ONLY_ENV} is set (a local dry run) but no ci-helper built from {root} "
+                "is on PATH; install this checkout: python3 -m pip install -e ."
+            )
         else:
             if not runner_temp:
                 raise SetupError("RUNNER_TEMP is not set; the virtualenv for ci-helper lives there")
@@ -446,8 +482,9 @@ def main() -> int:
             gha.add_path(bin_dir)
         project_python = os.environ.get("CI_HELPER_PROJECT_PYTHON", "").strip()
         if project_python:
-            install_into_project(root, project_python, os.environ.get("CI_HELPER_PIP_CACHE_DIR") or None,
-                                 python, reuse_only)
+            install_into_project(
+                root, project_python, os.environ.get("CI_HELPER_PIP_CACHE_DIR") or None, python, reuse_only
+            )
     except SetupError as exc:
         gha.emit_annotation("error", str(exc), title="ci-helper setup")
         return 2

@@ -18,7 +18,6 @@ records every ``(name, version)`` asked for.
 yield the single-query URL (``http://127.0.0.1:PORT/v1/query``).
 """
 
-
 from __future__ import annotations
 
 import contextlib
@@ -152,7 +151,8 @@ class OsvServer:
                         # The batch endpoint returns ids and modification times only.
                         results.append(
                             {"vulns": [{"id": v["id"], "modified": v.get("modified", "")} for v in vulns]}
-                            if vulns else {}
+                            if vulns
+                            else {}
                         )
                     self._send(200, {"results": results})
                 else:

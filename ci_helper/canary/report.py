@@ -11,8 +11,10 @@ def render_table(outcomes: list[Outcome]) -> str:
     headers = ("gate", "fixture", "expected", "got", "verdict")
     rows = [(o.gate, o.fixture, o.expected, o.got, "ok" if o.ok else "FAILED") for o in outcomes]
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip(),
-             "  ".join("-" * w for w in widths)]
+    lines = [
+        "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip(),
+        "  ".join("-" * w for w in widths),
+    ]
     lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows]
     gates = sorted({o.gate for o in outcomes})
     bitten = [g for g in gates if all(o.ok for o in outcomes if o.gate == g)]
@@ -39,10 +41,14 @@ def to_result(outcomes: list[Outcome]) -> CheckResult:
         else:
             message = f"{o.gate} / {o.fixture}: expected {o.expected}, got {o.got} ({o.detail})"
         rule = {"pass": "canary-toothless", "missing": "canary-no-fixture", "wrong-reason": "canary-wrong-reason"}
-        findings.append(Finding(rule.get(o.got, "canary-case"), message,
-                                data={"gate": o.gate, "fixture": o.fixture, "expected": o.expected, "got": o.got}))
+        findings.append(
+            Finding(
+                rule.get(o.got, "canary-case"),
+                message,
+                data={"gate": o.gate, "fixture": o.fixture, "expected": o.expected, "got": o.got},
+            )
+        )
     figures = {"gates": len(gates), "proven": len(proven), "cases": sum(1 for o in outcomes if o.got != "missing")}
     if findings or not gates:
-        return results.failed("canary", figures, findings,
-                              reason=None if gates else "no canary fixture was found")
+        return results.failed("canary", figures, findings, reason=None if gates else "no canary fixture was found")
     return results.passed("canary", figures)

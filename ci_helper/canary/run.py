@@ -69,8 +69,7 @@ def _services(case: Case, folder: Path) -> Iterator[dict[str, str]]:
 
 def _clean_env() -> dict[str, str]:
     # The canary must see what the fixture declares, not the CI run it lives in.
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("GITHUB_", "CI_HELPER_", "RUNNER_", "COVERAGE_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "CI_HELPER_", "RUNNER_", "COVERAGE_"))}
     env.pop("PYTEST_ADDOPTS", None)
     return env
 
@@ -80,8 +79,9 @@ def _run(argv: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Complete
 
     SIGTERM first, so a gate that started a server (smoke) stops it; then SIGKILL for what is left.
     """
-    proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
     try:
         out, err = proc.communicate(timeout=CASE_TIMEOUT)
     except BaseException:
@@ -125,22 +125,45 @@ def run_case(case: Case, results_out: Path | None = None) -> Outcome:
                     # A bad fixture's setup may fail on purpose; a good fixture's must not, or its pass proves nothing.
                     if proc.returncode not in ((0, 1) if case.expect == "fail" else (0,)):
                         tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or [""]
-                        return Outcome(case.gate, case.fixture, case.expect, "error",
-                                       f"setup {' '.join(step)} exited {proc.returncode}: {tail[0]}",
-                                       time.monotonic() - start)
+                        return Outcome(
+                            case.gate,
+                            case.fixture,
+                            case.expect,
+                            "error",
+                            f"setup {' '.join(step)} exited {proc.returncode}: {tail[0]}",
+                            time.monotonic() - start,
+                        )
                 proc = _run(_argv(case.command, values), work, env)
             except subprocess.TimeoutExpired as exc:
-                return Outcome(case.gate, case.fixture, case.expect, "error",
-                               f"timed out after {exc.timeout:.0f}s", time.monotonic() - start)
+                return Outcome(
+                    case.gate,
+                    case.fixture,
+                    case.expect,
+                    "error",
+                    f"timed out after {exc.timeout:.0f}s",
+                    time.monotonic() - start,
+                )
             except OSError as exc:  # a program that cannot start is a broken case, reported, not a crash
-                return Outcome(case.gate, case.fixture, case.expect, "error",
-                               f"cannot start {exc.filename or '?'}: {exc.strerror}", time.monotonic() - start)
+                return Outcome(
+                    case.gate,
+                    case.fixture,
+                    case.expect,
+                    "error",
+                    f"cannot start {exc.filename or '?'}: {exc.strerror}",
+                    time.monotonic() - start,
+                )
         seconds = time.monotonic() - start
         result_file = results_dir / f"{case.check}.json"
         if not result_file.is_file():
             tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or [""]
-            return Outcome(case.gate, case.fixture, case.expect, "error",
-                           f"exit {proc.returncode}, no {case.check} result written: {tail[0]}", seconds)
+            return Outcome(
+                case.gate,
+                case.fixture,
+                case.expect,
+                "error",
+                f"exit {proc.returncode}, no {case.check} result written: {tail[0]}",
+                seconds,
+            )
         try:
             result = CheckResult.from_dict(json.loads(result_file.read_text(encoding="utf-8")), str(result_file))
         except Exception as exc:  # a corrupt result is a canary failure, reported, not a crash
@@ -148,8 +171,14 @@ def run_case(case: Case, results_out: Path | None = None) -> Outcome:
         invalid = schemas.problems(result)
         if invalid:
             # The summary would refuse it: a gate whose output no reader accepts proves nothing.
-            return Outcome(case.gate, case.fixture, case.expect, "error",
-                           f"invalid {result.check} result: {invalid[0]} (ci_helper/schemas/{result.check}.json)", seconds)
+            return Outcome(
+                case.gate,
+                case.fixture,
+                case.expect,
+                "error",
+                f"invalid {result.check} result: {invalid[0]} (ci_helper/schemas/{result.check}.json)",
+                seconds,
+            )
         if results_out is not None:
             results_out.mkdir(parents=True, exist_ok=True)
             shutil.copy2(result_file, results_out / result_file.name)
@@ -158,17 +187,29 @@ def run_case(case: Case, results_out: Path | None = None) -> Outcome:
         # bad input (stale or foreign data) is exit 2 with its fail result, when the case says so.
         expected_exit = 0 if got == "pass" else (case.exit or 1)
         if proc.returncode != expected_exit:
-            return Outcome(case.gate, case.fixture, case.expect, "error",
-                           f"result says {got} but the command exited {proc.returncode}", seconds)
+            return Outcome(
+                case.gate,
+                case.fixture,
+                case.expect,
+                "error",
+                f"result says {got} but the command exited {proc.returncode}",
+                seconds,
+            )
         detail = result.reason or (result.findings[0].message if result.findings else "")
         fired = sorted({f.rule for f in result.findings})
         if got == "fail" and case.findings:
             absent = [rule for rule in case.findings if rule not in fired]
             if absent:
                 # It failed, but not for the reason the fixture was written for: no proof of teeth.
-                return Outcome(case.gate, case.fixture, case.expect, "wrong-reason",
-                               f"no {', '.join(absent)} finding (got: {', '.join(fired) or 'none'})",
-                               seconds, fired)
+                return Outcome(
+                    case.gate,
+                    case.fixture,
+                    case.expect,
+                    "wrong-reason",
+                    f"no {', '.join(absent)} finding (got: {', '.join(fired) or 'none'})",
+                    seconds,
+                    fired,
+                )
         return Outcome(case.gate, case.fixture, case.expect, got, detail, seconds, fired)
 
 
@@ -181,6 +222,7 @@ def missing_teeth(cases: list[Case], gates: tuple[str, ...] | None = None) -> li
         for wanted in ("fail", "pass"):
             if wanted not in expects:
                 kind = "bad" if wanted == "fail" else "good"
-                problems.append(Outcome(gate, f"(no {kind} fixture)", wanted, "missing",
-                                        f"gate {gate} registers no {kind} fixture"))
+                problems.append(
+                    Outcome(gate, f"(no {kind} fixture)", wanted, "missing", f"gate {gate} registers no {kind} fixture")
+                )
     return problems

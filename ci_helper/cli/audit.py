@@ -8,29 +8,83 @@ import click
 
 
 @click.command(name="audit")
-@click.option("-r", "--requirement", "requirements", multiple=True, metavar="REQ",
-              envvar="CI_HELPER_AUDIT_REQUIREMENTS",
-              help="Audit this requirements file (repeatable). Fully pinned files are audited without pip or an index.")
-@click.option("--path", "paths", multiple=True, metavar="SITE_PACKAGES", envvar="CI_HELPER_AUDIT_PATH",
-              help="Audit the distributions installed in this folder (repeatable).")
-@click.option("--python", "python", metavar="PATH", envvar="CI_HELPER_AUDIT_PYTHON",
-              help="Audit the environment of this interpreter (its site-packages, as --path).")
-@click.option("--policy", metavar="FILE", envvar="CI_HELPER_AUDIT_POLICY",
-              help="TOML file (or folder of a pyproject.toml) with [tool.ci-helper.audit]; default ./pyproject.toml.")
-@click.option("--osv-url", metavar="URL", envvar="CI_HELPER_OSV_URL",
-              help="OSV query endpoint (pip-audit --osv-url), e.g. a mirror's https://host/v1/query.")
-@click.option("--vulnerability-service", type=click.Choice(["osv", "pypi"]), default=None,
-              envvar="CI_HELPER_VULNERABILITY_SERVICE", help="Vulnerability service (default: settings, then osv).")
-@click.option("--allow-offline/--no-allow-offline", default=None, envvar="CI_HELPER_ALLOW_OFFLINE",
-              help="Exit 0 when the service is unreachable (the result is still not-run). For local dry runs.")
-@click.option("--timeout", type=click.IntRange(min=1), default=15, show_default=True,
-              help="Seconds pip-audit waits for the service.")
-@click.option("--json-out", metavar="FILE", envvar="CI_HELPER_AUDIT_JSON_OUT",
-              help="Also write pip-audit's own JSON report to FILE.")
-@click.option("--results-dir", metavar="DIR", help="Where to write audit.json (default: settings, then .ci-helper/results).")
-def command(requirements: tuple[str, ...], paths: tuple[str, ...], python: str | None, policy: str | None,
-            osv_url: str | None, vulnerability_service: str | None, allow_offline: bool | None, timeout: int,
-            json_out: str | None, results_dir: str | None) -> None:
+@click.option(
+    "-r",
+    "--requirement",
+    "requirements",
+    multiple=True,
+    metavar="REQ",
+    envvar="CI_HELPER_AUDIT_REQUIREMENTS",
+    help="Audit this requirements file (repeatable). Fully pinned files are audited without pip or an index.",
+)
+@click.option(
+    "--path",
+    "paths",
+    multiple=True,
+    metavar="SITE_PACKAGES",
+    envvar="CI_HELPER_AUDIT_PATH",
+    help="Audit the distributions installed in this folder (repeatable).",
+)
+@click.option(
+    "--python",
+    "python",
+    metavar="PATH",
+    envvar="CI_HELPER_AUDIT_PYTHON",
+    help="Audit the environment of this interpreter (its site-packages, as --path).",
+)
+@click.option(
+    "--policy",
+    metavar="FILE",
+    envvar="CI_HELPER_AUDIT_POLICY",
+    help="TOML file (or folder of a pyproject.toml) with [tool.ci-helper.audit]; default ./pyproject.toml.",
+)
+@click.option(
+    "--osv-url",
+    metavar="URL",
+    envvar="CI_HELPER_OSV_URL",
+    help="OSV query endpoint (pip-audit --osv-url), e.g. a mirror's https://host/v1/query.",
+)
+@click.option(
+    "--vulnerability-service",
+    type=click.Choice(["osv", "pypi"]),
+    default=None,
+    envvar="CI_HELPER_VULNERABILITY_SERVICE",
+    help="Vulnerability service (default: settings, then osv).",
+)
+@click.option(
+    "--allow-offline/--no-allow-offline",
+    default=None,
+    envvar="CI_HELPER_ALLOW_OFFLINE",
+    help="Exit 0 when the service is unreachable (the result is still not-run). For local dry runs.",
+)
+@click.option(
+    "--timeout",
+    type=click.IntRange(min=1),
+    default=15,
+    show_default=True,
+    help="Seconds pip-audit waits for the service.",
+)
+@click.option(
+    "--json-out",
+    metavar="FILE",
+    envvar="CI_HELPER_AUDIT_JSON_OUT",
+    help="Also write pip-audit's own JSON report to FILE.",
+)
+@click.option(
+    "--results-dir", metavar="DIR", help="Where to write audit.json (default: settings, then .ci-helper/results)."
+)
+def command(
+    requirements: tuple[str, ...],
+    paths: tuple[str, ...],
+    python: str | None,
+    policy: str | None,
+    osv_url: str | None,
+    vulnerability_service: str | None,
+    allow_offline: bool | None,
+    timeout: int,
+    json_out: str | None,
+    results_dir: str | None,
+) -> None:
     """Run pip-audit and apply the ignore policy of [tool.ci-helper.audit].
 
     Exit 0 when no vulnerability is left un-ignored and no ignore entry has
@@ -48,8 +102,12 @@ def command(requirements: tuple[str, ...], paths: tuple[str, ...], python: str |
     config = audit_policy.load_settings(policy)
     out_dir = results.results_dir(results_dir, config.results_dir)
     results.start(gate.CHECK, out_dir)
-    config = dataclasses.replace(config, audit=merge(
-        config.audit, vulnerability_service=vulnerability_service, osv_url=osv_url, allow_offline=allow_offline))
+    config = dataclasses.replace(
+        config,
+        audit=merge(
+            config.audit, vulnerability_service=vulnerability_service, osv_url=osv_url, allow_offline=allow_offline
+        ),
+    )
     rules = audit_policy.load(config.audit.ignore)
     request = gate.request_for(config, list(requirements), list(paths), python, timeout)
     outcome = gate.audit(request, rules, config.audit.allow_offline)

@@ -10,14 +10,30 @@ import click
 
 
 @click.command("canary")
-@click.option("--gate", "gates", multiple=True, metavar="G",
-              help="Only this gate (repeatable); 'verify' selects every verify rule.")
-@click.option("--fixtures", "fixtures", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Fixtures folder (default: the ones shipped with ci-helper).")
-@click.option("--json-out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Also write the table as JSON.")
-@click.option("--results-dir", type=click.Path(file_okay=False), default=None, envvar="CI_HELPER_RESULTS_DIR",
-              help="Where to write the canary check result.")
+@click.option(
+    "--gate",
+    "gates",
+    multiple=True,
+    metavar="G",
+    help="Only this gate (repeatable); 'verify' selects every verify rule.",
+)
+@click.option(
+    "--fixtures",
+    "fixtures",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Fixtures folder (default: the ones shipped with ci-helper).",
+)
+@click.option(
+    "--json-out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also write the table as JSON."
+)
+@click.option(
+    "--results-dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    envvar="CI_HELPER_RESULTS_DIR",
+    help="Where to write the canary check result.",
+)
 def command(gates: tuple[str, ...], fixtures: Path | None, json_out: Path | None, results_dir: str | None) -> None:
     """Prove that every gate bites: each bad fixture must fail, each good one must pass."""
     from ci_helper import results, settings
@@ -47,8 +63,9 @@ def command(gates: tuple[str, ...], fixtures: Path | None, json_out: Path | None
         outcomes.append(outcome)
         mark = "ok " if outcome.ok else "BAD"
         detail = "" if outcome.ok or not outcome.detail else f" ({outcome.detail})"
-        click.echo(f"{mark} {case.gate} / {case.fixture}: expected {outcome.expected}, got {outcome.got}{detail}",
-                   err=True)
+        click.echo(
+            f"{mark} {case.gate} / {case.fixture}: expected {outcome.expected}, got {outcome.got}{detail}", err=True
+        )
     outcomes.extend(missing_teeth(chosen, required))
 
     click.echo(render_table(outcomes))
@@ -57,6 +74,8 @@ def command(gates: tuple[str, ...], fixtures: Path | None, json_out: Path | None
     results.write_result(result, folder)
     if json_out is not None:
         json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(json.dumps({"cases": [o.__dict__ for o in outcomes],
-                                        "figures": result.figures}, indent=2) + "\n", encoding="utf-8")
+        json_out.write_text(
+            json.dumps({"cases": [o.__dict__ for o in outcomes], "figures": result.figures}, indent=2) + "\n",
+            encoding="utf-8",
+        )
     sys.exit(result.exit_code)

@@ -9,13 +9,35 @@ import click
 
 @click.command(name="combine")
 @click.argument("folders", nargs=-1, required=True, metavar="ARTIFACT_DIR...")
-@click.option("--needs", "needs", default=None, envvar="CI_HELPER_NEEDS", metavar="JSON",
-              help="${{ toJSON(needs) }}: every needed job must have succeeded (skipped and cancelled are red).")
-@click.option("--total", "total", type=int, default=None, envvar="CI_HELPER_SHARD_TOTAL",
-              help="How many shards were planned (default: what the shard results say).")
-@click.option("--project-dir", default=".", show_default=True, metavar="DIR", help="Folder whose pyproject.toml holds [tool.ci-helper].")
-@click.option("--results-dir", metavar="DIR", help="Where to write combine.json (default: settings, then .ci-helper/results).")
-def command(folders: tuple[str, ...], needs: str | None, total: int | None, project_dir: str, results_dir: str | None) -> None:
+@click.option(
+    "--needs",
+    "needs",
+    default=None,
+    envvar="CI_HELPER_NEEDS",
+    metavar="JSON",
+    help="${{ toJSON(needs) }}: every needed job must have succeeded (skipped and cancelled are red).",
+)
+@click.option(
+    "--total",
+    "total",
+    type=int,
+    default=None,
+    envvar="CI_HELPER_SHARD_TOTAL",
+    help="How many shards were planned (default: what the shard results say).",
+)
+@click.option(
+    "--project-dir",
+    default=".",
+    show_default=True,
+    metavar="DIR",
+    help="Folder whose pyproject.toml holds [tool.ci-helper].",
+)
+@click.option(
+    "--results-dir", metavar="DIR", help="Where to write combine.json (default: settings, then .ci-helper/results)."
+)
+def command(
+    folders: tuple[str, ...], needs: str | None, total: int | None, project_dir: str, results_dir: str | None
+) -> None:
     """Red when a shard is missing, skipped, cancelled or failed, or a test ran in no shard or in two.
 
     Run it in one job with `if: always()` that needs every shard job, and make that job the

@@ -14,33 +14,81 @@ def command() -> None:
 
 
 @command.command("gate")
-@click.option("--data-file", "data_files", multiple=True, envvar="CI_HELPER_COVERAGE_DATA_FILES",
-              help="Data file or folder of data files (repeatable). Default: coverage's data_file and its parallel files.")
-@click.option("--combine/--no-combine", default=None, envvar="CI_HELPER_COVERAGE_COMBINE",
-              help="Combine several data files (default) or read exactly one.")
+@click.option(
+    "--data-file",
+    "data_files",
+    multiple=True,
+    envvar="CI_HELPER_COVERAGE_DATA_FILES",
+    help="Data file or folder of data files (repeatable). Default: coverage's data_file and its parallel files.",
+)
+@click.option(
+    "--combine/--no-combine",
+    default=None,
+    envvar="CI_HELPER_COVERAGE_COMBINE",
+    help="Combine several data files (default) or read exactly one.",
+)
 @click.option("--fail-under", type=float, envvar="CI_HELPER_FAIL_UNDER", help="Floor for the total, in percent.")
-@click.option("--per-file-fail-under", type=float, envvar="CI_HELPER_PER_FILE_FAIL_UNDER",
-              help="Floor for every file, in percent.")
-@click.option("--diff-fail-under", type=float, envvar="CI_HELPER_DIFF_FAIL_UNDER",
-              help="Floor for the changed lines, in percent (needs --compare-branch).")
-@click.option("--compare-branch", envvar="CI_HELPER_COMPARE_BRANCH",
-              help="Git ref to diff against (merge-base). Default with a diff floor in a PR: origin/$GITHUB_BASE_REF.")
+@click.option(
+    "--per-file-fail-under",
+    type=float,
+    envvar="CI_HELPER_PER_FILE_FAIL_UNDER",
+    help="Floor for every file, in percent.",
+)
+@click.option(
+    "--diff-fail-under",
+    type=float,
+    envvar="CI_HELPER_DIFF_FAIL_UNDER",
+    help="Floor for the changed lines, in percent (needs --compare-branch).",
+)
+@click.option(
+    "--compare-branch",
+    envvar="CI_HELPER_COMPARE_BRANCH",
+    help="Git ref to diff against (merge-base). Default with a diff floor in a PR: origin/$GITHUB_BASE_REF.",
+)
 @click.option("--jobs", type=int, envvar="CI_HELPER_JOBS", help="Analysis processes (default: CPU count).")
-@click.option("--json-out", envvar="CI_HELPER_COVERAGE_JSON", type=click.Path(dir_okay=False),
-              help="Write the JSON report here.")
-@click.option("--markdown-out", envvar="CI_HELPER_COVERAGE_MARKDOWN", type=click.Path(dir_okay=False),
-              help="Write the markdown section here.")
-@click.option("--step-summary/--no-step-summary", default=False, envvar="CI_HELPER_COVERAGE_STEP_SUMMARY",
-              help="Also append the markdown section to $GITHUB_STEP_SUMMARY.")
-@click.option("--measure", type=click.Choice(["tests", "tests+server"]), envvar="CI_HELPER_MEASURE",
-              help="What the data measured: declared and shown in every output.")
-@click.option("--rcfile", envvar="CI_HELPER_COVERAGE_RCFILE", type=click.Path(dir_okay=False),
-              help="coverage configuration file (default: coverage's own search).")
+@click.option(
+    "--json-out", envvar="CI_HELPER_COVERAGE_JSON", type=click.Path(dir_okay=False), help="Write the JSON report here."
+)
+@click.option(
+    "--markdown-out",
+    envvar="CI_HELPER_COVERAGE_MARKDOWN",
+    type=click.Path(dir_okay=False),
+    help="Write the markdown section here.",
+)
+@click.option(
+    "--step-summary/--no-step-summary",
+    default=False,
+    envvar="CI_HELPER_COVERAGE_STEP_SUMMARY",
+    help="Also append the markdown section to $GITHUB_STEP_SUMMARY.",
+)
+@click.option(
+    "--measure",
+    type=click.Choice(["tests", "tests+server"]),
+    envvar="CI_HELPER_MEASURE",
+    help="What the data measured: declared and shown in every output.",
+)
+@click.option(
+    "--rcfile",
+    envvar="CI_HELPER_COVERAGE_RCFILE",
+    type=click.Path(dir_okay=False),
+    help="coverage configuration file (default: coverage's own search).",
+)
 @click.option("--results-dir", type=click.Path(file_okay=False), help="Where to write the check result.")
-def gate(data_files: tuple[str, ...], combine: bool | None, fail_under: float | None,
-         per_file_fail_under: float | None, diff_fail_under: float | None, compare_branch: str | None,
-         jobs: int | None, json_out: str | None, markdown_out: str | None, step_summary: bool,
-         measure: str | None, rcfile: str | None, results_dir: str | None) -> None:
+def gate(
+    data_files: tuple[str, ...],
+    combine: bool | None,
+    fail_under: float | None,
+    per_file_fail_under: float | None,
+    diff_fail_under: float | None,
+    compare_branch: str | None,
+    jobs: int | None,
+    json_out: str | None,
+    markdown_out: str | None,
+    step_summary: bool,
+    measure: str | None,
+    rcfile: str | None,
+    results_dir: str | None,
+) -> None:
     """Total, per-file and changed-lines coverage gates from ONE analysis; JSON and markdown reports."""
     import os
 
@@ -50,9 +98,19 @@ def gate(data_files: tuple[str, ...], combine: bool | None, fail_under: float | 
 
     settings = settings_mod.load(".")
     conf = settings_mod.merge(
-        settings.coverage, data_files=list(data_files) or None, combine=combine, fail_under=fail_under,
-        per_file_fail_under=per_file_fail_under, diff_fail_under=diff_fail_under, compare_branch=compare_branch or None,
-        jobs=jobs, json_out=json_out or None, markdown_out=markdown_out or None, measure=measure, rcfile=rcfile or None)
+        settings.coverage,
+        data_files=list(data_files) or None,
+        combine=combine,
+        fail_under=fail_under,
+        per_file_fail_under=per_file_fail_under,
+        diff_fail_under=diff_fail_under,
+        compare_branch=compare_branch or None,
+        jobs=jobs,
+        json_out=json_out or None,
+        markdown_out=markdown_out or None,
+        measure=measure,
+        rcfile=rcfile or None,
+    )
     # In a pull request with a changed-lines floor, the base branch is the natural compare branch.
     base_ref = os.environ.get("GITHUB_BASE_REF") if conf.diff_fail_under is not None else None
     options = gate_mod.GateOptions(
@@ -114,21 +172,31 @@ def _echo_verdict(report, verdict) -> None:
     def word(failed: bool, value: float | None) -> str:
         return "" if value is None else (": FAIL" if failed else ": pass")
 
-    click.echo(f"coverage: {len(report.data_files)} data file(s), measure={report.measure}, "
-               f"branch={'on' if report.branch else 'off'}, {len(report.files)} files")
-    click.echo(f"coverage: total {verdict.total_shown}% ({floor(verdict.fail_under)})"
-               f"{word(verdict.total_failed, verdict.fail_under)}")
+    click.echo(
+        f"coverage: {len(report.data_files)} data file(s), measure={report.measure}, "
+        f"branch={'on' if report.branch else 'off'}, {len(report.files)} files"
+    )
+    click.echo(
+        f"coverage: total {verdict.total_shown}% ({floor(verdict.fail_under)})"
+        f"{word(verdict.total_failed, verdict.fail_under)}"
+    )
     if figures["per_file_fail_under"] is not None:
         failures = verdict.per_file_failures
-        click.echo(f"coverage: {len(failures)} file(s) under the per-file {floor(figures['per_file_fail_under'])}"
-                   f"{word(bool(failures), figures['per_file_fail_under'])}")
+        click.echo(
+            f"coverage: {len(failures)} file(s) under the per-file {floor(figures['per_file_fail_under'])}"
+            f"{word(bool(failures), figures['per_file_fail_under'])}"
+        )
         for f in failures[:20]:
-            click.echo(f"  {f.name}: {gate_mod.shown_against(f.numbers.pc_covered, figures['per_file_fail_under'], report.precision)}%")
+            click.echo(
+                f"  {f.name}: {gate_mod.shown_against(f.numbers.pc_covered, figures['per_file_fail_under'], report.precision)}%"
+            )
     d = report.diff
     if d is not None:
         shown = f"{verdict.diff_shown}% of {d.statements} changed statements" if d.statements else d.describe_empty()
-        click.echo(f"coverage: changed lines vs {d.compare_branch}: {shown} ({floor(figures['diff_fail_under'])})"
-                   f"{word(verdict.diff_failed, figures['diff_fail_under'])}")
+        click.echo(
+            f"coverage: changed lines vs {d.compare_branch}: {shown} ({floor(figures['diff_fail_under'])})"
+            f"{word(verdict.diff_failed, figures['diff_fail_under'])}"
+        )
     for finding in verdict.result.findings:
         if finding.rule in ("coverage-server-missing", "coverage-subprocess-unpatched", "coverage-contexts-dropped"):
             click.echo(f"coverage: {finding.severity}: {finding.message}")
@@ -136,8 +204,12 @@ def _echo_verdict(report, verdict) -> None:
 
 
 @command.command("erase")
-@click.option("--rcfile", envvar="CI_HELPER_COVERAGE_RCFILE", type=click.Path(dir_okay=False),
-              help="coverage configuration file (default: coverage's own search).")
+@click.option(
+    "--rcfile",
+    envvar="CI_HELPER_COVERAGE_RCFILE",
+    type=click.Path(dir_okay=False),
+    help="coverage configuration file (default: coverage's own search).",
+)
 def erase(rcfile: str | None) -> None:
     """Delete the coverage data file and its parallel files written before this run started.
 

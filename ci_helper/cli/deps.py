@@ -14,18 +14,43 @@ def command() -> None:
 
 @command.command(name="verify")
 @click.argument("requirements", nargs=-1, envvar="CI_HELPER_DEPS_REQUIREMENTS")
-@click.option("--python", "python", envvar="CI_HELPER_DEPS_PYTHON", metavar="PATH",
-              help="Interpreter of the environment to check (default: the one running ci-helper).")
-@click.option("--installed-from", metavar="SNAPSHOT", envvar="CI_HELPER_DEPS_INSTALLED_FROM",
-              help="Compare with a pip-freeze-style snapshot instead of a live environment (markers: --python or this interpreter).")
-@click.option("--snapshot-out", metavar="FILE", envvar="CI_HELPER_DEPS_SNAPSHOT",
-              help="Write a pip-freeze-style snapshot of the environment to FILE.")
-@click.option("--project-dir", default=".", show_default=True, metavar="DIR",
-              help="Folder whose pyproject.toml holds [tool.ci-helper.deps].")
-@click.option("--results-dir", metavar="DIR", help="Where to write deps.json (default: settings, then .ci-helper/results).")
-def verify_command(requirements: tuple[str, ...], python: str | None, installed_from: str | None,
-                   snapshot_out: str | None,
-                   project_dir: str, results_dir: str | None) -> None:
+@click.option(
+    "--python",
+    "python",
+    envvar="CI_HELPER_DEPS_PYTHON",
+    metavar="PATH",
+    help="Interpreter of the environment to check (default: the one running ci-helper).",
+)
+@click.option(
+    "--installed-from",
+    metavar="SNAPSHOT",
+    envvar="CI_HELPER_DEPS_INSTALLED_FROM",
+    help="Compare with a pip-freeze-style snapshot instead of a live environment (markers: --python or this interpreter).",
+)
+@click.option(
+    "--snapshot-out",
+    metavar="FILE",
+    envvar="CI_HELPER_DEPS_SNAPSHOT",
+    help="Write a pip-freeze-style snapshot of the environment to FILE.",
+)
+@click.option(
+    "--project-dir",
+    default=".",
+    show_default=True,
+    metavar="DIR",
+    help="Folder whose pyproject.toml holds [tool.ci-helper.deps].",
+)
+@click.option(
+    "--results-dir", metavar="DIR", help="Where to write deps.json (default: settings, then .ci-helper/results)."
+)
+def verify_command(
+    requirements: tuple[str, ...],
+    python: str | None,
+    installed_from: str | None,
+    snapshot_out: str | None,
+    project_dir: str,
+    results_dir: str | None,
+) -> None:
     """Every requirement in REQUIREMENTS (files) is installed at the pinned version.
 
     Follows -r/-c includes, honours environment markers, accepts --hash

@@ -13,25 +13,72 @@ ENV_PREFIX = "CI_HELPER_GUARD_"
 
 
 @click.command("guard")
-@click.option("--repository", "repositories", multiple=True, envvar=ENV_PREFIX + "REPOSITORIES",
-              metavar="OWNER/NAME", help="Repository the pipeline may run in (repeatable).")
-@click.option("--base-branch", "base_branches", multiple=True, envvar=ENV_PREFIX + "BASE_BRANCHES",
-              metavar="BRANCH", help="Branch a pull request may target; glob patterns allowed (repeatable).")
-@click.option("--ref", "refs", multiple=True, envvar=ENV_PREFIX + "REFS", metavar="REF",
-              help="Ref a non-PR event may run on: a branch name or a full refs/... pattern (repeatable).")
-@click.option("--event", "events", multiple=True, envvar=ENV_PREFIX + "EVENTS", metavar="EVENT",
-              help="Event that may trigger the pipeline (repeatable).")
-@click.option("--forks", type=click.Choice(["allow", "refuse"]), default=None, envvar=ENV_PREFIX + "FORKS",
-              help="Whether pull requests from forks may run.")
-@click.option("--pins/--no-pins", default=None, envvar=ENV_PREFIX + "PINS",
-              help="Also fail on remote actions not pinned to a commit SHA (needs the checkout).")
-@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
-              envvar=ENV_PREFIX + "ROOT", show_default=True,
-              help="Project folder: its pyproject.toml and, with --pins, its workflows and actions.")
-@click.option("--results-dir", type=click.Path(file_okay=False), default=None,
-              help="Where to write guardrails.json (default: $CI_HELPER_RESULTS_DIR or settings).")
-@click.option("--format", "output_format", type=click.Choice(["text", "github"]), default=None,
-              help="Output style; github (annotations) is the default inside GitHub Actions.")
+@click.option(
+    "--repository",
+    "repositories",
+    multiple=True,
+    envvar=ENV_PREFIX + "REPOSITORIES",
+    metavar="OWNER/NAME",
+    help="Repository the pipeline may run in (repeatable).",
+)
+@click.option(
+    "--base-branch",
+    "base_branches",
+    multiple=True,
+    envvar=ENV_PREFIX + "BASE_BRANCHES",
+    metavar="BRANCH",
+    help="Branch a pull request may target; glob patterns allowed (repeatable).",
+)
+@click.option(
+    "--ref",
+    "refs",
+    multiple=True,
+    envvar=ENV_PREFIX + "REFS",
+    metavar="REF",
+    help="Ref a non-PR event may run on: a branch name or a full refs/... pattern (repeatable).",
+)
+@click.option(
+    "--event",
+    "events",
+    multiple=True,
+    envvar=ENV_PREFIX + "EVENTS",
+    metavar="EVENT",
+    help="Event that may trigger the pipeline (repeatable).",
+)
+@click.option(
+    "--forks",
+    type=click.Choice(["allow", "refuse"]),
+    default=None,
+    envvar=ENV_PREFIX + "FORKS",
+    help="Whether pull requests from forks may run.",
+)
+@click.option(
+    "--pins/--no-pins",
+    default=None,
+    envvar=ENV_PREFIX + "PINS",
+    help="Also fail on remote actions not pinned to a commit SHA (needs the checkout).",
+)
+@click.option(
+    "--root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    envvar=ENV_PREFIX + "ROOT",
+    show_default=True,
+    help="Project folder: its pyproject.toml and, with --pins, its workflows and actions.",
+)
+@click.option(
+    "--results-dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Where to write guardrails.json (default: $CI_HELPER_RESULTS_DIR or settings).",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "github"]),
+    default=None,
+    help="Output style; github (annotations) is the default inside GitHub Actions.",
+)
 def command(repositories, base_branches, refs, events, forks, pins, root, results_dir, output_format):
     """Refuse to run where this pipeline must not (reads GITHUB_* env; flags override settings)."""
     from ci_helper import gha, results, settings as settings_module

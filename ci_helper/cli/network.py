@@ -13,11 +13,22 @@ def command() -> None:
 
 
 @command.command(name="env")
-@click.option("--log", "log", required=True, envvar="CI_HELPER_NETWORK_LOG", metavar="FILE",
-              help="Where the tests and the server append their attempts (erased now).")
+@click.option(
+    "--log",
+    "log",
+    required=True,
+    envvar="CI_HELPER_NETWORK_LOG",
+    metavar="FILE",
+    help="Where the tests and the server append their attempts (erased now).",
+)
 @click.option("--who", default=None, help="Label for attempts outside a test (e.g. server).")
-@click.option("--project-dir", default=".", show_default=True, metavar="DIR",
-              help="Folder whose pyproject.toml holds [tool.ci-helper.network].")
+@click.option(
+    "--project-dir",
+    default=".",
+    show_default=True,
+    metavar="DIR",
+    help="Folder whose pyproject.toml holds [tool.ci-helper.network].",
+)
 def env_command(log: str, who: str | None, project_dir: str) -> None:
     """Print KEY=VALUE lines that switch the offline hook on; erase LOG if an earlier run wrote it.
 
@@ -36,11 +47,22 @@ def env_command(log: str, who: str | None, project_dir: str) -> None:
 
 
 @command.command(name="run", context_settings={"ignore_unknown_options": True})
-@click.option("--log", "log", required=True, envvar="CI_HELPER_NETWORK_LOG", metavar="FILE",
-              help="Where the command's Python processes append their attempts (an earlier run's log is erased).")
+@click.option(
+    "--log",
+    "log",
+    required=True,
+    envvar="CI_HELPER_NETWORK_LOG",
+    metavar="FILE",
+    help="Where the command's Python processes append their attempts (an earlier run's log is erased).",
+)
 @click.option("--who", default=None, help="Label for attempts outside a test (e.g. server).")
-@click.option("--project-dir", default=".", show_default=True, metavar="DIR",
-              help="Folder whose pyproject.toml holds [tool.ci-helper.network].")
+@click.option(
+    "--project-dir",
+    default=".",
+    show_default=True,
+    metavar="DIR",
+    help="Folder whose pyproject.toml holds [tool.ci-helper.network].",
+)
 @click.argument("argv", nargs=-1, required=True, type=click.UNPROCESSED)
 def run_command(log: str, who: str | None, project_dir: str, argv: tuple[str, ...]) -> None:
     """Run ARGV (after --) with the offline hook in every Python process it starts; exit with its code."""
@@ -69,11 +91,24 @@ def run_command(log: str, who: str | None, project_dir: str, argv: tuple[str, ..
 
 
 @command.command(name="gate")
-@click.option("--log", "log", required=True, envvar="CI_HELPER_NETWORK_LOG", metavar="FILE",
-              help="The log the offline plugin wrote during the tier.")
-@click.option("--project-dir", default=".", show_default=True, metavar="DIR",
-              help="Folder whose pyproject.toml holds [tool.ci-helper.network].")
-@click.option("--results-dir", metavar="DIR", help="Where to write network.json (default: settings, then .ci-helper/results).")
+@click.option(
+    "--log",
+    "log",
+    required=True,
+    envvar="CI_HELPER_NETWORK_LOG",
+    metavar="FILE",
+    help="The log the offline plugin wrote during the tier.",
+)
+@click.option(
+    "--project-dir",
+    default=".",
+    show_default=True,
+    metavar="DIR",
+    help="Folder whose pyproject.toml holds [tool.ci-helper.network].",
+)
+@click.option(
+    "--results-dir", metavar="DIR", help="Where to write network.json (default: settings, then .ci-helper/results)."
+)
 def gate_command(log: str, project_dir: str, results_dir: str | None) -> None:
     """Fail on any network attempt, clone or download outside the allow-list, naming the test."""
     from pathlib import Path

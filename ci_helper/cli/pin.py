@@ -11,13 +11,26 @@ import click
 @click.command("pin")
 @click.argument("path", default=".", type=click.Path(path_type=Path))
 @click.option("--check", is_flag=True, help="Change nothing; list what would change and exit 1 if anything would.")
-@click.option("--update", is_flag=True,
-              help="Also re-resolve the version in the comment of already pinned uses (@<sha> # v4) and move the SHA.")
-@click.option("--self", "self_ref", default=None, metavar="REF",
-              help="Move every reference to ci-helper's own actions and workflows (truthful-ci/ci-helper/...@...) "
-                   "in workflows, actions and Markdown to the commit of REF in ci-helper's local git repository (offline).")
-@click.option("--repo-dir", default=None, envvar="CI_HELPER_SELF_REPO", type=click.Path(path_type=Path),
-              help="With --self: ci-helper's git repository (default: the checkout ci-helper runs from).")
+@click.option(
+    "--update",
+    is_flag=True,
+    help="Also re-resolve the version in the comment of already pinned uses (@<sha> # v4) and move the SHA.",
+)
+@click.option(
+    "--self",
+    "self_ref",
+    default=None,
+    metavar="REF",
+    help="Move every reference to ci-helper's own actions and workflows (truthful-ci/ci-helper/...@...) "
+    "in workflows, actions and Markdown to the commit of REF in ci-helper's local git repository (offline).",
+)
+@click.option(
+    "--repo-dir",
+    default=None,
+    envvar="CI_HELPER_SELF_REPO",
+    type=click.Path(path_type=Path),
+    help="With --self: ci-helper's git repository (default: the checkout ci-helper runs from).",
+)
 def command(path: Path, check: bool, update: bool, self_ref: str | None, repo_dir: Path | None) -> None:
     """Pin every remote uses: under PATH (workflows and action.y*ml files, or one file) to a commit SHA.
 
@@ -36,8 +49,10 @@ def command(path: Path, check: bool, update: bool, self_ref: str | None, repo_di
         if update:
             raise BadInput("--update resolves tags through GitHub; --self pins to a local commit: use one of them")
         _pin_self(path, self_ref, repo_dir, check)
-    elif repo_dir is not None and click.get_current_context().get_parameter_source("repo_dir") == \
-            click.core.ParameterSource.COMMANDLINE:
+    elif (
+        repo_dir is not None
+        and click.get_current_context().get_parameter_source("repo_dir") == click.core.ParameterSource.COMMANDLINE
+    ):
         raise BadInput("--repo-dir needs --self REF")
     exclude = settings.load(path).verify.exclude if path.is_dir() else []
     files = pin.scan(path, exclude)
@@ -77,15 +92,18 @@ def _pin_self(path: Path, ref: str, repo_dir: Path | None, check: bool) -> None:
         click.echo(f"{edit.rel}:{edit.line}: {edit.old} -> {edit.new}")
     target = f"{the_plan.sha} ({the_plan.tag})" if ref == the_plan.sha else f"{ref} = {the_plan.sha} ({the_plan.tag})"
     if not the_plan.edits:
-        click.echo(f"nothing to pin: {the_plan.references} references to {release.OUR_REPOSITORY} in "
-                   f"{the_plan.files} files, all at {target}")
+        click.echo(
+            f"nothing to pin: {the_plan.references} references to {release.OUR_REPOSITORY} in "
+            f"{the_plan.files} files, all at {target}"
+        )
         sys.exit(0)
     files = len(the_plan.new_bytes)
     if check:
-        click.echo(f"{len(the_plan.edits)} references in {files} files would move to {target}; "
-                   f"run ci-helper pin --self {ref} to rewrite them")
+        click.echo(
+            f"{len(the_plan.edits)} references in {files} files would move to {target}; "
+            f"run ci-helper pin --self {ref} to rewrite them"
+        )
         sys.exit(1)
     pin_self.write(the_plan.new_bytes)
     click.echo(f"pinned {len(the_plan.edits)} references in {files} files to {target}")
     sys.exit(0)
-

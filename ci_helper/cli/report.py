@@ -9,20 +9,55 @@ import click
 
 @click.command(name="report")
 @click.argument("path", default=".", required=False, metavar="[PATH]")
-@click.option("--results", "results_in", default=None, metavar="DIR",
-              help="Check results to report on (local report; default: settings, then .ci-helper/results under PATH).")
+@click.option(
+    "--results",
+    "results_in",
+    default=None,
+    metavar="DIR",
+    help="Check results to report on (local report; default: settings, then .ci-helper/results under PATH).",
+)
 @click.option("--junit", "junit_files", multiple=True, metavar="FILE", help="JUnit files of the tiers (repeatable).")
-@click.option("--base", default=None, metavar="REF", help="Compare with this ref for the changed files (default: origin/<default-branch>).")
+@click.option(
+    "--base",
+    default=None,
+    metavar="REF",
+    help="Compare with this ref for the changed files (default: origin/<default-branch>).",
+)
 @click.option("--run-id", type=int, default=None, help="Audit this GitHub Actions run through the API.")
 @click.option("--commit", default=None, metavar="SHA", help="Audit every run on this commit.")
-@click.option("--repo", "repository", default=None, envvar="GITHUB_REPOSITORY", metavar="OWNER/NAME",
-              help="The repository of the run (default: $GITHUB_REPOSITORY).")
+@click.option(
+    "--repo",
+    "repository",
+    default=None,
+    envvar="GITHUB_REPOSITORY",
+    metavar="OWNER/NAME",
+    help="The repository of the run (default: $GITHUB_REPOSITORY).",
+)
 @click.option("--format", "fmt", type=click.Choice(["markdown", "json"]), default="markdown", show_default=True)
 @click.option("--out", default=None, metavar="FILE", help="Also write the report to FILE.")
-@click.option("--project-dir", default=".", show_default=True, metavar="DIR", help="Folder whose pyproject.toml holds [tool.ci-helper].")
-@click.option("--results-dir", metavar="DIR", help="Where to write run-audit.json (default: settings, then .ci-helper/results).")
-def command(path: str, results_in: str | None, junit_files: tuple[str, ...], base: str | None, run_id: int | None, commit: str | None, repository: str | None, fmt: str, out: str | None,
-            project_dir: str, results_dir: str | None) -> None:
+@click.option(
+    "--project-dir",
+    default=".",
+    show_default=True,
+    metavar="DIR",
+    help="Folder whose pyproject.toml holds [tool.ci-helper].",
+)
+@click.option(
+    "--results-dir", metavar="DIR", help="Where to write run-audit.json (default: settings, then .ci-helper/results)."
+)
+def command(
+    path: str,
+    results_in: str | None,
+    junit_files: tuple[str, ...],
+    base: str | None,
+    run_id: int | None,
+    commit: str | None,
+    repository: str | None,
+    fmt: str,
+    out: str | None,
+    project_dir: str,
+    results_dir: str | None,
+) -> None:
     """The run report of PATH (default), or with --run-id / --commit an audit of real GitHub runs.
 
     Exit 0 merge-ready, 1 not merge-ready (or the API could not be asked: not-run), 2 bad input.
@@ -45,8 +80,13 @@ def command(path: str, results_in: str | None, junit_files: tuple[str, ...], bas
     folder = results.results_dir(results_dir, config.results_dir)
     results.start(run_audit.CHECK, folder)
     try:
-        runs = github.fetch_runs(repository, run_id=run_id, commit=commit,
-                                 token=github.optional_token_from_env(), api_url=github.api_url_from_env())
+        runs = github.fetch_runs(
+            repository,
+            run_id=run_id,
+            commit=commit,
+            token=github.optional_token_from_env(),
+            api_url=github.api_url_from_env(),
+        )
     except github.ApiFailure as exc:
         result = results.not_run(run_audit.CHECK, f"the GitHub API could not be asked: {exc}")
         results.write_result(result, folder)

@@ -24,21 +24,43 @@ def _pairs(values: tuple[str, ...], flag: str) -> dict[str, str]:
 @click.option("--input", "inputs", multiple=True, metavar="K=V", help="An input of the action (repeatable).")
 @click.option("--env", "envs", multiple=True, metavar="K=V", help="An env: entry of the calling step (repeatable).")
 @click.option("--event-name", default="push", show_default=True, help="github.event_name.")
-@click.option("--event-path", type=click.Path(dir_okay=False, path_type=str), default=None,
-              help="JSON webhook payload (github.event).")
+@click.option(
+    "--event-path",
+    type=click.Path(dir_okay=False, path_type=str),
+    default=None,
+    help="JSON webhook payload (github.event).",
+)
 @click.option("--repository", default="local/repository", show_default=True, help="owner/repo.")
 @click.option("--ref", default="refs/heads/main", show_default=True, help="github.ref.")
 @click.option("--sha", default="0" * 40, help="github.sha (default: 40 zeros).")
-@click.option("--workspace", type=click.Path(file_okay=False, path_type=str), default=None,
-              help="GITHUB_WORKSPACE (default: the current folder).")
-@click.option("--stub-remote", "stubs", multiple=True, metavar="OWNER/REPO=DIR",
-              help="Run remote uses: OWNER/REPO/...@ref from a local folder (repeatable).")
-@click.option("--outputs-json", type=click.Path(dir_okay=False, path_type=str), default=None,
-              help="Write {outputs, steps} as JSON here.")
-@click.option("--summary-out", type=click.Path(dir_okay=False, path_type=str), default=None,
-              help="Write the concatenated step summaries here (default: print them at the end).")
-def command(action_dir, inputs, envs, event_name, event_path, repository, ref, sha, workspace, stubs,
-            outputs_json, summary_out) -> None:
+@click.option(
+    "--workspace",
+    type=click.Path(file_okay=False, path_type=str),
+    default=None,
+    help="GITHUB_WORKSPACE (default: the current folder).",
+)
+@click.option(
+    "--stub-remote",
+    "stubs",
+    multiple=True,
+    metavar="OWNER/REPO=DIR",
+    help="Run remote uses: OWNER/REPO/...@ref from a local folder (repeatable).",
+)
+@click.option(
+    "--outputs-json",
+    type=click.Path(dir_okay=False, path_type=str),
+    default=None,
+    help="Write {outputs, steps} as JSON here.",
+)
+@click.option(
+    "--summary-out",
+    type=click.Path(dir_okay=False, path_type=str),
+    default=None,
+    help="Write the concatenated step summaries here (default: print them at the end).",
+)
+def command(
+    action_dir, inputs, envs, event_name, event_path, repository, ref, sha, workspace, stubs, outputs_json, summary_out
+) -> None:
     """Run the composite action in ACTION_DIR (or that action.yml) with GitHub's expression and step semantics.
 
     Exit 0 when the action succeeded, 1 when it failed, 2 for bad input, 130 when interrupted.
@@ -62,9 +84,18 @@ def command(action_dir, inputs, envs, event_name, event_path, repository, ref, s
     main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, terminate) if main_thread else None
     try:
-        result = run_action(action_dir, _pairs(inputs, "--input"), workspace=workspace, event_name=event_name,
-                            event_path=event_path, repository=repository, ref=ref, sha=sha,
-                            env=_pairs(envs, "--env"), stub_remotes=stub_map)
+        result = run_action(
+            action_dir,
+            _pairs(inputs, "--input"),
+            workspace=workspace,
+            event_name=event_name,
+            event_path=event_path,
+            repository=repository,
+            ref=ref,
+            sha=sha,
+            env=_pairs(envs, "--env"),
+            stub_remotes=stub_map,
+        )
     finally:
         if main_thread:
             signal.signal(signal.SIGTERM, previous)

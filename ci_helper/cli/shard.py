@@ -8,19 +8,50 @@ import click
 
 
 @click.command(name="shard", context_settings={"ignore_unknown_options": True})
-@click.option("--total", type=int, required=True, envvar="CI_HELPER_SHARD_TOTAL", help="How many shards the suite is split into.")
-@click.option("--index", type=int, required=True, envvar="CI_HELPER_SHARD_INDEX", help="Which shard to run, from 1 to --total.")
-@click.option("--durations", "duration_files", multiple=True, metavar="JUNIT",
-              help="JUnit files of earlier runs whose test times balance the split (repeatable; default: split by count).")
-@click.option("--python", "python", default=None, envvar="CI_HELPER_SHARD_PYTHON", metavar="PATH",
-              help="The project's interpreter that runs pytest (default: the one running ci-helper).")
-@click.option("--coverage", "coverage", is_flag=True, default=False, envvar="CI_HELPER_SHARD_COVERAGE",
-              help="Run the group under `coverage run --parallel-mode` (its .coverage.* files for combine).")
+@click.option(
+    "--total", type=int, required=True, envvar="CI_HELPER_SHARD_TOTAL", help="How many shards the suite is split into."
+)
+@click.option(
+    "--index", type=int, required=True, envvar="CI_HELPER_SHARD_INDEX", help="Which shard to run, from 1 to --total."
+)
+@click.option(
+    "--durations",
+    "duration_files",
+    multiple=True,
+    metavar="JUNIT",
+    help="JUnit files of earlier runs whose test times balance the split (repeatable; default: split by count).",
+)
+@click.option(
+    "--python",
+    "python",
+    default=None,
+    envvar="CI_HELPER_SHARD_PYTHON",
+    metavar="PATH",
+    help="The project's interpreter that runs pytest (default: the one running ci-helper).",
+)
+@click.option(
+    "--coverage",
+    "coverage",
+    is_flag=True,
+    default=False,
+    envvar="CI_HELPER_SHARD_COVERAGE",
+    help="Run the group under `coverage run --parallel-mode` (its .coverage.* files for combine).",
+)
 @click.option("--project-dir", default=".", show_default=True, metavar="DIR", help="Where pytest runs.")
-@click.option("--results-dir", metavar="DIR", help="Where to write shard.json (default: settings, then .ci-helper/results).")
+@click.option(
+    "--results-dir", metavar="DIR", help="Where to write shard.json (default: settings, then .ci-helper/results)."
+)
 @click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
-def command(total: int, index: int, duration_files: tuple[str, ...], python: str | None, coverage: bool, project_dir: str,
-            results_dir: str | None, pytest_args: tuple[str, ...]) -> None:
+def command(
+    total: int,
+    index: int,
+    duration_files: tuple[str, ...],
+    python: str | None,
+    coverage: bool,
+    project_dir: str,
+    results_dir: str | None,
+    pytest_args: tuple[str, ...],
+) -> None:
     """Collect the tests, split them into TOTAL groups, run group INDEX: `ci-helper shard --total 3 --index 1 -- tests`.
 
     Exit 0 when the shard's tests passed, 1 when one failed (or the shard is empty),
@@ -35,8 +66,13 @@ def command(total: int, index: int, duration_files: tuple[str, ...], python: str
     folder = results.results_dir(results_dir, config.results_dir)
     results.start(shard.CHECK, folder)
     result = shard.execute(
-        total=total, index=index, python=python or sys.executable, pytest_args=list(pytest_args),
-        cwd=Path(project_dir), duration_files=list(duration_files), coverage=coverage,
+        total=total,
+        index=index,
+        python=python or sys.executable,
+        pytest_args=list(pytest_args),
+        cwd=Path(project_dir),
+        duration_files=list(duration_files),
+        coverage=coverage,
     )
     results.write_result(result, folder)
     f = result.figures

@@ -8,11 +8,24 @@ import click
 
 
 @click.command(name="skips")
-@click.option("--junit", "junit_files", multiple=True, envvar="CI_HELPER_SKIPS_JUNIT", metavar="FILE",
-              help="A JUnit file the tier wrote (repeatable). Default: [tool.ci-helper.summary] junit.")
-@click.option("--project-dir", default=".", show_default=True, metavar="DIR",
-              help="Folder whose pyproject.toml holds [tool.ci-helper.skips].")
-@click.option("--results-dir", metavar="DIR", help="Where to write skips.json (default: settings, then .ci-helper/results).")
+@click.option(
+    "--junit",
+    "junit_files",
+    multiple=True,
+    envvar="CI_HELPER_SKIPS_JUNIT",
+    metavar="FILE",
+    help="A JUnit file the tier wrote (repeatable). Default: [tool.ci-helper.summary] junit.",
+)
+@click.option(
+    "--project-dir",
+    default=".",
+    show_default=True,
+    metavar="DIR",
+    help="Folder whose pyproject.toml holds [tool.ci-helper.skips].",
+)
+@click.option(
+    "--results-dir", metavar="DIR", help="Where to write skips.json (default: settings, then .ci-helper/results)."
+)
 def command(junit_files: tuple[str, ...], project_dir: str, results_dir: str | None) -> None:
     """Group skipped tests by reason; fail when a reason pattern or the total is over its budget."""
     from pathlib import Path
@@ -44,8 +57,10 @@ def command(junit_files: tuple[str, ...], project_dir: str, results_dir: str | N
     else:
         budgets = ", ".join(f"{b['pattern']!r} {b['count']}/{b['budget']}" for b in f["budgets"])
         total = f" (total budget {f['total_budget']})" if f["total_budget"] is not None else ""
-        click.echo(f"skips: {result.status} - {f['skipped']} of {f['tests']} tests skipped{total}"
-                   + (f"; budgets: {budgets}" if budgets else ""))
+        click.echo(
+            f"skips: {result.status} - {f['skipped']} of {f['tests']} tests skipped{total}"
+            + (f"; budgets: {budgets}" if budgets else "")
+        )
         for reason in f["reasons"][:20]:
             click.echo(f"  {reason['count']:>5}  {reason['reason']}")
     sys.exit(result.exit_code)

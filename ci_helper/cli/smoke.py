@@ -13,27 +13,84 @@ ENV = "CI_HELPER_SMOKE_"
 
 
 @click.command("smoke")
-@click.option("--server", envvar=ENV + "SERVER", help="Command that starts the server (split like a shell, run without one).")
-@click.option("--ready-url", envvar=ENV + "READY_URL", help="Polled until it answers --ready-status (http/https), or accepts a connection (tcp://host:port).")
+@click.option(
+    "--server", envvar=ENV + "SERVER", help="Command that starts the server (split like a shell, run without one)."
+)
+@click.option(
+    "--ready-url",
+    envvar=ENV + "READY_URL",
+    help="Polled until it answers --ready-status (http/https), or accepts a connection (tcp://host:port).",
+)
 @click.option("--ready-status", type=int, envvar=ENV + "READY_STATUS", help="HTTP status that means ready [200].")
 @click.option("--stop-url", envvar=ENV + "STOP_URL", help="POSTed to stop the server gracefully before any signal.")
 @click.option("--timeout", type=float, envvar=ENV + "TIMEOUT", help="Seconds to wait for readiness [60].")
-@click.option("--ready-delay", type=float, envvar=ENV + "READY_DELAY", help="Seconds after the start before the first probe [0]; see docs/smoke.md.")
-@click.option("--stop-timeout", type=float, envvar=ENV + "STOP_TIMEOUT", help="Seconds to wait after the stop request, and again after SIGTERM [10].")
+@click.option(
+    "--ready-delay",
+    type=float,
+    envvar=ENV + "READY_DELAY",
+    help="Seconds after the start before the first probe [0]; see docs/smoke.md.",
+)
+@click.option(
+    "--stop-timeout",
+    type=float,
+    envvar=ENV + "STOP_TIMEOUT",
+    help="Seconds to wait after the stop request, and again after SIGTERM [10].",
+)
 @click.option("--log", "log", envvar=ENV + "LOG", help="Server log file [.ci-helper/smoke/server.log].")
 @click.option("--junit", envvar=ENV + "JUNIT", help="JUnit file pytest writes [.ci-helper/smoke/junit.xml].")
-@click.option("--coverage-data-file", envvar=ENV + "COVERAGE_DATA_FILE", help="Run the server under `coverage run --data-file=F` (saved on SIGTERM too).")
-@click.option("--cwd", envvar=ENV + "CWD", help="Project folder: the server and pytest run here, settings and relative paths are read from here.")
-@click.option("--base-url", envvar=ENV + "BASE_URL", help="Given to the tests as CI_HELPER_BASE_URL and PYTEST_BASE_URL (pytest-base-url's base_url) [scheme://host:port of --ready-url].")
-@click.option("--python", envvar=ENV + "PYTHON", help="The project's interpreter: runs pytest and fills {python} [the one running ci-helper].")
-@click.option("--stream/--no-stream", default=None, envvar=ENV + "STREAM", help="Also print the server's output, prefixed with 'server | '.")
+@click.option(
+    "--coverage-data-file",
+    envvar=ENV + "COVERAGE_DATA_FILE",
+    help="Run the server under `coverage run --data-file=F` (saved on SIGTERM too).",
+)
+@click.option(
+    "--cwd",
+    envvar=ENV + "CWD",
+    help="Project folder: the server and pytest run here, settings and relative paths are read from here.",
+)
+@click.option(
+    "--base-url",
+    envvar=ENV + "BASE_URL",
+    help="Given to the tests as CI_HELPER_BASE_URL and PYTEST_BASE_URL (pytest-base-url's base_url) [scheme://host:port of --ready-url].",
+)
+@click.option(
+    "--python",
+    envvar=ENV + "PYTHON",
+    help="The project's interpreter: runs pytest and fills {python} [the one running ci-helper].",
+)
+@click.option(
+    "--stream/--no-stream",
+    default=None,
+    envvar=ENV + "STREAM",
+    help="Also print the server's output, prefixed with 'server | '.",
+)
 @click.option("--results-dir", envvar="CI_HELPER_RESULTS_DIR", help="Where the check result goes [.ci-helper/results].")
-@click.option("--network-log", envvar="CI_HELPER_NETWORK_LOG",
-              help="Run the server and the tests with the offline hook, appending attempts to this log "
-                   "(then `ci-helper network gate --log` judges them; docs/offline.md).")
+@click.option(
+    "--network-log",
+    envvar="CI_HELPER_NETWORK_LOG",
+    help="Run the server and the tests with the offline hook, appending attempts to this log "
+    "(then `ci-helper network gate --log` judges them; docs/offline.md).",
+)
 @click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
-def command(server, ready_url, ready_status, stop_url, timeout, ready_delay, stop_timeout, log, junit, coverage_data_file,
-            cwd, base_url, python, stream, results_dir, network_log, pytest_args) -> None:
+def command(
+    server,
+    ready_url,
+    ready_status,
+    stop_url,
+    timeout,
+    ready_delay,
+    stop_timeout,
+    log,
+    junit,
+    coverage_data_file,
+    cwd,
+    base_url,
+    python,
+    stream,
+    results_dir,
+    network_log,
+    pytest_args,
+) -> None:
     """Start the server, wait until ready, run pytest (after --), stop the server, write the smoke result."""
     from ci_helper import gha, results, settings as settings_mod
     from ci_helper.errors import BadInput
@@ -45,10 +102,21 @@ def command(server, ready_url, ready_status, stop_url, timeout, ready_delay, sto
     folder = results.results_dir(results_dir, loaded.results_dir)
     results.start(smoke_result.CHECK, folder)
     s = settings_mod.merge(
-        loaded.smoke, server=server, ready_url=ready_url, ready_status=ready_status, stop_url=stop_url,
-        timeout=timeout, ready_delay=ready_delay, stop_timeout=stop_timeout, log=log, junit=junit,
+        loaded.smoke,
+        server=server,
+        ready_url=ready_url,
+        ready_status=ready_status,
+        stop_url=stop_url,
+        timeout=timeout,
+        ready_delay=ready_delay,
+        stop_timeout=stop_timeout,
+        log=log,
+        junit=junit,
         coverage_data_file=coverage_data_file,
-        base_url=base_url, python=python, stream=stream)
+        base_url=base_url,
+        python=python,
+        stream=stream,
+    )
     if cwd is None and s.cwd:
         project = project / s.cwd
 
@@ -131,9 +199,15 @@ def _report(check, run) -> None:
     if f.get("ready_seconds") is not None:
         ready = f"ready in {f['ready_seconds']:.2f} s"
     else:
-        ready = "never ready" if f.get("stop") is not None or f.get("server_exit_code") is not None else "server not started"
-    click.echo(f"smoke: {check.status}: {tests}; {ready}; stop: {f.get('stop') or 'none needed'}; "
-               f"server exit code {f.get('server_exit_code')}")
+        ready = (
+            "never ready"
+            if f.get("stop") is not None or f.get("server_exit_code") is not None
+            else "server not started"
+        )
+    click.echo(
+        f"smoke: {check.status}: {tests}; {ready}; stop: {f.get('stop') or 'none needed'}; "
+        f"server exit code {f.get('server_exit_code')}"
+    )
     for finding in check.findings:
         where = f" {finding.location()}" if finding.location() else ""
         click.echo(f"  {finding.severity} {finding.rule}{where}: {finding.message}")

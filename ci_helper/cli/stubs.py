@@ -11,14 +11,26 @@ import click
 
 
 def _options(func: Callable[..., Any]) -> Callable[..., Any]:
-    @click.option("--manifest", "manifest_flag", envvar="CI_HELPER_STUBS_MANIFEST", default=None,
-                  help="Stub manifest (YAML). Default: manifest in [tool.ci-helper.stubs].")
-    @click.option("--root", "root_flag", envvar="CI_HELPER_STUBS_ROOT", default=None,
-                  help="Folder for the stub repositories. Default: [tool.ci-helper.stubs] root, else the manifest's root.")
+    @click.option(
+        "--manifest",
+        "manifest_flag",
+        envvar="CI_HELPER_STUBS_MANIFEST",
+        default=None,
+        help="Stub manifest (YAML). Default: manifest in [tool.ci-helper.stubs].",
+    )
+    @click.option(
+        "--root",
+        "root_flag",
+        envvar="CI_HELPER_STUBS_ROOT",
+        default=None,
+        help="Folder for the stub repositories. Default: [tool.ci-helper.stubs] root, else the manifest's root.",
+    )
     @click.option("--results-dir", default=None, help="Where the stubs check result is written.")
     @click.pass_context
     @functools.wraps(func)
-    def wrapper(ctx: click.Context, manifest_flag: str | None, root_flag: str | None, results_dir: str | None, **kwargs: Any) -> Any:
+    def wrapper(
+        ctx: click.Context, manifest_flag: str | None, root_flag: str | None, results_dir: str | None, **kwargs: Any
+    ) -> Any:
         from ci_helper import results, settings as settings_module
         from ci_helper.gates.stubs import gate, locate, manifest
 
@@ -38,16 +50,22 @@ def command() -> None:
 
 @command.command("create")
 @_options
-@click.option("--export", is_flag=True, default=False,
-              help="In GitHub Actions, export PYTHONPATH, CI_HELPER_STUBS_MANIFEST and CI_HELPER_STUBS_ROOT to later steps.")
+@click.option(
+    "--export",
+    is_flag=True,
+    default=False,
+    help="In GitHub Actions, export PYTHONPATH, CI_HELPER_STUBS_MANIFEST and CI_HELPER_STUBS_ROOT to later steps.",
+)
 def create(ctx: click.Context, loaded: Any, root: Any, settings: Any, results_dir: str | None, export: bool) -> None:
     """Write the stub repositories the manifest declares (idempotent)."""
     from ci_helper import gha
     from ci_helper.gates.stubs import gate, generator
 
     report = generator.write(loaded, root)
-    click.echo(f"stubs: wrote {len(report.written)} files, {len(report.unchanged)} unchanged, "
-               f"{len(report.removed)} removed under {root.as_posix()} (from {loaded.path.as_posix()})")
+    click.echo(
+        f"stubs: wrote {len(report.written)} files, {len(report.unchanged)} unchanged, "
+        f"{len(report.removed)} removed under {root.as_posix()} (from {loaded.path.as_posix()})"
+    )
     search = [str(p.resolve()) for p in generator.search_path(loaded, root)]
     pythonpath = os.pathsep.join(search)
     stamp = generator.stamp(loaded)
@@ -91,16 +109,28 @@ def report(ctx: click.Context, loaded: Any, root: Any, settings: Any, results_di
         click.echo(f"  {item.name}  [{item.kind}, prefix {item.prefix}{', refused' if item.refused else ''}]")
     if fabricated:
         click.echo("declare them in the manifest (then drop the dynamic prefix when nothing is fabricated):")
-        snippet = yaml.safe_dump({"modules": fabrication.suggestion(fabricated)}, sort_keys=False, default_flow_style=False)
+        snippet = yaml.safe_dump(
+            {"modules": fabrication.suggestion(fabricated)}, sort_keys=False, default_flow_style=False
+        )
         click.echo("".join(f"  {line}\n" for line in snippet.splitlines()), nl=False)
     _finish(ctx, result, settings, results_dir)
 
 
 @command.command("path")
-@click.option("--manifest", "manifest_flag", envvar="CI_HELPER_STUBS_MANIFEST", default=None,
-              help="Stub manifest (YAML). Default: manifest in [tool.ci-helper.stubs].")
-@click.option("--root", "root_flag", envvar="CI_HELPER_STUBS_ROOT", default=None,
-              help="Folder of the stub repositories. Default: [tool.ci-helper.stubs] root, else the manifest's root.")
+@click.option(
+    "--manifest",
+    "manifest_flag",
+    envvar="CI_HELPER_STUBS_MANIFEST",
+    default=None,
+    help="Stub manifest (YAML). Default: manifest in [tool.ci-helper.stubs].",
+)
+@click.option(
+    "--root",
+    "root_flag",
+    envvar="CI_HELPER_STUBS_ROOT",
+    default=None,
+    help="Folder of the stub repositories. Default: [tool.ci-helper.stubs] root, else the manifest's root.",
+)
 def path(manifest_flag: str | None, root_flag: str | None) -> None:
     """Print the PYTHONPATH a local pytest needs: PYTHONPATH="$(ci-helper stubs path)" pytest."""
     from ci_helper import settings as settings_module
@@ -112,8 +142,10 @@ def path(manifest_flag: str | None, root_flag: str | None) -> None:
     root = locate.root_path(root_flag, settings, loaded)
     stamp_file = root / generator.STAMP_FILE
     if not stamp_file.is_file():
-        raise BadInput(f"{loaded.path}: its stubs are not created under {root.as_posix()}: run "
-                       f"`ci-helper stubs create --manifest {loaded.path.as_posix()}` first")
+        raise BadInput(
+            f"{loaded.path}: its stubs are not created under {root.as_posix()}: run "
+            f"`ci-helper stubs create --manifest {loaded.path.as_posix()}` first"
+        )
     import json
 
     try:
@@ -121,8 +153,11 @@ def path(manifest_flag: str | None, root_flag: str | None) -> None:
     except (OSError, ValueError, AttributeError):
         created = None
     if created != generator.stamp(loaded):
-        click.echo(f"warning: the stubs under {root.as_posix()} were created from another version of "
-                   f"{loaded.path.as_posix()}: run `ci-helper stubs create` again", err=True)
+        click.echo(
+            f"warning: the stubs under {root.as_posix()} were created from another version of "
+            f"{loaded.path.as_posix()}: run `ci-helper stubs create` again",
+            err=True,
+        )
     click.echo(os.pathsep.join(str(p.resolve()) for p in generator.search_path(loaded, root)))
 
 

@@ -13,50 +13,130 @@ _COMMENT_ID = re.compile(r"^[A-Za-z0-9._/-]{1,100}$")
 
 
 @click.command(name="summary")
-@click.option("--results", "results_dir", type=click.Path(file_okay=False), default=None,
-              help="Folder of check results (default: $CI_HELPER_RESULTS_DIR, settings, .ci-helper/results).")
-@click.option("--junit", "junit_files", multiple=True, metavar="[NAME=]FILE",
-              help="JUnit XML of a test tier; repeat per tier, same NAME adds shards up. Default: settings.")
+@click.option(
+    "--results",
+    "results_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Folder of check results (default: $CI_HELPER_RESULTS_DIR, settings, .ci-helper/results).",
+)
+@click.option(
+    "--junit",
+    "junit_files",
+    multiple=True,
+    metavar="[NAME=]FILE",
+    help="JUnit XML of a test tier; repeat per tier, same NAME adds shards up. Default: settings.",
+)
 @click.option("--title", default=None, envvar="CI_HELPER_SUMMARY_TITLE", help="Heading of the summary.")
-@click.option("--out", type=click.Path(dir_okay=False), default=None,
-              help="Write the markdown summary here (default: append to $GITHUB_STEP_SUMMARY when set).")
-@click.option("--comment-out", type=click.Path(dir_okay=False), default=None, envvar="CI_HELPER_COMMENT_OUT",
-              help="Always write the PR comment body here, posted or not.")
-@click.option("--pr-comment/--no-pr-comment", default=None, envvar="CI_HELPER_PR_COMMENT",
-              help="Create or edit the sticky PR comment (needs GITHUB_TOKEN).")
-@click.option("--comment-id", default=None, envvar="CI_HELPER_COMMENT_ID",
-              help="Subproject id: one sticky comment per id in a monorepo.")
-@click.option("--pr-number", type=int, default=None, envvar="CI_HELPER_PR_NUMBER",
-              help="PR to comment on (default: from the event payload).")
-@click.option("--head-sha", default=None, envvar="CI_HELPER_HEAD_SHA",
-              help="Refuse to comment unless the PR's head commit is this one (workflow_run poster).")
-@click.option("--artifact", type=click.Path(file_okay=False), default=None,
-              help="A pull request run's downloaded summary artifact (workflow_run poster): checked, then read "
-                   "for results, JUnit files and the PR number.")
-@click.option("--run-conclusion", default=None, envvar="CI_HELPER_RUN_CONCLUSION",
-              help="Conclusion of the run the results come from (github.event.workflow_run.conclusion): "
-                   "anything but success makes the verdict red.")
-@click.option("--post-only", is_flag=True, default=False,
-              help="Exit 0 once the comment is posted, whatever the verdict (the PR run already reported it).")
-@click.option("--write-result", is_flag=True, default=False,
-              help="Also write the verdict as a 'summary' check result (to $CI_HELPER_RESULTS_DIR or settings).")
-@click.option("--format", "fmt", type=click.Choice(["text", "markdown"]), default="text", show_default=True,
-              help="What to print on stdout.")
-def command(results_dir, junit_files, title, out, comment_out, pr_comment, comment_id, pr_number, head_sha,
-            artifact, run_conclusion, post_only, write_result, fmt) -> None:
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write the markdown summary here (default: append to $GITHUB_STEP_SUMMARY when set).",
+)
+@click.option(
+    "--comment-out",
+    type=click.Path(dir_okay=False),
+    default=None,
+    envvar="CI_HELPER_COMMENT_OUT",
+    help="Always write the PR comment body here, posted or not.",
+)
+@click.option(
+    "--pr-comment/--no-pr-comment",
+    default=None,
+    envvar="CI_HELPER_PR_COMMENT",
+    help="Create or edit the sticky PR comment (needs GITHUB_TOKEN).",
+)
+@click.option(
+    "--comment-id",
+    default=None,
+    envvar="CI_HELPER_COMMENT_ID",
+    help="Subproject id: one sticky comment per id in a monorepo.",
+)
+@click.option(
+    "--pr-number",
+    type=int,
+    default=None,
+    envvar="CI_HELPER_PR_NUMBER",
+    help="PR to comment on (default: from the event payload).",
+)
+@click.option(
+    "--head-sha",
+    default=None,
+    envvar="CI_HELPER_HEAD_SHA",
+    help="Refuse to comment unless the PR's head commit is this one (workflow_run poster).",
+)
+@click.option(
+    "--artifact",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="A pull request run's downloaded summary artifact (workflow_run poster): checked, then read "
+    "for results, JUnit files and the PR number.",
+)
+@click.option(
+    "--run-conclusion",
+    default=None,
+    envvar="CI_HELPER_RUN_CONCLUSION",
+    help="Conclusion of the run the results come from (github.event.workflow_run.conclusion): "
+    "anything but success makes the verdict red.",
+)
+@click.option(
+    "--post-only",
+    is_flag=True,
+    default=False,
+    help="Exit 0 once the comment is posted, whatever the verdict (the PR run already reported it).",
+)
+@click.option(
+    "--write-result",
+    is_flag=True,
+    default=False,
+    help="Also write the verdict as a 'summary' check result (to $CI_HELPER_RESULTS_DIR or settings).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "markdown"]),
+    default="text",
+    show_default=True,
+    help="What to print on stdout.",
+)
+def command(
+    results_dir,
+    junit_files,
+    title,
+    out,
+    comment_out,
+    pr_comment,
+    comment_id,
+    pr_number,
+    head_sha,
+    artifact,
+    run_conclusion,
+    post_only,
+    write_result,
+    fmt,
+) -> None:
     """Render the run summary (job summary, sticky comment, terminal). Exit 0 green, 1 red, 2 bad input."""
     from ci_helper import gha, results, settings as settings_mod
     from ci_helper.errors import BadInput
     from ci_helper.summary import comment, model, render
 
     settings = settings_mod.load(".")
-    conf = settings_mod.merge(settings.summary, junit=list(junit_files) or None, title=title, pr_comment=pr_comment,
-                              comment_id=comment_id, comment_out=comment_out)
+    conf = settings_mod.merge(
+        settings.summary,
+        junit=list(junit_files) or None,
+        title=title,
+        pr_comment=pr_comment,
+        comment_id=comment_id,
+        comment_out=comment_out,
+    )
     folder = results.results_dir(results_dir, settings.results_dir)
     junit, pr_comment, comment_id, comment_out = list(conf.junit), conf.pr_comment, conf.comment_id, conf.comment_out
 
     if comment_id is not None and not _COMMENT_ID.match(comment_id):
-        raise BadInput(f"--comment-id {comment_id!r}: use letters, digits, '.', '_', '-' or '/' (it goes in an HTML comment)")
+        raise BadInput(
+            f"--comment-id {comment_id!r}: use letters, digits, '.', '_', '-' or '/' (it goes in an HTML comment)"
+        )
 
     if artifact is not None:
         from ci_helper.summary import artifact as artifact_mod
@@ -81,8 +161,18 @@ def command(results_dir, junit_files, title, out, comment_out, pr_comment, comme
         raise
     if run_conclusion is not None and run_conclusion != "success":
         # The files were written by the run's own code; its conclusion comes from GitHub.
-        run.checks.append(results.failed("pr-run", {"conclusion": run_conclusion}, [results.Finding(
-            "pr-run-conclusion", f"the pull request's run concluded {run_conclusion or 'nothing'}, not success")]))
+        run.checks.append(
+            results.failed(
+                "pr-run",
+                {"conclusion": run_conclusion},
+                [
+                    results.Finding(
+                        "pr-run-conclusion",
+                        f"the pull request's run concluded {run_conclusion or 'nothing'}, not success",
+                    )
+                ],
+            )
+        )
     if out:
         comment.write(out, render.render_markdown(run).text)
     elif step_summary:

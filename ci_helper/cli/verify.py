@@ -26,32 +26,90 @@ def _pairs(values: tuple[str, ...], flag: str) -> dict[str, str]:
 
 @click.command("verify")
 @click.argument("path", default=".", type=click.Path(path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None, envvar="CI_HELPER_VERIFY_FORMAT",
-              help="Output format (default: github inside GitHub Actions, text elsewhere).")
-@click.option("--results-dir", type=click.Path(path_type=Path), default=None,
-              help="Where to write the 'verify' check result (default: .ci-helper/results).")
-@click.option("--run", "dry_run", is_flag=True, default=False,
-              help="Also run the jobs that use ci-helper's actions locally, then print the PR's summary.")
-@click.option("--event", type=click.Choice(EVENTS), default="pull_request", show_default=True,
-              help="With --run: the simulated event.")
-@click.option("--input", "inputs", multiple=True, metavar="K=V",
-              help="With --run and --event workflow_dispatch or workflow_call: a workflow input (repeatable).")
-@click.option("--matrix", "matrix", multiple=True, metavar="K=V",
-              help="With --run: only the matrix combinations with this value (repeatable; default: every one).")
-@click.option("--python", "python", default=None, metavar="PYTHON",
-              help="With --run: the project's interpreter for the jobs' steps (default: [tool.ci-helper] python, "
-                   "the active virtualenv, .venv, else a throwaway virtualenv per job).")
-@click.option("--stub-remote", "stub_remotes", multiple=True, metavar="OWNER/REPO=DIR",
-              help="With --run: run another remote action from a local folder (repeatable).")
-@click.option("--base-branch", default=None, metavar="B",
-              help="With --run: the pull request's base (or pushed) branch (default: [tool.ci-helper] default-branch).")
-@click.option("--repository", default=None, metavar="OWNER/NAME",
-              help="With --run: the repository of the simulated event (default: [tool.ci-helper] repository).")
-@click.option("--job", "jobs", multiple=True, metavar="J",
-              help="With --run: only this job id (repeatable).")
-def command(path: Path, fmt: str | None, results_dir: Path | None, dry_run: bool, event: str,
-            inputs: tuple[str, ...], matrix: tuple[str, ...], python: str | None, stub_remotes: tuple[str, ...],
-            base_branch: str | None, repository: str | None, jobs: tuple[str, ...]) -> None:
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default=None,
+    envvar="CI_HELPER_VERIFY_FORMAT",
+    help="Output format (default: github inside GitHub Actions, text elsewhere).",
+)
+@click.option(
+    "--results-dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Where to write the 'verify' check result (default: .ci-helper/results).",
+)
+@click.option(
+    "--run",
+    "dry_run",
+    is_flag=True,
+    default=False,
+    help="Also run the jobs that use ci-helper's actions locally, then print the PR's summary.",
+)
+@click.option(
+    "--event",
+    type=click.Choice(EVENTS),
+    default="pull_request",
+    show_default=True,
+    help="With --run: the simulated event.",
+)
+@click.option(
+    "--input",
+    "inputs",
+    multiple=True,
+    metavar="K=V",
+    help="With --run and --event workflow_dispatch or workflow_call: a workflow input (repeatable).",
+)
+@click.option(
+    "--matrix",
+    "matrix",
+    multiple=True,
+    metavar="K=V",
+    help="With --run: only the matrix combinations with this value (repeatable; default: every one).",
+)
+@click.option(
+    "--python",
+    "python",
+    default=None,
+    metavar="PYTHON",
+    help="With --run: the project's interpreter for the jobs' steps (default: [tool.ci-helper] python, "
+    "the active virtualenv, .venv, else a throwaway virtualenv per job).",
+)
+@click.option(
+    "--stub-remote",
+    "stub_remotes",
+    multiple=True,
+    metavar="OWNER/REPO=DIR",
+    help="With --run: run another remote action from a local folder (repeatable).",
+)
+@click.option(
+    "--base-branch",
+    default=None,
+    metavar="B",
+    help="With --run: the pull request's base (or pushed) branch (default: [tool.ci-helper] default-branch).",
+)
+@click.option(
+    "--repository",
+    default=None,
+    metavar="OWNER/NAME",
+    help="With --run: the repository of the simulated event (default: [tool.ci-helper] repository).",
+)
+@click.option("--job", "jobs", multiple=True, metavar="J", help="With --run: only this job id (repeatable).")
+def command(
+    path: Path,
+    fmt: str | None,
+    results_dir: Path | None,
+    dry_run: bool,
+    event: str,
+    inputs: tuple[str, ...],
+    matrix: tuple[str, ...],
+    python: str | None,
+    stub_remotes: tuple[str, ...],
+    base_branch: str | None,
+    repository: str | None,
+    jobs: tuple[str, ...],
+) -> None:
     """Check every workflow and action.y*ml under PATH: unpinned uses, muted gates, missing guardrails, missing permissions.
 
     With --run, then run the jobs that use ci-helper's actions through the local
@@ -66,15 +124,23 @@ def command(path: Path, fmt: str | None, results_dir: Path | None, dry_run: bool
             from ci_helper.errors import BadInput
 
             raise BadInput("--format does not apply to --run: it prints the run's summary (see ci-helper summary)")
-        options = {"event": event, "base_branch": base_branch, "repository": repository, "jobs": jobs,
-                   "inputs": _pairs(inputs, "--input"), "matrix": _pairs(matrix, "--matrix"), "python": python,
-                   "stub_remotes": _pairs(stub_remotes, "--stub-remote")}
+        options = {
+            "event": event,
+            "base_branch": base_branch,
+            "repository": repository,
+            "jobs": jobs,
+            "inputs": _pairs(inputs, "--input"),
+            "matrix": _pairs(matrix, "--matrix"),
+            "python": python,
+            "stub_remotes": _pairs(stub_remotes, "--stub-remote"),
+        }
         _dry_run(path, options, results_dir)
     elif jobs or base_branch or repository or event != "pull_request" or inputs or matrix or python or stub_remotes:
         from ci_helper.errors import BadInput
 
-        raise BadInput("--event, --input, --matrix, --python, --stub-remote, --base-branch, --repository and --job "
-                       "need --run")
+        raise BadInput(
+            "--event, --input, --matrix, --python, --stub-remote, --base-branch, --repository and --job need --run"
+        )
     from ci_helper.verify import run
 
     sys.exit(run(path, fmt, results_dir, lambda text: click.echo(text, nl=False)))
@@ -89,8 +155,10 @@ def _dry_run(path: Path, options: dict, results_dir: Path | None) -> None:
     from ci_helper.summary import render_text
 
     if results_dir is not None:
-        raise BadInput("--results-dir does not apply to --run: results go to the project's results folder "
-                       "([tool.ci-helper] results-dir), emptied first")
+        raise BadInput(
+            "--results-dir does not apply to --run: results go to the project's results folder "
+            "([tool.ci-helper] results-dir), emptied first"
+        )
 
     def terminate(signum, frame):  # SIGTERM stops the running step's process group like Ctrl-C does
         raise KeyboardInterrupt

@@ -6,8 +6,15 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-EVENTS = ("pull_request", "pull_request_target", "push", "schedule", "workflow_dispatch", "merge_group",
-          "workflow_call")
+EVENTS = (
+    "pull_request",
+    "pull_request_target",
+    "push",
+    "schedule",
+    "workflow_dispatch",
+    "merge_group",
+    "workflow_call",
+)
 # Events that take --input values (the workflow's `on.<event>.inputs`).
 INPUT_EVENTS = ("workflow_dispatch", "workflow_call")
 # The branch a simulated pull request comes from; a name no project protects.
@@ -20,14 +27,14 @@ SCHEDULE_CRON = "0 0 * * *"
 
 @dataclass(frozen=True)
 class SimulatedEvent:
-    name: str            # GITHUB_EVENT_NAME
-    repository: str      # GITHUB_REPOSITORY
-    ref: str             # GITHUB_REF
-    sha: str             # GITHUB_SHA
-    base_branch: str     # the pull request's base, or the pushed branch
+    name: str  # GITHUB_EVENT_NAME
+    repository: str  # GITHUB_REPOSITORY
+    ref: str  # GITHUB_REF
+    sha: str  # GITHUB_SHA
+    base_branch: str  # the pull request's base, or the pushed branch
     payload: dict
     inputs: dict = field(default_factory=dict)  # --input values (workflow_dispatch, workflow_call)
-    trigger: str = ""    # the `on:` event that starts the workflows, when not GITHUB_EVENT_NAME (workflow_call)
+    trigger: str = ""  # the `on:` event that starts the workflows, when not GITHUB_EVENT_NAME (workflow_call)
 
     @property
     def starts(self) -> str:
@@ -67,8 +74,13 @@ def _text(value) -> str:
 def simulate(name: str, repository: str, base_branch: str, inputs: dict | None = None) -> SimulatedEvent:
     """The event as GitHub would send it: pull requests come from the same repository (never a fork)."""
     given = dict(inputs or {})
-    repo = {"full_name": repository, "name": repository.split("/", 1)[-1],
-            "owner": {"login": repository.split("/", 1)[0]}, "default_branch": base_branch, "fork": False}
+    repo = {
+        "full_name": repository,
+        "name": repository.split("/", 1)[-1],
+        "owner": {"login": repository.split("/", 1)[0]},
+        "default_branch": base_branch,
+        "fork": False,
+    }
     branch_ref = f"refs/heads/{base_branch}"
     if name in ("pull_request", "pull_request_target"):
         payload = {
@@ -87,9 +99,11 @@ def simulate(name: str, repository: str, base_branch: str, inputs: dict | None =
         return SimulatedEvent(name, repository, branch_ref, BASE_SHA, base_branch, payload)
     if name == "merge_group":
         queue = f"refs/heads/gh-readonly-queue/{base_branch}/pr-{PR_NUMBER}-{BASE_SHA}"
-        payload = {"action": "checks_requested", "repository": repo,
-                   "merge_group": {"head_sha": HEAD_SHA, "head_ref": queue, "base_sha": BASE_SHA,
-                                   "base_ref": branch_ref}}
+        payload = {
+            "action": "checks_requested",
+            "repository": repo,
+            "merge_group": {"head_sha": HEAD_SHA, "head_ref": queue, "base_sha": BASE_SHA, "base_ref": branch_ref},
+        }
         return SimulatedEvent(name, repository, queue, HEAD_SHA, base_branch, payload)
     if name == "schedule":
         payload = {"schedule": SCHEDULE_CRON, "repository": repo}

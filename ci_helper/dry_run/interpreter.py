@@ -42,10 +42,10 @@ _REQUIREMENT_FLAG = re.compile(r"^(-r|--requirement|-c|--constraint)(=(?P<inline
 
 @dataclass(frozen=True)
 class Interpreter:
-    python: Path        # the interpreter the steps' `python` is
-    bin_dir: Path       # its scripts folder, first on PATH
-    origin: str         # where it came from: "--python", ".venv", "throwaway virtualenv"...
-    venv: Path | None   # the virtualenv's folder (VIRTUAL_ENV), None for a plain interpreter
+    python: Path  # the interpreter the steps' `python` is
+    bin_dir: Path  # its scripts folder, first on PATH
+    origin: str  # where it came from: "--python", ".venv", "throwaway virtualenv"...
+    venv: Path | None  # the virtualenv's folder (VIRTUAL_ENV), None for a plain interpreter
 
     def describe(self) -> str:
         return f"{self.python} ({self.origin})"
@@ -72,14 +72,17 @@ def _interpreter(value: str, project: Path, origin: str) -> Interpreter:
         candidate = project / candidate
     found = str(candidate) if candidate.is_file() else shutil.which(value)
     if not found or not os.access(found, os.X_OK):
-        raise BadInput(f"{origin} {value}: not an interpreter (no such file, or not on PATH); give the path of the "
-                       "project's python, e.g. .venv/bin/python")
+        raise BadInput(
+            f"{origin} {value}: not an interpreter (no such file, or not on PATH); give the path of the "
+            "project's python, e.g. .venv/bin/python"
+        )
     python = Path(os.path.abspath(found))  # not resolved: a venv's python is a link to its base
     return Interpreter(python, python.parent, origin, _venv_of(python))
 
 
-def find(project: Path, given: str | None, configured: str | None,
-         environ: Mapping[str, str] | None = None) -> Interpreter | None:
+def find(
+    project: Path, given: str | None, configured: str | None, environ: Mapping[str, str] | None = None
+) -> Interpreter | None:
     """The project's own interpreter, or None when it has none (then a throwaway virtualenv is built)."""
     environ = os.environ if environ is None else environ
     if given:
@@ -152,8 +155,10 @@ def throwaway(project: Path, scripts: list[str], report=None) -> Interpreter:
             report(f"creating a throwaway virtualenv for the job's installs: {folder}")
         done = subprocess.run([base_python(), "-m", "venv", str(folder)], capture_output=True, text=True)
         if done.returncode != 0:
-            raise BadInput(f"cannot create a virtualenv in {folder}: {done.stderr.strip().splitlines()[-1:] or ''}; "
-                           "pass the project's interpreter with --python")
+            raise BadInput(
+                f"cannot create a virtualenv in {folder}: {done.stderr.strip().splitlines()[-1:] or ''}; "
+                "pass the project's interpreter with --python"
+            )
         marker.write_text(json.dumps({"key": key, "python": sys.version}) + "\n", encoding="utf-8")
     return Interpreter(python, python.parent, f"throwaway virtualenv {VENVS_DIR / key}", folder)
 

@@ -30,8 +30,10 @@ def checkout_root() -> Path:
     """The ci-helper checkout this code runs from (it holds ``actions/``)."""
     root = Path(__file__).resolve().parent.parent.parent
     if not (root / "actions").is_dir():
-        raise BadInput(f"verify --run needs ci-helper's actions/ folder beside its package ({root}/actions not "
-                       "found); install ci-helper from a checkout: python3 -m pip install -e .")
+        raise BadInput(
+            f"verify --run needs ci-helper's actions/ folder beside its package ({root}/actions not "
+            "found); install ci-helper from a checkout: python3 -m pip install -e ."
+        )
     return root
 
 
@@ -48,23 +50,23 @@ def is_ours(uses: str, workspace: Path, ours: Path) -> bool:
 
 @dataclass
 class PlannedJob:
-    workflow: Path          # the workflow file
-    source: str             # its path as shown (relative to the project)
+    workflow: Path  # the workflow file
+    source: str  # its path as shown (relative to the project)
     job_id: str
     name: str
-    steps: list             # the model's steps (ci_helper.workflows.Step)
+    steps: list  # the model's steps (ci_helper.workflows.Step)
     env: dict[str, Any] = field(default_factory=dict)  # workflow env, then job env: values as written
     matrix: dict[str, Any] = field(default_factory=dict)
-    condition: Any = None   # the job's `if:` as written
+    condition: Any = None  # the job's `if:` as written
     remotes: set[str] = field(default_factory=set)  # owner/ci-helper slugs to map to this checkout
     needs: list[str] = field(default_factory=list)
     outputs: dict[str, str] = field(default_factory=dict)  # the job's `outputs:` as written
     services: list[str] = field(default_factory=list)
-    default_shell: str | None = None             # defaults.run.shell (job, else workflow)
+    default_shell: str | None = None  # defaults.run.shell (job, else workflow)
     default_working_directory: Scalar | None = None
     inputs: dict[str, Any] = field(default_factory=dict)  # the `inputs` context of this workflow
-    combination: str = ""   # the matrix combination's label, "" without a matrix
-    not_run: str = ""       # why this job cannot run here (its matrix comes from an expression...)
+    combination: str = ""  # the matrix combination's label, "" without a matrix
+    not_run: str = ""  # why this job cannot run here (its matrix comes from an expression...)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -118,13 +120,16 @@ def _order(workflow: Workflow, wanted: set[str]) -> list[Job]:
         if job.id in placed:
             return
         if job.id in visiting:
-            raise BadInput(f"{workflow.rel}:{job.line}: job '{job.id}' needs itself through 'needs:' (a cycle); "
-                           "fix the file")
+            raise BadInput(
+                f"{workflow.rel}:{job.line}: job '{job.id}' needs itself through 'needs:' (a cycle); fix the file"
+            )
         visiting.add(job.id)
         for need in job.needs:
             if need not in by_id:
-                raise BadInput(f"{workflow.rel}:{job.line}: job '{job.id}' needs '{need}', which is not a job of "
-                               "this workflow; fix the file")
+                raise BadInput(
+                    f"{workflow.rel}:{job.line}: job '{job.id}' needs '{need}', which is not a job of "
+                    "this workflow; fix the file"
+                )
             place(by_id[need])
         visiting.discard(job.id)
         placed.add(job.id)
@@ -148,8 +153,10 @@ def workflow_inputs(workflow: Workflow, event: str, given: dict[str, str]) -> di
         elif spec.default is not None:
             value = spec.default
         elif spec.required:
-            raise BadInput(f"{workflow.rel}:{trigger.line}: input '{name}' of {event} is required; "
-                           f"pass it with --input {name}=VALUE")
+            raise BadInput(
+                f"{workflow.rel}:{trigger.line}: input '{name}' of {event} is required; "
+                f"pass it with --input {name}=VALUE"
+            )
         else:
             value = "" if spec.type != "boolean" else "false"
         if spec.type == "boolean":
@@ -163,8 +170,14 @@ def workflow_inputs(workflow: Workflow, event: str, given: dict[str, str]) -> di
     return inputs
 
 
-def plan(project: Path, event: str, branch: str, only_jobs: tuple[str, ...] = (),
-         matrix: dict[str, str] | None = None, inputs: dict[str, str] | None = None) -> Plan:
+def plan(
+    project: Path,
+    event: str,
+    branch: str,
+    only_jobs: tuple[str, ...] = (),
+    matrix: dict[str, str] | None = None,
+    inputs: dict[str, str] | None = None,
+) -> Plan:
     """The jobs to run, in workflow-file order, each job after the jobs it needs; one per matrix combination."""
     ours = checkout_root() / "actions"
     workflows, _ = discover(project)
@@ -206,18 +219,27 @@ def plan(project: Path, event: str, branch: str, only_jobs: tuple[str, ...] = ()
         for job in _order(workflow, wanted):
             where = f"{rel}: job {job.id}"
             if job.uses is not None:
-                result.passed_over.append(f"{where}: reusable workflow {job.uses.value} is not run locally "
-                                          "(a job here needs it)")
+                result.passed_over.append(
+                    f"{where}: reusable workflow {job.uses.value} is not run locally (a job here needs it)"
+                )
                 continue
             remotes = remotes_of.get(job.id) or _uses_ours(job, project.resolve(), ours)[1]
             env = {k: _text(v) for k, v in workflow_env.items()}
             env.update({k: _text(v) for k, v in job.env.items()})
             default_shell = job.default_shell or shell
             template = PlannedJob(
-                path, rel, job.id, job.name.value if job.name is not None else job.id, job.steps, env,
-                condition=job.if_.value if job.if_ is not None else None, remotes=set(remotes),
-                needs=list(job.needs), outputs={k: _text(v) for k, v in job.outputs.items()},
-                services=list(job.services), default_shell=default_shell.value if default_shell else None,
+                path,
+                rel,
+                job.id,
+                job.name.value if job.name is not None else job.id,
+                job.steps,
+                env,
+                condition=job.if_.value if job.if_ is not None else None,
+                remotes=set(remotes),
+                needs=list(job.needs),
+                outputs={k: _text(v) for k, v in job.outputs.items()},
+                services=list(job.services),
+                default_shell=default_shell.value if default_shell else None,
                 default_working_directory=job.default_working_directory or workflow.default_working_directory,
                 inputs=context_inputs,
             )
@@ -231,23 +253,36 @@ def plan(project: Path, event: str, branch: str, only_jobs: tuple[str, ...] = ()
             if chosen and any(k in c for c in combinations for k in chosen):
                 matched_matrix = matched_matrix or bool(picked)
             if not picked:
-                result.passed_over.append(f"{where}: no matrix combination has "
-                                          f"{', '.join(f'{k}={v}' for k, v in chosen.items())}")
+                result.passed_over.append(
+                    f"{where}: no matrix combination has {', '.join(f'{k}={v}' for k, v in chosen.items())}"
+                )
                 if job.id in wanted:
                     continue
                 picked = combinations  # a needed job still runs, or its dependents could not
             for combination in picked:
-                result.jobs.append(PlannedJob(**{**template.__dict__, "matrix": dict(combination),
-                                                 "combination": matrix_mod.label(combination) if job.matrix else ""}))
+                result.jobs.append(
+                    PlannedJob(
+                        **{
+                            **template.__dict__,
+                            "matrix": dict(combination),
+                            "combination": matrix_mod.label(combination) if job.matrix else "",
+                        }
+                    )
+                )
     unknown = [j for j in only_jobs if j not in seen_ids]
     if unknown:
-        raise BadInput(f"--job {unknown[0]}: no such job in {project}/.github/workflows "
-                       f"(jobs: {', '.join(sorted(seen_ids)) or 'none'})")
+        raise BadInput(
+            f"--job {unknown[0]}: no such job in {project}/.github/workflows "
+            f"(jobs: {', '.join(sorted(seen_ids)) or 'none'})"
+        )
     undeclared = sorted(set(inputs or {}) - declared_inputs)
     if undeclared and result.jobs:
-        raise BadInput(f"--input {undeclared[0]}: no workflow run for {event} declares that input under "
-                       f"on.{event}.inputs (declared: {', '.join(sorted(declared_inputs)) or 'none'})")
+        raise BadInput(
+            f"--input {undeclared[0]}: no workflow run for {event} declares that input under "
+            f"on.{event}.inputs (declared: {', '.join(sorted(declared_inputs)) or 'none'})"
+        )
     if not matched_matrix:
-        raise BadInput(f"--matrix {', '.join(f'{k}={v}' for k, v in chosen.items())}: no job's matrix has that "
-                       "combination")
+        raise BadInput(
+            f"--matrix {', '.join(f'{k}={v}' for k, v in chosen.items())}: no job's matrix has that combination"
+        )
     return result

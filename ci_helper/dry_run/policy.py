@@ -36,7 +36,9 @@ def apply(checks: list[CheckResult]) -> tuple[list[CheckResult], list[str]]:
         if offline_audit(check) and check.required:
             # The label goes first: the summary's "why" column is cut at 160 characters.
             check = replace(check, required=False, reason=f"[{OFFLINE_LABEL}] {check.reason}")
-            notes.append("audit not run: the vulnerability service is unreachable or pip-audit is not installed; "
-                         "a local dry run shows it as optional (in CI it is required and keeps the run red)")
+            notes.append(
+                "audit not run: the vulnerability service is unreachable or pip-audit is not installed; "
+                "a local dry run shows it as optional (in CI it is required and keeps the run red)"
+            )
         judged.append(check)
     return judged, notes

@@ -32,35 +32,35 @@ _REMOTE_SKIP = re.compile(r"^(?P<where>.+?): remote action '(?P<uses>[^']+)' can
 @dataclass
 class DryRunOptions:
     event: str = "pull_request"
-    base_branch: str | None = None   # default: [tool.ci-helper] default-branch
-    repository: str | None = None    # default: [tool.ci-helper] repository
+    base_branch: str | None = None  # default: [tool.ci-helper] default-branch
+    repository: str | None = None  # default: [tool.ci-helper] repository
     jobs: tuple[str, ...] = ()
-    stream: TextIO | None = None     # progress (stdout by default)
+    stream: TextIO | None = None  # progress (stdout by default)
     colour: bool | None = None
-    matrix: dict[str, str] = field(default_factory=dict)   # --matrix k=v: the combinations to run
-    inputs: dict[str, str] = field(default_factory=dict)   # --input k=v (workflow_dispatch, workflow_call)
-    python: str | None = None        # --python: the project's interpreter
+    matrix: dict[str, str] = field(default_factory=dict)  # --matrix k=v: the combinations to run
+    inputs: dict[str, str] = field(default_factory=dict)  # --input k=v (workflow_dispatch, workflow_call)
+    python: str | None = None  # --python: the project's interpreter
     stub_remotes: dict[str, str] = field(default_factory=dict)  # --stub-remote owner/repo=DIR
 
 
 @dataclass
 class JobOutcome:
     job: jobs_mod.PlannedJob
-    outcome: str                      # success | failure | cancelled | skipped | not-run (CI would run it; here it cannot)
+    outcome: str  # success | failure | cancelled | skipped | not-run (CI would run it; here it cannot)
     failed_steps: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)   # why steps could not run here (remote actions...)
+    skipped: list[str] = field(default_factory=list)  # why steps could not run here (remote actions...)
     outcomes: dict[str, int] = field(default_factory=dict)  # top-level steps per outcome
     junit: list[tuple[str, str]] = field(default_factory=list)  # (tier name, file)
     reason: str = ""
-    outputs: dict[str, str] = field(default_factory=dict)   # the job's `outputs:`, for the jobs that need it
-    python: str = ""                                         # the interpreter its steps ran with
+    outputs: dict[str, str] = field(default_factory=dict)  # the job's `outputs:`, for the jobs that need it
+    python: str = ""  # the interpreter its steps ran with
     # Tiers whose producing step wrote no report this run (skipped, failed first, stale file): why.
     tiers_not_run: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
 class DryRun:
-    run: Any                          # ci_helper.summary.Run
+    run: Any  # ci_helper.summary.Run
     results_dir: Path
     event: event_mod.SimulatedEvent
     jobs: list[JobOutcome]
@@ -79,7 +79,7 @@ class DryRun:
             prefix = str(job.job.workflow)
             for reason in job.skipped:
                 if reason.startswith(prefix):  # name the workflow as the project does
-                    reason = job.job.source + reason[len(prefix):]
+                    reason = job.job.source + reason[len(prefix) :]
                 match = _REMOTE_SKIP.match(reason)
                 if match:
                     lines.append(f"skipped: remote action {match['uses']} ({match['where']})")
@@ -154,11 +154,18 @@ def _job_condition(job: jobs_mod.PlannedJob, contexts: dict[str, Any], status: s
 
 def _github_context(simulated: event_mod.SimulatedEvent, project: Path) -> dict[str, Any]:
     pr = simulated.payload.get("pull_request") or {}
-    return {"event_name": simulated.name, "event": simulated.payload, "repository": simulated.repository,
-            "ref": simulated.ref, "sha": simulated.sha, "workspace": str(project),
-            "base_ref": pr.get("base", {}).get("ref", ""), "head_ref": pr.get("head", {}).get("ref", ""),
-            "ref_name": simulated.ref.rsplit("/", 1)[-1] if simulated.ref.startswith("refs/heads/") else "",
-            "repository_owner": simulated.repository.split("/")[0]}
+    return {
+        "event_name": simulated.name,
+        "event": simulated.payload,
+        "repository": simulated.repository,
+        "ref": simulated.ref,
+        "sha": simulated.sha,
+        "workspace": str(project),
+        "base_ref": pr.get("base", {}).get("ref", ""),
+        "head_ref": pr.get("head", {}).get("ref", ""),
+        "ref_name": simulated.ref.rsplit("/", 1)[-1] if simulated.ref.startswith("refs/heads/") else "",
+        "repository_owner": simulated.repository.split("/")[0],
+    }
 
 
 def _needs_context(job: jobs_mod.PlannedJob, finished: dict[tuple[str, str], JobOutcome]) -> tuple[dict, str]:
@@ -181,8 +188,11 @@ def _job_outputs(job: jobs_mod.PlannedJob, result: Any, contexts: dict[str, Any]
     from ci_helper.runner import ExpressionError, evaluate_template
     from ci_helper.runner.expressions.values import to_string
 
-    steps = {name: {"outputs": dict(step.outputs), "outcome": step.outcome, "conclusion": step.conclusion}
-             for name, step in result.steps.items() if not name.startswith("__")}
+    steps = {
+        name: {"outputs": dict(step.outputs), "outcome": step.outcome, "conclusion": step.conclusion}
+        for name, step in result.steps.items()
+        if not name.startswith("__")
+    }
     outputs = {}
     for name, value in job.outputs.items():
         try:
@@ -210,11 +220,19 @@ def _scripts(job: jobs_mod.PlannedJob) -> list[str]:
     return [step.run.value for step in job.steps if step.run is not None]
 
 
-def run_job(job: jobs_mod.PlannedJob, project: Path, simulated: event_mod.SimulatedEvent, event_path: Path,
-            reporter: DryRunReporter, temp: Path, environ: dict[str, str],
-            finished: dict[tuple[str, str], JobOutcome] | None = None,
-            interpreter: interpreter_mod.Interpreter | None = None,
-            stub_remotes: dict[str, str] | None = None, started_at: float | None = None) -> JobOutcome:
+def run_job(
+    job: jobs_mod.PlannedJob,
+    project: Path,
+    simulated: event_mod.SimulatedEvent,
+    event_path: Path,
+    reporter: DryRunReporter,
+    temp: Path,
+    environ: dict[str, str],
+    finished: dict[tuple[str, str], JobOutcome] | None = None,
+    interpreter: interpreter_mod.Interpreter | None = None,
+    stub_remotes: dict[str, str] | None = None,
+    started_at: float | None = None,
+) -> JobOutcome:
     from ci_helper import run_start
     from ci_helper.runner import run_steps
 
@@ -223,16 +241,29 @@ def run_job(job: jobs_mod.PlannedJob, project: Path, simulated: event_mod.Simula
         reporter.line(f"not run: job {job.job_id}: {job.not_run}")
         return JobOutcome(job, NOT_RUN_HERE, reason=job.not_run)
     needs, status = _needs_context(job, finished or {})
-    contexts = {"github": _github_context(simulated, project), "matrix": dict(job.matrix),
-                "secrets": {}, "vars": {}, "needs": needs, "env": {}, "inputs": dict(job.inputs)}
+    contexts = {
+        "github": _github_context(simulated, project),
+        "matrix": dict(job.matrix),
+        "secrets": {},
+        "vars": {},
+        "needs": needs,
+        "env": {},
+        "inputs": dict(job.inputs),
+    }
     if not _job_condition(job, contexts, status):
         condition = job.condition if job.condition is not None else "success()"
-        why = (f"if: {condition} is false for this event" if status == "success"
-               else f"if: {condition} is false: a job it needs did not succeed")
+        why = (
+            f"if: {condition} is false for this event"
+            if status == "success"
+            else f"if: {condition} is false: a job it needs did not succeed"
+        )
         reporter.line(f"skipped job {job.job_id}: {why}")
         return JobOutcome(job, "skipped", reason=why.replace(" for this event", ""))
-    skipped = [f"{job.source}: job {job.job_id}: service '{name}' not started: a local dry run starts no service "
-               "containers (steps that reach it fail here)" for name in job.services]
+    skipped = [
+        f"{job.source}: job {job.job_id}: service '{name}' not started: a local dry run starts no service "
+        "containers (steps that reach it fail here)"
+        for name in job.services
+    ]
     for line in skipped:
         reporter.line(f"not run: {line}")
     if interpreter is None:
@@ -249,28 +280,50 @@ def run_job(job: jobs_mod.PlannedJob, project: Path, simulated: event_mod.Simula
     remotes = {slug: str(checkout) for slug in job.remotes}
     remotes.update(stub_remotes or {})
     result = run_steps(
-        job.steps, job.workflow, workspace=project, event_name=simulated.name, event_path=event_path,
-        repository=simulated.repository, ref=simulated.ref, sha=simulated.sha,
-        env=_evaluate_env(job, contexts), dry_run=True,
-        contexts={"secrets": {}, "vars": {}, "matrix": dict(job.matrix), "needs": needs,
-                  "inputs": dict(job.inputs)},
-        stub_remotes=remotes, base_environ=job_environ,
-        reporter=reporter, runner_temp=runner_temp, default_shell=job.default_shell,
+        job.steps,
+        job.workflow,
+        workspace=project,
+        event_name=simulated.name,
+        event_path=event_path,
+        repository=simulated.repository,
+        ref=simulated.ref,
+        sha=simulated.sha,
+        env=_evaluate_env(job, contexts),
+        dry_run=True,
+        contexts={"secrets": {}, "vars": {}, "matrix": dict(job.matrix), "needs": needs, "inputs": dict(job.inputs)},
+        stub_remotes=remotes,
+        base_environ=job_environ,
+        reporter=reporter,
+        runner_temp=runner_temp,
+        default_shell=job.default_shell,
         default_working_directory=job.default_working_directory,
     )
-    failed = [f"{step.name}: {step.reason}" if step.reason else step.name
-              for step in result.steps.values() if step.conclusion == "failure"]
+    failed = [
+        f"{step.name}: {step.reason}" if step.reason else step.name
+        for step in result.steps.values()
+        if step.conclusion == "failure"
+    ]
     junit, tiers_not_run = step_tiers(job, list(result.steps.values()), project, started)
     counts: dict[str, int] = {}
     for step in result.steps.values():
         counts[step.outcome] = counts.get(step.outcome, 0) + 1
     outputs = _job_outputs(job, result, contexts)
-    return JobOutcome(job, result.outcome, failed, skipped + list(result.skipped), counts, junit,
-                      outputs=outputs, python=str(interpreter.python), tiers_not_run=tiers_not_run)
+    return JobOutcome(
+        job,
+        result.outcome,
+        failed,
+        skipped + list(result.skipped),
+        counts,
+        junit,
+        outputs=outputs,
+        python=str(interpreter.python),
+        tiers_not_run=tiers_not_run,
+    )
 
 
-def step_tiers(job: jobs_mod.PlannedJob, steps: list[Any], project: Path,
-               started: float) -> tuple[list[tuple[str, str]], dict[str, str]]:
+def step_tiers(
+    job: jobs_mod.PlannedJob, steps: list[Any], project: Path, started: float
+) -> tuple[list[tuple[str, str]], dict[str, str]]:
     """The test tiers of a job: one per step that produces a JUnit report, named after that step.
 
     A tier is the step's ``id``, else our action's name (``smoke``, ``quality``): the smoke
@@ -320,9 +373,13 @@ def job_result(outcome: JobOutcome) -> CheckResult:
     label = outcome.job.job_id + (f"-{outcome.job.combination}" if outcome.job.combination else "")
     name = "job-" + (_CHECK_NAME.sub("-", label.lower()).strip("-") or "job")
     # Skipped counts remote actions (not run locally) and steps a failure before them stopped.
-    figures = {"steps": len(outcome.job.steps), "failed": outcome.outcomes.get("failure", 0),
-               "skipped": outcome.outcomes.get("skipped", 0), "succeeded": outcome.outcomes.get("success", 0),
-               "workflow": outcome.job.source}
+    figures = {
+        "steps": len(outcome.job.steps),
+        "failed": outcome.outcomes.get("failure", 0),
+        "skipped": outcome.outcomes.get("skipped", 0),
+        "succeeded": outcome.outcomes.get("success", 0),
+        "workflow": outcome.job.source,
+    }
     if outcome.outcome == "success":
         return results.passed(name, figures)
     if outcome.outcome == "skipped":
@@ -348,13 +405,17 @@ def dry_run(project: Path, options: DryRunOptions) -> DryRun:
     if options.event not in event_mod.EVENTS:
         raise BadInput(f"--event {options.event}: expected one of {', '.join(event_mod.EVENTS)}")
     if options.inputs and options.event not in event_mod.INPUT_EVENTS:
-        raise BadInput(f"--input applies to --event {' or '.join(event_mod.INPUT_EVENTS)} (the workflow's "
-                       f"on.<event>.inputs), not to {options.event}")
+        raise BadInput(
+            f"--input applies to --event {' or '.join(event_mod.INPUT_EVENTS)} (the workflow's "
+            f"on.<event>.inputs), not to {options.event}"
+        )
     project_python = interpreter_mod.find(project, options.python, config.python)
     repository = options.repository or config.repository
     if not repository or repository.count("/") != 1:
-        raise BadInput(f"{project}/pyproject.toml: set [tool.ci-helper] repository = \"owner/name\" "
-                       "(or pass --repository): the simulated event needs the repository it runs in")
+        raise BadInput(
+            f'{project}/pyproject.toml: set [tool.ci-helper] repository = "owner/name" '
+            "(or pass --repository): the simulated event needs the repository it runs in"
+        )
     base_branch = options.base_branch or config.default_branch
     simulated = event_mod.simulate(options.event, repository, base_branch, options.inputs)
     the_plan = jobs_mod.plan(project, simulated.starts, base_branch, options.jobs, options.matrix, options.inputs)
@@ -375,10 +436,20 @@ def dry_run(project: Path, options: DryRunOptions) -> DryRun:
 
     report = run_rules(project, config)
     build = results.failed if report.errors else results.passed
-    results.write_result(build("verify", figures={"files": report.files, "findings": len(report.findings),
-                                                  "errors": report.errors, "warnings": report.warnings,
-                                                  "allowed": len(report.allowed)},
-                               findings=report.findings), folder)
+    results.write_result(
+        build(
+            "verify",
+            figures={
+                "files": report.files,
+                "findings": len(report.findings),
+                "errors": report.errors,
+                "warnings": report.warnings,
+                "allowed": len(report.allowed),
+            },
+            findings=report.findings,
+        ),
+        folder,
+    )
     reporter.line(f"static rules: {len(report.findings)} finding(s) in {report.files} file(s)")
 
     outcomes: list[JobOutcome] = []
@@ -392,8 +463,19 @@ def dry_run(project: Path, options: DryRunOptions) -> DryRun:
         for number, job in enumerate(the_plan.jobs, 1):
             reporter.start_job(number, len(the_plan.jobs), f"{job.source} / {job.display}", len(job.steps))
             event_path = simulated.with_inputs(job.inputs).write(temp)
-            outcome = run_job(job, project, simulated, event_path, reporter, temp / "jobs", environ, finished,
-                              project_python, options.stub_remotes, started_at)
+            outcome = run_job(
+                job,
+                project,
+                simulated,
+                event_path,
+                reporter,
+                temp / "jobs",
+                environ,
+                finished,
+                project_python,
+                options.stub_remotes,
+                started_at,
+            )
             outcomes.append(outcome)
             by_key.setdefault(job.key, []).append(outcome)
             finished[job.key] = _merged_outcome(by_key[job.key])
@@ -404,9 +486,12 @@ def dry_run(project: Path, options: DryRunOptions) -> DryRun:
         # Validated against each check's figures schema, as the summary step would.
         checks = model.read_checks(folder)
         judged, notes = policy.apply(checks)
-        run = model.load(None, [f"{name}={path}" for o in outcomes for name, path in o.junit],
-                         title=f"ci-helper dry run ({simulated.describe()})",
-                         not_run_tiers={name: why for o in outcomes for name, why in o.tiers_not_run.items()})
+        run = model.load(
+            None,
+            [f"{name}={path}" for o in outcomes for name, path in o.junit],
+            title=f"ci-helper dry run ({simulated.describe()})",
+            not_run_tiers={name: why for o in outcomes for name, why in o.tiers_not_run.items()},
+        )
     run.checks = sorted(judged + [job_result(o) for o in outcomes], key=lambda c: c.check)
     run.input_notes.extend(notes)
     return DryRun(run, folder, simulated, outcomes, the_plan.passed_over, cleared, interrupted)

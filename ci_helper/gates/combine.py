@@ -60,7 +60,9 @@ def _shard_results(folder: Path) -> list[Path]:
         try:
             raw = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
-            raise BadInput(f"{path}: corrupt shard result; the shard's artifact is damaged, re-run that shard") from None
+            raise BadInput(
+                f"{path}: corrupt shard result; the shard's artifact is damaged, re-run that shard"
+            ) from None
         if isinstance(raw, dict) and raw.get("check") == shard_gate.CHECK:
             found.append(path)
     return found
@@ -111,14 +113,23 @@ def _named(items: list[str]) -> str:
     return shown + (f" and {len(items) - MAX_NAMED} more" if len(items) > MAX_NAMED else "")
 
 
-def evaluate(artifacts: list[ShardArtifact], needs: dict[str, str] | None = None,
-             expected_total: int | None = None, required: bool = True) -> results.CheckResult:
+def evaluate(
+    artifacts: list[ShardArtifact],
+    needs: dict[str, str] | None = None,
+    expected_total: int | None = None,
+    required: bool = True,
+) -> results.CheckResult:
     """The ``combine`` result: the shard ledger and the jobs' conclusions."""
     findings: list[results.Finding] = []
     for job, result in sorted((needs or {}).items()):
         if result != "success":
-            findings.append(results.Finding("combine-job", f"job {job} {result if result != 'failure' else 'failed'}: "
-                                            "a required job that did not succeed cannot pass as green"))
+            findings.append(
+                results.Finding(
+                    "combine-job",
+                    f"job {job} {result if result != 'failure' else 'failed'}: "
+                    "a required job that did not succeed cannot pass as green",
+                )
+            )
     totals: set[int] = {t for a in artifacts if isinstance(t := a.result.figures.get("total"), int)}
     if expected_total is not None:
         totals.add(expected_total)
@@ -133,12 +144,21 @@ def evaluate(artifacts: list[ShardArtifact], needs: dict[str, str] | None = None
             findings.append(results.Finding("combine-shards", f"{artifact.folder}: shard result without an index"))
             continue
         if index in seen:
-            findings.append(results.Finding("combine-shards", f"shard {index} appears twice ({seen[index].folder} and {artifact.folder})"))
+            findings.append(
+                results.Finding(
+                    "combine-shards", f"shard {index} appears twice ({seen[index].folder} and {artifact.folder})"
+                )
+            )
             continue
         seen[index] = artifact
     missing_shards = [i for i in range(1, total + 1) if i not in seen]
     for index in missing_shards:
-        findings.append(results.Finding("combine-missing-shard", f"shard {index} of {total}: no result (skipped, cancelled or its artifact was not uploaded)"))
+        findings.append(
+            results.Finding(
+                "combine-missing-shard",
+                f"shard {index} of {total}: no result (skipped, cancelled or its artifact was not uploaded)",
+            )
+        )
     if not artifacts:
         findings.append(results.Finding("combine-missing-shard", "no shard result in any artifact folder"))
 
@@ -148,12 +168,21 @@ def evaluate(artifacts: list[ShardArtifact], needs: dict[str, str] | None = None
             why = artifact.result.reason or "; ".join(f.message for f in artifact.result.findings[:1]) or status
             findings.append(results.Finding("combine-shard-failed", f"shard {index}: {status} - {why}"))
         if not artifact.junit_files and status == results.PASS:
-            findings.append(results.Finding("combine-junit", f"shard {index}: no JUnit file in {artifact.folder}; upload the file pytest wrote"))
+            findings.append(
+                results.Finding(
+                    "combine-junit", f"shard {index}: no JUnit file in {artifact.folder}; upload the file pytest wrote"
+                )
+            )
 
     digests = {a.result.figures.get("collected_digest") for a in seen.values()}
     if len(digests) > 1:
-        findings.append(results.Finding("combine-collection", "shards collected different suites (collected_digest differs): "
-                                        "the same commit and pytest arguments must run in every shard"))
+        findings.append(
+            results.Finding(
+                "combine-collection",
+                "shards collected different suites (collected_digest differs): "
+                "the same commit and pytest arguments must run in every shard",
+            )
+        )
 
     # The ledger: every planned test ran in exactly one shard, judged from the JUnit files.
     planned: dict[str, int] = {}
@@ -172,12 +201,21 @@ def evaluate(artifacts: list[ShardArtifact], needs: dict[str, str] | None = None
     planned_keys = {shard_gate.junit_key(n) for n in planned}
     unplanned = sorted(f"{c}::{n}" if c else n for (c, n) in ran if (c, n) not in planned_keys)
     if never:
-        findings.append(results.Finding("combine-not-run", f"{len(never)} collected tests ran in no shard: {_named(never)}"))
+        findings.append(
+            results.Finding("combine-not-run", f"{len(never)} collected tests ran in no shard: {_named(never)}")
+        )
     if twice:
         details = [f"{n} (shards {', '.join(map(str, sorted(where[shard_gate.junit_key(n)])))})" for n in twice]
-        findings.append(results.Finding("combine-duplicate", f"{len(twice)} tests ran more than once: {_named(details)}"))
+        findings.append(
+            results.Finding("combine-duplicate", f"{len(twice)} tests ran more than once: {_named(details)}")
+        )
     if unplanned and seen:
-        findings.append(results.Finding("combine-unplanned", f"{len(unplanned)} tests in the JUnit files were in no shard's plan: {_named(unplanned)}"))
+        findings.append(
+            results.Finding(
+                "combine-unplanned",
+                f"{len(unplanned)} tests in the JUnit files were in no shard's plan: {_named(unplanned)}",
+            )
+        )
 
     collected = max((a.result.figures.get("collected", 0) for a in seen.values()), default=0)
     figures: dict[str, Any] = {
@@ -191,9 +229,15 @@ def evaluate(artifacts: list[ShardArtifact], needs: dict[str, str] | None = None
         "jobs_not_successful": sum(1 for r in (needs or {}).values() if r != "success"),
     }
     if figures["planned"] != figures["collected"] and seen and not missing_shards:
-        findings.append(results.Finding("combine-not-run", f"the shards planned {figures['planned']} of {figures['collected']} collected tests"))
+        findings.append(
+            results.Finding(
+                "combine-not-run", f"the shards planned {figures['planned']} of {figures['collected']} collected tests"
+            )
+        )
     if findings:
         return results.failed(CHECK, figures, findings, required=required)
     if figures["ran"] == 0:
-        return results.failed(CHECK, figures, [results.Finding("combine-not-run", "no test ran in any shard")], required=required)
+        return results.failed(
+            CHECK, figures, [results.Finding("combine-not-run", "no test ran in any shard")], required=required
+        )
     return results.passed(CHECK, figures, required=required)

@@ -28,7 +28,12 @@ from ci_helper.errors import BadInput
 CHECK = "deps"
 
 # pip options that take a value in the next token when not written as --opt=value.
-_INCLUDE_OPTIONS = {"-r": "requirement", "--requirement": "requirement", "-c": "constraint", "--constraint": "constraint"}
+_INCLUDE_OPTIONS = {
+    "-r": "requirement",
+    "--requirement": "requirement",
+    "-c": "constraint",
+    "--constraint": "constraint",
+}
 _EDITABLE_OPTIONS = ("-e", "--editable")
 
 
@@ -110,9 +115,9 @@ def _option_value(tokens: list[str], names: tuple[str, ...] | set[str] | dict[st
                 return name, ""
             return name, " ".join(tokens[1:])
         if name.startswith("--") and first.startswith(name + "="):
-            return name, " ".join([first[len(name) + 1:], *tokens[1:]])
+            return name, " ".join([first[len(name) + 1 :], *tokens[1:]])
         if not name.startswith("--") and first.startswith(name) and len(first) > len(name):
-            return name, " ".join([first[len(name):], *tokens[1:]])
+            return name, " ".join([first[len(name) :], *tokens[1:]])
     return None
 
 
@@ -126,8 +131,12 @@ def read_requirements(paths: list[str] | tuple[str, ...]) -> list[RequirementLin
     return [line for path in paths for line in parse_requirements(path, _seen=seen)]
 
 
-def parse_requirements(path: str | Path, kind: str = "requirement", _stack: tuple[Path, ...] = (),
-                       _seen: set[tuple[Path, str]] | None = None) -> list[RequirementLine]:
+def parse_requirements(
+    path: str | Path,
+    kind: str = "requirement",
+    _stack: tuple[Path, ...] = (),
+    _seen: set[tuple[Path, str]] | None = None,
+) -> list[RequirementLine]:
     """Every requirement in ``path`` and the files it includes, in file order.
 
     Raises :class:`BadInput` for a missing file, an include cycle or a line
@@ -164,7 +173,9 @@ def parse_requirements(path: str | Path, kind: str = "requirement", _stack: tupl
                 if not value:
                     raise BadInput(f"{where}: '{option}' needs a file name")
                 if "://" in value:
-                    raise BadInput(f"{where}: remote include '{value}' is not supported; vendor the file and include it by path")
+                    raise BadInput(
+                        f"{where}: remote include '{value}' is not supported; vendor the file and include it by path"
+                    )
                 # An include inside a constraints file is itself a constraints file.
                 include_kind = "constraint" if kind == "constraint" else _INCLUDE_OPTIONS[option]
                 lines.extend(parse_requirements(file.parent / value, include_kind, stack, _seen))
@@ -194,7 +205,7 @@ def _hashes(options: list[str]) -> list[str]:
     hashes = []
     for index, token in enumerate(options):
         if token.startswith("--hash="):
-            hashes.append(token[len("--hash="):])
+            hashes.append(token[len("--hash=") :])
         elif token == "--hash" and index + 1 < len(options):
             hashes.append(options[index + 1])
     return hashes
@@ -269,7 +280,9 @@ def inspect_environment(python: str | None = None) -> Environment:
     try:
         proc = subprocess.run([executable, "-c", _INSPECT], capture_output=True, text=True, timeout=120)
     except FileNotFoundError:
-        raise BadInput(f"--python {executable}: no such interpreter; pass the path of the environment's python") from None
+        raise BadInput(
+            f"--python {executable}: no such interpreter; pass the path of the environment's python"
+        ) from None
     except PermissionError:
         raise BadInput(f"--python {executable}: not executable; pass the path of the environment's python") from None
     if proc.returncode != 0:
@@ -278,8 +291,10 @@ def inspect_environment(python: str | None = None) -> Environment:
     try:
         raw = json.loads(proc.stdout)
     except json.JSONDecodeError:
-        raise BadInput(f"--python {executable}: printed no environment report (not a Python 3 interpreter?); "
-                       "pass the path of the environment's python") from None
+        raise BadInput(
+            f"--python {executable}: printed no environment report (not a Python 3 interpreter?); "
+            "pass the path of the environment's python"
+        ) from None
     distributions: dict[str, Installed] = {}
     for dist in raw["distributions"]:
         key = canonicalize_name(dist["name"])
@@ -307,7 +322,9 @@ def environment_from_snapshot(path: str | Path, markers_from: str | None = None)
     for line in parse_requirements(path):
         req = line.requirement
         if req is None:
-            raise BadInput(f"{line.file}:{line.line}: a snapshot lists installed distributions; '-e' lines are not supported")
+            raise BadInput(
+                f"{line.file}:{line.line}: a snapshot lists installed distributions; '-e' lines are not supported"
+            )
         version = next((s.version for s in req.specifier if s.operator in ("==", "===")), "")
         direct_url: dict[str, Any] | None = None
         if req.url:
@@ -316,8 +333,10 @@ def environment_from_snapshot(path: str | Path, markers_from: str | None = None)
             vcs, plus, scheme = parts.scheme.partition("+")
             if plus and "@" in parts.path:
                 path_part, commit = parts.path.rsplit("@", 1)
-                direct_url = {"url": urlunsplit((scheme, parts.netloc, path_part, parts.query, "")),
-                              "vcs_info": {"vcs": vcs, "commit_id": commit}}
+                direct_url = {
+                    "url": urlunsplit((scheme, parts.netloc, path_part, parts.query, "")),
+                    "vcs_info": {"vcs": vcs, "commit_id": commit},
+                }
         elif not version:
             raise BadInput(f"{line.file}:{line.line}: snapshot lines must be 'name==version' or 'name @ url'")
         distributions.setdefault(canonicalize_name(req.name), Installed(req.name, version, direct_url))
@@ -361,7 +380,9 @@ def direct_url_matches(expected: str, recorded: dict[str, Any]) -> bool:
         if revision is None:
             return True
         commit = vcs_info.get("commit_id", "")
-        return revision in (vcs_info.get("requested_revision"), commit) or (len(revision) >= 7 and commit.startswith(revision))
+        return revision in (vcs_info.get("requested_revision"), commit) or (
+            len(revision) >= 7 and commit.startswith(revision)
+        )
     return _strip_fragment(expected) == _strip_fragment(recorded_url)
 
 
@@ -377,15 +398,28 @@ def _expected(line: RequirementLine) -> str:
 def verify(lines: list[RequirementLine], env: Environment, sources: list[str]) -> results.CheckResult:
     """Compare every requirement line with ``env``; a ``deps`` check result."""
     findings: list[results.Finding] = []
-    counts = {"requirements": 0, "matched": 0, "mismatched": 0, "missing": 0,
-              "not_applicable": 0, "constraints": 0, "unverified": 0}
+    counts = {
+        "requirements": 0,
+        "matched": 0,
+        "mismatched": 0,
+        "missing": 0,
+        "not_applicable": 0,
+        "constraints": 0,
+        "unverified": 0,
+    }
 
     for line in lines:
         if line.kind == "editable":
             counts["unverified"] += 1
-            findings.append(results.Finding(
-                "deps-editable", f"-e {line.text}: editable requirement not verified (no pinned version to compare)",
-                line.file, line.line, severity="note"))
+            findings.append(
+                results.Finding(
+                    "deps-editable",
+                    f"-e {line.text}: editable requirement not verified (no pinned version to compare)",
+                    line.file,
+                    line.line,
+                    severity="note",
+                )
+            )
             continue
         req = line.requirement
         assert req is not None
@@ -401,9 +435,15 @@ def verify(lines: list[RequirementLine], env: Environment, sources: list[str]) -
             if constraint:
                 continue  # a constraint limits versions; it does not require an install
             counts["missing"] += 1
-            findings.append(results.Finding(
-                "deps-missing", f"{req.name}: expected {expected}, found not installed",
-                line.file, line.line, data={**data, "found": None}))
+            findings.append(
+                results.Finding(
+                    "deps-missing",
+                    f"{req.name}: expected {expected}, found not installed",
+                    line.file,
+                    line.line,
+                    data={**data, "found": None},
+                )
+            )
             continue
         data["found"] = installed.version
         if req.url:
@@ -412,11 +452,16 @@ def verify(lines: list[RequirementLine], env: Environment, sources: list[str]) -
                 # No direct_url.json (PEP 610): installers write one for every URL install, so this
                 # distribution came from a package index. Same name, other source: other code.
                 counts["mismatched"] += 1
-                findings.append(results.Finding(
-                    "deps-direct-url-mismatch",
-                    f"{req.name}: expected {expected}, found {installed.version} installed from a package index "
-                    f"(no direct_url.json); reinstall it from the URL: pip install '{req.name} @ {req.url}'",
-                    line.file, line.line, data={**data, "source": "index"}))
+                findings.append(
+                    results.Finding(
+                        "deps-direct-url-mismatch",
+                        f"{req.name}: expected {expected}, found {installed.version} installed from a package index "
+                        f"(no direct_url.json); reinstall it from the URL: pip install '{req.name} @ {req.url}'",
+                        line.file,
+                        line.line,
+                        data={**data, "source": "index"},
+                    )
+                )
             elif direct_url_matches(req.url, recorded):
                 counts["matched"] += 1
             else:
@@ -425,15 +470,27 @@ def verify(lines: list[RequirementLine], env: Environment, sources: list[str]) -
                 commit = (recorded.get("vcs_info") or {}).get("commit_id")
                 if commit:
                     found = f"{found}@{commit}"
-                findings.append(results.Finding(
-                    "deps-direct-url-mismatch", f"{req.name}: expected {expected}, found @ {found}",
-                    line.file, line.line, data={**data, "found": found}))
+                findings.append(
+                    results.Finding(
+                        "deps-direct-url-mismatch",
+                        f"{req.name}: expected {expected}, found @ {found}",
+                        line.file,
+                        line.line,
+                        data={**data, "found": found},
+                    )
+                )
             continue
         if req.specifier and not req.specifier.contains(installed.version, prereleases=True):
             counts["mismatched"] += 1
-            findings.append(results.Finding(
-                "deps-mismatch", f"{req.name}: expected {expected}, found {installed.version}",
-                line.file, line.line, data=data))
+            findings.append(
+                results.Finding(
+                    "deps-mismatch",
+                    f"{req.name}: expected {expected}, found {installed.version}",
+                    line.file,
+                    line.line,
+                    data=data,
+                )
+            )
         else:
             counts["matched"] += 1
 
@@ -443,8 +500,13 @@ def verify(lines: list[RequirementLine], env: Environment, sources: list[str]) -
         return results.not_run(CHECK, f"no requirements to verify in {', '.join(sources)}", figures, findings)
     if not (counts["matched"] or counts["mismatched"] or counts["missing"]):
         # Only editables or lines whose markers exclude this environment: nothing was compared.
-        return results.not_run(CHECK, f"no requirement in {', '.join(sources)} was compared with the environment "
-                               "(editable, or not for this environment by markers)", figures, findings)
+        return results.not_run(
+            CHECK,
+            f"no requirement in {', '.join(sources)} was compared with the environment "
+            "(editable, or not for this environment by markers)",
+            figures,
+            findings,
+        )
     if counts["missing"] or counts["mismatched"]:
         return results.failed(CHECK, figures, findings)
     return results.passed(CHECK, figures, findings)

@@ -62,8 +62,9 @@ class GuardPolicy(GuardSettings):
             raise BadInput(f"[tool.ci-helper] guard.forks: expected 'allow' or 'refuse', got {self.forks!r}")
 
     def is_empty(self) -> bool:
-        return not (self.repositories or self.base_branches or self.refs or self.events
-                    or self.forks == "refuse" or self.pins)
+        return not (
+            self.repositories or self.base_branches or self.refs or self.events or self.forks == "refuse" or self.pins
+        )
 
 
 @dataclass
@@ -119,8 +120,9 @@ def _one_of(values: list[str]) -> str:
 
 def _require(value: str | None, name: str, why: str) -> str:
     if not value:
-        raise BadInput(f"{name} is not set but the guard policy needs it ({why}); "
-                       f"run inside GitHub Actions or export {name}")
+        raise BadInput(
+            f"{name} is not set but the guard policy needs it ({why}); run inside GitHub Actions or export {name}"
+        )
     return value
 
 
@@ -138,16 +140,20 @@ def _payload(context: GuardContext, why: str) -> dict[str, Any]:
     except limits.PARSE_ERRORS as exc:
         raise BadInput(f"{path}: malformed event payload ({limits.why(exc)})") from None
     if not isinstance(payload, dict):
-        raise BadInput(f"{path}: event payload is not a JSON object; GITHUB_EVENT_PATH must name "
-                       f"the webhook payload the runner wrote")
+        raise BadInput(
+            f"{path}: event payload is not a JSON object; GITHUB_EVENT_PATH must name "
+            f"the webhook payload the runner wrote"
+        )
     return payload
 
 
 def _object(payload: dict[str, Any], key: str, context: GuardContext, why: str) -> dict[str, Any]:
     found = payload.get(key)
     if not isinstance(found, dict):
-        raise BadInput(f"{context.event_path}: event payload has no '{key}' object; "
-                       f"GITHUB_EVENT_NAME={context.event} needs one ({why})")
+        raise BadInput(
+            f"{context.event_path}: event payload has no '{key}' object; "
+            f"GITHUB_EVENT_NAME={context.event} needs one ({why})"
+        )
     return found
 
 
@@ -197,8 +203,9 @@ def _fork_facts(context: GuardContext) -> ForkFacts | None:
     else:
         return None
     if not base:
-        raise BadInput(f"{context.event_path}: the event payload names no base repository "
-                       f"and GITHUB_REPOSITORY is not set")
+        raise BadInput(
+            f"{context.event_path}: the event payload names no base repository and GITHUB_REPOSITORY is not set"
+        )
     return ForkFacts(head, base, source, known=source != "issue.pull_request")
 
 
@@ -229,8 +236,10 @@ def evaluate(policy: GuardPolicy, context: GuardContext) -> tuple[list[Finding],
     Raises BadInput when the policy needs a fact the environment does not give.
     """
     if policy.is_empty():
-        raise BadInput("the guard has no policy, so it would pass anywhere; give --repository "
-                       "(or repositories/repository in [tool.ci-helper.guard] / [tool.ci-helper])")
+        raise BadInput(
+            "the guard has no policy, so it would pass anywhere; give --repository "
+            "(or repositories/repository in [tool.ci-helper.guard] / [tool.ci-helper])"
+        )
     findings: list[Finding] = []
     figures: dict[str, Any] = {
         "repository": context.repository,
@@ -247,55 +256,67 @@ def evaluate(policy: GuardPolicy, context: GuardContext) -> tuple[list[Finding],
         repository = _require(context.repository, "GITHUB_REPOSITORY", "repositories are restricted")
         # GitHub owner and repository names are case-insensitive.
         if repository.lower() not in {r.lower() for r in policy.repositories}:
-            findings.append(Finding(
-                RULE_REPOSITORY,
-                f"must run only in {_one_of(policy.repositories)}, not in {repository} (GITHUB_REPOSITORY)",
-            ))
+            findings.append(
+                Finding(
+                    RULE_REPOSITORY,
+                    f"must run only in {_one_of(policy.repositories)}, not in {repository} (GITHUB_REPOSITORY)",
+                )
+            )
 
     needs_event = policy.events or policy.base_branches or policy.refs or policy.forks == "refuse"
     if needs_event:
         event = _require(context.event, "GITHUB_EVENT_NAME", "events, base branches, refs or forks are restricted")
         if policy.events and event not in policy.events:
-            findings.append(Finding(
-                RULE_EVENT,
-                f"must run only on {_one_of(policy.events)} events, not on {event} (GITHUB_EVENT_NAME)",
-            ))
+            findings.append(
+                Finding(
+                    RULE_EVENT,
+                    f"must run only on {_one_of(policy.events)} events, not on {event} (GITHUB_EVENT_NAME)",
+                )
+            )
 
     if policy.base_branches and context.is_pull_request:
         base, source = _base_branch(context)
         figures["base"] = base
         if not any(branch_matches(base, p) for p in policy.base_branches):
-            findings.append(Finding(
-                RULE_BASE_BRANCH,
-                f"pull requests must target {_one_of(policy.base_branches)}, not {base} ({source})",
-            ))
+            findings.append(
+                Finding(
+                    RULE_BASE_BRANCH,
+                    f"pull requests must target {_one_of(policy.base_branches)}, not {base} ({source})",
+                )
+            )
 
     if policy.refs and context.event is not None and not context.is_pull_request:
         ref = _require(context.ref, "GITHUB_REF", f"{context.event} events must run on an allowed ref")
         if not any(ref_matches(ref, p) for p in policy.refs):
-            findings.append(Finding(
-                RULE_REF,
-                f"{context.event} events must run only on {_one_of(policy.refs)}, not on {ref} (GITHUB_REF)",
-            ))
+            findings.append(
+                Finding(
+                    RULE_REF,
+                    f"{context.event} events must run only on {_one_of(policy.refs)}, not on {ref} (GITHUB_REF)",
+                )
+            )
 
     if policy.forks == "refuse":
         facts = _fork_facts(context)
         if facts is not None:
             figures["head_repository"] = facts.head
             if not facts.known:
-                findings.append(Finding(
-                    RULE_FORK,
-                    f"pull requests from forks are refused: an {context.event} event on a pull request does not "
-                    f"name its head repository ({facts.source}), so a fork cannot be ruled out; guard the job "
-                    f"that runs the pull request's code (pull_request, workflow_run) or set forks = allow",
-                ))
+                findings.append(
+                    Finding(
+                        RULE_FORK,
+                        f"pull requests from forks are refused: an {context.event} event on a pull request does not "
+                        f"name its head repository ({facts.source}), so a fork cannot be ruled out; guard the job "
+                        f"that runs the pull request's code (pull_request, workflow_run) or set forks = allow",
+                    )
+                )
             elif facts.head is None or facts.head.lower() != facts.base.lower():
                 found = facts.head if facts.head is not None else "a deleted repository"
-                findings.append(Finding(
-                    RULE_FORK,
-                    f"pull requests from forks are refused: expected the head repository to be {facts.base}, "
-                    f"found {found} ({facts.source})",
-                ))
+                findings.append(
+                    Finding(
+                        RULE_FORK,
+                        f"pull requests from forks are refused: expected the head repository to be {facts.base}, "
+                        f"found {found} ({facts.source})",
+                    )
+                )
     return findings, figures
 
 
@@ -306,8 +327,10 @@ def pin_findings(root: Path, settings: Any) -> list[Finding]:
     report = run_rules(root, settings, only={RULE_PINS})
     if report.files == 0:
         # "No unpinned action" about files never seen would be a false pass.
-        raise BadInput(f"--pins needs the repository checked out, but {root} has no workflow or action file; "
-                       f"run actions/checkout before the guard or drop --pins")
+        raise BadInput(
+            f"--pins needs the repository checked out, but {root} has no workflow or action file; "
+            f"run actions/checkout before the guard or drop --pins"
+        )
     return list(report.findings)
 
 
@@ -331,8 +354,15 @@ def merge_policy(settings: Any, repositories, base_branches, refs, events, forks
     """Flags (or the action's inputs) win over ``[tool.ci-helper.guard]``; the project's ``repository`` is the last resort."""
     from ci_helper.settings import merge
 
-    given = {name: split_values(values) or None for name, values in
-             (("repositories", repositories), ("base_branches", base_branches), ("refs", refs), ("events", events))}
+    given = {
+        name: split_values(values) or None
+        for name, values in (
+            ("repositories", repositories),
+            ("base_branches", base_branches),
+            ("refs", refs),
+            ("events", events),
+        )
+    }
     configured = merge(settings.guard, forks=forks, pins=pins, **given)
     repos = split_values(configured.repositories)
     if not repos and settings.repository:
@@ -353,8 +383,14 @@ def announce(result: CheckResult, path: Path, github: bool, echo) -> None:
 
     for finding in result.findings:
         if github:
-            gha.emit_annotation("error", finding.message, file=finding.file, line=finding.line,
-                                column=finding.column, title=title(finding))
+            gha.emit_annotation(
+                "error",
+                finding.message,
+                file=finding.file,
+                line=finding.line,
+                column=finding.column,
+                title=title(finding),
+            )
         else:
             echo(f"error: {describe(finding)}")
     figures = result.figures

@@ -59,9 +59,15 @@ def decide(environ: Mapping[str, str]) -> tuple[results.CheckResult | None, bool
     folder = results.results_dir(None)
     settings = settings_module.load(root)
     folder = results.results_dir(None, settings.results_dir)
-    policy = guard.merge_policy(settings, _values(environ, "REPOSITORIES"), _values(environ, "BASE_BRANCHES"),
-                                _values(environ, "REFS"), _values(environ, "EVENTS"), _forks(environ),
-                                _flag(environ, "PINS"))
+    policy = guard.merge_policy(
+        settings,
+        _values(environ, "REPOSITORIES"),
+        _values(environ, "BASE_BRANCHES"),
+        _values(environ, "REFS"),
+        _values(environ, "EVENTS"),
+        _forks(environ),
+        _flag(environ, "PINS"),
+    )
     runtime = dataclasses.replace(policy, pins=False)
     if policy.pins and runtime.is_empty():
         return None, True, folder

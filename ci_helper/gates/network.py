@@ -24,8 +24,11 @@ PLUGIN_MODULE = "ci_helper_offline"
 # A log is read whole; a test suite that writes more than this is itself a finding to look at.
 MAX_LOG_BYTES = 64 * 1024 * 1024
 _VERBS = {
-    ("network", "resolve"): "resolved", ("network", "connect"): "connected to",
-    ("clone", "subprocess"): "ran", ("download", "subprocess"): "ran", ("download", "model cache"): "opened",
+    ("network", "resolve"): "resolved",
+    ("network", "connect"): "connected to",
+    ("clone", "subprocess"): "ran",
+    ("download", "subprocess"): "ran",
+    ("download", "model cache"): "opened",
 }
 _KINDS = {"network": "network-attempt", "clone": "network-clone", "download": "network-download"}
 
@@ -93,7 +96,9 @@ def read_log(log: Path) -> tuple[bool, list[Attempt]]:
     except FileNotFoundError:
         return False, []
     if size > MAX_LOG_BYTES:
-        raise BadInput(f"{log}: network log is over {MAX_LOG_BYTES // (1024 * 1024)} MiB; something is looping on the network")
+        raise BadInput(
+            f"{log}: network log is over {MAX_LOG_BYTES // (1024 * 1024)} MiB; something is looping on the network"
+        )
     started = False
     attempts: list[Attempt] = []
     with log.open(encoding="utf-8", errors="replace") as handle:
@@ -103,17 +108,24 @@ def read_log(log: Path) -> tuple[bool, list[Attempt]]:
             try:
                 raw = json.loads(line)
             except ValueError:
-                raise BadInput(f"{log}:{number}: corrupt network log line; delete the log and run the tier again") from None
+                raise BadInput(
+                    f"{log}:{number}: corrupt network log line; delete the log and run the tier again"
+                ) from None
             if not isinstance(raw, dict) or not isinstance(raw.get("kind"), str):
                 raise BadInput(f"{log}:{number}: a network log line must be an object with a 'kind'")
             if raw["kind"] == "start":
                 started = True
                 continue
             stack: list = raw["stack"] if isinstance(raw.get("stack"), list) else []
-            attempts.append(Attempt(
-                kind=raw["kind"], target=str(raw.get("target", "")), detail=str(raw.get("detail", "")),
-                who=str(raw.get("who") or "unknown"), stack=tuple(str(s) for s in stack),
-            ))
+            attempts.append(
+                Attempt(
+                    kind=raw["kind"],
+                    target=str(raw.get("target", "")),
+                    detail=str(raw.get("detail", "")),
+                    who=str(raw.get("who") or "unknown"),
+                    stack=tuple(str(s) for s in stack),
+                )
+            )
     return started, attempts
 
 
@@ -127,7 +139,9 @@ def _location(attempt: Attempt) -> tuple[str | None, int | None]:
             frames.append((file, int(line)))
     if "::" in attempt.who:
         test_file = attempt.who.split("::", 1)[0]
-        lines = [line for file, line in frames if file.replace(os.sep, "/").endswith("/" + test_file) or file == test_file]
+        lines = [
+            line for file, line in frames if file.replace(os.sep, "/").endswith("/" + test_file) or file == test_file
+        ]
         return test_file, (lines[-1] if lines else None)
     if frames:
         return frames[-1]
@@ -141,9 +155,11 @@ def evaluate(log: Path, config: NetworkSettings, required: bool = True) -> resul
         return results.not_run(CHECK, f"no network log at {log}: the offline plugin did not run", required=required)
     if run_start.written_before_run(log):
         return results.failed(
-            CHECK, {"policy": config.policy, "attempts": 0, "network": 0, "clones": 0, "downloads": 0},
+            CHECK,
+            {"policy": config.policy, "attempts": 0, "network": 0, "clones": 0, "downloads": 0},
             [results.Finding("network-stale", f"stale: {log} was written before this run started")],
-            required=required, reason="stale: written before this run started",
+            required=required,
+            reason="stale: written before this run started",
         )
     started, attempts = read_log(log)
     if not started:
@@ -162,10 +178,15 @@ def evaluate(log: Path, config: NetworkSettings, required: bool = True) -> resul
         file, line = _location(attempt)
         verb = _VERBS.get((attempt.kind, attempt.detail), "reached")
         message = f"{attempt.who} {verb} {attempt.target} ({config.policy}ed)"
-        findings.append(results.Finding(
-            _KINDS.get(attempt.kind, "network-attempt"), message, file=file, line=line,
-            data={"who": attempt.who, "kind": attempt.kind, "target": attempt.target, "stack": list(attempt.stack)},
-        ))
+        findings.append(
+            results.Finding(
+                _KINDS.get(attempt.kind, "network-attempt"),
+                message,
+                file=file,
+                line=line,
+                data={"who": attempt.who, "kind": attempt.kind, "target": attempt.target, "stack": list(attempt.stack)},
+            )
+        )
     if counted:
         return results.failed(CHECK, figures, findings, required=required)
     return results.passed(CHECK, figures, required=required)

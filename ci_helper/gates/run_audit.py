@@ -104,7 +104,12 @@ def _artifact_findings(run: RunRecord, verdict: RunVerdict) -> list[results.Find
                     continue
                 total_cases = (total_cases or 0) + cases
                 if cases == 0:
-                    findings.append(results.Finding("audit-zero-tests", f"artifact {artifact}: {name} holds zero tests: a tier that ran no test passed nothing"))
+                    findings.append(
+                        results.Finding(
+                            "audit-zero-tests",
+                            f"artifact {artifact}: {name} holds zero tests: a tier that ran no test passed nothing",
+                        )
+                    )
             elif name.endswith(".json"):
                 try:
                     result = results.CheckResult.from_dict(json.loads(data), f"artifact {artifact}: {name}")
@@ -112,9 +117,15 @@ def _artifact_findings(run: RunRecord, verdict: RunVerdict) -> list[results.Find
                     continue  # not one of our results
                 if result.status != results.PASS:
                     why = result.reason or (result.findings[0].message if result.findings else result.status)
-                    findings.append(results.Finding("audit-result", f"artifact {artifact}: check {result.check} is {result.status} ({why})"))
+                    findings.append(
+                        results.Finding(
+                            "audit-result", f"artifact {artifact}: check {result.check} is {result.status} ({why})"
+                        )
+                    )
                 elif result.figures.get("tests") == 0:
-                    findings.append(results.Finding("audit-zero-tests", f"artifact {artifact}: check {result.check} ran zero tests"))
+                    findings.append(
+                        results.Finding("audit-zero-tests", f"artifact {artifact}: check {result.check} ran zero tests")
+                    )
     verdict.tests = total_cases
     return findings
 
@@ -130,7 +141,13 @@ def audit(run: RunRecord) -> RunVerdict:
         f.append(results.Finding("audit-run", f"{where} concluded {run.conclusion}"))
     workflow = _workflow(run)
     if workflow is None:
-        f.append(results.Finding("audit-workflow", f"{where}: cannot read {run.path} at {run.head_sha}; the run's steps cannot be matched to it", file=run.path or None))
+        f.append(
+            results.Finding(
+                "audit-workflow",
+                f"{where}: cannot read {run.path} at {run.head_sha}; the run's steps cannot be matched to it",
+                file=run.path or None,
+            )
+        )
     matcher = GateMatcher(Tree(Path("."), [workflow] if workflow else [], []), []) if workflow else None
 
     for job in run.jobs:
@@ -143,13 +160,21 @@ def audit(run: RunRecord) -> RunVerdict:
                     continue
                 ref = parse_uses(value.value)
                 if ref.kind in (REMOTE, DOCKER) and not ref.pinned:
-                    f.append(results.Finding("audit-unpinned", f"{ref.raw} was not pinned to a commit at {run.head_sha[:12]}",
-                                             file=run.path, line=value.line))
+                    f.append(
+                        results.Finding(
+                            "audit-unpinned",
+                            f"{ref.raw} was not pinned to a commit at {run.head_sha[:12]}",
+                            file=run.path,
+                            line=value.line,
+                        )
+                    )
     f.extend(_artifact_findings(run, verdict))
     return verdict
 
 
-def _job_findings(job: JobRecord, workflow: Workflow | None, matcher: GateMatcher | None, run: RunRecord) -> list[results.Finding]:
+def _job_findings(
+    job: JobRecord, workflow: Workflow | None, matcher: GateMatcher | None, run: RunRecord
+) -> list[results.Finding]:
     out = []
     model = _job_for(workflow, job.name) if workflow is not None else None
     line = model.line if model is not None else None
@@ -157,23 +182,51 @@ def _job_findings(job: JobRecord, workflow: Workflow | None, matcher: GateMatche
     if job.conclusion == "cancelled":
         out.append(results.Finding("audit-cancelled", f"job {job.name} was cancelled", file=file, line=line))
     if job.conclusion == "skipped":
-        gate = model is not None and matcher is not None and (
-            model.uses is not None or any(matcher.step(s, model.default_shell.value if model.default_shell else None) for s in model.steps))
+        gate = (
+            model is not None
+            and matcher is not None
+            and (
+                model.uses is not None
+                or any(matcher.step(s, model.default_shell.value if model.default_shell else None) for s in model.steps)
+            )
+        )
         if gate or model is None:
-            out.append(results.Finding("audit-skipped", f"job {job.name} was skipped: a skipped required job counts as success",
-                                       file=file, line=line))
+            out.append(
+                results.Finding(
+                    "audit-skipped",
+                    f"job {job.name} was skipped: a skipped required job counts as success",
+                    file=file,
+                    line=line,
+                )
+            )
     for step in job.steps:
         model_step = _step_for(model, step.name) if model is not None else None
         step_line = model_step.line if model_step is not None else line
         if step.conclusion == "failure" and job.conclusion == "success":
-            out.append(results.Finding("audit-continue-on-error",
-                                       f"job {job.name}: step '{step.name}' failed but the job succeeded (continue-on-error)",
-                                       file=file, line=step_line))
-        if step.conclusion == "skipped" and model_step is not None and matcher is not None and job.conclusion == "success":
+            out.append(
+                results.Finding(
+                    "audit-continue-on-error",
+                    f"job {job.name}: step '{step.name}' failed but the job succeeded (continue-on-error)",
+                    file=file,
+                    line=step_line,
+                )
+            )
+        if (
+            step.conclusion == "skipped"
+            and model_step is not None
+            and matcher is not None
+            and job.conclusion == "success"
+        ):
             shell = model.default_shell.value if model is not None and model.default_shell else None
             if matcher.step(model_step, shell):
-                out.append(results.Finding("audit-skipped", f"job {job.name}: gate step '{step.name}' was skipped",
-                                           file=file, line=step_line))
+                out.append(
+                    results.Finding(
+                        "audit-skipped",
+                        f"job {job.name}: gate step '{step.name}' was skipped",
+                        file=file,
+                        line=step_line,
+                    )
+                )
     return out
 
 

@@ -108,7 +108,10 @@ def collect(python: str, pytest_args: list[str], cwd: Path) -> tuple[list[str] |
         try:
             proc = subprocess.run(
                 [python, "-m", "pytest", "--collect-only", "-p", "no:cacheprovider", *pytest_args],
-                cwd=cwd, env=_plugin_env({COLLECT_OUT_ENV: str(out)}), capture_output=True, text=True,
+                cwd=cwd,
+                env=_plugin_env({COLLECT_OUT_ENV: str(out)}),
+                capture_output=True,
+                text=True,
             )
         except OSError as exc:
             raise BadInput(f"--python {python}: cannot run ({exc.strerror or exc})") from None
@@ -120,23 +123,39 @@ def collect(python: str, pytest_args: list[str], cwd: Path) -> tuple[list[str] |
         return json.loads(out.read_text(encoding="utf-8")), tail
 
 
-def run(python: str, pytest_args: list[str], cwd: Path, group: tuple[str, ...], coverage: bool = False) -> tuple[int, list[str]]:
+def run(
+    python: str, pytest_args: list[str], cwd: Path, group: tuple[str, ...], coverage: bool = False
+) -> tuple[int, list[str]]:
     """Run pytest on the group only (under ``coverage run --parallel-mode`` when asked); (exit code, node ids kept)."""
     with tempfile.TemporaryDirectory(prefix="ci-helper-shard-") as tmp:
         select = Path(tmp) / "select.json"
         ran = Path(tmp) / "ran.json"
         select.write_text(json.dumps(list(group)), encoding="utf-8")
-        runner = [python, "-m", "coverage", "run", "--parallel-mode", "-m", "pytest"] if coverage else [python, "-m", "pytest"]
+        runner = (
+            [python, "-m", "coverage", "run", "--parallel-mode", "-m", "pytest"]
+            if coverage
+            else [python, "-m", "pytest"]
+        )
         proc = subprocess.run(
-            [*runner, *pytest_args], cwd=cwd,
+            [*runner, *pytest_args],
+            cwd=cwd,
             env=_plugin_env({SELECT_ENV: str(select), RAN_OUT_ENV: str(ran)}),
         )
         kept = json.loads(ran.read_text(encoding="utf-8")) if ran.exists() else []
         return proc.returncode, kept
 
 
-def execute(*, total: int, index: int, python: str, pytest_args: list[str], cwd: Path,
-            duration_files: list[str], coverage: bool = False, required: bool = True) -> results.CheckResult:
+def execute(
+    *,
+    total: int,
+    index: int,
+    python: str,
+    pytest_args: list[str],
+    cwd: Path,
+    duration_files: list[str],
+    coverage: bool = False,
+    required: bool = True,
+) -> results.CheckResult:
     """Collect, split, run group ``index`` (1-based) and return the ``shard`` result."""
     if total < 1:
         raise BadInput(f"--total must be at least 1, got {total}")
@@ -146,12 +165,24 @@ def execute(*, total: int, index: int, python: str, pytest_args: list[str], cwd:
     node_ids, tail = collect(python, pytest_args, cwd)
     base = {"total": total, "index": index}
     if node_ids is None:
-        return results.failed(CHECK, {**base, "collected": 0, "selected": 0}, [results.Finding(
-            "shard-collection", f"pytest could not collect the tests: {tail.splitlines()[-1] if tail else 'no output'}")],
-            required=required)
+        return results.failed(
+            CHECK,
+            {**base, "collected": 0, "selected": 0},
+            [
+                results.Finding(
+                    "shard-collection",
+                    f"pytest could not collect the tests: {tail.splitlines()[-1] if tail else 'no output'}",
+                )
+            ],
+            required=required,
+        )
     if not node_ids:
-        return results.failed(CHECK, {**base, "collected": 0, "selected": 0}, [results.Finding(
-            "shard-empty", "pytest collected no tests: a tier that runs zero tests failed")], required=required)
+        return results.failed(
+            CHECK,
+            {**base, "collected": 0, "selected": 0},
+            [results.Finding("shard-empty", "pytest collected no tests: a tier that runs zero tests failed")],
+            required=required,
+        )
     plan = split(node_ids, total, times)
     group = plan.groups[index - 1]
     figures = {
@@ -166,19 +197,39 @@ def execute(*, total: int, index: int, python: str, pytest_args: list[str], cwd:
         "tests": list(group),
     }
     if not group:
-        return results.failed(CHECK, figures, [results.Finding(
-            "shard-empty",
-            f"shard {index} of {total} has no tests: {len(node_ids)} collected tests cannot fill {total} shards; lower --total")],
-            required=required)
+        return results.failed(
+            CHECK,
+            figures,
+            [
+                results.Finding(
+                    "shard-empty",
+                    f"shard {index} of {total} has no tests: {len(node_ids)} collected tests cannot fill {total} shards; lower --total",
+                )
+            ],
+            required=required,
+        )
     code, kept = run(python, pytest_args, cwd, group, coverage)
     figures["pytest_exit"] = code
     if sorted(kept) != sorted(group):
         missing = sorted(set(group) - set(kept))
-        return results.failed(CHECK, figures, [results.Finding(
-            "shard-drift", f"the run kept {len(kept)} of the {len(group)} tests of this shard"
-            + (f"; first missing: {missing[0]}" if missing else "") + " (the collection changed between the two pytest runs)")],
-            required=required)
+        return results.failed(
+            CHECK,
+            figures,
+            [
+                results.Finding(
+                    "shard-drift",
+                    f"the run kept {len(kept)} of the {len(group)} tests of this shard"
+                    + (f"; first missing: {missing[0]}" if missing else "")
+                    + " (the collection changed between the two pytest runs)",
+                )
+            ],
+            required=required,
+        )
     if code != 0:
-        return results.failed(CHECK, figures, [results.Finding(
-            "shard-tests", f"pytest exited {code} in shard {index} of {total}")], required=required)
+        return results.failed(
+            CHECK,
+            figures,
+            [results.Finding("shard-tests", f"pytest exited {code} in shard {index} of {total}")],
+            required=required,
+        )
     return results.passed(CHECK, figures, required=required)

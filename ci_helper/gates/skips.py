@@ -72,8 +72,10 @@ def _key(pattern: str) -> str:
 def compile_pattern(pattern: str) -> re.Pattern[str]:
     """A glob as a case-insensitive regular expression that matches anywhere; BadInput names the pattern."""
     if not pattern.strip():
-        raise BadInput(f"{SECTION} {_key(pattern)}: an empty pattern matches every reason; "
-                       "write the reason (or part of it), or use `total` for a cap on all skips")
+        raise BadInput(
+            f"{SECTION} {_key(pattern)}: an empty pattern matches every reason; "
+            "write the reason (or part of it), or use `total` for a cap on all skips"
+        )
     out: list[str] = []
     i = 0
     while i < len(pattern):
@@ -84,14 +86,16 @@ def compile_pattern(pattern: str) -> re.Pattern[str]:
             out.append(".")
         elif char == "[":
             start = i + 1
-            if pattern[start:start + 1] == "!":
+            if pattern[start : start + 1] == "!":
                 start += 1
             # A "]" right after "[" (or "[!") is a member, as in fnmatch.
-            end = pattern.find("]", start + 1 if pattern[start:start + 1] == "]" else start)
+            end = pattern.find("]", start + 1 if pattern[start : start + 1] == "]" else start)
             if end < 0:
-                raise BadInput(f"{SECTION} {_key(pattern)}: bad pattern: '[' at position {i + 1} is never closed; "
-                               "write [[] for a literal '['")
-            body = pattern[i + 1:end]
+                raise BadInput(
+                    f"{SECTION} {_key(pattern)}: bad pattern: '[' at position {i + 1} is never closed; "
+                    "write [[] for a literal '['"
+                )
+            body = pattern[i + 1 : end]
             negate = body.startswith("!")
             body = body[1:] if negate else body
             # Only "-" keeps its meaning inside a class; the rest are members (no nested sets).
@@ -104,8 +108,10 @@ def compile_pattern(pattern: str) -> re.Pattern[str]:
     try:
         return re.compile("".join(out), re.IGNORECASE | re.DOTALL)
     except re.error as exc:
-        raise BadInput(f"{SECTION} {_key(pattern)}: bad pattern ({exc}); "
-                       "patterns are globs: * any text, ? one character, [abc] one of them") from None
+        raise BadInput(
+            f"{SECTION} {_key(pattern)}: bad pattern ({exc}); "
+            "patterns are globs: * any text, ? one character, [abc] one of them"
+        ) from None
 
 
 def validate(config: SkipsSettings) -> list[Budget]:
@@ -138,8 +144,13 @@ def _from_details(details: str) -> tuple[str | None, int | None, str | None]:
             value = ast.literal_eval(text)
         except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
             value = None
-        if (isinstance(value, tuple) and len(value) == 3 and isinstance(value[0], str)
-                and isinstance(value[1], int) and isinstance(value[2], str)):
+        if (
+            isinstance(value, tuple)
+            and len(value) == 3
+            and isinstance(value[0], str)
+            and isinstance(value[1], int)
+            and isinstance(value[2], str)
+        ):
             return value[0], value[1], value[2]
     match = _LOCATED.match(text)
     if match:
@@ -151,13 +162,13 @@ def normalise(reason: str) -> str:
     """One cause, one reason: no ``Skipped:`` prefix, no ``importorskip`` detail, one line, bounded."""
     text = _SPACE.sub(" ", reason).strip()
     if text.startswith(SKIPPED_PREFIX):
-        text = text[len(SKIPPED_PREFIX):].strip()
+        text = text[len(SKIPPED_PREFIX) :].strip()
     imported = _IMPORT.match(text)
     if imported:
         text = imported.group(1)
     if not text:
         return NO_REASON
-    return text if len(text) <= MAX_REASON_CHARS else text[:MAX_REASON_CHARS - 1] + "…"
+    return text if len(text) <= MAX_REASON_CHARS else text[: MAX_REASON_CHARS - 1] + "…"
 
 
 def reason_of(skip: junit.Skip) -> tuple[str, str | None, int | None] | None:
@@ -169,7 +180,7 @@ def reason_of(skip: junit.Skip) -> tuple[str, str | None, int | None] | None:
     if skip.kind == XFAIL:
         if not message.startswith(NOT_RUN_MARK):
             return None
-        message = "xfail, not run: " + message[len(NOT_RUN_MARK):].strip()
+        message = "xfail, not run: " + message[len(NOT_RUN_MARK) :].strip()
     file = skip.file or file
     line = skip.line if skip.file else line
     return normalise(message), (_display_path(file) if file else None), line
@@ -188,12 +199,20 @@ def _listed(reasons: list[Reason]) -> str:
 def _ids(reasons: list[Reason]) -> list[str]:
     ids: list[str] = []
     for r in reasons:
-        ids.extend(r.ids[:MAX_IDS - len(ids)])
+        ids.extend(r.ids[: MAX_IDS - len(ids)])
     return ids
 
 
-def _figures(paths: list[Path], tests: int | None, skipped: int | None, xfailed: int | None, config: SkipsSettings,
-             reasons: list[Reason], counts: dict[str, int] | None, over: int) -> dict[str, object]:
+def _figures(
+    paths: list[Path],
+    tests: int | None,
+    skipped: int | None,
+    xfailed: int | None,
+    config: SkipsSettings,
+    reasons: list[Reason],
+    counts: dict[str, int] | None,
+    over: int,
+) -> dict[str, object]:
     # The first figures are the summary's key figure: what was skipped, and what broke a budget.
     return {
         "skipped": skipped,
@@ -219,9 +238,14 @@ def evaluate(paths: list[Path], config: SkipsSettings, required: bool = True) ->
     stale = [p for p in paths if run_start.written_before_run(p)]
     if stale:
         return results.failed(
-            CHECK, _figures(paths, None, None, None, config, [], None, 0),
-            [results.Finding("skips-stale", f"stale: {p} was written before this run started", file=str(p)) for p in stale],
-            required=required, reason="stale: written before this run started",
+            CHECK,
+            _figures(paths, None, None, None, config, [], None, 0),
+            [
+                results.Finding("skips-stale", f"stale: {p} was written before this run started", file=str(p))
+                for p in stale
+            ],
+            required=required,
+            reason="stale: written before this run started",
         )
     tests = 0
     xfailed = 0
@@ -253,22 +277,34 @@ def evaluate(paths: list[Path], config: SkipsSettings, required: bool = True) ->
         count = counts[budget.pattern] = sum(r.count for r in matched)
         if count > budget.budget:
             first = matched[0]
-            findings.append(results.Finding(
-                "skips-over-budget",
-                f"{_plural(count)} skipped for {_key(budget.pattern)} (budget {budget.budget}): {_listed(matched)}",
-                file=first.file, line=first.line,
-                data={"pattern": budget.pattern, "budget": budget.budget, "count": count,
-                      "reasons": [{"reason": r.reason, "count": r.count} for r in matched[:MAX_REASONS]],
-                      "tests": _ids(matched)},
-            ))
+            findings.append(
+                results.Finding(
+                    "skips-over-budget",
+                    f"{_plural(count)} skipped for {_key(budget.pattern)} (budget {budget.budget}): {_listed(matched)}",
+                    file=first.file,
+                    line=first.line,
+                    data={
+                        "pattern": budget.pattern,
+                        "budget": budget.budget,
+                        "count": count,
+                        "reasons": [{"reason": r.reason, "count": r.count} for r in matched[:MAX_REASONS]],
+                        "tests": _ids(matched),
+                    },
+                )
+            )
     if config.total is not None and skipped > config.total:
-        findings.append(results.Finding(
-            "skips-total",
-            f"{_plural(skipped)} skipped in all (total budget {config.total}): {_listed(reasons)}",
-            data={"budget": config.total, "count": skipped,
-                  "reasons": [{"reason": r.reason, "count": r.count} for r in reasons[:MAX_REASONS]],
-                  "tests": _ids(reasons)},
-        ))
+        findings.append(
+            results.Finding(
+                "skips-total",
+                f"{_plural(skipped)} skipped in all (total budget {config.total}): {_listed(reasons)}",
+                data={
+                    "budget": config.total,
+                    "count": skipped,
+                    "reasons": [{"reason": r.reason, "count": r.count} for r in reasons[:MAX_REASONS]],
+                    "tests": _ids(reasons),
+                },
+            )
+        )
     figures = _figures(paths, tests, skipped, xfailed, config, reasons, counts, len(findings))
     if findings:
         return results.failed(CHECK, figures, findings, required=required)
@@ -278,6 +314,8 @@ def evaluate(paths: list[Path], config: SkipsSettings, required: bool = True) ->
 def input_failure(error: BadInput, paths: list[Path], config: SkipsSettings) -> results.CheckResult:
     """The ``fail`` result for an unreadable JUnit file: no verdict is never a pass."""
     return results.failed(
-        CHECK, _figures(paths, None, None, None, config, [], None, 0),
-        [results.Finding("skips-input", error.message)], reason=error.message,
+        CHECK,
+        _figures(paths, None, None, None, config, [], None, 0),
+        [results.Finding("skips-input", error.message)],
+        reason=error.message,
     )

@@ -39,12 +39,12 @@ _GITHUB_REMOTE = re.compile(r"github\.com[:/]([A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+?)(
 @dataclass(frozen=True)
 class Options:
     force: bool = False
-    shards: int = 0                 # 0 or 1: one quality job; N >= 2: the reusable sharded workflow
-    repository: str | None = None   # owner/name (default: settings, then the git remote)
+    shards: int = 0  # 0 or 1: one quality job; N >= 2: the reusable sharded workflow
+    repository: str | None = None  # owner/name (default: settings, then the git remote)
     python_version: str = "3.12"
-    install: str | None = None      # default: a requirements file of test tools, else DEFAULT_INSTALL
-    self_ref: str | None = None     # the commit of ours to pin (default: tag v<version>, else HEAD)
-    repo_dir: str | None = None     # ci-helper's git repository (default: the checkout it runs from)
+    install: str | None = None  # default: a requirements file of test tools, else DEFAULT_INSTALL
+    self_ref: str | None = None  # the commit of ours to pin (default: tag v<version>, else HEAD)
+    repo_dir: str | None = None  # ci-helper's git repository (default: the checkout it runs from)
 
 
 @dataclass
@@ -52,7 +52,7 @@ class Output:
     path: Path
     rel: str
     data: bytes
-    action: str        # "wrote", "overwrote" or "appended ... to"
+    action: str  # "wrote", "overwrote" or "appended ... to"
     what: str = ""
 
 
@@ -66,10 +66,18 @@ class Plan:
 
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES)), undefined=jinja2.StrictUndefined, autoescape=False,
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
         # GitHub's ${{ }} stays literal: our own markers are [[ ]] and [% %].
-        variable_start_string="[[", variable_end_string="]]", block_start_string="[%", block_end_string="%]",
-        comment_start_string="[#", comment_end_string="#]", keep_trailing_newline=True)
+        variable_start_string="[[",
+        variable_end_string="]]",
+        block_start_string="[%",
+        block_end_string="%]",
+        comment_start_string="[#",
+        comment_end_string="#]",
+        keep_trailing_newline=True,
+    )
     # A JSON string is a YAML double-quoted scalar and a TOML basic string: no value can break out.
     env.filters["yaml"] = lambda value: json.dumps(value if isinstance(value, str) else ", ".join(value))
     env.filters["toml"] = lambda value: json.dumps(value)
@@ -85,21 +93,28 @@ def _repository(project: Path, config: settings_module.Settings, given: str | No
     if config.guard.repositories:
         return config.guard.repositories[0]
     try:
-        proc = subprocess.run(["git", "-C", str(project), "remote", "get-url", "origin"], capture_output=True,
-                              text=True, timeout=30)
+        proc = subprocess.run(
+            ["git", "-C", str(project), "remote", "get-url", "origin"], capture_output=True, text=True, timeout=30
+        )
     except (OSError, subprocess.TimeoutExpired):
         proc = None
     match = _GITHUB_REMOTE.search(proc.stdout.strip()) if proc is not None and proc.returncode == 0 else None
     if match:
         return match.group(1)
-    raise BadInput(f"{project}: cannot tell the GitHub repository (no [tool.ci-helper] repository, no github.com "
-                   "origin remote); pass --repository my-org/my-app")
+    raise BadInput(
+        f"{project}: cannot tell the GitHub repository (no [tool.ci-helper] repository, no github.com "
+        "origin remote); pass --repository my-org/my-app"
+    )
 
 
 def _self_pin(options: Options) -> tuple[str, str]:
     """The commit of ours to pin and its version comment."""
-    if options.self_ref and re.fullmatch(r"[0-9a-f]{40}", options.self_ref) and options.repo_dir is None \
-            and release.self_repository(required=False) is None:
+    if (
+        options.self_ref
+        and re.fullmatch(r"[0-9a-f]{40}", options.self_ref)
+        and options.repo_dir is None
+        and release.self_repository(required=False) is None
+    ):
         # A full SHA needs no repository (ci-helper installed from a wheel).
         return options.self_ref, f"v{release.current_version()}"
     repo = release.self_repository(options.repo_dir)
@@ -131,8 +146,10 @@ def plan(project: Path, options: Options) -> Plan:
         raise BadInput(f"{project}: no such folder; pass the project folder (default: .)")
     pyproject = project / "pyproject.toml"
     if not pyproject.is_file():
-        raise BadInput(f"{pyproject}: not found; init scaffolds a Python project with a pyproject.toml "
-                       "(create one, then run ci-helper init again)")
+        raise BadInput(
+            f"{pyproject}: not found; init scaffolds a Python project with a pyproject.toml "
+            "(create one, then run ci-helper init again)"
+        )
     if options.shards < 0:
         raise BadInput(f"--shards {options.shards}: expected a whole number from 1")
     config = settings_module.load(project)
@@ -144,12 +161,15 @@ def plan(project: Path, options: Options) -> Plan:
     manifest = config.stubs.manifest or ("stubs.yml" if (project / "stubs.yml").is_file() else None)
     heavy = detect.heavy_imports(project, manifest)
     if heavy and not manifest:
-        result.notes.append(f"heavy imports found ({', '.join(heavy)}) but no stub manifest: declare them "
-                            "(docs/stubs.md), set [tool.ci-helper.stubs] manifest, then run ci-helper init --force")
+        result.notes.append(
+            f"heavy imports found ({', '.join(heavy)}) but no stub manifest: declare them "
+            "(docs/stubs.md), set [tool.ci-helper.stubs] manifest, then run ci-helper init --force"
+        )
     stubs = manifest if heavy and manifest else None
     if manifest and not heavy:
-        result.notes.append(f"{manifest}: no import of a stubbed or heavy module found; the workflows do not "
-                            "create the stubs")
+        result.notes.append(
+            f"{manifest}: no import of a stubbed or heavy module found; the workflows do not create the stubs"
+        )
     guard = config.guard
     install, smoke_install = options.install, options.install
     if install is None:
@@ -160,14 +180,21 @@ def plan(project: Path, options: Options) -> Plan:
         "branches": f"[{base_branch}]" if re.fullmatch(r"[\w./*-]+", base_branch) else json.dumps([base_branch]),
         "repositories": guard.repositories or [repository],
         "base_branches": guard.base_branches or [base_branch],
-        "events": guard.events, "forks": guard.forks if guard.forks != "allow" else "",
-        "python_version": options.python_version, "install": install, "smoke_install": smoke_install,
-        "manifest": stubs, "heavy": ", ".join(heavy), "shards": options.shards if options.shards >= 2 else 0,
+        "events": guard.events,
+        "forks": guard.forks if guard.forks != "allow" else "",
+        "python_version": options.python_version,
+        "install": install,
+        "smoke_install": smoke_install,
+        "manifest": stubs,
+        "heavy": ", ".join(heavy),
+        "shards": options.shards if options.shards >= 2 else 0,
     }
     env = _environment()
     env.globals["ours"] = lambda path: f"{release.OUR_REPOSITORY}/{path}@{sha} # {tag}"
     env.globals["third"] = lambda name: f"{name}@{THIRD_PARTY[name][0]} # {THIRD_PARTY[name][1]}"
-    workflows = [("quality.yml", "quality" + (f", {values['shards']} shards and one verdict" if values["shards"] else ""))]
+    workflows = [
+        ("quality.yml", "quality" + (f", {values['shards']} shards and one verdict" if values["shards"] else ""))
+    ]
     if config.smoke.server:
         workflows.append(("smoke.yml", "smoke"))
     else:

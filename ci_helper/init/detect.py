@@ -10,11 +10,29 @@ from ci_helper.errors import BadInput
 from ci_helper.workflows.discovery import SKIPPED_DIRS
 
 # Packages CI cannot afford to install or load (weights, GPUs, cloned research repositories).
-HEAVY = frozenset({
-    "torch", "torchvision", "torchaudio", "tensorflow", "jax", "xformers", "transformers", "diffusers",
-    "accelerate", "open_clip", "clip", "safetensors", "onnxruntime", "cv2", "ldm", "sgm", "k_diffusion",
-    "comfy", "modules",
-})
+HEAVY = frozenset(
+    {
+        "torch",
+        "torchvision",
+        "torchaudio",
+        "tensorflow",
+        "jax",
+        "xformers",
+        "transformers",
+        "diffusers",
+        "accelerate",
+        "open_clip",
+        "clip",
+        "safetensors",
+        "onnxruntime",
+        "cv2",
+        "ldm",
+        "sgm",
+        "k_diffusion",
+        "comfy",
+        "modules",
+    }
+)
 # Generated stub trees and tests are not the application's imports.
 _SKIP = {"repositories", "tests", "test"}
 
@@ -41,8 +59,14 @@ def heavy_imports(project: Path, manifest: str | None = None) -> list[str]:
     wanted = HEAVY | _manifest_modules(project, manifest)
     found: set[str] = set()
     for folder, dirs, files in os.walk(project):
-        dirs[:] = [d for d in dirs if d not in SKIPPED_DIRS and d not in _SKIP and not d.startswith(".")
-                   and not os.path.exists(os.path.join(folder, d, "pyvenv.cfg"))]
+        dirs[:] = [
+            d
+            for d in dirs
+            if d not in SKIPPED_DIRS
+            and d not in _SKIP
+            and not d.startswith(".")
+            and not os.path.exists(os.path.join(folder, d, "pyvenv.cfg"))
+        ]
         for name in files:
             if not name.endswith(".py"):
                 continue

@@ -96,11 +96,16 @@ def _inventory(root: Path, settings: Settings) -> list[WorkflowEntry]:
         jobs = []
         for job in workflow.jobs:
             shell = job.default_shell.value if job.default_shell else default
-            steps = [StepEntry(
-                label=s.label, line=s.line, gate=matcher.step(s, shell),
-                continue_on_error=s.continue_on_error.value if s.continue_on_error is not None else None,
-                condition=s.if_.value if s.if_ is not None else None,
-            ) for s in job.steps]
+            steps = [
+                StepEntry(
+                    label=s.label,
+                    line=s.line,
+                    gate=matcher.step(s, shell),
+                    continue_on_error=s.continue_on_error.value if s.continue_on_error is not None else None,
+                    condition=s.if_.value if s.if_ is not None else None,
+                )
+                for s in job.steps
+            ]
             name = job.name.value if job.name is not None else job.id
             jobs.append(JobEntry(job.id, name, job.line, job.uses is not None or any(s.gate for s in steps), steps))
         entries.append(WorkflowEntry(workflow.rel, sorted(workflow.triggers), jobs))
@@ -110,9 +115,24 @@ def _inventory(root: Path, settings: Settings) -> list[WorkflowEntry]:
 def _changed_files(root: Path, base: str) -> list[str] | None:
     try:
         proc = subprocess.run(
-            ["git", "-c", "diff.relative=false", "-c", "diff.noprefix=false", "diff", "--no-ext-diff",
-             "--no-renames", "--name-only", f"{base}...HEAD", "--", "."],
-            cwd=root, capture_output=True, text=True, timeout=60,
+            [
+                "git",
+                "-c",
+                "diff.relative=false",
+                "-c",
+                "diff.noprefix=false",
+                "diff",
+                "--no-ext-diff",
+                "--no-renames",
+                "--name-only",
+                f"{base}...HEAD",
+                "--",
+                ".",
+            ],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
     except (OSError, subprocess.TimeoutExpired):
         return None
@@ -125,7 +145,11 @@ def _tier(path: str) -> TierEntry:
     report = junit.parse(path)
     first = report.problems[0] if report.problems else None
     return TierEntry(
-        file=path, total=report.total, passed=report.passed, failed=report.failed, errors=report.errors,
+        file=path,
+        total=report.total,
+        passed=report.passed,
+        failed=report.failed,
+        errors=report.errors,
         skipped=report.skipped,
         first_failure=f"{first.id}: {first.message}" if first is not None else None,
     )
@@ -142,8 +166,13 @@ def build(root: Path, settings: Settings, results_dir: Path, junit_files: list[s
     verify = run_rules(root, settings).findings if workflows else []
     base_ref = base or f"origin/{settings.default_branch}"
     report = LocalReport(
-        root=str(root), workflows=workflows, checks=checks, tiers=[_tier(f) for f in junit_files],
-        changed_files=_changed_files(root, base_ref), base=base_ref, verify_findings=verify,
+        root=str(root),
+        workflows=workflows,
+        checks=checks,
+        tiers=[_tier(f) for f in junit_files],
+        changed_files=_changed_files(root, base_ref),
+        base=base_ref,
+        verify_findings=verify,
     )
     report.invariants = invariants(report)
     return report
@@ -160,42 +189,70 @@ def invariants(report: LocalReport) -> list[Invariant]:
     if not required:
         out.append(Invariant("Every required check passed", False, "no check result found: nothing was proven"))
     else:
-        out.append(Invariant(
-            "Every required check passed", not failing,
-            f"{signals - len(failing)} of {signals} required checks and tiers passed"
-            + (": " + ", ".join(failing) if failing else ""),
-        ))
+        out.append(
+            Invariant(
+                "Every required check passed",
+                not failing,
+                f"{signals - len(failing)} of {signals} required checks and tiers passed"
+                + (": " + ", ".join(failing) if failing else ""),
+            )
+        )
     not_run = [c for c in report.checks if c.status == results.NOT_RUN]
     muted = [f for f in report.verify_findings if f.rule in MUTING_RULES and f.severity == "error"]
-    out.append(Invariant(
-        "No skips, continues or muted gates", not not_run and not muted,
-        "; ".join(filter(None, [
-            ", ".join(f"{c.check} not run ({c.reason})" for c in not_run),
-            ", ".join(f"{f.rule} at {f.location()}" for f in muted),
-        ])) or "no check was not run; verify found no muted or skipped gate",
-    ))
+    out.append(
+        Invariant(
+            "No skips, continues or muted gates",
+            not not_run and not muted,
+            "; ".join(
+                filter(
+                    None,
+                    [
+                        ", ".join(f"{c.check} not run ({c.reason})" for c in not_run),
+                        ", ".join(f"{f.rule} at {f.location()}" for f in muted),
+                    ],
+                )
+            )
+            or "no check was not run; verify found no muted or skipped gate",
+        )
+    )
     empty = [t for t in report.tiers if t.total == 0]
     if not report.tiers:
         out.append(Invariant("Every tier ran tests", False, "no JUnit file given: no tier is known to have run a test"))
     else:
-        out.append(Invariant(
-            "Every tier ran tests", not empty,
-            ", ".join(f"{t.file}: {t.total} tests" for t in report.tiers),
-        ))
+        out.append(
+            Invariant(
+                "Every tier ran tests",
+                not empty,
+                ", ".join(f"{t.file}: {t.total} tests" for t in report.tiers),
+            )
+        )
     unpinned = [f for f in report.verify_findings if f.rule in PINNING_RULES]
-    out.append(Invariant(
-        "Every action pinned to a commit", not unpinned,
-        f"{len(unpinned)} unpinned references" + (f", first at {unpinned[0].location()}" if unpinned else ""),
-    ))
+    out.append(
+        Invariant(
+            "Every action pinned to a commit",
+            not unpinned,
+            f"{len(unpinned)} unpinned references" + (f", first at {unpinned[0].location()}" if unpinned else ""),
+        )
+    )
     network = next((c for c in report.checks if c.check == "network"), None)
     if network is None:
-        out.append(Invariant("Determinism preserved (no network, clones, downloads)", False,
-                             "not measured: no network result (run the tiers with the offline plugin)"))
+        out.append(
+            Invariant(
+                "Determinism preserved (no network, clones, downloads)",
+                False,
+                "not measured: no network result (run the tiers with the offline plugin)",
+            )
+        )
     else:
         f = network.figures
-        out.append(Invariant(
-            "Determinism preserved (no network, clones, downloads)", network.status == results.PASS,
-            f"network {network.status}: {f.get('network', '?')} network attempts, {f.get('clones', '?')} clones, "
-            f"{f.get('downloads', '?')} downloads" if network.status != results.NOT_RUN else f"network not run ({network.reason})",
-        ))
+        out.append(
+            Invariant(
+                "Determinism preserved (no network, clones, downloads)",
+                network.status == results.PASS,
+                f"network {network.status}: {f.get('network', '?')} network attempts, {f.get('clones', '?')} clones, "
+                f"{f.get('downloads', '?')} downloads"
+                if network.status != results.NOT_RUN
+                else f"network not run ({network.reason})",
+            )
+        )
     return out

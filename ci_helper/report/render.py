@@ -25,9 +25,13 @@ def _environment() -> jinja2.Environment:
     # Job and step names come from the workflow file of the audited commit, which a pull
     # request can write: every value passes through the markdown escaper unless marked safe.
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=False,
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        autoescape=False,
         finalize=lambda v: v if isinstance(v, Markdown) else escape.inline(v),
-        undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
     )
     env.globals.update(icons=CONCLUSION_ICONS, merge_ready=MERGE_READY)
     return env
@@ -44,29 +48,59 @@ def local_markdown(report: LocalReport) -> str:
 def local_json(report: LocalReport) -> str:
     import dataclasses
 
-    return json.dumps({
-        "verdict": report.verdict,
-        "root": report.root,
-        "invariants": [dataclasses.asdict(i) for i in report.invariants],
-        "checks": [c.to_dict() for c in report.checks],
-        "tiers": [dataclasses.asdict(t) for t in report.tiers],
-        "workflows": [dataclasses.asdict(w) for w in report.workflows],
-        "changed_files": report.changed_files,
-        "base": report.base,
-    }, indent=2) + "\n"
+    return (
+        json.dumps(
+            {
+                "verdict": report.verdict,
+                "root": report.root,
+                "invariants": [dataclasses.asdict(i) for i in report.invariants],
+                "checks": [c.to_dict() for c in report.checks],
+                "tiers": [dataclasses.asdict(t) for t in report.tiers],
+                "workflows": [dataclasses.asdict(w) for w in report.workflows],
+                "changed_files": report.changed_files,
+                "base": report.base,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
 
 
 def as_json(verdicts: list[RunVerdict], overall: str) -> str:
-    return json.dumps({
-        "verdict": overall,
-        "runs": [{
-            "id": v.run.id, "workflow": v.run.path, "event": v.run.event, "head_sha": v.run.head_sha,
-            "status": v.run.status, "conclusion": v.run.conclusion, "url": v.run.html_url,
-            "merge_ready": v.merge_ready, "tests": v.tests,
-            "jobs": [{"name": j.name, "status": j.status, "conclusion": j.conclusion,
-                      "steps": [{"number": s.number, "name": s.name, "status": s.status, "conclusion": s.conclusion}
-                                for s in j.steps]} for j in v.run.jobs],
-            "findings": [f.to_dict() for f in v.findings],
-            "artifacts_skipped": v.run.artifacts_skipped,
-        } for v in verdicts],
-    }, indent=2) + "\n"
+    return (
+        json.dumps(
+            {
+                "verdict": overall,
+                "runs": [
+                    {
+                        "id": v.run.id,
+                        "workflow": v.run.path,
+                        "event": v.run.event,
+                        "head_sha": v.run.head_sha,
+                        "status": v.run.status,
+                        "conclusion": v.run.conclusion,
+                        "url": v.run.html_url,
+                        "merge_ready": v.merge_ready,
+                        "tests": v.tests,
+                        "jobs": [
+                            {
+                                "name": j.name,
+                                "status": j.status,
+                                "conclusion": j.conclusion,
+                                "steps": [
+                                    {"number": s.number, "name": s.name, "status": s.status, "conclusion": s.conclusion}
+                                    for s in j.steps
+                                ],
+                            }
+                            for j in v.run.jobs
+                        ],
+                        "findings": [f.to_dict() for f in v.findings],
+                        "artifacts_skipped": v.run.artifacts_skipped,
+                    }
+                    for v in verdicts
+                ],
+            },
+            indent=2,
+        )
+        + "\n"
+    )

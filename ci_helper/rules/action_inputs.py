@@ -77,15 +77,28 @@ def _step(tree: Tree, source: Source, step: Step) -> Iterator[Finding]:
 
         close = difflib.get_close_matches(key.lower().replace("_", "-"), list(by_lower), n=1, cutoff=0.75)
         hint = f"; did you mean '{close[0]}'?" if close else f"; it declares: {', '.join(sorted(declared)) or 'none'}"
-        yield finding(ID, f"'{key}' is not an input of {name}: GitHub ignores it and the action runs with its default"
-                      + hint, source.rel, value.line, value.column, step=step.label, input=key)
+        yield finding(
+            ID,
+            f"'{key}' is not an input of {name}: GitHub ignores it and the action runs with its default" + hint,
+            source.rel,
+            value.line,
+            value.column,
+            step=step.label,
+            input=key,
+        )
     given = {key.lower() for key in step.with_}
     for spec in declared.values():
         if spec.required and not spec.has_default and spec.name.lower() not in given:
             at = step.uses if step.uses is not None else None
-            yield finding(ID, f"{name} requires the input '{spec.name}' and step '{step.label}' does not give it",
-                          source.rel, at.line if at else step.line, at.column if at else step.column,
-                          step=step.label, input=spec.name)
+            yield finding(
+                ID,
+                f"{name} requires the input '{spec.name}' and step '{step.label}' does not give it",
+                source.rel,
+                at.line if at else step.line,
+                at.column if at else step.column,
+                step=step.label,
+                input=spec.name,
+            )
 
 
 RULE = ActionInputs()

@@ -74,8 +74,15 @@ def _step(source: Source, step: Step) -> Iterator[Finding]:
         return
     for entry in hidden_paths(path.value):
         line, column = source.locate(path, entry)
-        yield finding(ID, f"upload-artifact v4.4+ leaves out hidden files, so '{entry}' is not uploaded; add "
-                      "'include-hidden-files: true'", source.rel, line, column, step=step.label)
+        yield finding(
+            ID,
+            f"upload-artifact v4.4+ leaves out hidden files, so '{entry}' is not uploaded; add "
+            "'include-hidden-files: true'",
+            source.rel,
+            line,
+            column,
+            step=step.label,
+        )
 
 
 RULE = ArtifactHiddenFiles()

@@ -30,6 +30,15 @@ class Rule(Protocol):
     def check(self, ctx: Context) -> Iterator[Finding]: ...
 
 
-def finding(rule: str, message: str, rel: str, line: int, column: int, severity: str = "error", **data: object) -> Finding:
-    return Finding(rule=rule, message=message, file=rel, line=line, column=column, severity=severity,
-                   data={k: v for k, v in data.items() if v is not None})
+def finding(
+    rule: str, message: str, rel: str, line: int, column: int, severity: str = "error", **data: object
+) -> Finding:
+    return Finding(
+        rule=rule,
+        message=message,
+        file=rel,
+        line=line,
+        column=column,
+        severity=severity,
+        data={k: v for k, v in data.items() if v is not None},
+    )

@@ -75,8 +75,14 @@ def _parsed(text: str, condition: bool) -> Any | None:
     return _tree(text, condition)
 
 
-def value(text: str, *, condition: bool, event: str | None = ANY_EVENT, github: dict[str, Any] | None = None,
-          status: str | None = "success") -> Any:
+def value(
+    text: str,
+    *,
+    condition: bool,
+    event: str | None = ANY_EVENT,
+    github: dict[str, Any] | None = None,
+    status: str | None = "success",
+) -> Any:
     """The value of ``text`` (an ``if:`` when ``condition``, else a template) or :data:`UNKNOWN`.
 
     ``status``: ``success`` (the job so far succeeded), or None when it may be anything.
@@ -112,20 +118,26 @@ def _others(text: str) -> list[str]:
     """Values a variable may hold that the file does not allow: one unlike anything, and each string
     literal of the expression inside other text (``xo/rx`` passes ``contains(github.repository, 'o/r')``)."""
     tree = _parsed(text, True)
-    literals = {n.value for n in p.walk(tree) if isinstance(n, p.Literal) and isinstance(n.value, str)} if tree else set()
+    literals = (
+        {n.value for n in p.walk(tree) if isinstance(n, p.Literal) and isinstance(n.value, str)} if tree else set()
+    )
     return [OTHER] + [f"x{literal}x" for literal in sorted(literals) if literal]
 
 
 def never_true_when(text: str, kind: str, event: str | None = ANY_EVENT) -> bool:
     """True when the condition is false whenever ``kind``'s variable is not a value the file names."""
-    return all(truth(value(text, condition=True, event=event, github={n: other for n in VARIABLES[kind]})) is False
-               for other in _others(text))
+    return all(
+        truth(value(text, condition=True, event=event, github={n: other for n in VARIABLES[kind]})) is False
+        for other in _others(text)
+    )
 
 
 def always_true_when(text: str, kind: str, event: str | None = ANY_EVENT) -> bool:
     """True when the condition holds whenever ``kind``'s variable differs (``github.repository != 'o/r'``)."""
-    return all(truth(value(text, condition=True, event=event, github={n: other for n in VARIABLES[kind]})) is True
-               for other in _others(text))
+    return all(
+        truth(value(text, condition=True, event=event, github={n: other for n in VARIABLES[kind]})) is True
+        for other in _others(text)
+    )
 
 
 def runs_after_failure(text: str | None) -> bool:

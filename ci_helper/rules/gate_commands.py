@@ -18,7 +18,9 @@ GATE_PROGRAMS = frozenset({"pytest", "py.test", "coverage", "pip-audit", "ruff",
 GATE_MODULES = frozenset({"pytest", "coverage", "mypy", "ruff", "pip_audit", "ci_helper"})
 _PYTHON = re.compile(r"^python(\d+(\.\d+)?)?$")
 # For scripts in non-POSIX shells (pwsh, python): a word-level search is the best we can do.
-_ANY_GATE = re.compile(r"(?<![\w.-])(pytest|py\.test|coverage|pip-audit|pip_audit|ruff|mypy|eslint|ci-helper|ci_helper)(?![\w-])")
+_ANY_GATE = re.compile(
+    r"(?<![\w.-])(pytest|py\.test|coverage|pip-audit|pip_audit|ruff|mypy|eslint|ci-helper|ci_helper)(?![\w-])"
+)
 
 
 class GateMatcher:
@@ -31,7 +33,9 @@ class GateMatcher:
             try:
                 self.patterns.append(re.compile(pattern))
             except re.error as exc:
-                raise BadInput(f"[tool.ci-helper] verify.gate-patterns[{index}]: {pattern!r} is not a valid regular expression ({exc})") from None
+                raise BadInput(
+                    f"[tool.ci-helper] verify.gate-patterns[{index}]: {pattern!r} is not a valid regular expression ({exc})"
+                ) from None
         self._actions: dict[str, bool] = {}
         # The same script often runs in many steps (matrix jobs, copied workflows): analyse it once.
         self._scripts: dict[tuple[str, str | None], bool] = {}

@@ -202,7 +202,7 @@ def guard_script(script: str, errexit: bool) -> GuardScript:
                 close = words.index(")")
                 frame.default_pattern = "*" in words[:close]
                 frame.branch = "body"
-                words = words[close + 1:]
+                words = words[close + 1 :]
                 continue
             else:
                 break
@@ -226,7 +226,9 @@ def guard_script(script: str, errexit: bool) -> GuardScript:
             if comparison is not None:
                 op_after = commands[1][0] if len(commands) > 1 else None
                 # A bare `exit` after `||` exits with the failed test's status.
-                tail_exits = len(commands) == 2 and (_exits(commands[1][1]) or (op_after == "||" and commands[1][1] == ["exit"]))
+                tail_exits = len(commands) == 2 and (
+                    _exits(commands[1][1]) or (op_after == "||" and commands[1][1] == ["exit"])
+                )
                 if op_after == "||" and tail_exits and comparison.equal:
                     kinds |= comparison.kinds
                 elif op_after == "&&" and tail_exits and not comparison.equal:

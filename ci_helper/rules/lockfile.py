@@ -30,8 +30,14 @@ class Lockfile:
         for rel, (line, listed) in lock.workflows.items():
             workflow = by_rel.get(rel)
             if workflow is None:
-                yield finding(ID, f"actions.lock locks '{rel}', which does not exist; run 'gh actions-lock' to prune it",
-                              lock.source_rel, line, 1, "warning")
+                yield finding(
+                    ID,
+                    f"actions.lock locks '{rel}', which does not exist; run 'gh actions-lock' to prune it",
+                    lock.source_rel,
+                    line,
+                    1,
+                    "warning",
+                )
                 continue
             used = set()
             for job in workflow.jobs:
@@ -42,23 +48,48 @@ class Lockfile:
                     value = step.uses.value.strip()
                     used.add(value)
                     if value not in listed:
-                        yield finding(ID, f"{value} is not in actions.lock, which locks this workflow: GitHub refuses to "
-                                      "start it; run 'gh actions-lock'", rel, step.uses.line, step.uses.column,
-                                      uses=value)
+                        yield finding(
+                            ID,
+                            f"{value} is not in actions.lock, which locks this workflow: GitHub refuses to "
+                            "start it; run 'gh actions-lock'",
+                            rel,
+                            step.uses.line,
+                            step.uses.column,
+                            uses=value,
+                        )
                         continue
                     dependency = lock.dependencies.get(value)
                     commit = dependency[1] if dependency is not None else None
                     if commit is None:
-                        yield finding(ID, f"actions.lock lists {value} without a locked commit; run 'gh actions-lock'",
-                                      rel, step.uses.line, step.uses.column, uses=value)
+                        yield finding(
+                            ID,
+                            f"actions.lock lists {value} without a locked commit; run 'gh actions-lock'",
+                            rel,
+                            step.uses.line,
+                            step.uses.column,
+                            uses=value,
+                        )
                     elif ref.pinned and ref.ref != commit:
-                        yield finding(ID, f"{value} is pinned to {ref.ref} but actions.lock runs it at {commit}; "
-                                      "run 'gh actions-lock' after reviewing the change", rel, step.uses.line,
-                                      step.uses.column, uses=value)
+                        yield finding(
+                            ID,
+                            f"{value} is pinned to {ref.ref} but actions.lock runs it at {commit}; "
+                            "run 'gh actions-lock' after reviewing the change",
+                            rel,
+                            step.uses.line,
+                            step.uses.column,
+                            uses=value,
+                        )
             for value in listed:
                 if value not in used:
-                    yield finding(ID, f"actions.lock locks {value} for '{rel}', which no longer uses it; run "
-                                  "'gh actions-lock'", lock.source_rel, line, 1, "warning", uses=value)
+                    yield finding(
+                        ID,
+                        f"actions.lock locks {value} for '{rel}', which no longer uses it; run 'gh actions-lock'",
+                        lock.source_rel,
+                        line,
+                        1,
+                        "warning",
+                        uses=value,
+                    )
 
 
 RULE = Lockfile()

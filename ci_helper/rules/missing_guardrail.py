@@ -56,8 +56,12 @@ _GUARD_COMMAND = re.compile(r"ci-helper\s+guard\b")
 # Guardrails action input / `ci-helper guard` flag / environment variable -> kind.
 _INPUTS = {"repositories": "repository", "base-branches": "base-branch", "refs": "ref", "events": "event"}
 _FLAGS = {"--repository": "repository", "--base-branch": "base-branch", "--ref": "ref", "--event": "event"}
-_ENV = {"CI_HELPER_GUARD_REPOSITORIES": "repository", "CI_HELPER_GUARD_BASE_BRANCHES": "base-branch",
-        "CI_HELPER_GUARD_REFS": "ref", "CI_HELPER_GUARD_EVENTS": "event"}
+_ENV = {
+    "CI_HELPER_GUARD_REPOSITORIES": "repository",
+    "CI_HELPER_GUARD_BASE_BRANCHES": "base-branch",
+    "CI_HELPER_GUARD_REFS": "ref",
+    "CI_HELPER_GUARD_EVENTS": "event",
+}
 _NOT_A_CHECK = frozenset({"--help", "-h", "--version"})
 # Non-POSIX scripts (pwsh, python): a line must both compare and fail.
 _LINE_COMPARISON = re.compile(r"!=|==|\s-ne\s|\s-eq\s|\bnot in\b")
@@ -70,26 +74,45 @@ GUARDED_TRIGGERS = ("pull_request_target", "workflow_run", "issue_comment", "sch
 _UNATTENDED_EXEMPT = frozenset({"workflow_call", "workflow_dispatch"})
 
 # Actions that publish or deploy (owner/repo, lowercase).
-PUBLISH_ACTIONS = frozenset({
-    "pypa/gh-action-pypi-publish", "softprops/action-gh-release", "actions/create-release",
-    "ncipollo/release-action", "svenstaro/upload-release-action", "peaceiris/actions-gh-pages",
-    "jamesives/github-pages-deploy-action", "actions/deploy-pages", "ad-m/github-push-action",
-    "stefanzweifel/git-auto-commit-action", "endbug/add-and-commit", "peter-evans/create-pull-request",
-    "cloudflare/wrangler-action", "amondnet/vercel-action", "netlify/actions", "docker/build-push-action",
-    "huggingface/hf-doc-builder", "googleapis/release-please-action", "google-github-actions/release-please-action",
-    "python-semantic-release/python-semantic-release", "changesets/action",
-})
+PUBLISH_ACTIONS = frozenset(
+    {
+        "pypa/gh-action-pypi-publish",
+        "softprops/action-gh-release",
+        "actions/create-release",
+        "ncipollo/release-action",
+        "svenstaro/upload-release-action",
+        "peaceiris/actions-gh-pages",
+        "jamesives/github-pages-deploy-action",
+        "actions/deploy-pages",
+        "ad-m/github-push-action",
+        "stefanzweifel/git-auto-commit-action",
+        "endbug/add-and-commit",
+        "peter-evans/create-pull-request",
+        "cloudflare/wrangler-action",
+        "amondnet/vercel-action",
+        "netlify/actions",
+        "docker/build-push-action",
+        "huggingface/hf-doc-builder",
+        "googleapis/release-please-action",
+        "google-github-actions/release-please-action",
+        "python-semantic-release/python-semantic-release",
+        "changesets/action",
+    }
+)
 _PUBLISH_SCRIPT = re.compile(
     r"\btwine\s+upload\b|\bgit\s+push\b|\bgh\s+release\s+(create|upload|edit)\b|\bnpm\s+publish\b|\bdocker\s+push\b"
     r"|\b(poetry|uv|flit|hatch|pdm|cargo)\s+publish\b|\bmkdocs\s+gh-deploy\b|\bghp-import\b|\bhuggingface-cli\s+upload\b"
-    r"|\bgh\s+pr\s+(create|merge)\b|\baws\s+s3\s+(cp|sync)\b|\bgsutil\s+(-m\s+)?(cp|rsync)\b")
+    r"|\bgh\s+pr\s+(create|merge)\b|\baws\s+s3\s+(cp|sync)\b|\bgsutil\s+(-m\s+)?(cp|rsync)\b"
+)
 
 
 def required_kinds(configured: list[str]) -> frozenset[str]:
     unknown = [k for k in configured if k not in _KINDS]
     if unknown:
-        raise BadInput(f"[tool.ci-helper] verify.guardrails: unknown guardrail '{unknown[0]}'; expected some of: "
-                       + ", ".join(sorted(_KINDS)))
+        raise BadInput(
+            f"[tool.ci-helper] verify.guardrails: unknown guardrail '{unknown[0]}'; expected some of: "
+            + ", ".join(sorted(_KINDS))
+        )
     return frozenset(configured)
 
 
@@ -154,11 +177,14 @@ class _Guards:
             # runs whenever the value differs (`if: github.repository != 'o/r'`) and fails.
             if step.if_ is None or step.run is None or not _fails_job(step):
                 return frozenset()
-            if not resolve_shell(step.shell.value if step.shell is not None else None).posix \
-                    or not guard_script(step.run.value, True).exits:
+            if (
+                not resolve_shell(step.shell.value if step.shell is not None else None).posix
+                or not guard_script(step.run.value, True).exits
+            ):
                 return frozenset()
-            return frozenset(kind for kind in ALL_KINDS
-                             if all(conditions.always_true_when(step.if_.value, kind, e) for e in events))
+            return frozenset(
+                kind for kind in ALL_KINDS if all(conditions.always_true_when(step.if_.value, kind, e) for e in events)
+            )
         ref = step.ref
         if ref is not None:
             if ref.ours:
@@ -243,8 +269,9 @@ class _Guards:
         events = job_events(workflow, job)
         kinds: set[str] = set()
         if job.if_ is not None:
-            kinds |= {kind for kind in ALL_KINDS
-                      if all(conditions.never_true_when(job.if_.value, kind, e) for e in events)}
+            kinds |= {
+                kind for kind in ALL_KINDS if all(conditions.never_true_when(job.if_.value, kind, e) for e in events)
+            }
         ref = job.ref
         if ref is not None:
             if ref.kind == REMOTE:
@@ -293,8 +320,9 @@ def assets(tree: Tree, workflow: Workflow, job: Job, events: Events, seen: froze
         found.append("every secret (secrets: inherit)")
         secret_names.remove("*")
     if secret_names:
-        found.append(", ".join(f"secrets.{name}" for name in secret_names[:3])
-                     + (" ..." if len(secret_names) > 3 else ""))
+        found.append(
+            ", ".join(f"secrets.{name}" for name in secret_names[:3]) + (" ..." if len(secret_names) > 3 else "")
+        )
     perms = facts.job_permissions(job)
     if perms is None:
         perms = facts.workflow_permissions(workflow)
@@ -346,7 +374,9 @@ def publishes(step: Step) -> str | None:
 
 class MissingGuardrail:
     id = ID
-    summary = "a job that holds secrets, write permissions, an environment or a publish step without the guardrails it needs"
+    summary = (
+        "a job that holds secrets, write permissions, an environment or a publish step without the guardrails it needs"
+    )
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         base = required_kinds(ctx.settings.guardrails)
@@ -380,7 +410,11 @@ class MissingGuardrail:
                         ID,
                         f"job '{job.id}'{on} holds {held[0]} but has no {kind} guardrail; add a step that uses "
                         f"truthful-ci/ci-helper/actions/guardrails (or fails when {variable} is not the expected value)",
-                        workflow.rel, job.line, job.column, job=job.id, guardrail=kind,
+                        workflow.rel,
+                        job.line,
+                        job.column,
+                        job=job.id,
+                        guardrail=kind,
                     )
 
 

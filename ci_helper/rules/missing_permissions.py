@@ -30,7 +30,10 @@ class MissingPermissions:
                         ID,
                         f"job '{job.id}' has no permissions: and the workflow sets none at the top level, so it gets "
                         "the repository's default token permissions; add 'permissions: {contents: read}' at the top level",
-                        workflow.rel, job.line, job.column, job=job.id,
+                        workflow.rel,
+                        job.line,
+                        job.column,
+                        job=job.id,
                     )
 
 

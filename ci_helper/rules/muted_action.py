@@ -62,30 +62,52 @@ class MutedAction:
         for workflow in ctx.tree.workflows:
             rel = workflow.rel
             for job in workflow.jobs:
-                hardeners = [s for s in job.steps if s.ref is not None and s.ref.action_name == "step-security/harden-runner"]
+                hardeners = [
+                    s for s in job.steps if s.ref is not None and s.ref.action_name == "step-security/harden-runner"
+                ]
                 if hardeners and all(_value(s, "egress-policy") in (None, "audit") for s in hardeners):
                     step = hardeners[0]
                     at = step.with_.get("egress-policy") or step.uses
                     assert at is not None  # a harden-runner step has a uses:
-                    yield finding(ID, f"job '{job.id}': harden-runner at egress-policy: audit only logs outbound calls; "
-                                  "set 'egress-policy: block' with an allowed-endpoints list", rel, at.line, at.column,
-                                  "warning", step=step.label)
+                    yield finding(
+                        ID,
+                        f"job '{job.id}': harden-runner at egress-policy: audit only logs outbound calls; "
+                        "set 'egress-policy: block' with an allowed-endpoints list",
+                        rel,
+                        at.line,
+                        at.column,
+                        "warning",
+                        step=step.label,
+                    )
                 for step in job.steps:
                     ref = step.ref
                     if ref is None:
                         continue
                     if ref.repo.lower() == "codecov/codecov-action" and _value(step, "fail_ci_if_error") == "false":
                         at = step.with_["fail_ci_if_error"]
-                        yield finding(ID, f"step '{step.label}': codecov-action with fail_ci_if_error: false passes when "
-                                      "the upload fails; set it to true", rel, at.line, at.column, step=step.label)
+                        yield finding(
+                            ID,
+                            f"step '{step.label}': codecov-action with fail_ci_if_error: false passes when "
+                            "the upload fails; set it to true",
+                            rel,
+                            at.line,
+                            at.column,
+                            step=step.label,
+                        )
                     if ref.action_name == "actions/upload-artifact" and _value(step, "if-no-files-found") == "ignore":
                         name = step.with_.get("name")
                         artifact = name.value.strip() if name is not None else "artifact"
                         if _downloaded_later(workflow, job, artifact):
                             at = step.with_["if-no-files-found"]
-                            yield finding(ID, f"step '{step.label}': if-no-files-found: ignore uploads nothing without "
-                                          f"failing, and a later job downloads '{artifact}'; use 'error'",
-                                          rel, at.line, at.column, step=step.label)
+                            yield finding(
+                                ID,
+                                f"step '{step.label}': if-no-files-found: ignore uploads nothing without "
+                                f"failing, and a later job downloads '{artifact}'; use 'error'",
+                                rel,
+                                at.line,
+                                at.column,
+                                step=step.label,
+                            )
 
 
 RULE = MutedAction()

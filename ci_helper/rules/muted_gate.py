@@ -27,7 +27,6 @@ from ci_helper.workflows.shell import Command, Shell, resolve_shell
 ID = "muted-gate"
 
 
-
 class MutedGate:
     id = ID
     summary = "a gate step (tests, coverage, audit, linters, ci-helper) whose failure is ignored or swallowed"
@@ -49,7 +48,8 @@ class MutedGate:
                     yield from _step(source, step, shell, is_gate, gates, analysed)
                 if gate_steps and job.continue_on_error is not None:
                     yield from _continue_on_error(
-                        source, job.continue_on_error,
+                        source,
+                        job.continue_on_error,
                         f"job '{job.id}' runs gate step '{gate_steps[0].label}' but has",
                     )
         for action in ctx.tree.actions:
@@ -57,8 +57,14 @@ class MutedGate:
                 yield from _step(action.source, step, None, gates.step(step), gates, analysed)
 
 
-def _step(source: Source, step: Step, default_shell: str | None, is_gate: bool, gates: GateMatcher,
-          analysed: dict[tuple[str, Shell], list[tuple[Command, str]]]) -> Iterator[Finding]:
+def _step(
+    source: Source,
+    step: Step,
+    default_shell: str | None,
+    is_gate: bool,
+    gates: GateMatcher,
+    analysed: dict[tuple[str, Shell], list[tuple[Command, str]]],
+) -> Iterator[Finding]:
     if is_gate and step.continue_on_error is not None:
         yield from _continue_on_error(source, step.continue_on_error, f"gate step '{step.label}' has")
     if step.run is None or not gates.may_gate(step.run.value):
@@ -69,9 +75,16 @@ def _step(source: Source, step: Step, default_shell: str | None, is_gate: bool, 
             # Silence would read as "clean": say the script was not analysed.
             name = _shell_name(shell)
             at = step.shell if step.shell is not None else step.run
-            yield finding(ID, f"gate step '{step.label}': cannot analyse {name} scripts for swallowed exit status; "
-                          "check by hand that its failure fails the step", source.rel, at.line, at.column, "warning",
-                          step=step.label)
+            yield finding(
+                ID,
+                f"gate step '{step.label}': cannot analyse {name} scripts for swallowed exit status; "
+                "check by hand that its failure fails the step",
+                source.rel,
+                at.line,
+                at.column,
+                "warning",
+                step=step.label,
+            )
         return
     key = (step.run.value, shell)
     if key not in analysed:
@@ -92,11 +105,23 @@ def _continue_on_error(source: Source, value: Scalar, subject: str) -> Iterator[
     if known is True:
         shown = value.value.strip()
         what = "true" if shown.lower() == "true" else f"{shown} (always true)"
-        yield finding(ID, f"{subject} continue-on-error: {what}: its failure cannot fail the job; remove it",
-                      source.rel, value.line, value.column)
+        yield finding(
+            ID,
+            f"{subject} continue-on-error: {what}: its failure cannot fail the job; remove it",
+            source.rel,
+            value.line,
+            value.column,
+        )
     elif known is None:
-        yield finding(ID, f"{subject} continue-on-error: {value.value.strip()}: when it is true the failure is ignored; "
-                      "remove it or make sure it is never true for a gate", source.rel, value.line, value.column, "warning")
+        yield finding(
+            ID,
+            f"{subject} continue-on-error: {value.value.strip()}: when it is true the failure is ignored; "
+            "remove it or make sure it is never true for a gate",
+            source.rel,
+            value.line,
+            value.column,
+            "warning",
+        )
 
 
 def swallowed(script: str, shell: Shell, is_gate) -> Iterator[tuple[Command, str]]:

@@ -48,7 +48,7 @@ class ParallelGate:
                 continue
             step_id = facts.text(facts.step_value(step, "id"))
             waited = cancelled = None
-            for later in steps[index + 1:]:
+            for later in steps[index + 1 :]:
                 if facts.step_value(later, "wait-all") is not None and waited is None and cancelled is None:
                     waited = later
                 wait = _ids(later, "wait")
@@ -61,14 +61,28 @@ class ParallelGate:
                 at = facts.step_value(cancelled, "cancel")
                 line = at.start_mark.line + 1 if at is not None else cancelled.line
                 column = at.start_mark.column + 1 if at is not None else cancelled.column
-                yield finding(ID, f"gate step '{step.label}' runs in the background and is stopped by cancel: "
-                              f"{step_id} before anything waits for it: a cancelled background step does not fail the "
-                              "job; wait: for it instead", rel, line, column, step=step.label)
+                yield finding(
+                    ID,
+                    f"gate step '{step.label}' runs in the background and is stopped by cancel: "
+                    f"{step_id} before anything waits for it: a cancelled background step does not fail the "
+                    "job; wait: for it instead",
+                    rel,
+                    line,
+                    column,
+                    step=step.label,
+                )
             elif waited is None:
-                yield finding(ID, f"gate step '{step.label}' runs in the background and nothing waits for it: its "
-                              "failure fails the job only when the job ends, after the later steps ran; add "
-                              f"'wait: {step_id or '<its id>'}' where its result matters", rel, step.line, step.column,
-                              "note", step=step.label)
+                yield finding(
+                    ID,
+                    f"gate step '{step.label}' runs in the background and nothing waits for it: its "
+                    "failure fails the job only when the job ends, after the later steps ran; add "
+                    f"'wait: {step_id or '<its id>'}' where its result matters",
+                    rel,
+                    step.line,
+                    step.column,
+                    "note",
+                    step=step.label,
+                )
 
 
 RULE = ParallelGate()

@@ -37,7 +37,9 @@ def _ours(ctx: Context) -> Iterator[tuple[str, Scalar]]:
 
 class PinLacksAction:
     id = ID
-    summary = "one of ci-helper's actions or workflows pinned to a commit that lacks it (or to the all-zero placeholder)"
+    summary = (
+        "one of ci-helper's actions or workflows pinned to a commit that lacks it (or to the all-zero placeholder)"
+    )
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         pinned = []
@@ -52,20 +54,41 @@ class PinLacksAction:
             repo = release.self_repository(required=False)
         known = {}
         if repo is not None:
-            known = release.holdings(repo, list(dict.fromkeys(
-                (uses.ref, release.target_paths(uses)) for _, _, uses in pinned if uses.ref != release.PLACEHOLDER_SHA)))
+            known = release.holdings(
+                repo,
+                list(
+                    dict.fromkeys(
+                        (uses.ref, release.target_paths(uses))
+                        for _, _, uses in pinned
+                        if uses.ref != release.PLACEHOLDER_SHA
+                    )
+                ),
+            )
         for rel, value, uses in pinned:
             version = f"v{release.current_version()}"
             if uses.ref == release.PLACEHOLDER_SHA:
-                yield finding(ID, f"{uses.raw} is pinned to the all-zero placeholder, which GitHub cannot load; "
-                                  f"pin a release: ci-helper pin --self {version}", rel, value.line, value.column,
-                              uses=uses.raw)
+                yield finding(
+                    ID,
+                    f"{uses.raw} is pinned to the all-zero placeholder, which GitHub cannot load; "
+                    f"pin a release: ci-helper pin --self {version}",
+                    rel,
+                    value.line,
+                    value.column,
+                    uses=uses.raw,
+                )
                 continue
             holding = known.get((uses.ref, release.target_paths(uses)))
             if holding is not None and holding.known and not holding.holds:
-                yield finding(ID, f"{uses.raw} is pinned to a commit that has no {release.target_paths(uses)[0]}, so "
-                                  f"the job fails before it starts; pin a release that holds it: "
-                                  f"ci-helper pin --self {version}", rel, value.line, value.column, uses=uses.raw)
+                yield finding(
+                    ID,
+                    f"{uses.raw} is pinned to a commit that has no {release.target_paths(uses)[0]}, so "
+                    f"the job fails before it starts; pin a release that holds it: "
+                    f"ci-helper pin --self {version}",
+                    rel,
+                    value.line,
+                    value.column,
+                    uses=uses.raw,
+                )
 
 
 RULE = PinLacksAction()

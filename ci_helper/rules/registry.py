@@ -32,4 +32,3 @@ def _discover() -> tuple[Rule, ...]:
 
 RULES: tuple[Rule, ...] = _discover()
 RULE_IDS: tuple[str, ...] = tuple(rule.id for rule in RULES)
-

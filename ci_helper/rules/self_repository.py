@@ -37,9 +37,15 @@ class SelfRepository:
                 if ref is None or ref.kind != LOCAL or step.uses is None:
                     continue
                 target = "$/" + (ref.local_path or "")
-                yield finding(ID, f"'{ref.raw}' in an action others use loads whatever the caller's workspace holds at "
-                              f"that path, unpinned; use '{target}' (this action's repository at the same commit)",
-                              action.rel, step.uses.line, step.uses.column, uses=ref.raw)
+                yield finding(
+                    ID,
+                    f"'{ref.raw}' in an action others use loads whatever the caller's workspace holds at "
+                    f"that path, unpinned; use '{target}' (this action's repository at the same commit)",
+                    action.rel,
+                    step.uses.line,
+                    step.uses.column,
+                    uses=ref.raw,
+                )
 
 
 RULE = SelfRepository()

@@ -83,35 +83,62 @@ class SkippedGate:
                 job_shell = job.default_shell.value if job.default_shell is not None else shell
                 gate_steps = [s for s in job.steps if gates.step(s, job_shell)]
                 tier = tier or _runs_tier(job)
-                if (gate_steps or job.uses is not None) and job.if_ is not None \
-                        and not any(conditions.can_be_true(job.if_.value, e) for e in events):
+                if (
+                    (gate_steps or job.uses is not None)
+                    and job.if_ is not None
+                    and not any(conditions.can_be_true(job.if_.value, e) for e in events)
+                ):
                     what = f"runs gate step '{gate_steps[0].label}'" if gate_steps else "calls a reusable workflow"
-                    yield finding(ID, f"job '{job.id}' {what} but its if: {job.if_.value.strip()} is never true on "
-                                  f"this workflow's triggers ({_shown(events)}): the job is always skipped, and a "
-                                  "skipped required check counts as success", rel, job.if_.line, job.if_.column,
-                                  job=job.id)
+                    yield finding(
+                        ID,
+                        f"job '{job.id}' {what} but its if: {job.if_.value.strip()} is never true on "
+                        f"this workflow's triggers ({_shown(events)}): the job is always skipped, and a "
+                        "skipped required check counts as success",
+                        rel,
+                        job.if_.line,
+                        job.if_.column,
+                        job=job.id,
+                    )
                     continue
-                job_events = events if job.if_ is None else \
-                    [e for e in events if conditions.can_be_true(job.if_.value, e)] or events
+                job_events = (
+                    events
+                    if job.if_ is None
+                    else [e for e in events if conditions.can_be_true(job.if_.value, e)] or events
+                )
                 for step in gate_steps:
                     if step.if_ is not None and not any(conditions.can_be_true(step.if_.value, e) for e in job_events):
-                        yield finding(ID, f"gate step '{step.label}' has if: {step.if_.value.strip()}, never true on "
-                                      f"this job's events ({_shown(job_events)}): the gate never runs and the job "
-                                      "stays green", rel, step.if_.line, step.if_.column, step=step.label)
+                        yield finding(
+                            ID,
+                            f"gate step '{step.label}' has if: {step.if_.value.strip()}, never true on "
+                            f"this job's events ({_shown(job_events)}): the gate never runs and the job "
+                            "stays green",
+                            rel,
+                            step.if_.line,
+                            step.if_.column,
+                            step=step.label,
+                        )
             if not tier:
                 continue
             filters = facts.trigger_filters(workflow)
-            filtered = sorted(e for e in ("pull_request", "push", "pull_request_target")
-                              if {"paths", "paths-ignore"} & set(filters.get(e, {})))
+            filtered = sorted(
+                e
+                for e in ("pull_request", "push", "pull_request_target")
+                if {"paths", "paths-ignore"} & set(filters.get(e, {}))
+            )
             if filtered:
                 if aggregate is None:
                     aggregate = _has_aggregate(ctx.tree)
                 if not aggregate:
                     line, column = _filter_line(workflow)
-                    yield finding(ID, f"this tier workflow runs on {'/'.join(filtered)} only when listed paths change: "
-                                  "for other changes its required check stays pending; drop the paths filter or make "
-                                  "an aggregate job (needs: the tiers, if: always()) the required check",
-                                  rel, line, column)
+                    yield finding(
+                        ID,
+                        f"this tier workflow runs on {'/'.join(filtered)} only when listed paths change: "
+                        "for other changes its required check stays pending; drop the paths filter or make "
+                        "an aggregate job (needs: the tiers, if: always()) the required check",
+                        rel,
+                        line,
+                        column,
+                    )
 
 
 RULE = SkippedGate()

@@ -99,9 +99,15 @@ def _step(source: Source, step: Step) -> Iterator[Finding]:
     for script in _scripts(step):
         for path in attacker_paths(script.value):
             line, column = source.locate(script, path.split(".")[-1].replace("*", ""))
-            yield finding(ID, f"'{path}' is pasted into the script of step '{step.label}' before it runs: whoever "
-                          "writes that text runs code; pass it through env: and quote the variable",
-                          source.rel, line, column, step=step.label)
+            yield finding(
+                ID,
+                f"'{path}' is pasted into the script of step '{step.label}' before it runs: whoever "
+                "writes that text runs code; pass it through env: and quote the variable",
+                source.rel,
+                line,
+                column,
+                step=step.label,
+            )
 
 
 RULE = TemplateInjection()

@@ -28,8 +28,10 @@ def _problem(value: Scalar) -> str | None:
     assert ref.kind == REMOTE
     if not ref.has_ref:
         return f"{ref.raw} has no ref; pin it as {ref.action_name}@<40-hex commit sha> # <version>"
-    return (f"{ref.raw} is not pinned to a full commit SHA (ref '{ref.ref}'); "
-            f"pin it as {ref.action_name}@<40-hex commit sha> # {ref.ref}")
+    return (
+        f"{ref.raw} is not pinned to a full commit SHA (ref '{ref.ref}'); "
+        f"pin it as {ref.action_name}@<40-hex commit sha> # {ref.ref}"
+    )
 
 
 class UnpinnedUses:

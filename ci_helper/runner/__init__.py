@@ -55,14 +55,27 @@ if TYPE_CHECKING:  # for type checkers; at run time __getattr__ below imports th
 # Imported on first use (PEP 562): ``verify``'s rules read only ``ci_helper.runner.expressions``, and importing a
 # submodule runs this file first; the step runner (subprocess, shutil, its reporter) is not theirs to pay for.
 _EXPORTS = {
-    "RunResult": "composite", "StepResult": "composite", "run_action": "composite", "run_steps": "composite",
-    "ExpressionError": "expressions", "evaluate_condition": "expressions", "evaluate_expression": "expressions",
-    "evaluate_template": "expressions", "Reporter": "report",
+    "RunResult": "composite",
+    "StepResult": "composite",
+    "run_action": "composite",
+    "run_steps": "composite",
+    "ExpressionError": "expressions",
+    "evaluate_condition": "expressions",
+    "evaluate_expression": "expressions",
+    "evaluate_template": "expressions",
+    "Reporter": "report",
 }
 
 __all__ = [
-    "ExpressionError", "Reporter", "RunResult", "StepResult", "evaluate_condition", "evaluate_expression",
-    "evaluate_template", "run_action", "run_steps",
+    "ExpressionError",
+    "Reporter",
+    "RunResult",
+    "StepResult",
+    "evaluate_condition",
+    "evaluate_expression",
+    "evaluate_template",
+    "run_action",
+    "run_steps",
 ]
 
 

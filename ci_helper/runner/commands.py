@@ -28,10 +28,25 @@ from dataclasses import dataclass, field
 
 STOP_COMMANDS = "stop-commands"
 # The runner's registered command extensions (internal-set-repo-path is never registered for steps).
-REGISTERED_COMMANDS = frozenset({
-    STOP_COMMANDS, "add-mask", "add-matcher", "remove-matcher", "add-path", "set-env", "set-output",
-    "save-state", "error", "warning", "notice", "debug", "group", "endgroup", "echo",
-})
+REGISTERED_COMMANDS = frozenset(
+    {
+        STOP_COMMANDS,
+        "add-mask",
+        "add-matcher",
+        "remove-matcher",
+        "add-path",
+        "set-env",
+        "set-output",
+        "save-state",
+        "error",
+        "warning",
+        "notice",
+        "debug",
+        "group",
+        "endgroup",
+        "echo",
+    }
+)
 ANNOTATIONS = ("error", "warning", "notice")
 
 V2_KEY = "::"
@@ -76,13 +91,13 @@ def parse_v2(line: str, registered: frozenset[str] | set[str] = REGISTERED_COMMA
     end = message.find(V2_KEY, len(V2_KEY))
     if end < 0:
         return None
-    info = message[len(V2_KEY):end]
+    info = message[len(V2_KEY) : end]
     space = info.find(" ")
     name = info if space < 0 else info[:space]
     if name.lower() not in registered:
         return None
-    props = _properties(info[space + 1:].strip(), ",", _PROPERTY_MAPPINGS) if space > 0 else {}
-    return ActionCommand(name.lower(), props, _unescape(message[end + len(V2_KEY):], _DATA_MAPPINGS))
+    props = _properties(info[space + 1 :].strip(), ",", _PROPERTY_MAPPINGS) if space > 0 else {}
+    return ActionCommand(name.lower(), props, _unescape(message[end + len(V2_KEY) :], _DATA_MAPPINGS))
 
 
 def parse_v1(line: str, registered: frozenset[str] | set[str] = REGISTERED_COMMANDS) -> ActionCommand | None:
@@ -93,13 +108,13 @@ def parse_v1(line: str, registered: frozenset[str] | set[str] = REGISTERED_COMMA
     close = line.find("]", start)
     if close < 0:
         return None
-    info = line[start + len(V1_PREFIX):close]
+    info = line[start + len(V1_PREFIX) : close]
     space = info.find(" ")
     name = info if space < 0 else info[:space]
     if name.lower() not in registered:
         return None
-    props = _properties(info[space + 1:], ";", _V1_MAPPINGS) if space > 0 else {}
-    return ActionCommand(name.lower(), props, _unescape(line[close + 1:], _V1_MAPPINGS))
+    props = _properties(info[space + 1 :], ";", _V1_MAPPINGS) if space > 0 else {}
+    return ActionCommand(name.lower(), props, _unescape(line[close + 1 :], _V1_MAPPINGS))
 
 
 def parse(line: str, registered: frozenset[str] | set[str] = REGISTERED_COMMANDS) -> ActionCommand | None:
@@ -198,11 +213,15 @@ class StepCommands:
             target = self.outputs if name == "set-output" else self.state
             if "name" in props:
                 target[props["name"]] = data
-            return (f"Warning: The `{name}` command is deprecated and will be disabled soon. Please upgrade to "
-                    "using Environment Files.")
+            return (
+                f"Warning: The `{name}` command is deprecated and will be disabled soon. Please upgrade to "
+                "using Environment Files."
+            )
         if name in ("set-env", "add-path"):
-            message = (f"Unable to process command '{self.masker.mask(line)}' successfully. The `{name}` command "
-                       "is disabled. Please upgrade to using Environment Files.")
+            message = (
+                f"Unable to process command '{self.masker.mask(line)}' successfully. The `{name}` command "
+                "is disabled. Please upgrade to using Environment Files."
+            )
             self.errors.append(message)
             return f"Error: {message}"
         return self.masker.mask(line)

@@ -124,8 +124,9 @@ def repository_root(directory: Path, cache: dict[Path, Path | None] | None = Non
         return cache[directory]
     root: Path | None = None
     try:
-        done = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=directory, capture_output=True,
-                              text=True, timeout=30)
+        done = subprocess.run(
+            ["git", "rev-parse", "--show-toplevel"], cwd=directory, capture_output=True, text=True, timeout=30
+        )
         if done.returncode == 0 and done.stdout.strip():
             root = Path(done.stdout.strip())
     except (OSError, subprocess.TimeoutExpired):
@@ -149,8 +150,15 @@ def _default_name(step: Step) -> str:
 class _ActionRun:
     """One composite action being run (the top one or a nested one)."""
 
-    def __init__(self, job: _Job, action: Action, inputs: dict[str, str], parent_env: dict[str, str],
-                 depth: int, repo_root: Path | None) -> None:
+    def __init__(
+        self,
+        job: _Job,
+        action: Action,
+        inputs: dict[str, str],
+        parent_env: dict[str, str],
+        depth: int,
+        repo_root: Path | None,
+    ) -> None:
         self.job = job
         self.action = action
         self.inputs = inputs
@@ -187,8 +195,11 @@ class _ActionRun:
             "matrix": {},
             **self.extra_contexts,
         }
-        return Scope(CIDict((k, v if isinstance(v, CIDict) else canonical(v)) for k, v in contexts.items()),
-                     status=self.status, cancelled=False)
+        return Scope(
+            CIDict((k, v if isinstance(v, CIDict) else canonical(v)) for k, v in contexts.items()),
+            status=self.status,
+            cancelled=False,
+        )
 
     # -- running --------------------------------------------------------------------------------
     def run(self) -> tuple[str, dict[str, str]]:
@@ -197,7 +208,8 @@ class _ActionRun:
             self.results[step.context_name] = result
             if step.id is not None:
                 self.steps_context[step.id] = canonical(
-                    {"outputs": result.outputs, "outcome": result.outcome, "conclusion": result.conclusion})
+                    {"outputs": result.outputs, "outcome": result.outcome, "conclusion": result.conclusion}
+                )
             if result.conclusion == FAILURE:
                 self.status = FAILURE
         outputs: dict[str, str] = {}
@@ -233,8 +245,9 @@ class _ActionRun:
             return self.finish(step, name, FAILURE, {}, 0.0, str(exc), scope)
         if not should_run:
             result = StepResult(step.context_name, name, SKIPPED, SKIPPED)
-            reporter.step_finished(self.depth, name, SKIPPED, SKIPPED, 0.0,
-                                   f"if: {step.condition.expression} was false")
+            reporter.step_finished(
+                self.depth, name, SKIPPED, SKIPPED, 0.0, f"if: {step.condition.expression} was false"
+            )
             return result
         reporter.step_started(self.depth, name)
         started = time.monotonic()
@@ -260,8 +273,9 @@ class _ActionRun:
         result.steps = nested
         return result
 
-    def finish(self, step: Step, name: str, outcome: str, outputs: dict[str, str], seconds: float,
-               reason: str, scope: Scope) -> StepResult:
+    def finish(
+        self, step: Step, name: str, outcome: str, outputs: dict[str, str], seconds: float, reason: str, scope: Scope
+    ) -> StepResult:
         conclusion = outcome
         if outcome == FAILURE:
             continue_on_error = step.continue_on_error
@@ -273,8 +287,9 @@ class _ActionRun:
                     continue_on_error = False
             if continue_on_error:
                 conclusion = SUCCESS
-        self.job.reporter.step_finished(self.depth, name, outcome, conclusion, seconds,
-                                        reason if outcome == SKIPPED else "")
+        self.job.reporter.step_finished(
+            self.depth, name, outcome, conclusion, seconds, reason if outcome == SKIPPED else ""
+        )
         return StepResult(step.context_name, name, outcome, conclusion, outputs, seconds, reason)
 
     def process_env(self, step: Step, step_env: dict[str, str], files: StepFiles) -> dict[str, str]:
@@ -323,8 +338,16 @@ class _ActionRun:
                 reporter.write(shown)
 
         try:
-            process = run_script(script, step.shell or "bash", cwd=cwd, env=environ, temp=self.job.runner_temp,
-                                 write=write, timeout=timeout, started=self.job.process_groups.append)
+            process = run_script(
+                script,
+                step.shell or "bash",
+                cwd=cwd,
+                env=environ,
+                temp=self.job.runner_temp,
+                write=write,
+                timeout=timeout,
+                started=self.job.process_groups.append,
+            )
         except ShellError as exc:
             reporter.line(f"{self.indent}Error: {exc}")
             return FAILURE, {}, str(exc)
@@ -332,7 +355,10 @@ class _ActionRun:
             raise Cancelled() from None
         outcome, reason = SUCCESS, ""
         if process.timed_out:
-            outcome, reason = FAILURE, f"the step timed out after {step.timeout_minutes.source if step.timeout_minutes else '?'} minutes"
+            outcome, reason = (
+                FAILURE,
+                f"the step timed out after {step.timeout_minutes.source if step.timeout_minutes else '?'} minutes",
+            )
             reporter.line(f"{self.indent}Error: {reason}")
         elif process.returncode != 0:
             outcome, reason = FAILURE, f"Process completed with exit code {process.returncode}."
@@ -375,8 +401,14 @@ class _ActionRun:
             if root is None:
                 root = repository_root(self.action.directory, self.job.root_cache)
             if root is None:
-                return None, None, (f"cannot resolve '{uses}': {self.action.directory} is not in a git work tree "
-                                    "and no parent folder holds actions/")
+                return (
+                    None,
+                    None,
+                    (
+                        f"cannot resolve '{uses}': {self.action.directory} is not in a git work tree "
+                        "and no parent folder holds actions/"
+                    ),
+                )
             return (root / ref.raw[2:]).resolve(), root, ""
         if ref.kind == DOCKER:
             return None, None, f"docker actions are not run locally ('{uses}')"
@@ -384,13 +416,13 @@ class _ActionRun:
             return None, None, ref.format_error
         stubs = {k.lower(): Path(v) for k, v in self.job.options.stub_remotes.items()}
         if ref.repo_key not in stubs:
-            return None, None, (f"remote action '{uses}' cannot run offline; map it with "
-                                f"--stub-remote {ref.repo}=DIR")
+            return None, None, (f"remote action '{uses}' cannot run offline; map it with --stub-remote {ref.repo}=DIR")
         root = stubs[ref.repo_key].resolve()
         return root.joinpath(*ref.path_parts), root, ""
 
-    def run_uses(self, step: Step, scope: Scope, explicit_env: dict[str, str]
-                 ) -> tuple[str, dict[str, str], str, dict[str, StepResult]]:
+    def run_uses(
+        self, step: Step, scope: Scope, explicit_env: dict[str, str]
+    ) -> tuple[str, dict[str, str], str, dict[str, StepResult]]:
         reporter = self.job.reporter
         assert step.uses is not None
         directory, root, reason = self.resolve_uses(step.uses)
@@ -417,8 +449,14 @@ class _ActionRun:
             return SKIPPED, {}, reason, {}
         given = {key: template.render(scope) for key, template in step.with_.items()}
         try:
-            inputs = resolve_inputs(action, given, self.job, lambda text: reporter.line(f"{self.indent}{text}"),
-                                    nested_env=explicit_env, nested=True)
+            inputs = resolve_inputs(
+                action,
+                given,
+                self.job,
+                lambda text: reporter.line(f"{self.indent}{text}"),
+                nested_env=explicit_env,
+                nested=True,
+            )
         except BadInput as exc:
             reporter.line(f"{self.indent}Error: {exc.message}")
             return FAILURE, {}, exc.message, {}
@@ -427,8 +465,9 @@ class _ActionRun:
         return status, outputs, "", nested.results
 
 
-def resolve_inputs(action: Action, given: dict[str, str], job: _Job, warn, nested_env: dict[str, str],
-                   nested: bool = False) -> dict[str, str]:
+def resolve_inputs(
+    action: Action, given: dict[str, str], job: _Job, warn, nested_env: dict[str, str], nested: bool = False
+) -> dict[str, str]:
     """Given inputs plus defaults (evaluated in the action's scope); a missing required input is BadInput.
 
     The hint names what supplies it: ``--input`` for the action ``run-action`` runs, ``with:`` for a step's.
@@ -436,8 +475,10 @@ def resolve_inputs(action: Action, given: dict[str, str], job: _Job, warn, neste
     declared = {name.lower(): name for name in action.inputs}
     unexpected = [key for key in given if key.lower() not in declared]
     if unexpected:
-        warn(f"Warning: Unexpected input(s) '{', '.join(unexpected)}', valid inputs are "
-             f"[{', '.join(repr(n) for n in action.inputs)}]")
+        warn(
+            f"Warning: Unexpected input(s) '{', '.join(unexpected)}', valid inputs are "
+            f"[{', '.join(repr(n) for n in action.inputs)}]"
+        )
     inputs: dict[str, str] = {}
     lowered = {key.lower(): value for key, value in given.items()}
     missing = []
@@ -457,8 +498,11 @@ def resolve_inputs(action: Action, given: dict[str, str], job: _Job, warn, neste
                 missing.append(name)
             inputs[name] = ""
     if missing:
-        how = (f"give it in the step's `with:` ({missing[0]}: VALUE)" if nested
-               else f"pass it with --input {missing[0]}=VALUE or `with:`")
+        how = (
+            f"give it in the step's `with:` ({missing[0]}: VALUE)"
+            if nested
+            else f"pass it with --input {missing[0]}=VALUE or `with:`"
+        )
         raise BadInput(f"{action.path}: input required and not supplied: {', '.join(missing)} ({how})")
     for key, value in given.items():
         if key.lower() not in declared:
@@ -466,22 +510,35 @@ def resolve_inputs(action: Action, given: dict[str, str], job: _Job, warn, neste
     return inputs
 
 
-def _options(workspace, event_name, event_path, repository, ref, sha, env, stub_remotes, base_environ,
-             dry_run: bool = False) -> ctx.Options:
-    options = ctx.Options(dry_run=dry_run,
+def _options(
+    workspace, event_name, event_path, repository, ref, sha, env, stub_remotes, base_environ, dry_run: bool = False
+) -> ctx.Options:
+    options = ctx.Options(
+        dry_run=dry_run,
         workspace=Path(workspace).resolve() if workspace is not None else Path.cwd(),
-        event_name=event_name, event_path=Path(event_path) if event_path else None, repository=repository,
-        ref=ref, sha=sha, env=dict(env or {}),
-        stub_remotes={k: Path(v) for k, v in (stub_remotes or {}).items()}, base_environ=base_environ,
+        event_name=event_name,
+        event_path=Path(event_path) if event_path else None,
+        repository=repository,
+        ref=ref,
+        sha=sha,
+        env=dict(env or {}),
+        stub_remotes={k: Path(v) for k, v in (stub_remotes or {}).items()},
+        base_environ=base_environ,
     )
     if not options.workspace.is_dir():
         raise BadInput(f"--workspace {options.workspace} is not a folder")
     return options
 
 
-def _execute(action: Action, inputs: dict[str, str] | None, options: ctx.Options, reporter: Reporter | None,
-             runner_temp: str | os.PathLike[str] | None, extra_contexts: dict[str, Any] | None = None,
-             action_path: str | None = None) -> RunResult:
+def _execute(
+    action: Action,
+    inputs: dict[str, str] | None,
+    options: ctx.Options,
+    reporter: Reporter | None,
+    runner_temp: str | os.PathLike[str] | None,
+    extra_contexts: dict[str, Any] | None = None,
+    action_path: str | None = None,
+) -> RunResult:
     event = ctx.load_event(options)
     own_temp = runner_temp is None
     temp = Path(tempfile.mkdtemp(prefix="ci-helper-runner-")) if runner_temp is None else Path(runner_temp)
@@ -493,8 +550,14 @@ def _execute(action: Action, inputs: dict[str, str] | None, options: ctx.Options
             resolved_event_path = temp / "event.json"
             resolved_event_path.write_text("{}", encoding="utf-8")
         (temp / "_tool").mkdir(exist_ok=True)
-        job = _Job(options=options, reporter=reporter or Reporter(), runner_temp=temp,
-                   event_path=resolved_event_path, event=event, environ=ctx.base_environment(options))
+        job = _Job(
+            options=options,
+            reporter=reporter or Reporter(),
+            runner_temp=temp,
+            event_path=resolved_event_path,
+            event=event,
+            environ=ctx.base_environment(options),
+        )
         resolved = resolve_inputs(action, dict(inputs or {}), job, job.reporter.line, nested_env=dict(options.env))
         top = _ActionRun(job, action, resolved, dict(options.env), 0, None)
         top.extra_contexts = dict(extra_contexts or {})
@@ -513,13 +576,22 @@ def _execute(action: Action, inputs: dict[str, str] | None, options: ctx.Options
             shutil.rmtree(temp, ignore_errors=True)
 
 
-def run_action(action_dir: str | os.PathLike[str], inputs: dict[str, str] | None = None, *,
-               workspace: str | os.PathLike[str] | None = None, event_name: str = "push",
-               event_path: str | os.PathLike[str] | None = None, repository: str = "local/repository",
-               ref: str = "refs/heads/main", sha: str = "0" * 40, env: dict[str, str] | None = None,
-               stub_remotes: Mapping[str, str | os.PathLike[str]] | None = None,
-               base_environ: dict[str, str] | None = None, reporter: Reporter | None = None,
-               runner_temp: str | os.PathLike[str] | None = None) -> RunResult:
+def run_action(
+    action_dir: str | os.PathLike[str],
+    inputs: dict[str, str] | None = None,
+    *,
+    workspace: str | os.PathLike[str] | None = None,
+    event_name: str = "push",
+    event_path: str | os.PathLike[str] | None = None,
+    repository: str = "local/repository",
+    ref: str = "refs/heads/main",
+    sha: str = "0" * 40,
+    env: dict[str, str] | None = None,
+    stub_remotes: Mapping[str, str | os.PathLike[str]] | None = None,
+    base_environ: dict[str, str] | None = None,
+    reporter: Reporter | None = None,
+    runner_temp: str | os.PathLike[str] | None = None,
+) -> RunResult:
     """Run the composite action in ``action_dir``; see the package docstring."""
     directory = Path(action_dir).resolve()
     if directory.is_file() and directory.name in ("action.yml", "action.yaml"):
@@ -531,15 +603,26 @@ def run_action(action_dir: str | os.PathLike[str], inputs: dict[str, str] | None
     return _execute(action, inputs, options, reporter, runner_temp)
 
 
-def run_steps(steps: list[model.Step], source: str | os.PathLike[str], *,
-              workspace: str | os.PathLike[str] | None = None,
-              contexts: dict[str, Any] | None = None, event_name: str = "push",
-              event_path: str | os.PathLike[str] | None = None, repository: str = "local/repository",
-              ref: str = "refs/heads/main", sha: str = "0" * 40, env: dict[str, str] | None = None,
-              stub_remotes: Mapping[str, str | os.PathLike[str]] | None = None,
-              base_environ: dict[str, str] | None = None, reporter: Reporter | None = None,
-              runner_temp: str | os.PathLike[str] | None = None, default_shell: str | None = None,
-              default_working_directory: Scalar | None = None, dry_run: bool = False) -> RunResult:
+def run_steps(
+    steps: list[model.Step],
+    source: str | os.PathLike[str],
+    *,
+    workspace: str | os.PathLike[str] | None = None,
+    contexts: dict[str, Any] | None = None,
+    event_name: str = "push",
+    event_path: str | os.PathLike[str] | None = None,
+    repository: str = "local/repository",
+    ref: str = "refs/heads/main",
+    sha: str = "0" * 40,
+    env: dict[str, str] | None = None,
+    stub_remotes: Mapping[str, str | os.PathLike[str]] | None = None,
+    base_environ: dict[str, str] | None = None,
+    reporter: Reporter | None = None,
+    runner_temp: str | os.PathLike[str] | None = None,
+    default_shell: str | None = None,
+    default_working_directory: Scalar | None = None,
+    dry_run: bool = False,
+) -> RunResult:
     """Run a workflow job's ``steps`` (the model's: ``ci_helper.workflows`` ``Job.steps``).
 
     ``source`` is the workflow file (named in messages). ``contexts`` adds
@@ -551,12 +634,17 @@ def run_steps(steps: list[model.Step], source: str | os.PathLike[str], *,
     """
     path = Path(source)
     rel = steps[0].source.rel if steps and steps[0].source is not None else str(path)
-    compiled = compile_steps(list(steps), rel, named_values=WORKFLOW_NAMED_VALUES,
-                             default_shell=default_shell or WORKFLOW_DEFAULT_SHELL,
-                             default_working_directory=default_working_directory)
+    compiled = compile_steps(
+        list(steps),
+        rel,
+        named_values=WORKFLOW_NAMED_VALUES,
+        default_shell=default_shell or WORKFLOW_DEFAULT_SHELL,
+        default_working_directory=default_working_directory,
+    )
     action = Action(path=path, directory=path.parent.resolve(), name=path.name, using="composite", steps=compiled)
-    options = _options(workspace, event_name, event_path, repository, ref, sha, env, stub_remotes, base_environ,
-                       dry_run)
+    options = _options(
+        workspace, event_name, event_path, repository, ref, sha, env, stub_remotes, base_environ, dry_run
+    )
     return _execute(action, {}, options, reporter, runner_temp, extra_contexts=contexts, action_path="")
 
 

@@ -55,9 +55,9 @@ def load_event(options: Options) -> dict[str, Any]:
 def _ref_parts(ref: str) -> tuple[str, str]:
     for prefix, kind in (("refs/heads/", "branch"), ("refs/tags/", "tag")):
         if ref.startswith(prefix):
-            return ref[len(prefix):], kind
+            return ref[len(prefix) :], kind
     if ref.startswith("refs/pull/"):
-        return ref[len("refs/"):].replace("pull/", "", 1), "branch"
+        return ref[len("refs/") :].replace("pull/", "", 1), "branch"
     return ref, "branch"
 
 
@@ -127,10 +127,34 @@ def runner_context(runner_temp: Path, dry_run: bool = False) -> dict[str, Any]:
 
 def github_variables(github: dict[str, Any], runner: dict[str, Any]) -> dict[str, str]:
     """The ``GITHUB_*`` / ``RUNNER_*`` variables of a step (file-command paths are added per step)."""
-    names = ("workspace", "repository", "repository_owner", "event_name", "event_path", "ref", "ref_name",
-             "ref_type", "sha", "base_ref", "head_ref", "actor", "triggering_actor", "server_url", "api_url",
-             "graphql_url", "run_id", "run_number", "run_attempt", "job", "workflow", "retention_days",
-             "action", "action_path", "action_ref", "action_repository")
+    names = (
+        "workspace",
+        "repository",
+        "repository_owner",
+        "event_name",
+        "event_path",
+        "ref",
+        "ref_name",
+        "ref_type",
+        "sha",
+        "base_ref",
+        "head_ref",
+        "actor",
+        "triggering_actor",
+        "server_url",
+        "api_url",
+        "graphql_url",
+        "run_id",
+        "run_number",
+        "run_attempt",
+        "job",
+        "workflow",
+        "retention_days",
+        "action",
+        "action_path",
+        "action_ref",
+        "action_repository",
+    )
     variables = {f"GITHUB_{name.upper()}": str(github.get(name, "")) for name in names}
     variables["GITHUB_ACTIONS"] = "true"
     variables["CI"] = "true"

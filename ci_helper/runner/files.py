@@ -63,7 +63,8 @@ def parse_key_values(text: str, command: str = "output") -> dict[str, str]:
             name, delimiter = line.split("<<", 1)
             if not name or not delimiter:
                 raise FileCommandError(
-                    f"Invalid format '{line}'. Name must not be empty and delimiter must not be empty")
+                    f"Invalid format '{line}'. Name must not be empty and delimiter must not be empty"
+                )
             body: list[str] = []
             while True:
                 if i >= len(lines):
@@ -120,7 +121,8 @@ class StepFiles:
         size = summary.stat().st_size if summary.exists() else 0
         if size > SUMMARY_LIMIT:
             commands.warnings.append(
-                f"$GITHUB_STEP_SUMMARY supports content up a size of {SUMMARY_LIMIT // 1024}k got {size // 1024}k")
+                f"$GITHUB_STEP_SUMMARY supports content up a size of {SUMMARY_LIMIT // 1024}k got {size // 1024}k"
+            )
         elif size:
             commands.summary = read_text(summary)
         return commands

@@ -29,8 +29,19 @@ WORKFLOW_NAMED_VALUES = NAMED_VALUES | {"secrets", "vars", "needs", "jobs"}
 # The runner's shell for a workflow `run` step without `shell` (Linux/macOS): the model's default.
 WORKFLOW_DEFAULT_SHELL = DEFAULT_SHELL
 
-STEP_KEYS = {"id", "name", "if", "run", "shell", "uses", "with", "env", "working-directory",
-             "continue-on-error", "timeout-minutes"}
+STEP_KEYS = {
+    "id",
+    "name",
+    "if",
+    "run",
+    "shell",
+    "uses",
+    "with",
+    "env",
+    "working-directory",
+    "continue-on-error",
+    "timeout-minutes",
+}
 _ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 
 # The runner's errors are bad input (exit 2 for run-action; a failed step inside a run).
@@ -91,8 +102,9 @@ def _where(source_rel: str, line: int | None) -> str:
     return f"{source_rel}:{line}" if line else source_rel
 
 
-def _template(value: Scalar | Node | None, rel: str, named_values: set[str] = NAMED_VALUES,
-              line: int | None = None) -> Template:
+def _template(
+    value: Scalar | Node | None, rel: str, named_values: set[str] = NAMED_VALUES, line: int | None = None
+) -> Template:
     if value is not None and not isinstance(value, Scalar):
         kind = "mapping" if getattr(value, "id", None) == "mapping" else "sequence"
         raise BadInput(f"{_where(rel, value.start_mark.line + 1)}: expected a string, got a {kind}")
@@ -125,8 +137,13 @@ class IdBuilder:
         return candidate
 
 
-def _compile_step(step: model.Step, rel: str, named_values: set[str], default_shell: str | None,
-                  default_working_directory: Scalar | None) -> Step:
+def _compile_step(
+    step: model.Step,
+    rel: str,
+    named_values: set[str],
+    default_shell: str | None,
+    default_working_directory: Scalar | None,
+) -> Step:
     where = _where(rel, step.line)
     fields = step.fields
 
@@ -136,18 +153,23 @@ def _compile_step(step: model.Step, rel: str, named_values: set[str], default_sh
 
     unknown = sorted(set(fields) - STEP_KEYS)
     if unknown:
-        raise BadInput(f"{at(unknown[0])}: unexpected key '{unknown[0]}' in a composite step "
-                       f"(allowed: {', '.join(sorted(STEP_KEYS))})")
+        raise BadInput(
+            f"{at(unknown[0])}: unexpected key '{unknown[0]}' in a composite step "
+            f"(allowed: {', '.join(sorted(STEP_KEYS))})"
+        )
     if (step.run is None) == (step.uses is None):
         raise BadInput(f"{where}: a step needs exactly one of 'run' or 'uses'")
     step_id = step.id.value if step.id is not None else None
     if step_id is not None and (not _ID.match(step_id) or step_id.startswith("__")):
-        raise BadInput(f"{at('id')}: invalid step id '{step_id}' (letters, digits, '-' and '_'; "
-                       "starts with a letter or '_'; '__' is reserved)")
+        raise BadInput(
+            f"{at('id')}: invalid step id '{step_id}' (letters, digits, '-' and '_'; "
+            "starts with a letter or '_'; '__' is reserved)"
+        )
     shell = step.shell.value if step.shell is not None and step.shell.value else None
     if step.run is not None and shell is None and default_shell is None:
-        raise BadInput(f"{where}: a composite 'run' step needs 'shell' (bash, sh, python, pwsh or a "
-                       "command with {0})")
+        raise BadInput(
+            f"{where}: a composite 'run' step needs 'shell' (bash, sh, python, pwsh or a command with {{0}})"
+        )
     try:
         condition = step.condition(named_values)
     except TemplateError as exc:
@@ -160,8 +182,7 @@ def _compile_step(step: model.Step, rel: str, named_values: set[str], default_sh
         else:
             continue_on_error = _template(step.continue_on_error, rel, named_values)
             if not continue_on_error.has_expressions:
-                raise BadInput(f"{at('continue-on-error')}: expected a boolean, got "
-                               f"'{step.continue_on_error.value}'")
+                raise BadInput(f"{at('continue-on-error')}: expected a boolean, got '{step.continue_on_error.value}'")
     name = model._field_scalar(step, "name")
     working_directory = step.working_directory or (default_working_directory if step.run is not None else None)
     return Step(
@@ -178,7 +199,8 @@ def _compile_step(step: model.Step, rel: str, named_values: set[str], default_sh
         working_directory=_template(working_directory, rel, named_values) if working_directory is not None else None,
         continue_on_error=continue_on_error,
         timeout_minutes=_template(step.timeout_minutes, rel, named_values)
-        if step.timeout_minutes is not None else None,
+        if step.timeout_minutes is not None
+        else None,
     )
 
 
@@ -202,7 +224,8 @@ def compile_action(parsed: model.Action, path: Path) -> Action:
     action = Action(path=path, directory=path.parent, name=parsed.name or path.parent.name, using=using)
     for name, spec in parsed.inputs.items():
         action.inputs[name] = Input(
-            name=name, required=spec.required,
+            name=name,
+            required=spec.required,
             default=_template(spec.default, rel) if spec.default is not None else None,
             deprecation=spec.deprecation,
         )
@@ -221,9 +244,14 @@ def compile_action(parsed: model.Action, path: Path) -> Action:
     return action
 
 
-def compile_steps(steps: list[model.Step], rel: str, *, named_values: set[str] = NAMED_VALUES,
-                  default_shell: str | None = None, default_working_directory: Scalar | None = None
-                  ) -> list[Step]:
+def compile_steps(
+    steps: list[model.Step],
+    rel: str,
+    *,
+    named_values: set[str] = NAMED_VALUES,
+    default_shell: str | None = None,
+    default_working_directory: Scalar | None = None,
+) -> list[Step]:
     """Check and compile the model's steps; give ids.
 
     For a workflow job's steps pass ``named_values=WORKFLOW_NAMED_VALUES`` and

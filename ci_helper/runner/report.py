@@ -42,8 +42,9 @@ class Reporter:
     def step_started(self, depth: int, name: str) -> None:
         self.line(f"{'  ' * depth}▶ {name}" if self._tty() else f"{'  ' * depth}--- step: {name}")
 
-    def step_finished(self, depth: int, name: str, outcome: str, conclusion: str, seconds: float,
-                      reason: str = "") -> None:
+    def step_finished(
+        self, depth: int, name: str, outcome: str, conclusion: str, seconds: float, reason: str = ""
+    ) -> None:
         shown = outcome if outcome == conclusion else f"{outcome} (continue-on-error: {conclusion})"
         detail = f" ({seconds:.2f}s)" + (f": {reason}" if reason else "")
         if self._tty():

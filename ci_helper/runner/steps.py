@@ -56,9 +56,17 @@ class Process:
     timed_out: bool = False
 
 
-def run_script(script: str, shell: str, *, cwd: Path, env: dict[str, str], temp: Path,
-               write: Callable[[str], None], timeout: float | None = None,
-               started: Callable[[int], None] | None = None) -> Process:
+def run_script(
+    script: str,
+    shell: str,
+    *,
+    cwd: Path,
+    env: dict[str, str],
+    temp: Path,
+    write: Callable[[str], None],
+    timeout: float | None = None,
+    started: Callable[[int], None] | None = None,
+) -> Process:
     """Run ``script`` with ``shell`` and stream its merged stdout/stderr through ``write``.
 
     On KeyboardInterrupt the whole process group gets SIGINT, then SIGKILL after
@@ -68,13 +76,23 @@ def run_script(script: str, shell: str, *, cwd: Path, env: dict[str, str], temp:
     script_path = temp / f"{uuid.uuid4()}{suffix}"
     if os.path.basename(argv[0]).startswith("pwsh"):
         # As the runner does: stop on errors, and exit with the last native command's code.
-        script = ("$ErrorActionPreference = 'stop'\n" + script +
-                  "\nif ((Test-Path -LiteralPath variable:\\LASTEXITCODE)) { exit $LASTEXITCODE }")
+        script = (
+            "$ErrorActionPreference = 'stop'\n"
+            + script
+            + "\nif ((Test-Path -LiteralPath variable:\\LASTEXITCODE)) { exit $LASTEXITCODE }"
+        )
     # The runner writes the script as UTF-8 without a BOM.
     script_path.write_text(script, encoding="utf-8")
     argv = [arg.replace("{0}", str(script_path)) for arg in argv]
-    proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        argv,
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     if started is not None:
         started(proc.pid)
 
@@ -153,7 +171,7 @@ def group_alive(pgid: int) -> bool:
         except OSError:
             continue
         # Fields after the ")" that closes the command name: state, ppid, pgrp, ...
-        fields = stat[stat.rfind(")") + 2:].split()
+        fields = stat[stat.rfind(")") + 2 :].split()
         if len(fields) > 2 and fields[2] == str(pgid) and fields[0] != "Z":
             return True
     return False

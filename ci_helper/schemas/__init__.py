@@ -102,8 +102,10 @@ def validate(result: CheckResult, where: str) -> None:
     found = problems(result)
     if found:
         more = f" (+{len(found) - 1} more)" if len(found) > 1 else ""
-        raise BadInput(f"{where}: invalid {result.check} result: {found[0]}{more}; "
-                       f"see {DOCS_PAGE}, then re-run the gate that writes it")
+        raise BadInput(
+            f"{where}: invalid {result.check} result: {found[0]}{more}; "
+            f"see {DOCS_PAGE}, then re-run the gate that writes it"
+        )
 
 
 def title(check: str, figure: str) -> str:
@@ -132,14 +134,22 @@ def markdown() -> str:
     for check in known_checks():
         doc = schema(check) or {}
         required = set(doc.get("required", []))
-        lines += [f"## `{check}`", "", doc.get("description", ""), "",
-                  "| figure | type | required for pass | shown as | meaning |", "|---|---|---|---|---|"]
+        lines += [
+            f"## `{check}`",
+            "",
+            doc.get("description", ""),
+            "",
+            "| figure | type | required for pass | shown as | meaning |",
+            "|---|---|---|---|---|",
+        ]
         for name, prop in doc.get("properties", {}).items():
             kind = prop.get("type", "any")
             kind = " or ".join(kind) if isinstance(kind, list) else kind
             if "enum" in prop:
                 kind += " (" + ", ".join(f"`{v}`" for v in prop["enum"]) + ")"
-            lines.append(f"| `{name}` | {kind} | {'yes' if name in required else ''} | {prop.get('title', '')} "
-                         f"| {prop.get('description', '')} |")
+            lines.append(
+                f"| `{name}` | {kind} | {'yes' if name in required else ''} | {prop.get('title', '')} "
+                f"| {prop.get('description', '')} |"
+            )
         lines.append("")
     return "\n".join(lines)

@@ -17,6 +17,14 @@ from ci_helper.summary.render import (
 )
 
 __all__ = [
-    "COMMENT_BUDGET", "JOB_SUMMARY_BUDGET", "Rendered", "Run", "Tier", "comment_marker", "load",
-    "render_comment", "render_markdown", "render_text",
+    "COMMENT_BUDGET",
+    "JOB_SUMMARY_BUDGET",
+    "Rendered",
+    "Run",
+    "Tier",
+    "comment_marker",
+    "load",
+    "render_comment",
+    "render_markdown",
+    "render_text",
 ]

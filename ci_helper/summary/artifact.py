@@ -38,8 +38,10 @@ class Artifact:
 
 
 def _refuse(path: Path, why: str) -> BadInput:
-    return BadInput(f"{path}: {why}; the pull request's artifact is refused (only results/*.json, junit/*.xml "
-                    f"and summary/pr-number, no links, within the size limits of docs/security.md)")
+    return BadInput(
+        f"{path}: {why}; the pull request's artifact is refused (only results/*.json, junit/*.xml "
+        f"and summary/pr-number, no links, within the size limits of docs/security.md)"
+    )
 
 
 def load(folder: str | Path) -> Artifact:

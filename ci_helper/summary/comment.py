@@ -40,22 +40,39 @@ def post(body: str, marker: str, pr_number: int | None, head_sha: str | None, co
 
     number = pr_number if pr_number is not None else github.pr_number_from_event()
     if number is None:
-        return Posting(True, "summary: not a pull request event and no --pr-number: no comment posted",
-                       outputs={"comment-posted": "false", "needs-workflow-run": "false"})
-    outcome = github.upsert_comment(github.repository_from_env(), number, body, marker, token=github.token_from_env(),
-                                    api_url=github.api_url_from_env(), head_sha=head_sha)
+        return Posting(
+            True,
+            "summary: not a pull request event and no --pr-number: no comment posted",
+            outputs={"comment-posted": "false", "needs-workflow-run": "false"},
+        )
+    outcome = github.upsert_comment(
+        github.repository_from_env(),
+        number,
+        body,
+        marker,
+        token=github.token_from_env(),
+        api_url=github.api_url_from_env(),
+        head_sha=head_sha,
+    )
     forbidden = outcome.action == github.FORBIDDEN
-    outputs = {"comment-posted": "true" if outcome.posted else "false",
-               "needs-workflow-run": "true" if forbidden else "false"}
+    outputs = {
+        "comment-posted": "true" if outcome.posted else "false",
+        "needs-workflow-run": "true" if forbidden else "false",
+    }
     if outcome.posted:
-        return Posting(True, f"summary: {outcome.message}" + (f" ({outcome.url})" if outcome.url else ""),
-                       outputs=outputs)
+        return Posting(
+            True, f"summary: {outcome.message}" + (f" ({outcome.url})" if outcome.url else ""), outputs=outputs
+        )
     fallback = comment_out
     if not fallback:
         fallback = DEFAULT_COMMENT_FILE
         write(fallback, body)
     outputs["comment-file"] = fallback
     if forbidden:
-        return Posting(False, f"PR comment not posted: {outcome.message}; the body is in {fallback} "
-                              "for the workflow_run poster", "warning", outputs)
+        return Posting(
+            False,
+            f"PR comment not posted: {outcome.message}; the body is in {fallback} for the workflow_run poster",
+            "warning",
+            outputs,
+        )
     return Posting(False, f"PR comment not posted: {outcome.message}; the body is in {fallback}", "error", outputs)

@@ -89,8 +89,13 @@ def inline(value: object, limit: int = INLINE_LIMIT) -> Markdown:
 def html(value: object, limit: int = INLINE_LIMIT) -> Markdown:
     """Untrusted text inside an HTML element (``<summary>``), where markdown is not parsed."""
     text = _neutralise_references(one_line(value, limit))
-    return Markdown(text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-                    .replace('"', "&quot;").replace("'", "&#39;"))
+    return Markdown(
+        text.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&quot;")
+        .replace("'", "&#39;")
+    )
 
 
 def code_block(value: object, limit: int = 4000) -> Markdown:

@@ -102,7 +102,9 @@ class Run:
             if status == NOT_RUN:
                 reasons.append(f"{check.check} did not run")
             elif status == FAIL:
-                reasons.append(f"{check.check} passed with 0 tests" if check.status == PASS else f"{check.check} failed")
+                reasons.append(
+                    f"{check.check} passed with 0 tests" if check.status == PASS else f"{check.check} failed"
+                )
         if self.tiers and self.no_gate_results:
             # Passing tests alone are not a green run when the gates wrote nothing where we look.
             reasons.append(f"no gate ran: {self.no_gate_results}")
@@ -118,12 +120,19 @@ class Run:
 
     def to_result(self) -> CheckResult:
         """The verdict as a ``summary`` check result (for the canary and ``verify --run``)."""
-        figures = {"checks": len(self.checks), "required": self.required_count,
-                   "tests": sum(t.report.total for t in self.tiers), "blockers": len(self.blockers())}
+        figures = {
+            "checks": len(self.checks),
+            "required": self.required_count,
+            "tests": sum(t.report.total for t in self.tiers),
+            "blockers": len(self.blockers()),
+        }
         findings = [results.Finding("summary-not-green", reason) for reason in self.blockers()]
         # Suite-level JUnit problems get a rule of their own: the canary proves this refusal bites.
-        findings += [results.Finding("summary-junit-suite", f"tests: {tier.name}: {problem}", file=tier.report.path)
-                     for tier in self.tiers for problem in tier.report.suite_problems]
+        findings += [
+            results.Finding("summary-junit-suite", f"tests: {tier.name}: {problem}", file=tier.report.path)
+            for tier in self.tiers
+            for problem in tier.report.suite_problems
+        ]
         if self.green:
             return results.passed(SUMMARY_CHECK, figures)
         return results.failed(SUMMARY_CHECK, figures, findings)
@@ -142,7 +151,7 @@ def tier_name(path: str) -> tuple[str, str]:
     stem = Path(path).stem
     for prefix in ("junit-", "junit_", "junit."):
         if stem.startswith(prefix) and len(stem) > len(prefix):
-            return stem[len(prefix):], path
+            return stem[len(prefix) :], path
     return stem, path
 
 
@@ -164,8 +173,10 @@ def read_checks(folder: Path, start: float | None = None) -> list[CheckResult]:
         if result.check == SUMMARY_CHECK:
             continue
         if path.name != f"{result.check}.json":
-            raise results.BadInput(f"{path}: holds the result of check '{result.check}'; gates write "
-                                   f"{result.check}.json, so this file was not written by one: delete it")
+            raise results.BadInput(
+                f"{path}: holds the result of check '{result.check}'; gates write "
+                f"{result.check}.json, so this file was not written by one: delete it"
+            )
         schemas.validate(result, str(path))
         if start is not None and run_start.written_before_run(path, start):
             result = results.not_run(result.check, f"{STALE_REASON} ({path})")
@@ -173,8 +184,12 @@ def read_checks(folder: Path, start: float | None = None) -> list[CheckResult]:
     return sorted(checks, key=lambda r: r.check)
 
 
-def load(results_dir: str | os.PathLike[str] | None, junit_paths: list[str], title: str | None = None,
-         not_run_tiers: dict[str, str] | None = None) -> Run:
+def load(
+    results_dir: str | os.PathLike[str] | None,
+    junit_paths: list[str],
+    title: str | None = None,
+    not_run_tiers: dict[str, str] | None = None,
+) -> Run:
     """Read every check result in ``results_dir`` and parse each JUnit file into a tier.
 
     JUnit files given under the same name (matrix shards) are added up into one tier.
@@ -219,7 +234,14 @@ def load(results_dir: str | os.PathLike[str] | None, junit_paths: list[str], tit
     def empty(name: str) -> junit.JUnitReport:
         return junit.JUnitReport(path=", ".join(missing.get(name, []) + stale.get(name, [])) or "(none)")
 
-    run.tiers = [Tier(name, report if report is not None else empty(name), missing.get(name, []),
-                      stale.get(name, []), (not_run_tiers or {}).get(name))
-                 for name, report in by_name.items()]
+    run.tiers = [
+        Tier(
+            name,
+            report if report is not None else empty(name),
+            missing.get(name, []),
+            stale.get(name, []),
+            (not_run_tiers or {}).get(name),
+        )
+        for name, report in by_name.items()
+    ]
     return run

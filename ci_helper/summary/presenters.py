@@ -173,8 +173,11 @@ def _coverage(entry: Entry, result: CheckResult) -> None:
         floor = f" (floor {shown('diff_fail_under')})" if f.get("diff_fail_under") is not None else ""
         parts.append(f"changed lines {shown('diff')}{floor}")
     entry.key_figure = ", ".join(parts) or ("no coverage data" if "total" in f else _generic_key_figure(result))
-    entry.facts = [(schemas.title(result.check, k), shown(k) if k in _PERCENT_FIGURES else value_text(v))
-                   for k, v in f.items() if v is not None]
+    entry.facts = [
+        (schemas.title(result.check, k), shown(k) if k in _PERCENT_FIGURES else value_text(v))
+        for k, v in f.items()
+        if v is not None
+    ]
     if f.get("measure") == "tests+server":
         entry.callouts.append("Coverage includes the server process: lines hit at startup count as covered.")
 
@@ -194,13 +197,26 @@ def _coverage(entry: Entry, result: CheckResult) -> None:
             rest.append(finding)
     if worst:
         worst.sort(key=lambda item: (item[0], item[1].file or ""))
-        title = (f"Worst files ({WORST_FILES} of {len(worst):,} under the floor)" if len(worst) > WORST_FILES
-                 else "Files under the floor")
-        entry.tables.append(Table(title, ["File", "Coverage"],
-                                  [[finding.file, percent(pct, precision)] for pct, finding in worst[:WORST_FILES]]))
+        title = (
+            f"Worst files ({WORST_FILES} of {len(worst):,} under the floor)"
+            if len(worst) > WORST_FILES
+            else "Files under the floor"
+        )
+        entry.tables.append(
+            Table(
+                title,
+                ["File", "Coverage"],
+                [[finding.file, percent(pct, precision)] for pct, finding in worst[:WORST_FILES]],
+            )
+        )
     if changed:
-        entry.tables.append(Table("Uncovered changed lines", ["File", "Lines"],
-                                  [[path, line_ranges(lines)] for path, lines in sorted(changed.items())]))
+        entry.tables.append(
+            Table(
+                "Uncovered changed lines",
+                ["File", "Lines"],
+                [[path, line_ranges(lines)] for path, lines in sorted(changed.items())],
+            )
+        )
     entry.findings = rest
 
 
@@ -245,8 +261,13 @@ def _smoke(entry: Entry, result: CheckResult) -> None:
 
 _AUDIT_ORDER = {"vulnerable": 0, "expired": 1, "stale": 2, "not audited": 3, "ignored": 4}
 # The audit gate's finding rules (gates/audit/gate.py) and the state each one is.
-_AUDIT_STATES = {"audit-vulnerability": "vulnerable", "audit-ignore-expired": "expired", "audit-ignore-stale": "stale",
-                 "audit-skipped": "not audited", "audit-ignored": "ignored"}
+_AUDIT_STATES = {
+    "audit-vulnerability": "vulnerable",
+    "audit-ignore-expired": "expired",
+    "audit-ignore-stale": "stale",
+    "audit-skipped": "not audited",
+    "audit-ignored": "ignored",
+}
 
 
 def _audit(entry: Entry, result: CheckResult) -> None:
@@ -270,17 +291,25 @@ def _audit(entry: Entry, result: CheckResult) -> None:
         ignore = ignored if isinstance(ignored, dict) else d
         fixes = d.get("fix_versions") or []
         reason = ignore.get("reason") or d.get("skip_reason")
-        rows.append([
-            state,
-            d.get("package") or "any",
-            d.get("version") or "—",
-            d.get("id") or finding.rule,
-            value_text(fixes) if fixes else "—",
-            reason or ("none" if state == "vulnerable" else "—"),
-            ignore.get("expires") or "—",
-        ])
+        rows.append(
+            [
+                state,
+                d.get("package") or "any",
+                d.get("version") or "—",
+                d.get("id") or finding.rule,
+                value_text(fixes) if fixes else "—",
+                reason or ("none" if state == "vulnerable" else "—"),
+                ignore.get("expires") or "—",
+            ]
+        )
     if rows:
-        entry.tables.append(Table("Vulnerabilities and ignores", ["State", "Package", "Version", "ID", "Fix versions", "Reason", "Expires"], rows))
+        entry.tables.append(
+            Table(
+                "Vulnerabilities and ignores",
+                ["State", "Package", "Version", "ID", "Fix versions", "Reason", "Expires"],
+                rows,
+            )
+        )
     entry.findings = [x for x in result.findings if x.rule not in _AUDIT_STATES]
 
 
@@ -291,7 +320,9 @@ def _stubs(entry: Entry, result: CheckResult) -> None:
     if isinstance(fake, bool):
         bits.append(f"fake inference {'on' if fake else 'off'}")
         if fake:
-            entry.callouts.append("Fake inference was on: green inference tests did not exercise the real model pipeline.")
+            entry.callouts.append(
+                "Fake inference was on: green inference tests did not exercise the real model pipeline."
+            )
     # Fabricated names (counted after the tiers ran) before the declared counts: a cut line keeps them.
     fabricated, budget = f.get("fabricated"), f.get("dynamic_budget")
     if isinstance(fabricated, int) and fabricated:
@@ -300,9 +331,13 @@ def _stubs(entry: Entry, result: CheckResult) -> None:
         if isinstance(f.get(key), int):
             bits.append(f"{number(f[key])} {key}")
     entry.key_figure = ", ".join(bits) or _generic_key_figure(result)
-    entry.facts = [(schemas.title(result.check, k),
-                    ("on" if v else "off") if k == "fake_inference" and isinstance(v, bool) else value_text(v))
-                   for k, v in f.items()]
+    entry.facts = [
+        (
+            schemas.title(result.check, k),
+            ("on" if v else "off") if k == "fake_inference" and isinstance(v, bool) else value_text(v),
+        )
+        for k, v in f.items()
+    ]
     entry.findings = list(result.findings)
 
 
@@ -329,6 +364,7 @@ def _counts(first: str, second: str, describe: Callable[[int, int], str]) -> Cal
         entry.key_figure = describe(a, b) if a is not None and b is not None else _generic_key_figure(result)
         entry.facts = _generic_facts(result)
         entry.findings = list(result.findings)
+
     return present
 
 
@@ -381,12 +417,24 @@ def present_tier(tier: Tier) -> Entry:
         if count:
             bits.append(f"{number(count)} {label}")
     entry = Entry(
-        name=f"tests: {tier.name}", status=tier.status, required=True, kind="tests",
-        key_figure=", ".join(bits), why=tier.why,
-        facts=[("Report", r.path), ("Tests", number(r.total)), ("Passed", number(r.passed)),
-               ("Failed", number(r.failed)), ("Errors", number(r.errors)), ("Skipped", number(r.skipped)),
-               ("Flaky (passed on rerun)", number(r.flaky)), ("Time (s)", number(round(r.time, 2)))],
-        tests=list(r.problems), tests_not_kept=r.problems_dropped,
+        name=f"tests: {tier.name}",
+        status=tier.status,
+        required=True,
+        kind="tests",
+        key_figure=", ".join(bits),
+        why=tier.why,
+        facts=[
+            ("Report", r.path),
+            ("Tests", number(r.total)),
+            ("Passed", number(r.passed)),
+            ("Failed", number(r.failed)),
+            ("Errors", number(r.errors)),
+            ("Skipped", number(r.skipped)),
+            ("Flaky (passed on rerun)", number(r.flaky)),
+            ("Time (s)", number(round(r.time, 2))),
+        ],
+        tests=list(r.problems),
+        tests_not_kept=r.problems_dropped,
     )
     if tier.status == NOT_RUN:
         entry.callouts.append(f"Not run: {tier.why}.")
@@ -395,7 +443,9 @@ def present_tier(tier: Tier) -> Entry:
     elif r.total == 0:
         entry.callouts.append("No tests ran: a tier that runs nothing is red, never green.")
     elif r.ran == 0:
-        entry.callouts.append(f"All {number(r.skipped)} tests were skipped: a tier that runs nothing is red, never green.")
+        entry.callouts.append(
+            f"All {number(r.skipped)} tests were skipped: a tier that runs nothing is red, never green."
+        )
     return entry
 
 

@@ -95,10 +95,19 @@ def environment(kind: str) -> jinja2.Environment:
     if kind == "markdown":
         env.filters.update(md=escape.inline, html=escape.html, code=escape.code_block)
     else:
-        env.filters.update(md=lambda v, limit=escape.INLINE_LIMIT: Markdown(escape.terminal(v, limit)),
-                           block=lambda v, limit=2000, indent="      ": Markdown(escape.terminal_block(v, limit, indent)))
-    env.globals.update(status_words=STATUS_WORDS, status_icons=STATUS_ICONS, outcome_icons=OUTCOME_ICONS,
-                       severity_icons=SEVERITY_ICONS, cut=CUT, number=presenters.number, text_of=_text_of)
+        env.filters.update(
+            md=lambda v, limit=escape.INLINE_LIMIT: Markdown(escape.terminal(v, limit)),
+            block=lambda v, limit=2000, indent="      ": Markdown(escape.terminal_block(v, limit, indent)),
+        )
+    env.globals.update(
+        status_words=STATUS_WORDS,
+        status_icons=STATUS_ICONS,
+        outcome_icons=OUTCOME_ICONS,
+        severity_icons=SEVERITY_ICONS,
+        cut=CUT,
+        number=presenters.number,
+        text_of=_text_of,
+    )
     return env
 
 
@@ -118,7 +127,9 @@ def _verdict(run: Run) -> dict[str, object]:
 # --- markdown with a budget -------------------------------------------------
 
 
-def _cut_section(name: str, text: str, cap: int, measure: Callable[[str], int], budget_name: str) -> tuple[str, str | None]:
+def _cut_section(
+    name: str, text: str, cap: int, measure: Callable[[str], int], budget_name: str
+) -> tuple[str, str | None]:
     """``text`` cut at an entry boundary so that it (with its note) fits in ``cap``."""
     pieces = text.split(CUT)
     total = len(pieces) - 1
@@ -142,8 +153,14 @@ def _cut_section(name: str, text: str, cap: int, measure: Callable[[str], int], 
     return kept.rstrip("\n") + note(dropped), f"{name} ({dropped:,} of {total:,} entries not shown)"
 
 
-def _fit(sections: list[tuple[str, str]], plain: list[str], sizes: list[int], available: int,
-         measure: Callable[[str], int], budget_name: str) -> tuple[list[str], list[str]]:
+def _fit(
+    sections: list[tuple[str, str]],
+    plain: list[str],
+    sizes: list[int],
+    available: int,
+    measure: Callable[[str], int],
+    budget_name: str,
+) -> tuple[list[str], list[str]]:
     """Cut the longest sections first until all of them fit in ``available``.
 
     ``sections`` carry the cut markers; ``plain`` are the same texts without them, ``sizes`` their sizes.
@@ -180,9 +197,15 @@ def _fit(sections: list[tuple[str, str]], plain: list[str], sizes: list[int], av
     return out, [trimmed[i] for i in sorted(trimmed)]
 
 
-def render_markdown(run: Run, *, budget: int = JOB_SUMMARY_BUDGET, measure: Callable[[str], int] = utf8_bytes,
-                    budget_name: str = "the 1 MiB job summary limit", marker: str | None = None,
-                    message_limit: int = 4000) -> Rendered:
+def render_markdown(
+    run: Run,
+    *,
+    budget: int = JOB_SUMMARY_BUDGET,
+    measure: Callable[[str], int] = utf8_bytes,
+    budget_name: str = "the 1 MiB job summary limit",
+    marker: str | None = None,
+    message_limit: int = 4000,
+) -> Rendered:
     """The run as GitHub markdown, no larger than ``budget`` (as counted by ``measure``)."""
     env = environment("markdown")
     entries = presenters.entries(run)
@@ -191,8 +214,14 @@ def render_markdown(run: Run, *, budget: int = JOB_SUMMARY_BUDGET, measure: Call
     header_template = env.get_template("summary.md.j2")
 
     def header(trimmed: list[str]) -> str:
-        return header_template.render(run=run, verdict=_verdict(run), entries=entries, trimmed=trimmed,
-                                      budget_name=budget_name, marker=Markdown(marker) if marker else None)
+        return header_template.render(
+            run=run,
+            verdict=_verdict(run),
+            entries=entries,
+            trimmed=trimmed,
+            budget_name=budget_name,
+            marker=Markdown(marker) if marker else None,
+        )
 
     plain = [text.replace(CUT, "") for _, text in sections]
     sizes = [measure(text) for text in plain]
@@ -225,8 +254,14 @@ def _hard_cut(text: str, budget: int, measure: Callable[[str], int], budget_name
 
 def render_comment(run: Run, comment_id: str | None = None, *, budget: int = COMMENT_BUDGET) -> Rendered:
     """The sticky PR comment: the marker line, then the summary within 65,536 characters."""
-    return render_markdown(run, budget=budget, measure=characters, budget_name="the 65,536-character comment limit",
-                           marker=comment_marker(comment_id), message_limit=1500)
+    return render_markdown(
+        run,
+        budget=budget,
+        measure=characters,
+        budget_name="the 65,536-character comment limit",
+        marker=comment_marker(comment_id),
+        message_limit=1500,
+    )
 
 
 # --- terminal -------------------------------------------------------------------
@@ -236,12 +271,23 @@ def render_text(run: Run, *, detail_limit: int = 20) -> str:
     """Plain text for a laptop terminal (``ci-helper summary --format text``, ``verify --run``)."""
     env = environment("text")
     entries = presenters.entries(run)
-    rows = [[STATUS_WORDS[e.status].upper(), escape.terminal(e.name, 40), "required" if e.required else "optional",
-             escape.terminal(e.key_figure, 60), escape.terminal(e.why, presenters.WHY_LIMIT)] for e in entries]
-    widths = [max([len(r[i]) for r in rows] + [len(h)]) for i, h in enumerate(["STATUS", "CHECK", "REQUIRED", "KEY FIGURE"])]
+    rows = [
+        [
+            STATUS_WORDS[e.status].upper(),
+            escape.terminal(e.name, 40),
+            "required" if e.required else "optional",
+            escape.terminal(e.key_figure, 60),
+            escape.terminal(e.why, presenters.WHY_LIMIT),
+        ]
+        for e in entries
+    ]
+    widths = [
+        max([len(r[i]) for r in rows] + [len(h)]) for i, h in enumerate(["STATUS", "CHECK", "REQUIRED", "KEY FIGURE"])
+    ]
     lines = []
     for row in [["STATUS", "CHECK", "REQUIRED", "KEY FIGURE", "WHY"]] + rows:
         cells = [cell.ljust(widths[i]) for i, cell in enumerate(row[:4])] + [row[4]]
         lines.append("  ".join(cells).rstrip())
     return env.get_template("summary.txt.j2").render(
-        run=run, verdict=_verdict(run), entries=entries, table=[Markdown(line) for line in lines], limit=detail_limit)
+        run=run, verdict=_verdict(run), entries=entries, table=[Markdown(line) for line in lines], limit=detail_limit
+    )

@@ -30,8 +30,20 @@ from ci_helper.workflows.source import Scalar, Source, read_source
 from ci_helper.workflows.uses import Uses, parse_uses
 
 __all__ = [
-    "ACTION", "WORKFLOW", "Action", "Job", "Scalar", "Source", "Step", "Tree", "Uses", "Workflow",
-    "load_tree", "parse_uses", "read_action", "read_workflow",
+    "ACTION",
+    "WORKFLOW",
+    "Action",
+    "Job",
+    "Scalar",
+    "Source",
+    "Step",
+    "Tree",
+    "Uses",
+    "Workflow",
+    "load_tree",
+    "parse_uses",
+    "read_action",
+    "read_workflow",
 ]
 
 

@@ -12,10 +12,26 @@ from ci_helper.errors import BadInput
 WORKFLOW_SUFFIXES = (".yml", ".yaml")
 ACTION_NAMES = ("action.yml", "action.yaml")
 # Folders that hold tools and caches, never a project's own actions; walking them is slow and noisy.
-SKIPPED_DIRS = frozenset({
-    ".git", ".hg", ".svn", "node_modules", "__pycache__", ".tox", ".nox", ".venv", "venv",
-    ".mypy_cache", ".pytest_cache", ".ruff_cache", ".hypothesis", ".ci-helper", ".eggs", "site-packages",
-})
+SKIPPED_DIRS = frozenset(
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        "node_modules",
+        "__pycache__",
+        ".tox",
+        ".nox",
+        ".venv",
+        "venv",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        ".hypothesis",
+        ".ci-helper",
+        ".eggs",
+        "site-packages",
+    }
+)
 
 
 def excluded(rel: str, patterns: Sequence[str]) -> bool:
@@ -55,8 +71,10 @@ def discover(root: Path, exclude: Sequence[str] = ()) -> tuple[list[tuple[Path, 
         rel_folder = os.path.relpath(folder, root).replace(os.sep, "/")
         prefix = "" if rel_folder == "." else rel_folder + "/"
         dirs[:] = [
-            d for d in dirs
-            if d not in SKIPPED_DIRS and not excluded(prefix + d, patterns)
+            d
+            for d in dirs
+            if d not in SKIPPED_DIRS
+            and not excluded(prefix + d, patterns)
             and not os.path.exists(os.path.join(folder, d, "pyvenv.cfg"))
         ]
         for name in ACTION_NAMES:

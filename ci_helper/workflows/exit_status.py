@@ -76,8 +76,12 @@ def _short(text: str) -> str:
 
 def fates(script: str, shell: Shell, is_target: Callable[[Command], bool]) -> list[Fate]:
     """Every target command of ``script`` (a POSIX shell script) with its fate, in order."""
-    return _Walk(is_target).script(parse_script_all(script), shell.errexit, shell.pipefail,
-                                   "set +e" if shell.errexit else f"the shell '{shell.command}' (no -e)")
+    return _Walk(is_target).script(
+        parse_script_all(script),
+        shell.errexit,
+        shell.pipefail,
+        "set +e" if shell.errexit else f"the shell '{shell.command}' (no -e)",
+    )
 
 
 def _group_inner(cmd: Command) -> str | None:
@@ -99,20 +103,20 @@ def _substitutions(word: str) -> list[str]:
             continue
         if word.startswith("$(", i):
             end = _closing_bracket(word, i + 1)
-            out.append(word[i + 2:end - 1])
+            out.append(word[i + 2 : end - 1])
             i = end
             continue
         if word[i] == "`":
             end = word.find("`", i + 1)
             if end < 0:
                 break
-            out.append(word[i + 1:end])
+            out.append(word[i + 1 : end])
             i = end + 1
             continue
         if word[i] == "\\":
             i += 2
             continue
-        if word[i] == "'" and not word.startswith("\"", 0):
+        if word[i] == "'" and not word.startswith('"', 0):
             end = word.find("'", i + 1)
             i = len(word) if end < 0 else end + 1
             continue
@@ -139,8 +143,9 @@ class _Walk:
     def __init__(self, is_target: Callable[[Command], bool]) -> None:
         self.is_target = is_target
 
-    def script(self, lists: list[AndOr], errexit: bool, pipefail: bool, errexit_off_by: str,
-               outer_conditional: bool = False) -> list[Fate]:
+    def script(
+        self, lists: list[AndOr], errexit: bool, pipefail: bool, errexit_off_by: str, outer_conditional: bool = False
+    ) -> list[Fate]:
         out: list[Fate] = []
         stack: list[str] = []  # "if-cond", "if-body", "case", "loop-cond", "loop-body"
         trap: str | None = None
@@ -175,8 +180,21 @@ class _Walk:
                     if not cmd.words:
                         continue
                     final = i == last_real and op_after is None and k == len(pipeline) - 1
-                    fate = self._own_fate(lists, i, j, k, cmd, errexit, pipefail, errexit_off_by, final,
-                                          condition_list, background, op_after, trap)
+                    fate = self._own_fate(
+                        lists,
+                        i,
+                        j,
+                        k,
+                        cmd,
+                        errexit,
+                        pipefail,
+                        errexit_off_by,
+                        final,
+                        condition_list,
+                        background,
+                        op_after,
+                        trap,
+                    )
                     conditional = inside or op_before is not None
                     inner = _group_inner(cmd)
                     if inner is not None:
@@ -184,14 +202,23 @@ class _Walk:
                             out.append(_combine(sub, fate))
                     else:
                         if self.is_target(cmd):
-                            out.append(Fate(cmd, fate.fatal, conditional or fate.conditional, fate.checked,
-                                            fate.reason, fate.background))
+                            out.append(
+                                Fate(
+                                    cmd,
+                                    fate.fatal,
+                                    conditional or fate.conditional,
+                                    fate.checked,
+                                    fate.reason,
+                                    fate.background,
+                                )
+                            )
                         for word in cmd.words[1:] if cmd.argv else cmd.words:
                             if "$(" not in word and "`" not in word:
                                 continue  # most words: nothing substituted, no need to walk them
                             for sub_script in _substitutions(word):
-                                for sub in self.script(parse_script_all(sub_script), errexit, pipefail,
-                                                       errexit_off_by, True):
+                                for sub in self.script(
+                                    parse_script_all(sub_script), errexit, pipefail, errexit_off_by, True
+                                ):
                                     out.append(_substituted(sub, cmd, fate))
                     if cmd.program == "set":
                         new_errexit, pipefail = _apply_set_flags(cmd.argv[1:], errexit, pipefail)
@@ -205,9 +232,22 @@ class _Walk:
                             trap = f"trap '{action}' {' '.join(cmd.argv[2:])}"
         return out
 
-    def _own_fate(self, lists: list[AndOr], i: int, j: int, k: int, cmd: Command, errexit: bool, pipefail: bool,
-                  errexit_off_by: str, final: bool, condition_list: bool, background: bool, op_after: str | None,
-                  trap: str | None) -> Fate:
+    def _own_fate(
+        self,
+        lists: list[AndOr],
+        i: int,
+        j: int,
+        k: int,
+        cmd: Command,
+        errexit: bool,
+        pipefail: bool,
+        errexit_off_by: str,
+        final: bool,
+        condition_list: bool,
+        background: bool,
+        op_after: str | None,
+        trap: str | None,
+    ) -> Fate:
         """The fate of ``cmd``'s own status in its list (a target or not)."""
         item = lists[i]
         pipeline = item.pipelines[j]
@@ -217,34 +257,63 @@ class _Walk:
         if background:
             if _waited(lists, i):
                 return Fate(cmd, True)
-            return Fate(cmd, False, reason=(f"'{label}' runs in the background ('&') and nothing waits for its PID: "
-                                            "the step's result ignores its exit status; remove the '&'"),
-                        background=True)
+            return Fate(
+                cmd,
+                False,
+                reason=(
+                    f"'{label}' runs in the background ('&') and nothing waits for its PID: "
+                    "the step's result ignores its exit status; remove the '&'"
+                ),
+                background=True,
+            )
         if cmd.negated:
-            return Fate(cmd, False, reason=(f"'! {label}' inverts the status: a failure passes, and the shell never "
-                                            "stops on a '!' command; remove the '!'"))
+            return Fate(
+                cmd,
+                False,
+                reason=(
+                    f"'! {label}' inverts the status: a failure passes, and the shell never "
+                    "stops on a '!' command; remove the '!'"
+                ),
+            )
         if trap is not None:
-            return Fate(cmd, False, reason=(f"'{label}' runs after \"{trap}\": the script exits 0 whatever it did; "
-                                            "remove the trap"))
+            return Fate(
+                cmd,
+                False,
+                reason=(f"'{label}' runs after \"{trap}\": the script exits 0 whatever it did; remove the trap"),
+            )
         if k < len(pipeline) - 1 and not pipefail:
             consumer = pipeline[-1].program or pipeline[-1].text
             if _next_fails(lists, i, ("PIPESTATUS",), errexit):
                 return Fate(cmd, True)
             read = _next_reads(lists, i, ("PIPESTATUS",))
-            tail = (" and PIPESTATUS is read but never fails the step" if read else "")
-            return Fate(cmd, False, reason=(f"'{label}' is piped into '{consumer}' without pipefail{tail}: the step gets "
-                                            f"'{consumer}'s status, not the gate's; add 'set -o pipefail' or use "
-                                            "'shell: bash'"))
+            tail = " and PIPESTATUS is read but never fails the step" if read else ""
+            return Fate(
+                cmd,
+                False,
+                reason=(
+                    f"'{label}' is piped into '{consumer}' without pipefail{tail}: the step gets "
+                    f"'{consumer}'s status, not the gate's; add 'set -o pipefail' or use "
+                    "'shell: bash'"
+                ),
+            )
         if op_after == "||":
-            tail_pipelines = item.pipelines[j + 1:]
+            tail_pipelines = item.pipelines[j + 1 :]
             if not _tail_fails(tail_pipelines, self.is_target):
                 tail = tail_pipelines[0][0].text
-                return Fate(cmd, False, reason=f"'{label} || {_short(tail)}' swallows the gate's exit status; let it fail")
+                return Fate(
+                    cmd, False, reason=f"'{label} || {_short(tail)}' swallows the gate's exit status; let it fail"
+                )
             return Fate(cmd, True)
         if op_after == "&&" and i != len(lists) - 1 and i < _last_real(lists):
             if errexit:
-                return Fate(cmd, False, reason=(f"'{label} && ...' is not the script's last command: bash -e ignores "
-                                                "a failure before '&&' and the script goes on; put the gate on its own line"))
+                return Fate(
+                    cmd,
+                    False,
+                    reason=(
+                        f"'{label} && ...' is not the script's last command: bash -e ignores "
+                        "a failure before '&&' and the script goes on; put the gate on its own line"
+                    ),
+                )
         if k < len(pipeline) - 1:
             return Fate(cmd, True)  # pipefail: the pipeline fails with it
         if final or errexit:
@@ -252,10 +321,22 @@ class _Walk:
         if _next_fails(lists, i, _STATUS, errexit):
             return Fate(cmd, True)
         if _next_reads(lists, i, _STATUS):
-            return Fate(cmd, False, reason=(f"'{label}' runs with errexit off ({errexit_off_by}); its status is read "
-                                            "($?) but never fails the step; exit with it"))
-        return Fate(cmd, False, reason=(f"'{label}' runs with errexit off ({errexit_off_by}) and the next command does "
-                                        "not check $? or PIPESTATUS, so its failure is ignored"))
+            return Fate(
+                cmd,
+                False,
+                reason=(
+                    f"'{label}' runs with errexit off ({errexit_off_by}); its status is read "
+                    "($?) but never fails the step; exit with it"
+                ),
+            )
+        return Fate(
+            cmd,
+            False,
+            reason=(
+                f"'{label}' runs with errexit off ({errexit_off_by}) and the next command does "
+                "not check $? or PIPESTATUS, so its failure is ignored"
+            ),
+        )
 
 
 def _last_real(lists: list[AndOr]) -> int:
@@ -276,8 +357,9 @@ def _combine(inner: Fate, outer: Fate) -> Fate:
         return inner
     if outer.fatal:
         return Fate(inner.command, True, inner.conditional or outer.conditional)
-    return Fate(inner.command, False, inner.conditional or outer.conditional, outer.checked, outer.reason,
-                outer.background)
+    return Fate(
+        inner.command, False, inner.conditional or outer.conditional, outer.checked, outer.reason, outer.background
+    )
 
 
 def _substituted(inner: Fate, host: Command, outer: Fate) -> Fate:
@@ -288,9 +370,16 @@ def _substituted(inner: Fate, host: Command, outer: Fate) -> Fate:
     if bare:
         return Fate(inner.command, outer.fatal, True, outer.checked, outer.reason, outer.background)
     what = host.argv[0] if host.argv else host.words[0]
-    return Fate(inner.command, False, True, reason=(f"'{name(inner.command)}' runs inside $(...) of '{_short(what)}': "
-                                                    f"the step gets '{what}'s status, not its own; run it on its own "
-                                                    "line" + (" (a plain 'var=$(...)' keeps the status)" if what in _DECLARE else "")))
+    return Fate(
+        inner.command,
+        False,
+        True,
+        reason=(
+            f"'{name(inner.command)}' runs inside $(...) of '{_short(what)}': "
+            f"the step gets '{what}'s status, not its own; run it on its own "
+            "line" + (" (a plain 'var=$(...)' keeps the status)" if what in _DECLARE else "")
+        ),
+    )
 
 
 def _text(item: AndOr) -> str:
@@ -306,7 +395,7 @@ def _next_reads(lists: list[AndOr], index: int, needles: tuple[str, ...]) -> boo
 
 def _waited(lists: list[AndOr], index: int) -> bool:
     """A later ``wait PID``/``wait %N``/``wait -n`` collects the status (a bare ``wait`` returns 0)."""
-    for item in lists[index + 1:]:
+    for item in lists[index + 1 :]:
         for cmd in item.commands():
             if cmd.program == "wait" and len(cmd.argv) > 1:
                 return True
@@ -374,7 +463,7 @@ def _uses_to_fail(lists: list[AndOr], index: int, needles: tuple[str, ...], erre
     if words and words[0] in _OPENERS_COND:
         # `if [ $rc -ne 0 ]; then ... exit 1; fi`: a branch of the if fails the step.
         nesting = 0
-        for following in lists[index + 1:]:
+        for following in lists[index + 1 :]:
             head = following.pipelines[0][0].words
             if head[0] in ("if",):
                 nesting += 1

@@ -32,12 +32,15 @@ def expand(matrix: Any) -> list[dict[str, Any]]:
         if key in ("include", "exclude"):
             continue
         if isinstance(values, str):
-            raise MatrixError(f"matrix key '{key}' is an expression ({values.strip()}), expanded only when the run "
-                              "starts")
+            raise MatrixError(
+                f"matrix key '{key}' is an expression ({values.strip()}), expanded only when the run starts"
+            )
         if not isinstance(values, list):
             raise MatrixError(f"matrix key '{key}' must be a list")
         base[key] = values
-    combinations = [dict(zip(base, values, strict=True)) for values in itertools.product(*base.values())] if base else []
+    combinations = (
+        [dict(zip(base, values, strict=True)) for values in itertools.product(*base.values())] if base else []
+    )
     for entry in _entries(matrix.get("exclude"), "exclude"):
         combinations = [c for c in combinations if not all(c.get(k) == v for k, v in entry.items())]
     original = list(combinations)
@@ -65,8 +68,7 @@ def _entries(value: Any, what: str) -> list[dict[str, Any]]:
 
 def label(combination: dict[str, Any]) -> str:
     """``3.12, ubuntu``: how GitHub names a combination after the job's name."""
-    return ", ".join(v if isinstance(v, str) else json.dumps(v, separators=(",", ":"))
-                     for v in combination.values())
+    return ", ".join(v if isinstance(v, str) else json.dumps(v, separators=(",", ":")) for v in combination.values())
 
 
 def matches(combination: dict[str, Any], chosen: dict[str, str]) -> bool:

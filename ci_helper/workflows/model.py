@@ -238,10 +238,13 @@ class Action:
             table = {} if _is_null(node) else self.source.mapping(node, what)
             required = _optional_scalar(self.source, table, "required", what)
             deprecation = _optional_scalar(self.source, table, "deprecationMessage", what)
-            out[name] = ActionInput(name, key.start_mark.line + 1,
-                                    required is not None and required.value.strip().lower() == "true",
-                                    _optional_scalar(self.source, table, "default", what),
-                                    deprecation.value if deprecation is not None else "")
+            out[name] = ActionInput(
+                name,
+                key.start_mark.line + 1,
+                required is not None and required.value.strip().lower() == "true",
+                _optional_scalar(self.source, table, "default", what),
+                deprecation.value if deprecation is not None else "",
+            )
         return out
 
     @cached_property
@@ -361,18 +364,23 @@ def _steps(source: Source, table: dict[str, tuple[ScalarNode, Node]], what: str)
         step_table = source.mapping(node, where)
         line, column = position(node)
         name = _optional_scalar(source, step_table, "name", where)
-        steps.append(Step(
-            index=index, line=line, column=column,
-            name=name.value if name is not None else None,
-            uses=_optional_scalar(source, step_table, "uses", where),
-            run=_optional_scalar(source, step_table, "run", where),
-            shell=_optional_scalar(source, step_table, "shell", where),
-            continue_on_error=_optional_scalar(source, step_table, "continue-on-error", where),
-            if_=_optional_scalar(source, step_table, "if", where),
-            with_=_scalars(source, step_table, "with", where),
-            node=node,
-            source=source, fields=step_table,
-        ))
+        steps.append(
+            Step(
+                index=index,
+                line=line,
+                column=column,
+                name=name.value if name is not None else None,
+                uses=_optional_scalar(source, step_table, "uses", where),
+                run=_optional_scalar(source, step_table, "run", where),
+                shell=_optional_scalar(source, step_table, "shell", where),
+                continue_on_error=_optional_scalar(source, step_table, "continue-on-error", where),
+                if_=_optional_scalar(source, step_table, "if", where),
+                with_=_scalars(source, step_table, "with", where),
+                node=node,
+                source=source,
+                fields=step_table,
+            )
+        )
     return steps
 
 
@@ -409,14 +417,18 @@ def build_workflow(source: Source, strict: bool = True) -> Workflow:
     if not strict:
         triggers = read_triggers(source, on[1]) if on is not None and not _is_null(on[1]) else Triggers()
     elif on is None or _is_null(on[1]):
-        raise BadInput(f"{_missing_at(source, on)}: not a workflow GitHub accepts: no 'on:' (the events that "
-                       "start it); add 'on:' or move the file out of .github/workflows")
+        raise BadInput(
+            f"{_missing_at(source, on)}: not a workflow GitHub accepts: no 'on:' (the events that "
+            "start it); add 'on:' or move the file out of .github/workflows"
+        )
     else:
         triggers = read_triggers(source, on[1])
     jobs_pair = top.get("jobs")
     if strict and (jobs_pair is None or _is_null(jobs_pair[1])):
-        raise BadInput(f"{_missing_at(source, jobs_pair)}: not a workflow GitHub accepts: no 'jobs:'; "
-                       "add the jobs to run or move the file out of .github/workflows")
+        raise BadInput(
+            f"{_missing_at(source, jobs_pair)}: not a workflow GitHub accepts: no 'jobs:'; "
+            "add the jobs to run or move the file out of .github/workflows"
+        )
     jobs: list[Job] = []
     job_nodes = {} if jobs_pair is None or _is_null(jobs_pair[1]) else source.mapping(jobs_pair[1], "'jobs'")
     for job_id, (key, node) in job_nodes.items():
@@ -424,25 +436,37 @@ def build_workflow(source: Source, strict: bool = True) -> Workflow:
         table = source.mapping(node, what)
         line, column = position(key)
         if strict and _absent(table, "steps") and _absent(table, "uses"):
-            raise BadInput(f"{source.rel}:{line}: {what} has neither 'steps:' nor 'uses:' (a reusable "
-                           "workflow); give it steps to run or fix the file")
-        jobs.append(Job(
-            id=job_id, line=line, column=column,
-            uses=_optional_scalar(source, table, "uses", what),
-            steps=_steps(source, table, what),
-            has_permissions="permissions" in table,
-            continue_on_error=_optional_scalar(source, table, "continue-on-error", what),
-            if_=_optional_scalar(source, table, "if", what),
-            needs=_needs(source, table, what),
-            default_shell=_default_shell(source, table, what),
-            with_=_scalars(source, table, "with", what),
-            name=_optional_scalar(source, table, "name", what),
-            node=node,
-            source=source, fields=table,
-        ))
+            raise BadInput(
+                f"{source.rel}:{line}: {what} has neither 'steps:' nor 'uses:' (a reusable "
+                "workflow); give it steps to run or fix the file"
+            )
+        jobs.append(
+            Job(
+                id=job_id,
+                line=line,
+                column=column,
+                uses=_optional_scalar(source, table, "uses", what),
+                steps=_steps(source, table, what),
+                has_permissions="permissions" in table,
+                continue_on_error=_optional_scalar(source, table, "continue-on-error", what),
+                if_=_optional_scalar(source, table, "if", what),
+                needs=_needs(source, table, what),
+                default_shell=_default_shell(source, table, what),
+                with_=_scalars(source, table, "with", what),
+                name=_optional_scalar(source, table, "name", what),
+                node=node,
+                source=source,
+                fields=table,
+            )
+        )
     return Workflow(
-        source=source, triggers=triggers.names(), has_permissions="permissions" in top,
-        default_shell=_default_shell(source, top, "the workflow"), jobs=jobs, on=triggers, fields=top,
+        source=source,
+        triggers=triggers.names(),
+        has_permissions="permissions" in top,
+        default_shell=_default_shell(source, top, "the workflow"),
+        jobs=jobs,
+        on=triggers,
+        fields=top,
     )
 
 
@@ -453,8 +477,10 @@ def build_action(source: Source, strict: bool = True) -> Action:
     top = source.mapping(source.root, "an action")
     runs_pair = top.get("runs")
     if strict and (runs_pair is None or _is_null(runs_pair[1])):
-        raise BadInput(f"{_missing_at(source, runs_pair)}: not an action GitHub accepts: no 'runs:' (what the "
-                       "action runs); add 'runs:' or rename the file")
+        raise BadInput(
+            f"{_missing_at(source, runs_pair)}: not an action GitHub accepts: no 'runs:' (what the "
+            "action runs); add 'runs:' or rename the file"
+        )
     using: str | None = None
     steps: list[Step] = []
     image: Scalar | None = None
@@ -466,4 +492,3 @@ def build_action(source: Source, strict: bool = True) -> Action:
         steps = _steps(source, runs, "'runs'")
         image = _optional_scalar(source, runs, "image", "'runs'")
     return Action(source=source, using=using, steps=steps, image=image, fields=top, runs=runs)
-

@@ -38,7 +38,7 @@ DEFAULT_SHELL = "bash -e {0}"
 class Shell:
     """The shell a ``run:`` step gets, as GitHub starts it."""
 
-    command: str   # the command line template, with {0} for the script file (as written when unknown)
+    command: str  # the command line template, with {0} for the script file (as written when unknown)
     posix: bool
     errexit: bool
     pipefail: bool
@@ -119,8 +119,16 @@ _NO_OP_WORDS = frozenset({"fi", "done", "esac", "}", ")"})
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 # Wrappers that run the next word as the real command.
 _RUNNERS = {
-    ("uv", "run"), ("poetry", "run"), ("pipenv", "run"), ("hatch", "run"), ("pdm", "run"),
-    ("pipx", "run"), ("npm", "exec"), ("pnpm", "exec"), ("yarn", "run"), ("tox", "exec"),
+    ("uv", "run"),
+    ("poetry", "run"),
+    ("pipenv", "run"),
+    ("hatch", "run"),
+    ("pdm", "run"),
+    ("pipx", "run"),
+    ("npm", "exec"),
+    ("pnpm", "exec"),
+    ("yarn", "run"),
+    ("tox", "exec"),
 }
 _PREFIX_WITH_FLAGS = frozenset({"sudo", "env", "xvfb-run", "nice", "stdbuf", "npx", "pnpx", "bunx"})
 
@@ -238,7 +246,7 @@ def _tokens(script: str, _lines: bool = True) -> list[tuple[str, str, int]]:
                 for text in script[i:end].split():
                     tokens.append(("word", text, line))
                 i = end
-                if i <= n and script[i - 1:i] == "\n":
+                if i <= n and script[i - 1 : i] == "\n":
                     tokens.append(("op", "\n", line))
                     line += 1
                     at_line_start = True
@@ -258,7 +266,7 @@ def _tokens(script: str, _lines: bool = True) -> list[tuple[str, str, int]]:
                 continue
             if not word:
                 word_line = line
-            word.append(script[i:i + 2])
+            word.append(script[i : i + 2])
             i += 2
             continue
         if ch == "\n":
@@ -398,8 +406,16 @@ def parse_script_all(script: str) -> list[AndOr]:
         if known is None:
             break
         for item in known:
-            lists.append(AndOr([[Command(c.words, line, c.argv, c.condition, c.negated) for c in pipeline]
-                                for pipeline in item.pipelines], item.ops, item.terminator))
+            lists.append(
+                AndOr(
+                    [
+                        [Command(c.words, line, c.argv, c.condition, c.negated) for c in pipeline]
+                        for pipeline in item.pipelines
+                    ],
+                    item.ops,
+                    item.terminator,
+                )
+            )
         start = end + 1
         line += 1
     if start < len(script):
@@ -540,7 +556,7 @@ def _program_words(words: tuple[str, ...]) -> tuple[list[str], bool, bool]:
         argv = argv[3:]  # `case WORD in PATTERN) command`: the arm's command is what runs
     if argv and argv[0] not in ("(", "{") and ")" in argv:
         # A `)` word outside a group ends a case pattern (groups keep theirs inside).
-        argv = argv[argv.index(")") + 1:]
+        argv = argv[argv.index(")") + 1 :]
     changed = True
     while argv and changed:
         changed = False

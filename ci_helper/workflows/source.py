@@ -180,8 +180,10 @@ def shape_problem(root: Node | None) -> tuple[Node, str] | None:
             size = 1 + sum(done[id(child)][0] for child in children)
             height = 1 + max((done[id(child)][1] for child in children), default=0)
             if size > MAX_EXPANDED_NODES:
-                return node, (f"expands to more than {MAX_EXPANDED_NODES:,} values through aliases and merge keys "
-                        "(limit, see docs/security.md)")
+                return node, (
+                    f"expands to more than {MAX_EXPANDED_NODES:,} values through aliases and merge keys "
+                    "(limit, see docs/security.md)"
+                )
             if height > MAX_DEPTH:
                 return node, f"nests deeper than {MAX_DEPTH} levels, aliases expanded (limit, see docs/security.md)"
             done[key] = (size, height)
@@ -346,8 +348,9 @@ def read_source(path: Path, rel: str) -> Source:
     except OSError as exc:
         raise BadInput(f"{rel}: cannot read ({exc.strerror or exc}); check the file's permissions") from None
     if len(data) > MAX_FILE_BYTES:
-        raise BadInput(f"{rel}: larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB (limit, see docs/security.md); "
-                       "split the file")
+        raise BadInput(
+            f"{rel}: larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB (limit, see docs/security.md); split the file"
+        )
     return source_from_text(path, rel, decode(data, rel))
 
 
@@ -356,8 +359,9 @@ def source_from_text(path: Path, rel: str, text: str) -> Source:
     try:
         deep = deep_nesting_line(text)
         if deep is not None:
-            raise BadInput(f"{rel}:{deep}: nests deeper than {MAX_DEPTH} levels (limit, see docs/security.md); "
-                           "fix the file")
+            raise BadInput(
+                f"{rel}:{deep}: nests deeper than {MAX_DEPTH} levels (limit, see docs/security.md); fix the file"
+            )
         root = _compose(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -367,7 +371,9 @@ def source_from_text(path: Path, rel: str, text: str) -> Source:
     except yaml.YAMLError as exc:
         raise BadInput(f"{rel}: malformed YAML ({exc}); fix the file") from None
     except RecursionError:  # the pure-Python composer recurses per nesting level
-        raise BadInput(f"{rel}: nests too deeply (limit {MAX_DEPTH} levels, see docs/security.md); fix the file") from None
+        raise BadInput(
+            f"{rel}: nests too deeply (limit {MAX_DEPTH} levels, see docs/security.md); fix the file"
+        ) from None
     # The cheap walk first, with a budget in proportion to the text so that an alias bomb or cycle costs no
     # more than reading the file before the full check names the node at fault.
     budget = min(MAX_EXPANDED_NODES, 4 * len(text) + 1024)

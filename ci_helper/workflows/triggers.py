@@ -84,8 +84,10 @@ def _is_null(node: Node) -> bool:
 def _event(source: Source, node: Node, what: str) -> str:
     value = source.scalar(node, what).value
     if not _EVENT_NAME.match(value):
-        raise BadInput(f"{source.where(node)}: {what} must be an event name such as push or pull_request, "
-                       f"got '{value}'; fix the file")
+        raise BadInput(
+            f"{source.where(node)}: {what} must be an event name such as push or pull_request, "
+            f"got '{value}'; fix the file"
+        )
     return value
 
 
@@ -104,10 +106,17 @@ def _inputs(source: Source, node: Node, what: str) -> dict[str, TriggerInput]:
             out[name] = TriggerInput(name)
             continue
         table = source.mapping(spec, f"{what} '{name}'")
-        values = {key: value.value for key, (_, value) in table.items()
-                  if isinstance(value, ScalarNode) and not _is_null(value)}
-        out[name] = TriggerInput(name, values.get("required", "").strip().lower() == "true",
-                                 values.get("default"), values.get("type", "string"))
+        values = {
+            key: value.value
+            for key, (_, value) in table.items()
+            if isinstance(value, ScalarNode) and not _is_null(value)
+        }
+        out[name] = TriggerInput(
+            name,
+            values.get("required", "").strip().lower() == "true",
+            values.get("default"),
+            values.get("type", "string"),
+        )
     return out
 
 

@@ -11,10 +11,10 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-LOCAL = "local"      # ./path: the caller's workspace
-SELF = "self"        # $/path: the repository of the running action or workflow, same commit
-DOCKER = "docker"    # docker://image[:tag][@sha256:digest]
-REMOTE = "remote"    # owner/repo[/path]@ref
+LOCAL = "local"  # ./path: the caller's workspace
+SELF = "self"  # $/path: the repository of the running action or workflow, same commit
+DOCKER = "docker"  # docker://image[:tag][@sha256:digest]
+REMOTE = "remote"  # owner/repo[/path]@ref
 
 # The repository name of ci-helper itself: any owner (forks and mirrors keep the name).
 OUR_REPOSITORY_NAME = "ci-helper"
@@ -99,7 +99,7 @@ class Uses:
         if self.kind in (LOCAL, SELF):
             return "self"
         if self.kind == DOCKER:
-            return self.raw[len("docker://"):]
+            return self.raw[len("docker://") :]
         if self.has_ref and self.ref and self.valid:
             return self.repo
         return "run"

@@ -12,25 +12,30 @@ from pathlib import Path
 
 # Modules our processes import or run: ci-helper itself, its dependencies, pip and the stdlib
 # modules `python -m` reaches for while installing. sitecustomize/usercustomize run at startup.
-ROOT_MODULES = ("click", "yaml", "jinja2", "jsonschema", "pip", "venv", "ensurepip", "sitecustomize",
-                "usercustomize")
+ROOT_MODULES = ("click", "yaml", "jinja2", "jsonschema", "pip", "venv", "ensurepip", "sitecustomize", "usercustomize")
 ROOT_PACKAGES = ("ci_helper", "pip_audit")
 
 
 def _body(marks: Path, name: str) -> str:
     # Leaves a mark, then pretends all went well (an exit 0 is what a forged gate wants).
-    return (f"import pathlib\npathlib.Path({str(marks)!r}).mkdir(parents=True, exist_ok=True)\n"
-            f"pathlib.Path({str(marks)!r}, {name!r}).write_text('imported')\n")
+    return (
+        f"import pathlib\npathlib.Path({str(marks)!r}).mkdir(parents=True, exist_ok=True)\n"
+        f"pathlib.Path({str(marks)!r}, {name!r}).write_text('imported')\n"
+    )
 
 
-def plant(folder: Path, marks: Path, modules: tuple[str, ...] = ROOT_MODULES,
-          packages: tuple[str, ...] = ROOT_PACKAGES) -> list[str]:
+def plant(
+    folder: Path, marks: Path, modules: tuple[str, ...] = ROOT_MODULES, packages: tuple[str, ...] = ROOT_PACKAGES
+) -> list[str]:
     """Write the hostile modules into ``folder``; returns the file names written (for coverage omits)."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for name in modules:
-        (folder / f"{name}.py").write_text(_body(marks, name) + "raise SystemExit(0)\n"
-                                           if name not in ("sitecustomize", "usercustomize") else _body(marks, name))
+        (folder / f"{name}.py").write_text(
+            _body(marks, name) + "raise SystemExit(0)\n"
+            if name not in ("sitecustomize", "usercustomize")
+            else _body(marks, name)
+        )
         written.append(f"{name}.py")
     for name in packages:
         package = folder / name
@@ -45,7 +50,8 @@ def planted_pth(site_packages: Path, marks: Path) -> None:
     """A ``.pth`` in an interpreter's site-packages whose import line runs at every start of it."""
     (site_packages / "zz_hostile.pth").write_text(
         f"import pathlib; pathlib.Path({str(marks)!r}).mkdir(parents=True, exist_ok=True); "
-        f"pathlib.Path({str(marks)!r}, 'pth').write_text('imported')\n")
+        f"pathlib.Path({str(marks)!r}, 'pth').write_text('imported')\n"
+    )
 
 
 def fake_command(folder: Path, marks: Path, name: str = "ci-helper") -> Path:

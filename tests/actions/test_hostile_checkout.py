@@ -35,15 +35,29 @@ def closed_port_url():
     port = sock.getsockname()[1]
     sock.close()
     return f"http://127.0.0.1:{port}/v1/query"
-editable = pytest.mark.skipif(Path(ci_helper.__file__).resolve().parent.parent != REPO_ROOT.resolve(),
-                              reason="needs `pip install -e .` of this checkout (as .ci/run does)")
 
 
-def run_action(action: Path, workspace: Path, *args: str, inputs: dict[str, str] | None = None,
-               env: dict[str, str] | None = None):
+editable = pytest.mark.skipif(
+    Path(ci_helper.__file__).resolve().parent.parent != REPO_ROOT.resolve(),
+    reason="needs `pip install -e .` of this checkout (as .ci/run does)",
+)
+
+
+def run_action(
+    action: Path, workspace: Path, *args: str, inputs: dict[str, str] | None = None, env: dict[str, str] | None = None
+):
     outputs = workspace.parent / "outputs.json"
-    argv = ["run-action", str(action), "--workspace", str(workspace), "--outputs-json", str(outputs),
-            "--summary-out", str(workspace.parent / "summary.md"), *args]
+    argv = [
+        "run-action",
+        str(action),
+        "--workspace",
+        str(workspace),
+        "--outputs-json",
+        str(outputs),
+        "--summary-out",
+        str(workspace.parent / "summary.md"),
+        *args,
+    ]
     for key, value in (inputs or {}).items():
         argv += ["--input", f"{key}={value}"]
     full = {"PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}", **(env or {})}
@@ -69,18 +83,28 @@ def test_setup_installs_and_launches_ci_helper_isolated_from_a_hostile_checkout(
     repo = make_source(tmp_path)
     runner_temp = tmp_path / "runner-temp"
     runner_temp.mkdir()
-    bare_path = os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep)
-                                if not (Path(p) / "ci-helper").exists())
-    proc, outputs, github_path = run_install(repo / "actions" / "setup", tmp_path, path=bare_path,
-                                             runner_temp=runner_temp, python=str(python), cwd=checkout,
-                                             extra_env={"PYTHONPATH": str(checkout)})
+    bare_path = os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep) if not (Path(p) / "ci-helper").exists())
+    proc, outputs, github_path = run_install(
+        repo / "actions" / "setup",
+        tmp_path,
+        path=bare_path,
+        runner_temp=runner_temp,
+        python=str(python),
+        cwd=checkout,
+        extra_env={"PYTHONPATH": str(checkout)},
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert outputs["installed"] == "true"
     assert hostile.marks_left(marks) == []
 
     # The launcher on PATH, started from the checkout with PYTHONPATH pointing into it.
-    ran = subprocess.run(["ci-helper"], capture_output=True, text=True, cwd=checkout,
-                         env={"PATH": os.pathsep.join([*github_path, bare_path]), "PYTHONPATH": str(checkout)})
+    ran = subprocess.run(
+        ["ci-helper"],
+        capture_output=True,
+        text=True,
+        cwd=checkout,
+        env={"PATH": os.pathsep.join([*github_path, bare_path]), "PYTHONPATH": str(checkout)},
+    )
     assert ran.returncode == 0, ran.stderr
     assert ran.stdout == f"fake ci-helper {ci_helper.__version__}\n"
     assert hostile.marks_left(marks) == []
@@ -91,10 +115,21 @@ def test_setup_installs_and_launches_ci_helper_isolated_from_a_hostile_checkout(
 
 def test_guard_decision_imports_the_standard_library_only(tmp_path):
     # -S: no site-packages at all, so click, yaml or anything installed cannot be imported.
-    env = {"PATH": os.environ["PATH"], "GITHUB_REPOSITORY": "someone/fork", "GITHUB_EVENT_NAME": "push",
-           "CI_HELPER_GUARD_REPOSITORIES": HOME, "CI_HELPER_RESULTS_DIR": str(tmp_path / "results")}
-    proc = subprocess.run([sys.executable, "-I", "-S", str(REPO_ROOT / "actions" / "guardrails" / "decide.py")],
-                          capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60)
+    env = {
+        "PATH": os.environ["PATH"],
+        "GITHUB_REPOSITORY": "someone/fork",
+        "GITHUB_EVENT_NAME": "push",
+        "CI_HELPER_GUARD_REPOSITORIES": HOME,
+        "CI_HELPER_RESULTS_DIR": str(tmp_path / "results"),
+    }
+    proc = subprocess.run(
+        [sys.executable, "-I", "-S", str(REPO_ROOT / "actions" / "guardrails" / "decide.py")],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=60,
+    )
     assert proc.returncode == 1, proc.stderr
     assert proc.stdout.splitlines() == [
         "error: guard-repository: must run only in truthful-ci/ci-helper, not in someone/fork (GITHUB_REPOSITORY)",
@@ -109,8 +144,15 @@ def test_guardrails_decide_before_anything_runs_in_a_hostile_checkout(tmp_path, 
     marks = tmp_path / "marks"
     workspace = tmp_path / "workspace"
     hostile.plant(workspace, marks)
-    proc, outputs = run_action(REPO_ROOT / "actions" / "guardrails", workspace, "--repository", repository,
-                               "--env", f"PYTHONPATH={workspace}", inputs={"repositories": HOME})
+    proc, outputs = run_action(
+        REPO_ROOT / "actions" / "guardrails",
+        workspace,
+        "--repository",
+        repository,
+        "--env",
+        f"PYTHONPATH={workspace}",
+        inputs={"repositories": HOME},
+    )
     assert proc.returncode == code, proc.stdout + proc.stderr
     steps = outputs["steps"]
     assert list(steps) == ["guard", "setup", "pins"]
@@ -124,7 +166,7 @@ def test_guardrails_decide_before_anything_runs_in_a_hostile_checkout(tmp_path, 
 # --- 14.1 + 14.3: the quality action in a hostile checkout whose tests poison every channel ------
 
 
-CONFTEST = '''
+CONFTEST = """
 import os, pathlib
 def pytest_sessionstart(session):
     # What the code under test can write for the later steps of the job.
@@ -134,7 +176,7 @@ def pytest_sessionstart(session):
         out.write("dry-run=true\\n")
     with open(os.environ["GITHUB_PATH"], "a") as path:
         path.write("{fake_bin}\\n")
-'''
+"""
 
 
 @editable
@@ -152,10 +194,17 @@ def test_quality_action_stays_red_when_its_tests_poison_every_channel(tmp_path, 
     # A workspace file: the project's own settings ask for the offline pass.
     (workspace / "pyproject.toml").write_text(
         f'[tool.coverage.run]\nsource = ["."]\nomit = [{omit}]\n\n'
-        '[tool.ci-helper.coverage]\nfail-under = 90\n\n[tool.ci-helper.audit]\nallow-offline = true\n')
-    proc, outputs = run_action(REPO_ROOT / "actions" / "quality", workspace, inputs={
-        "python": sys.executable, "pytest-args": "test_shapes.py -p no:cacheprovider",
-        "osv-url": closed_port_url})
+        "[tool.ci-helper.coverage]\nfail-under = 90\n\n[tool.ci-helper.audit]\nallow-offline = true\n"
+    )
+    proc, outputs = run_action(
+        REPO_ROOT / "actions" / "quality",
+        workspace,
+        inputs={
+            "python": sys.executable,
+            "pytest-args": "test_shapes.py -p no:cacheprovider",
+            "osv-url": closed_port_url,
+        },
+    )
     steps = outputs["steps"]
     assert steps["tests"]["outcome"] == "success", proc.stdout
     assert steps["gate"]["outcome"] == "success", proc.stdout

@@ -22,13 +22,19 @@ def test_installs_the_cli_with_the_shared_setup_action_after_finding_the_project
     steps = _action()["runs"]["steps"]
     # The setup puts ci-helper's virtualenv first on PATH: the project's Python is found before it.
     assert "command -v python3" in steps[0]["run"]
-    assert steps[1] == {"name": "Install ci-helper", "id": "setup", "uses": "$/actions/setup",
-                        "with": {"extras": "${{ inputs.audit == 'true' && 'audit' || '' }}"}}
+    assert steps[1] == {
+        "name": "Install ci-helper",
+        "id": "setup",
+        "uses": "$/actions/setup",
+        "with": {"extras": "${{ inputs.audit == 'true' && 'audit' || '' }}"},
+    }
     tests = next(s for s in steps if s.get("id") == "tests")
     assert tests["env"]["PROJECT_PYTHON"] == "${{ steps.paths.outputs.python }}"
     # Through ci-helper's offline hook and output fence (issues 19 and 14), in the project's Python.
-    assert tests["run"].startswith('"$CI_HELPER_PYTHON" -I -m ci_helper network run -- '
-                                   '"$PROJECT_PYTHON" -m coverage run --parallel-mode -m pytest ')
+    assert tests["run"].startswith(
+        '"$CI_HELPER_PYTHON" -I -m ci_helper network run -- '
+        '"$PROJECT_PYTHON" -m coverage run --parallel-mode -m pytest '
+    )
 
 
 def test_gate_takes_its_inputs_through_env_and_feeds_the_outputs():

@@ -19,17 +19,29 @@ FIXTURES = REPO_ROOT / "ci_helper" / "fixtures" / "coverage"
 
 pytestmark = [
     # The setup action finds this checkout's editable install on PATH and installs nothing.
-    pytest.mark.skipif(Path(ci_helper.__file__).resolve().parent.parent != REPO_ROOT.resolve(),
-                       reason="needs `pip install -e .` of this checkout (as .ci/run does)"),
-    pytest.mark.skipif(not (REPO_ROOT / "actions" / "setup" / "action.yml").is_file(),
-                       reason="actions/setup is not in this checkout yet (it lands with issue 4)"),
+    pytest.mark.skipif(
+        Path(ci_helper.__file__).resolve().parent.parent != REPO_ROOT.resolve(),
+        reason="needs `pip install -e .` of this checkout (as .ci/run does)",
+    ),
+    pytest.mark.skipif(
+        not (REPO_ROOT / "actions" / "setup" / "action.yml").is_file(),
+        reason="actions/setup is not in this checkout yet (it lands with issue 4)",
+    ),
 ]
 
 
 def run_quality(workspace: Path, inputs: dict[str, str]):
     outputs = workspace.parent / "outputs.json"
-    argv = ["run-action", str(QUALITY), "--workspace", str(workspace), "--outputs-json", str(outputs),
-            "--summary-out", str(workspace.parent / "summary.md")]
+    argv = [
+        "run-action",
+        str(QUALITY),
+        "--workspace",
+        str(workspace),
+        "--outputs-json",
+        str(outputs),
+        "--summary-out",
+        str(workspace.parent / "summary.md"),
+    ]
     for key, value in inputs.items():
         argv += ["--input", f"{key}={value}"]
     env = {"PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
@@ -37,14 +49,18 @@ def run_quality(workspace: Path, inputs: dict[str, str]):
     return proc, (json.loads(outputs.read_text()) if outputs.exists() else None)
 
 
-@pytest.mark.parametrize(("fixture", "code", "total", "verdict"), [("good", 0, "100", "pass"), ("bad", 1, "29", "fail")])
+@pytest.mark.parametrize(
+    ("fixture", "code", "total", "verdict"), [("good", 0, "100", "pass"), ("bad", 1, "29", "fail")]
+)
 def test_quality_action_runs_the_tests_under_coverage_then_the_gate(tmp_path, fixture, code, total, verdict):
     workspace = tmp_path / "workspace"
     shutil.copytree(FIXTURES / fixture, workspace)
     # The audit step runs by default: a local OSV service with no records keeps it offline and green.
     with OsvServer([]) as osv:
-        proc, outputs = run_quality(workspace, {"python": sys.executable, "pytest-args": "test_shapes.py -p no:cacheprovider",
-                                                "osv-url": osv.query_url})
+        proc, outputs = run_quality(
+            workspace,
+            {"python": sys.executable, "pytest-args": "test_shapes.py -p no:cacheprovider", "osv-url": osv.query_url},
+        )
     assert proc.returncode == code, proc.stdout + proc.stderr
     assert outputs["outputs"]["total"] == total
     assert outputs["outputs"]["verdict"] == verdict
@@ -61,5 +77,7 @@ def test_quality_action_runs_the_tests_under_coverage_then_the_gate(tmp_path, fi
     assert outputs["steps"]["summary"]["outcome"] == ("success" if code == 0 else "failure")
     summary = (tmp_path / "summary.md").read_text().splitlines()
     assert summary[0] == ("## ✅ Green: ci-helper run summary" if code == 0 else "## ❌ Red: ci-helper run summary")
-    coverage_row = next(line for line in summary if line.startswith(("| ✅ pass | coverage |", "| ❌ fail | coverage |")))
+    coverage_row = next(
+        line for line in summary if line.startswith(("| ✅ pass | coverage |", "| ❌ fail | coverage |"))
+    )
     assert coverage_row.split(" | ")[3] == f"total {total}% (floor 90%)"

@@ -15,7 +15,7 @@ from tests.conftest import run_ci_helper
 
 pytestmark = quality_marks
 
-MODULE = '''
+MODULE = """
 def grade(n):
     if n > 90:
         return "A"
@@ -28,9 +28,11 @@ def grade(n):
 
 def never_called():
     return 0
-'''
-TESTS = "".join(f"\n\ndef test_grade_{n}():\n    from shapes import grade\n    assert grade({n}) in 'ABCF'\n"
-                for n in (95, 85, 75, 10, 99, 50, 71))
+"""
+TESTS = "".join(
+    f"\n\ndef test_grade_{n}():\n    from shapes import grade\n    assert grade({n}) in 'ABCF'\n"
+    for n in (95, 85, 75, 10, 99, 50, 71)
+)
 
 
 # The action's JUnit lives in RUNNER_TEMP, gone after run-action: the project keeps a copy in the
@@ -52,7 +54,9 @@ def project(root: Path) -> Path:
     (root / "conftest.py").write_text(CONFTEST)
     (root / "shapes.py").write_text(MODULE)
     (root / "test_shapes.py").write_text(TESTS)
-    (root / "pyproject.toml").write_text('[tool.coverage.run]\nsource = ["shapes"]\nbranch = true\n[tool.coverage.report]\nprecision = 2\n')
+    (root / "pyproject.toml").write_text(
+        '[tool.coverage.run]\nsource = ["shapes"]\nbranch = true\n[tool.coverage.report]\nprecision = 2\n'
+    )
     return root
 
 
@@ -64,13 +68,24 @@ def test_three_shards_run_each_test_once_and_combine_to_the_unsharded_total(tmp_
     for index in (1, 2, 3):
         shutil.rmtree(workspace, ignore_errors=True)
         project(workspace)
-        proc, outputs = run_quality(workspace, {
-            "python": sys.executable, "shard": str(index), "shards": "3", "audit": "false", "summary": "false",
-            "pytest-args": "test_shapes.py -p no:cacheprovider"})
+        proc, outputs = run_quality(
+            workspace,
+            {
+                "python": sys.executable,
+                "shard": str(index),
+                "shards": "3",
+                "audit": "false",
+                "summary": "false",
+                "pytest-args": "test_shapes.py -p no:cacheprovider",
+            },
+        )
         assert proc.returncode == 0, proc.stdout + proc.stderr
         steps = outputs["steps"]
         assert (steps["tests"]["outcome"], steps["shard"]["outcome"], steps["gate"]["outcome"]) == (
-            "skipped", "success", "skipped")
+            "skipped",
+            "success",
+            "skipped",
+        )
         # The shard ran under the offline hook like the unsharded tests, and its skips were counted.
         assert (steps["network"]["outcome"], steps["skips"]["outcome"]) == ("success", "success")
         assert f"shard {index}/3: pass - " in proc.stdout
@@ -89,20 +104,34 @@ def test_three_shards_run_each_test_once_and_combine_to_the_unsharded_total(tmp_
     shutil.rmtree(workspace)
     aggregate = project(workspace)
     needs = json.dumps({"tests": {"result": "success", "outputs": {}}})
-    combined = run_ci_helper("combine", *sorted(str(p) for p in artifacts.glob("ci-helper-quality-shard-*")),
-                             cwd=aggregate, env={"CI_HELPER_NEEDS": needs, "CI_HELPER_SHARD_TOTAL": "3"})
+    combined = run_ci_helper(
+        "combine",
+        *sorted(str(p) for p in artifacts.glob("ci-helper-quality-shard-*")),
+        cwd=aggregate,
+        env={"CI_HELPER_NEEDS": needs, "CI_HELPER_SHARD_TOTAL": "3"},
+    )
     assert combined.returncode == 0, combined.stdout + combined.stderr
     assert combined.stdout.splitlines()[-1] == (
-        "combine: pass - 3 of 3 shards, 7 of 7 collected tests ran once, 0 in no shard, 0 more than once")
+        "combine: pass - 3 of 3 shards, 7 of 7 collected tests ran once, 0 in no shard, 0 more than once"
+    )
     gate = run_ci_helper("coverage", "gate", "--data-file", str(artifacts / "coverage"), cwd=aggregate)
     assert gate.returncode == 0, gate.stdout + gate.stderr
     sharded_total = json.loads((aggregate / ".ci-helper" / "results" / "coverage.json").read_text())["figures"]["total"]
 
     alone = project(tmp_path / "unsharded")
-    subprocess.run([sys.executable, "-m", "coverage", "run", "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-                   cwd=alone, check=True, capture_output=True)
-    report = subprocess.run([sys.executable, "-m", "coverage", "report", "--format=total", "--precision=2"],
-                            cwd=alone, check=True, capture_output=True, text=True)
+    subprocess.run(
+        [sys.executable, "-m", "coverage", "run", "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=alone,
+        check=True,
+        capture_output=True,
+    )
+    report = subprocess.run(
+        [sys.executable, "-m", "coverage", "report", "--format=total", "--precision=2"],
+        cwd=alone,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     assert f"{sharded_total:.2f}" == report.stdout.strip()
     assert sharded_total < 100  # never_called() is missed in both
 
@@ -110,8 +139,17 @@ def test_three_shards_run_each_test_once_and_combine_to_the_unsharded_total(tmp_
 @pytest.mark.parametrize("index", ["0", "4"])
 def test_a_shard_outside_the_total_is_red(tmp_path, index):
     workspace = project(tmp_path / "workspace")
-    proc, outputs = run_quality(workspace, {"python": sys.executable, "shard": index, "shards": "3", "audit": "false",
-                                            "summary": "false", "pytest-args": "test_shapes.py -p no:cacheprovider"})
+    proc, outputs = run_quality(
+        workspace,
+        {
+            "python": sys.executable,
+            "shard": index,
+            "shards": "3",
+            "audit": "false",
+            "summary": "false",
+            "pytest-args": "test_shapes.py -p no:cacheprovider",
+        },
+    )
     assert proc.returncode == 1
     assert outputs["steps"]["shard"]["outcome"] == "failure"
     assert f"Error: --index must be from 1 to --total (3), got {index}" in proc.stdout + proc.stderr

@@ -69,7 +69,10 @@ def test_quality_shards_then_one_verdict_that_always_runs():
     jobs = document["jobs"]
     assert document["on"]["workflow_call"]["inputs"]["shards"] == {
         "description": "How many shard jobs the tests are split into (1 = one job, still through the verdict job).",
-        "required": False, "type": "number", "default": 1}
+        "required": False,
+        "type": "number",
+        "default": 1,
+    }
     tests = jobs["tests"]
     assert tests["strategy"] == {"fail-fast": False, "matrix": {"shard": "${{ fromJSON(needs.plan.outputs.indexes) }}"}}
     quality = next(s for s in tests["steps"] if s.get("uses") == "$/actions/quality")
@@ -96,6 +99,10 @@ def test_the_plan_step_lists_the_shard_indexes(tmp_path):
     for shards, code, output in (("3", 0, "indexes=[1,2,3]\n"), ("1", 0, "indexes=[1]\n"), ("0", 1, ""), ("x", 1, "")):
         out = tmp_path / f"out-{shards}"
         out.write_text("")
-        proc = subprocess.run(["bash", "-e", "-c", script], env={**os.environ, "SHARDS": shards, "GITHUB_OUTPUT": str(out)},
-                              capture_output=True, text=True)
+        proc = subprocess.run(
+            ["bash", "-e", "-c", script],
+            env={**os.environ, "SHARDS": shards, "GITHUB_OUTPUT": str(out)},
+            capture_output=True,
+            text=True,
+        )
         assert (proc.returncode, out.read_text()) == (code, output)

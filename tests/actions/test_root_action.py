@@ -18,22 +18,41 @@ from tests.conftest import REPO_ROOT
 
 
 def test_args_are_split_like_a_shell_line_but_never_expanded():
-    env = {"CI_HELPER_COMMAND": "guard",
-           "CI_HELPER_ARGS": "--repository 'a/b' --ref \"release/*\" --event $(touch pwned) ; rm -rf ~"}
-    assert root_action.argv(env) == ["guard", "--repository", "a/b", "--ref", "release/*",
-                                     "--event", "$(touch", "pwned)", ";", "rm", "-rf", "~"]
+    env = {
+        "CI_HELPER_COMMAND": "guard",
+        "CI_HELPER_ARGS": "--repository 'a/b' --ref \"release/*\" --event $(touch pwned) ; rm -rf ~",
+    }
+    assert root_action.argv(env) == [
+        "guard",
+        "--repository",
+        "a/b",
+        "--ref",
+        "release/*",
+        "--event",
+        "$(touch",
+        "pwned)",
+        ";",
+        "rm",
+        "-rf",
+        "~",
+    ]
 
 
 # Every command of the CLI, as the error lists them (the list grows with the CLI).
 ALL_COMMANDS = ", ".join(sorted(COMMANDS))
 
 
-@pytest.mark.parametrize("env, message", [
-    ({"CI_HELPER_COMMAND": "rm -rf /"}, f"command input must be one of: {ALL_COMMANDS}; got 'rm -rf /'"),
-    ({}, f"command input must be one of: {ALL_COMMANDS}; got ''"),
-    ({"CI_HELPER_COMMAND": "guard", "CI_HELPER_ARGS": "--ref 'main"},
-     "args input cannot be split like a shell line (No closing quotation); check its quotes"),
-])
+@pytest.mark.parametrize(
+    "env, message",
+    [
+        ({"CI_HELPER_COMMAND": "rm -rf /"}, f"command input must be one of: {ALL_COMMANDS}; got 'rm -rf /'"),
+        ({}, f"command input must be one of: {ALL_COMMANDS}; got ''"),
+        (
+            {"CI_HELPER_COMMAND": "guard", "CI_HELPER_ARGS": "--ref 'main"},
+            "args input cannot be split like a shell line (No closing quotation); check its quotes",
+        ),
+    ],
+)
 def test_bad_inputs_are_rejected(env, message):
     with pytest.raises(ValueError) as exc:
         root_action.argv(env)
@@ -50,15 +69,26 @@ def run_entry(tmp_path, env):
     out = tmp_path / "output.txt"
     full = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "CI_HELPER_"))}
     full.update(env, GITHUB_OUTPUT=str(out), CI_HELPER_RESULTS_DIR=str(tmp_path / "results"))
-    proc = subprocess.run([sys.executable, "-m", "ci_helper.root_action"], env=full, cwd=tmp_path,
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "ci_helper.root_action"],
+        env=full,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     return proc, out.read_text() if out.exists() else ""
 
 
 def test_entry_runs_the_command_and_reports_its_exit_code(tmp_path):
-    proc, outputs = run_entry(tmp_path, {"CI_HELPER_COMMAND": "guard",
-                                         "CI_HELPER_ARGS": "--repository truthful-ci/ci-helper --format text",
-                                         "GITHUB_REPOSITORY": "someone/fork"})
+    proc, outputs = run_entry(
+        tmp_path,
+        {
+            "CI_HELPER_COMMAND": "guard",
+            "CI_HELPER_ARGS": "--repository truthful-ci/ci-helper --format text",
+            "GITHUB_REPOSITORY": "someone/fork",
+        },
+    )
     assert proc.returncode == 1
     assert proc.stdout.splitlines()[:2] == [
         "+ ci-helper guard --repository truthful-ci/ci-helper --format text",
@@ -87,6 +117,9 @@ def test_root_action_hands_command_and_args_over_through_env():
     setup, run = action["runs"]["steps"]
     assert setup["uses"] == "$/actions/setup"
     assert setup["with"] == {"extras": "${{ inputs.extras }}"}
-    assert run["env"] == {"CI_HELPER_PYTHON": "${{ steps.setup.outputs.python }}",
-                          "CI_HELPER_COMMAND": "${{ inputs.command }}", "CI_HELPER_ARGS": "${{ inputs.args }}"}
+    assert run["env"] == {
+        "CI_HELPER_PYTHON": "${{ steps.setup.outputs.python }}",
+        "CI_HELPER_COMMAND": "${{ inputs.command }}",
+        "CI_HELPER_ARGS": "${{ inputs.args }}",
+    }
     assert run["run"] == '"$CI_HELPER_PYTHON" -I -m ci_helper.root_action'

@@ -60,7 +60,13 @@ def test_smoke_action_passes_on_the_example_and_keeps_the_server_coverage(worksp
     assert outputs["steps"]["smoke"]["outcome"] == "success"
     result = json.loads((workspace / ".ci-helper/results/smoke.json").read_text())
     f = result["figures"]
-    assert (result["status"], f["stop"], f["server_exit_code"], f["failed"], f["errors"]) == ("pass", "stop-url", 0, 0, 0)
+    assert (result["status"], f["stop"], f["server_exit_code"], f["failed"], f["errors"]) == (
+        "pass",
+        "stop-url",
+        0,
+        0,
+        0,
+    )
     assert f["passed"] == f["tests"] > 0
     assert f["coverage_data_written"] is True
     # The server's coverage data exists after the stop and measured the server's code.
@@ -72,7 +78,9 @@ def test_smoke_action_passes_on_the_example_and_keeps_the_server_coverage(worksp
     assert server_py in data.measured_files()
     assert data.has_arcs()  # branch = true from the example's [tool.coverage.run]
     # The server's output was streamed, prefixed, into the step's log.
-    assert any(line.startswith("server | diffusion-api listening on http://127.0.0.1:") for line in proc.stdout.splitlines())
+    assert any(
+        line.startswith("server | diffusion-api listening on http://127.0.0.1:") for line in proc.stdout.splitlines()
+    )
 
 
 def test_smoke_action_fails_on_a_failing_smoke_test_and_still_outputs_the_paths(workspace):
@@ -84,7 +92,9 @@ def test_smoke_action_fails_on_a_failing_smoke_test_and_still_outputs_the_paths(
     proc, outputs = run_smoke_action(workspace, INPUTS)
     assert proc.returncode == 1
     assert outputs["outputs"]["status"] == "fail"
-    assert outputs["outputs"]["log"] == str(workspace / (settings.load(workspace).smoke.log or ".ci-helper/smoke/server.log"))
+    assert outputs["outputs"]["log"] == str(
+        workspace / (settings.load(workspace).smoke.log or ".ci-helper/smoke/server.log")
+    )
     assert Path(outputs["outputs"]["junit"]).is_file()
     assert outputs["steps"]["smoke"]["outcome"] == "failure"
     result = json.loads((workspace / ".ci-helper/results/smoke.json").read_text())

@@ -57,7 +57,9 @@ def run_action(action: Path, workspace: Path, *args: str, inputs: dict[str, str]
 @pytest.fixture
 def workspace(tmp_path):
     work = tmp_path / "workspace"
-    shutil.copytree(EXAMPLE, work, ignore=shutil.ignore_patterns("repositories", ".ci-helper", "__pycache__", ".pytest_cache"))
+    shutil.copytree(
+        EXAMPLE, work, ignore=shutil.ignore_patterns("repositories", ".ci-helper", "__pycache__", ".pytest_cache")
+    )
     return work
 
 
@@ -71,8 +73,10 @@ def test_stub_repos_action_creates_the_stubs_and_outputs_the_stamp(workspace):
     assert outputs["outputs"] == {
         "stamp": stamp,
         "root": str(root),
-        "pythonpath": os.pathsep.join(str(root / p) if p else str(root)
-                                      for p in ("", "stable-diffusion-stability-ai", "k-diffusion", "generative-models")),
+        "pythonpath": os.pathsep.join(
+            str(root / p) if p else str(root)
+            for p in ("", "stable-diffusion-stability-ai", "k-diffusion", "generative-models")
+        ),
     }
     assert outputs["steps"]["create"]["outcome"] == "success"
     assert (root / "stable-diffusion-stability-ai/ldm/util.py").is_file()
@@ -85,8 +89,9 @@ def test_later_steps_import_the_stubs_through_the_exported_pythonpath(workspace,
     caller.mkdir(parents=True)
     (caller / "action.yml").write_text(CALLER)
     summary = tmp_path / "summary.md"
-    proc, outputs = run_action(caller, workspace, "--stub-remote", f"truthful-ci/ci-helper={REPO_ROOT}",
-                               "--summary-out", str(summary))
+    proc, outputs = run_action(
+        caller, workspace, "--stub-remote", f"truthful-ci/ci-helper={REPO_ROOT}", "--summary-out", str(summary)
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert outputs["outputs"]["scale"] == "0.18215"
     assert outputs["outputs"]["manifest"] == str((workspace / "stubs.yml").resolve())
@@ -102,8 +107,10 @@ def test_a_bad_manifest_fails_the_action(workspace):
     proc, outputs = run_action(STUB_REPOS, workspace, inputs={"manifest": "stubs.yml"})
     assert proc.returncode == 1
     assert outputs["steps"]["create"]["outcome"] == "failure"
-    assert ("Error: stubs.yml:1: repositories.r.modules.m.functions.f: unknown key 'return'; expected one of: "
-            "raises, returns; see docs/stubs.md") in proc.stdout + proc.stderr
+    assert (
+        "Error: stubs.yml:1: repositories.r.modules.m.functions.f: unknown key 'return'; expected one of: "
+        "raises, returns; see docs/stubs.md"
+    ) in proc.stdout + proc.stderr
 
 
 def test_the_action_file_follows_the_contract():
@@ -118,6 +125,8 @@ def test_the_action_file_follows_the_contract():
     assert action["inputs"]["project-python"]["default"] == ""
     for step in steps:
         assert "${{" not in step.get("run", "")
-    assert steps[1]["env"] == {"CI_HELPER_PYTHON": "${{ steps.setup.outputs.python }}",
-                               "CI_HELPER_STUBS_MANIFEST": "${{ inputs.manifest }}",
-                               "CI_HELPER_STUBS_ROOT": "${{ inputs.root }}"}
+    assert steps[1]["env"] == {
+        "CI_HELPER_PYTHON": "${{ steps.setup.outputs.python }}",
+        "CI_HELPER_STUBS_MANIFEST": "${{ inputs.manifest }}",
+        "CI_HELPER_STUBS_ROOT": "${{ inputs.root }}",
+    }

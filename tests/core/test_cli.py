@@ -46,9 +46,13 @@ def test_domain_errors_do_not_know_the_command_line():
 
     assert BadInput.__mro__[1:] == (Exception, BaseException, object)
     pkg = REPO_ROOT / "ci_helper"
-    importers = sorted(str(p.relative_to(pkg)) for p in pkg.rglob("*.py")
-                       if "fixtures" not in p.parts and p.parent.name != "cli"
-                       and re.search(r"^\s*(import click|from click)", p.read_text(encoding="utf-8"), re.M))
+    importers = sorted(
+        str(p.relative_to(pkg))
+        for p in pkg.rglob("*.py")
+        if "fixtures" not in p.parts
+        and p.parent.name != "cli"
+        and re.search(r"^\s*(import click|from click)", p.read_text(encoding="utf-8"), re.M)
+    )
     assert importers == []
 
 

@@ -86,10 +86,15 @@ def test_sigint_and_sigterm_exit_130_and_leave_interrupted(tmp_path, signum):
     fifo = tmp_path / "manifest.yml"
     os.mkfifo(fifo)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "CI_HELPER_", "RUNNER_"))}
-    proc = subprocess.Popen([sys.executable, "-m", "ci_helper", "stubs", "check", "--manifest", str(fifo),
-                             "--results-dir", str(folder)], cwd=tmp_path, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ci_helper", "stubs", "check", "--manifest", str(fifo), "--results-dir", str(folder)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     deadline = time.monotonic() + 30
     while _status(folder / "stubs.json")[0] == "pass" and time.monotonic() < deadline:
         time.sleep(0.02)

@@ -1,4 +1,3 @@
-
 from ci_helper import gha
 
 
@@ -49,10 +48,12 @@ def test_a_runner_file_that_cannot_be_written_is_bad_input(tmp_path, monkeypatch
     from ci_helper.errors import BadInput
 
     missing = tmp_path / "gone" / "file"
-    for variable, write in (("GITHUB_OUTPUT", lambda: gha.set_output("a", "b")),
-                            ("GITHUB_ENV", lambda: gha.set_env("a", "b")),
-                            ("GITHUB_PATH", lambda: gha.add_path("/x")),
-                            ("GITHUB_STEP_SUMMARY", lambda: gha.append_step_summary("# x"))):
+    for variable, write in (
+        ("GITHUB_OUTPUT", lambda: gha.set_output("a", "b")),
+        ("GITHUB_ENV", lambda: gha.set_env("a", "b")),
+        ("GITHUB_PATH", lambda: gha.add_path("/x")),
+        ("GITHUB_STEP_SUMMARY", lambda: gha.append_step_summary("# x")),
+    ):
         monkeypatch.setenv(variable, str(missing))
         with pytest.raises(BadInput) as exc:
             write()
@@ -63,9 +64,19 @@ def test_a_bad_step_summary_path_is_exit_2_without_traceback(tmp_path):
     from tests.conftest import run_ci_helper
 
     (tmp_path / "q.xml").write_text('<testsuite><testcase classname="a" name="b"/></testsuite>')
-    proc = run_ci_helper("summary", "--results", str(tmp_path), "--junit", str(tmp_path / "q.xml"), cwd=tmp_path,
-                         env={"GITHUB_STEP_SUMMARY": str(tmp_path)})
-    assert (proc.returncode, proc.stderr) == (2, f"Error: cannot append to $GITHUB_STEP_SUMMARY ({tmp_path}): Is a directory\n")
+    proc = run_ci_helper(
+        "summary",
+        "--results",
+        str(tmp_path),
+        "--junit",
+        str(tmp_path / "q.xml"),
+        cwd=tmp_path,
+        env={"GITHUB_STEP_SUMMARY": str(tmp_path)},
+    )
+    assert (proc.returncode, proc.stderr) == (
+        2,
+        f"Error: cannot append to $GITHUB_STEP_SUMMARY ({tmp_path}): Is a directory\n",
+    )
 
 
 def test_annotate_finding_maps_severity_and_location(capsys):
@@ -90,8 +101,16 @@ import pytest  # noqa: E402
 
 from ci_helper.runner.commands import obeyed_commands  # noqa: E402
 
-HOSTILE = ["::add-mask::pwned", "::stop-commands::pwn", "::error::forged", "  ::set-output name=verdict::green",
-           "##[error]forged-v1", "text ##[add-mask]pwned-v1", "ok\r::warning::after-cr", "::ci-helper-x::"]
+HOSTILE = [
+    "::add-mask::pwned",
+    "::stop-commands::pwn",
+    "::error::forged",
+    "  ::set-output name=verdict::green",
+    "##[error]forged-v1",
+    "text ##[add-mask]pwned-v1",
+    "ok\r::warning::after-cr",
+    "::ci-helper-x::",
+]
 
 
 def _fenced(body, enabled=True):
@@ -122,10 +141,14 @@ def test_fence_masks_its_token_first_and_lets_through_only_our_commands():
     assert lines[:2] == [f"::add-mask::{token}", f"::stop-commands::{token}"]
     assert lines[-1] == f"::{token}::"
     assert [(c.name, c.properties, c.data) for c in obeyed_commands(text)] == [
-        ("add-mask", {}, token), ("stop-commands", {}, token),
-        (token, {}, ""), ("error", {"file": "a,b.py", "line": "2"}, "ours\n::add-mask::pwned"),
+        ("add-mask", {}, token),
         ("stop-commands", {}, token),
-        (token, {}, ""), ("add-mask", {}, "real-secret"), ("stop-commands", {}, token),
+        (token, {}, ""),
+        ("error", {"file": "a,b.py", "line": "2"}, "ours\n::add-mask::pwned"),
+        ("stop-commands", {}, token),
+        (token, {}, ""),
+        ("add-mask", {}, "real-secret"),
+        ("stop-commands", {}, token),
         (token, {}, ""),
     ]
     # The untrusted text itself is printed unchanged.
@@ -162,7 +185,10 @@ def test_a_crash_prints_its_traceback_inside_the_fence_and_exits_1():
     assert exc.value.code == 1
     assert "::add-mask::from-a-traceback" in text.splitlines()
     assert [(c.name, c.data) for c in obeyed_commands(text)] == [
-        ("add-mask", fence.token), ("stop-commands", fence.token), (fence.token, "")]
+        ("add-mask", fence.token),
+        ("stop-commands", fence.token),
+        (fence.token, ""),
+    ]
 
 
 def test_writes_after_the_fence_closed_are_neutralised():
@@ -175,7 +201,8 @@ def test_writes_after_the_fence_closed_are_neutralised():
     late = out.getvalue().split(f"::{fence.token}::\n", 1)[1]
     assert obeyed_commands(late) == []
     assert gha.neutralise("  ::error::x\r::warning::y ##[error]z") == (
-        "  :\u200b:error::x\r:\u200b:warning::y ##\u200b[error]z")
+        "  :\u200b:error::x\r:\u200b:warning::y ##\u200b[error]z"
+    )
 
 
 def test_annotation_data_cannot_end_the_command_or_start_another():
@@ -184,7 +211,11 @@ def test_annotation_data_cannot_end_the_command_or_start_another():
         assert "\n" not in line and "\r" not in line
         [command] = obeyed_commands(line + "\n")
         assert (command.name, command.data, command.properties["file"], command.properties["title"]) == (
-            "error", f"msg\n{text}\r{text}", f"f{text}.py", text)
+            "error",
+            f"msg\n{text}\r{text}",
+            f"f{text}.py",
+            text,
+        )
 
 
 def test_output_redirected_to_a_file_is_left_as_printed_and_commands_go_to_the_runner(tmp_path):
@@ -201,8 +232,13 @@ def test_output_redirected_to_a_file_is_left_as_printed_and_commands_go_to_the_r
             sys.stdout, sys.stderr = saved
     assert (tmp_path / "summary.md").read_text() == "fabricated names: 1 ::error::x\n"
     assert [(c.name, c.data) for c in obeyed_commands(runner_reads.getvalue())] == [
-        ("add-mask", fence.token), ("stop-commands", fence.token), (fence.token, ""), ("warning", "ours"),
-        ("stop-commands", fence.token), (fence.token, "")]
+        ("add-mask", fence.token),
+        ("stop-commands", fence.token),
+        (fence.token, ""),
+        ("warning", "ours"),
+        ("stop-commands", fence.token),
+        (fence.token, ""),
+    ]
 
 
 def test_no_fence_when_nothing_reaches_the_runner(tmp_path):

@@ -40,8 +40,11 @@ def workflow(root: Path, text: str) -> Path:
 
 
 def result_file(root: Path, figures_json: str) -> Path:
-    text = ('{"check": "deps", "status": "pass", "reason": null, "figures": ' + figures_json
-            + ', "findings": [], "required": true}')
+    text = (
+        '{"check": "deps", "status": "pass", "reason": null, "figures": '
+        + figures_json
+        + ', "findings": [], "required": true}'
+    )
     return write(root / "results" / "deps.json", text)
 
 
@@ -93,20 +96,42 @@ def prepare(case: str, root: Path) -> tuple[list[str], dict[str, str], str]:
     if case in ("event-deep", "event-huge-int"):
         payload = deep_json() if case == "event-deep" else '{"pull_request": {"number": ' + "9" * 5000 + "}}"
         write(root / "event.json", payload)
-        write(root / "act" / "action.yml", "runs:\n  using: composite\n  steps:\n    - run: echo hi\n      shell: bash\n")
+        write(
+            root / "act" / "action.yml", "runs:\n  using: composite\n  steps:\n    - run: echo hi\n      shell: bash\n"
+        )
         return ["run-action", "act", "--event-path", "event.json", "--event-name", "pull_request"], {}, "event.json"
     if case in ("guard-event-deep", "guard-event-huge-int"):
-        payload = ('{"pull_request": ' + deep_json() + "}" if case == "guard-event-deep"
-                   else '{"pull_request": {"number": ' + "9" * 5000 + "}}")
+        payload = (
+            '{"pull_request": ' + deep_json() + "}"
+            if case == "guard-event-deep"
+            else '{"pull_request": {"number": ' + "9" * 5000 + "}}"
+        )
         write(root / "event.json", payload)
-        env = {"GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": str(root / "event.json"),
-               "GITHUB_REPOSITORY": "o/r", "GITHUB_REF": "refs/pull/1/merge"}
+        env = {
+            "GITHUB_EVENT_NAME": "pull_request",
+            "GITHUB_EVENT_PATH": str(root / "event.json"),
+            "GITHUB_REPOSITORY": "o/r",
+            "GITHUB_REF": "refs/pull/1/merge",
+        }
         return ["guard", "--forks", "refuse"], env, "event.json"
     if case == "ready-url-ipv6":
         return ["smoke", "--server", "sleep 30", "--ready-url", "http://[::1/", "--", "-q"], {}, "--ready-url"
     if case == "stop-url-ipv6":
-        return ["smoke", "--server", "sleep 30", "--ready-url", "http://127.0.0.1:{port}/",
-                "--stop-url", "http://[::1/", "--", "-q"], {}, "--stop-url"
+        return (
+            [
+                "smoke",
+                "--server",
+                "sleep 30",
+                "--ready-url",
+                "http://127.0.0.1:{port}/",
+                "--stop-url",
+                "http://[::1/",
+                "--",
+                "-q",
+            ],
+            {},
+            "--stop-url",
+        )
     if case.startswith("coveragerc-fail-under-"):
         value = case.rsplit("-", 1)[1].replace("minus", "-")
         write(root / ".coveragerc", f"[report]\nfail_under = {value}\n")
@@ -130,8 +155,11 @@ def prepare(case: str, root: Path) -> tuple[list[str], dict[str, str], str]:
         return ["summary", "--results", "results", "--junit", "junit.xml"], {}, "junit.xml"
     if case == "junit-entity-bomb":
         entities = ['<!ENTITY e0 "lol">'] + [f'<!ENTITY e{i} "{f"&e{i - 1};" * 10}">' for i in range(1, 10)]
-        write(root / "junit.xml", f"<?xml version=\"1.0\"?>\n<!DOCTYPE t [{''.join(entities)}]>\n"
-                                  "<testsuite><testcase name=\"&e9;\"/></testsuite>")
+        write(
+            root / "junit.xml",
+            f'<?xml version="1.0"?>\n<!DOCTYPE t [{"".join(entities)}]>\n'
+            '<testsuite><testcase name="&e9;"/></testsuite>',
+        )
         write(root / "results" / ".keep", "")
         return ["summary", "--results", "results", "--junit", "junit.xml"], {}, "junit.xml"
     if case == "audit-policy-deep":
@@ -142,12 +170,34 @@ def prepare(case: str, root: Path) -> tuple[list[str], dict[str, str], str]:
 
 
 CASES = [
-    "yaml-merge-bomb", "yaml-recursive-merge", "yaml-recursive-alias", "yaml-deep-brackets", "yaml-deep-blocks",
-    "yaml-too-big", "workflow-symlink-loop", "action-fifo", "toml-deep-settings", "toml-huge-int-settings",
-    "result-huge-int", "result-deep", "event-deep", "event-huge-int", "guard-event-deep", "guard-event-huge-int",
-    "ready-url-ipv6", "stop-url-ipv6", "coveragerc-fail-under-nan", "coveragerc-fail-under-minus5",
-    "coveragerc-fail-under-101", "coveragerc-fail-under-inf", "pyproject-coverage-fail-under-nan",
-    "stubs-manifest-deep", "stubs-manifest-alias-bomb", "junit-deep", "junit-entity-bomb", "audit-policy-deep",
+    "yaml-merge-bomb",
+    "yaml-recursive-merge",
+    "yaml-recursive-alias",
+    "yaml-deep-brackets",
+    "yaml-deep-blocks",
+    "yaml-too-big",
+    "workflow-symlink-loop",
+    "action-fifo",
+    "toml-deep-settings",
+    "toml-huge-int-settings",
+    "result-huge-int",
+    "result-deep",
+    "event-deep",
+    "event-huge-int",
+    "guard-event-deep",
+    "guard-event-huge-int",
+    "ready-url-ipv6",
+    "stop-url-ipv6",
+    "coveragerc-fail-under-nan",
+    "coveragerc-fail-under-minus5",
+    "coveragerc-fail-under-101",
+    "coveragerc-fail-under-inf",
+    "pyproject-coverage-fail-under-nan",
+    "stubs-manifest-deep",
+    "stubs-manifest-alias-bomb",
+    "junit-deep",
+    "junit-entity-bomb",
+    "audit-policy-deep",
 ]
 
 
@@ -157,8 +207,12 @@ def test_hostile_input_is_one_line_exit_2(tmp_path, case):
     if case.startswith(("coveragerc", "pyproject-coverage")):
         # Real coverage data, so the gate reaches the configuration check on its own merits.
         run = __import__("subprocess").run
-        run([__import__("sys").executable, "-m", "coverage", "run", "--rcfile=/dev/null", "mod.py"],
-            cwd=tmp_path, check=True, capture_output=True)
+        run(
+            [__import__("sys").executable, "-m", "coverage", "run", "--rcfile=/dev/null", "mod.py"],
+            cwd=tmp_path,
+            check=True,
+            capture_output=True,
+        )
     started = time.monotonic()
     proc = run_ci_helper(*args, cwd=tmp_path, env=env, timeout=60)
     elapsed = time.monotonic() - started

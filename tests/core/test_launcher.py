@@ -30,8 +30,14 @@ def _both(tmp_path: Path, args: list[str], env: dict[str, str] | None = None) ->
     out = []
     for name, prefix in (("launcher", ["-m", "ci_helper"]), ("click", ["-c", CLICK])):
         results = tmp_path / name / "results"
-        proc = subprocess.run([sys.executable, *prefix, *args], cwd=tmp_path, capture_output=True, text=True,
-                              env=_env({"CI_HELPER_RESULTS_DIR": str(results), **(env or {})}), timeout=120)
+        proc = subprocess.run(
+            [sys.executable, *prefix, *args],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            env=_env({"CI_HELPER_RESULTS_DIR": str(results), **(env or {})}),
+            timeout=120,
+        )
         written = results / "verify.json"
         result = json.loads(written.read_text()) if written.exists() else None
         out.append((proc.returncode, proc.stdout, proc.stderr, result))
@@ -47,15 +53,18 @@ def repo(tmp_path: Path) -> Path:
     return root
 
 
-@pytest.mark.parametrize("args", [
-    ["verify", "repo"],
-    ["verify", "repo", "--format", "json"],
-    ["verify", "--format=sarif", "repo"],
-    ["verify", "repo", "--format", "github"],
-    ["verify", "repo", "--results-dir", "elsewhere"],
-    ["verify", "no-such-folder"],
-    ["verify", "repo/.github/workflows"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["verify", "repo"],
+        ["verify", "repo", "--format", "json"],
+        ["verify", "--format=sarif", "repo"],
+        ["verify", "repo", "--format", "github"],
+        ["verify", "repo", "--results-dir", "elsewhere"],
+        ["verify", "no-such-folder"],
+        ["verify", "repo/.github/workflows"],
+    ],
+)
 def test_plain_verify_prints_what_the_click_command_prints(tmp_path, repo, args):
     launcher, click = _both(tmp_path, args)
     assert launcher == click
@@ -66,6 +75,7 @@ def test_plain_verify_prints_what_the_click_command_prints(tmp_path, repo, args)
 
 def test_plain_verify_is_fenced_under_actions_like_the_click_command(tmp_path, repo):
     launcher, click = _both(tmp_path, ["verify", "repo"], {"GITHUB_ACTIONS": "true"})
+
     # The fence token is random per run: compare the output with it taken out.
     def unfenced(run: tuple) -> tuple:
         code, stdout, stderr, result = run
@@ -86,9 +96,14 @@ def test_a_bad_format_in_the_environment_is_clicks_usage_error(tmp_path, repo):
 
 
 def test_plain_verify_imports_no_click_and_nothing_heavy(tmp_path, repo):
-    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "ci_helper", "verify", "repo", "--format", "json"],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=120,
-                          env=_env({"CI_HELPER_RESULTS_DIR": str(tmp_path / "results")}))
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "ci_helper", "verify", "repo", "--format", "json"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=_env({"CI_HELPER_RESULTS_DIR": str(tmp_path / "results")}),
+    )
     assert proc.returncode == 1
     imported = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
     heavy = {"click", "jsonschema", "jinja2", "coverage", "subprocess", "ci_helper.runner.composite", "tomllib"}
@@ -96,22 +111,44 @@ def test_plain_verify_imports_no_click_and_nothing_heavy(tmp_path, repo):
     assert sorted(imported & heavy) == []
 
 
-@pytest.mark.parametrize("args, expected", [
-    (["verify"], {"path": Path("."), "fmt": None, "results_dir": None}),
-    (["verify", "x", "--format", "json"], {"path": Path("x"), "fmt": "json", "results_dir": None}),
-    (["verify", "--results-dir=r", "--format=text", "x"], {"path": Path("x"), "fmt": "text", "results_dir": Path("r")}),
-])
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["verify"], {"path": Path("."), "fmt": None, "results_dir": None}),
+        (["verify", "x", "--format", "json"], {"path": Path("x"), "fmt": "json", "results_dir": None}),
+        (
+            ["verify", "--results-dir=r", "--format=text", "x"],
+            {"path": Path("x"), "fmt": "text", "results_dir": Path("r")},
+        ),
+    ],
+)
 def test_plain_forms(monkeypatch, args, expected):
     monkeypatch.delenv("CI_HELPER_VERIFY_FORMAT", raising=False)
     assert plain_verify(args) == expected
 
 
-@pytest.mark.parametrize("args", [
-    [], ["--version"], ["guard"], ["verify", "--run"], ["verify", "--help"], ["verify", "-h"], ["verify", "a", "b"],
-    ["verify", "--format"], ["verify", "--format", "xml"], ["verify", "--format", "json", "--format", "text"],
-    ["verify", "--format", "-x"], ["verify", "--results-dir="], ["verify", ""], ["verify", "--", "x"],
-    ["verify", "--job", "j"], ["verify", "--form", "json"], ["verify", "-"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        [],
+        ["--version"],
+        ["guard"],
+        ["verify", "--run"],
+        ["verify", "--help"],
+        ["verify", "-h"],
+        ["verify", "a", "b"],
+        ["verify", "--format"],
+        ["verify", "--format", "xml"],
+        ["verify", "--format", "json", "--format", "text"],
+        ["verify", "--format", "-x"],
+        ["verify", "--results-dir="],
+        ["verify", ""],
+        ["verify", "--", "x"],
+        ["verify", "--job", "j"],
+        ["verify", "--form", "json"],
+        ["verify", "-"],
+    ],
+)
 def test_everything_else_goes_to_click(monkeypatch, args):
     monkeypatch.delenv("CI_HELPER_VERIFY_FORMAT", raising=False)
     assert plain_verify(args) is None
@@ -131,9 +168,14 @@ def test_sigterm_during_plain_verify_ends_like_the_click_group(tmp_path):
     seen = []
     for name, prefix in (("launcher", ["-m", "ci_helper"]), ("click", ["-c", CLICK])):
         results = tmp_path / name
-        proc = subprocess.Popen([sys.executable, *prefix, "verify", "repo", "--format", "json"], cwd=tmp_path,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                env=_env({"CI_HELPER_RESULTS_DIR": str(results)}))
+        proc = subprocess.Popen(
+            [sys.executable, *prefix, "verify", "repo", "--format", "json"],
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=_env({"CI_HELPER_RESULTS_DIR": str(results)}),
+        )
         placeholder = results / "verify.json"
         deadline = time.monotonic() + 60
         while not placeholder.exists() and time.monotonic() < deadline and proc.poll() is None:

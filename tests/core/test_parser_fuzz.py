@@ -22,7 +22,9 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from ci_helper.errors import BadInput
 
-FUZZ = settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "60")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "60")), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 # No single input may keep a parser busy longer than this (seconds).
 PER_INPUT = 5.0
 
@@ -77,7 +79,10 @@ def hostile_text(alphabet: str, shapes: list[st.SearchStrategy[str]]) -> st.Sear
 def merge_bomb(levels: int, fan: int) -> str:
     lines = ["x0: &a0 {k: v}"]
     lines += [f"x{i}: &a{i} {{<<: [{', '.join([f'*a{i - 1}'] * fan)}]}}" for i in range(1, levels)]
-    return "\n".join(lines) + f"\non: push\njobs:\n  j:\n    <<: *a{levels - 1}\n    runs-on: x\n    steps: [{{run: echo}}]\n"
+    return (
+        "\n".join(lines)
+        + f"\non: push\njobs:\n  j:\n    <<: *a{levels - 1}\n    runs-on: x\n    steps: [{{run: echo}}]\n"
+    )
 
 
 def alias_bomb(levels: int, fan: int) -> str:
@@ -125,10 +130,13 @@ XML = hostile_text(
     "<>/=\"' !?[]&;#xtestsuitecaseDOCTYPENTITY\n",
     [
         deep.map(lambda d: "<testsuite>" + nested("<a>", "</a>", d) + "</testsuite>"),
-        st.integers(1, 12).map(lambda n: (
-            "<?xml version=\"1.0\"?><!DOCTYPE t [<!ENTITY e0 \"lol\">"
-            + "".join(f'<!ENTITY e{i} "{f"&e{i - 1};" * 10}">' for i in range(1, n))
-            + f"]><testsuite><testcase name=\"&e{n - 1};\"/></testsuite>")),
+        st.integers(1, 12).map(
+            lambda n: (
+                '<?xml version="1.0"?><!DOCTYPE t [<!ENTITY e0 "lol">'
+                + "".join(f'<!ENTITY e{i} "{f"&e{i - 1};" * 10}">' for i in range(1, n))
+                + f']><testsuite><testcase name="&e{n - 1};"/></testsuite>'
+            )
+        ),
         long_int.map(lambda n: f'<testsuite tests="{n}"><testcase name="t" time="{n}"/></testsuite>'),
     ],
 )
@@ -209,8 +217,9 @@ def test_event_payload_readers(text):
         path.write_text(text, encoding="utf-8")
         survives(contexts.load_event, contexts.Options(workspace=root, event_path=path))
         survives(github.pr_number_from_event, str(path))
-        context = guard.GuardContext(repository="o/r", event="pull_request", ref="refs/pull/1/merge",
-                                     base_ref="main", event_path=str(path))
+        context = guard.GuardContext(
+            repository="o/r", event="pull_request", ref="refs/pull/1/merge", base_ref="main", event_path=str(path)
+        )
         # Through the public decision: forks = refuse reads the payload for a pull_request event.
         survives(guard.evaluate, guard.GuardPolicy(forks="refuse"), context)
 
@@ -239,8 +248,9 @@ def test_stub_manifest(text):
     with folder() as root:
         (root / "stubs.yml").write_text(text, encoding="utf-8")
         survives(manifest.load, root / "stubs.yml")
-        (root / "stubs.yml").write_text("version: 1\nrepositories:\n  r:\n    modules: " + text.replace("\n", " "),
-                                        encoding="utf-8")
+        (root / "stubs.yml").write_text(
+            "version: 1\nrepositories:\n  r:\n    modules: " + text.replace("\n", " "), encoding="utf-8"
+        )
         survives(manifest.load, root / "stubs.yml")
 
 

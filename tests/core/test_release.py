@@ -22,11 +22,17 @@ def _git(*args: str) -> subprocess.CompletedProcess:
 
 def our_pins() -> list[tuple[str, int, str]]:
     """(file, line, uses) for every pinned reference of ours outside the test fixtures."""
-    files = [REPO_ROOT / "README.md", REPO_ROOT / "CHANGELOG.md", REPO_ROOT / "action.yml",
-             *sorted((REPO_ROOT / "docs").glob("*.md")), *sorted((REPO_ROOT / "actions").glob("*/action.yml")),
-             *sorted((REPO_ROOT / "workflows").glob("*.y*ml")), *sorted((REPO_ROOT / ".github").rglob("*.y*ml")),
-             *sorted(p for p in (REPO_ROOT / "examples").rglob("*") if p.suffix in (".yml", ".yaml", ".md")),
-             *sorted((REPO_ROOT / "ci_helper" / "init" / "templates").glob("*"))]
+    files = [
+        REPO_ROOT / "README.md",
+        REPO_ROOT / "CHANGELOG.md",
+        REPO_ROOT / "action.yml",
+        *sorted((REPO_ROOT / "docs").glob("*.md")),
+        *sorted((REPO_ROOT / "actions").glob("*/action.yml")),
+        *sorted((REPO_ROOT / "workflows").glob("*.y*ml")),
+        *sorted((REPO_ROOT / ".github").rglob("*.y*ml")),
+        *sorted(p for p in (REPO_ROOT / "examples").rglob("*") if p.suffix in (".yml", ".yaml", ".md")),
+        *sorted((REPO_ROOT / "ci_helper" / "init" / "templates").glob("*")),
+    ]
     found = []
     for path in files:
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
@@ -38,19 +44,27 @@ def our_pins() -> list[tuple[str, int, str]]:
 
 def test_every_pinned_reference_of_ours_holds_its_action():
     if _git("rev-parse", "--is-shallow-repository").stdout.strip() == "true":
-        pytest.fail("this clone is shallow: fetch the whole history (actions/checkout with fetch-depth: 0) so the "
-                    "pinned SHAs can be checked")
+        pytest.fail(
+            "this clone is shallow: fetch the whole history (actions/checkout with fetch-depth: 0) so the "
+            "pinned SHAs can be checked"
+        )
     pins = our_pins()
     # The examples, the templates, README and docs/actions.md pin our actions.
-    assert {f for f, _, _ in pins} >= {"README.md", "docs/actions.md", "workflows/pr-summary.yml",
-                                       "examples/diffusion-api/.github/workflows/quality.yml",
-                                       "examples/diffusion-api/.github/workflows/smoke.yml"}
+    assert {f for f, _, _ in pins} >= {
+        "README.md",
+        "docs/actions.md",
+        "workflows/pr-summary.yml",
+        "examples/diffusion-api/.github/workflows/quality.yml",
+        "examples/diffusion-api/.github/workflows/smoke.yml",
+    }
     wrong = []
     for rel, line, value in pins:
         uses = parse_uses(value)
         if uses.ref == release.PLACEHOLDER_SHA:
             continue
-        holding = release.holdings(REPO_ROOT, [(uses.ref, release.target_paths(uses))])[(uses.ref, release.target_paths(uses))]
+        holding = release.holdings(REPO_ROOT, [(uses.ref, release.target_paths(uses))])[
+            (uses.ref, release.target_paths(uses))
+        ]
         if not holding.known:
             wrong.append(f"{rel}:{line}: {value}: commit not in git log")
         elif not holding.holds:
@@ -82,4 +96,6 @@ def test_holdings_tell_a_commit_without_actions_from_an_unknown_one():
     quality = parse_uses(f"truthful-ci/ci-helper/actions/quality@{no_actions}")
     pins = [(no_actions, release.target_paths(quality)), (unknown, release.target_paths(quality))]
     assert release.holdings(REPO_ROOT, pins) == {
-        pins[0]: release.Holding(known=True, holds=False), pins[1]: release.Holding(known=False, holds=False)}
+        pins[0]: release.Holding(known=True, holds=False),
+        pins[1]: release.Holding(known=False, holds=False),
+    }

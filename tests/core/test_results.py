@@ -21,8 +21,16 @@ def test_round_trip_matches_design_schema(tmp_path):
         "status": "fail",
         "reason": None,
         "figures": {"total": 38.2, "fail_under": 40.0},
-        "findings": [{"rule": "coverage-total", "message": "total 38.2% is under 40%",
-                      "file": None, "line": None, "column": None, "severity": "error"}],
+        "findings": [
+            {
+                "rule": "coverage-total",
+                "message": "total 38.2% is under 40%",
+                "file": None,
+                "line": None,
+                "column": None,
+                "severity": "error",
+            }
+        ],
         "required": True,
     }
     assert results.read_result(path) == result
@@ -78,11 +86,12 @@ def test_results_dir_precedence(monkeypatch, tmp_path):
 def test_a_non_finite_number_is_bad_input(tmp_path, constant):
     # json.loads accepts these, but they are not JSON and the summary cannot count them.
     path = tmp_path / "smoke.json"
-    path.write_text('{"check": "smoke", "status": "pass",\n "figures": {"tests": ' + constant + '}}')
+    path.write_text('{"check": "smoke", "status": "pass",\n "figures": {"tests": ' + constant + "}}")
     with pytest.raises(BadInput) as exc:
         results.read_result(path)
-    assert exc.value.message == (f"{path}: corrupt check result ({constant} is not a JSON number); "
-                                 "delete it and re-run the gate")
+    assert exc.value.message == (
+        f"{path}: corrupt check result ({constant} is not a JSON number); delete it and re-run the gate"
+    )
 
 
 def test_small_results_are_indented_throughout():
@@ -91,8 +100,18 @@ def test_small_results_are_indented_throughout():
 
 
 def test_big_results_are_one_finding_per_line_and_read_back(tmp_path):
-    findings = [Finding("unpinned-uses", f"x@v{i} is not pinned; use \"@sha\"", f"w{i}.yml", i + 1, 7,
-                        "warning" if i % 2 else "error", {"uses": f"x@v{i}"}) for i in range(150)]
+    findings = [
+        Finding(
+            "unpinned-uses",
+            f'x@v{i} is not pinned; use "@sha"',
+            f"w{i}.yml",
+            i + 1,
+            7,
+            "warning" if i % 2 else "error",
+            {"uses": f"x@v{i}"},
+        )
+        for i in range(150)
+    ]
     result = results.failed("verify", figures={"files": 150, "findings": 150}, findings=findings)
     text = result.to_json()
     lines = text.splitlines()
@@ -104,8 +123,10 @@ def test_big_results_are_one_finding_per_line_and_read_back(tmp_path):
         '  "figures": {"files": 150, "findings": 150},',
         '  "findings": [',
     ]
-    assert lines[6] == ('    {"rule": "unpinned-uses", "message": "x@v0 is not pinned; use \\"@sha\\"", "file": "w0.yml", '
-                        '"line": 1, "column": 7, "severity": "error", "data": {"uses": "x@v0"}},')
+    assert lines[6] == (
+        '    {"rule": "unpinned-uses", "message": "x@v0 is not pinned; use \\"@sha\\"", "file": "w0.yml", '
+        '"line": 1, "column": 7, "severity": "error", "data": {"uses": "x@v0"}},'
+    )
     assert lines[156:] == ["  ],", '  "required": true', "}"]
     assert len(lines) == 159
     assert json.loads(text) == result.to_dict()
@@ -118,4 +139,7 @@ def test_an_overflowing_number_is_bad_input(tmp_path):
     path.write_text('{"check": "coverage", "status": "pass", "figures": {"total": 1e999}}')
     with pytest.raises(BadInput) as exc:
         results.read_result(path)
-    assert exc.value.message == f"{path}: corrupt check result (1e999 is not a finite number); delete it and re-run the gate"
+    assert (
+        exc.value.message
+        == f"{path}: corrupt check result (1e999 is not a finite number); delete it and re-run the gate"
+    )

@@ -45,7 +45,8 @@ def test_a_rewritten_marker_is_refused(runner_temp):
     assert caught.value.message == (
         f"{path}: the run's start marker was rewritten after setup wrote it (it says "
         f"{run_start.iso(started - 3600)}, the file was written {run_start.iso(path.stat().st_mtime)}); "
-        "a step may not move the run's start: delete it and run setup again")
+        "a step may not move the run's start: delete it and run setup again"
+    )
 
 
 def test_a_marker_in_the_future_is_refused(runner_temp):

@@ -17,7 +17,9 @@ def test_defaults_without_pyproject(tmp_path):
 
 
 def test_values_are_typed_and_dashes_accepted(tmp_path):
-    s = settings.load(write(tmp_path, '[tool.ci-helper]\nrepository = "o/r"\n[tool.ci-helper.coverage]\nfail-under = 40\njobs = 2\n'))
+    s = settings.load(
+        write(tmp_path, '[tool.ci-helper]\nrepository = "o/r"\n[tool.ci-helper.coverage]\nfail-under = 40\njobs = 2\n')
+    )
     assert s.repository == "o/r"
     assert s.coverage.fail_under == 40.0 and isinstance(s.coverage.fail_under, float)
     assert s.coverage.jobs == 2
@@ -28,7 +30,10 @@ def test_values_are_typed_and_dashes_accepted(tmp_path):
     "body, message",
     [
         ("[tool.ci-helper]\nrepo = 'x'\n", "[tool.ci-helper] unknown key 'repo'; expected one of:"),
-        ("[tool.ci-helper.coverage]\nfail-under = 'forty'\n", "[tool.ci-helper] coverage.fail-under: expected a number, got str 'forty'"),
+        (
+            "[tool.ci-helper.coverage]\nfail-under = 'forty'\n",
+            "[tool.ci-helper] coverage.fail-under: expected a number, got str 'forty'",
+        ),
         ("[tool.ci-helper.guard]\npins = 1\n", "[tool.ci-helper] guard.pins: expected true or false, got int 1"),
         ("[[tool.ci-helper.verify.allow]]\nrule = 'unpinned-uses'\n", "is missing required key 'reason'"),
         ("[tool.ci-helper\n", "malformed TOML"),
@@ -53,12 +58,17 @@ def test_a_pyproject_that_is_a_folder_or_a_dangling_link_is_bad_input(tmp_path):
     (tmp_path / "pyproject.toml").mkdir()
     with pytest.raises(BadInput) as exc:
         settings.load(tmp_path)
-    assert exc.value.message == f"{tmp_path / 'pyproject.toml'}: cannot read ([Errno 21] Is a directory: '{tmp_path / 'pyproject.toml'}')"
+    assert (
+        exc.value.message
+        == f"{tmp_path / 'pyproject.toml'}: cannot read ([Errno 21] Is a directory: '{tmp_path / 'pyproject.toml'}')"
+    )
     (tmp_path / "pyproject.toml").rmdir()
     (tmp_path / "pyproject.toml").symlink_to(tmp_path / "gone.toml")
     with pytest.raises(BadInput) as exc:
         settings.load(tmp_path)
-    assert exc.value.message.startswith(f"{tmp_path / 'pyproject.toml'}: cannot read ([Errno 2] No such file or directory")
+    assert exc.value.message.startswith(
+        f"{tmp_path / 'pyproject.toml'}: cannot read ([Errno 2] No such file or directory"
+    )
 
 
 def test_merge_applies_the_flags_that_were_given_and_keeps_the_rest():

@@ -15,11 +15,19 @@ from ci_helper.runner.commands import obeyed_commands
 from tests.conftest import run_ci_helper
 
 PY = sys.executable
-HOSTILE = ["::add-mask::pwned", "::stop-commands::pwn", "::error::forged", "  ::set-output name=verdict::green",
-           "##[error]forged-v1", "text ##[add-mask]pwned-v1", "ok\r::warning::after-cr", "::pwn::",
-           "::notice file=x.py::forged-notice"]
+HOSTILE = [
+    "::add-mask::pwned",
+    "::stop-commands::pwn",
+    "::error::forged",
+    "  ::set-output name=verdict::green",
+    "##[error]forged-v1",
+    "text ##[add-mask]pwned-v1",
+    "ok\r::warning::after-cr",
+    "::pwn::",
+    "::notice file=x.py::forged-notice",
+]
 
-HOSTILE_TESTS = f'''
+HOSTILE_TESTS = f"""
 import os, sys
 import pytest
 
@@ -35,9 +43,9 @@ def test_hostile(text):
 
 def test_{"ok"}():
     print("::add-mask::from-a-passing-test")
-'''
+"""
 
-HOSTILE_SERVER = f'''
+HOSTILE_SERVER = f"""
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -59,7 +67,7 @@ class Handler(BaseHTTPRequestHandler):
 
 
 ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever(poll_interval=0.05)
-'''
+"""
 
 
 def _port() -> int:
@@ -99,9 +107,21 @@ def test_hostile_test_names_messages_and_server_log_through_smoke_and_summary(tm
     project = _project(tmp_path)
     port = _port()
     env = {"GITHUB_ACTIONS": "true", "CI_HELPER_RESULTS_DIR": "results"}
-    smoke = run_ci_helper("smoke", "--server", f"{PY} hostile_server.py {port} serve", "--ready-url",
-                          f"http://127.0.0.1:{port}/", "--stream", "--", "hostile_tests.py", "-p", "no:cacheprovider",
-                          "-rA", cwd=project, env=env)
+    smoke = run_ci_helper(
+        "smoke",
+        "--server",
+        f"{PY} hostile_server.py {port} serve",
+        "--ready-url",
+        f"http://127.0.0.1:{port}/",
+        "--stream",
+        "--",
+        "hostile_tests.py",
+        "-p",
+        "no:cacheprovider",
+        "-rA",
+        cwd=project,
+        env=env,
+    )
     assert smoke.returncode == 1, smoke.stdout + smoke.stderr
     result = json.loads((project / "results" / "smoke.json").read_text())
     # The hostile text really was printed: by the server (streamed), by pytest, and in our findings.
@@ -115,8 +135,15 @@ def test_hostile_test_names_messages_and_server_log_through_smoke_and_summary(tm
     assert len(annotations) == len(HOSTILE) == len(result["findings"])
     assert sorted(a.data for a in annotations) == sorted(f["message"] for f in result["findings"])
 
-    summary = run_ci_helper("summary", "--results", "results", "--junit", "smoke=.ci-helper/smoke/junit.xml",
-                            cwd=project, env={"GITHUB_ACTIONS": "true"})
+    summary = run_ci_helper(
+        "summary",
+        "--results",
+        "results",
+        "--junit",
+        "smoke=.ci-helper/smoke/junit.xml",
+        cwd=project,
+        env={"GITHUB_ACTIONS": "true"},
+    )
     assert summary.returncode == 1, summary.stdout + summary.stderr
     assert "forged" in summary.stdout and "pwned" in summary.stdout
     _assert_only_our_commands(summary.stdout, [])
@@ -125,9 +152,17 @@ def test_hostile_test_names_messages_and_server_log_through_smoke_and_summary(tm
 def test_a_server_that_dies_with_a_hostile_log(tmp_path):
     project = _project(tmp_path)
     port = _port()
-    proc = run_ci_helper("smoke", "--server", f"{PY} hostile_server.py {port} die", "--ready-url",
-                         f"http://127.0.0.1:{port}/", "--", "hostile_tests.py", cwd=project,
-                         env={"GITHUB_ACTIONS": "true", "CI_HELPER_RESULTS_DIR": "results"})
+    proc = run_ci_helper(
+        "smoke",
+        "--server",
+        f"{PY} hostile_server.py {port} die",
+        "--ready-url",
+        f"http://127.0.0.1:{port}/",
+        "--",
+        "hostile_tests.py",
+        cwd=project,
+        env={"GITHUB_ACTIONS": "true", "CI_HELPER_RESULTS_DIR": "results"},
+    )
     assert proc.returncode == 1, proc.stdout + proc.stderr
     result = json.loads((project / "results" / "smoke.json").read_text())
     assert [f["rule"] for f in result["findings"]] == ["smoke-server-exited"]

@@ -23,8 +23,12 @@ def make_venv(project: Path) -> Path:
     folder = project / ".venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(folder)], check=True)
     python = folder / "bin" / "python"
-    site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
-                          capture_output=True, text=True, check=True).stdout.strip()
+    site = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     (Path(site) / "test-environment.pth").write_text(sysconfig.get_path("purelib") + "\n")
     return python
 
@@ -53,5 +57,6 @@ def build_wheel(folder: Path, name: str, version: str, module_text: str = "") ->
 
 def pip_freeze(python: str = sys.executable) -> list[str]:
     """``pip freeze`` of an environment (the test environment by default)."""
-    return subprocess.run([python, "-m", "pip", "freeze", "--all"], capture_output=True, text=True,
-                          check=True).stdout.splitlines()
+    return subprocess.run(
+        [python, "-m", "pip", "freeze", "--all"], capture_output=True, text=True, check=True
+    ).stdout.splitlines()

@@ -14,8 +14,10 @@ from tests.conftest import run_ci_helper
 from tests.dry_run.project_env import build_wheel, make_venv, pip_freeze
 
 # The graph runs on schedule, which missing-guardrail rightly flags; this test is about the graph, not guards.
-PYPROJECT = ('[tool.ci-helper]\nrepository = "o/r"\n'
-             '[[tool.ci-helper.verify.allow]]\nrule = "missing-guardrail"\nreason = "a test fixture, never published"\n')
+PYPROJECT = (
+    '[tool.ci-helper]\nrepository = "o/r"\n'
+    '[[tool.ci-helper.verify.allow]]\nrule = "missing-guardrail"\nreason = "a test fixture, never published"\n'
+)
 
 GRAPH = """\
 name: graph
@@ -81,8 +83,22 @@ def _ran(project: Path) -> list[str]:
 
 
 def test_workflow_dispatch_runs_every_job_every_combination_in_needs_order(graph_project):
-    proc = run_ci_helper("verify", "--run", str(graph_project), "--event", "workflow_dispatch",
-                         "--input", "greeting=hi", "--job", "build", "--job", "test", "--job", "report", timeout=240)
+    proc = run_ci_helper(
+        "verify",
+        "--run",
+        str(graph_project),
+        "--event",
+        "workflow_dispatch",
+        "--input",
+        "greeting=hi",
+        "--job",
+        "build",
+        "--job",
+        "test",
+        "--job",
+        "report",
+        timeout=240,
+    )
 
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr
     assert _ran(graph_project) == [
@@ -97,16 +113,25 @@ def test_workflow_dispatch_runs_every_job_every_combination_in_needs_order(graph
     out = proc.stdout
     assert "======== job 2/6: .github/workflows/graph.yml / test (3.11, linux) ========" in out
     # services are reported as not run, with the reason.
-    assert ("not run: .github/workflows/graph.yml: job test: service 'postgres' not started: a local dry run starts "
-            "no service containers (steps that reach it fail here)") in out
-    for check in ("job-build", "job-test-3.11-linux", "job-test-3.11-mac", "job-test-3.12-linux",
-                  "job-test-3.12-mac", "job-report"):
+    assert (
+        "not run: .github/workflows/graph.yml: job test: service 'postgres' not started: a local dry run starts "
+        "no service containers (steps that reach it fail here)"
+    ) in out
+    for check in (
+        "job-build",
+        "job-test-3.11-linux",
+        "job-test-3.11-mac",
+        "job-test-3.12-linux",
+        "job-test-3.12-mac",
+        "job-report",
+    ):
         assert re.search(rf"^PASS +{re.escape(check)} ", out, re.M), out[-3000:]
 
 
 def test_schedule_runs_the_graph_and_matrix_picks_combinations(graph_project):
-    proc = run_ci_helper("verify", "--run", str(graph_project), "--event", "schedule", "--matrix", "os=mac",
-                         "--job", "test", timeout=240)
+    proc = run_ci_helper(
+        "verify", "--run", str(graph_project), "--event", "schedule", "--matrix", "os=mac", "--job", "test", timeout=240
+    )
 
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr
     assert _ran(graph_project)[1:] == [
@@ -117,31 +142,42 @@ def test_schedule_runs_the_graph_and_matrix_picks_combinations(graph_project):
 
 def test_a_failed_need_skips_its_dependents_unless_they_ask(graph_project):
     (graph_project / "work" / "seed.txt").unlink()  # build's `cat` fails
-    proc = run_ci_helper("verify", "--run", str(graph_project), "--event", "schedule", "--job", "report",
-                         "--job", "test", timeout=240)
+    proc = run_ci_helper(
+        "verify", "--run", str(graph_project), "--event", "schedule", "--job", "report", "--job", "test", timeout=240
+    )
 
     assert proc.returncode == 1, proc.stdout[-4000:] + proc.stderr
     assert _ran(graph_project) == ["report saw build=failure test=skipped"]
     assert "skipped job test: if: success() is false: a job it needs did not succeed" in proc.stdout
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (("--event", "workflow_dispatch"), "input 'greeting' of workflow_dispatch is required; pass it with "
-                                       "--input greeting=VALUE"),
-    (("--event", "workflow_dispatch", "--input", "greeting=x", "--input", "nope=1"),
-     "--input nope: no workflow run for workflow_dispatch declares that input"),
-    (("--event", "push", "--input", "a=b"), "--input applies to --event workflow_dispatch or workflow_call"),
-    (("--event", "schedule", "--matrix", "os=windows"), "--matrix os=windows: no job's matrix has that combination"),
-    (("--event", "schedule", "--matrix", "novalue"), "--matrix expects KEY=VALUE, got 'novalue'"),
-    (("--python", "/nonexistent/python"), "--python /nonexistent/python: not an interpreter"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ("--event", "workflow_dispatch"),
+            "input 'greeting' of workflow_dispatch is required; pass it with --input greeting=VALUE",
+        ),
+        (
+            ("--event", "workflow_dispatch", "--input", "greeting=x", "--input", "nope=1"),
+            "--input nope: no workflow run for workflow_dispatch declares that input",
+        ),
+        (("--event", "push", "--input", "a=b"), "--input applies to --event workflow_dispatch or workflow_call"),
+        (
+            ("--event", "schedule", "--matrix", "os=windows"),
+            "--matrix os=windows: no job's matrix has that combination",
+        ),
+        (("--event", "schedule", "--matrix", "novalue"), "--matrix expects KEY=VALUE, got 'novalue'"),
+        (("--python", "/nonexistent/python"), "--python /nonexistent/python: not an interpreter"),
+    ],
+)
 def test_bad_graph_input_exits_2(graph_project, args, message):
     proc = run_ci_helper("verify", "--run", str(graph_project), "--job", "test", *args)
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert message in proc.stderr
 
 
-TESTS = '''\
+TESTS = """\
 import os, sys, unittest
 
 import tinypkg
@@ -154,7 +190,7 @@ class InTheProjectsEnvironment(unittest.TestCase):
     def test_the_workflow_installed_the_package_here(self):
         self.assertEqual(tinypkg.VERSION, "2.0")
         self.assertTrue(tinypkg.__file__.startswith(os.environ["EXPECTED_PREFIX"]))
-'''
+"""
 
 INSTALLS = """\
 on: pull_request
@@ -205,9 +241,11 @@ def test_a_project_venv_gets_the_installs_and_runs_the_tests_while_ci_helpers_en
 def test_without_a_project_interpreter_a_cached_throwaway_virtualenv_is_built(tmp_path):
     project = _installs_project(tmp_path, ".ci-helper/venvs/*")
     # The env check cannot know the hash: the tests compare with the folder the run names.
-    (project / "test_env.py").write_text(TESTS.replace(
-        'os.path.realpath(os.environ["EXPECTED_PREFIX"])', 'os.path.realpath(os.environ["VIRTUAL_ENV"])').replace(
-        'startswith(os.environ["EXPECTED_PREFIX"])', 'startswith(os.environ["VIRTUAL_ENV"])'))
+    (project / "test_env.py").write_text(
+        TESTS.replace(
+            'os.path.realpath(os.environ["EXPECTED_PREFIX"])', 'os.path.realpath(os.environ["VIRTUAL_ENV"])'
+        ).replace('startswith(os.environ["EXPECTED_PREFIX"])', 'startswith(os.environ["VIRTUAL_ENV"])')
+    )
     before = pip_freeze()
 
     first = run_ci_helper("verify", "--run", str(project), timeout=240)
@@ -254,19 +292,25 @@ def test_the_skipped_remote_action_hint_names_a_flag_verify_run_accepts(tmp_path
     (greeter / "hello" / "action.yml").write_text(
         "inputs: {who: {required: true}}\noutputs: {said: {value: '${{ steps.s.outputs.said }}'}}\n"
         "runs:\n  using: composite\n  steps:\n    - id: s\n      shell: bash\n"
-        "      run: echo \"said=hello $WHO\" >> \"$GITHUB_OUTPUT\"\n      env: {WHO: '${{ inputs.who }}'}\n")
+        '      run: echo "said=hello $WHO" >> "$GITHUB_OUTPUT"\n      env: {WHO: \'${{ inputs.who }}\'}\n'
+    )
 
     first = run_ci_helper("verify", "--run", str(project), "--event", "push", timeout=240)
     assert first.returncode == 0, first.stdout[-4000:] + first.stderr
-    assert ("remote action 'someone/greeter/hello@0123456789abcdef0123456789abcdef01234567' cannot run offline; "
-            "map it with --stub-remote someone/greeter=DIR") in first.stdout
-    assert ("skipped: remote action someone/greeter/hello@0123456789abcdef0123456789abcdef01234567 "
-            "(.github/workflows/ci.yml:8)") in first.stdout
+    assert (
+        "remote action 'someone/greeter/hello@0123456789abcdef0123456789abcdef01234567' cannot run offline; "
+        "map it with --stub-remote someone/greeter=DIR"
+    ) in first.stdout
+    assert (
+        "skipped: remote action someone/greeter/hello@0123456789abcdef0123456789abcdef01234567 "
+        "(.github/workflows/ci.yml:8)"
+    ) in first.stdout
     assert (project / "said.txt").read_text() == "said=\n"
 
     # The flag the hint names exists, and maps the action to a local folder.
-    second = run_ci_helper("verify", "--run", str(project), "--event", "push",
-                           "--stub-remote", f"someone/greeter={greeter}", timeout=240)
+    second = run_ci_helper(
+        "verify", "--run", str(project), "--event", "push", "--stub-remote", f"someone/greeter={greeter}", timeout=240
+    )
     assert second.returncode == 0, second.stdout[-4000:] + second.stderr
     assert (project / "said.txt").read_text() == "said=hello dry run\n"
 
@@ -277,15 +321,19 @@ def test_a_matrix_built_by_an_expression_is_not_run_and_never_green(tmp_path):
     (project / ".github" / "workflows" / "ci.yml").write_text(
         "on: push\npermissions: {contents: read}\njobs:\n  t:\n    strategy:\n"
         "      matrix: {py: '${{ fromJSON(vars.PYTHONS) }}'}\n    steps: [{run: echo}]\n"
-        "  after:\n    needs: t\n    steps: [{run: echo after > after.txt}]\n")
+        "  after:\n    needs: t\n    steps: [{run: echo after > after.txt}]\n"
+    )
     (project / "pyproject.toml").write_text(PYPROJECT)
     make_venv(project)
 
-    proc = run_ci_helper("verify", "--run", str(project), "--event", "push", "--job", "t", "--job", "after",
-                         timeout=240)
+    proc = run_ci_helper(
+        "verify", "--run", str(project), "--event", "push", "--job", "t", "--job", "after", timeout=240
+    )
 
     assert proc.returncode == 1, proc.stdout[-4000:] + proc.stderr
-    assert ("not run: job t: .github/workflows/ci.yml:6: matrix key 'py' is an expression "
-            "(${{ fromJSON(vars.PYTHONS) }}), expanded only when the run starts") in proc.stdout
+    assert (
+        "not run: job t: .github/workflows/ci.yml:6: matrix key 'py' is an expression "
+        "(${{ fromJSON(vars.PYTHONS) }}), expanded only when the run starts"
+    ) in proc.stdout
     assert re.search(r"^NOT RUN +job-t +required .*not run by a local dry run: ", proc.stdout, re.M), proc.stdout
     assert not (project / "after.txt").exists()  # its dependent is skipped

@@ -22,16 +22,23 @@ def write_workflow(root: Path, name: str, text: str) -> None:
     (folder / name).write_text(text)
 
 
-@pytest.mark.parametrize(("on", "event_name", "branch", "why"), [
-    ("pull_request", "pull_request", "main", ""),
-    ("[push, pull_request]", "push", "dev", ""),
-    ("{pull_request: {branches: [main]}}", "pull_request", "main", ""),
-    ("{pull_request: {branches: [main]}}", "pull_request", "dev", "pull_request on dev is not in branches: main"),
-    ("{pull_request: {branches: ['release/**', '!release/old']}}", "pull_request", "release/old",
-     "pull_request on release/old is not in branches: release/**, !release/old"),
-    ("{push: {branches-ignore: [main]}}", "push", "main", "push on main is in branches-ignore"),
-    ("workflow_dispatch", "pull_request", "main", "not triggered by pull_request"),
-])
+@pytest.mark.parametrize(
+    ("on", "event_name", "branch", "why"),
+    [
+        ("pull_request", "pull_request", "main", ""),
+        ("[push, pull_request]", "push", "dev", ""),
+        ("{pull_request: {branches: [main]}}", "pull_request", "main", ""),
+        ("{pull_request: {branches: [main]}}", "pull_request", "dev", "pull_request on dev is not in branches: main"),
+        (
+            "{pull_request: {branches: ['release/**', '!release/old']}}",
+            "pull_request",
+            "release/old",
+            "pull_request on release/old is not in branches: release/**, !release/old",
+        ),
+        ("{push: {branches-ignore: [main]}}", "push", "main", "push on main is in branches-ignore"),
+        ("workflow_dispatch", "pull_request", "main", "not triggered by pull_request"),
+    ],
+)
 def test_triggers(tmp_path, on, event_name, branch, why):
     from ci_helper.workflows import read_workflow
 
@@ -40,25 +47,31 @@ def test_triggers(tmp_path, on, event_name, branch, why):
     assert workflow.on.why_not(event_name, branch) == why
 
 
-@pytest.mark.parametrize(("uses", "ours"), [
-    (f"truthful-ci/ci-helper/actions/smoke@{SHA}", True),
-    (f"a-fork/ci-helper/actions/quality@{SHA}", True),
-    (f"truthful-ci/ci-helper@{SHA}", True),
-    (f"truthful-ci/ci-helper/.github/workflows/quality.yml@{SHA}", False),
-    (f"actions/checkout@{SHA}", False),
-    (f"someone/ci-helper-extras/actions/smoke@{SHA}", False),
-    ("./actions/smoke", True),          # the workspace is this checkout
-    ("$/actions/quality", True),        # a workflow's own repository (our ci.yml)
-    ("$/examples/diffusion-api", False),
-    ("./examples/diffusion-api", False),
-    ("docker://alpine:3", False),
-])
+@pytest.mark.parametrize(
+    ("uses", "ours"),
+    [
+        (f"truthful-ci/ci-helper/actions/smoke@{SHA}", True),
+        (f"a-fork/ci-helper/actions/quality@{SHA}", True),
+        (f"truthful-ci/ci-helper@{SHA}", True),
+        (f"truthful-ci/ci-helper/.github/workflows/quality.yml@{SHA}", False),
+        (f"actions/checkout@{SHA}", False),
+        (f"someone/ci-helper-extras/actions/smoke@{SHA}", False),
+        ("./actions/smoke", True),  # the workspace is this checkout
+        ("$/actions/quality", True),  # a workflow's own repository (our ci.yml)
+        ("$/examples/diffusion-api", False),
+        ("./examples/diffusion-api", False),
+        ("docker://alpine:3", False),
+    ],
+)
 def test_which_uses_are_ours(uses, ours):
     assert jobs.is_ours(uses, REPO_ROOT, REPO_ROOT / "actions") is ours
 
 
 def test_the_plan_keeps_jobs_with_our_actions_for_the_event(tmp_path):
-    write_workflow(tmp_path, "a.yml", f"""
+    write_workflow(
+        tmp_path,
+        "a.yml",
+        f"""
 on: {{pull_request: {{branches: [main]}}}}
 env: {{LEVEL: workflow}}
 jobs:
@@ -74,18 +87,25 @@ jobs:
       - uses: truthful-ci/ci-helper/actions/smoke@{SHA}
   reuse:
     uses: truthful-ci/ci-helper/.github/workflows/quality.yml@{SHA}
-""")
-    write_workflow(tmp_path, "b.yml", f"""
+""",
+    )
+    write_workflow(
+        tmp_path,
+        "b.yml",
+        f"""
 on: push
 jobs:
   release:
     runs-on: ubuntu-latest
     steps: [{{uses: truthful-ci/ci-helper/actions/guardrails@{SHA}}}]
-""")
+""",
+    )
     plan = jobs.plan(tmp_path, "pull_request", "main")
     # One job per matrix combination.
     assert [(j.source, j.job_id, j.display) for j in plan.jobs] == [
-        (".github/workflows/a.yml", "smoke", "smoke (3.12)"), (".github/workflows/a.yml", "smoke", "smoke (3.11)")]
+        (".github/workflows/a.yml", "smoke", "smoke (3.12)"),
+        (".github/workflows/a.yml", "smoke", "smoke (3.11)"),
+    ]
     job = plan.jobs[0]
     assert (job.env, job.matrix, job.remotes) == ({"LEVEL": "job"}, {"python": "3.12"}, {"truthful-ci/ci-helper"})
     assert plan.jobs[1].matrix == {"python": "3.11"}
@@ -94,8 +114,11 @@ jobs:
         "is not run locally",
         ".github/workflows/b.yml: job release: not triggered by pull_request",
     ]
-    with pytest.raises(BadInput, match=r"^--job nope: no such job in .*/\.github/workflows \(jobs: lint, release, "
-                                       r"reuse, smoke\)$"):
+    with pytest.raises(
+        BadInput,
+        match=r"^--job nope: no such job in .*/\.github/workflows \(jobs: lint, release, "
+        r"reuse, smoke\)$",
+    ):
         jobs.plan(tmp_path, "pull_request", "main", ("nope",))
 
 
@@ -106,19 +129,25 @@ def test_the_simulated_pull_request_is_a_same_repository_one():
     assert pr["head"]["repo"]["full_name"] == pr["base"]["repo"]["full_name"] == "example-org/diffusion-api"
     assert pr["head"]["repo"]["fork"] is False
     push = event.simulate("push", "o/r", "trunk")
-    assert (push.ref, push.payload["ref"], push.describe()) == ("refs/heads/trunk", "refs/heads/trunk",
-                                                                  "push to trunk of o/r")
+    assert (push.ref, push.payload["ref"], push.describe()) == (
+        "refs/heads/trunk",
+        "refs/heads/trunk",
+        "push to trunk of o/r",
+    )
 
 
 def test_only_an_audit_this_machine_cannot_run_is_relaxed():
-    offline = results.not_run("audit", "vulnerability service (osv) unreachable or failing: boom",
-                              {"service": "osv", "allow_offline": True})
+    offline = results.not_run(
+        "audit", "vulnerability service (osv) unreachable or failing: boom", {"service": "osv", "allow_offline": True}
+    )
     broken = results.not_run("audit", "pip-audit failed (exit 1): bad requirements", {"service": "osv"})
     vulnerable = results.failed("audit", {"vulnerable": 1})
     judged, notes = policy.apply([offline, broken, vulnerable])
     assert [(c.status, c.required) for c in judged] == [("not-run", False), ("not-run", True), ("fail", True)]
-    assert judged[0].reason == ("[local dry run: this machine cannot audit, optional here, required in CI] "
-                                "vulnerability service (osv) unreachable or failing: boom")
+    assert judged[0].reason == (
+        "[local dry run: this machine cannot audit, optional here, required in CI] "
+        "vulnerability service (osv) unreachable or failing: boom"
+    )
     assert len(notes) == 1
 
 
@@ -144,13 +173,18 @@ def test_a_missing_pip_audit_is_not_run_and_allowed_offline(cli, tmp_path, monke
     assert policy.offline_audit(results.CheckResult.from_dict(result))
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (("--run", "{root}"), "set [tool.ci-helper] repository = \"owner/name\" (or pass --repository)"),
-    (("--run", "{root}", "--repository", "o/r", "--job", "x"), "--job x: no such job in"),
-    (("{root}", "--job", "x"), "--event, --input, --matrix, --python, --stub-remote, --base-branch, --repository "
-                               "and --job need --run"),
-    (("--run", "{root}", "--format", "json"), "--format does not apply to --run: it prints the run's summary"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--run", "{root}"), 'set [tool.ci-helper] repository = "owner/name" (or pass --repository)'),
+        (("--run", "{root}", "--repository", "o/r", "--job", "x"), "--job x: no such job in"),
+        (
+            ("{root}", "--job", "x"),
+            "--event, --input, --matrix, --python, --stub-remote, --base-branch, --repository and --job need --run",
+        ),
+        (("--run", "{root}", "--format", "json"), "--format does not apply to --run: it prints the run's summary"),
+    ],
+)
 def test_bad_input(cli, tmp_path, args, message):
     write_workflow(tmp_path, "a.yml", "on: push\njobs:\n  a:\n    runs-on: x\n    steps: [{run: echo}]\n")
     out = cli("verify", *(a.format(root=tmp_path) for a in args))
@@ -162,8 +196,10 @@ def test_nothing_of_ours_to_run_is_bad_input(cli, tmp_path):
     write_workflow(tmp_path, "a.yml", "on: push\njobs:\n  a:\n    runs-on: x\n    steps: [{run: echo}]\n")
     out = cli("verify", "--run", str(tmp_path), "--repository", "o/r")
     assert out.exit_code == 2
-    assert out.output.endswith("nothing to run for a pull_request #1 from ci-helper-dry-run into main of o/r: "
-                               "no job uses ci-helper's actions\n")
+    assert out.output.endswith(
+        "nothing to run for a pull_request #1 from ci-helper-dry-run into main of o/r: "
+        "no job uses ci-helper's actions\n"
+    )
 
 
 def test_job_if_and_env_are_evaluated_against_the_simulated_event():
@@ -171,8 +207,9 @@ def test_job_if_and_env_are_evaluated_against_the_simulated_event():
 
     simulated = event.simulate("pull_request", "o/r", "main")
     contexts = {"github": run._github_context(simulated, REPO_ROOT), "matrix": {"python": "3.12"}}
-    job = jobs.PlannedJob(Path("w.yml"), "w.yml", "j", "j", [], env={"PY": "${{ matrix.python }}",
-                                                                     "BASE": "into-${{ github.base_ref }}"})
+    job = jobs.PlannedJob(
+        Path("w.yml"), "w.yml", "j", "j", [], env={"PY": "${{ matrix.python }}", "BASE": "into-${{ github.base_ref }}"}
+    )
     assert run._evaluate_env(job, contexts) == {"PY": "3.12", "BASE": "into-main"}
     job.condition = "github.event_name == 'push'"
     assert run._job_condition(job, contexts) is False
@@ -189,8 +226,8 @@ def test_the_projects_interpreter_is_found_in_order_and_never_ci_helpers_own(tmp
 
     project = tmp_path / "p"
     project.mkdir()
-    other = make_venv(tmp_path / "other")   # tmp_path/other/.venv
-    own = {"VIRTUAL_ENV": sys.prefix}        # ci-helper's own environment, activated
+    other = make_venv(tmp_path / "other")  # tmp_path/other/.venv
+    own = {"VIRTUAL_ENV": sys.prefix}  # ci-helper's own environment, activated
     assert interpreter.find(project, None, None, own) is None  # -> a throwaway virtualenv
     local = make_venv(project)
     assert interpreter.find(project, None, None, own).describe() == f"{local} (.venv)"
@@ -211,10 +248,16 @@ def test_the_throwaway_virtualenv_key_follows_the_files_the_job_installs_from(tm
     (tmp_path / "requirements-dev.txt").write_text("pytest\n")
     (tmp_path / "constraints.txt").write_text("pytest<9\n")
     (tmp_path / "pyproject.toml").write_text("[project]\nname = 'p'\n")
-    scripts = ["python -m pip install -r requirements-dev.txt -c constraints.txt", "pip install -e .[test]",
-               "pytest -q"]
+    scripts = [
+        "python -m pip install -r requirements-dev.txt -c constraints.txt",
+        "pip install -e .[test]",
+        "pytest -q",
+    ]
     assert [p.name for p in interpreter.install_sources(tmp_path, scripts)] == [
-        "requirements-dev.txt", "constraints.txt", "pyproject.toml"]
+        "requirements-dev.txt",
+        "constraints.txt",
+        "pyproject.toml",
+    ]
     key = interpreter.cache_key(tmp_path, scripts)
     assert interpreter.cache_key(tmp_path, scripts + ["echo unrelated"]) == key
     (tmp_path / "constraints.txt").write_text("pytest<8\n")

@@ -13,13 +13,16 @@ from ci_helper.summary import model
 
 SMOKE = "truthful-ci/ci-helper/actions/smoke@94cde3876a2334712175e64dca05ba4cecd11503"
 QUALITY = "truthful-ci/ci-helper/actions/quality@94cde3876a2334712175e64dca05ba4cecd11503"
-PASSING = ('<testsuites><testsuite name="pytest" tests="1" time="0.1">'
-           '<testcase classname="tests.test_a" name="test_a" time="0.1"/></testsuite></testsuites>')
+PASSING = (
+    '<testsuites><testsuite name="pytest" tests="1" time="0.1">'
+    '<testcase classname="tests.test_a" name="test_a" time="0.1"/></testsuite></testsuites>'
+)
 
 
 def job(*uses: str) -> jobs_mod.PlannedJob:
-    return jobs_mod.PlannedJob(Path("ci.yml"), ".github/workflows/ci.yml", "tests", "tests",
-                               [{"uses": u} for u in uses])
+    return jobs_mod.PlannedJob(
+        Path("ci.yml"), ".github/workflows/ci.yml", "tests", "tests", [{"uses": u} for u in uses]
+    )
 
 
 def report(path: Path) -> str:
@@ -29,8 +32,10 @@ def report(path: Path) -> str:
 
 def test_smoke_and_quality_in_one_job_are_two_tiers(tmp_path):
     started = time.time() - 1
-    steps = [StepResult("__smoke", "Smoke", "success", "success", {"junit": report(tmp_path / "smoke.xml")}),
-             StepResult("__quality", "Quality", "success", "success", {"junit-file": report(tmp_path / "quality.xml")})]
+    steps = [
+        StepResult("__smoke", "Smoke", "success", "success", {"junit": report(tmp_path / "smoke.xml")}),
+        StepResult("__quality", "Quality", "success", "success", {"junit-file": report(tmp_path / "quality.xml")}),
+    ]
     found, not_run = step_tiers(job(SMOKE, QUALITY), steps, tmp_path, started)
     assert found == [("smoke", str(tmp_path / "smoke.xml")), ("quality", str(tmp_path / "quality.xml"))]
     assert not_run == {}
@@ -45,8 +50,10 @@ def test_a_step_id_names_its_tier(tmp_path):
 def test_a_skipped_step_is_a_tier_that_did_not_run_not_a_pass_from_another_steps_file(tmp_path):
     # Both steps name the same report: the smoke step wrote it, the quality step was skipped.
     shared = report(tmp_path / "junit.xml")
-    steps = [StepResult("__smoke", "Smoke", "success", "success", {"junit": shared}),
-             StepResult("__quality", "Quality", "skipped", "skipped", {})]
+    steps = [
+        StepResult("__smoke", "Smoke", "success", "success", {"junit": shared}),
+        StepResult("__quality", "Quality", "skipped", "skipped", {}),
+    ]
     found, not_run = step_tiers(job(SMOKE, QUALITY), steps, tmp_path, time.time() - 1)
     assert found == [("smoke", shared)]
     assert not_run == {"quality": "its step 'Quality' (skipped) was skipped: no tests ran"}

@@ -36,8 +36,11 @@ UNREACHABLE_OSV = '\n[tool.ci-helper.audit]\nosv-url = "http://127.0.0.1:9/v1/qu
 def example(tmp_path: Path) -> Path:
     """A clean copy of the example project (no generated stubs or results from an earlier run)."""
     copy = tmp_path / "diffusion-api"
-    shutil.copytree(EXAMPLE, copy, ignore=shutil.ignore_patterns(".ci-helper", "repositories", "__pycache__",
-                                                                   ".coverage*", ".pytest_cache"))
+    shutil.copytree(
+        EXAMPLE,
+        copy,
+        ignore=shutil.ignore_patterns(".ci-helper", "repositories", "__pycache__", ".coverage*", ".pytest_cache"),
+    )
     with (copy / "pyproject.toml").open("a") as pyproject:
         pyproject.write(UNREACHABLE_OSV)
     # The project's own environment (a developer's .venv): the steps run there, never in ci-helper's.
@@ -63,7 +66,7 @@ def table(summary: str) -> dict[str, tuple[str, str, str, str]]:
     lines = summary.splitlines()
     head = next(i for i, line in enumerate(lines) if line.startswith("STATUS "))
     rows = {}
-    for line in lines[head + 1:]:
+    for line in lines[head + 1 :]:
         if not line.strip():
             break
         cells = re.split(r" {2,}", line)
@@ -89,8 +92,11 @@ def test_the_example_is_green_with_smoke_and_quality_passed_and_stale_results_go
     stale.mkdir(parents=True)
     # Results of an earlier, failed run: a dry run must start from nothing, as CI does.
     for name in ("coverage", "old-gate"):
-        (stale / f"{name}.json").write_text(json.dumps(
-            {"check": name, "status": "fail", "reason": None, "figures": {}, "findings": [], "required": True}))
+        (stale / f"{name}.json").write_text(
+            json.dumps(
+                {"check": name, "status": "fail", "reason": None, "figures": {}, "findings": [], "required": True}
+            )
+        )
 
     before = pip_freeze()
     proc = dry_run(example)
@@ -116,8 +122,10 @@ def test_the_example_is_green_with_smoke_and_quality_passed_and_stale_results_go
     assert rows["job-smoke"][2] == "steps: 6, failed: 0, skipped: 2"
     # Offline, the audit is shown as not run, optional for a laptop run, and says why.
     assert rows["audit"][:2] == ("NOT RUN", "optional")
-    assert rows["audit"][3].startswith("[local dry run: this machine cannot audit, optional here, required in CI] "
-                                       "vulnerability service (osv) unreachable or failing: ")
+    assert rows["audit"][3].startswith(
+        "[local dry run: this machine cannot audit, optional here, required in CI] "
+        "vulnerability service (osv) unreachable or failing: "
+    )
     # Actions that cannot run locally are listed, never passed.
     skipped = [line for line in out.splitlines() if line.startswith("skipped: ")]
     assert skipped == [
@@ -131,13 +139,21 @@ def test_the_example_is_green_with_smoke_and_quality_passed_and_stale_results_go
     assert "--- step: [6/6] Smoke tests" in out
     # The results folder holds exactly what this run's gates wrote.
     assert sorted(p.name for p in stale.glob("*.json")) == [
-        "audit.json", "coverage.json", "guardrails.json", "network.json", "skips.json", "smoke.json", "stubs.json",
-        "verify.json"]
+        "audit.json",
+        "coverage.json",
+        "guardrails.json",
+        "network.json",
+        "skips.json",
+        "smoke.json",
+        "stubs.json",
+        "verify.json",
+    ]
 
 
 def test_a_failing_smoke_test_makes_the_run_red_for_that_test(example):
     (example / "tests" / "smoke" / "test_teapot.py").write_text(
-        'def test_health_is_a_teapot(api):\n    status, _ = api.request("GET", "/health")\n    assert status == 418\n')
+        'def test_health_is_a_teapot(api):\n    status, _ = api.request("GET", "/health")\n    assert status == 418\n'
+    )
 
     proc = dry_run(example, "--job", "smoke")
 
@@ -181,11 +197,17 @@ def test_a_foreign_repository_is_stopped_by_the_guardrails(example):
     assert blockers(summary) == [
         "tests: quality: its step 'Quality tests and coverage gate' (skipped) was skipped: no tests ran",
         "tests: smoke: its step 'Smoke tests' (skipped) was skipped: no tests ran",
-        "guardrails failed", "job-quality failed", "job-smoke failed"]
+        "guardrails failed",
+        "job-quality failed",
+        "job-smoke failed",
+    ]
     rows = table(summary)
     assert rows["guardrails"] == (
-        "FAIL", "required", "someone/diffusion-api-fork · pull_request · into main",
-        "must run only in example-org/diffusion-api, not in someone/diffusion-api-fork (GITHUB_REPOSITORY)")
+        "FAIL",
+        "required",
+        "someone/diffusion-api-fork · pull_request · into main",
+        "must run only in example-org/diffusion-api, not in someone/diffusion-api-fork (GITHUB_REPOSITORY)",
+    )
     # Nothing after the guardrails ran: no smoke or coverage result, and the jobs say so.
     assert "smoke" not in rows and "coverage" not in rows
     assert rows["job-smoke"][2] == "steps: 6, failed: 1, skipped: 5"
@@ -193,11 +215,17 @@ def test_a_foreign_repository_is_stopped_by_the_guardrails(example):
 
 def test_ctrl_c_stops_the_server_it_started(example):
     (example / "tests" / "smoke" / "test_slow.py").write_text(
-        "import time\n\n\ndef test_slow(api):\n    time.sleep(60)\n")
+        "import time\n\n\ndef test_slow(api):\n    time.sleep(60)\n"
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "CI_HELPER_"))}
-    proc = subprocess.Popen([sys.executable, "-m", "ci_helper", "verify", "--run", str(example), "--job", "smoke"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ci_helper", "verify", "--run", str(example), "--job", "smoke"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        start_new_session=True,
+    )
     lines: list[str] = []
     port = None
     deadline = time.monotonic() + 120
@@ -218,7 +246,7 @@ def test_ctrl_c_stops_the_server_it_started(example):
         socket.create_connection(("127.0.0.1", port), timeout=2).close()
 
 
-FABRICATING_TEST = '''import importlib
+FABRICATING_TEST = """import importlib
 
 
 def test_sgm_names_are_fabricated_on_demand():
@@ -230,7 +258,7 @@ def test_sgm_names_are_fabricated_on_demand():
         except ImportError:
             pass  # refused by the budget: only the stubs result can say so
     assert made >= 1
-'''
+"""
 
 
 def test_names_fabricated_during_the_tests_reach_the_verdict(example):
@@ -247,13 +275,13 @@ def test_names_fabricated_during_the_tests_reach_the_verdict(example):
     assert proc.returncode == 1
 
 
-HUGGING_FACE_TEST = '''\
+HUGGING_FACE_TEST = """\
 import urllib.request
 
 
 def test_downloads_the_model_card():
     urllib.request.urlopen("https://huggingface.co", timeout=120)
-'''
+"""
 
 
 def test_a_test_that_reaches_hugging_face_makes_the_tier_red_naming_it(example):
@@ -268,6 +296,7 @@ def test_a_test_that_reaches_hugging_face_makes_the_tier_red_naming_it(example):
     rows = table(summary)
     assert rows["network"][:2] == ("FAIL", "required"), rows["network"]
     assert rows["network"][3].startswith(
-        "tests/quality/test_hub.py::test_downloads_the_model_card resolved huggingface.co (blocked)")
+        "tests/quality/test_hub.py::test_downloads_the_model_card resolved huggingface.co (blocked)"
+    )
     assert "network failed" in blockers(summary)
     assert "ci-helper network policy 'block'" in proc.stdout

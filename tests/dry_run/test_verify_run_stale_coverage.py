@@ -27,8 +27,11 @@ from tests.dry_run.test_verify_run import (
 def example(tmp_path: Path) -> Path:
     """A clean copy of the example project, as test_verify_run makes it."""
     copy = tmp_path / "diffusion-api"
-    shutil.copytree(EXAMPLE, copy, ignore=shutil.ignore_patterns(".ci-helper", "repositories", "__pycache__",
-                                                                   ".coverage*", ".pytest_cache"))
+    shutil.copytree(
+        EXAMPLE,
+        copy,
+        ignore=shutil.ignore_patterns(".ci-helper", "repositories", "__pycache__", ".coverage*", ".pytest_cache"),
+    )
     with (copy / "pyproject.toml").open("a") as pyproject:
         pyproject.write(UNREACHABLE_OSV)
     return copy
@@ -52,7 +55,11 @@ def test_a_second_run_with_the_quality_tests_deleted_is_red(example):
     assert summary.splitlines()[0].endswith(": RED")
     assert blockers(summary) == ["coverage failed", "job-quality failed"]
     status, required, key, why = table(summary)["coverage"]
-    assert (status, required, key, why) == ("FAIL", "required", "total 34% (floor 85%)",
-                                            "total coverage 34% is under the floor 85%")
+    assert (status, required, key, why) == (
+        "FAIL",
+        "required",
+        "total 34% (floor 85%)",
+        "total coverage 34% is under the floor 85%",
+    )
     assert table(summary)["tests: quality"][0] == "PASS"  # the remaining tests passed: red for the coverage
     assert left_behind[0] not in [p.name for p in example.glob(".coverage.*")]

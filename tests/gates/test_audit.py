@@ -28,8 +28,13 @@ def osv_record(vid, package, introduced="0", fixed=None, aliases=(), versions=No
     else:
         events = [{"introduced": introduced}] + ([{"fixed": fixed}] if fixed else [])
         affected["ranges"] = [{"type": "ECOSYSTEM", "events": events}]
-    return {"id": vid, "aliases": list(aliases), "summary": f"{vid} in {package}",
-            "modified": "2026-01-01T00:00:00Z", "affected": [affected]}
+    return {
+        "id": vid,
+        "aliases": list(aliases),
+        "summary": f"{vid} in {package}",
+        "modified": "2026-01-01T00:00:00Z",
+        "affected": [affected],
+    }
 
 
 RECORDS = [
@@ -94,21 +99,44 @@ def test_vulnerable_package_is_red_with_id_and_fix(cli, project, osv):
         "audit: fail - 2 dependencies (pinned, osv), 1 vulnerable, 0 ignored, 0 expired, 0 stale",
     ]
     assert check.status == "fail"
-    assert check.figures == {"dependencies": 2, "skipped": 0, "vulnerable": 1, "vulnerable_packages": 1,
-                             "ignored": 0, "expired": 0, "stale": 0, "service": "osv",
-                             "ignore_entries": 0, "source": "pinned"}
-    assert [f.to_dict() for f in check.findings] == [{
-        "rule": "audit-vulnerability", "message": "vulnpkg 1.2.3: PYSEC-2099-1 (CVE-2099-0001): fix in 1.2.4",
-        "file": None, "line": None, "column": None, "severity": "error",
-        "data": {"package": "vulnpkg", "version": "1.2.3", "id": "PYSEC-2099-1", "aliases": ["CVE-2099-0001"],
-                 "fix_versions": ["1.2.4"], "ignored": None},
-    }]
+    assert check.figures == {
+        "dependencies": 2,
+        "skipped": 0,
+        "vulnerable": 1,
+        "vulnerable_packages": 1,
+        "ignored": 0,
+        "expired": 0,
+        "stale": 0,
+        "service": "osv",
+        "ignore_entries": 0,
+        "source": "pinned",
+    }
+    assert [f.to_dict() for f in check.findings] == [
+        {
+            "rule": "audit-vulnerability",
+            "message": "vulnpkg 1.2.3: PYSEC-2099-1 (CVE-2099-0001): fix in 1.2.4",
+            "file": None,
+            "line": None,
+            "column": None,
+            "severity": "error",
+            "data": {
+                "package": "vulnpkg",
+                "version": "1.2.3",
+                "id": "PYSEC-2099-1",
+                "aliases": ["CVE-2099-0001"],
+                "fix_versions": ["1.2.4"],
+                "ignored": None,
+            },
+        }
+    ]
     # Both pinned packages reached the service: nothing was resolved or skipped.
     assert sorted(server.queries) == [("safepkg", "2.0"), ("vulnpkg", "1.2.3")]
 
 
 def test_ignored_with_future_expiry_is_green_and_listed(cli, project, osv):
-    project('{ id = "CVE-2099-0001", package = "VulnPkg", reason = "not reachable from our code", expires = "2099-12-31" },')
+    project(
+        '{ id = "CVE-2099-0001", package = "VulnPkg", reason = "not reachable from our code", expires = "2099-12-31" },'
+    )
     result, check = audit(cli, "-r", "requirements.txt", "--osv-url", osv().query_url)
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == [
@@ -134,13 +162,20 @@ def test_ignored_with_past_expiry_is_red(cli, project, osv):
         "audit: fail - 2 dependencies (pinned, osv), 1 vulnerable, 0 ignored, 1 expired, 0 stale",
     ]
     assert (check.figures["expired"], check.figures["vulnerable"]) == (1, 1)
-    assert check.findings[1].data == {"entry": 0, "id": "PYSEC-2099-1", "package": None,
-                                      "reason": "waiting for 1.2.4", "expires": "2021-03-04"}
+    assert check.findings[1].data == {
+        "entry": 0,
+        "id": "PYSEC-2099-1",
+        "package": None,
+        "reason": "waiting for 1.2.4",
+        "expires": "2021-03-04",
+    }
 
 
 def test_stale_ignore_is_reported(cli, project, osv):
-    project('{ id = "PYSEC-2099-1", reason = "accepted", expires = "2099-01-01" },\n'
-            '{ id = "GHSA-gone-away-0000", package = "safepkg", reason = "fixed long ago", expires = "2099-01-01" },')
+    project(
+        '{ id = "PYSEC-2099-1", reason = "accepted", expires = "2099-01-01" },\n'
+        '{ id = "GHSA-gone-away-0000", package = "safepkg", reason = "fixed long ago", expires = "2099-01-01" },'
+    )
     result, check = audit(cli, "-r", "requirements.txt", "--osv-url", osv().query_url)
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[1:] == [
@@ -163,8 +198,10 @@ def test_service_error_500_is_not_run(cli, project, osv, allow, code):
     server = osv(mode="error")
     result, check = audit(cli, "-r", "requirements.txt", "--osv-url", server.query_url, *allow)
     assert result.exit_code == code
-    reason = ("vulnerability service (osv) unreachable or failing: requests.exceptions.HTTPError: "
-              f"500 Server Error: Internal Server Error for url: {server.query_url}")
+    reason = (
+        "vulnerability service (osv) unreachable or failing: requests.exceptions.HTTPError: "
+        f"500 Server Error: Internal Server Error for url: {server.query_url}"
+    )
     assert check.status == "not-run"
     assert check.reason == reason
     assert check.figures["allow_offline"] is bool(allow)
@@ -176,8 +213,10 @@ def test_service_down_is_not_run(cli, project, closed_port_url, allow, code):
     result, check = audit(cli, "-r", "requirements.txt", "--osv-url", closed_port_url, *allow)
     assert result.exit_code == code
     assert check.status == "not-run"
-    assert check.reason.startswith("vulnerability service (osv) unreachable or failing: requests.exceptions.ConnectionError: ")
-    assert check.reason.endswith("Connection refused\"))")
+    assert check.reason.startswith(
+        "vulnerability service (osv) unreachable or failing: requests.exceptions.ConnectionError: "
+    )
+    assert check.reason.endswith('Connection refused"))')
     if allow:
         assert result.output.splitlines()[1] == "audit: --allow-offline: exiting 0, but nothing was audited"
 
@@ -199,8 +238,16 @@ def test_allow_offline_with_settings_and_flag(cli, project, closed_port_url):
 
 
 def test_allow_offline_from_env(cli, project, closed_port_url):
-    result = cli("audit", "-r", "requirements.txt", "--osv-url", closed_port_url, "--results-dir", "results",
-                 env={"CI_HELPER_ALLOW_OFFLINE": "true"})
+    result = cli(
+        "audit",
+        "-r",
+        "requirements.txt",
+        "--osv-url",
+        closed_port_url,
+        "--results-dir",
+        "results",
+        env={"CI_HELPER_ALLOW_OFFLINE": "true"},
+    )
     assert result.exit_code == 0
     assert read_result("results/audit.json").status == "not-run"
 
@@ -208,11 +255,15 @@ def test_allow_offline_from_env(cli, project, closed_port_url):
 def test_includes_are_audited_in_pinned_mode(cli, project, osv):
     root = project.path
     (root / "ci").mkdir()
-    (root / "ci" / "requirements.txt").write_text("-r ../requirements.txt\n-c constraints.txt\nnofix==0.9 \\\n  --hash=sha256:00\n")
+    (root / "ci" / "requirements.txt").write_text(
+        "-r ../requirements.txt\n-c constraints.txt\nnofix==0.9 \\\n  --hash=sha256:00\n"
+    )
     (root / "ci" / "constraints.txt").write_text("neverinstalled<2\n")
     server = osv()
-    (root / "requirements.txt").write_text("vulnpkg==1.2.3 --hash=sha256:11\nsafepkg==2.0 --hash=sha256:22\n"
-                                           'old==1.0 ; python_version < "3" --hash=sha256:33\n')
+    (root / "requirements.txt").write_text(
+        "vulnpkg==1.2.3 --hash=sha256:11\nsafepkg==2.0 --hash=sha256:22\n"
+        'old==1.0 ; python_version < "3" --hash=sha256:33\n'
+    )
     result, check = audit(cli, "-r", "ci/requirements.txt", "--osv-url", server.query_url, "--json-out", "out/pa.json")
     assert result.exit_code == 1
     # pip-audit's own --disable-pip parser drops -r includes; ci-helper flattens them first.
@@ -255,21 +306,33 @@ def test_pip_audit_failure_other_than_service_is_not_run_even_offline(cli, proje
 # --- bad input --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("entry, message", [
-    ('{ id = "X-1", expires = "2099-01-01" }',
-     "[tool.ci-helper] 'audit.ignore[0]' is missing required key 'reason'"),
-    ('{ id = "X-1", reason = "r" }',
-     "[tool.ci-helper] 'audit.ignore[0]' is missing required key 'expires'"),
-    ('{ id = "X-1", reason = "  ", expires = "2099-01-01" }',
-     "[tool.ci-helper.audit] ignore[0] (X-1): 'reason' is empty; say why the vulnerability is accepted"),
-    ('{ id = "X-1", reason = "r", expires = "2099-13-01" }',
-     "[tool.ci-helper.audit] ignore[0] (X-1): expires '2099-13-01' is not a valid date (month must be in 1..12); "
-     "write it as YYYY-MM-DD"),
-    ('{ id = "X-1", reason = "r", expires = "next year" }',
-     "[tool.ci-helper.audit] ignore[0] (X-1): expires 'next year' is not a date; write it as YYYY-MM-DD"),
-    ('{ id = "X-1", reason = "r", expires = 2099-01-01 }',
-     "[tool.ci-helper] audit.ignore[0].expires: expected a string, got date datetime.date(2099, 1, 1)"),
-])
+@pytest.mark.parametrize(
+    "entry, message",
+    [
+        (
+            '{ id = "X-1", expires = "2099-01-01" }',
+            "[tool.ci-helper] 'audit.ignore[0]' is missing required key 'reason'",
+        ),
+        ('{ id = "X-1", reason = "r" }', "[tool.ci-helper] 'audit.ignore[0]' is missing required key 'expires'"),
+        (
+            '{ id = "X-1", reason = "  ", expires = "2099-01-01" }',
+            "[tool.ci-helper.audit] ignore[0] (X-1): 'reason' is empty; say why the vulnerability is accepted",
+        ),
+        (
+            '{ id = "X-1", reason = "r", expires = "2099-13-01" }',
+            "[tool.ci-helper.audit] ignore[0] (X-1): expires '2099-13-01' is not a valid date (month must be in 1..12); "
+            "write it as YYYY-MM-DD",
+        ),
+        (
+            '{ id = "X-1", reason = "r", expires = "next year" }',
+            "[tool.ci-helper.audit] ignore[0] (X-1): expires 'next year' is not a date; write it as YYYY-MM-DD",
+        ),
+        (
+            '{ id = "X-1", reason = "r", expires = 2099-01-01 }',
+            "[tool.ci-helper] audit.ignore[0].expires: expected a string, got date datetime.date(2099, 1, 1)",
+        ),
+    ],
+)
 def test_bad_policy_entry_exits_2_naming_it(cli, project, entry, message):
     project(entry)
     result, check = audit(cli, "-r", "requirements.txt")
@@ -310,9 +373,11 @@ def test_python_that_is_not_python_is_bad_input(cli, project):
     fake.chmod(0o755)
     result, check = audit(cli, "--python", str(fake))
     assert result.exit_code == 2
-    assert result.output == (f"Error: --python {fake}: printed no site-packages list (not a Python 3 "
-                             "interpreter?); pass the environment's python\n")
-    assert (check.status, check.reason) == ("not-run", "bad input: " + result.output[len("Error: "):].rstrip("\n"))
+    assert result.output == (
+        f"Error: --python {fake}: printed no site-packages list (not a Python 3 "
+        "interpreter?); pass the environment's python\n"
+    )
+    assert (check.status, check.reason) == ("not-run", "bad input: " + result.output[len("Error: ") :].rstrip("\n"))
 
 
 def test_python_that_fails_is_bad_input_with_its_last_error_line(cli, project):
@@ -325,7 +390,9 @@ def test_python_that_fails_is_bad_input_with_its_last_error_line(cli, project):
 
 
 def test_osv_url_with_pypi_service_is_bad_input(cli, project):
-    result, _ = audit(cli, "-r", "requirements.txt", "--vulnerability-service", "pypi", "--osv-url", "http://x/v1/query")
+    result, _ = audit(
+        cli, "-r", "requirements.txt", "--vulnerability-service", "pypi", "--osv-url", "http://x/v1/query"
+    )
     assert result.exit_code == 2
     assert result.output == "Error: --osv-url only applies to --vulnerability-service osv\n"
 
@@ -333,7 +400,8 @@ def test_osv_url_with_pypi_service_is_bad_input(cli, project):
 def test_settings_supply_requirements_and_url(cli, project, osv):
     server = osv()
     (project.path / "pyproject.toml").write_text(
-        f'[tool.ci-helper.audit]\nrequirements = ["requirements.txt"]\nosv-url = "{server.query_url}"\n')
+        f'[tool.ci-helper.audit]\nrequirements = ["requirements.txt"]\nosv-url = "{server.query_url}"\n'
+    )
     result, check = audit(cli)
     assert result.exit_code == 1
     assert check.figures["vulnerable"] == 1
@@ -347,8 +415,15 @@ def test_canary_fixtures(cli, tmp_path, monkeypatch, case, code):
     monkeypatch.chdir(tmp_path)
     folder = FIXTURES / case
     with OsvServer.from_file(folder / "osv.json") as server:
-        result, check = audit(cli, "-r", str(folder / "requirements.txt"), "--policy", str(folder / "policy.toml"),
-                              "--osv-url", server.query_url)
+        result, check = audit(
+            cli,
+            "-r",
+            str(folder / "requirements.txt"),
+            "--policy",
+            str(folder / "policy.toml"),
+            "--osv-url",
+            server.query_url,
+        )
     assert result.exit_code == code, result.output
     if case == "good":
         assert [(f.rule, f.data["package"]) for f in check.findings] == [("audit-ignored", "canary-imaging")]
@@ -380,23 +455,34 @@ def test_entry_is_honoured_through_its_expiry_date():
 
 
 def test_skipped_dependency_is_a_warning():
-    report = AuditReport([Dependency("local", None, [], "Dependency not found on PyPI and could not be audited"),
-                          Dependency("safepkg", "2.0")])
+    report = AuditReport(
+        [
+            Dependency("local", None, [], "Dependency not found on PyPI and could not be audited"),
+            Dependency("safepkg", "2.0"),
+        ]
+    )
     result = gate.evaluate(report, [], dt.date(2030, 1, 1))
     assert result.status == "pass"
     assert [(f.rule, f.severity, f.message) for f in result.findings] == [
-        ("audit-skipped", "warning", "local: not audited (Dependency not found on PyPI and could not be audited)")]
+        ("audit-skipped", "warning", "local: not audited (Dependency not found on PyPI and could not be audited)")
+    ]
     assert result.figures["skipped"] == 1
 
 
 def test_every_dependency_skipped_is_not_run():
     # pip-audit skips what is not on the index: if it skipped everything, nothing was audited.
-    report = AuditReport([Dependency("local", None, [], "Dependency not found on PyPI and could not be audited"),
-                          Dependency("other", None, [], "Dependency not found on PyPI and could not be audited")])
+    report = AuditReport(
+        [
+            Dependency("local", None, [], "Dependency not found on PyPI and could not be audited"),
+            Dependency("other", None, [], "Dependency not found on PyPI and could not be audited"),
+        ]
+    )
     result = gate.evaluate(report, [], dt.date(2030, 1, 1))
     assert result.status == "not-run"
-    assert result.reason == ("pip-audit audited none of the 2 dependencies (all skipped, see audit-skipped); "
-                             "nothing was checked for vulnerabilities")
+    assert result.reason == (
+        "pip-audit audited none of the 2 dependencies (all skipped, see audit-skipped); "
+        "nothing was checked for vulnerabilities"
+    )
     assert (result.figures["dependencies"], result.figures["skipped"]) == (2, 2)
 
 
@@ -411,8 +497,9 @@ def test_report_rejects_a_malformed_vulnerability(vuln):
         AuditReport.from_json({"dependencies": [{"name": "vulnpkg", "version": "1.2.3", "vulns": [vuln]}]})
 
 
-@pytest.mark.parametrize("item", [{"name": "vulnpkg", "version": "1.2.3"},
-                                  {"name": "vulnpkg", "version": "1.2.3", "vulns": None}])
+@pytest.mark.parametrize(
+    "item", [{"name": "vulnpkg", "version": "1.2.3"}, {"name": "vulnpkg", "version": "1.2.3", "vulns": None}]
+)
 def test_report_rejects_an_audited_dependency_without_its_vulns_list(item):
     # pip-audit writes "vulns": [] for every audited dependency; without it the entry says nothing.
     with pytest.raises(ValueError, match="no 'vulns' list"):
@@ -439,12 +526,16 @@ def test_policy_rejects_anything_but_a_date(text):
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.tuples(st.integers(0, 5), st.integers(0, 5)), st.tuples(st.integers(0, 5), st.integers(0, 5)),
-       st.tuples(st.integers(0, 5), st.integers(0, 5)))
+@given(
+    st.tuples(st.integers(0, 5), st.integers(0, 5)),
+    st.tuples(st.integers(0, 5), st.integers(0, 5)),
+    st.tuples(st.integers(0, 5), st.integers(0, 5)),
+)
 def test_osv_server_range_semantics(introduced, fixed, probe):
     intro, fix, version = (".".join(map(str, v)) for v in (introduced, fixed, probe))
     record = osv_record("V", "Some_Pkg", introduced=intro, fixed=fix)
     from packaging.version import Version
+
     expected = Version(intro) <= Version(version) < Version(fix)
     assert affects(record, "some-pkg", version) is expected
 
@@ -461,7 +552,9 @@ def test_canary_runner_cases(fixture, expected):
 def test_empty_audit_is_not_run():
     result = gate.evaluate(AuditReport([]), [_rule("2099-01-01")], dt.date(2030, 1, 1))
     assert result.status == "not-run"
-    assert result.reason == "pip-audit found no dependencies to audit; check that -r/--path/--python name the environment"
+    assert (
+        result.reason == "pip-audit found no dependencies to audit; check that -r/--path/--python name the environment"
+    )
 
 
 # --- wired into the quality action ----------------------------------------------------
@@ -512,15 +605,27 @@ def test_quality_action_runs_deps_verify_and_audit(tmp_path):
     (workspace / "requirements-ci.txt").write_text(f"click=={click_version}\n")
     records = [osv_record("PYSEC-2099-77", "click", versions=[click_version])]
     with OsvServer(records) as osv:
-        proc, outputs = run_quality(workspace, {
-            "python": sys.executable, "pytest-args": "test_shapes.py -p no:cacheprovider",
-            "requirements": "requirements-ci.txt", "osv-url": osv.query_url})
+        proc, outputs = run_quality(
+            workspace,
+            {
+                "python": sys.executable,
+                "pytest-args": "test_shapes.py -p no:cacheprovider",
+                "requirements": "requirements-ci.txt",
+                "osv-url": osv.query_url,
+            },
+        )
     assert proc.returncode == 1, proc.stdout + proc.stderr
     steps = outputs["steps"]
-    assert (steps["deps"]["outcome"], steps["tests"]["outcome"], steps["gate"]["outcome"],
-            steps["audit"]["outcome"]) == ("success", "success", "success", "failure")
+    assert (
+        steps["deps"]["outcome"],
+        steps["tests"]["outcome"],
+        steps["gate"]["outcome"],
+        steps["audit"]["outcome"],
+    ) == ("success", "success", "success", "failure")
     results = workspace / ".ci-helper" / "results"
     assert read_result(results / "deps.json").status == "pass"
     audit_result = read_result(results / "audit.json")
     assert audit_result.status == "fail"
-    assert [f.message for f in audit_result.findings] == [f"click {click_version}: PYSEC-2099-77: no fix version released"]
+    assert [f.message for f in audit_result.findings] == [
+        f"click {click_version}: PYSEC-2099-77: no fix version released"
+    ]

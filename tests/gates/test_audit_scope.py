@@ -32,17 +32,20 @@ def stand_in_python(root: Path, report: dict) -> Path:
     package.mkdir()
     (package / "__init__.py").write_text("", encoding="utf-8")
     (package / "__main__.py").write_text(
-        "import json, sys\n"
-        f"print(json.dumps({report!r}))\n"
-        "sys.exit(0)\n", encoding="utf-8")
+        f"import json, sys\nprint(json.dumps({report!r}))\nsys.exit(0)\n", encoding="utf-8"
+    )
     return python
 
 
 def run_with(python: Path, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("GITHUB_", "CI_HELPER_", "RUNNER_", "VIRTUAL_ENV")) and k != "CI"}
-    return subprocess.run([str(python), "-m", "ci_helper", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=120)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("GITHUB_", "CI_HELPER_", "RUNNER_", "VIRTUAL_ENV")) and k != "CI"
+    }
+    return subprocess.run(
+        [str(python), "-m", "ci_helper", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 def clean(name: str, version: str) -> dict:
@@ -55,10 +58,13 @@ def test_stand_in_that_omits_a_requested_package_is_not_run(tmp_path, osv):  # n
     (project / "requirements.txt").write_text("vulnpkg==1.2.3\nsafepkg==2.0\n", encoding="utf-8")
     # The real pip-audit would report vulnpkg as vulnerable; this one leaves it out.
     python = stand_in_python(tmp_path / "overlay", {"dependencies": [clean("safepkg", "2.0")], "fixes": []})
-    proc = run_with(python, project, "audit", "-r", "requirements.txt", "--osv-url", osv().query_url,
-                    "--results-dir", "results")
-    reason = ("pip-audit's report does not match what it was asked to audit: it leaves out vulnpkg, asked for in "
-              "requirements.txt; nothing can be trusted from this run (check which pip-audit runs and its version)")
+    proc = run_with(
+        python, project, "audit", "-r", "requirements.txt", "--osv-url", osv().query_url, "--results-dir", "results"
+    )
+    reason = (
+        "pip-audit's report does not match what it was asked to audit: it leaves out vulnpkg, asked for in "
+        "requirements.txt; nothing can be trusted from this run (check which pip-audit runs and its version)"
+    )
     assert proc.stdout.splitlines() == [
         "error: vulnpkg: asked for in requirements.txt, absent from pip-audit's report",
         f"audit: not-run - {reason}",
@@ -67,23 +73,28 @@ def test_stand_in_that_omits_a_requested_package_is_not_run(tmp_path, osv):  # n
     check = read_result(project / "results" / "audit.json")
     assert (check.status, check.reason) == ("not-run", reason)
     assert [(f.rule, f.data) for f in check.findings] == [
-        ("audit-report-incomplete", {"package": "vulnpkg", "problem": "missing"})]
+        ("audit-report-incomplete", {"package": "vulnpkg", "problem": "missing"})
+    ]
 
 
 def test_stand_in_that_names_a_package_never_asked_for_is_not_run(tmp_path, osv):  # noqa: F811
     project = tmp_path / "project"  # noqa: F811 - a folder here, not the fixture
     project.mkdir()
     (project / "requirements.txt").write_text("safepkg==2.0\n", encoding="utf-8")
-    python = stand_in_python(tmp_path / "overlay", {"dependencies": [clean("safepkg", "2.0"), clean("Other_Pkg", "1")],
-                                                    "fixes": []})
-    proc = run_with(python, project, "audit", "-r", "requirements.txt", "--osv-url", osv().query_url,
-                    "--results-dir", "results")
+    python = stand_in_python(
+        tmp_path / "overlay", {"dependencies": [clean("safepkg", "2.0"), clean("Other_Pkg", "1")], "fixes": []}
+    )
+    proc = run_with(
+        python, project, "audit", "-r", "requirements.txt", "--osv-url", osv().query_url, "--results-dir", "results"
+    )
     assert proc.returncode == 1, proc.stderr
     check = read_result(project / "results" / "audit.json")
     assert check.status == "not-run"
-    assert check.reason == ("pip-audit's report does not match what it was asked to audit: it names other-pkg, never "
-                            "asked for; nothing can be trusted from this run (check which pip-audit runs and its "
-                            "version)")
+    assert check.reason == (
+        "pip-audit's report does not match what it was asked to audit: it names other-pkg, never "
+        "asked for; nothing can be trusted from this run (check which pip-audit runs and its "
+        "version)"
+    )
 
 
 def test_stand_in_that_omits_an_installed_distribution_is_not_run(tmp_path, osv):  # noqa: F811
@@ -91,13 +102,15 @@ def test_stand_in_that_omits_an_installed_distribution_is_not_run(tmp_path, osv)
     install_dist(site, "vulnpkg", "1.2.3")
     install_dist(site, "safepkg", "2.0")
     python = stand_in_python(tmp_path / "overlay", {"dependencies": [clean("safepkg", "2.0")], "fixes": []})
-    proc = run_with(python, tmp_path, "audit", "--path", str(site), "--osv-url", osv().query_url,
-                    "--results-dir", "results")
+    proc = run_with(
+        python, tmp_path, "audit", "--path", str(site), "--osv-url", osv().query_url, "--results-dir", "results"
+    )
     assert proc.returncode == 1, proc.stderr
     check = read_result(tmp_path / "results" / "audit.json")
     assert check.status == "not-run"
-    assert check.reason.startswith(f"pip-audit's report does not match what it was asked to audit: it leaves out "
-                                   f"vulnpkg, asked for in {site};")
+    assert check.reason.startswith(
+        f"pip-audit's report does not match what it was asked to audit: it leaves out vulnpkg, asked for in {site};"
+    )
 
 
 # --- the real pip-audit against the local OSV server: no false alarm ------------------
@@ -143,12 +156,18 @@ def test_reason_names_at_most_ten_packages():
     asked = scope.Scope(frozenset(names), exact=True, source="r.txt")
     assert scope.describe(asked, scope.compare(asked, [])).startswith(
         "pip-audit's report does not match what it was asked to audit: it leaves out "
-        "p00, p01, p02, p03, p04, p05, p06, p07, p08, p09 and 2 more, asked for in r.txt;")
+        "p00, p01, p02, p03, p04, p05, p06, p07, p08, p09 and 2 more, asked for in r.txt;"
+    )
 
 
 def test_gate_on_a_report_missing_a_package_is_not_run_even_with_a_vulnerability():
-    report = AuditReport.from_json({"dependencies": [
-        {"name": "vulnpkg", "version": "1", "vulns": [{"id": "X-1", "aliases": [], "fix_versions": []}]}]})
+    report = AuditReport.from_json(
+        {
+            "dependencies": [
+                {"name": "vulnpkg", "version": "1", "vulns": [{"id": "X-1", "aliases": [], "fix_versions": []}]}
+            ]
+        }
+    )
     asked = scope.Scope(frozenset({"vulnpkg", "other"}), exact=True, source="r.txt")
     result = gate.evaluate(report, [], gate.today_utc(), {}, asked)
     assert result.status == "not-run"
@@ -177,9 +196,21 @@ def test_json_out_still_written_when_report_is_incomplete(tmp_path, osv):  # noq
     (project / "requirements.txt").write_text("vulnpkg==1.2.3\n", encoding="utf-8")
     report = {"dependencies": [], "fixes": []}
     python = stand_in_python(tmp_path / "overlay", report)
-    proc = run_with(python, project, "audit", "-r", "requirements.txt", "--osv-url", osv().query_url,
-                    "--results-dir", "results", "--json-out", "pa.json")
+    proc = run_with(
+        python,
+        project,
+        "audit",
+        "-r",
+        "requirements.txt",
+        "--osv-url",
+        osv().query_url,
+        "--results-dir",
+        "results",
+        "--json-out",
+        "pa.json",
+    )
     assert proc.returncode == 1
     assert json.loads((project / "pa.json").read_text()) == report
     assert read_result(project / "results" / "audit.json").reason.startswith(
-        "pip-audit's report does not match what it was asked to audit: it leaves out vulnpkg")
+        "pip-audit's report does not match what it was asked to audit: it leaves out vulnpkg"
+    )

@@ -26,7 +26,7 @@ from tests.conftest import run_ci_helper, without_fence
 FIXTURES = Path(__file__).resolve().parents[2] / "ci_helper" / "fixtures" / "coverage"
 
 # A module with statements, branches, a partial branch and an excluded line.
-LIB = '''\
+LIB = """\
 def classify(n):
     if n < 0:
         return "negative"
@@ -46,9 +46,9 @@ def never_called(x):
 
 def excluded():  # pragma: no cover
     return 3
-'''
+"""
 
-OTHER = '''\
+OTHER = """\
 def double(x):
     return x * 2
 
@@ -57,29 +57,29 @@ def unused(y):
     while y:
         y -= 1
     return y
-'''
+"""
 
-TESTS = '''\
+TESTS = """\
 import lib
 import other
 
 assert lib.classify(-1) == "negative"
 assert lib.classify(3) == "positive"
 assert other.double(2) == 4
-'''
+"""
 
 
 def clean_env(**extra: str) -> dict[str, str]:
     """The environment for a child process, free of any coverage the suite itself runs under."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("COVERAGE_", "GITHUB_", "CI_HELPER_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("COVERAGE_", "GITHUB_", "CI_HELPER_"))}
     env.update(extra)
     return env
 
 
 def coverage(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run([sys.executable, "-m", "coverage", *args], cwd=cwd, env=clean_env(),
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "coverage", *args], cwd=cwd, env=clean_env(), capture_output=True, text=True
+    )
     if check and proc.returncode != 0:
         raise AssertionError(f"coverage {args} failed: {proc.stdout}{proc.stderr}")
     return proc
@@ -94,16 +94,24 @@ def write(root: Path, files: dict[str, str]) -> Path:
 
 
 def project(root: Path, branch: bool, precision: int = 0, extra_config: str = "") -> Path:
-    return write(root, {
-        "lib.py": LIB, "other.py": OTHER, "run_tests.py": TESTS,
-        ".coveragerc": f"[run]\nbranch = {branch}\nomit = run_tests.py\n\n[report]\nprecision = {precision}\n{extra_config}",
-    })
+    return write(
+        root,
+        {
+            "lib.py": LIB,
+            "other.py": OTHER,
+            "run_tests.py": TESTS,
+            ".coveragerc": f"[run]\nbranch = {branch}\nomit = run_tests.py\n\n[report]\nprecision = {precision}\n{extra_config}",
+        },
+    )
 
 
 def git(cwd: Path, *args: str) -> str:
     return subprocess.run(
         ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", *args],
-        cwd=cwd, check=True, capture_output=True, text=True,
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
 
 
@@ -117,6 +125,7 @@ class Outcome:
 @pytest.fixture
 def gate(cli, monkeypatch):
     """Run `ci-helper coverage gate` in-process (fast) in a folder; `gate_subprocess` for a real process."""
+
     def run(cwd: Path, *args: str, env: dict[str, str] | None = None) -> Outcome:
         monkeypatch.chdir(cwd)
         result = cli("coverage", "gate", "--results-dir", "results", *args, env=env)
@@ -187,9 +196,15 @@ def test_parallel_analysis_equals_coverage_report(tmp_path, gate):
     assert one.stdout == proc.stdout
 
 
-@pytest.mark.parametrize(("executed", "precision", "shown"), [
-    ("all_but_one", 0, "99"), ("all_but_one", 1, "99.9"), ("one", 0, "1"), ("one", 1, "0.1"),
-])
+@pytest.mark.parametrize(
+    ("executed", "precision", "shown"),
+    [
+        ("all_but_one", 0, "99"),
+        ("all_but_one", 1, "99.9"),
+        ("one", 0, "1"),
+        ("one", 1, "0.1"),
+    ],
+)
 def test_total_never_rounds_to_100_or_0(tmp_path, executed, precision, shown, gate):
     body = "\n".join(f"    v{i} = {i}" for i in range(2000))
     if executed == "all_but_one":
@@ -211,8 +226,10 @@ def test_total_never_rounds_to_100_or_0(tmp_path, executed, precision, shown, ga
 
 
 def test_combines_server_and_test_data_files(tmp_path, gate):
-    root = write(tmp_path, {
-        "app.py": """\
+    root = write(
+        tmp_path,
+        {
+            "app.py": """\
             def handle(path):
                 if path == "/health":
                     return "ok"
@@ -222,10 +239,11 @@ def test_combines_server_and_test_data_files(tmp_path, gate):
             def startup():
                 return "started"
             """,
-        "server_main.py": "import app\napp.startup()\napp.handle('/health')\n",
-        "run_tests.py": "import app\nassert app.handle('/nope') == 'not found'\n",
-        ".coveragerc": "[run]\nbranch = True\nparallel = True\nomit = server_main.py, run_tests.py\n",
-    })
+            "server_main.py": "import app\napp.startup()\napp.handle('/health')\n",
+            "run_tests.py": "import app\nassert app.handle('/nope') == 'not found'\n",
+            ".coveragerc": "[run]\nbranch = True\nparallel = True\nomit = server_main.py, run_tests.py\n",
+        },
+    )
     # As the smoke tier runs it: the static context "server" is the proof the data came from the server.
     coverage(root, "run", "--context=server", "server_main.py")
     (server_data,) = root.glob(".coverage.*")
@@ -278,8 +296,10 @@ def test_shards_with_different_absolute_paths_are_remapped_by_paths(tmp_path, ga
     shards = {"one": "from src import calc\ncalc.add(1, 2)\n", "two": "from src import calc\ncalc.sub(3, 1)\n"}
     checkout = write(tmp_path / "checkout", {**sources, "src/__init__.py": ""})
     for name, script in shards.items():
-        runner = write(tmp_path / f"runner-{name}", {**sources, "src/__init__.py": "", "t.py": script,
-                                                     ".coveragerc": "[run]\nbranch = True\nomit = t.py\n"})
+        runner = write(
+            tmp_path / f"runner-{name}",
+            {**sources, "src/__init__.py": "", "t.py": script, ".coveragerc": "[run]\nbranch = True\nomit = t.py\n"},
+        )
         coverage(runner, "run", "t.py")
         (checkout / "artifacts" / name).mkdir(parents=True)
         shutil.copy(runner / ".coverage", checkout / "artifacts" / name / ".coverage")
@@ -315,33 +335,50 @@ def test_shards_with_different_absolute_paths_are_remapped_by_paths(tmp_path, ga
 # --- bad input: exit 2, a red result, the path named ---------------------------
 
 
-def _assert_input_failure(root: Path, proc: Outcome | subprocess.CompletedProcess[str], message: str, path: str | None) -> None:
+def _assert_input_failure(
+    root: Path, proc: Outcome | subprocess.CompletedProcess[str], message: str, path: str | None
+) -> None:
     assert proc.returncode == 2
     assert proc.stderr == f"Error: {message}\n"
     result = check_result(root)
     assert result["status"] == "fail"
     assert result["reason"] == message
-    assert result["findings"] == [{"rule": "coverage-input", "message": message, "file": path, "line": None,
-                                   "column": None, "severity": "error"}]
+    assert result["findings"] == [
+        {"rule": "coverage-input", "message": message, "file": path, "line": None, "column": None, "severity": "error"}
+    ]
 
 
 def test_no_data_file_is_exit_2_and_a_fail_result(tmp_path, gate):
     proc = gate(tmp_path)
-    _assert_input_failure(tmp_path, proc, ".coverage: no coverage data file or .coverage.* parallel files; "
-                          "run the tests under `coverage run` first, or pass --data-file", ".coverage")
+    _assert_input_failure(
+        tmp_path,
+        proc,
+        ".coverage: no coverage data file or .coverage.* parallel files; "
+        "run the tests under `coverage run` first, or pass --data-file",
+        ".coverage",
+    )
 
 
 def test_missing_explicit_data_file(tmp_path, gate):
     proc = gate(tmp_path, "--data-file", "cov/.coverage.shard1")
-    _assert_input_failure(tmp_path, proc, "cov/.coverage.shard1: coverage data file not found; run the tests "
-                          "under `coverage run` (or download the shards' data) first", "cov/.coverage.shard1")
+    _assert_input_failure(
+        tmp_path,
+        proc,
+        "cov/.coverage.shard1: coverage data file not found; run the tests "
+        "under `coverage run` (or download the shards' data) first",
+        "cov/.coverage.shard1",
+    )
 
 
 def test_zero_byte_data_file(tmp_path, gate):
     (tmp_path / ".coverage").write_bytes(b"")
     proc = gate(tmp_path)
-    _assert_input_failure(tmp_path, proc, ".coverage: coverage data file is empty (0 bytes); the test run that "
-                          "writes it failed or was killed", ".coverage")
+    _assert_input_failure(
+        tmp_path,
+        proc,
+        ".coverage: coverage data file is empty (0 bytes); the test run that writes it failed or was killed",
+        ".coverage",
+    )
 
 
 def test_data_file_with_no_measured_files(tmp_path, gate):
@@ -349,8 +386,13 @@ def test_data_file_with_no_measured_files(tmp_path, gate):
     coverage(tmp_path, "run", "--include=nothing/*", "script.py")
     assert (tmp_path / ".coverage").stat().st_size > 0
     proc = gate(tmp_path)
-    _assert_input_failure(tmp_path, proc, ".coverage: coverage data holds no measured files; the tests ran no "
-                          "code of the project (check [run] source/omit and that the tests ran)", ".coverage")
+    _assert_input_failure(
+        tmp_path,
+        proc,
+        ".coverage: coverage data holds no measured files; the tests ran no "
+        "code of the project (check [run] source/omit and that the tests ran)",
+        ".coverage",
+    )
 
 
 def test_no_file_analysed_is_not_a_pass(tmp_path, gate):
@@ -363,8 +405,13 @@ def test_no_file_analysed_is_not_a_pass(tmp_path, gate):
     (here / ".coveragerc").write_text("[run]\nomit = run_tests.py\n\n[report]\nignore_errors = True\n")
     assert coverage(here, "report", "--fail-under=90", check=False).returncode == 1
     proc = gate(here, "--fail-under", "90")
-    _assert_input_failure(here, proc, ".coverage: no measured file could be analysed (sources not found or not "
-                          "Python, skipped by [report] ignore_errors); nothing measured is never a pass", ".coverage")
+    _assert_input_failure(
+        here,
+        proc,
+        ".coverage: no measured file could be analysed (sources not found or not "
+        "Python, skipped by [report] ignore_errors); nothing measured is never a pass",
+        ".coverage",
+    )
 
 
 def test_undecodable_coverage_config_is_bad_input(tmp_path, gate):
@@ -373,9 +420,11 @@ def test_undecodable_coverage_config_is_bad_input(tmp_path, gate):
     (root / ".coveragerc").write_bytes(b"\x93\xff[run]\n")
     proc = gate(root)
     assert proc.returncode == 2
-    assert proc.stderr == ("Error: coverage configuration (.coveragerc, setup.cfg or tox.ini): not UTF-8 text "
-                           "('utf-8' codec can't decode byte 0x93 in position 0: invalid start byte); "
-                           "save it as UTF-8\n")
+    assert proc.stderr == (
+        "Error: coverage configuration (.coveragerc, setup.cfg or tox.ini): not UTF-8 text "
+        "('utf-8' codec can't decode byte 0x93 in position 0: invalid start byte); "
+        "save it as UTF-8\n"
+    )
     assert check_result(root)["status"] == "fail"
 
 
@@ -407,12 +456,15 @@ def test_branch_and_line_data_do_not_combine(tmp_path, gate):
 @pytest.fixture
 def half_covered(tmp_path):
     """full.py 3 of 3 statements run, half.py 1 of 2: total exactly 80%, half.py exactly 50%."""
-    return write(tmp_path, {
-        "full.py": "def f():\n    return 1\n\n\nf()\n",
-        "half.py": "def g():\n    return 2\n",
-        "run_tests.py": "import full\nimport half\n",
-        ".coveragerc": "[run]\nomit = run_tests.py\n[report]\nprecision = 2\n",
-    })
+    return write(
+        tmp_path,
+        {
+            "full.py": "def f():\n    return 1\n\n\nf()\n",
+            "half.py": "def g():\n    return 2\n",
+            "run_tests.py": "import full\nimport half\n",
+            ".coveragerc": "[run]\nomit = run_tests.py\n[report]\nprecision = 2\n",
+        },
+    )
 
 
 def test_total_exactly_at_the_floor_passes(half_covered, gate):
@@ -477,14 +529,16 @@ def repo(tmp_path):
     git(root, "commit", "-qm", "base")
     git(root, "checkout", "-qb", "feature")
     with (root / "lib.py").open("a") as handle:
-        handle.write(textwrap.dedent('''
+        handle.write(
+            textwrap.dedent("""
 
             def added(flag):
                 if flag:
                     return "yes"
                 value = "no"
                 return value
-            '''))
+            """)
+        )
     (root / "other.py").write_text(OTHER.replace("return x * 2", "return x + x"))
     (root / "run_tests.py").write_text(TESTS + "assert lib.added(True) == 'yes'\n")
     git(root, "commit", "-qam", "feature")
@@ -499,14 +553,19 @@ def test_changed_lines_gate(repo, gate):
     # lib.py 22-26 (def, if, return "yes", value =, return value) and other.py 2: 6 statements, 4 ran.
     assert changed["files"] == {
         "lib.py": {"statements": [22, 23, 24, 25, 26], "missing_lines": [25, 26], "measured": True},
-        "other.py": {"statements": [2], "missing_lines": [], "measured": True}}
+        "other.py": {"statements": [2], "missing_lines": [], "measured": True},
+    }
     assert (changed["num_statements"], changed["covered_lines"], changed["percent_covered_display"]) == (6, 4, "66.7")
     result = check_result(repo)
     assert result["figures"]["diff"] == 66.7
     assert result["figures"]["diff_fail_under"] == 70.0
     assert [(f["rule"], f["message"], f["file"], f["line"]) for f in result["findings"]] == [
-        ("coverage-diff", "changed lines 66.7% covered (4 of 6 statements changed since main), under the floor 70%",
-         None, None),
+        (
+            "coverage-diff",
+            "changed lines 66.7% covered (4 of 6 statements changed since main), under the floor 70%",
+            None,
+            None,
+        ),
         ("coverage-changed-lines", "changed lines 25-26 not covered by the tests", "lib.py", 25),
     ]
     assert gate(repo, "--compare-branch", "main", "--diff-fail-under", "66.7").returncode == 0
@@ -530,7 +589,8 @@ def test_changed_lines_of_a_project_in_a_subfolder(tmp_path, gate, relative):
     result = check_result(root)
     assert (result["figures"]["diff_statements"], result["figures"]["diff_missing"]) == (2, 1)
     assert [(f["file"], f["line"]) for f in result["findings"] if f["rule"] == "coverage-changed-lines"] == [
-        ("sub/other.py", 12)]
+        ("sub/other.py", 12)
+    ]
 
 
 def test_a_change_without_executable_lines_passes_the_diff_floor(repo, gate):
@@ -545,22 +605,39 @@ def test_a_change_without_executable_lines_passes_the_diff_floor(repo, gate):
 def test_uncovered_changed_lines_are_annotated_in_actions(repo, tmp_path, gate):
     output = tmp_path / "github_output"
     output.write_text("")
-    proc = gate(repo, env={"GITHUB_ACTIONS": "true", "GITHUB_BASE_REF": "main", "GITHUB_OUTPUT": str(output),
-                           "CI_HELPER_DIFF_FAIL_UNDER": "50"})
+    proc = gate(
+        repo,
+        env={
+            "GITHUB_ACTIONS": "true",
+            "GITHUB_BASE_REF": "main",
+            "GITHUB_OUTPUT": str(output),
+            "CI_HELPER_DIFF_FAIL_UNDER": "50",
+        },
+    )
     # GITHUB_BASE_REF=main means origin/main, which this clone does not have.
     assert proc.returncode == 2
     assert output.read_text() == "verdict=fail\n"
     output.write_text("")
     # Under Actions stderr is written into stdout, inside the fence around untrusted output.
-    assert (proc.stderr, without_fence(proc.stdout)) == ("", (
-        "Error: compare branch 'origin/main' is not in this clone (a shallow clone, or a branch "
-        "that was not fetched); fetch it first: `git fetch origin main`, or check out with "
-        "fetch-depth: 0\n"))
-    proc = gate_subprocess(repo, "--compare-branch", "main",
-                           env={"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": str(output), "CI_HELPER_DIFF_FAIL_UNDER": "50"})
+    assert (proc.stderr, without_fence(proc.stdout)) == (
+        "",
+        (
+            "Error: compare branch 'origin/main' is not in this clone (a shallow clone, or a branch "
+            "that was not fetched); fetch it first: `git fetch origin main`, or check out with "
+            "fetch-depth: 0\n"
+        ),
+    )
+    proc = gate_subprocess(
+        repo,
+        "--compare-branch",
+        "main",
+        env={"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": str(output), "CI_HELPER_DIFF_FAIL_UNDER": "50"},
+    )
     assert proc.returncode == 0, proc.stderr
-    assert ("::warning file=lib.py,line=25,endLine=26,title=Uncovered changed lines::"
-            "Lines 25-26 are changed but not covered by the tests.\n") in proc.stdout
+    assert (
+        "::warning file=lib.py,line=25,endLine=26,title=Uncovered changed lines::"
+        "Lines 25-26 are changed but not covered by the tests.\n"
+    ) in proc.stdout
     total = coverage(repo, "report", "--format=total").stdout.strip()
     assert total == "55.3"
     assert output.read_text() == f"total={total}\ndiff=66.7\nverdict=pass\n"
@@ -568,15 +645,22 @@ def test_uncovered_changed_lines_are_annotated_in_actions(repo, tmp_path, gate):
 
 def test_missing_compare_ref_is_exit_2_saying_to_fetch(repo, gate):
     proc = gate(repo, "--compare-branch", "origin/develop")
-    _assert_input_failure(repo, proc, "compare branch 'origin/develop' is not in this clone (a shallow clone, or a "
-                          "branch that was not fetched); fetch it first: `git fetch origin develop`, or check out "
-                          "with fetch-depth: 0", None)
+    _assert_input_failure(
+        repo,
+        proc,
+        "compare branch 'origin/develop' is not in this clone (a shallow clone, or a "
+        "branch that was not fetched); fetch it first: `git fetch origin develop`, or check out "
+        "with fetch-depth: 0",
+        None,
+    )
 
 
 def test_diff_floor_without_compare_branch_is_bad_usage(repo, gate):
     proc = gate(repo, "--diff-fail-under", "80")
     assert proc.returncode == 2
-    assert proc.stderr == "Error: --diff-fail-under needs --compare-branch REF (the branch the change will merge into)\n"
+    assert (
+        proc.stderr == "Error: --diff-fail-under needs --compare-branch REF (the branch the change will merge into)\n"
+    )
 
 
 # --- canary fixtures -------------------------------------------------------------------
@@ -611,7 +695,7 @@ def test_changed_lines_skip_context_git_merged_into_a_hunk(tmp_path):
 
 
 def test_parse_unified_diff_real_shapes():
-    text = textwrap.dedent('''\
+    text = textwrap.dedent("""\
         diff --git a/a.py b/a.py
         index 1..2 100644
         --- a/a.py
@@ -636,7 +720,7 @@ def test_parse_unified_diff_real_shapes():
         -a
         -b
         +c
-        ''')
+        """)
     assert diff_mod.parse_unified_diff(text) == {"a.py": {3, 11, 12}, 'spécial "q".py': {5}}
 
 
@@ -645,8 +729,7 @@ def test_parse_unified_diff_real_shapes():
 def test_parse_unified_diff_finds_every_added_line(old, new):
     import difflib
 
-    body = "".join(difflib.unified_diff([f"{x}\n" for x in old], [f"{x}\n" for x in new],
-                                        "a/f.py", "b/f.py", n=0))
+    body = "".join(difflib.unified_diff([f"{x}\n" for x in old], [f"{x}\n" for x in new], "a/f.py", "b/f.py", n=0))
     expected: set[int] = set()
     for tag, _, _, j1, j2 in difflib.SequenceMatcher(None, old, new).get_opcodes():
         if tag in ("replace", "insert"):
@@ -669,26 +752,55 @@ def _big_analysis(n_files: int):
     from ci_helper.gates.coverage.gate import ChangedFile, CoverageAnalysis, DiffCoverage
 
     files = [
-        FileCoverage(name=f"src/package_{i:05d}/module|{'x' * 60}.py", real_path=f"/r/{i}.py",
-                     numbers=Numbers(precision=1, n_files=1, n_statements=100, n_missing=i % 100,
-                                     n_branches=10, n_partial_branches=1, n_missing_branches=2),
-                     missing_lines=[], excluded_lines=[])
+        FileCoverage(
+            name=f"src/package_{i:05d}/module|{'x' * 60}.py",
+            real_path=f"/r/{i}.py",
+            numbers=Numbers(
+                precision=1,
+                n_files=1,
+                n_statements=100,
+                n_missing=i % 100,
+                n_branches=10,
+                n_partial_branches=1,
+                n_missing_branches=2,
+            ),
+            missing_lines=[],
+            excluded_lines=[],
+        )
         for i in range(n_files)
     ]
-    diff = DiffCoverage("origin/main", "0" * 40, Path("/r"), statements=3 * n_files, missing=n_files, precision=1,
-                        files={f.name: ChangedFile([1, 2, 3], [3], [(3, 3)]) for f in files})
+    diff = DiffCoverage(
+        "origin/main",
+        "0" * 40,
+        Path("/r"),
+        statements=3 * n_files,
+        missing=n_files,
+        precision=1,
+        files={f.name: ChangedFile([1, 2, 3], [3], [(3, 3)]) for f in files},
+    )
     totals = sum((f.numbers for f in files), Numbers(precision=1))
-    return CoverageAnalysis(files=files, totals=totals, branch=True, precision=1, data_files=["a", "b"],
-                            data_file_records=[], run_started_at=None,
-                            combined=True, measure="tests", config_fail_under=0.0, diff=diff)
+    return CoverageAnalysis(
+        files=files,
+        totals=totals,
+        branch=True,
+        precision=1,
+        data_files=["a", "b"],
+        data_file_records=[],
+        run_started_at=None,
+        combined=True,
+        measure="tests",
+        config_fail_under=0.0,
+        diff=diff,
+    )
 
 
 def test_markdown_is_capped_and_worst_files_come_first():
     from ci_helper.gates.coverage import gate as gate_mod, markdown
 
     report = _big_analysis(5000)
-    options = gate_mod.GateOptions(fail_under=50, per_file_fail_under=10, diff_fail_under=90,
-                                   compare_branch="origin/main")
+    options = gate_mod.GateOptions(
+        fail_under=50, per_file_fail_under=10, diff_fail_under=90, compare_branch="origin/main"
+    )
     verdict = gate_mod.evaluate(report, options)
     text = markdown.render(report, verdict)
     assert len(text.encode("utf-8")) <= markdown.MAX_BYTES
@@ -728,13 +840,15 @@ def test_no_combine_reads_exactly_one_data_file(tmp_path, gate):
     names = sorted(p.name for p in root.glob(".coverage.*"))
     proc = gate(root, "--no-combine", "--data-file", names[0], "--data-file", names[1])
     assert proc.returncode == 2
-    assert proc.stderr == (f"Error: --no-combine reads exactly one data file, got 2 ({names[0]}, {names[1]}); "
-                           "pass one or use --combine\n")
+    assert proc.stderr == (
+        f"Error: --no-combine reads exactly one data file, got 2 ({names[0]}, {names[1]}); pass one or use --combine\n"
+    )
     proc = gate(root, "--no-combine", "--data-file", names[0])
     assert proc.returncode == 0, proc.stderr
     stat = (root / names[0]).stat()
     assert check_result(root)["figures"]["data_files"] == [
-        {"path": names[0], "size": stat.st_size, "mtime": stat.st_mtime}]
+        {"path": names[0], "size": stat.st_size, "mtime": stat.st_mtime}
+    ]
 
 
 def test_jobs_must_be_positive(tmp_path, gate):

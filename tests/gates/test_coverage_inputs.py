@@ -32,6 +32,7 @@ from tests.gates.test_coverage_gate import (
 @pytest.fixture
 def gate(cli, monkeypatch):
     """Run `ci-helper coverage gate` in-process in a folder (as in test_coverage_gate)."""
+
     def run(cwd: Path, *args: str, env: dict[str, str] | None = None) -> Outcome:
         monkeypatch.chdir(cwd)
         result = cli("coverage", "gate", "--results-dir", "results", *args, env=env)
@@ -73,9 +74,11 @@ def test_data_written_before_the_run_started_is_refused(tmp_path, gate):
 
     assert proc.returncode == 2
     written = run_start.iso(old.stat().st_mtime)
-    message = (f"{old.name}: coverage data written before this run started (written {written}, run started "
-               f"{started}): a leftover of an earlier run; erase it before the tests run (`ci-helper coverage "
-               "erase`) or delete it")
+    message = (
+        f"{old.name}: coverage data written before this run started (written {written}, run started "
+        f"{started}): a leftover of an earlier run; erase it before the tests run (`ci-helper coverage "
+        "erase`) or delete it"
+    )
     assert proc.stderr == f"Error: {message}\n"
     result = check_result(root)
     assert (result["status"], result["reason"]) == ("fail", message)
@@ -89,8 +92,10 @@ def test_data_written_before_the_run_started_is_refused(tmp_path, gate):
     figures = check_result(root)["figures"]
     stat = fresh.stat()
     assert figures["data_files"] == [{"path": fresh.name, "size": stat.st_size, "mtime": stat.st_mtime}]
-    assert figures["run_started_at"] == json.loads(
-        (tmp_path / "runner-temp/ci-helper/run-start.json").read_text())["started_at"]
+    assert (
+        figures["run_started_at"]
+        == json.loads((tmp_path / "runner-temp/ci-helper/run-start.json").read_text())["started_at"]
+    )
 
 
 def test_data_tracked_by_git_is_refused(tmp_path, gate):
@@ -103,8 +108,10 @@ def test_data_tracked_by_git_is_refused(tmp_path, gate):
     proc = gate(root)
 
     assert proc.returncode == 2
-    assert proc.stderr == ("Error: .coverage: coverage data tracked by git: committed data measured an old commit, "
-                           "not this run; remove it (`git rm --cached .coverage`) and add .coverage* to .gitignore\n")
+    assert proc.stderr == (
+        "Error: .coverage: coverage data tracked by git: committed data measured an old commit, "
+        "not this run; remove it (`git rm --cached .coverage`) and add .coverage* to .gitignore\n"
+    )
     assert [(f["rule"], f["file"]) for f in check_result(root)["findings"]] == [("coverage-tracked-data", ".coverage")]
 
 
@@ -140,8 +147,10 @@ def test_erase_removes_only_data_written_before_the_run(tmp_path, cli, monkeypat
 
 def test_an_installed_copy_in_site_packages_is_refused(tmp_path, gate):
     # The tests imported the installed package, not the checkout: the data measures the copy.
-    root = write(tmp_path / "p", {"pkg/__init__.py": "", "pkg/lib.py": LIB,
-                                  "pyproject.toml": '[tool.coverage.run]\nsource_pkgs = ["pkg"]\n'})
+    root = write(
+        tmp_path / "p",
+        {"pkg/__init__.py": "", "pkg/lib.py": LIB, "pyproject.toml": '[tool.coverage.run]\nsource_pkgs = ["pkg"]\n'},
+    )
     site = root / ".venv" / "lib" / "python3.11" / "site-packages"
     shutil.copytree(root / "pkg", site / "pkg")
     write(root, {"t.py": "import sys\nsys.path.insert(0, sys.argv[1])\nimport pkg.lib\npkg.lib.classify(1)\n"})
@@ -155,7 +164,8 @@ def test_an_installed_copy_in_site_packages_is_refused(tmp_path, gate):
     assert proc.stderr == (
         f"Error: {measured}: coverage data measured a file that is not this project's: an installed copy "
         "(site-packages), not this checkout's source; map it to this checkout with [tool.coverage.paths] "
-        f'source = ["pkg/", "{site}/pkg/"]\n')
+        f'source = ["pkg/", "{site}/pkg/"]\n'
+    )
     result = check_result(root)
     assert [(f["rule"], f["file"]) for f in result["findings"]] == [("coverage-foreign-data", str(measured))]
 
@@ -172,17 +182,21 @@ def test_data_of_another_project_is_refused(tmp_path, gate):
     assert proc.stderr == (
         f"Error: {elsewhere / 'lib.py'}: coverage data measured a file that is not this project's: measured "
         f"outside this project ({here}); no file of this checkout matches it: measure this project's code "
-        "([run] source) or leave it out with [report] omit\n")
+        "([run] source) or leave it out with [report] omit\n"
+    )
 
 
 def test_generated_stubs_are_never_counted(tmp_path, gate):
-    root = write(tmp_path / "p", {
-        "app.py": "import ldm.util\n\n\ndef run():\n    return ldm.util.default()\n\n\ndef unused():\n    return 0\n",
-        "repositories/sd/ldm/__init__.py": "",
-        "repositories/sd/ldm/util.py": "def default():\n    return None\n",
-        "t.py": "import sys\nsys.path.insert(0, 'repositories/sd')\nimport app\napp.run()\n",
-        "pyproject.toml": '[tool.coverage.run]\nomit = ["t.py"]\n\n[tool.ci-helper.stubs]\nroot = "repositories"\n',
-    })
+    root = write(
+        tmp_path / "p",
+        {
+            "app.py": "import ldm.util\n\n\ndef run():\n    return ldm.util.default()\n\n\ndef unused():\n    return 0\n",
+            "repositories/sd/ldm/__init__.py": "",
+            "repositories/sd/ldm/util.py": "def default():\n    return None\n",
+            "t.py": "import sys\nsys.path.insert(0, 'repositories/sd')\nimport app\napp.run()\n",
+            "pyproject.toml": '[tool.coverage.run]\nomit = ["t.py"]\n\n[tool.ci-helper.stubs]\nroot = "repositories"\n',
+        },
+    )
     coverage(root, "run", "t.py")
 
     proc = gate(root, "--json-out", "c.json")
@@ -191,21 +205,26 @@ def test_generated_stubs_are_never_counted(tmp_path, gate):
     report = json.loads((root / "c.json").read_text())
     assert sorted(report["files"]) == ["app.py"]
     figures = check_result(root)["figures"]
-    assert (figures["files"], figures["statements"], figures["missing"], figures["stub_files_left_out"]) == (
-        1, 5, 1, 2)
+    assert (figures["files"], figures["statements"], figures["missing"], figures["stub_files_left_out"]) == (1, 5, 1, 2)
     assert figures["total"] == 80.0
 
     # Data that measured nothing but stubs never passes.
-    root_only_stubs = write(tmp_path / "q", {
-        "repositories/sd/ldm/__init__.py": "", "repositories/sd/ldm/util.py": "def default():\n    return None\n",
-        "t.py": "import sys\nsys.path.insert(0, 'repositories/sd')\nimport ldm.util\n",
-        "pyproject.toml": '[tool.coverage.run]\nomit = ["t.py"]\n\n[tool.ci-helper.stubs]\nroot = "repositories"\n',
-    })
+    root_only_stubs = write(
+        tmp_path / "q",
+        {
+            "repositories/sd/ldm/__init__.py": "",
+            "repositories/sd/ldm/util.py": "def default():\n    return None\n",
+            "t.py": "import sys\nsys.path.insert(0, 'repositories/sd')\nimport ldm.util\n",
+            "pyproject.toml": '[tool.coverage.run]\nomit = ["t.py"]\n\n[tool.ci-helper.stubs]\nroot = "repositories"\n',
+        },
+    )
     coverage(root_only_stubs, "run", "t.py")
     proc = gate(root_only_stubs)
     assert proc.returncode == 2
-    assert proc.stderr == ("Error: .coverage: every measured file is a generated stub; no measured file of this "
-                           "project, and nothing measured is never a pass\n")
+    assert proc.stderr == (
+        "Error: .coverage: every measured file is a generated stub; no measured file of this "
+        "project, and nothing measured is never a pass\n"
+    )
 
 
 # --- changed files that no data mentions ---------------------------------------------------
@@ -214,11 +233,16 @@ def test_generated_stubs_are_never_counted(tmp_path, gate):
 @pytest.fixture
 def package_repo(tmp_path):
     """A repository whose tests import pkg.lib only; the feature branch adds pkg/new.py, never imported."""
-    root = write(tmp_path / "repo", {
-        "pkg/__init__.py": "", "pkg/lib.py": LIB, "tests_run.py": "import pkg.lib\npkg.lib.classify(1)\n",
-        "notes/tool.py": "print('not measured source')\n",
-        ".gitignore": ".coverage*\nresults/\n*.json\n",
-    })
+    root = write(
+        tmp_path / "repo",
+        {
+            "pkg/__init__.py": "",
+            "pkg/lib.py": LIB,
+            "tests_run.py": "import pkg.lib\npkg.lib.classify(1)\n",
+            "notes/tool.py": "print('not measured source')\n",
+            ".gitignore": ".coverage*\nresults/\n*.json\n",
+        },
+    )
     git(root, "init", "-q", "-b", "main")
     git(root, "add", ".")
     git(root, "commit", "-qm", "base")
@@ -229,10 +253,13 @@ def package_repo(tmp_path):
     return root
 
 
-@pytest.mark.parametrize("config", [
-    '[tool.coverage.run]\nsource = ["pkg"]\nomit = ["tests_run.py"]\n',  # source set: coverage reports it at 0 %
-    '[tool.coverage.run]\nomit = ["tests_run.py"]\n',  # unset: the measured packages are the source
-])
+@pytest.mark.parametrize(
+    "config",
+    [
+        '[tool.coverage.run]\nsource = ["pkg"]\nomit = ["tests_run.py"]\n',  # source set: coverage reports it at 0 %
+        '[tool.coverage.run]\nomit = ["tests_run.py"]\n',  # unset: the measured packages are the source
+    ],
+)
 def test_a_changed_file_no_data_mentions_is_uncovered_changed_code(package_repo, gate, config):
     (package_repo / "pyproject.toml").write_text(config)
     coverage(package_repo, "run", "tests_run.py")
@@ -243,8 +270,11 @@ def test_a_changed_file_no_data_mentions_is_uncovered_changed_code(package_repo,
     figures = check_result(package_repo)["figures"]
     assert (figures["diff"], figures["diff_statements"], figures["diff_missing"]) == (0.0, 4, 4)
     assert "coverage: changed lines vs main: 0% of 4 changed statements (floor 50%): FAIL\n" in proc.stdout
-    changed = [(f["file"], f["line"], f["data"]["end_line"]) for f in check_result(package_repo)["findings"]
-               if f["rule"] == "coverage-changed-lines"]
+    changed = [
+        (f["file"], f["line"], f["data"]["end_line"])
+        for f in check_result(package_repo)["findings"]
+        if f["rule"] == "coverage-changed-lines"
+    ]
     assert changed == [("pkg/new.py", 1, 4)]
 
 
@@ -255,8 +285,10 @@ def test_an_omitted_changed_file_is_not_counted_and_not_called_unchanged(package
     proc = gate(package_repo, "--compare-branch", "main", "--diff-fail-under", "50")
 
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert ("coverage: changed lines vs main: no changed executable lines counted (1 changed Python file omitted "
-            "by the coverage configuration or outside the measured source) (floor 50%): pass\n") in proc.stdout
+    assert (
+        "coverage: changed lines vs main: no changed executable lines counted (1 changed Python file omitted "
+        "by the coverage configuration or outside the measured source) (floor 50%): pass\n"
+    ) in proc.stdout
     assert "no changed executable lines (" not in proc.stdout
     figures = check_result(package_repo)["figures"]
     assert (figures["diff_statements"], figures["diff_files_left_out"]) == (0, 1)
@@ -322,8 +354,9 @@ def test_git_config_never_changes_the_changed_lines(config_repo, tmp_path, monke
     else:
         home = tmp_path / "home"
         home.mkdir()
-        (home / ".gitconfig").write_text("".join(
-            f"[{key.split('.')[0]}]\n\t{key.split('.')[1]} = {value}\n" for key, value in pairs))
+        (home / ".gitconfig").write_text(
+            "".join(f"[{key.split('.')[0]}]\n\t{key.split('.')[1]} = {value}\n" for key, value in pairs)
+        )
         monkeypatch.setenv("HOME", str(home))
         monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
         monkeypatch.delenv("GIT_CONFIG_GLOBAL", raising=False)
@@ -348,8 +381,15 @@ def test_uncovered_ranges_name_only_changed_lines(tmp_path, gate):
     # Ten statements; the change touches 2, 3 and 9; none of the function body runs. The
     # unchanged uncovered statements 4-8 lie between: "2-3, 9", never "2-9".
     body = "".join(f"    v{i} = {i}\n" for i in range(2, 11))
-    root = write(tmp_path / "repo", {"m.py": "def f():\n" + body, "t.py": "import m\n",
-                                     ".coveragerc": "[run]\nomit = t.py\n", ".gitignore": ".coverage*\nresults/\n"})
+    root = write(
+        tmp_path / "repo",
+        {
+            "m.py": "def f():\n" + body,
+            "t.py": "import m\n",
+            ".coveragerc": "[run]\nomit = t.py\n",
+            ".gitignore": ".coverage*\nresults/\n",
+        },
+    )
     git(root, "init", "-q", "-b", "main")
     git(root, "add", ".")
     git(root, "commit", "-qm", "base")
@@ -363,15 +403,18 @@ def test_uncovered_ranges_name_only_changed_lines(tmp_path, gate):
 
     assert proc.returncode == 0, proc.stderr
     findings = [(f["message"], f["line"], f["data"]["end_line"]) for f in check_result(root)["findings"]]
-    assert findings == [("changed lines 2-3 not covered by the tests", 2, 3),
-                        ("changed line 9 not covered by the tests", 9, 9)]
+    assert findings == [
+        ("changed lines 2-3 not covered by the tests", 2, 3),
+        ("changed line 9 not covered by the tests", 9, 9),
+    ]
     assert "| m.py | 2-3, 9 |\n" in (root / "c.md").read_text()
 
 
 def test_a_floor_message_shows_the_digits_of_the_comparison(tmp_path, gate):
     # 767 of 1000 statements run: 76.7 %, which precision 0 shows as 77 %.
-    module = "".join(f"a{i} = {i}\n" for i in range(766)) + "def f():\n" + "".join(
-        f"    b{i} = {i}\n" for i in range(233))
+    module = (
+        "".join(f"a{i} = {i}\n" for i in range(766)) + "def f():\n" + "".join(f"    b{i} = {i}\n" for i in range(233))
+    )
     root = write(tmp_path / "p", {"m.py": module, "t.py": "import m\n", ".coveragerc": "[run]\nomit = t.py\n"})
     coverage(root, "run", "t.py")
     assert coverage(root, "report", "--format=total").stdout.strip() == "77"

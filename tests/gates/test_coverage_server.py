@@ -126,13 +126,13 @@ COVERAGERC = "[run]\nbranch = True\nomit = test_*.py\n"
 
 MISSING = (
     "measure = tests+server, but no coverage data came from the server process (none of the {n} records the "
-    "context \"server\" or is named .coverage.server*): run the server with `ci-helper smoke --coverage-data-file F` "
+    'context "server" or is named .coverage.server*): run the server with `ci-helper smoke --coverage-data-file F` '
     "(or under `python -m coverage run --context=server`) and pass its data to the gate, or declare measure = tests"
 )
 UNPATCHED = (
-    "[run] patch has no \"subprocess\": a server the tests start themselves is not measured (pytest-cov 7 no "
+    '[run] patch has no "subprocess": a server the tests start themselves is not measured (pytest-cov 7 no '
     "longer measures subprocesses); start it under `python -m coverage run --context=server`, or add patch = "
-    "[\"subprocess\"] to [run] (coverage 7.10+) to measure every subprocess"
+    '["subprocess"] to [run] (coverage 7.10+) to measure every subprocess'
 )
 
 
@@ -143,8 +143,9 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 
 def run(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(list(args), cwd=cwd, env=clean_env(**(env or {})), capture_output=True, text=True, timeout=120,
-                          check=False)
+    proc = subprocess.run(
+        list(args), cwd=cwd, env=clean_env(**(env or {})), capture_output=True, text=True, timeout=120, check=False
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return proc
 
@@ -159,15 +160,22 @@ def free_port() -> int:
 def api(tmp_path: Path) -> Path:
     root = tmp_path / "api"
     root.mkdir()
-    for name, text in {"app.py": APP, "server.py": SERVER, "test_units.py": UNIT_TESTS, "smoke_hello.py": SMOKE_TESTS,
-                       "test_spawning.py": SPAWNING_TESTS, ".coveragerc": COVERAGERC}.items():
+    for name, text in {
+        "app.py": APP,
+        "server.py": SERVER,
+        "test_units.py": UNIT_TESTS,
+        "smoke_hello.py": SMOKE_TESTS,
+        "test_spawning.py": SPAWNING_TESTS,
+        ".coveragerc": COVERAGERC,
+    }.items():
         (root / name).write_text(text, encoding="utf-8")
     return root
 
 
 def gate(cwd: Path, *args: str, env: dict[str, str] | None = None) -> tuple[subprocess.CompletedProcess[str], dict]:
-    proc = run_ci_helper("coverage", "gate", "--results-dir", "results", "--markdown-out", "cov.md", *args,
-                         cwd=cwd, env=env)
+    proc = run_ci_helper(
+        "coverage", "gate", "--results-dir", "results", "--markdown-out", "cov.md", *args, cwd=cwd, env=env
+    )
     return proc, json.loads((cwd / "results" / "coverage.json").read_text(encoding="utf-8"))
 
 
@@ -176,7 +184,20 @@ def findings(result: dict) -> list[tuple[str, str, str | None, str]]:
 
 
 def test_declared_server_measurement_without_server_data_is_red(api: Path) -> None:
-    run(api, PY, "-m", "coverage", "run", "--parallel-mode", "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_units.py")
+    run(
+        api,
+        PY,
+        "-m",
+        "coverage",
+        "run",
+        "--parallel-mode",
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "test_units.py",
+    )
     proc, result = gate(api, "--measure", "tests+server")
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert result["status"] == "fail"
@@ -202,11 +223,40 @@ def test_the_measure_declared_through_the_environment_is_checked_too(api: Path) 
 
 
 def test_the_smoke_tiers_server_data_is_proof_by_its_context(api: Path) -> None:
-    run(api, PY, "-m", "coverage", "run", "--parallel-mode", "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_units.py")
+    run(
+        api,
+        PY,
+        "-m",
+        "coverage",
+        "run",
+        "--parallel-mode",
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "test_units.py",
+    )
     port = free_port()
-    smoke = run_ci_helper("smoke", "--server", f"{PY} server.py {port}", "--ready-url", f"http://127.0.0.1:{port}/hello",
-                          "--stop-url", f"http://127.0.0.1:{port}/stop", "--coverage-data-file", "smoke-data/.coverage",
-                          "--results-dir", "results", "--", "smoke_hello.py", "-q", "-p", "no:cacheprovider", cwd=api)
+    smoke = run_ci_helper(
+        "smoke",
+        "--server",
+        f"{PY} server.py {port}",
+        "--ready-url",
+        f"http://127.0.0.1:{port}/hello",
+        "--stop-url",
+        f"http://127.0.0.1:{port}/stop",
+        "--coverage-data-file",
+        "smoke-data/.coverage",
+        "--results-dir",
+        "results",
+        "--",
+        "smoke_hello.py",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        cwd=api,
+    )
     assert smoke.returncode == 0, smoke.stdout + smoke.stderr
     # Named like any data file: only its context says it came from the server.
     proc, result = gate(api, "--data-file", ".", "--data-file", "smoke-data", "--measure", "tests+server")
@@ -217,14 +267,30 @@ def test_the_smoke_tiers_server_data_is_proof_by_its_context(api: Path) -> None:
     assert "| Server data (declared) | 1 data file(s) | at least 1 | pass |" in (api / "cov.md").read_text()
 
 
-@pytest.mark.parametrize(("server_command", "proven"), [
-    ("python server.py", False),
-    ("python -m coverage run --context=server --data-file=.coverage.api server.py", True),
-])
+@pytest.mark.parametrize(
+    ("server_command", "proven"),
+    [
+        ("python server.py", False),
+        ("python -m coverage run --context=server --data-file=.coverage.api server.py", True),
+    ],
+)
 def test_a_server_the_tests_start_counts_only_when_it_was_measured_as_the_server(
-        api: Path, server_command: str, proven: bool) -> None:
-    run(api, PY, "-m", "coverage", "run", "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_spawning.py",
-        env={"SERVER_COMMAND": server_command})
+    api: Path, server_command: str, proven: bool
+) -> None:
+    run(
+        api,
+        PY,
+        "-m",
+        "coverage",
+        "run",
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "test_spawning.py",
+        env={"SERVER_COMMAND": server_command},
+    )
     proc, result = gate(api, "--measure", "tests+server")
     if proven:
         assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -261,17 +327,31 @@ def test_a_data_file_named_server_counts_but_a_host_named_server_does_not(api: P
     assert result["figures"]["server_data_files"] == [".coverage.server"]
 
 
-@pytest.mark.parametrize(("name", "expected"), [
-    (".coverage.server", True), (".coverage.server.host.12.Xabcx", True), (".coverage.servers", False),
-    (".coverage.build-server-3.12.Xabcx", False), ("server.coverage", False), (".coverage", False),
-])
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        (".coverage.server", True),
+        (".coverage.server.host.12.Xabcx", True),
+        (".coverage.servers", False),
+        (".coverage.build-server-3.12.Xabcx", False),
+        ("server.coverage", False),
+        (".coverage", False),
+    ],
+)
 def test_server_file_names(name: str, expected: bool) -> None:
     assert server.is_server_file_name(name, ".coverage") is expected
 
 
-@pytest.mark.parametrize(("context", "expected"), [
-    ("server", True), ("server|test_app.test_x", True), ("", False), ("servers", False), ("api|server", False),
-])
+@pytest.mark.parametrize(
+    ("context", "expected"),
+    [
+        ("server", True),
+        ("server|test_app.test_x", True),
+        ("", False),
+        ("servers", False),
+        ("api|server", False),
+    ],
+)
 def test_server_contexts(context: str, expected: bool) -> None:
     assert server.is_server_context(context) is expected
 
@@ -283,12 +363,18 @@ def test_dynamic_contexts_configured_but_not_recorded_are_a_warning_with_the_fix
     (api / ".coveragerc").write_text(COVERAGERC + "dynamic_context = test_function\n", encoding="utf-8")
     proc, result = gate(api)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert findings(result) == [(
-        "coverage-contexts-dropped", "warning", ".coveragerc",
-        ("[run] dynamic_context = test_function, but no data file records a dynamic context: the sys.monitoring "
-        "core (COVERAGE_CORE=sysmon, the default from Python 3.14) drops them where coverage does not fall back; "
-        "run the tests with COVERAGE_CORE=ctrace (or [run] core = \"ctrace\")"),
-    )]
+    assert findings(result) == [
+        (
+            "coverage-contexts-dropped",
+            "warning",
+            ".coveragerc",
+            (
+                "[run] dynamic_context = test_function, but no data file records a dynamic context: the sys.monitoring "
+                "core (COVERAGE_CORE=sysmon, the default from Python 3.14) drops them where coverage does not fall back; "
+                'run the tests with COVERAGE_CORE=ctrace (or [run] core = "ctrace")'
+            ),
+        )
+    ]
     # Measured with the contexts it asks for: no warning.
     (api / ".coverage").unlink()
     run(api, PY, "-m", "coverage", "run", "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_units.py")

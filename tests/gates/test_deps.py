@@ -25,7 +25,9 @@ def make_venv(root: Path) -> tuple[Path, Path]:
     python = root / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
     site = subprocess.run(
         [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout.strip()
     return python, Path(site)
 
@@ -77,7 +79,12 @@ def test_match_passes(cli, tmp_path, venv, monkeypatch):
     assert check.status == "pass"
     assert check.findings == []
     assert {k: check.figures[k] for k in ("requirements", "matched", "mismatched", "missing", "installed")} == {
-        "requirements": 2, "matched": 2, "mismatched": 0, "missing": 0, "installed": 2}
+        "requirements": 2,
+        "matched": 2,
+        "mismatched": 0,
+        "missing": 0,
+        "installed": 2,
+    }
     assert req.is_file()
 
 
@@ -91,11 +98,17 @@ def test_version_mismatch_names_package_expected_and_found(cli, tmp_path, venv, 
     assert result.output.splitlines()[0] == "requirements.txt:2: alpha: expected ==1.0.0, found 1.1.0"
     check = read_result(out)
     assert check.status == "fail"
-    assert [f.to_dict() for f in check.findings] == [{
-        "rule": "deps-mismatch", "message": "alpha: expected ==1.0.0, found 1.1.0",
-        "file": "requirements.txt", "line": 2, "column": None, "severity": "error",
-        "data": {"package": "alpha", "expected": "==1.0.0", "found": "1.1.0"},
-    }]
+    assert [f.to_dict() for f in check.findings] == [
+        {
+            "rule": "deps-mismatch",
+            "message": "alpha: expected ==1.0.0, found 1.1.0",
+            "file": "requirements.txt",
+            "line": 2,
+            "column": None,
+            "severity": "error",
+            "data": {"package": "alpha", "expected": "==1.0.0", "found": "1.1.0"},
+        }
+    ]
 
 
 def test_missing_package_fails(cli, tmp_path, venv, monkeypatch):
@@ -123,15 +136,25 @@ def test_missing_direct_reference_fails(cli, tmp_path, venv, monkeypatch):
 
 def test_direct_reference_compared_with_direct_url_json(cli, tmp_path, venv, monkeypatch):
     python, site = venv
-    install_dist(site, "vendored", "0.1", {"url": "https://example.invalid/vendored-0.1-py3-none-any.whl",
-                                           "archive_info": {}})
-    install_dist(site, "fromgit", "0.2", {"url": "https://example.invalid/org/fromgit.git",
-                                          "vcs_info": {"vcs": "git", "commit_id": "a" * 40, "requested_revision": "v0.2"}})
+    install_dist(
+        site, "vendored", "0.1", {"url": "https://example.invalid/vendored-0.1-py3-none-any.whl", "archive_info": {}}
+    )
+    install_dist(
+        site,
+        "fromgit",
+        "0.2",
+        {
+            "url": "https://example.invalid/org/fromgit.git",
+            "vcs_info": {"vcs": "git", "commit_id": "a" * 40, "requested_revision": "v0.2"},
+        },
+    )
     install_dist(site, "moved", "1.0", {"url": "https://example.invalid/moved-1.0.tar.gz", "archive_info": {}})
-    write(tmp_path / "requirements.txt",
-          "vendored @ https://example.invalid/vendored-0.1-py3-none-any.whl#sha256=00\n"
-          "fromgit @ git+https://example.invalid/org/fromgit.git@v0.2\n"
-          "moved @ https://example.invalid/moved-2.0.tar.gz\n")
+    write(
+        tmp_path / "requirements.txt",
+        "vendored @ https://example.invalid/vendored-0.1-py3-none-any.whl#sha256=00\n"
+        "fromgit @ git+https://example.invalid/org/fromgit.git@v0.2\n"
+        "moved @ https://example.invalid/moved-2.0.tar.gz\n",
+    )
     monkeypatch.chdir(tmp_path)
     result, out = verify(cli, tmp_path, "requirements.txt", "--python", str(python))
     assert result.exit_code == 1
@@ -160,8 +183,12 @@ def test_direct_reference_installed_from_the_index_fails(cli, tmp_path, venv, mo
         "package index (no direct_url.json); reinstall it from the URL: "
         "pip install 'vendored @ https://example.invalid/vendored-0.1-py3-none-any.whl'"
     )
-    assert finding.data == {"package": "vendored", "expected": "@ https://example.invalid/vendored-0.1-py3-none-any.whl",
-                            "found": "0.1", "source": "index"}
+    assert finding.data == {
+        "package": "vendored",
+        "expected": "@ https://example.invalid/vendored-0.1-py3-none-any.whl",
+        "found": "0.1",
+        "source": "index",
+    }
 
 
 def test_git_reference_satisfied_only_by_its_commit(cli, tmp_path, monkeypatch):
@@ -245,10 +272,12 @@ def test_markers_are_evaluated_for_the_target(cli, tmp_path, venv, monkeypatch):
     python, site = venv
     install_dist(site, "alpha", "1.0")
     version = ".".join(map(str, sys.version_info[:2]))
-    write(tmp_path / "requirements.txt",
-          'alpha==1.0 ; python_version >= "3"\n'
-          'legacy==0.1 ; python_version < "3"\n'
-          f'current==0.1 ; python_version == "{version}"\n')
+    write(
+        tmp_path / "requirements.txt",
+        'alpha==1.0 ; python_version >= "3"\n'
+        'legacy==0.1 ; python_version < "3"\n'
+        f'current==0.1 ; python_version == "{version}"\n',
+    )
     monkeypatch.chdir(tmp_path)
     result, out = verify(cli, tmp_path, "requirements.txt", "--python", str(python))
     assert result.exit_code == 1
@@ -263,13 +292,15 @@ def test_includes_constraints_hashes_continuations(cli, tmp_path, venv, monkeypa
     python, site = venv
     install_dist(site, "alpha", "1.0")
     install_dist(site, "beta", "2.0")
-    write(tmp_path / "reqs" / "main.txt",
-          "--index-url https://example.invalid/simple\n"
-          "-r sub/base.txt\n"
-          "-c constraints.txt\n"
-          "alpha==1.0 \\\n"
-          "    --hash=sha256:1111 \\\n"
-          "    --hash sha256:2222\n")
+    write(
+        tmp_path / "reqs" / "main.txt",
+        "--index-url https://example.invalid/simple\n"
+        "-r sub/base.txt\n"
+        "-c constraints.txt\n"
+        "alpha==1.0 \\\n"
+        "    --hash=sha256:1111 \\\n"
+        "    --hash sha256:2222\n",
+    )
     write(tmp_path / "reqs" / "sub" / "base.txt", "beta==2.0 # comment\n")
     write(tmp_path / "reqs" / "constraints.txt", "beta<3\nnotinstalled==9\n")
     monkeypatch.chdir(tmp_path)
@@ -300,8 +331,12 @@ def test_snapshot_out_is_pip_freeze_style(cli, tmp_path, venv, monkeypatch):
     python, site = venv
     install_dist(site, "Zeta", "1.0")
     install_dist(site, "alpha", "2.0")
-    install_dist(site, "fromgit", "0.2", {"url": "https://example.invalid/fromgit.git",
-                                          "vcs_info": {"vcs": "git", "commit_id": "b" * 40}})
+    install_dist(
+        site,
+        "fromgit",
+        "0.2",
+        {"url": "https://example.invalid/fromgit.git", "vcs_info": {"vcs": "git", "commit_id": "b" * 40}},
+    )
     install_dist(site, "mine", "0.0.1", {"url": "file:///src/mine", "dir_info": {"editable": True}})
     write(tmp_path / "requirements.txt", "alpha==2.0\n")
     monkeypatch.chdir(tmp_path)
@@ -372,7 +407,9 @@ def test_python_that_is_not_python_is_bad_input(cli, tmp_path, monkeypatch):
 @pytest.mark.parametrize("case, code", [("good", 0), ("bad", 1)])
 def test_canary_fixtures_against_snapshot(cli, tmp_path, case, code):
     folder = FIXTURES / case
-    result, out = verify(cli, tmp_path, str(folder / "requirements.txt"), "--installed-from", str(folder / "installed.txt"))
+    result, out = verify(
+        cli, tmp_path, str(folder / "requirements.txt"), "--installed-from", str(folder / "installed.txt")
+    )
     assert result.exit_code == code, result.output
     messages = [f.message for f in read_result(out).findings]
     if case == "bad":
@@ -407,7 +444,10 @@ def test_canary_fixtures_against_real_venv(cli, tmp_path, venv, case, code):
 
 
 def test_direct_url_matches():
-    git = {"url": "https://h/o/r.git", "vcs_info": {"vcs": "git", "commit_id": "c0ffee" + "0" * 34, "requested_revision": "main"}}
+    git = {
+        "url": "https://h/o/r.git",
+        "vcs_info": {"vcs": "git", "commit_id": "c0ffee" + "0" * 34, "requested_revision": "main"},
+    }
     assert deps.direct_url_matches("git+https://h/o/r.git@main", git)
     assert deps.direct_url_matches("git+https://h/o/r.git@c0ffee0", git)
     assert deps.direct_url_matches("git+https://h/o/r.git", git)
@@ -424,8 +464,14 @@ versions = st.from_regex(r"[0-9]{1,3}(\.[0-9]{1,3}){0,2}", fullmatch=True)
 
 
 @settings(max_examples=40, deadline=None)
-@given(name=names, version=versions, hashes=st.lists(st.from_regex(r"[0-9a-f]{4,8}", fullmatch=True), max_size=3),
-       comment=st.booleans(), marker=st.booleans(), continued=st.booleans())
+@given(
+    name=names,
+    version=versions,
+    hashes=st.lists(st.from_regex(r"[0-9a-f]{4,8}", fullmatch=True), max_size=3),
+    comment=st.booleans(),
+    marker=st.booleans(),
+    continued=st.booleans(),
+)
 def test_parser_reads_what_pip_would(tmp_path_factory, name, version, hashes, comment, marker, continued):
     parts = [f"{name}=={version}"]
     if marker:
@@ -463,11 +509,16 @@ def test_nothing_to_verify_is_not_run(cli, tmp_path, monkeypatch):
     assert read_result(out).status == "not-run"
 
 
-@pytest.mark.parametrize("text, output", [
-    ("-e ./src/mine\n",
-     "requirements.txt:1: -e ./src/mine: editable requirement not verified (no pinned version to compare)\n"),
-    ('alpha==1.0 ; python_version < "3"\n', ""),
-])
+@pytest.mark.parametrize(
+    "text, output",
+    [
+        (
+            "-e ./src/mine\n",
+            "requirements.txt:1: -e ./src/mine: editable requirement not verified (no pinned version to compare)\n",
+        ),
+        ('alpha==1.0 ; python_version < "3"\n', ""),
+    ],
+)
 def test_nothing_compared_with_the_environment_is_not_run(cli, tmp_path, monkeypatch, text, output):
     # Only editables or only lines for other environments: no line was checked, so nothing passed.
     write(tmp_path / "requirements.txt", text)
@@ -476,7 +527,8 @@ def test_nothing_compared_with_the_environment_is_not_run(cli, tmp_path, monkeyp
     assert result.exit_code == 1
     assert result.output == output + (
         "deps: not-run - no requirement in requirements.txt was compared with the environment "
-        "(editable, or not for this environment by markers)\n")
+        "(editable, or not for this environment by markers)\n"
+    )
     assert read_result(out).status == "not-run"
 
 

@@ -33,10 +33,10 @@ def decode_png(data: bytes) -> tuple[int, int, int, list[list[tuple[int, ...]]]]
     while pos < len(data):
         if pos + 12 > len(data):
             raise PngError("truncated chunk")
-        (length,) = struct.unpack(">I", data[pos:pos + 4])
-        kind = data[pos + 4:pos + 8]
-        body = data[pos + 8:pos + 8 + length]
-        (crc,) = struct.unpack(">I", data[pos + 8 + length:pos + 12 + length])
+        (length,) = struct.unpack(">I", data[pos : pos + 4])
+        kind = data[pos + 4 : pos + 8]
+        body = data[pos + 8 : pos + 8 + length]
+        (crc,) = struct.unpack(">I", data[pos + 8 + length : pos + 12 + length])
         if zlib.crc32(kind + body) != crc:
             raise PngError(f"CRC mismatch in {kind!r}")
         chunks.append((kind, body))
@@ -54,7 +54,7 @@ def decode_png(data: bytes) -> tuple[int, int, int, list[list[tuple[int, ...]]]]
         raise PngError(f"image data is {len(raw)} bytes, expected {height * (stride + 1)}")
     rows, previous = [], bytearray(stride)
     for y in range(height):
-        line = raw[y * (stride + 1):(y + 1) * (stride + 1)]
+        line = raw[y * (stride + 1) : (y + 1) * (stride + 1)]
         kind, row = line[0], bytearray(line[1:])
         for x in range(stride):
             a = row[x - bpp] if x >= bpp else 0
@@ -73,7 +73,7 @@ def decode_png(data: bytes) -> tuple[int, int, int, list[list[tuple[int, ...]]]]
                 row[x] = (row[x] + predictor) & 0xFF
             elif kind != 0:
                 raise PngError(f"unknown filter {kind}")
-        rows.append([tuple(row[i:i + bpp]) for i in range(0, stride, bpp)])
+        rows.append([tuple(row[i : i + bpp]) for i in range(0, stride, bpp)])
         previous = row
     return width, height, color_type, rows
 
@@ -96,7 +96,10 @@ def test_byte_identical_to_the_shipped_bytes():
 
 def test_byte_identical_across_processes():
     code = "import sys, hashlib; from ci_helper import fake; sys.stdout.write(hashlib.sha256(fake.png(64, 48, (255, 128, 0, 200))).hexdigest())"
-    digests = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60).stdout for _ in range(2)}
+    digests = {
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60).stdout
+        for _ in range(2)
+    }
     assert len(digests) == 1
     assert digests == {__import__("hashlib").sha256(fake.png(64, 48, (255, 128, 0, 200))).hexdigest()}
 
@@ -128,12 +131,15 @@ def test_the_deflate_encoder_round_trips_any_bytes(data):
     assert zlib.decompress(fake._zlib_stream(data)) == data
 
 
-@pytest.mark.parametrize("args, message", [
-    ((0, 1, (0, 0, 0)), "width and height must be integers from 1 to 4096, got 0x1"),
-    ((1, 4097, (0, 0, 0)), "width and height must be integers from 1 to 4096, got 1x4097"),
-    ((1, 1, (0, 0)), "color must have 3 (RGB) or 4 (RGBA) components, got 2"),
-    ((1, 1, (0, 0, 256)), "bytes must be in range(0, 256)"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ((0, 1, (0, 0, 0)), "width and height must be integers from 1 to 4096, got 0x1"),
+        ((1, 4097, (0, 0, 0)), "width and height must be integers from 1 to 4096, got 1x4097"),
+        ((1, 1, (0, 0)), "color must have 3 (RGB) or 4 (RGBA) components, got 2"),
+        ((1, 1, (0, 0, 256)), "bytes must be in range(0, 256)"),
+    ],
+)
 def test_bad_arguments(args, message):
     with pytest.raises(ValueError) as info:
         fake.png(*args)
@@ -147,10 +153,20 @@ fake_inference: {env: FAKE_IT, width: 3, height: 2, color: [9, 8, 7]}
 """
 
 
-@pytest.mark.parametrize("value, enabled", [
-    (None, False), ("", False), ("0", False), ("false", False), ("No", False), ("off", False),
-    ("1", True), ("true", True), ("yes", True),
-])
+@pytest.mark.parametrize(
+    "value, enabled",
+    [
+        (None, False),
+        ("", False),
+        ("0", False),
+        ("false", False),
+        ("No", False),
+        ("off", False),
+        ("1", True),
+        ("true", True),
+        ("yes", True),
+    ],
+)
 def test_enabled_reads_the_declared_env_var(tmp_path, value, enabled):
     path = tmp_path / "stubs.yml"
     path.write_text(MANIFEST)

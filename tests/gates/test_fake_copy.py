@@ -50,14 +50,25 @@ def test_a_bare_project_interpreter_imports_the_copy_and_ci_helper_keeps_its_own
 
     # The project's interpreter: no ci-helper, no YAML reader, yet ci_helper.fake works from the stub root.
     seen = _probe(str(bare / "bin" / "python"), root, tmp_path / "work")
-    assert seen == {"file": str(root / "ci_helper" / "fake.py"), "on": True, "png": "89504e470d0a1a0a",
-                    "size": [2, 3], "modules": []}
+    assert seen == {
+        "file": str(root / "ci_helper" / "fake.py"),
+        "on": True,
+        "png": "89504e470d0a1a0a",
+        "size": [2, 3],
+        "modules": [],
+    }
 
     # ci-helper's own interpreter reads the same PYTHONPATH: it still imports its real package.
     ours = _probe(sys.executable, root, tmp_path / "work")
     assert ours["file"] == str(REPO_ROOT / "ci_helper" / "fake.py")
     env = {k: v for k, v in os.environ.items() if not k.startswith("CI_HELPER_")}
     env["PYTHONPATH"] = str(root)
-    done = subprocess.run([sys.executable, "-m", "ci_helper", "--version"], cwd=tmp_path / "work", env=env,
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "ci_helper", "--version"],
+        cwd=tmp_path / "work",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0 and done.stdout.startswith("ci-helper "), done.stderr

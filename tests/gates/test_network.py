@@ -19,7 +19,9 @@ from ci_helper.settings import NetworkAllow, NetworkSettings
 CLI = [sys.executable, "-m", "ci_helper"]
 
 
-def _run(args: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def _run(
+    args: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, **(env or {})}
     full_env.pop("RUNNER_TEMP", None)
     full_env.pop("GITHUB_ACTIONS", None)
@@ -32,10 +34,28 @@ def _project(tmp_path: Path, tests: str, pyproject: str = "") -> Path:
     return tmp_path
 
 
-def _tier(project: Path, *pytest_args: str) -> tuple[subprocess.CompletedProcess[str], subprocess.CompletedProcess[str], dict]:
+def _tier(
+    project: Path, *pytest_args: str
+) -> tuple[subprocess.CompletedProcess[str], subprocess.CompletedProcess[str], dict]:
     log = project / "net.jsonl"
-    tests = _run([*CLI, "network", "run", "--log", str(log), "--", sys.executable, "-m", "pytest", "-q",
-                  "-p", "no:cacheprovider", *pytest_args], project)
+    tests = _run(
+        [
+            *CLI,
+            "network",
+            "run",
+            "--log",
+            str(log),
+            "--",
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            *pytest_args,
+        ],
+        project,
+    )
     gate = _run([*CLI, "network", "gate", "--log", str(log), "--results-dir", str(project / "results")], project)
     result = json.loads((project / "results" / "network.json").read_text(encoding="utf-8"))
     return tests, gate, result
@@ -74,7 +94,9 @@ def test_huggingface_request_is_blocked_at_once_and_names_the_test(tmp_path: Pat
 
 
 def test_loopback_servers_are_never_flagged(tmp_path: Path) -> None:
-    project = _project(tmp_path, """
+    project = _project(
+        tmp_path,
+        """
         import http.server, socket, threading, urllib.request
 
         def test_loopback_names():
@@ -93,7 +115,8 @@ def test_loopback_servers_are_never_flagged(tmp_path: Path) -> None:
                 server.server_close()
             socket.getaddrinfo(None, 80)
             socket.getaddrinfo("localhost", 80)
-    """)
+    """,
+    )
     tests, gate, result = _tier(project)
     assert tests.returncode == 0, tests.stdout + tests.stderr
     assert gate.returncode == 0, gate.stdout
@@ -107,13 +130,17 @@ def test_clone_under_record_policy_goes_ahead_and_is_reported(tmp_path: Path) ->
     subprocess.run(["git", "init", "-q", str(origin)], check=True)
     project = tmp_path / "project"
     project.mkdir()
-    _project(project, f"""
+    _project(
+        project,
+        f"""
         import subprocess
 
         def test_clones_a_repository(tmp_path):
             subprocess.run(["git", "clone", "-q", {str(origin)!r}, str(tmp_path / "copy")], check=True)
             assert (tmp_path / "copy" / ".git").is_dir()
-    """, '[tool.ci-helper.network]\npolicy = "record"\n')
+    """,
+        '[tool.ci-helper.network]\npolicy = "record"\n',
+    )
     tests, gate, result = _tier(project)
     assert tests.returncode == 0, tests.stdout + tests.stderr
     assert result["status"] == "fail"
@@ -129,14 +156,33 @@ def test_opening_the_hugging_face_cache_counts_as_a_download(tmp_path: Path) -> 
     (cache / "hub" / "model.safetensors").write_bytes(b"weights")
     project = tmp_path / "project"
     project.mkdir()
-    _project(project, f"""
+    _project(
+        project,
+        f"""
         def test_loads_cached_weights():
             with open({str(cache / "hub" / "model.safetensors")!r}, "rb") as handle:
                 handle.read()
-    """)
+    """,
+    )
     log = project / "net.jsonl"
-    _run([*CLI, "network", "run", "--log", str(log), "--", sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-         project, env={"HF_HOME": str(cache)})
+    _run(
+        [
+            *CLI,
+            "network",
+            "run",
+            "--log",
+            str(log),
+            "--",
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+        ],
+        project,
+        env={"HF_HOME": str(cache)},
+    )
     result = network.evaluate(log, NetworkSettings())
     assert result.status == "fail"
     assert result.figures["downloads"] == 1
@@ -167,20 +213,26 @@ def test_projects_own_sitecustomize_still_runs(tmp_path: Path) -> None:
     (own / "sitecustomize.py").write_text("import os\nos.environ['PROJECT_SITE'] = 'ran'\n", encoding="utf-8")
     env = network.environment(NetworkSettings(), tmp_path / "net.jsonl")
     env["PYTHONPATH"] = env["PYTHONPATH"] + os.pathsep + str(own)
-    proc = _run([sys.executable, "-c", "import os, sys; print(os.environ.get('PROJECT_SITE'), sys._ci_helper_offline_hook)"],
-                tmp_path, env=env)
+    proc = _run(
+        [sys.executable, "-c", "import os, sys; print(os.environ.get('PROJECT_SITE'), sys._ci_helper_offline_hook)"],
+        tmp_path,
+        env=env,
+    )
     assert proc.stdout.strip() == "ran True"
     assert proc.stderr == ""
 
 
 def test_code_under_test_cannot_switch_block_to_record(tmp_path: Path) -> None:
-    project = _project(tmp_path, """
+    project = _project(
+        tmp_path,
+        """
         import os, socket
 
         def test_relaxes_policy():
             os.environ["CI_HELPER_NETWORK_POLICY"] = "record"
             socket.getaddrinfo("pypi.org", 443)
-    """)
+    """,
+    )
     tests, _gate, result = _tier(project)
     assert "ci-helper network policy 'block'" in tests.stdout
     assert result["findings"][0]["message"] == "test_suite.py::test_relaxes_policy resolved pypi.org (blocked)"
@@ -218,11 +270,17 @@ def test_allowed_hosts_are_not_counted(tmp_path: Path) -> None:
     assert network.environment(config, log)[offline.ALLOW_ENV] == "mirror.example"
 
 
-@pytest.mark.parametrize(("pyproject", "message"), [
-    ('[tool.ci-helper.network]\npolicy = "warn"\n', "policy: unknown policy 'warn'; use one of block, record"),
-    ('[tool.ci-helper.network]\nallow = [{host = "hf.co", reason = " "}]\n', "allow[0].reason: say why hf.co may be reached"),
-    ('[tool.ci-helper.network]\nallow = [{host = "hf.co"}]\n', "reason"),
-])
+@pytest.mark.parametrize(
+    ("pyproject", "message"),
+    [
+        ('[tool.ci-helper.network]\npolicy = "warn"\n', "policy: unknown policy 'warn'; use one of block, record"),
+        (
+            '[tool.ci-helper.network]\nallow = [{host = "hf.co", reason = " "}]\n',
+            "allow[0].reason: say why hf.co may be reached",
+        ),
+        ('[tool.ci-helper.network]\nallow = [{host = "hf.co"}]\n', "reason"),
+    ],
+)
 def test_bad_settings_are_exit_2_in_one_line(tmp_path: Path, pyproject: str, message: str) -> None:
     (tmp_path / "pyproject.toml").write_text(pyproject, encoding="utf-8")
     proc = _run([*CLI, "network", "gate", "--log", str(tmp_path / "x.jsonl")], tmp_path)
@@ -242,27 +300,45 @@ def test_corrupt_log_line_is_exit_2(tmp_path: Path) -> None:
     assert results.read_result(tmp_path / "r" / "network.json").status == "not-run"
 
 
-@pytest.mark.parametrize(("argv", "kind"), [
-    (["git", "clone", "https://github.com/a/b"], "clone"),
-    (["/usr/bin/git", "-C", "x", "fetch"], "clone"),
-    (["git", "status"], None),
-    (["pip", "install", "torch"], "download"),
-    (["python3", "-m", "pip", "download", "x"], "download"),
-    (["python3", "-m", "pip", "list"], None),
-    (["curl", "-L", "https://x"], "download"),
-    (["wget", "https://x"], "download"),
-    (["huggingface-cli", "download", "m"], "download"),
-    (["ls"], None),
-    ([], None),
-])
+@pytest.mark.parametrize(
+    ("argv", "kind"),
+    [
+        (["git", "clone", "https://github.com/a/b"], "clone"),
+        (["/usr/bin/git", "-C", "x", "fetch"], "clone"),
+        (["git", "status"], None),
+        (["pip", "install", "torch"], "download"),
+        (["python3", "-m", "pip", "download", "x"], "download"),
+        (["python3", "-m", "pip", "list"], None),
+        (["curl", "-L", "https://x"], "download"),
+        (["wget", "https://x"], "download"),
+        (["huggingface-cli", "download", "m"], "download"),
+        (["ls"], None),
+        ([], None),
+    ],
+)
 def test_classify_command(argv: list[str], kind: str | None) -> None:
     assert offline.classify_command(argv) == kind
 
 
-@pytest.mark.parametrize(("host", "loopback"), [
-    ("127.0.0.1", True), ("127.8.9.10", True), ("::1", True), ("localhost", True), ("LOCALHOST.", True),
-    ("api.localhost", True), ("0.0.0.0", True), ("::ffff:127.0.0.1", True), (None, True), (b"localhost", True),
-    ("huggingface.co", False), ("10.0.0.1", False), ("8.8.8.8", False), ("::ffff:8.8.8.8", False), ("", True),
-])
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("127.0.0.1", True),
+        ("127.8.9.10", True),
+        ("::1", True),
+        ("localhost", True),
+        ("LOCALHOST.", True),
+        ("api.localhost", True),
+        ("0.0.0.0", True),
+        ("::ffff:127.0.0.1", True),
+        (None, True),
+        (b"localhost", True),
+        ("huggingface.co", False),
+        ("10.0.0.1", False),
+        ("8.8.8.8", False),
+        ("::ffff:8.8.8.8", False),
+        ("", True),
+    ],
+)
 def test_is_loopback(host: object, loopback: bool) -> None:
     assert offline.is_loopback(host) is loopback

@@ -75,11 +75,14 @@ def _tier(project: Path, env: dict[str, str] | None = None) -> tuple[subprocess.
 
 
 def test_importorskip_of_a_missing_module_over_its_budget_is_red_naming_reason_and_count(tmp_path: Path) -> None:
-    project = _project(tmp_path, """
+    project = _project(
+        tmp_path,
+        """
         [tool.ci-helper.skips]
         "torch" = 0
         total = 10
-    """)
+    """,
+    )
     gate, result = _tier(project)
     assert gate.returncode == 1, gate.stdout + gate.stderr
     assert result["status"] == "fail"
@@ -106,18 +109,24 @@ def test_importorskip_of_a_missing_module_over_its_budget_is_red_naming_reason_a
     )
     assert (finding["file"], finding["line"]) == ("test_lane.py", 8)
     assert finding["data"]["tests"] == [
-        "test_lane.py::test_txt2img", "test_lane.py::test_img2img[256]", "test_lane.py::test_img2img[512]", "test_lane.py::test_upscale",
+        "test_lane.py::test_txt2img",
+        "test_lane.py::test_img2img[256]",
+        "test_lane.py::test_img2img[512]",
+        "test_lane.py::test_upscale",
     ]
     assert "skips: fail - 5 of 6 tests skipped (total budget 10); budgets: 'torch' 4/0" in gate.stdout
 
 
 def test_within_budget_is_green_and_still_shows_every_reason(tmp_path: Path) -> None:
-    project = _project(tmp_path, """
+    project = _project(
+        tmp_path,
+        """
         [tool.ci-helper.skips]
         "could not import *" = 3
         "torch not installed" = 1
         total = 5
-    """)
+    """,
+    )
     gate, result = _tier(project)
     assert gate.returncode == 0, gate.stdout + gate.stderr
     assert result["status"] == "pass"
@@ -130,10 +139,13 @@ def test_within_budget_is_green_and_still_shows_every_reason(tmp_path: Path) -> 
 
 
 def test_total_over_budget_is_red_with_the_reasons_most_first(tmp_path: Path) -> None:
-    project = _project(tmp_path, """
+    project = _project(
+        tmp_path,
+        """
         [tool.ci-helper.skips]
         total = 4
-    """)
+    """,
+    )
     gate, result = _tier(project)
     assert gate.returncode == 1
     [finding] = result["findings"]
@@ -146,15 +158,23 @@ def test_total_over_budget_is_red_with_the_reasons_most_first(tmp_path: Path) ->
 
 def test_a_module_skipped_at_collection_counts_under_its_import_reason(tmp_path: Path) -> None:
     # pytest records it as <skipped message="collection skipped">('path', line, "Skipped: could not import ...")
-    project = _project(tmp_path, """
+    project = _project(
+        tmp_path,
+        """
         [tool.ci-helper.skips]
         "could not import 'torch*'" = 0
-    """, test_model=MODULE_SKIP, test_other="def test_ok():\n    pass\n")
+    """,
+        test_model=MODULE_SKIP,
+        test_other="def test_ok():\n    pass\n",
+    )
     gate, result = _tier(project)
     assert gate.returncode == 1
     assert result["figures"]["reasons"] == [{"reason": "could not import 'torch_not_installed_here'", "count": 1}]
     [finding] = result["findings"]
-    assert finding["message"] == "1 test skipped for \"could not import 'torch*'\" (budget 0): could not import 'torch_not_installed_here' (1)"
+    assert (
+        finding["message"]
+        == "1 test skipped for \"could not import 'torch*'\" (budget 0): could not import 'torch_not_installed_here' (1)"
+    )
     assert (finding["file"], finding["line"]) == ("test_model.py", 4)
 
 
@@ -165,13 +185,21 @@ def test_no_budget_set_passes_and_reports_the_skips(tmp_path: Path) -> None:
 
 
 def test_junit_files_default_to_the_summary_setting(tmp_path: Path) -> None:
-    project = _project(tmp_path, """
+    project = _project(
+        tmp_path,
+        """
         [tool.ci-helper.summary]
         junit = ["junit.xml"]
         [tool.ci-helper.skips]
         torch = 0
-    """)
-    assert _run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--junitxml=junit.xml"], project).returncode == 0
+    """,
+    )
+    assert (
+        _run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--junitxml=junit.xml"], project
+        ).returncode
+        == 0
+    )
     gate = _run([*CLI, "skips", "--results-dir", "results"], project)
     assert gate.returncode == 1
     assert json.loads((project / "results" / "skips.json").read_text())["figures"]["budgets"][0]["count"] == 4
@@ -184,17 +212,25 @@ def _skip(message: str, details: str = "", kind: str = "pytest.skip") -> junit.S
     return junit.Skip(id="t::x", kind=kind, message=message, details=details)
 
 
-@pytest.mark.parametrize(("skip", "reason"), [
-    (_skip("Skipped: torch not installed"), "torch not installed"),
-    (_skip("could not import 'torch': No module named 'torch'"), "could not import 'torch'"),
-    (_skip('could not import "k_diffusion": cannot import name x'), 'could not import "k_diffusion"'),
-    (_skip("collection skipped", "('/w/tests/test_m.py', 3, \"Skipped: could not import 'torch': No module named 'torch'\")"),
-     "could not import 'torch'"),
-    (_skip("", "/w/tests/test_m.py:9: needs\n  CUDA"), "needs CUDA"),
-    (_skip(""), skips.NO_REASON),
-    (_skip("x" * 500), "x" * 199 + "…"),
-    (_skip("[NOTRUN] crashes the interpreter", kind="pytest.xfail"), "xfail, not run: crashes the interpreter"),
-])
+@pytest.mark.parametrize(
+    ("skip", "reason"),
+    [
+        (_skip("Skipped: torch not installed"), "torch not installed"),
+        (_skip("could not import 'torch': No module named 'torch'"), "could not import 'torch'"),
+        (_skip('could not import "k_diffusion": cannot import name x'), 'could not import "k_diffusion"'),
+        (
+            _skip(
+                "collection skipped",
+                "('/w/tests/test_m.py', 3, \"Skipped: could not import 'torch': No module named 'torch'\")",
+            ),
+            "could not import 'torch'",
+        ),
+        (_skip("", "/w/tests/test_m.py:9: needs\n  CUDA"), "needs CUDA"),
+        (_skip(""), skips.NO_REASON),
+        (_skip("x" * 500), "x" * 199 + "…"),
+        (_skip("[NOTRUN] crashes the interpreter", kind="pytest.xfail"), "xfail, not run: crashes the interpreter"),
+    ],
+)
 def test_reasons_are_normalised_so_one_cause_is_one_reason(skip: junit.Skip, reason: str) -> None:
     found = skips.reason_of(skip)
     assert found is not None
@@ -205,17 +241,20 @@ def test_an_xfail_that_ran_is_not_a_skip() -> None:
     assert skips.reason_of(_skip("known bug", kind="pytest.xfail")) is None
 
 
-@pytest.mark.parametrize(("pattern", "reason", "hit"), [
-    ("torch", "could not import 'torch'", True),
-    ("TORCH not installed", "torch not installed", True),
-    ("could not import '*'", "could not import 'k_diffusion'", True),
-    ("could not import '*'", "needs CUDA", False),
-    ("needs ?UDA", "needs CUDA", True),
-    ("python 3.[01]*", "requires python 3.1x", True),
-    ("python 3.[!01]", "requires python 3.1x", False),
-    ("a.b", "axb", False),  # regular-expression characters are literal
-    ("[[]slow]", "marked [slow] by conftest", True),
-])
+@pytest.mark.parametrize(
+    ("pattern", "reason", "hit"),
+    [
+        ("torch", "could not import 'torch'", True),
+        ("TORCH not installed", "torch not installed", True),
+        ("could not import '*'", "could not import 'k_diffusion'", True),
+        ("could not import '*'", "needs CUDA", False),
+        ("needs ?UDA", "needs CUDA", True),
+        ("python 3.[01]*", "requires python 3.1x", True),
+        ("python 3.[!01]", "requires python 3.1x", False),
+        ("a.b", "axb", False),  # regular-expression characters are literal
+        ("[[]slow]", "marked [slow] by conftest", True),
+    ],
+)
 def test_patterns_are_case_insensitive_globs_matched_anywhere(pattern: str, reason: str, hit: bool) -> None:
     assert (skips.compile_pattern(pattern).search(reason) is not None) is hit
 
@@ -223,20 +262,38 @@ def test_patterns_are_case_insensitive_globs_matched_anywhere(pattern: str, reas
 # --- bad input ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("table", "message"), [
-    ('"torch" = -1', '[tool.ci-helper.skips] "torch": a budget is a whole number of tests, 0 or more; got -1'),
-    ('"torch" = 1.5', '[tool.ci-helper] skips."torch": expected an integer, got float 1.5'),
-    ('"torch" = "0"', "[tool.ci-helper] skips.\"torch\": expected an integer, got str '0'"),
-    ('"torch" = true', '[tool.ci-helper] skips."torch": expected an integer, got boolean true'),
-    ("total = -3", "[tool.ci-helper.skips] total: a budget is a whole number of tests, 0 or more; got -3"),
-    ("total = 2.5", "[tool.ci-helper] skips.total: expected an integer, got float 2.5"),
-    ('"needs [CUDA" = 0', ("[tool.ci-helper.skips] \"needs [CUDA\": bad pattern: '[' at position 7 is never closed; "
-                          "write [[] for a literal '['")),
-    ('"[z-a]" = 0', ('[tool.ci-helper.skips] "[z-a]": bad pattern (bad character range z-a at position 1); '
-                    "patterns are globs: * any text, ? one character, [abc] one of them")),
-    ('" " = 0', ('[tool.ci-helper.skips] " ": an empty pattern matches every reason; '
-                "write the reason (or part of it), or use `total` for a cap on all skips")),
-])
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ('"torch" = -1', '[tool.ci-helper.skips] "torch": a budget is a whole number of tests, 0 or more; got -1'),
+        ('"torch" = 1.5', '[tool.ci-helper] skips."torch": expected an integer, got float 1.5'),
+        ('"torch" = "0"', "[tool.ci-helper] skips.\"torch\": expected an integer, got str '0'"),
+        ('"torch" = true', '[tool.ci-helper] skips."torch": expected an integer, got boolean true'),
+        ("total = -3", "[tool.ci-helper.skips] total: a budget is a whole number of tests, 0 or more; got -3"),
+        ("total = 2.5", "[tool.ci-helper] skips.total: expected an integer, got float 2.5"),
+        (
+            '"needs [CUDA" = 0',
+            (
+                "[tool.ci-helper.skips] \"needs [CUDA\": bad pattern: '[' at position 7 is never closed; "
+                "write [[] for a literal '['"
+            ),
+        ),
+        (
+            '"[z-a]" = 0',
+            (
+                '[tool.ci-helper.skips] "[z-a]": bad pattern (bad character range z-a at position 1); '
+                "patterns are globs: * any text, ? one character, [abc] one of them"
+            ),
+        ),
+        (
+            '" " = 0',
+            (
+                '[tool.ci-helper.skips] " ": an empty pattern matches every reason; '
+                "write the reason (or part of it), or use `total` for a cap on all skips"
+            ),
+        ),
+    ],
+)
 def test_a_malformed_budget_is_bad_input_naming_the_key(tmp_path: Path, table: str, message: str) -> None:
     (tmp_path / "pyproject.toml").write_text(f"[tool.ci-helper.skips]\n{table}\n", encoding="utf-8")
     with pytest.raises(BadInput) as caught:
@@ -249,7 +306,9 @@ def test_a_malformed_budget_is_exit_2_in_one_line_and_writes_no_result(tmp_path:
     (tmp_path / "junit.xml").write_text('<testsuite><testcase classname="t" name="a"/></testsuite>', encoding="utf-8")
     proc = _run([*CLI, "skips", "--junit", "junit.xml", "--results-dir", "results"], tmp_path)
     assert (proc.returncode, proc.stderr) == (
-        2, 'Error: [tool.ci-helper.skips] "torch": a budget is a whole number of tests, 0 or more; got -1\n')
+        2,
+        'Error: [tool.ci-helper.skips] "torch": a budget is a whole number of tests, 0 or more; got -1\n',
+    )
     assert not (tmp_path / "results" / "skips.json").exists()
 
 
@@ -273,20 +332,29 @@ def test_no_junit_file_is_not_run_never_green(tmp_path: Path) -> None:
 def test_no_junit_file_given_is_bad_usage(tmp_path: Path) -> None:
     proc = _run([*CLI, "skips", "--results-dir", "results"], tmp_path)
     assert (proc.returncode, proc.stderr) == (
-        2, "Error: no JUnit file given: pass --junit FILE (the file pytest wrote with --junitxml)\n")
+        2,
+        "Error: no JUnit file given: pass --junit FILE (the file pytest wrote with --junitxml)\n",
+    )
 
 
 def test_a_junit_file_without_test_cases_is_not_run(tmp_path: Path) -> None:
     (tmp_path / "junit.xml").write_text("<testsuites><testsuite/></testsuites>", encoding="utf-8")
     result = skips.evaluate([tmp_path / "junit.xml"], SkipsSettings(total=0))
     assert (result.status, result.reason) == (
-        "not-run", f"{tmp_path / 'junit.xml'}: no test case recorded, nothing to hold to a budget")
+        "not-run",
+        f"{tmp_path / 'junit.xml'}: no test case recorded, nothing to hold to a budget",
+    )
 
 
 def test_a_junit_file_written_before_the_run_started_is_stale_and_red(tmp_path: Path) -> None:
     project = _project(tmp_path, "[tool.ci-helper.skips]\ntotal = 100\n")
     env = {"RUNNER_TEMP": str(tmp_path / "runner-temp")}
-    assert _run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--junitxml=junit.xml"], project).returncode == 0
+    assert (
+        _run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--junitxml=junit.xml"], project
+        ).returncode
+        == 0
+    )
     then = time.time() - 3600
     os.utime(project / "junit.xml", (then, then))
     run_start.mark(runner_temp=env["RUNNER_TEMP"])
@@ -295,17 +363,21 @@ def test_a_junit_file_written_before_the_run_started_is_stale_and_red(tmp_path: 
     result = results.read_result(project / "results" / "skips.json")
     assert (result.status, result.reason) == ("fail", "stale: written before this run started")
     assert [(f.rule, f.message) for f in result.findings] == [
-        ("skips-stale", "stale: junit.xml was written before this run started")]
+        ("skips-stale", "stale: junit.xml was written before this run started")
+    ]
 
 
 def test_skips_settings_keep_every_pattern_as_written(tmp_path: Path) -> None:
-    (tmp_path / "pyproject.toml").write_text(textwrap.dedent("""
+    (tmp_path / "pyproject.toml").write_text(
+        textwrap.dedent("""
         [tool.ci-helper.skips]
         total = 3
         "torch not installed" = 0
         needs-cuda = 2
         budgets = 1
-    """), encoding="utf-8")
+    """),
+        encoding="utf-8",
+    )
     loaded = settings.load(tmp_path).skips
     assert loaded == SkipsSettings(total=3, budgets={"torch not installed": 0, "needs-cuda": 2, "budgets": 1})
     assert settings.load(tmp_path / "nowhere").skips == SkipsSettings()

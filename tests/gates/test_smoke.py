@@ -71,11 +71,23 @@ def test_good_server_passes_stops_through_the_stop_url_and_leaves_no_process(pro
     assert isinstance(ready, float) and 0 < ready < 30
     assert isinstance(stop_seconds, float)
     assert result == {
-        "check": "smoke", "status": "pass", "reason": None, "required": True, "findings": [],
+        "check": "smoke",
+        "status": "pass",
+        "reason": None,
+        "required": True,
+        "findings": [],
         "figures": {
-            "tests": 2, "passed": 2, "failed": 0, "skipped": 0, "errors": 0,
-            "pytest_exit_code": 0, "server_exit_code": 0, "stop": "stop-url", "stop_request": "HTTP 200",
-            "log": ".ci-helper/smoke/server.log", "junit": ".ci-helper/smoke/junit.xml",
+            "tests": 2,
+            "passed": 2,
+            "failed": 0,
+            "skipped": 0,
+            "errors": 0,
+            "pytest_exit_code": 0,
+            "server_exit_code": 0,
+            "stop": "stop-url",
+            "stop_request": "HTTP 200",
+            "log": ".ci-helper/smoke/server.log",
+            "junit": ".ci-helper/smoke/junit.xml",
             "base_url": f"http://127.0.0.1:{port}",
         },
     }
@@ -96,22 +108,34 @@ def test_good_server_passes_stops_through_the_stop_url_and_leaves_no_process(pro
 def test_server_dying_before_ready_fails_fast_with_exit_code_and_log_tail(project):
     port = free_port()
     started = time.monotonic()
-    proc, result = smoke(project, "--server", f"{PY} dying_server.py", *urls(port), "--timeout", "60",
-                         "--", "smoke_pass.py", *QUIET)
+    proc, result = smoke(
+        project, "--server", f"{PY} dying_server.py", *urls(port), "--timeout", "60", "--", "smoke_pass.py", *QUIET
+    )
     elapsed = time.monotonic() - started
     assert proc.returncode == 1
     # Not the 60 s timeout: the death is noticed at once (the server dies after 0.5 s).
     assert elapsed < 10
     assert result["status"] == "fail"
     f = result["figures"]
-    assert (f["server_exit_code"], f["stop"], f["tests"], f["pytest_exit_code"], f["ready_seconds"]) == (3, None, None, None, None)
+    assert (f["server_exit_code"], f["stop"], f["tests"], f["pytest_exit_code"], f["ready_seconds"]) == (
+        3,
+        None,
+        None,
+        None,
+        None,
+    )
     [finding] = result["findings"]
     message = finding.pop("message")
     assert re.fullmatch(
         r"server exited with code 3 before it was ready \(\d+\.\d\d s after start\); "
-        r"last 2 lines of \.ci-helper/smoke/server\.log follow", message), message
+        r"last 2 lines of \.ci-helper/smoke/server\.log follow",
+        message,
+    ), message
     assert finding == {
-        "rule": "smoke-server-exited", "file": ".ci-helper/smoke/server.log", "line": None, "column": None,
+        "rule": "smoke-server-exited",
+        "file": ".ci-helper/smoke/server.log",
+        "line": None,
+        "column": None,
         "severity": "error",
         "data": {"exit_code": 3, "log_tail": "loading model weights\nRuntimeError: CUDA is not available"},
     }
@@ -122,8 +146,19 @@ def test_server_dying_before_ready_fails_fast_with_exit_code_and_log_tail(projec
 
 def test_server_never_ready_fails_at_the_timeout_with_the_log_tail(project):
     port = free_port()
-    proc, result = smoke(project, "--server", f"{PY} never_ready_server.py {port}", *urls(port, stop=None),
-                         "--timeout", "3", "--stop-timeout", "2", "--", "smoke_pass.py", *QUIET)
+    proc, result = smoke(
+        project,
+        "--server",
+        f"{PY} never_ready_server.py {port}",
+        *urls(port, stop=None),
+        "--timeout",
+        "3",
+        "--stop-timeout",
+        "2",
+        "--",
+        "smoke_pass.py",
+        *QUIET,
+    )
     assert proc.returncode == 1
     f = result["figures"]
     assert (f["stop"], f["server_exit_code"], f["tests"], f["ready_seconds"]) == ("SIGTERM", -15, None, None)
@@ -141,22 +176,41 @@ def test_server_never_ready_fails_at_the_timeout_with_the_log_tail(project):
 
 def test_server_ignoring_sigterm_and_the_stop_url_is_killed_and_the_tests_still_count(project):
     port = free_port()
-    proc, result = smoke(project, "--server", f"{PY} stubborn_server.py {port}", *urls(port),
-                         "--stop-timeout", "0.5", "--coverage-data-file", "server.coverage",
-                         "--", "smoke_pass.py", *QUIET)
+    proc, result = smoke(
+        project,
+        "--server",
+        f"{PY} stubborn_server.py {port}",
+        *urls(port),
+        "--stop-timeout",
+        "0.5",
+        "--coverage-data-file",
+        "server.coverage",
+        "--",
+        "smoke_pass.py",
+        *QUIET,
+    )
     # The stop problem is reported, but the tests passed, so the tier passes.
     assert proc.returncode == 0, proc.stdout
     f = result["figures"]
     assert (result["status"], f["stop"], f["server_exit_code"], f["passed"]) == ("pass", "SIGKILL", -9, 2)
     assert [(x["rule"], x["severity"], x["message"]) for x in result["findings"]] == [
-        ("smoke-stop", "warning",
-         f"stop problem: POST http://127.0.0.1:{port}/server-stop answered HTTP 200 and the server was still running "
-         "0.5 s later; sent SIGTERM to its process group"),
-        ("smoke-stop", "warning",
-         "stop problem: the server ignored SIGTERM for 0.5 s; killed its process group with SIGKILL"),
-        ("smoke-coverage-data", "warning",
-         "no coverage data was written to server.coverage: the server was killed with SIGKILL, "
-         "which coverage cannot survive"),
+        (
+            "smoke-stop",
+            "warning",
+            f"stop problem: POST http://127.0.0.1:{port}/server-stop answered HTTP 200 and the server was still running "
+            "0.5 s later; sent SIGTERM to its process group",
+        ),
+        (
+            "smoke-stop",
+            "warning",
+            "stop problem: the server ignored SIGTERM for 0.5 s; killed its process group with SIGKILL",
+        ),
+        (
+            "smoke-coverage-data",
+            "warning",
+            "no coverage data was written to server.coverage: the server was killed with SIGKILL, "
+            "which coverage cannot survive",
+        ),
     ]
     assert f["coverage_data_written"] is False
     child = int((project / "child.pid").read_text())
@@ -170,17 +224,33 @@ def test_failing_stop_request_is_a_stop_problem_not_a_test_failure(project, kind
     port = free_port()
     if kind == "404":
         stop_url = f"http://127.0.0.1:{port}/no-such-route"
-        expected = (f"stop problem: POST {stop_url} answered HTTP 404 and the server was still running 0.5 s later; "
-                    "sent SIGTERM to its process group")
+        expected = (
+            f"stop problem: POST {stop_url} answered HTTP 404 and the server was still running 0.5 s later; "
+            "sent SIGTERM to its process group"
+        )
     else:
         # Nobody listens there: the request never arrived, so SIGTERM follows at once.
         stop_url = f"http://127.0.0.1:{free_port()}/server-stop"
         expected = f"stop problem: POST {stop_url} answered connection refused; sent SIGTERM to its process group"
-    proc, result = smoke(project, "--server", f"{PY} good_server.py {port}", "--ready-url", f"http://127.0.0.1:{port}/health",
-                         "--stop-url", stop_url, "--stop-timeout", "0.5", "--", "smoke_pass.py", *QUIET)
+    proc, result = smoke(
+        project,
+        "--server",
+        f"{PY} good_server.py {port}",
+        "--ready-url",
+        f"http://127.0.0.1:{port}/health",
+        "--stop-url",
+        stop_url,
+        "--stop-timeout",
+        "0.5",
+        "--",
+        "smoke_pass.py",
+        *QUIET,
+    )
     assert proc.returncode == 0, proc.stdout
     assert (result["status"], result["figures"]["stop"], result["figures"]["passed"]) == ("pass", "SIGTERM", 2)
-    assert [(x["rule"], x["severity"], x["message"]) for x in result["findings"]] == [("smoke-stop", "warning", expected)]
+    assert [(x["rule"], x["severity"], x["message"]) for x in result["findings"]] == [
+        ("smoke-stop", "warning", expected)
+    ]
 
 
 def test_port_already_in_use_is_a_clear_error_naming_the_port(project):
@@ -192,13 +262,18 @@ def test_port_already_in_use_is_a_clear_error_naming_the_port(project):
     assert proc.returncode == 1
     me = Path("/proc/self/comm").read_text().strip()
     assert result["status"] == "fail"
-    assert result["findings"] == [{
-        "rule": "smoke-port-in-use",
-        "message": f"port {port} is already in use on 127.0.0.1 by pid {os.getpid()} ({me}) before the server started; "
-                   "stop that process or give the server another port",
-        "file": None, "line": None, "column": None, "severity": "error",
-        "data": {"port": port, "host": "127.0.0.1", "pid": os.getpid()},
-    }]
+    assert result["findings"] == [
+        {
+            "rule": "smoke-port-in-use",
+            "message": f"port {port} is already in use on 127.0.0.1 by pid {os.getpid()} ({me}) before the server started; "
+            "stop that process or give the server another port",
+            "file": None,
+            "line": None,
+            "column": None,
+            "severity": "error",
+            "data": {"port": port, "host": "127.0.0.1", "pid": os.getpid()},
+        }
+    ]
     # The server was never started, so nothing answered for it.
     assert result["figures"]["server_pid"] is None
     assert not (project / ".ci-helper/smoke/server.log").exists()
@@ -206,33 +281,58 @@ def test_port_already_in_use_is_a_clear_error_naming_the_port(project):
 
 def test_zero_tests_collected_is_red(project):
     port = free_port()
-    proc, result = smoke(project, "--server", f"{PY} good_server.py {port}", *urls(port), "--", "smoke_empty.py", *QUIET)
+    proc, result = smoke(
+        project, "--server", f"{PY} good_server.py {port}", *urls(port), "--", "smoke_empty.py", *QUIET
+    )
     assert proc.returncode == 1
     assert (result["figures"]["tests"], result["figures"]["pytest_exit_code"]) == (0, 5)
-    assert result["findings"] == [{
-        "rule": "smoke-no-tests",
-        "message": "no test ran (pytest exit code 5, 0 collected, 0 skipped): an empty smoke tier proves nothing; "
-                   "check the pytest arguments",
-        "file": ".ci-helper/smoke/junit.xml", "line": None, "column": None, "severity": "error",
-    }]
+    assert result["findings"] == [
+        {
+            "rule": "smoke-no-tests",
+            "message": "no test ran (pytest exit code 5, 0 collected, 0 skipped): an empty smoke tier proves nothing; "
+            "check the pytest arguments",
+            "file": ".ci-helper/smoke/junit.xml",
+            "line": None,
+            "column": None,
+            "severity": "error",
+        }
+    ]
 
 
 def test_failing_test_is_red_and_named_with_file_and_line_and_annotated_in_actions(project):
     port = free_port()
-    proc, result = smoke(project, "--server", f"{PY} good_server.py {port}", *urls(port), "--", "smoke_fail.py", *QUIET,
-                         env={"GITHUB_ACTIONS": "true"})
+    proc, result = smoke(
+        project,
+        "--server",
+        f"{PY} good_server.py {port}",
+        *urls(port),
+        "--",
+        "smoke_fail.py",
+        *QUIET,
+        env={"GITHUB_ACTIONS": "true"},
+    )
     assert proc.returncode == 1
     f = result["figures"]
     assert (f["tests"], f["passed"], f["failed"], f["pytest_exit_code"], f["stop"]) == (2, 1, 1, 1, "stop-url")
-    assert result["findings"] == [{
-        "rule": "smoke-test-failed",
-        "message": "smoke_fail.py::test_hello_is_a_teapot failed: assert 200 == 418",
-        "file": "smoke_fail.py", "line": 12, "column": None, "severity": "error",
-        "data": {"test": "smoke_fail.py::test_hello_is_a_teapot", "outcome": "failed"},
-    }]
-    assert "  error smoke-test-failed smoke_fail.py:12: smoke_fail.py::test_hello_is_a_teapot failed: assert 200 == 418" in proc.stdout.splitlines()
-    assert ("::error file=smoke_fail.py,line=12,title=smoke%3A smoke-test-failed::"
-            "smoke_fail.py::test_hello_is_a_teapot failed: assert 200 == 418") in proc.stdout.splitlines()
+    assert result["findings"] == [
+        {
+            "rule": "smoke-test-failed",
+            "message": "smoke_fail.py::test_hello_is_a_teapot failed: assert 200 == 418",
+            "file": "smoke_fail.py",
+            "line": 12,
+            "column": None,
+            "severity": "error",
+            "data": {"test": "smoke_fail.py::test_hello_is_a_teapot", "outcome": "failed"},
+        }
+    ]
+    assert (
+        "  error smoke-test-failed smoke_fail.py:12: smoke_fail.py::test_hello_is_a_teapot failed: assert 200 == 418"
+        in proc.stdout.splitlines()
+    )
+    assert (
+        "::error file=smoke_fail.py,line=12,title=smoke%3A smoke-test-failed::"
+        "smoke_fail.py::test_hello_is_a_teapot failed: assert 200 == 418"
+    ) in proc.stdout.splitlines()
 
 
 def _fake_python(tmp_path: Path, body: str) -> Path:
@@ -249,22 +349,31 @@ def test_missing_junit_is_red_even_when_pytest_says_0_and_an_old_file_is_ignored
     old.write_text('<testsuite><testcase classname="old" name="passed_yesterday"/></testsuite>')
     fake = _fake_python(tmp_path, "exit 0\n")
     port = free_port()
-    proc, result = smoke(project, "--server", f"{PY} good_server.py {port}", *urls(port), "--python", str(fake),
-                         "--", "smoke_pass.py")
+    proc, result = smoke(
+        project, "--server", f"{PY} good_server.py {port}", *urls(port), "--python", str(fake), "--", "smoke_pass.py"
+    )
     assert proc.returncode == 1
     assert result["figures"]["pytest_exit_code"] == 0
     assert result["figures"]["tests"] is None
-    assert result["findings"] == [{
-        "rule": "smoke-junit",
-        "message": "no usable JUnit report from pytest (exit code 0, all tests passed): "
-                   ".ci-helper/smoke/junit.xml: JUnit file not found; "
-                   "did the test step run with --junitxml=.ci-helper/smoke/junit.xml?",
-        "file": ".ci-helper/smoke/junit.xml", "line": None, "column": None, "severity": "error",
-    }]
+    assert result["findings"] == [
+        {
+            "rule": "smoke-junit",
+            "message": "no usable JUnit report from pytest (exit code 0, all tests passed): "
+            ".ci-helper/smoke/junit.xml: JUnit file not found; "
+            "did the test step run with --junitxml=.ci-helper/smoke/junit.xml?",
+            "file": ".ci-helper/smoke/junit.xml",
+            "line": None,
+            "column": None,
+            "severity": "error",
+        }
+    ]
 
 
 def test_unreadable_junit_is_red(project, tmp_path):
-    fake = _fake_python(tmp_path, 'for a; do case "$a" in --junitxml=*) printf "<testsuite><testcase" > "${a#--junitxml=}";; esac; done\nexit 0\n')
+    fake = _fake_python(
+        tmp_path,
+        'for a; do case "$a" in --junitxml=*) printf "<testsuite><testcase" > "${a#--junitxml=}";; esac; done\nexit 0\n',
+    )
     port = free_port()
     proc, result = smoke(project, "--server", f"{PY} good_server.py {port}", *urls(port), "--python", str(fake))
     assert proc.returncode == 1
@@ -272,14 +381,27 @@ def test_unreadable_junit_is_red(project, tmp_path):
     assert finding["rule"] == "smoke-junit"
     assert finding["message"] == (
         "no usable JUnit report from pytest (exit code 0, all tests passed): "
-        ".ci-helper/smoke/junit.xml:1:11: malformed JUnit XML (unclosed token: line 1, column 11)")
+        ".ci-helper/smoke/junit.xml:1:11: malformed JUnit XML (unclosed token: line 1, column 11)"
+    )
 
 
 def test_stream_prefixes_server_output_and_the_log_keeps_it_all_with_a_tcp_ready_url(project):
     port = free_port()
-    proc, result = smoke(project, "--server", f"{PY} good_server.py {port}", "--ready-url", f"tcp://127.0.0.1:{port}",
-                         "--stop-url", f"http://127.0.0.1:{port}/server-stop", "--stream",
-                         "--log", "logs/server.txt", "--", "smoke_pass.py", *QUIET)
+    proc, result = smoke(
+        project,
+        "--server",
+        f"{PY} good_server.py {port}",
+        "--ready-url",
+        f"tcp://127.0.0.1:{port}",
+        "--stop-url",
+        f"http://127.0.0.1:{port}/server-stop",
+        "--stream",
+        "--log",
+        "logs/server.txt",
+        "--",
+        "smoke_pass.py",
+        *QUIET,
+    )
     assert proc.returncode == 0, proc.stdout
     # A tcp:// ready URL gives the tests an http:// base URL on the same host and port.
     assert (result["figures"]["base_url"], result["figures"]["passed"]) == (f"http://127.0.0.1:{port}", 2)
@@ -306,9 +428,18 @@ def test_server_coverage_saved_on_stop_url_honouring_pyproject_config(project):
     (project / "pyproject.toml").write_text('[tool.coverage.run]\nbranch = true\nomit = ["smoke_*.py"]\n')
     port = free_port()
     # A bare interpreter name found on PATH, as users write it (`python`, `python3`).
-    proc, result = smoke(project, "--server", f"{Path(PY).name} good_server.py {port}", *urls(port),
-                         "--coverage-data-file", "cov/server.coverage", "--", "smoke_pass.py", *QUIET,
-                         env={"PATH": f"{Path(PY).parent}{os.pathsep}{os.environ['PATH']}"})
+    proc, result = smoke(
+        project,
+        "--server",
+        f"{Path(PY).name} good_server.py {port}",
+        *urls(port),
+        "--coverage-data-file",
+        "cov/server.coverage",
+        "--",
+        "smoke_pass.py",
+        *QUIET,
+        env={"PATH": f"{Path(PY).parent}{os.pathsep}{os.environ['PATH']}"},
+    )
     assert proc.returncode == 0, proc.stdout
     assert (result["figures"]["stop"], result["figures"]["coverage_data_written"]) == ("stop-url", True)
     assert result["figures"]["coverage_data_file"] == "cov/server.coverage"
@@ -327,15 +458,26 @@ def test_server_coverage_saved_on_stop_url_honouring_pyproject_config(project):
 def test_server_coverage_saved_on_sigterm_honouring_coveragerc(project):
     (project / ".coveragerc").write_text("[run]\nbranch = True\n\n[report]\nexclude_lines =\n    pragma: no cover\n")
     port = free_port()
-    proc, result = smoke(project, "--server", f"{PY} good_server.py {port}", *urls(port, stop=None),
-                         "--coverage-data-file", "server.coverage", "--", "smoke_pass.py", *QUIET)
+    proc, result = smoke(
+        project,
+        "--server",
+        f"{PY} good_server.py {port}",
+        *urls(port, stop=None),
+        "--coverage-data-file",
+        "server.coverage",
+        "--",
+        "smoke_pass.py",
+        *QUIET,
+    )
     assert proc.returncode == 0, proc.stdout
     assert (result["figures"]["stop"], result["figures"]["coverage_data_written"]) == ("SIGTERM", True)
     data = _measured(project / "server.coverage")
     server = str((project / "good_server.py").resolve())
     assert data.has_arcs()
     # The request handler ran: coverage saved what happened after start-up, on SIGTERM.
-    handler_line = (project / "good_server.py").read_text().splitlines().index("        if self.path in (\"/health\", \"/hello\"):") + 1
+    handler_line = (project / "good_server.py").read_text().splitlines().index(
+        '        if self.path in ("/health", "/hello"):'
+    ) + 1
     assert handler_line in data.lines(server)
 
 
@@ -367,17 +509,20 @@ def test_settings_drive_the_run_and_flags_win(project):
 def test_action_env_vars_feed_the_flags(project, tmp_path):
     port = free_port()
     outputs = tmp_path / "github_output"
-    proc, result = smoke(project, env={
-        "CI_HELPER_SMOKE_SERVER": f"{PY} good_server.py {port}",
-        "CI_HELPER_SMOKE_READY_URL": f"http://127.0.0.1:{port}/health",
-        "CI_HELPER_SMOKE_STOP_URL": f"http://127.0.0.1:{port}/server-stop",
-        "CI_HELPER_SMOKE_TIMEOUT": "20",
-        "CI_HELPER_SMOKE_JUNIT": "out/smoke.xml",
-        "CI_HELPER_SMOKE_PYTEST_ARGS": "smoke_pass.py -q -p no:cacheprovider",
-        "CI_HELPER_SMOKE_COVERAGE_DATA_FILE": "",  # an empty action input means "not given"
-        "CI_HELPER_SMOKE_STREAM": "true",
-        "GITHUB_OUTPUT": str(outputs),
-    })
+    proc, result = smoke(
+        project,
+        env={
+            "CI_HELPER_SMOKE_SERVER": f"{PY} good_server.py {port}",
+            "CI_HELPER_SMOKE_READY_URL": f"http://127.0.0.1:{port}/health",
+            "CI_HELPER_SMOKE_STOP_URL": f"http://127.0.0.1:{port}/server-stop",
+            "CI_HELPER_SMOKE_TIMEOUT": "20",
+            "CI_HELPER_SMOKE_JUNIT": "out/smoke.xml",
+            "CI_HELPER_SMOKE_PYTEST_ARGS": "smoke_pass.py -q -p no:cacheprovider",
+            "CI_HELPER_SMOKE_COVERAGE_DATA_FILE": "",  # an empty action input means "not given"
+            "CI_HELPER_SMOKE_STREAM": "true",
+            "GITHUB_OUTPUT": str(outputs),
+        },
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert f"server | listening on 127.0.0.1:{port}" in proc.stdout.splitlines()
     assert "coverage_data_file" not in result["figures"]
@@ -392,55 +537,102 @@ def test_action_env_vars_feed_the_flags(project, tmp_path):
 
 def test_cwd_runs_the_server_and_tests_in_the_project_folder(project, tmp_path):
     port = free_port()
-    proc = run_ci_helper("smoke", "--cwd", str(project), "--server", f"{PY} good_server.py {port}", *urls(port),
-                         "--", "smoke_pass.py", *QUIET, cwd=tmp_path, env={"CI_HELPER_RESULTS_DIR": str(tmp_path / "r")})
+    proc = run_ci_helper(
+        "smoke",
+        "--cwd",
+        str(project),
+        "--server",
+        f"{PY} good_server.py {port}",
+        *urls(port),
+        "--",
+        "smoke_pass.py",
+        *QUIET,
+        cwd=tmp_path,
+        env={"CI_HELPER_RESULTS_DIR": str(tmp_path / "r")},
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     result = json.loads((tmp_path / "r/smoke.json").read_text())
     assert result["figures"]["log"] == "project/.ci-helper/smoke/server.log"
     assert (project / ".ci-helper/smoke/server.log").is_file()
 
 
-@pytest.mark.parametrize("args, message", [
-    ([], "Error: no server command: pass --server 'CMD' or set server in [tool.ci-helper.smoke]"),
-    (["--server", "x"], "Error: no ready URL: pass --ready-url URL or set ready-url in [tool.ci-helper.smoke]"),
-    (["--server", "x", "--ready-url", "ftp://h/x"], "Error: --ready-url 'ftp://h/x': use an http://, https:// or tcp://host:port URL"),
-    (["--server", "'unclosed", "--ready-url", "http://127.0.0.1:1/"],
-     "Error: --server \"'unclosed\": cannot split the command (No closing quotation); check its quotes"),
-    (["--server", "no-such-server-binary", "--ready-url", "http://127.0.0.1:1/"],
-     "Error: --server: command not found: 'no-such-server-binary' (in .); check the command and PATH"),
-    (["--server", "uvicorn app:app", "--ready-url", "http://127.0.0.1:1/", "--coverage-data-file", "c"],
-     "Error: --coverage-data-file needs a server command that starts with python or a .py file, got 'uvicorn'; "
-     "write it as 'python -m uvicorn ...'"),
-    (["--server", "x", "--ready-url", "http://127.0.0.1:1/", "--", "--junitxml=mine.xml"],
-     "Error: pytest argument '--junitxml=mine.xml': ci-helper smoke writes the JUnit file itself; use --junit F instead"),
-    (["--server", "x", "--ready-url", "http://127.0.0.1:notaport/"],
-     "Error: --ready-url 'http://127.0.0.1:notaport/': bad port (Port could not be cast to integer value as 'notaport'); "
-     "give a number from 1 to 65535"),
-    (["--server", "x", "--ready-url", "tcp://127.0.0.1:99999"],
-     "Error: --ready-url 'tcp://127.0.0.1:99999': bad port (Port out of range 0-65535); give a number from 1 to 65535"),
-    # Checked before the server starts: failing inside the stop would leave the server running.
-    (["--server", "x", "--ready-url", "http://127.0.0.1:1/", "--stop-url", "http://127.0.0.1:x/stop"],
-     "Error: --stop-url 'http://127.0.0.1:x/stop': bad port (Port could not be cast to integer value as 'x'); "
-     "give a number from 1 to 65535"),
-    (["--server", "x", "--ready-url", "http://127.0.0.1:1/", "--stop-url", "/server-stop"],
-     "Error: --stop-url '/server-stop': use an http:// or https:// URL with a host"),
-    (["--server", "x", "--ready-url", "http://127.0.0.1:1/", "--log", "."],
-     "Error: --log .: is a directory; give a file path"),
-    (["--server", "x", "--ready-url", "http://127.0.0.1:1/", "--junit", "."],
-     "Error: --junit .: is a directory; give a file path"),
-    (["--server", "x", "--ready-url", "http://127.0.0.1:1/", "--junit", "smoke_pass.py/junit.xml"],
-     "Error: --junit smoke_pass.py/junit.xml: cannot create its folder (File exists); give a file path"),
-    # nan compares false with everything: the readiness wait never ended.
-    (["--server", "x", "--ready-url", "http://127.0.0.1:1/", "--timeout", "nan"],
-     "Error: --timeout and --stop-timeout must be finite numbers of seconds"),
-    (["--server", "x", "--ready-url", "http://127.0.0.1:1/", "--stop-timeout", "inf"],
-     "Error: --timeout and --stop-timeout must be finite numbers of seconds"),
-    # No server ever answers 0: the run waited the whole timeout and failed as "not ready".
-    (["--server", "x", "--ready-url", "http://127.0.0.1:1/", "--ready-status", "0"],
-     "Error: --ready-status 0: give an HTTP status from 100 to 599"),
-    (["--server", "x", "--ready-url", "http://127.0.0.1:1/", "--timeout", "0"],
-     "Error: --timeout must be above 0 and --stop-timeout at least 0 seconds"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ([], "Error: no server command: pass --server 'CMD' or set server in [tool.ci-helper.smoke]"),
+        (["--server", "x"], "Error: no ready URL: pass --ready-url URL or set ready-url in [tool.ci-helper.smoke]"),
+        (
+            ["--server", "x", "--ready-url", "ftp://h/x"],
+            "Error: --ready-url 'ftp://h/x': use an http://, https:// or tcp://host:port URL",
+        ),
+        (
+            ["--server", "'unclosed", "--ready-url", "http://127.0.0.1:1/"],
+            'Error: --server "\'unclosed": cannot split the command (No closing quotation); check its quotes',
+        ),
+        (
+            ["--server", "no-such-server-binary", "--ready-url", "http://127.0.0.1:1/"],
+            "Error: --server: command not found: 'no-such-server-binary' (in .); check the command and PATH",
+        ),
+        (
+            ["--server", "uvicorn app:app", "--ready-url", "http://127.0.0.1:1/", "--coverage-data-file", "c"],
+            "Error: --coverage-data-file needs a server command that starts with python or a .py file, got 'uvicorn'; "
+            "write it as 'python -m uvicorn ...'",
+        ),
+        (
+            ["--server", "x", "--ready-url", "http://127.0.0.1:1/", "--", "--junitxml=mine.xml"],
+            "Error: pytest argument '--junitxml=mine.xml': ci-helper smoke writes the JUnit file itself; use --junit F instead",
+        ),
+        (
+            ["--server", "x", "--ready-url", "http://127.0.0.1:notaport/"],
+            "Error: --ready-url 'http://127.0.0.1:notaport/': bad port (Port could not be cast to integer value as 'notaport'); "
+            "give a number from 1 to 65535",
+        ),
+        (
+            ["--server", "x", "--ready-url", "tcp://127.0.0.1:99999"],
+            "Error: --ready-url 'tcp://127.0.0.1:99999': bad port (Port out of range 0-65535); give a number from 1 to 65535",
+        ),
+        # Checked before the server starts: failing inside the stop would leave the server running.
+        (
+            ["--server", "x", "--ready-url", "http://127.0.0.1:1/", "--stop-url", "http://127.0.0.1:x/stop"],
+            "Error: --stop-url 'http://127.0.0.1:x/stop': bad port (Port could not be cast to integer value as 'x'); "
+            "give a number from 1 to 65535",
+        ),
+        (
+            ["--server", "x", "--ready-url", "http://127.0.0.1:1/", "--stop-url", "/server-stop"],
+            "Error: --stop-url '/server-stop': use an http:// or https:// URL with a host",
+        ),
+        (
+            ["--server", "x", "--ready-url", "http://127.0.0.1:1/", "--log", "."],
+            "Error: --log .: is a directory; give a file path",
+        ),
+        (
+            ["--server", "x", "--ready-url", "http://127.0.0.1:1/", "--junit", "."],
+            "Error: --junit .: is a directory; give a file path",
+        ),
+        (
+            ["--server", "x", "--ready-url", "http://127.0.0.1:1/", "--junit", "smoke_pass.py/junit.xml"],
+            "Error: --junit smoke_pass.py/junit.xml: cannot create its folder (File exists); give a file path",
+        ),
+        # nan compares false with everything: the readiness wait never ended.
+        (
+            ["--server", "x", "--ready-url", "http://127.0.0.1:1/", "--timeout", "nan"],
+            "Error: --timeout and --stop-timeout must be finite numbers of seconds",
+        ),
+        (
+            ["--server", "x", "--ready-url", "http://127.0.0.1:1/", "--stop-timeout", "inf"],
+            "Error: --timeout and --stop-timeout must be finite numbers of seconds",
+        ),
+        # No server ever answers 0: the run waited the whole timeout and failed as "not ready".
+        (
+            ["--server", "x", "--ready-url", "http://127.0.0.1:1/", "--ready-status", "0"],
+            "Error: --ready-status 0: give an HTTP status from 100 to 599",
+        ),
+        (
+            ["--server", "x", "--ready-url", "http://127.0.0.1:1/", "--timeout", "0"],
+            "Error: --timeout must be above 0 and --stop-timeout at least 0 seconds",
+        ),
+    ],
+)
 def test_bad_input_exits_2_with_one_line(cli, project, monkeypatch, args, message):
     monkeypatch.chdir(project)
     result = cli("smoke", *args)
@@ -464,14 +656,18 @@ def test_canary_registers_a_bad_and_a_good_smoke_fixture_and_both_behave():
     outcomes = {case.fixture: run_case(case) for case in cases}
     assert {name: o.got for name, o in outcomes.items()} == {"bad": "fail", "good": "pass"}
     # The bad one fails for the right reason: the server died, not a test.
-    assert re.fullmatch(r"server exited with code 1 before it was ready \([0-9.]+ s after start\); "
-                        r"last \d+ lines of \.ci-helper/smoke/server\.log follow", outcomes["bad"].detail)
+    assert re.fullmatch(
+        r"server exited with code 1 before it was ready \([0-9.]+ s after start\); "
+        r"last \d+ lines of \.ci-helper/smoke/server\.log follow",
+        outcomes["bad"].detail,
+    )
 
 
 def test_server_dying_during_the_tests_is_reported_with_its_exit_code(project):
     port = free_port()
-    proc, result = smoke(project, "--server", f"{PY} crashing_server.py {port}", *urls(port),
-                         "--", "smoke_pass.py", *QUIET)
+    proc, result = smoke(
+        project, "--server", f"{PY} crashing_server.py {port}", *urls(port), "--", "smoke_pass.py", *QUIET
+    )
     assert proc.returncode == 1
     f = result["figures"]
     assert (f["server_exit_code"], f["stop"], f["failed"] + f["errors"]) == (4, None, 2)
@@ -493,9 +689,25 @@ def test_cancelling_ci_helper_stops_the_server_group(project):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "CI_HELPER_"))}
     proc = subprocess.Popen(
-        [PY, "-m", "ci_helper", "smoke", "--server", f"{PY} stubborn_server.py {port}", *urls(port, stop=None),
-         "--stop-timeout", "0.3", "--", "smoke_slow.py", *QUIET],
-        cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            PY,
+            "-m",
+            "ci_helper",
+            "smoke",
+            "--server",
+            f"{PY} stubborn_server.py {port}",
+            *urls(port, stop=None),
+            "--stop-timeout",
+            "0.3",
+            "--",
+            "smoke_slow.py",
+            *QUIET,
+        ],
+        cwd=project,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         # Wait until the tests are running (the server is up and pytest started).
@@ -515,8 +727,9 @@ def test_cancelling_ci_helper_stops_the_server_group(project):
     child = int((project / "child.pid").read_text())
     assert not alive(child)
     # Every process started from the fixture folder is gone: the server, its child, pytest.
-    leftovers = [pid for pid in map(int, filter(str.isdigit, os.listdir("/proc")))
-                 if alive(pid) and _cwd(pid) == str(project)]
+    leftovers = [
+        pid for pid in map(int, filter(str.isdigit, os.listdir("/proc"))) if alive(pid) and _cwd(pid) == str(project)
+    ]
     assert leftovers == []
 
 
@@ -545,8 +758,16 @@ def test_a_junit_file_from_an_earlier_run_is_gone_when_the_server_never_got_read
 
 def test_a_probe_from_time_zero_kills_a_fragile_server(project):
     port = free_port()
-    proc, result = smoke(project, "--server", f"{PY} fragile_server.py {port} 1.5",
-                         "--ready-url", f"http://127.0.0.1:{port}/", "--", "smoke_pass.py", *QUIET)
+    proc, result = smoke(
+        project,
+        "--server",
+        f"{PY} fragile_server.py {port} 1.5",
+        "--ready-url",
+        f"http://127.0.0.1:{port}/",
+        "--",
+        "smoke_pass.py",
+        *QUIET,
+    )
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert [f["rule"] for f in result["findings"]] == ["smoke-server-exited"]
     assert result["figures"]["server_exit_code"] == 3
@@ -559,8 +780,18 @@ def test_a_ready_delay_lets_a_fragile_server_finish_its_setup(project, scheme):
     ready = f"tcp://127.0.0.1:{port}" if scheme == "tcp" else f"http://127.0.0.1:{port}/"
     # The delay counts from the start of the process, the setup from the server's own start: a wide margin
     # keeps a slow interpreter start on a busy machine from eating the delay.
-    proc, result = smoke(project, "--server", f"{PY} fragile_server.py {port} 0.3", "--ready-url", ready,
-                         "--ready-delay", "2.5", "--", "smoke_base_url.py", *QUIET)
+    proc, result = smoke(
+        project,
+        "--server",
+        f"{PY} fragile_server.py {port} 0.3",
+        "--ready-url",
+        ready,
+        "--ready-delay",
+        "2.5",
+        "--",
+        "smoke_base_url.py",
+        *QUIET,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert result["figures"]["tests"] == 1 and result["figures"]["passed"] == 1
     assert result["figures"]["ready_seconds"] >= 2.5
@@ -569,9 +800,20 @@ def test_a_ready_delay_lets_a_fragile_server_finish_its_setup(project, scheme):
 
 def test_a_server_dying_during_the_ready_delay_is_noticed_at_once(project):
     start = time.monotonic()
-    proc, result = smoke(project, "--server", f"{PY} -c 'import sys; sys.exit(4)'",
-                         "--ready-url", f"tcp://127.0.0.1:{free_port()}", "--ready-delay", "30", "--timeout", "60",
-                         "--", "smoke_pass.py", *QUIET)
+    proc, result = smoke(
+        project,
+        "--server",
+        f"{PY} -c 'import sys; sys.exit(4)'",
+        "--ready-url",
+        f"tcp://127.0.0.1:{free_port()}",
+        "--ready-delay",
+        "30",
+        "--timeout",
+        "60",
+        "--",
+        "smoke_pass.py",
+        *QUIET,
+    )
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert result["figures"]["server_exit_code"] == 4
     assert [f["rule"] for f in result["findings"]] == ["smoke-server-exited"]
@@ -580,8 +822,19 @@ def test_a_server_dying_during_the_ready_delay_is_noticed_at_once(project):
 
 @pytest.mark.parametrize("delay", ["-1", "60", "nan"])
 def test_a_ready_delay_outside_the_timeout_is_bad_input(project, delay):
-    proc, result = smoke(project, "--server", f"{PY} good_server.py 1", "--ready-url", "tcp://127.0.0.1:1",
-                         "--timeout", "60", "--ready-delay", delay, "--", "smoke_pass.py")
+    proc, result = smoke(
+        project,
+        "--server",
+        f"{PY} good_server.py 1",
+        "--ready-url",
+        "tcp://127.0.0.1:1",
+        "--timeout",
+        "60",
+        "--ready-delay",
+        delay,
+        "--",
+        "smoke_pass.py",
+    )
     assert proc.returncode == 2
     # Refused before any work: the started result says why, never an earlier verdict (issue 13).
     assert (result["status"], result["reason"].startswith("bad input: --ready-delay")) == ("not-run", True)
@@ -595,17 +848,27 @@ def test_a_ready_delay_outside_the_timeout_is_bad_input(project, delay):
 def test_port_and_base_url_placeholders_reach_pytest_args(project):
     (project / "placeholders").mkdir()
     (project / "placeholders" / "conftest.py").write_text(
-        "def pytest_addoption(parser):\n"
-        "    parser.addoption('--server-port')\n"
-        "    parser.addoption('--server-url')\n")
+        "def pytest_addoption(parser):\n    parser.addoption('--server-port')\n    parser.addoption('--server-url')\n"
+    )
     (project / "placeholders" / "test_placeholders.py").write_text(
         "import os\n\n"
         "def test_placeholders(pytestconfig):\n"
         "    base = os.environ['CI_HELPER_BASE_URL']\n"
         "    assert pytestconfig.getoption('server_url') == base + '/api'\n"
-        "    assert base == 'http://127.0.0.1:' + pytestconfig.getoption('server_port')\n")
-    proc, result = smoke(project, "--server", "{python} good_server.py {port}", "--ready-url",
-                         "http://127.0.0.1:{port}/health", "--", "placeholders", "--server-port={port}",
-                         "--server-url", "{base_url}/api", *QUIET)
+        "    assert base == 'http://127.0.0.1:' + pytestconfig.getoption('server_port')\n"
+    )
+    proc, result = smoke(
+        project,
+        "--server",
+        "{python} good_server.py {port}",
+        "--ready-url",
+        "http://127.0.0.1:{port}/health",
+        "--",
+        "placeholders",
+        "--server-port={port}",
+        "--server-url",
+        "{base_url}/api",
+        *QUIET,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert result["figures"]["passed"] == 1

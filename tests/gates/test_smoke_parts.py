@@ -32,12 +32,37 @@ def test_placeholders():
     assert command.substitute("s --port {port}", None) == "s --port {port}"
 
 
-@pytest.mark.parametrize("server, expected", [
-    ("python launch.py --api", ["python", "-m", "coverage", "run", "--data-file=/d/f", "--rcfile=/r/rc", "launch.py", "--api"]),
-    ("python3.11 -u -X dev -m app.main --port 1",
-     ["python3.11", "-u", "-X", "dev", "-m", "coverage", "run", "--data-file=/d/f", "--rcfile=/r/rc", "-m", "app.main", "--port", "1"]),
-    ("server.py 80", [sys.executable, "-m", "coverage", "run", "--data-file=/d/f", "--rcfile=/r/rc", "server.py", "80"]),
-])
+@pytest.mark.parametrize(
+    "server, expected",
+    [
+        (
+            "python launch.py --api",
+            ["python", "-m", "coverage", "run", "--data-file=/d/f", "--rcfile=/r/rc", "launch.py", "--api"],
+        ),
+        (
+            "python3.11 -u -X dev -m app.main --port 1",
+            [
+                "python3.11",
+                "-u",
+                "-X",
+                "dev",
+                "-m",
+                "coverage",
+                "run",
+                "--data-file=/d/f",
+                "--rcfile=/r/rc",
+                "-m",
+                "app.main",
+                "--port",
+                "1",
+            ],
+        ),
+        (
+            "server.py 80",
+            [sys.executable, "-m", "coverage", "run", "--data-file=/d/f", "--rcfile=/r/rc", "server.py", "80"],
+        ),
+    ],
+)
 def test_under_coverage_rewrites_the_interpreter_call(server, expected):
     wrapped = command.under_coverage(command.parse(server), Path("/d/f"), Path("/r/rc"))
     assert wrapped.argv == expected
@@ -46,7 +71,10 @@ def test_under_coverage_rewrites_the_interpreter_call(server, expected):
 def test_under_coverage_refuses_python_c():
     with pytest.raises(BadInput) as exc:
         command.under_coverage(command.parse("python -c 'import app'"), Path("f"), Path("rc"))
-    assert exc.value.message == "--coverage-data-file cannot measure 'python -c ...'; put the server code in a file or module"
+    assert (
+        exc.value.message
+        == "--coverage-data-file cannot measure 'python -c ...'; put the server code in a file or module"
+    )
 
 
 def test_rcfile_from_setup_cfg_keeps_coverage_sections_only(tmp_path):
@@ -77,15 +105,24 @@ def test_coveragerc_wins_over_pyproject_as_in_coverage(tmp_path):
 def test_rcfile_really_configures_coverage(tmp_path):
     import coverage
 
-    (tmp_path / "pyproject.toml").write_text('[tool.coverage.run]\nbranch = true\nomit = ["x/*"]\n[tool.coverage.report]\nprecision = 2\n')
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.coverage.run]\nbranch = true\nomit = ["x/*"]\n[tool.coverage.report]\nprecision = 2\n'
+    )
     out, _ = coverage_rc.write_rcfile(tmp_path, tmp_path / "gen")
     cov = coverage.Coverage(config_file=str(out))
-    assert (cov.get_option("run:sigterm"), cov.get_option("run:branch"), cov.get_option("run:omit"),
-            cov.get_option("report:precision"), cov.get_option("run:context")) == (True, True, ["x/*"], 2, "server")
+    assert (
+        cov.get_option("run:sigterm"),
+        cov.get_option("run:branch"),
+        cov.get_option("run:omit"),
+        cov.get_option("report:precision"),
+        cov.get_option("run:context"),
+    ) == (True, True, ["x/*"], 2, "server")
 
 
 _scalars = st.one_of(
-    st.text(max_size=12), st.booleans(), st.integers(min_value=-2**63, max_value=2**63 - 1),
+    st.text(max_size=12),
+    st.booleans(),
+    st.integers(min_value=-(2**63), max_value=2**63 - 1),
     st.floats(allow_nan=False),
 )
 _values = st.one_of(_scalars, st.lists(_scalars, max_size=4))
@@ -107,7 +144,10 @@ def test_probe_kinds_and_bad_urls():
     assert type(probe_for("tcp://127.0.0.1:1")).__name__ == "TcpConnectProbe"
     with pytest.raises(BadInput) as exc:
         probe_for("tcp://127.0.0.1")
-    assert exc.value.message == "--ready-url 'tcp://127.0.0.1': a tcp:// ready URL needs a host and a port, e.g. tcp://127.0.0.1:7860"
+    assert (
+        exc.value.message
+        == "--ready-url 'tcp://127.0.0.1': a tcp:// ready URL needs a host and a port, e.g. tcp://127.0.0.1:7860"
+    )
 
 
 def test_http_probe_answers_without_raising_when_nobody_listens():

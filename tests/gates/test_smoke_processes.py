@@ -42,7 +42,8 @@ def _project(tmp_path: Path, test_body: str) -> Path:
     (project / "good_server.py").write_text((FIXTURES / "good_server.py").read_text())
     (project / "daemon.py").write_text(DAEMON)
     (project / "stubborn.py").write_text(STUBBORN)
-    (project / "smoke_leaves.py").write_text(textwrap.dedent(f"""\
+    (project / "smoke_leaves.py").write_text(
+        textwrap.dedent(f"""\
         import subprocess, sys, time
         from pathlib import Path
 
@@ -56,7 +57,8 @@ def _project(tmp_path: Path, test_body: str) -> Path:
             while not (HERE / "stubborn.ready").exists():
                 time.sleep(0.01)
         {textwrap.indent(test_body, "    ")}
-        """))
+        """)
+    )
     return project
 
 
@@ -64,12 +66,31 @@ def _smoke(project: Path, port: int) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "CI_HELPER_", "RUNNER_"))}
     env["CI_HELPER_RESULTS_DIR"] = "results"
     return subprocess.Popen(
-        [PY, "-m", "ci_helper", "smoke", "--server", f"{PY} good_server.py {port}",
-         "--ready-url", f"http://127.0.0.1:{port}/health", "--stop-url", f"http://127.0.0.1:{port}/server-stop",
-         "--", "smoke_leaves.py", "-q", "-p", "no:cacheprovider"],
-        cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            PY,
+            "-m",
+            "ci_helper",
+            "smoke",
+            "--server",
+            f"{PY} good_server.py {port}",
+            "--ready-url",
+            f"http://127.0.0.1:{port}/health",
+            "--stop-url",
+            f"http://127.0.0.1:{port}/server-stop",
+            "--",
+            "smoke_leaves.py",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+        ],
+        cwd=project,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
         # Our own session: a survivor cannot hide in the test runner's process group.
-        start_new_session=True)
+        start_new_session=True,
+    )
 
 
 def test_processes_a_finished_test_run_left_behind_are_stopped(tmp_path):
@@ -106,4 +127,3 @@ def _is_pytest_of(pid: int, project: Path) -> bool:
     except OSError:
         return False
     return b"pytest" in cmdline and cwd == str(project) and alive(pid)
-

@@ -22,7 +22,9 @@ EXAMPLE = REPO_ROOT / "examples" / "diffusion-api"
 def example(tmp_path):
     """A copy of the example with its stubs created (the repository's own tree stays clean)."""
     work = tmp_path / "diffusion-api"
-    shutil.copytree(EXAMPLE, work, ignore=shutil.ignore_patterns("repositories", ".ci-helper", "__pycache__", ".pytest_cache"))
+    shutil.copytree(
+        EXAMPLE, work, ignore=shutil.ignore_patterns("repositories", ".ci-helper", "__pycache__", ".pytest_cache")
+    )
     created = run_ci_helper("stubs", "create", cwd=work)
     assert created.returncode == 0, created.stdout + created.stderr
     return work
@@ -37,14 +39,20 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 def test_the_heavy_packages_are_not_installed():
     code = "import importlib.util as u; print([m for m in ('ldm', 'sgm', 'k_diffusion') if u.find_spec(m)])"
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO_ROOT, env=clean_env(), timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO_ROOT, env=clean_env(), timeout=60
+    )
     assert proc.stdout == "[]\n"
 
 
 def test_server_starts_under_the_stubs_serves_and_stops_gracefully(example):
     server = subprocess.Popen(
         [sys.executable, "-m", "diffusion_api", "--host", "127.0.0.1", "--port", "0"],
-        cwd=example, env=clean_env(CI="true"), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=example,
+        env=clean_env(CI="true"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         line = server.stdout.readline()
@@ -56,9 +64,14 @@ def test_server_starts_under_the_stubs_serves_and_stops_gracefully(example):
         assert (health["status"], health["fake_inference"]) == ("ok", True)
 
         # The example's own smoke tests, as `ci-helper smoke` runs them.
-        smoke = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/smoke"],
-                               cwd=example, env=clean_env(CI_HELPER_BASE_URL=base_url), capture_output=True,
-                               text=True, timeout=120)
+        smoke = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/smoke"],
+            cwd=example,
+            env=clean_env(CI_HELPER_BASE_URL=base_url),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert smoke.returncode == 0, smoke.stdout
         assert smoke.stdout.splitlines()[-1].startswith("5 passed")
 
@@ -87,8 +100,14 @@ def test_server_starts_under_the_stubs_serves_and_stops_gracefully(example):
 
 
 def test_server_stops_on_sigterm(example):
-    server = subprocess.Popen([sys.executable, "-m", "diffusion_api", "--port", "0"], cwd=example,
-                              env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "diffusion_api", "--port", "0"],
+        cwd=example,
+        env=clean_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     try:
         assert server.stdout.readline().endswith("(fake inference: off)\n")
         server.terminate()
@@ -102,8 +121,14 @@ def test_server_stops_on_sigterm(example):
 
 
 def test_quality_tests_pass_under_the_stubs(example):
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=example,
-                          env=clean_env(), capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=example,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stdout
     assert re.fullmatch(r"\d+ passed in .*", proc.stdout.splitlines()[-1])
 
@@ -111,8 +136,14 @@ def test_quality_tests_pass_under_the_stubs(example):
 def test_without_stubs_the_example_cannot_start(tmp_path):
     work = tmp_path / "bare"
     shutil.copytree(EXAMPLE, work, ignore=shutil.ignore_patterns("repositories", ".ci-helper", "__pycache__"))
-    proc = subprocess.run([sys.executable, "-m", "diffusion_api", "--port", "0"], cwd=work, env=clean_env(),
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "diffusion_api", "--port", "0"],
+        cwd=work,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 1
     assert proc.stderr.strip().splitlines()[-1] == "ModuleNotFoundError: No module named 'k_diffusion'"
 

@@ -26,7 +26,7 @@ WORKFLOW = (
     b"    steps:\r\n"
     b"      - uses: actions/checkout@v4.2.2\r\n"
     b"      - name: Python\r\n"
-    b"        uses: \"actions/setup-python@v5.3.0\"   # v5\r\n"
+    b'        uses: "actions/setup-python@v5.3.0"   # v5\r\n'
     b"      - {uses: 'my-org/tools/lint@main', with: {config: 'a # b', strict: true}}\r\n"
     b"      - uses: actions/cache@" + CACHE.encode() + b" # v4.1.0\r\n"
     b"      - uses: ./local-action\r\n"
@@ -43,13 +43,15 @@ WORKFLOW_PINNED = (
     b"    steps:\r\n"
     b"      - uses: actions/checkout@" + CHECKOUT.encode() + b" # v4.2.2\r\n"
     b"      - name: Python\r\n"
-    b"        uses: \"actions/setup-python@" + SETUP_PY.encode() + b"\"   # v5.3.0\r\n"
+    b'        uses: "actions/setup-python@' + SETUP_PY.encode() + b'"   # v5.3.0\r\n'
     b"      - {uses: 'my-org/tools/lint@" + MAIN.encode() + b"', with: {config: 'a # b', strict: true}} # main\r\n"
     b"      - uses: actions/cache@" + CACHE.encode() + b" # v4.1.0\r\n"
     b"      - uses: ./local-action\r\n"
     b"      - run: \"echo 'uses: actions/checkout@v4.2.2'\"\r\n"
     b"  release:\r\n"
-    b"    uses: truthful-ci/ci-helper/.github/workflows/quality.yml@" + REUSABLE.encode() + b" # v0.1.0 needs secrets\r\n"
+    b"    uses: truthful-ci/ci-helper/.github/workflows/quality.yml@"
+    + REUSABLE.encode()
+    + b" # v0.1.0 needs secrets\r\n"
 )
 ACTION = (
     codecs.BOM_UTF8 + b"name: mine\n"
@@ -80,7 +82,7 @@ CHANGES = [
 @pytest.fixture
 def gh():
     with FakeGitHub() as server:
-        server.add_tag("actions/checkout", "v4.2.2", CHECKOUT)                 # lightweight tag
+        server.add_tag("actions/checkout", "v4.2.2", CHECKOUT)  # lightweight tag
         server.add_tag("actions/setup-python", "v5.3.0", SETUP_PY, annotated=1)
         server.add_branch("my-org/tools", "main", MAIN)
         server.add_tag("truthful-ci/ci-helper", "v0.1.0", REUSABLE, annotated=2)  # a tag of a tag
@@ -128,13 +130,18 @@ def test_pin_rewrites_only_the_refs_and_comments(cli, gh, repo):
     assert TOKEN not in result.stdout + result.stderr
 
     again = cli("pin", "--check", env=env(gh))
-    assert (again.exit_code, again.stdout) == (0, "nothing to pin: 6 remote uses in 2 files, all pinned to a commit SHA\n")
+    assert (again.exit_code, again.stdout) == (
+        0,
+        "nothing to pin: 6 remote uses in 2 files, all pinned to a commit SHA\n",
+    )
 
 
 def test_check_lists_what_would_change_and_writes_nothing(cli, gh, repo):
     result = cli("pin", "--check", env=env(gh))
     assert result.exit_code == 1
-    assert result.stdout.splitlines() == CHANGES + ["5 uses in 2 files would be pinned; run ci-helper pin to rewrite them"]
+    assert result.stdout.splitlines() == CHANGES + [
+        "5 uses in 2 files would be pinned; run ci-helper pin to rewrite them"
+    ]
     assert files(repo) == (WORKFLOW, ACTION)
 
 
@@ -152,7 +159,9 @@ def test_one_file_and_a_short_sha(cli, gh, repo):
     one.write_bytes(b"jobs:\n  a:\n    steps:\n      - uses: o/r@1234567\n")
     result = cli("pin", "one.yml", env=env(gh))
     assert (result.exit_code, result.stdout) == (
-        0, f"one.yml:4: o/r@1234567 -> o/r@1234567{'f' * 33} # 1234567\npinned 1 uses in 1 files\n")
+        0,
+        f"one.yml:4: o/r@1234567 -> o/r@1234567{'f' * 33} # 1234567\npinned 1 uses in 1 files\n",
+    )
     assert one.read_bytes() == b"jobs:\n  a:\n    steps:\n      - uses: o/r@1234567" + b"f" * 33 + b" # 1234567\n"
     assert files(repo) == (WORKFLOW, ACTION)
 
@@ -162,8 +171,10 @@ def test_an_unknown_tag_names_the_ref_repository_and_line_and_writes_nothing(cli
     before = files(repo)
     result = cli("pin", env=env(gh))
     assert result.exit_code == 2
-    assert result.stderr == ("Error: .github/workflows/ci.yml:7: actions/checkout has no tag, branch or commit 'v9.9.9'; "
-                             "fix the ref; nothing was written\n")
+    assert result.stderr == (
+        "Error: .github/workflows/ci.yml:7: actions/checkout has no tag, branch or commit 'v9.9.9'; "
+        "fix the ref; nothing was written\n"
+    )
     assert files(repo) == before
 
 
@@ -171,8 +182,10 @@ def test_an_unknown_repository_is_named(cli, gh, repo):
     (repo / ".github/workflows/ci.yml").write_bytes(WORKFLOW.replace(b"my-org/tools/lint@main", b"my-org/gone@main"))
     result = cli("pin", "--check", env=env(gh))
     assert result.exit_code == 2
-    assert result.stderr == ("Error: .github/workflows/ci.yml:10: repository my-org/gone not found (or private: set "
-                             "GITHUB_TOKEN with read access to it); nothing was written\n")
+    assert result.stderr == (
+        "Error: .github/workflows/ci.yml:10: repository my-org/gone not found (or private: set "
+        "GITHUB_TOKEN with read access to it); nothing was written\n"
+    )
 
 
 def test_server_errors_are_retried_then_reported(cli, gh, repo, monkeypatch):
@@ -180,8 +193,10 @@ def test_server_errors_are_retried_then_reported(cli, gh, repo, monkeypatch):
     gh.mode, gh.failures_left = "500", -1  # never recovers
     result = cli("pin", env=env(gh))
     assert result.exit_code == 2
-    assert result.stderr == ("Error: GitHub answered 500: Server Error after 3 attempts (resolving actions/checkout@v4.2.2); "
-                             "nothing was written\n")
+    assert result.stderr == (
+        "Error: GitHub answered 500: Server Error after 3 attempts (resolving actions/checkout@v4.2.2); "
+        "nothing was written\n"
+    )
     assert files(repo) == (WORKFLOW, ACTION)
     assert len(gh.requests) == 3
 
@@ -194,11 +209,17 @@ def test_a_passing_server_error_is_retried(cli, gh, repo, monkeypatch):
     assert files(repo) == (WORKFLOW_PINNED, ACTION_PINNED)
 
 
-@pytest.mark.parametrize("mode, message", [
-    ("403", "GitHub answered 403: Resource not accessible by integration (resolving actions/checkout@v4.2.2)"),
-    ("ratelimit", "GitHub's API rate limit is exhausted (http://127.0.0.1:{port}); set GITHUB_TOKEN for a higher limit "
-                  "or wait (resolving actions/checkout@v4.2.2)"),
-])
+@pytest.mark.parametrize(
+    "mode, message",
+    [
+        ("403", "GitHub answered 403: Resource not accessible by integration (resolving actions/checkout@v4.2.2)"),
+        (
+            "ratelimit",
+            "GitHub's API rate limit is exhausted (http://127.0.0.1:{port}); set GITHUB_TOKEN for a higher limit "
+            "or wait (resolving actions/checkout@v4.2.2)",
+        ),
+    ],
+)
 def test_forbidden_and_rate_limited_fail_at_once(cli, gh, repo, mode, message):
     gh.mode = mode
     result = cli("pin", env=env(gh))
@@ -211,18 +232,24 @@ def test_forbidden_and_rate_limited_fail_at_once(cli, gh, repo, mode, message):
 
 def test_an_unknown_ref_in_a_later_file_leaves_the_earlier_file_unwritten(cli, gh, repo):
     # Every ref of the workflow resolves; the action has an unknown one: the workflow stays as it was too.
-    (repo / "actions/mine/action.yml").write_bytes(ACTION.replace(b"actions/checkout@v4.2.2 # v4", b"my-org/tools@v404"))
+    (repo / "actions/mine/action.yml").write_bytes(
+        ACTION.replace(b"actions/checkout@v4.2.2 # v4", b"my-org/tools@v404")
+    )
     result = cli("pin", env=env(gh))
     assert result.exit_code == 2
-    assert result.stderr == ("Error: actions/mine/action.yml:5: my-org/tools has no tag, branch or commit 'v404'; "
-                             "fix the ref; nothing was written\n")
+    assert result.stderr == (
+        "Error: actions/mine/action.yml:5: my-org/tools has no tag, branch or commit 'v404'; "
+        "fix the ref; nothing was written\n"
+    )
     assert (repo / ".github/workflows/ci.yml").read_bytes() == WORKFLOW
 
 
 def test_bad_input(cli, gh, repo):
     missing = cli("pin", "nowhere", env=env(gh))
     assert (missing.exit_code, missing.stderr) == (
-        2, "Error: nowhere: no such file or folder; pass the repository folder (default: .) or one workflow file\n")
+        2,
+        "Error: nowhere: no such file or folder; pass the repository folder (default: .) or one workflow file\n",
+    )
     (repo / ".github/workflows/broken.yml").write_bytes(b"jobs:\n  a: [\n")
     broken = cli("pin", env=env(gh))
     assert broken.exit_code == 2
@@ -239,16 +266,24 @@ def test_verify_exclude_is_honoured(cli, gh, repo):
     (repo / "pyproject.toml").write_text('[tool.ci-helper.verify]\nexclude = ["actions/**"]\n')
     result = cli("pin", "--check", env=env(gh))
     assert result.exit_code == 1
-    assert result.stdout.splitlines() == CHANGES[:4] + ["4 uses in 1 files would be pinned; run ci-helper pin to rewrite them"]
+    assert result.stdout.splitlines() == CHANGES[:4] + [
+        "4 uses in 1 files would be pinned; run ci-helper pin to rewrite them"
+    ]
 
 
 def test_multi_line_values_are_skipped_with_a_warning(cli, gh, repo):
-    (repo / "actions/mine/action.yml").write_bytes(b"runs:\n  using: composite\n  steps:\n    - uses: >-\n        actions/checkout@v4.2.2\n")
+    (repo / "actions/mine/action.yml").write_bytes(
+        b"runs:\n  using: composite\n  steps:\n    - uses: >-\n        actions/checkout@v4.2.2\n"
+    )
     result = cli("pin", "--check", env=env(gh))
     assert result.exit_code == 1
-    assert result.stderr == ("pin: skipped actions/mine/action.yml:4: actions/checkout@v4.2.2 is a block scalar; "
-                             "write it on one line to pin it\n")
-    assert result.stdout.splitlines() == CHANGES[:4] + ["4 uses in 1 files would be pinned; run ci-helper pin to rewrite them"]
+    assert result.stderr == (
+        "pin: skipped actions/mine/action.yml:4: actions/checkout@v4.2.2 is a block scalar; "
+        "write it on one line to pin it\n"
+    )
+    assert result.stdout.splitlines() == CHANGES[:4] + [
+        "4 uses in 1 files would be pinned; run ci-helper pin to rewrite them"
+    ]
 
 
 def test_update_re_resolves_the_version_in_the_comment(cli, gh, repo):
@@ -265,13 +300,18 @@ def test_update_re_resolves_the_version_in_the_comment(cli, gh, repo):
     assert cli("pin", "--update", env=env(gh)).exit_code == 0
     assert files(repo)[0] == WORKFLOW_PINNED.replace(CACHE.encode(), moved.encode())
     settled = cli("pin", "--update", "--check", env=env(gh))
-    assert (settled.exit_code, settled.stdout) == (0, "nothing to pin: 6 remote uses in 2 files, all pinned to a commit SHA\n")
+    assert (settled.exit_code, settled.stdout) == (
+        0,
+        "nothing to pin: 6 remote uses in 2 files, all pinned to a commit SHA\n",
+    )
     gh.git["actions/checkout"]["tags"].clear()
     unknown = cli("pin", "--update", env=env(gh))
     assert unknown.exit_code == 2
-    assert unknown.stderr == ("Error: .github/workflows/ci.yml:7: actions/checkout has no tag, branch or commit 'v4.2.2'; "
-                              "fix the comment; actions/mine/action.yml:5: actions/checkout has no tag, branch or commit "
-                              "'v4.2.2'; fix the comment; nothing was written\n")
+    assert unknown.stderr == (
+        "Error: .github/workflows/ci.yml:7: actions/checkout has no tag, branch or commit 'v4.2.2'; "
+        "fix the comment; actions/mine/action.yml:5: actions/checkout has no tag, branch or commit "
+        "'v4.2.2'; fix the comment; nothing was written\n"
+    )
 
 
 def test_a_tag_wins_over_a_branch_of_the_same_name(cli, gh, repo):
@@ -284,8 +324,10 @@ def test_a_rejected_token_is_reported_without_printing_it(cli, gh, repo):
     gh.mode = "401"
     result = cli("pin", env=env(gh))
     assert result.exit_code == 2
-    assert result.stderr == ("Error: GitHub rejected GITHUB_TOKEN (401 Bad credentials); set a valid token or unset it "
-                             "(resolving actions/checkout@v4.2.2); nothing was written\n")
+    assert result.stderr == (
+        "Error: GitHub rejected GITHUB_TOKEN (401 Bad credentials); set a valid token or unset it "
+        "(resolving actions/checkout@v4.2.2); nothing was written\n"
+    )
     assert TOKEN not in result.stdout + result.stderr
 
 

@@ -29,8 +29,7 @@ def pinned(data: bytes, kind: str = "workflow", shas: dict[str, str] = SHA, upda
 
 def test_crlf_bom_quotes_comments_and_flow_style_keep_every_other_byte():
     before = (
-        codecs.BOM_UTF8
-        + b"# top comment: uses: actions/checkout@v4\r\n"
+        codecs.BOM_UTF8 + b"# top comment: uses: actions/checkout@v4\r\n"
         b"on: push\r\n"
         b"jobs:\r\n"
         b"  build:\r\n"
@@ -49,8 +48,7 @@ def test_crlf_bom_quotes_comments_and_flow_style_keep_every_other_byte():
         b"    uses: o/r/.github/workflows/ci.yml@v4\r\n"
     )
     after = (
-        codecs.BOM_UTF8
-        + b"# top comment: uses: actions/checkout@v4\r\n"
+        codecs.BOM_UTF8 + b"# top comment: uses: actions/checkout@v4\r\n"
         b"on: push\r\n"
         b"jobs:\r\n"
         b"  build:\r\n"
@@ -81,21 +79,26 @@ def test_utf16_and_lone_cr_files_are_written_back_in_their_encoding():
 
 def test_composite_action_steps_are_pinned():
     before = b"runs:\n  using: composite\n  steps:\n    - uses: actions/checkout@v4 # pin me\n"
-    assert pinned(before, "action") == b"runs:\n  using: composite\n  steps:\n    - uses: actions/checkout@" + b"1" * 40 + b" # v4 pin me\n"
+    assert (
+        pinned(before, "action")
+        == b"runs:\n  using: composite\n  steps:\n    - uses: actions/checkout@" + b"1" * 40 + b" # v4 pin me\n"
+    )
 
 
 def test_a_trailing_space_after_the_value_stays_after_the_new_comment():
-    assert pinned(b"jobs:\n  a:\n    steps:\n      - uses: o/r@v4   \n") == \
-        b"jobs:\n  a:\n    steps:\n      - uses: o/r@" + b"1" * 40 + b" # v4   \n"
+    assert (
+        pinned(b"jobs:\n  a:\n    steps:\n      - uses: o/r@v4   \n")
+        == b"jobs:\n  a:\n    steps:\n      - uses: o/r@" + b"1" * 40 + b" # v4   \n"
+    )
 
 
 def test_values_that_cannot_be_edited_in_place_are_skipped_with_the_reason():
     pin_file = parse(
         b"jobs:\n  a:\n    steps:\n"
         b"      - uses: >-\n          o/r@v4\n"
-        b"      - uses: \"o/r@v4\n          \"\n"
-        b"      - uses: \"o/r\\u0040v4\"\n"
-        b"      - {uses: o/r@v4, with: {a: \"b\n          c\"}}\n"
+        b'      - uses: "o/r@v4\n          "\n'
+        b'      - uses: "o/r\\u0040v4"\n'
+        b'      - {uses: o/r@v4, with: {a: "b\n          c"}}\n'
         b"      - uses: o/r@main\n"
     )
     assert pin_file.skipped == [
@@ -108,8 +111,10 @@ def test_values_that_cannot_be_edited_in_place_are_skipped_with_the_reason():
 
 
 def test_a_flow_mapping_over_two_lines_gets_its_comment_after_the_first():
-    assert pinned(b"jobs:\n  a:\n    steps:\n      - {uses: o/r@v4,\n         with: {a: b}}\n") == \
-        b"jobs:\n  a:\n    steps:\n      - {uses: o/r@" + b"1" * 40 + b", # v4\n         with: {a: b}}\n"
+    assert (
+        pinned(b"jobs:\n  a:\n    steps:\n      - {uses: o/r@v4,\n         with: {a: b}}\n")
+        == b"jobs:\n  a:\n    steps:\n      - {uses: o/r@" + b"1" * 40 + b", # v4\n         with: {a: b}}\n"
+    )
 
 
 def test_the_same_node_reached_through_an_anchor_is_one_site():
@@ -124,17 +129,31 @@ def test_an_edit_that_would_change_more_than_the_uses_values_is_refused():
     broken = dataclasses.replace(change, site=dataclasses.replace(change.site, ref_end=change.site.ref_end - 1))
     with pytest.raises(BadInput) as err:
         pin.apply(pin_file, [broken])
-    assert err.value.message == ("ci.yml: pinning lines 4 in place would change more than the uses: values; "
-                                 "nothing was written; pin them by hand")
-    assert pin.apply(pin_file, [change]) == b"jobs:\n  a:\n    steps:\n      - uses: o/r@" + b"1" * 40 + b" # v4\n        with: {a: b}\n"
+    assert err.value.message == (
+        "ci.yml: pinning lines 4 in place would change more than the uses: values; "
+        "nothing was written; pin them by hand"
+    )
+    assert (
+        pin.apply(pin_file, [change])
+        == b"jobs:\n  a:\n    steps:\n      - uses: o/r@" + b"1" * 40 + b" # v4\n        with: {a: b}\n"
+    )
 
 
-@pytest.mark.parametrize("value, message", [
-    ("actions/checkout", "ci.yml:4: actions/checkout has no @ref; write the tag you want (e.g. @v4) and run pin again"),
-    ("actions/checkout@", "ci.yml:4: actions/checkout@ has no @ref; write the tag you want (e.g. @v4) and run pin again"),
-    ("checkout@v4", "ci.yml:4: checkout@v4 is not owner/repo[/path]@ref; fix the uses: value"),
-    ("o/r@${{ matrix.v }}", "ci.yml:4: o/r@${{ matrix.v }} is not owner/repo[/path]@ref; fix the uses: value"),
-])
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        (
+            "actions/checkout",
+            "ci.yml:4: actions/checkout has no @ref; write the tag you want (e.g. @v4) and run pin again",
+        ),
+        (
+            "actions/checkout@",
+            "ci.yml:4: actions/checkout@ has no @ref; write the tag you want (e.g. @v4) and run pin again",
+        ),
+        ("checkout@v4", "ci.yml:4: checkout@v4 is not owner/repo[/path]@ref; fix the uses: value"),
+        ("o/r@${{ matrix.v }}", "ci.yml:4: o/r@${{ matrix.v }} is not owner/repo[/path]@ref; fix the uses: value"),
+    ],
+)
 def test_refs_that_cannot_be_resolved_are_bad_input(value, message):
     pin_file = parse(f"jobs:\n  a:\n    steps:\n      - uses: '{value}'\n".encode())
     with pytest.raises(BadInput) as err:
@@ -143,20 +162,29 @@ def test_refs_that_cannot_be_resolved_are_bad_input(value, message):
 
 
 def test_wanted_lists_unpinned_sites_and_with_update_pinned_ones_whose_comment_names_a_version():
-    pin_file = parse(b"jobs:\n  a:\n    steps:\n      - uses: o/r@v4\n      - uses: o/r/x@v4\n      - uses: a/b@main\n"
-                     b"      - uses: o/r@" + b"1" * 40 + b" # v5.0.1 note\n"
-                     b"      - uses: o/r@" + b"2" * 40 + b" # a note, not a version\n"
-                     b"      - uses: o/r@" + b"3" * 40 + b"\n")
+    pin_file = parse(
+        b"jobs:\n  a:\n    steps:\n      - uses: o/r@v4\n      - uses: o/r/x@v4\n      - uses: a/b@main\n"
+        b"      - uses: o/r@" + b"1" * 40 + b" # v5.0.1 note\n"
+        b"      - uses: o/r@" + b"2" * 40 + b" # a note, not a version\n"
+        b"      - uses: o/r@" + b"3" * 40 + b"\n"
+    )
     assert [(w.where, w.key) for w in pin.wanted([pin_file])] == [
-        ("ci.yml:4", ("o/r", "v4")), ("ci.yml:5", ("o/r", "v4")), ("ci.yml:6", ("a/b", "main"))]
+        ("ci.yml:4", ("o/r", "v4")),
+        ("ci.yml:5", ("o/r", "v4")),
+        ("ci.yml:6", ("a/b", "main")),
+    ]
     assert [(w.where, w.key) for w in pin.wanted([pin_file], update=True)][3:] == [("ci.yml:7", ("o/r", "v5.0.1"))]
 
 
 def test_update_moves_the_sha_of_a_pinned_uses_to_what_its_comment_names():
-    before = b"jobs:\n  a:\n    steps:\n      - uses: 'o/r@" + b"1" * 40 + b"'  #v5.0.1 the build tool\r\n" \
-             b"      - uses: o/r@" + b"3" * 40 + b" # main\n"
-    after = b"jobs:\n  a:\n    steps:\n      - uses: 'o/r@" + b"2" * 40 + b"'  #v5.0.1 the build tool\r\n" \
-            b"      - uses: o/r@" + b"3" * 40 + b" # main\n"
+    before = (
+        b"jobs:\n  a:\n    steps:\n      - uses: 'o/r@" + b"1" * 40 + b"'  #v5.0.1 the build tool\r\n"
+        b"      - uses: o/r@" + b"3" * 40 + b" # main\n"
+    )
+    after = (
+        b"jobs:\n  a:\n    steps:\n      - uses: 'o/r@" + b"2" * 40 + b"'  #v5.0.1 the build tool\r\n"
+        b"      - uses: o/r@" + b"3" * 40 + b" # main\n"
+    )
     assert pinned(before, update=True) == after
     assert pinned(before) == before
     assert pinned(after, update=True) == after
@@ -167,10 +195,15 @@ def test_update_moves_the_sha_of_a_pinned_uses_to_what_its_comment_names():
 _REFS = st.sampled_from(sorted(SHA))
 _NOTE = st.one_of(st.none(), st.sampled_from(["v1", "v1.2.3 note", "keep me", "# double", "pinned@v0 'q'"]))
 _STYLE = st.sampled_from(["plain", "single", "double", "flow"])
-_OTHER = st.sampled_from([
-    "        with:\n          key: 'x # y'\n", "        run: 'echo \"uses: a/b@v1\"' # not a uses\n",
-    "      # a comment line with uses: actions/checkout@v4\n", "        if: ${{ always() }}\n", "",
-])
+_OTHER = st.sampled_from(
+    [
+        "        with:\n          key: 'x # y'\n",
+        "        run: 'echo \"uses: a/b@v1\"' # not a uses\n",
+        "      # a comment line with uses: actions/checkout@v4\n",
+        "        if: ${{ always() }}\n",
+        "",
+    ]
+)
 
 
 @st.composite
@@ -195,7 +228,9 @@ def workflows(draw):
     return bom + text.replace("\n", newline).encode()
 
 
-_USES_LINE = re.compile(r"^(?P<head>.*?uses: ['\"]?)(?P<name>[\w./-]+)@(?P<ref>[\w./-]+)(?P<mid>.*?)(?P<comment>\s#.*)?$")
+_USES_LINE = re.compile(
+    r"^(?P<head>.*?uses: ['\"]?)(?P<name>[\w./-]+)@(?P<ref>[\w./-]+)(?P<mid>.*?)(?P<comment>\s#.*)?$"
+)
 
 
 @settings(max_examples=60, deadline=None)
@@ -214,11 +249,15 @@ def test_rewrite_changes_only_the_ref_span_and_comment_of_uses_lines(data):
         before, after = _USES_LINE.match(old), _USES_LINE.match(new)
         assert after["head"] == before["head"] and after["name"] == before["name"] and after["mid"] == before["mid"]
         assert after["ref"] == SHA[before["ref"]]
-        gap = before["comment"][: len(before["comment"]) - len(before["comment"].lstrip())] if before["comment"] else " "
+        gap = (
+            before["comment"][: len(before["comment"]) - len(before["comment"].lstrip())] if before["comment"] else " "
+        )
         assert after["comment"].startswith(f"{gap}# {before['ref']}")
+
     # What YAML reads back differs exactly in the uses values.
     def uses_of(doc):
         return [s.get("uses") for s in doc["jobs"]["a"]["steps"]]
+
     old_doc = yaml.load(data.decode("utf-8-sig"), Loader=yaml.CSafeLoader)
     new_doc = yaml.load(out.decode("utf-8-sig"), Loader=yaml.CSafeLoader)
     assert uses_of(new_doc) == [u.split("@")[0] + "@" + SHA[u.split("@")[1]] for u in uses_of(old_doc)]

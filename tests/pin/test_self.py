@@ -10,16 +10,26 @@ import pytest
 
 from tests.conftest import run_ci_helper
 
-GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid", "GIT_COMMITTER_NAME": "t",
-           "GIT_COMMITTER_EMAIL": "t@example.invalid", "GIT_AUTHOR_DATE": "2026-12-01T00:00:00Z",
-           "GIT_COMMITTER_DATE": "2026-12-01T00:00:00Z"}
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "t",
+    "GIT_AUTHOR_EMAIL": "t@example.invalid",
+    "GIT_COMMITTER_NAME": "t",
+    "GIT_COMMITTER_EMAIL": "t@example.invalid",
+    "GIT_AUTHOR_DATE": "2026-12-01T00:00:00Z",
+    "GIT_COMMITTER_DATE": "2026-12-01T00:00:00Z",
+}
 OTHER = "11bd71901bbe5b1630ceea73d27597364c9af683"
 OLD = "94cde3876a2334712175e64dca05ba4cecd11503"
 
 
 def git(repo: Path, *args: str) -> str:
-    proc = subprocess.run(["git", "-C", str(repo), "-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false", *args],
-                          capture_output=True, text=True, check=True, env={**os.environ, **GIT_ENV})
+    proc = subprocess.run(
+        ["git", "-C", str(repo), "-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false", *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, **GIT_ENV},
+    )
     return proc.stdout.strip()
 
 
@@ -90,7 +100,8 @@ def make_tree(root: Path) -> None:
     (root / ".github" / "workflows" / "ci.yml").write_bytes(WORKFLOW.encode())
     (root / "examples" / "app" / ".github" / "workflows").mkdir(parents=True)
     (root / "examples" / "app" / ".github" / "workflows" / "q.yml").write_text(
-        f"on: push\njobs:\n  q:\n    runs-on: x\n    steps:\n      - uses: truthful-ci/ci-helper/actions/quality@{OLD}\n")
+        f"on: push\njobs:\n  q:\n    runs-on: x\n    steps:\n      - uses: truthful-ci/ci-helper/actions/quality@{OLD}\n"
+    )
     (root / "README.md").write_text(README)
 
 
@@ -101,17 +112,25 @@ def test_pin_self_moves_every_reference_of_ours_to_the_tag_commit(tmp_path, self
     proc = run_ci_helper("pin", "--self", "v0.1.0", "--repo-dir", str(repo), str(tree))
     assert proc.returncode == 0, proc.stderr
     assert (tree / ".github" / "workflows" / "ci.yml").read_bytes() == expected_workflow(release).encode()
-    assert (tree / "examples" / "app" / ".github" / "workflows" / "q.yml").read_text().endswith(
-        f"      - uses: truthful-ci/ci-helper/actions/quality@{release} # v0.1.0\n")
+    assert (
+        (tree / "examples" / "app" / ".github" / "workflows" / "q.yml")
+        .read_text()
+        .endswith(f"      - uses: truthful-ci/ci-helper/actions/quality@{release} # v0.1.0\n")
+    )
     assert (tree / "README.md").read_text() == README.replace("0" * 40, release)
     lines = proc.stdout.splitlines()
     assert lines[-1] == f"pinned 5 references in 3 files to v0.1.0 = {release} (v0.1.0)"
-    assert f"{tree}/.github/workflows/ci.yml:8: Truthful-CI/CI-Helper/actions/guardrails@{OLD} # v0.0.1 keep me -> " \
-           f"Truthful-CI/CI-Helper/actions/guardrails@{release} # v0.1.0 keep me" in lines
+    assert (
+        f"{tree}/.github/workflows/ci.yml:8: Truthful-CI/CI-Helper/actions/guardrails@{OLD} # v0.0.1 keep me -> "
+        f"Truthful-CI/CI-Helper/actions/guardrails@{release} # v0.1.0 keep me" in lines
+    )
     # A second run has nothing left to do.
     again = run_ci_helper("pin", "--self", "v0.1.0", "--repo-dir", str(repo), str(tree), "--check")
     assert again.returncode == 0, again.stdout
-    assert again.stdout == f"nothing to pin: 5 references to truthful-ci/ci-helper in 3 files, all at v0.1.0 = {release} (v0.1.0)\n"
+    assert (
+        again.stdout
+        == f"nothing to pin: 5 references to truthful-ci/ci-helper in 3 files, all at v0.1.0 = {release} (v0.1.0)\n"
+    )
 
 
 def test_pin_self_never_moves_a_reference_to_a_commit_that_lacks_its_action(tmp_path, self_repo):
@@ -126,13 +145,16 @@ def test_pin_self_never_moves_a_reference_to_a_commit_that_lacks_its_action(tmp_
         f"{tree}/.github/workflows/ci.yml:9: truthful-ci/ci-helper/actions/quality; "
         f"{tree}/.github/workflows/ci.yml:10: truthful-ci/ci-helper; "
         f"{tree}/examples/app/.github/workflows/q.yml:6: truthful-ci/ci-helper/actions/quality); "
-        "nothing was written; pin a newer commit\n")
+        "nothing was written; pin a newer commit\n"
+    )
     assert (tree / ".github" / "workflows" / "ci.yml").read_bytes() == WORKFLOW.encode()
     # The documentation placeholder of something the commit lacks stays a placeholder, with a note.
     readme = run_ci_helper("pin", "--self", before, "--repo-dir", str(repo), str(tree / "README.md"))
     assert readme.returncode == 0
-    assert readme.stderr == (f"pin: skipped {tree}/README.md:4: truthful-ci/ci-helper/actions/quality@{'0' * 40}: "
-                             f"{before} has no actions/quality/action.yml; the placeholder stays\n")
+    assert readme.stderr == (
+        f"pin: skipped {tree}/README.md:4: truthful-ci/ci-helper/actions/quality@{'0' * 40}: "
+        f"{before} has no actions/quality/action.yml; the placeholder stays\n"
+    )
     assert (tree / "README.md").read_text() == README
 
 
@@ -142,16 +164,27 @@ def test_pin_self_check_writes_nothing_and_exits_1(tmp_path, self_repo):
     make_tree(tree)
     proc = run_ci_helper("pin", "--self", "main", "--repo-dir", str(repo), "--check", str(tree))
     assert proc.returncode == 1
-    assert proc.stdout.splitlines()[-1] == (f"5 references in 3 files would move to main = {release} (v0.1.0); "
-                                            "run ci-helper pin --self main to rewrite them")
+    assert proc.stdout.splitlines()[-1] == (
+        f"5 references in 3 files would move to main = {release} (v0.1.0); "
+        "run ci-helper pin --self main to rewrite them"
+    )
     assert (tree / ".github" / "workflows" / "ci.yml").read_bytes() == WORKFLOW.encode()
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--self", "v9.9.9"], "--self v9.9.9: no such commit, tag or branch in {repo}; fetch it first "
-                           "(git -C {repo} fetch --tags origin) or name another ref"),
-    (["--self", "v0.1.0", "--update"], "--update resolves tags through GitHub; --self pins to a local commit: use one of them"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (
+            ["--self", "v9.9.9"],
+            "--self v9.9.9: no such commit, tag or branch in {repo}; fetch it first "
+            "(git -C {repo} fetch --tags origin) or name another ref",
+        ),
+        (
+            ["--self", "v0.1.0", "--update"],
+            "--update resolves tags through GitHub; --self pins to a local commit: use one of them",
+        ),
+    ],
+)
 def test_pin_self_bad_input_is_one_line(tmp_path, self_repo, args, message):
     repo, _, _ = self_repo
     tree = tmp_path / "project"
@@ -165,5 +198,6 @@ def test_pin_self_bad_input_is_one_line(tmp_path, self_repo, args, message):
 def test_pin_self_needs_a_git_repository(tmp_path):
     proc = run_ci_helper("pin", "--self", "HEAD", "--repo-dir", str(tmp_path), str(tmp_path))
     assert proc.returncode == 2
-    assert proc.stderr == (f"Error: {tmp_path}: not a git repository of ci-helper; pass --repo-dir with a clone "
-                           "of truthful-ci/ci-helper\n")
+    assert proc.stderr == (
+        f"Error: {tmp_path}: not a git repository of ci-helper; pass --repo-dir with a clone of truthful-ci/ci-helper\n"
+    )

@@ -44,10 +44,27 @@ def ran(tmp_path_factory: pytest.TempPathFactory) -> Path:
     project = tmp_path_factory.mktemp("project")
     (project / ".github" / "workflows").mkdir(parents=True)
     (project / ".github" / "workflows" / "tests.yml").write_text(WORKFLOW, encoding="utf-8")
-    (project / "pyproject.toml").write_text("[tool.ci-helper]\nrepository = \"o/r\"\n", encoding="utf-8")
+    (project / "pyproject.toml").write_text('[tool.ci-helper]\nrepository = "o/r"\n', encoding="utf-8")
     (project / "test_app.py").write_text("def test_one():\n    assert True\n\ndef test_two():\n    assert 2 > 1\n")
-    tests = _run([*CLI, "network", "run", "--log", "net.jsonl", "--", sys.executable, "-m", "pytest", "-q",
-                  "-p", "no:cacheprovider", "--junitxml=junit.xml", "test_app.py"], project)
+    tests = _run(
+        [
+            *CLI,
+            "network",
+            "run",
+            "--log",
+            "net.jsonl",
+            "--",
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--junitxml=junit.xml",
+            "test_app.py",
+        ],
+        project,
+    )
     assert tests.returncode == 0, tests.stdout + tests.stderr
     assert _run([*CLI, "network", "gate", "--log", "net.jsonl"], project).returncode == 0
     assert _run([*CLI, "verify", "."], project).returncode == 0
@@ -85,21 +102,45 @@ def test_a_clean_run_is_merge_ready_and_its_inventory_matches_the_workflow(proje
     [job] = workflow["jobs"]
     assert (job["id"], job["name"], job["gate"]) == ("tests", "Unit tests", True)
     assert [(s["label"], s["gate"]) for s in job["steps"]] == [
-        (PINNED.split(" #")[0], False), ("Tests", True), ("No network", True)]
-    assert report["tiers"] == [{"file": "junit.xml", "total": 2, "passed": 2, "failed": 0, "errors": 0,
-                                "skipped": 0, "first_failure": None}]
+        (PINNED.split(" #")[0], False),
+        ("Tests", True),
+        ("No network", True),
+    ]
+    assert report["tiers"] == [
+        {"file": "junit.xml", "total": 2, "passed": 2, "failed": 0, "errors": 0, "skipped": 0, "first_failure": None}
+    ]
 
 
 def test_a_red_tier_is_not_merge_ready(project: Path) -> None:
     (project / "test_app.py").write_text("def test_one():\n    assert 1 == 2, 'one is not two'\n")
-    _run([*CLI, "network", "run", "--log", "net.jsonl", "--", sys.executable, "-m", "pytest", "-q",
-          "-p", "no:cacheprovider", "--junitxml=junit.xml", "test_app.py"], project)
+    _run(
+        [
+            *CLI,
+            "network",
+            "run",
+            "--log",
+            "net.jsonl",
+            "--",
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--junitxml=junit.xml",
+            "test_app.py",
+        ],
+        project,
+    )
     proc, report = _report(project)
     assert proc.returncode == 1
     assert report["verdict"] == "not merge-ready"
     assert report["tiers"][0]["failed"] == 1
-    assert report["invariants"][0] == {"name": "Every required check passed", "holds": False,
-                                       "evidence": "2 of 3 required checks and tiers passed: junit.xml 1 failed"}
+    assert report["invariants"][0] == {
+        "name": "Every required check passed",
+        "holds": False,
+        "evidence": "2 of 3 required checks and tiers passed: junit.xml 1 failed",
+    }
     assert report["tiers"][0]["first_failure"].startswith("test_app.py::test_one: AssertionError: one is not two")
 
 
@@ -110,13 +151,20 @@ def test_a_check_that_did_not_run_is_not_merge_ready(project: Path) -> None:
     assert proc.returncode == 1
     by_name = {i["name"]: i for i in report["invariants"]}
     assert by_name["No skips, continues or muted gates"]["holds"] is False
-    assert "network not run (no network log at net.jsonl: the offline plugin did not run)" in by_name["No skips, continues or muted gates"]["evidence"]
-    assert by_name["Every required check passed"]["evidence"] == "2 of 3 required checks and tiers passed: network not-run"
+    assert (
+        "network not run (no network log at net.jsonl: the offline plugin did not run)"
+        in by_name["No skips, continues or muted gates"]["evidence"]
+    )
+    assert (
+        by_name["Every required check passed"]["evidence"] == "2 of 3 required checks and tiers passed: network not-run"
+    )
 
 
 def test_a_muted_gate_is_not_merge_ready(project: Path) -> None:
     workflow = project / ".github" / "workflows" / "tests.yml"
-    workflow.write_text(workflow.read_text().replace("      - name: Tests\n", "      - name: Tests\n        continue-on-error: true\n"))
+    workflow.write_text(
+        workflow.read_text().replace("      - name: Tests\n", "      - name: Tests\n        continue-on-error: true\n")
+    )
     proc, report = _report(project)
     assert proc.returncode == 1
     muted = next(i for i in report["invariants"] if i["name"] == "No skips, continues or muted gates")

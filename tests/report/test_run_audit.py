@@ -37,8 +37,17 @@ jobs:
 """
 
 CLEAN_JOBS = [
-    ("Quality tier", "success", [step(1, "Set up job"), step(2, "Run actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683"),
-                                 step(3, "Tests"), step(4, "Upload"), step(5, "Complete job")]),
+    (
+        "Quality tier",
+        "success",
+        [
+            step(1, "Set up job"),
+            step(2, "Run actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683"),
+            step(3, "Tests"),
+            step(4, "Upload"),
+            step(5, "Complete job"),
+        ],
+    ),
     ("docs", "success", [step(1, "Set up job"), step(2, "Run make docs"), step(3, "Complete job")]),
 ]
 
@@ -49,8 +58,14 @@ EMPTY_JUNIT = b'<testsuites><testsuite name="pytest" tests="0"></testsuite></tes
 def _report(api: ActionsApi, tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], dict]:
     env = {k: v for k, v in os.environ.items() if k not in ("GITHUB_ACTIONS", "GITHUB_TOKEN")}
     env.update({"GITHUB_API_URL": api.url, "GITHUB_TOKEN": "ghs_test"})
-    proc = subprocess.run([*CLI, "report", "--repo", "o/r", "--results-dir", str(tmp_path / "r"), *args],
-                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [*CLI, "report", "--repo", "o/r", "--results-dir", str(tmp_path / "r"), *args],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     path = tmp_path / "r" / "run-audit.json"
     return proc, json.loads(path.read_text()) if path.exists() else {}
 
@@ -74,8 +89,10 @@ def test_a_clean_run_is_merge_ready(tmp_path: Path) -> None:
 
 
 def test_continue_on_error_step_that_failed_is_flagged(tmp_path: Path) -> None:
-    jobs = [("Quality tier", "success", [step(1, "Set up job"), step(3, "Tests", "failure"), step(4, "Upload")]),
-            CLEAN_JOBS[1]]
+    jobs = [
+        ("Quality tier", "success", [step(1, "Set up job"), step(3, "Tests", "failure"), step(4, "Upload")]),
+        CLEAN_JOBS[1],
+    ]
     with ActionsApi() as api:
         api.add_run(102, path=".github/workflows/ci.yml", workflow=WORKFLOW, jobs=jobs)
         proc, result = _report(api, tmp_path, "--run-id", "102")
@@ -83,7 +100,9 @@ def test_continue_on_error_step_that_failed_is_flagged(tmp_path: Path) -> None:
     assert result["figures"]["verdict"] == "not merge-ready"
     [finding] = result["findings"]
     assert (finding["rule"], finding["message"]) == (
-        "audit-continue-on-error", "job Quality tier: step 'Tests' failed but the job succeeded (continue-on-error)")
+        "audit-continue-on-error",
+        "job Quality tier: step 'Tests' failed but the job succeeded (continue-on-error)",
+    )
     assert (finding["file"], finding["line"]) == (".github/workflows/ci.yml", 12)
 
 
@@ -100,17 +119,31 @@ def test_skipped_gate_job_and_cancelled_job_are_flagged(tmp_path: Path) -> None:
 
 
 def test_zero_test_tier_in_artifacts_is_flagged(tmp_path: Path) -> None:
-    not_run = json.dumps({"check": "smoke", "status": "not-run", "reason": "server never became ready",
-                          "figures": {}, "findings": [], "required": True}).encode()
+    not_run = json.dumps(
+        {
+            "check": "smoke",
+            "status": "not-run",
+            "reason": "server never became ready",
+            "figures": {},
+            "findings": [],
+            "required": True,
+        }
+    ).encode()
     with ActionsApi() as api:
         api.add_run(104, path=".github/workflows/ci.yml", workflow=WORKFLOW, jobs=CLEAN_JOBS)
-        api.add_artifact(104, "smoke", {"junit/smoke.xml": EMPTY_JUNIT, ".ci-helper/results/smoke.json": not_run,
-                                        "../escape.json": not_run})
+        api.add_artifact(
+            104,
+            "smoke",
+            {"junit/smoke.xml": EMPTY_JUNIT, ".ci-helper/results/smoke.json": not_run, "../escape.json": not_run},
+        )
         proc, result = _report(api, tmp_path, "--run-id", "104")
     assert proc.returncode == 1
     assert _rules(result) == [
         ("audit-result", "artifact smoke: check smoke is not-run (server never became ready)"),
-        ("audit-zero-tests", "artifact smoke: junit/smoke.xml holds zero tests: a tier that ran no test passed nothing"),
+        (
+            "audit-zero-tests",
+            "artifact smoke: junit/smoke.xml holds zero tests: a tier that ran no test passed nothing",
+        ),
     ]
 
 
@@ -122,14 +155,23 @@ def test_unpinned_reference_at_the_runs_commit_is_flagged(tmp_path: Path) -> Non
     assert proc.returncode == 1
     [finding] = result["findings"]
     assert (finding["rule"], finding["message"], finding["line"]) == (
-        "audit-unpinned", "actions/checkout@v4 was not pinned to a commit at dddddddddddd", 11)
+        "audit-unpinned",
+        "actions/checkout@v4 was not pinned to a commit at dddddddddddd",
+        11,
+    )
 
 
 def test_every_run_on_a_commit_is_audited(tmp_path: Path) -> None:
     with ActionsApi() as api:
         api.add_run(201, path=".github/workflows/ci.yml", workflow=WORKFLOW, jobs=CLEAN_JOBS, head_sha="e" * 40)
-        api.add_run(202, path=".github/workflows/ci.yml", workflow=WORKFLOW, jobs=CLEAN_JOBS, head_sha="e" * 40,
-                    conclusion="failure")
+        api.add_run(
+            202,
+            path=".github/workflows/ci.yml",
+            workflow=WORKFLOW,
+            jobs=CLEAN_JOBS,
+            head_sha="e" * 40,
+            conclusion="failure",
+        )
         api.add_run(203, path=".github/workflows/ci.yml", workflow=WORKFLOW, jobs=CLEAN_JOBS, head_sha="f" * 40)
         proc, result = _report(api, tmp_path, "--commit", "e" * 40, "--format", "json")
     assert proc.returncode == 1
@@ -157,10 +199,13 @@ def test_hostile_job_names_cannot_mention_or_reference(tmp_path: Path) -> None:
     assert " #12" not in proc.stdout
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--run-id", "1", "--commit", "abc"], "give one of --run-id ID or --commit SHA"),
-    (["--run-id", "1", "--repo", "noslash"], "--repo: give the repository as owner/name"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--run-id", "1", "--commit", "abc"], "give one of --run-id ID or --commit SHA"),
+        (["--run-id", "1", "--repo", "noslash"], "--repo: give the repository as owner/name"),
+    ],
+)
 def test_bad_usage_is_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
     with ActionsApi() as api:
         proc, _ = _report(api, tmp_path, *args)

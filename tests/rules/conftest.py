@@ -44,7 +44,10 @@ def steps_workflow(steps: str, shell_defaults: str = "") -> dict[str, str]:
     """A guarded, permissioned workflow whose test job has these extra steps (indented 6)."""
     body = GUARDED + "".join("      " + line + "\n" for line in steps.strip("\n").splitlines())
     if shell_defaults:
-        body = body.replace("    runs-on: ubuntu-latest\n", f"    runs-on: ubuntu-latest\n    defaults: {{run: {{shell: {shell_defaults}}}}}\n")
+        body = body.replace(
+            "    runs-on: ubuntu-latest\n",
+            f"    runs-on: ubuntu-latest\n    defaults: {{run: {{shell: {shell_defaults}}}}}\n",
+        )
     return {".github/workflows/ci.yml": body}
 
 

@@ -37,6 +37,7 @@ def test_canary_runs_each_verify_fixture_as_a_user_would():
 
     cases = [c for c in discover(FIXTURES.parent) if c.gate.startswith("verify/")]
     assert sorted((c.gate, c.fixture, c.expect) for c in cases) == sorted(
-        (f"verify/{rule}", kind, "fail" if kind == "bad" else "pass") for rule in RULE_IDS for kind in ("bad", "good"))
+        (f"verify/{rule}", kind, "fail" if kind == "bad" else "pass") for rule in RULE_IDS for kind in ("bad", "good")
+    )
     outcomes = [run_case(c) for c in cases]
     assert [(o.gate, o.fixture, o.got) for o in outcomes if not o.ok] == []

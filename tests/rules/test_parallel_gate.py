@@ -7,11 +7,18 @@ BG = "      - id: t\n        run: pytest\n        background: true\n      - run:
 
 
 def test_the_bad_canary_fixture_gets_exactly_one_finding():
-    assert bad_fixture_findings("parallel-gate") == [(
-        ".github/workflows/x.yml", 19, 17, "error",
-        "gate step 'python -m pytest -q' runs in the background and is stopped by cancel: tests before anything "
-        "waits for it: a cancelled background step does not fail the job; wait: for it instead".replace(
-            "'python -m pytest -q'", "'Tests'"))]
+    assert bad_fixture_findings("parallel-gate") == [
+        (
+            ".github/workflows/x.yml",
+            19,
+            17,
+            "error",
+            "gate step 'python -m pytest -q' runs in the background and is stopped by cancel: tests before anything "
+            "waits for it: a cancelled background step does not fail the job; wait: for it instead".replace(
+                "'python -m pytest -q'", "'Tests'"
+            ),
+        )
+    ]
 
 
 def test_never_waited_is_a_note(findings):

@@ -36,7 +36,8 @@ def workflow(tmp_path, *uses: str):
     (root / ".github" / "workflows" / "x.yml").write_text(
         "on: push\npermissions: {}\njobs:\n"
         f"  reuse:\n    uses: truthful-ci/ci-helper/.github/workflows/quality.yml@{uses[0].split('@')[1]}\n"
-        "  t:\n    runs-on: ubuntu-latest\n    steps:\n" + steps)
+        "  t:\n    runs-on: ubuntu-latest\n    steps:\n" + steps
+    )
     return root
 
 
@@ -48,21 +49,34 @@ def findings(root, monkeypatch, repo):
 
 def test_a_commit_without_the_action_is_a_finding(tmp_path, monkeypatch, self_repo):
     repo, bare, full = self_repo
-    root = workflow(tmp_path, f"truthful-ci/ci-helper/actions/smoke@{bare} # v0.1.0",
-                    f"Truthful-CI/ci-helper/actions/smoke@{full} # v0.1.0",
-                    f"someone/ci-helper/actions/smoke@{bare}")
+    root = workflow(
+        tmp_path,
+        f"truthful-ci/ci-helper/actions/smoke@{bare} # v0.1.0",
+        f"Truthful-CI/ci-helper/actions/smoke@{full} # v0.1.0",
+        f"someone/ci-helper/actions/smoke@{bare}",
+    )
     assert findings(root, monkeypatch, repo) == [
-        (5, 11, f"truthful-ci/ci-helper/.github/workflows/quality.yml@{bare} is pinned to a commit that has no "
-                ".github/workflows/quality.yml, so the job fails before it starts; pin a release that holds it: "
-                "ci-helper pin --self v0.1.0"),
-        (9, 15, f"truthful-ci/ci-helper/actions/smoke@{bare} is pinned to a commit that has no actions/smoke/action.yml, "
-                "so the job fails before it starts; pin a release that holds it: ci-helper pin --self v0.1.0"),
+        (
+            5,
+            11,
+            f"truthful-ci/ci-helper/.github/workflows/quality.yml@{bare} is pinned to a commit that has no "
+            ".github/workflows/quality.yml, so the job fails before it starts; pin a release that holds it: "
+            "ci-helper pin --self v0.1.0",
+        ),
+        (
+            9,
+            15,
+            f"truthful-ci/ci-helper/actions/smoke@{bare} is pinned to a commit that has no actions/smoke/action.yml, "
+            "so the job fails before it starts; pin a release that holds it: ci-helper pin --self v0.1.0",
+        ),
     ]
 
 
 def test_a_commit_that_holds_it_or_an_unknown_one_is_left_alone(tmp_path, monkeypatch, self_repo):
     repo, _, full = self_repo
-    root = workflow(tmp_path, f"truthful-ci/ci-helper/actions/smoke@{full}", f"truthful-ci/ci-helper/actions/smoke@{'ab' * 20}")
+    root = workflow(
+        tmp_path, f"truthful-ci/ci-helper/actions/smoke@{full}", f"truthful-ci/ci-helper/actions/smoke@{'ab' * 20}"
+    )
     assert findings(root, monkeypatch, repo) == []
     # Without a git repository of ci-helper nothing can be told, and nothing is reported.
     (tmp_path / "not-git").mkdir()
@@ -79,6 +93,13 @@ def test_the_placeholder_is_a_finding_without_any_repository(tmp_path, monkeypat
 def test_the_bad_canary_fixture_gets_exactly_one_finding():
     from tests.rules.conftest import bad_fixture_findings
 
-    assert bad_fixture_findings("pin-lacks-action") == [(".github/workflows/x.yml", 15, 15, "error",
-        "truthful-ci/ci-helper/actions/quality@0000000000000000000000000000000000000000 is pinned to the all-zero "
-        "placeholder, which GitHub cannot load; pin a release: ci-helper pin --self v0.1.0")]
+    assert bad_fixture_findings("pin-lacks-action") == [
+        (
+            ".github/workflows/x.yml",
+            15,
+            15,
+            "error",
+            "truthful-ci/ci-helper/actions/quality@0000000000000000000000000000000000000000 is pinned to the all-zero "
+            "placeholder, which GitHub cannot load; pin a release: ci-helper pin --self v0.1.0",
+        )
+    ]

@@ -33,7 +33,11 @@ KEEPING = ["", "|| exit 1", "|| { echo failed; exit 1; }", "|| false"]
 
 
 def is_gate(cmd):
-    return cmd.program in {"pytest", "ruff", "mypy", "coverage", "pip-audit"} or cmd.argv[:3] == ["python", "-m", "pytest"]
+    return cmd.program in {"pytest", "ruff", "mypy", "coverage", "pip-audit"} or cmd.argv[:3] == [
+        "python",
+        "-m",
+        "pytest",
+    ]
 
 
 @hsettings(max_examples=120, deadline=None)

@@ -7,10 +7,16 @@ STEP = "runs:\n  using: composite\n  steps:\n    - uses: ./actions/setup\n"
 
 
 def test_the_bad_canary_fixture_gets_exactly_one_finding():
-    assert bad_fixture_findings("self-repository") == [(
-        "actions/tier/action.yml", 6, 13, "error",
-        "'./actions/setup' in an action others use loads whatever the caller's workspace holds at that path, "
-        "unpinned; use '$/actions/setup' (this action's repository at the same commit)")]
+    assert bad_fixture_findings("self-repository") == [
+        (
+            "actions/tier/action.yml",
+            6,
+            13,
+            "error",
+            "'./actions/setup' in an action others use loads whatever the caller's workspace holds at that path, "
+            "unpinned; use '$/actions/setup' (this action's repository at the same commit)",
+        )
+    ]
 
 
 def test_published_actions_only(findings):

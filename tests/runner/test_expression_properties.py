@@ -10,19 +10,70 @@ from ci_helper.runner.expressions import ExpressionError, evaluate_expression, e
 
 SETTINGS = settings(max_examples=150, deadline=None)
 
-_TOKENS = st.sampled_from([
-    "(", ")", "[", "]", ".", ",", "*", "!", "==", "!=", "<", "<=", ">", ">=", "&&", "||", "'a'", "''", "'",
-    "1", "-1", "0x1f", "1e3", ".5", "null", "true", "false", "NaN", "Infinity", "env", "github", "x",
-    "contains", "format", "fromJSON", "toJSON", "join", "startsWith", " ", "\"", "$", "{0}", "__", "a-b",
-])
+_TOKENS = st.sampled_from(
+    [
+        "(",
+        ")",
+        "[",
+        "]",
+        ".",
+        ",",
+        "*",
+        "!",
+        "==",
+        "!=",
+        "<",
+        "<=",
+        ">",
+        ">=",
+        "&&",
+        "||",
+        "'a'",
+        "''",
+        "'",
+        "1",
+        "-1",
+        "0x1f",
+        "1e3",
+        ".5",
+        "null",
+        "true",
+        "false",
+        "NaN",
+        "Infinity",
+        "env",
+        "github",
+        "x",
+        "contains",
+        "format",
+        "fromJSON",
+        "toJSON",
+        "join",
+        "startsWith",
+        " ",
+        '"',
+        "$",
+        "{0}",
+        "__",
+        "a-b",
+    ]
+)
 
 scalars = st.one_of(
-    st.none(), st.booleans(), st.floats(allow_nan=True, allow_infinity=True),
-    st.integers(min_value=-10**6, max_value=10**6), st.text(max_size=6),
+    st.none(),
+    st.booleans(),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(min_value=-(10**6), max_value=10**6),
+    st.text(max_size=6),
     st.sampled_from(["", "0", "1", " 1 ", "0x10", "1e2", "abc", "ABC", "true", "NaN", "-0", "Infinity"]),
 )
-values = st.recursive(scalars, lambda inner: st.one_of(
-    st.lists(inner, max_size=3), st.dictionaries(st.text(min_size=1, max_size=3), inner, max_size=3)), max_leaves=6)
+values = st.recursive(
+    scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.text(min_size=1, max_size=3), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
 
 
 def _reference_truthy(value) -> bool:

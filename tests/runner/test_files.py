@@ -35,14 +35,17 @@ def test_key_values(text, expected):
     assert parse_key_values(text) == expected
 
 
-@pytest.mark.parametrize("text, message", [
-    ("a<<EOF\nline\n", "Invalid value. Matching delimiter not found 'EOF'"),
-    ("a<<EOF\nline\nEOFX\n", "Invalid value. Matching delimiter not found 'EOF'"),
-    ("justtext\n", "Invalid format 'justtext'"),
-    ("=value\n", "Invalid format '=value'. Name must not be empty"),
-    ("<<EOF\nx\nEOF\n", "Invalid format '<<EOF'. Name must not be empty and delimiter must not be empty"),
-    ("a<<\nx\n", "Invalid format 'a<<'. Name must not be empty and delimiter must not be empty"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("a<<EOF\nline\n", "Invalid value. Matching delimiter not found 'EOF'"),
+        ("a<<EOF\nline\nEOFX\n", "Invalid value. Matching delimiter not found 'EOF'"),
+        ("justtext\n", "Invalid format 'justtext'"),
+        ("=value\n", "Invalid format '=value'. Name must not be empty"),
+        ("<<EOF\nx\nEOF\n", "Invalid format '<<EOF'. Name must not be empty and delimiter must not be empty"),
+        ("a<<\nx\n", "Invalid format 'a<<'. Name must not be empty and delimiter must not be empty"),
+    ],
+)
 def test_key_value_errors(text, message):
     with pytest.raises(FileCommandError) as caught:
         parse_key_values(text)
@@ -74,8 +77,17 @@ def _expected(*contents: bytes) -> str:
 
 
 def test_hash_files(tmp_path):
-    _tree(tmp_path, {"a/x.txt": b"x", "a/b/y.txt": b"y", "a.txt": b"top", ".hidden/z.txt": b"z",
-                     "lock.json": b"{}", "sub/lock.json": b"[]"})
+    _tree(
+        tmp_path,
+        {
+            "a/x.txt": b"x",
+            "a/b/y.txt": b"y",
+            "a.txt": b"top",
+            ".hidden/z.txt": b"z",
+            "lock.json": b"{}",
+            "sub/lock.json": b"[]",
+        },
+    )
     ws = str(tmp_path)
     assert hash_files(ws, ["**/lock.json"]) == _expected(b"{}", b"[]")
     # depth-first in byte order: "a" (its files, "b" before "x.txt") before "a.txt"

@@ -36,14 +36,17 @@ def test_github_case(case):
     assert conformance.outcome(case) is None
 
 
-@pytest.mark.parametrize("expression, expected", [
-    ("case(true, 'first', 'default')", "first"),
-    ("case(false, 'first', 'default')", "default"),
-    ("case(false, 'a', true, 'b', 'c')", "b"),
-    ("CASE(1 == 2, 1, 2)", 2.0),
-    # Lazy, as the runner: the branch not taken is never evaluated.
-    ("case(true, 'ok', fromJSON('{not json'))", "ok"),
-])
+@pytest.mark.parametrize(
+    "expression, expected",
+    [
+        ("case(true, 'first', 'default')", "first"),
+        ("case(false, 'first', 'default')", "default"),
+        ("case(false, 'a', true, 'b', 'c')", "b"),
+        ("CASE(1 == 2, 1, 2)", 2.0),
+        # Lazy, as the runner: the branch not taken is never evaluated.
+        ("case(true, 'ok', fromJSON('{not json'))", "ok"),
+    ],
+)
 def test_case_function(expression, expected):
     assert evaluate_expression(expression) == expected
 
@@ -54,13 +57,15 @@ def test_case_refuses_a_non_boolean_predicate_and_an_even_count():
     assert str(caught.value) == "case predicate must evaluate to a boolean value"
     with pytest.raises(ExpressionError) as caught:
         evaluate_expression("case(true, 'a')")
-    assert str(caught.value) == ("Too few parameters supplied: 'case'. Located at position 1 within expression: "
-                                 "case(true, 'a')")
+    assert str(caught.value) == (
+        "Too few parameters supplied: 'case'. Located at position 1 within expression: case(true, 'a')"
+    )
     with pytest.raises(ExpressionError) as caught:
         evaluate_expression("case(true, 'a', false, 'b')")
     assert str(caught.value) == (
         "Even number of parameters supplied, requires an odd number of parameters: 'case'. "
-        "Located at position 1 within expression: case(true, 'a', false, 'b')")
+        "Located at position 1 within expression: case(true, 'a', false, 'b')"
+    )
 
 
 def test_infinity_indexes_an_array_to_null_and_an_object_by_name():
@@ -87,12 +92,17 @@ def test_dotless_i_does_not_fold_to_capital_i():
     assert evaluate_expression("'é' == 'É'") is True
 
 
-@pytest.mark.parametrize("expression, message", [
-    ("1 <", "Unexpected end of expression: '<'. Located at position 3 within expression: 1 <"),
-    (" true ||( false && false",
-     "Unexpected end of expression: 'false'. Located at position 20 within expression:  true ||( false && false"),
-    ("format('x',", "Unexpected end of expression: ','. Located at position 11 within expression: format('x',"),
-])
+@pytest.mark.parametrize(
+    "expression, message",
+    [
+        ("1 <", "Unexpected end of expression: '<'. Located at position 3 within expression: 1 <"),
+        (
+            " true ||( false && false",
+            "Unexpected end of expression: 'false'. Located at position 20 within expression:  true ||( false && false",
+        ),
+        ("format('x',", "Unexpected end of expression: ','. Located at position 11 within expression: format('x',"),
+    ],
+)
 def test_unexpected_end_names_the_last_token_and_its_position(expression, message):
     with pytest.raises(ExpressionError) as caught:
         evaluate_expression(expression)
@@ -118,7 +128,8 @@ def test_evaluation_memory_is_limited_to_one_mib():
     with pytest.raises(ExpressionError) as caught:
         evaluate_expression(six, contexts)
     assert str(caught.value) == (
-        f"The maximum allowed memory size was exceeded while evaluating the following expression: {six}")
+        f"The maximum allowed memory size was exceeded while evaluating the following expression: {six}"
+    )
     # Results are released when their parent finishes: one after the other is fine, both at once is not.
     assert evaluate_expression(f"{four} != '' && {four} != ''", contexts) is True
     with pytest.raises(ExpressionError):
@@ -132,5 +143,6 @@ def test_memory_limit_reaches_templates_with_their_location():
     contexts = {"env": {"BIG": "y" * 300_000}}
     with pytest.raises(ExpressionError) as caught:
         evaluate_template("${{ format('{0}{0}', env.BIG) }}", contexts, where="action.yml:3")
-    assert str(caught.value) == ("action.yml:3: The maximum allowed memory size was exceeded "
-                                 "(in \"${{ format('{0}{0}', env.BIG) }}\")")
+    assert str(caught.value) == (
+        "action.yml:3: The maximum allowed memory size was exceeded (in \"${{ format('{0}{0}', env.BIG) }}\")"
+    )

@@ -61,13 +61,16 @@ def _action(tmp_path: Path, steps: str) -> Path:
 def test_a_setsid_daemon_left_by_a_step_is_stopped_when_the_run_ends(tmp_path):
     (tmp_path / "daemon.py").write_text(DAEMON)
     pidfile = tmp_path / "daemon.pid"
-    action = _action(tmp_path, f"""\
+    action = _action(
+        tmp_path,
+        f"""\
 - id: leave
   shell: bash
   run: |
     echo "tracking=$RUNNER_TRACKING_ID" >> "$GITHUB_OUTPUT"
-    {sys.executable} {tmp_path / 'daemon.py'} {pidfile}
-""")
+    {sys.executable} {tmp_path / "daemon.py"} {pidfile}
+""",
+    )
     lines: list[str] = []
 
     class Collect:
@@ -90,16 +93,23 @@ def test_a_setsid_daemon_left_by_a_step_is_stopped_when_the_run_ends(tmp_path):
 
 
 def test_every_step_of_a_run_shares_one_tracking_id_and_runs_differ(tmp_path):
-    action = _action(tmp_path, """\
+    action = _action(
+        tmp_path,
+        """\
 - id: one
   shell: bash
   run: echo "id=$RUNNER_TRACKING_ID" >> "$GITHUB_OUTPUT"
 - id: two
   shell: bash
   run: echo "id=$RUNNER_TRACKING_ID" >> "$GITHUB_OUTPUT"
-""")
-    first = run_action(action, workspace=tmp_path, reporter=Reporter(quiet=True),
-                       base_environ={"PATH": "/usr/bin:/bin", "RUNNER_TRACKING_ID": "github_outer"})
+""",
+    )
+    first = run_action(
+        action,
+        workspace=tmp_path,
+        reporter=Reporter(quiet=True),
+        base_environ={"PATH": "/usr/bin:/bin", "RUNNER_TRACKING_ID": "github_outer"},
+    )
     second = run_action(action, workspace=tmp_path, reporter=Reporter(quiet=True))
     ids = [first.steps["one"].outputs["id"], first.steps["two"].outputs["id"], second.steps["one"].outputs["id"]]
     assert ids[0] == ids[1] != ids[2]
@@ -110,8 +120,10 @@ def test_every_step_of_a_run_shares_one_tracking_id_and_runs_differ(tmp_path):
 def test_timeout_minutes_zero_means_no_timeout(tmp_path, minutes, outcome):
     from ci_helper.workflows import read_workflow
 
-    (tmp_path / "wf.yml").write_text("on: push\njobs:\n  j:\n    steps:\n      - id: s\n        shell: bash\n"
-                                     f"        timeout-minutes: {minutes}\n        run: sleep 0.5; echo done\n")
+    (tmp_path / "wf.yml").write_text(
+        "on: push\njobs:\n  j:\n    steps:\n      - id: s\n        shell: bash\n"
+        f"        timeout-minutes: {minutes}\n        run: sleep 0.5; echo done\n"
+    )
     steps = read_workflow(tmp_path / "wf.yml").job("j").steps
     result = run_steps(steps, tmp_path / "wf.yml", workspace=tmp_path, reporter=Reporter(quiet=True))
     assert result.steps["s"].outcome == outcome
@@ -124,18 +136,20 @@ def test_verify_run_stops_a_daemon_a_workflow_step_left(tmp_path):
     pidfile = tmp_path / "daemon.pid"
     workflows = tmp_path / ".github" / "workflows"
     workflows.mkdir(parents=True)
-    (workflows / "ci.yml").write_text(textwrap.dedent(f"""\
+    (workflows / "ci.yml").write_text(
+        textwrap.dedent(f"""\
         on: pull_request
         permissions: {{}}
         jobs:
           leave:
             runs-on: ubuntu-latest
             steps:
-              - run: {sys.executable} {tmp_path / 'daemon.py'} {pidfile}
+              - run: {sys.executable} {tmp_path / "daemon.py"} {pidfile}
               # verify --run runs the jobs that use our actions; this one never runs.
               - if: false
                 uses: truthful-ci/ci-helper/actions/guardrails@{"0" * 40}
-        """))
+        """)
+    )
     proc = run_ci_helper("verify", "--run", str(tmp_path), "--repository", "o/r", timeout=120)
     daemon = wait_for(pidfile)
     assert not alive(daemon), proc.stdout + proc.stderr

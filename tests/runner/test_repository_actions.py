@@ -16,9 +16,23 @@ from tests.conftest import REPO_ROOT
 
 def _repository_actions() -> list[str]:
     try:
-        listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard",
-                                 "action.yml", "action.yaml", "**/action.yml", "**/action.yaml"],
-                                cwd=REPO_ROOT, capture_output=True, text=True, check=True).stdout.split()
+        listed = subprocess.run(
+            [
+                "git",
+                "ls-files",
+                "--cached",
+                "--others",
+                "--exclude-standard",
+                "action.yml",
+                "action.yaml",
+                "**/action.yml",
+                "**/action.yaml",
+            ],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
     except (OSError, subprocess.CalledProcessError):
         listed = [p.relative_to(REPO_ROOT).as_posix() for p in REPO_ROOT.rglob("action.y*ml")]
     # Test fixtures (some deliberately broken) are exercised by their own tests.

@@ -30,8 +30,18 @@ def workspace(tmp_path):
 def test_end_to_end_composite_action(cli, workspace, tmp_path):
     outputs_json = tmp_path / "outputs.json"
     summary = tmp_path / "summary.md"
-    result = cli("run-action", str(workspace / "e2e"), "--input", "who=Mona", "--workspace", str(workspace),
-                 "--outputs-json", str(outputs_json), "--summary-out", str(summary))
+    result = cli(
+        "run-action",
+        str(workspace / "e2e"),
+        "--input",
+        "who=Mona",
+        "--workspace",
+        str(workspace),
+        "--outputs-json",
+        str(outputs_json),
+        "--summary-out",
+        str(summary),
+    )
     assert result.exit_code == 1, result.output
     assert json.loads(outputs_json.read_text()) == {
         "outputs": {
@@ -42,10 +52,16 @@ def test_end_to_end_composite_action(cli, workspace, tmp_path):
             "failed-outcome": "failure",
         },
         "steps": {
-            "produce": {"outcome": "success", "conclusion": "success",
-                        "outputs": {"value": "from-produce", "multi": "line one\nline two"}},
-            "consume": {"outcome": "success", "conclusion": "success",
-                        "outputs": {"seen": "from-produce+via-env+via-env"}},
+            "produce": {
+                "outcome": "success",
+                "conclusion": "success",
+                "outputs": {"value": "from-produce", "multi": "line one\nline two"},
+            },
+            "consume": {
+                "outcome": "success",
+                "conclusion": "success",
+                "outputs": {"seen": "from-produce+via-env+via-env"},
+            },
             "nested": {"outcome": "success", "conclusion": "success", "outputs": {"greeting": "Hello, Mona!"}},
             "boom": {"outcome": "failure", "conclusion": "failure", "outputs": {}},
             "__run": {"outcome": "skipped", "conclusion": "skipped", "outputs": {}},
@@ -53,16 +69,16 @@ def test_end_to_end_composite_action(cli, workspace, tmp_path):
             "__run_3": {"outcome": "success", "conclusion": "success", "outputs": {}},
         },
     }
-    assert summary.read_text() == ("## Summary from produce\n"
-                                   "- always ran after failure (failure)\n"
-                                   "- failure() saw the failure\n")
+    assert summary.read_text() == (
+        "## Summary from produce\n- always ran after failure (failure)\n- failure() saw the failure\n"
+    )
     lines = result.output.splitlines()
     assert "--- step: Produce values" in lines
     assert "about to fail" in lines  # the step's own output is streamed
     assert "Error: Process completed with exit code 7." in lines
     assert "--- skipped: Plain step after the failure (0.00s): if: success() was false" in lines
     assert "outcome: failure" in lines
-    assert "  --- step: Run echo \"text=${{ inputs.greeting }}, $NAME\" >> \"$GITHUB_OUTPUT\"" in lines  # nested, indented
+    assert '  --- step: Run echo "text=${{ inputs.greeting }}, $NAME" >> "$GITHUB_OUTPUT"' in lines  # nested, indented
 
 
 def test_environment_contexts_and_continue_on_error(workspace, tmp_path):
@@ -79,15 +95,42 @@ def test_environment_contexts_and_continue_on_error(workspace, tmp_path):
         def flush(self):
             pass
 
-    result = run_action(workspace / "env-probe", {"word": "w"}, workspace=workspace, event_name="pull_request",
-                        event_path=event, repository="truthful-ci/ci-helper", ref="refs/pull/12/merge",
-                        sha="a" * 40, env={"FROM_CALLER": "caller"}, base_environ=environ,
-                        reporter=Reporter(Collect()))
+    result = run_action(
+        workspace / "env-probe",
+        {"word": "w"},
+        workspace=workspace,
+        event_name="pull_request",
+        event_path=event,
+        repository="truthful-ci/ci-helper",
+        ref="refs/pull/12/merge",
+        sha="a" * 40,
+        env={"FROM_CALLER": "caller"},
+        base_environ=environ,
+        reporter=Reporter(Collect()),
+    )
     assert result.outcome == "success", "".join(lines)
     assert result.outputs == {
-        "report": "|".join(["true", "true", "pull_request", "truthful-ci/ci-helper", "refs/pull/12/merge", "a" * 40,
-                            "main", "feat", "Linux", "w", "caller", "[]", "tool-ran", "sub", "env-probe", "True",
-                            "True"]),
+        "report": "|".join(
+            [
+                "true",
+                "true",
+                "pull_request",
+                "truthful-ci/ci-helper",
+                "refs/pull/12/merge",
+                "a" * 40,
+                "main",
+                "feat",
+                "Linux",
+                "w",
+                "caller",
+                "[]",
+                "tool-ran",
+                "sub",
+                "env-probe",
+                "True",
+                "True",
+            ]
+        ),
         "base": "main-12",
         "soft": "failure/success",
     }
@@ -96,27 +139,43 @@ def test_environment_contexts_and_continue_on_error(workspace, tmp_path):
 
 def test_remote_uses_is_skipped_with_reason_unless_stubbed(cli, workspace, tmp_path):
     out = tmp_path / "o.json"
-    result = cli("run-action", str(workspace / "remote-caller"), "--workspace", str(workspace),
-                 "--outputs-json", str(out))
+    result = cli(
+        "run-action", str(workspace / "remote-caller"), "--workspace", str(workspace), "--outputs-json", str(out)
+    )
     assert result.exit_code == 0, result.output
-    assert json.loads(out.read_text())["outputs"] == {"hello": "", "hello-outcome": "skipped",
-                                                      "checkout-outcome": "skipped"}
+    assert json.loads(out.read_text())["outputs"] == {
+        "hello": "",
+        "hello-outcome": "skipped",
+        "checkout-outcome": "skipped",
+    }
     where = workspace / "remote-caller" / "action.yml"
     uses = "example-org/stub-repo/tools/hello@0123456789abcdef0123456789abcdef01234567"
-    assert (f"skipped: {where}:14: remote action '{uses}' cannot run offline; "
-            "map it with --stub-remote example-org/stub-repo=DIR") in result.output.splitlines()
+    assert (
+        f"skipped: {where}:14: remote action '{uses}' cannot run offline; "
+        "map it with --stub-remote example-org/stub-repo=DIR"
+    ) in result.output.splitlines()
 
-    result = cli("run-action", str(workspace / "remote-caller"), "--workspace", str(workspace),
-                 "--stub-remote", f"example-org/stub-repo={workspace / 'stub-repo'}", "--outputs-json", str(out))
+    result = cli(
+        "run-action",
+        str(workspace / "remote-caller"),
+        "--workspace",
+        str(workspace),
+        "--stub-remote",
+        f"example-org/stub-repo={workspace / 'stub-repo'}",
+        "--outputs-json",
+        str(out),
+    )
     assert result.exit_code == 0, result.output
-    assert json.loads(out.read_text())["outputs"] == {"hello": "hello stub from hello", "hello-outcome": "success",
-                                                      "checkout-outcome": "skipped"}
+    assert json.loads(out.read_text())["outputs"] == {
+        "hello": "hello stub from hello",
+        "hello-outcome": "success",
+        "checkout-outcome": "skipped",
+    }
 
 
 def test_self_repository_uses_without_git(workspace):
     # Not in a git work tree: $/ is the nearest folder that holds actions/.
-    result = run_action(workspace / "selfrepo" / "actions" / "main", workspace=workspace,
-                        reporter=Reporter(quiet=True))
+    result = run_action(workspace / "selfrepo" / "actions" / "main", workspace=workspace, reporter=Reporter(quiet=True))
     assert (result.outcome, result.outputs) == ("success", {"helper": "actions/helper"})
 
 
@@ -125,12 +184,15 @@ def test_self_repository_uses_in_git(tmp_path):
     shutil.copytree(FIXTURES / "selfrepo", repo / "nested" / "deep")
     (repo / "actions" / "helper").mkdir(parents=True)
     (repo / "actions" / "helper" / "action.yml").write_text(
-        (FIXTURES / "selfrepo" / "actions" / "helper" / "action.yml").read_text().replace(
-            'echo "where=', 'echo "where=git-root:'))
+        (FIXTURES / "selfrepo" / "actions" / "helper" / "action.yml")
+        .read_text()
+        .replace('echo "where=', 'echo "where=git-root:')
+    )
     subprocess.run(["git", "init", "-q", str(repo)], check=True)
     # The git top is the repository root, even though nested/deep also holds an actions/ folder.
-    result = run_action(repo / "nested" / "deep" / "actions" / "main", workspace=tmp_path,
-                        reporter=Reporter(quiet=True))
+    result = run_action(
+        repo / "nested" / "deep" / "actions" / "main", workspace=tmp_path, reporter=Reporter(quiet=True)
+    )
     assert (result.outcome, result.outputs) == ("success", {"helper": "git-root:actions/helper"})
 
 
@@ -179,18 +241,31 @@ runs:
 }
 
 
-@pytest.mark.parametrize("folder, args, message", [
-    ("missing", [], "{dir}: no action.yml or action.yaml in this folder"),
-    # The one model reads the file: the same message as `verify` and `pin` give for it.
-    ("bad-yaml", [], "{dir}/action.yml:7: malformed YAML (did not find expected '-' indicator); fix the file"),
-    ("bad-expr", [], "{dir}/action.yml:9: Unexpected symbol: '\"push\"'. Located at position 22 within expression: "
-                     "github.event_name == \"push\" (in '${{{{ github.event_name == \"push\" }}}}')"),
-    ("needs-input", [], "{dir}/action.yml: input required and not supplied: token "
-                        "(pass it with --input token=VALUE or `with:`)"),
-    ("no-shell", [], "{dir}/action.yml:5: a composite 'run' step needs 'shell' (bash, sh, python, pwsh or a "
-                     "command with {{0}})"),
-    ("e2e", ["--input", "novalue"], "--input expects KEY=VALUE, got 'novalue'"),
-])
+@pytest.mark.parametrize(
+    "folder, args, message",
+    [
+        ("missing", [], "{dir}: no action.yml or action.yaml in this folder"),
+        # The one model reads the file: the same message as `verify` and `pin` give for it.
+        ("bad-yaml", [], "{dir}/action.yml:7: malformed YAML (did not find expected '-' indicator); fix the file"),
+        (
+            "bad-expr",
+            [],
+            "{dir}/action.yml:9: Unexpected symbol: '\"push\"'. Located at position 22 within expression: "
+            'github.event_name == "push" (in \'${{{{ github.event_name == "push" }}}}\')',
+        ),
+        (
+            "needs-input",
+            [],
+            "{dir}/action.yml: input required and not supplied: token (pass it with --input token=VALUE or `with:`)",
+        ),
+        (
+            "no-shell",
+            [],
+            "{dir}/action.yml:5: a composite 'run' step needs 'shell' (bash, sh, python, pwsh or a command with {{0}})",
+        ),
+        ("e2e", ["--input", "novalue"], "--input expects KEY=VALUE, got 'novalue'"),
+    ],
+)
 def test_bad_input_exits_2(cli, tmp_path, folder, args, message):
     directory = FIXTURES / folder
     if folder in BROKEN:
@@ -206,12 +281,14 @@ def test_secrets_context_is_not_available(tmp_path, cli):
     action = tmp_path / "a"
     action.mkdir()
     (action / "action.yml").write_text(
-        "runs:\n  using: composite\n  steps:\n    - shell: bash\n      run: echo ${{ secrets.TOKEN }}\n")
+        "runs:\n  using: composite\n  steps:\n    - shell: bash\n      run: echo ${{ secrets.TOKEN }}\n"
+    )
     result = cli("run-action", str(action))
     assert result.exit_code == 2
     assert result.output.splitlines()[-1] == (
         f"Error: {action}/action.yml:5: Unrecognized named-value: 'secrets'. Located at position 1 within "
-        "expression: secrets.TOKEN (in '${{ secrets.TOKEN }}')")
+        "expression: secrets.TOKEN (in '${{ secrets.TOKEN }}')"
+    )
 
 
 def test_malformed_output_file_fails_the_step(tmp_path):
@@ -220,7 +297,8 @@ def test_malformed_output_file_fails_the_step(tmp_path):
     (action / "action.yml").write_text(
         "outputs:\n  o: {value: '${{ steps.s.outcome }}'}\n"
         "runs:\n  using: composite\n  steps:\n    - id: s\n      shell: bash\n"
-        "      run: printf 'x<<EOF\\nno end\\n' >> $GITHUB_OUTPUT\n")
+        "      run: printf 'x<<EOF\\nno end\\n' >> $GITHUB_OUTPUT\n"
+    )
     result = run_action(action, workspace=tmp_path, reporter=Reporter(quiet=True))
     assert (result.outcome, result.outputs) == ("failure", {"o": "failure"})
 
@@ -240,12 +318,27 @@ def _alive(pid: int) -> bool:
 def test_interrupt_stops_the_step_process_group(tmp_path, signum):
     pidfile = tmp_path / "server.pid"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "CI_HELPER_"))}
-    proc = subprocess.Popen([sys.executable, "-m", "ci_helper", "run-action", str(FIXTURES / "sigint"),
-                             "--input", f"pidfile={pidfile}", "--workspace", str(tmp_path)],
-                            cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            # pytest started in the background (`cmd &`, nohup) ignores SIGINT, and a Python
-                            # started with SIGINT ignored never raises KeyboardInterrupt: restore the default.
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "ci_helper",
+            "run-action",
+            str(FIXTURES / "sigint"),
+            "--input",
+            f"pidfile={pidfile}",
+            "--workspace",
+            str(tmp_path),
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        # pytest started in the background (`cmd &`, nohup) ignores SIGINT, and a Python
+        # started with SIGINT ignored never raises KeyboardInterrupt: restore the default.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     deadline = time.monotonic() + 30
     while not pidfile.exists() and time.monotonic() < deadline:
         time.sleep(0.02)
@@ -268,7 +361,8 @@ def test_background_process_neither_hangs_the_run_nor_survives_it(tmp_path):
     (action / "action.yml").write_text(
         "runs:\n  using: composite\n  steps:\n    - shell: bash\n"
         f"      run: sleep 300 & echo $! > {pidfile}\n"
-        "    - shell: bash\n      run: echo second\n")
+        "    - shell: bash\n      run: echo second\n"
+    )
     result = run_action(action, workspace=tmp_path, reporter=Reporter(quiet=True))
     assert result.outcome == "success"
     assert [s.outcome for s in result.steps.values()] == ["success", "success"]
@@ -311,13 +405,17 @@ runs:
       shell: bash
       run: echo "a=$A/${B:-unset}/$PINNED" >> "$GITHUB_OUTPUT"
 """)
-    result = run_action(tmp_path / "outer", workspace=tmp_path, env={"PINNED": "from-caller"},
-                        reporter=Reporter(quiet=True))
-    assert (result.outcome, result.outputs) == ("success", {
-        # A was in the calling step's env snapshot (from GITHUB_ENV): the inner write does not show inside.
-        "inner": "from-outer/from-uses-env/from-caller/from-outer",
-        "after": "from-inner/unset/from-caller",
-    })
+    result = run_action(
+        tmp_path / "outer", workspace=tmp_path, env={"PINNED": "from-caller"}, reporter=Reporter(quiet=True)
+    )
+    assert (result.outcome, result.outputs) == (
+        "success",
+        {
+            # A was in the calling step's env snapshot (from GITHUB_ENV): the inner write does not show inside.
+            "inner": "from-outer/from-uses-env/from-caller/from-outer",
+            "after": "from-inner/unset/from-caller",
+        },
+    )
 
 
 def test_run_steps_runs_a_workflow_job(workspace, tmp_path):
@@ -344,9 +442,13 @@ jobs:
 """)
     data = read_workflow(workflow)
     assert data.triggers == {"push"}  # YAML 1.1's `on: true` does not happen here
-    result = run_steps(data.job("test").steps, workflow, workspace=workspace,
-                       contexts={"secrets": {"TOKEN": "t0k"}, "vars": {}, "matrix": {"py": "3.12"}},
-                       reporter=Reporter(quiet=True))
+    result = run_steps(
+        data.job("test").steps,
+        workflow,
+        workspace=workspace,
+        contexts={"secrets": {"TOKEN": "t0k"}, "vars": {}, "matrix": {"py": "3.12"}},
+        reporter=Reporter(quiet=True),
+    )
     assert result.outcome == "failure"
     # `bash -e {0}`: errexit on, but no pipefail/noprofile flags (those come with an explicit `shell: bash`).
     assert "e" in result.steps["shell"].outputs["opts"]
@@ -365,15 +467,22 @@ def test_secrets_do_not_reach_nested_actions(tmp_path):
 
     (tmp_path / "peek").mkdir()
     (tmp_path / "peek" / "action.yml").write_text(
-        "runs:\n  using: composite\n  steps:\n    - shell: bash\n      run: echo ${{ secrets.TOKEN }}\n")
+        "runs:\n  using: composite\n  steps:\n    - shell: bash\n      run: echo ${{ secrets.TOKEN }}\n"
+    )
     (tmp_path / "wf.yml").write_text("on: push\njobs:\n  j:\n    steps:\n      - uses: ./peek\n")
     steps = read_workflow(tmp_path / "wf.yml").job("j").steps
-    result = run_steps(steps, tmp_path / "wf.yml", workspace=tmp_path,
-                       contexts={"secrets": {"TOKEN": "x"}}, reporter=Reporter(quiet=True))
+    result = run_steps(
+        steps,
+        tmp_path / "wf.yml",
+        workspace=tmp_path,
+        contexts={"secrets": {"TOKEN": "x"}},
+        reporter=Reporter(quiet=True),
+    )
     assert result.steps["__self"].outcome == "failure"
     assert result.steps["__self"].reason == (
         f"{tmp_path}/peek/action.yml:5: Unrecognized named-value: 'secrets'. Located at position 1 within "
-        "expression: secrets.TOKEN (in '${{ secrets.TOKEN }}')")
+        "expression: secrets.TOKEN (in '${{ secrets.TOKEN }}')"
+    )
 
 
 def test_workflow_commands(tmp_path):
@@ -411,11 +520,16 @@ runs:
     assert "token is ***" in lines
     assert "::add-mask::s3cret" not in lines
     assert "::set-output name=ignored::x" in lines  # shown, not run, while commands are stopped
-    assert result.steps["old"].to_json() == {"outcome": "success", "conclusion": "success",
-                                             "outputs": {"legacy": "a\nb"}}
+    assert result.steps["old"].to_json() == {
+        "outcome": "success",
+        "conclusion": "success",
+        "outputs": {"legacy": "a\nb"},
+    }
     assert result.steps["disabled"].outcome == "failure"
-    assert ("Error: Unable to process command '::set-env name=X::1' successfully. The `set-env` command is "
-            "disabled. Please upgrade to using Environment Files.") in lines
+    assert (
+        "Error: Unable to process command '::set-env name=X::1' successfully. The `set-env` command is "
+        "disabled. Please upgrade to using Environment Files."
+    ) in lines
     assert result.summary == "summary ***\n"
 
 
@@ -434,8 +548,18 @@ runs:
     - shell: bash
       run: "true"
 """)
-    result = cli("run-action", str(action / "action.yml"), "--input", "old-name=v", "--input", "typo=1",
-                 "--repository", "truthful-ci/ci-helper", "--workspace", str(tmp_path))
+    result = cli(
+        "run-action",
+        str(action / "action.yml"),
+        "--input",
+        "old-name=v",
+        "--input",
+        "typo=1",
+        "--repository",
+        "truthful-ci/ci-helper",
+        "--workspace",
+        str(tmp_path),
+    )
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert "Warning: Unexpected input(s) 'typo', valid inputs are ['Old-Name', 'new-name']" in lines
@@ -455,8 +579,16 @@ def test_an_output_file_that_cannot_be_written_is_bad_input(tmp_path, flag):
 
 def test_output_files_go_into_new_folders(cli, tmp_path):
     out, summary = tmp_path / "new" / "outputs.json", tmp_path / "new" / "summary.md"
-    result = cli("run-action", str(FIXTURES / "greet"), "--input", "name=x", "--outputs-json", str(out),
-                 "--summary-out", str(summary))
+    result = cli(
+        "run-action",
+        str(FIXTURES / "greet"),
+        "--input",
+        "name=x",
+        "--outputs-json",
+        str(out),
+        "--summary-out",
+        str(summary),
+    )
     assert result.exit_code == 0, result.output
     assert sorted(json.loads(out.read_text())) == ["outputs", "steps"]
     assert summary.exists()

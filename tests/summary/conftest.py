@@ -21,7 +21,9 @@ TEN_KB = ("E   AssertionError: response was <img src=x> | @octocat ``` " * 200)[
 def write_junit(path: Path, cases: list[dict], suite: str = "pytest") -> Path:
     """Write a pytest-shaped JUnit file; each case: name, classname, outcome, message, details."""
     with open(path, "w", encoding="utf-8") as out:
-        out.write(f'<?xml version="1.0" encoding="utf-8"?>\n<testsuites name="pytest tests"><testsuite name={quoteattr(suite)} tests="{len(cases)}">\n')
+        out.write(
+            f'<?xml version="1.0" encoding="utf-8"?>\n<testsuites name="pytest tests"><testsuite name={quoteattr(suite)} tests="{len(cases)}">\n'
+        )
         for case in cases:
             head = f'<testcase classname={quoteattr(case.get("classname", "tests.test_api"))} name={quoteattr(case["name"])} time="0.001"'
             outcome = case.get("outcome", "passed")
@@ -29,17 +31,36 @@ def write_junit(path: Path, cases: list[dict], suite: str = "pytest") -> Path:
                 out.write(head + "/>\n")
                 continue
             tag = {"failed": "failure", "error": "error", "skipped": "skipped", "rerun": "rerun"}[outcome]
-            out.write(f"{head}><{tag} message={quoteattr(case.get('message', ''))}>{xml_escape(case.get('details', ''))}</{tag}></testcase>\n")
+            out.write(
+                f"{head}><{tag} message={quoteattr(case.get('message', ''))}>{xml_escape(case.get('details', ''))}</{tag}></testcase>\n"
+            )
         out.write("</testsuite></testsuites>\n")
     return path
 
 
-def write_result(folder: Path, check: str, status: str, figures: dict | None = None, findings: list | None = None,
-                 reason: str | None = None, required: bool = True) -> Path:
+def write_result(
+    folder: Path,
+    check: str,
+    status: str,
+    figures: dict | None = None,
+    findings: list | None = None,
+    reason: str | None = None,
+    required: bool = True,
+) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{check}.json"
-    path.write_text(json.dumps({"check": check, "status": status, "reason": reason, "figures": figures or {},
-                                "findings": findings or [], "required": required}))
+    path.write_text(
+        json.dumps(
+            {
+                "check": check,
+                "status": status,
+                "reason": reason,
+                "figures": figures or {},
+                "findings": findings or [],
+                "required": required,
+            }
+        )
+    )
     return path
 
 
@@ -86,11 +107,18 @@ def run_real_gates(out: Path) -> dict[str, Path]:
         found[f"{case.gate}/{case.fixture}"] = folder / f"{case.check}.json"
     # verify over a fixture with an unpinned action (red) and over itself... and a one-gate canary (green).
     verify_bad = FIXTURES.parent / "verify" / "unpinned-uses" / "bad"
-    for key, argv in (("verify/bad", ["verify", str(verify_bad), "--format", "text"]),
-                      ("canary/good", ["canary", "--gate", "deps"])):
+    for key, argv in (
+        ("verify/bad", ["verify", str(verify_bad), "--format", "text"]),
+        ("canary/good", ["canary", "--gate", "deps"]),
+    ):
         folder = out / key.replace("/", "-")
-        subprocess.run([sys.executable, "-m", "ci_helper", *argv, "--results-dir", str(folder)],
-                       capture_output=True, text=True, timeout=300, cwd=out)
+        subprocess.run(
+            [sys.executable, "-m", "ci_helper", *argv, "--results-dir", str(folder)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            cwd=out,
+        )
         found[key] = folder / f"{key.split('/')[0]}.json"
         assert found[key].is_file(), key
     return found

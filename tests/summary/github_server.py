@@ -50,11 +50,14 @@ class FakeGitHub:
         with self._lock:
             self._next_id += 1
             comment = {
-                "id": self._next_id, "body": body, "user": {"login": login, "id": 7, "type": "Bot" if login.endswith("[bot]") else "User"},
+                "id": self._next_id,
+                "body": body,
+                "user": {"login": login, "id": 7, "type": "Bot" if login.endswith("[bot]") else "User"},
                 "url": f"{self.url}/repos/o/r/issues/comments/{self._next_id}",
                 "html_url": f"https://github.com/o/r/pull/{number}#issuecomment-{self._next_id}",
                 "issue_url": f"{self.url}/repos/o/r/issues/{number}",
-                "created_at": "2026-11-21T22:00:00Z", "updated_at": "2026-11-21T22:00:00Z",
+                "created_at": "2026-11-21T22:00:00Z",
+                "updated_at": "2026-11-21T22:00:00Z",
             }
             self.comments.setdefault(number, []).append(comment)
             return comment
@@ -84,24 +87,44 @@ class FakeGitHub:
         if repo is None:
             return handler._send(404, {"message": "Not Found"})
         base = f"{self.url}/repos/{full}"
-        if (m := re.fullmatch(r"git/ref/(tags|heads)/(.+)", rest)):
+        if m := re.fullmatch(r"git/ref/(tags|heads)/(.+)", rest):
             name = unquote(m[2])
-            found = repo["tags"].get(name) if m[1] == "tags" else (
-                ("commit", repo["heads"][name]) if name in repo["heads"] else None)
+            found = (
+                repo["tags"].get(name)
+                if m[1] == "tags"
+                else (("commit", repo["heads"][name]) if name in repo["heads"] else None)
+            )
             if found is None:
                 return handler._send(404, {"message": "Not Found"})
             kind, sha = found
-            return handler._send(200, {"ref": f"refs/{m[1]}/{name}", "url": f"{base}/git/refs/{m[1]}/{name}",
-                                       "object": {"type": kind, "sha": sha, "url": f"{base}/git/{kind}s/{sha}"}})
-        if (m := re.fullmatch(r"git/tags/([0-9a-f]{40})", rest)):
+            return handler._send(
+                200,
+                {
+                    "ref": f"refs/{m[1]}/{name}",
+                    "url": f"{base}/git/refs/{m[1]}/{name}",
+                    "object": {"type": kind, "sha": sha, "url": f"{base}/git/{kind}s/{sha}"},
+                },
+            )
+        if m := re.fullmatch(r"git/tags/([0-9a-f]{40})", rest):
             if m[1] not in repo["tag_objects"]:
                 return handler._send(404, {"message": "Not Found"})
             kind, sha = repo["tag_objects"][m[1]]
-            return handler._send(200, {"sha": m[1], "tag": "t", "url": f"{base}/git/tags/{m[1]}",
-                                       "object": {"type": kind, "sha": sha, "url": f"{base}/git/{kind}s/{sha}"}})
-        if (m := re.fullmatch(r"commits/(.+)", rest)):
+            return handler._send(
+                200,
+                {
+                    "sha": m[1],
+                    "tag": "t",
+                    "url": f"{base}/git/tags/{m[1]}",
+                    "object": {"type": kind, "sha": sha, "url": f"{base}/git/{kind}s/{sha}"},
+                },
+            )
+        if m := re.fullmatch(r"commits/(.+)", rest):
             ref = unquote(m[1])
-            matches = [c for c in repo["commits"] if c.startswith(ref.lower())] if re.fullmatch(r"[0-9a-fA-F]{7,40}", ref) else []
+            matches = (
+                [c for c in repo["commits"] if c.startswith(ref.lower())]
+                if re.fullmatch(r"[0-9a-fA-F]{7,40}", ref)
+                else []
+            )
             if len(matches) == 1:
                 return handler._send(200, {"sha": matches[0], "url": f"{base}/commits/{matches[0]}"})
             return handler._send(422, {"message": f"No commit found for SHA: {ref}"})
@@ -132,15 +155,26 @@ class FakeGitHub:
                 parsed = urlparse(self.path)
                 fake.requests.append((method, parsed.path, self.headers.get("Authorization")))
                 if fake.mode == "403":
-                    return self._send(403, {"message": "Resource not accessible by integration",
-                                            "documentation_url": "https://docs.github.com/rest"})
+                    return self._send(
+                        403,
+                        {
+                            "message": "Resource not accessible by integration",
+                            "documentation_url": "https://docs.github.com/rest",
+                        },
+                    )
                 if fake.mode == "401":
-                    return self._send(401, {"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"})
+                    return self._send(
+                        401, {"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"}
+                    )
                 if fake.mode == "ratelimit":
-                    return self._send(403, {"message": "API rate limit exceeded for 127.0.0.1.",
-                                            "documentation_url": "https://docs.github.com/rest/rate-limit"},
-                                      {"X-RateLimit-Limit": "60", "X-RateLimit-Remaining": "0",
-                                       "X-RateLimit-Reset": "1900000000"})
+                    return self._send(
+                        403,
+                        {
+                            "message": "API rate limit exceeded for 127.0.0.1.",
+                            "documentation_url": "https://docs.github.com/rest/rate-limit",
+                        },
+                        {"X-RateLimit-Limit": "60", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "1900000000"},
+                    )
                 if fake.mode == "500" and fake.failures_left != 0:
                     fake.failures_left -= 1
                     return self._send(500, {"message": "Server Error"})
@@ -148,19 +182,44 @@ class FakeGitHub:
                 if method == "GET" and path == "/user":
                     if fake.user_login is None:  # GITHUB_TOKEN: an installation token cannot read /user
                         return self._send(403, {"message": "Resource not accessible by integration"})
-                    return self._send(200, {"login": fake.user_login, "id": 9, "type": "User",
-                                            "url": f"{fake.url}/users/{fake.user_login}"})
+                    return self._send(
+                        200,
+                        {
+                            "login": fake.user_login,
+                            "id": 9,
+                            "type": "User",
+                            "url": f"{fake.url}/users/{fake.user_login}",
+                        },
+                    )
                 if method == "GET" and (m := re.fullmatch(r"/repos/([\w.-]+/[\w.-]+)/((?:git|commits)/.+)", path)):
                     return fake._git(self, m[1], m[2])
-                if method == "GET" and fake.git and (m := re.fullmatch(r"/repos/([\w.-]+/[\w.-]+)", path)) and m[1] not in fake.git:
+                if (
+                    method == "GET"
+                    and fake.git
+                    and (m := re.fullmatch(r"/repos/([\w.-]+/[\w.-]+)", path))
+                    and m[1] not in fake.git
+                ):
                     return self._send(404, {"message": "Not Found"})
                 if method == "GET" and (m := re.fullmatch(r"/repos/([\w.-]+)/([\w.-]+)", path)):
-                    return self._send(200, {"id": 1, "name": m[2], "full_name": f"{m[1]}/{m[2]}",
-                                            "url": f"{fake.url}/repos/{m[1]}/{m[2]}"})
+                    return self._send(
+                        200,
+                        {
+                            "id": 1,
+                            "name": m[2],
+                            "full_name": f"{m[1]}/{m[2]}",
+                            "url": f"{fake.url}/repos/{m[1]}/{m[2]}",
+                        },
+                    )
                 if method == "GET" and (m := re.fullmatch(r"/repos/o/r/pulls/(\d+)", path)):
-                    return self._send(200, {"number": int(m[1]), "url": f"{fake.url}/repos/o/r/pulls/{m[1]}",
-                                            "head": {"sha": fake.head_sha, "ref": "feature"}})
-                if (m := re.fullmatch(r"/repos/o/r/issues/(\d+)/comments", path)):
+                    return self._send(
+                        200,
+                        {
+                            "number": int(m[1]),
+                            "url": f"{fake.url}/repos/o/r/pulls/{m[1]}",
+                            "head": {"sha": fake.head_sha, "ref": "feature"},
+                        },
+                    )
+                if m := re.fullmatch(r"/repos/o/r/issues/(\d+)/comments", path):
                     number = int(m[1])
                     if method == "POST":
                         created = fake.add_comment(number, self._body()["body"], "github-actions[bot]")
@@ -171,7 +230,7 @@ class FakeGitHub:
                     if method == "GET":
                         page = int(parse_qs(parsed.query).get("page", ["1"])[0])
                         items = fake.comments.get(number, [])
-                        chunk = items[(page - 1) * fake.page_size: page * fake.page_size]
+                        chunk = items[(page - 1) * fake.page_size : page * fake.page_size]
                         last = max(1, -(-len(items) // fake.page_size))
                         links = []
                         if page < last:

@@ -18,8 +18,13 @@ def test_the_canary_sees_the_summary_bite():
     assert sorted((o.fixture, o.expected, o.got, o.detail) for o in outcomes) == [
         ("bad", "fail", "fail", "tests: smoke: 1 failed"),
         ("good", "pass", "pass", ""),
-        ("suite-failure", "fail", "fail", "tests: quality: suite tests.quality.test_weights.TestWeights declares 1 errors "
-                                          "but its test cases show 0 (+1 more)"),
+        (
+            "suite-failure",
+            "fail",
+            "fail",
+            "tests: quality: suite tests.quality.test_weights.TestWeights declares 1 errors "
+            "but its test cases show 0 (+1 more)",
+        ),
     ]
     suite = next(o for o in outcomes if o.fixture == "suite-failure")
     assert "summary-junit-suite" in suite.rules
@@ -35,7 +40,11 @@ def test_write_result_records_the_verdict_and_is_never_read_back(cli, tmp_path, 
     assert written["status"] == "fail"
     assert written["figures"] == {"checks": 6, "required": 7, "tests": 6, "blockers": 4}
     assert [f["message"] for f in written["findings"]] == [
-        "tests: smoke: 1 failed", "audit did not run", "coverage failed", "smoke failed"]
+        "tests: smoke: 1 failed",
+        "audit did not run",
+        "coverage failed",
+        "smoke failed",
+    ]
     # A summary result sitting in the results folder is not one of the checks.
     (out / "deps.json").write_text((FIXTURES / "good" / "results" / "deps.json").read_text())
     assert [c.check for c in model.load(out, []).checks] == ["deps"]

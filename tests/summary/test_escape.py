@@ -26,25 +26,47 @@ def test_mentions_and_issue_references_notify_nobody():
     assert escape.inline("mail me: a@b.c") == f"mail me: a@{ZWJ}b.c"
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("fixes GH-12 and gh-3", f"fixes GH{ZWJ}-12 and gh{ZWJ}-3"),
-    ("see octo-org/octo-repo#1", f"see octo-org/octo-repo#{ZWJ}1"),
-    ("https://github.com/o/r/issues/1", f"https:{ZWJ}//github.com/o/r/issues/1"),
-    ("HTTP://github.com/o/r/pull/2 or www.github.com/o/r/issues/3 or https://ghe.corp/o/r/discussions/4",
-     f"HTTP:{ZWJ}//github.com/o/r/pull/2 or www{ZWJ}.github.com/o/r/issues/3 or "
-     f"https:{ZWJ}//ghe.corp/o/r/discussions/4"),
-    ("@org/team", f"@{ZWJ}org/team"),
-    # Not references: left as they are.
-    ("BUGGH-12 gh- x#a https://api.osv.dev/v1/query https://github.com/o/r/blob/main/a.py",
-     "BUGGH-12 gh- x#a https://api.osv.dev/v1/query https://github.com/o/r/blob/main/a.py"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("fixes GH-12 and gh-3", f"fixes GH{ZWJ}-12 and gh{ZWJ}-3"),
+        ("see octo-org/octo-repo#1", f"see octo-org/octo-repo#{ZWJ}1"),
+        ("https://github.com/o/r/issues/1", f"https:{ZWJ}//github.com/o/r/issues/1"),
+        (
+            "HTTP://github.com/o/r/pull/2 or www.github.com/o/r/issues/3 or https://ghe.corp/o/r/discussions/4",
+            f"HTTP:{ZWJ}//github.com/o/r/pull/2 or www{ZWJ}.github.com/o/r/issues/3 or "
+            f"https:{ZWJ}//ghe.corp/o/r/discussions/4",
+        ),
+        ("@org/team", f"@{ZWJ}org/team"),
+        # Not references: left as they are.
+        (
+            "BUGGH-12 gh- x#a https://api.osv.dev/v1/query https://github.com/o/r/blob/main/a.py",
+            "BUGGH-12 gh- x#a https://api.osv.dev/v1/query https://github.com/o/r/blob/main/a.py",
+        ),
+    ],
+)
 def test_cross_references_and_links_are_broken(text, expected):
     assert escape.inline(text) == expected
     assert escape.html(text) == expected
 
 
-@pytest.mark.parametrize("char", ["\u202e", "\u202d", "\u202a", "\u202b", "\u202c", "\u2066", "\u2067", "\u2068",
-                                  "\u2069", "\u200e", "\u200f", "\u061c"])
+@pytest.mark.parametrize(
+    "char",
+    [
+        "\u202e",
+        "\u202d",
+        "\u202a",
+        "\u202b",
+        "\u202c",
+        "\u2066",
+        "\u2067",
+        "\u2068",
+        "\u2069",
+        "\u200e",
+        "\u200f",
+        "\u061c",
+    ],
+)
 def test_bidirectional_controls_are_shown_escaped(char):
     text = f"test_{char}gpj.exe"
     shown = f"\\u{ord(char):04x}"
@@ -77,7 +99,8 @@ def test_markdown_values_are_not_escaped_twice():
 
 def test_html_context_uses_entities_not_backslashes():
     assert escape.html("a|b <img src=x> @octocat 'q' & \"d\"") == (
-        f"a|b &lt;img src=x&gt; @{ZWJ}octocat &#39;q&#39; &amp; &quot;d&quot;")
+        f"a|b &lt;img src=x&gt; @{ZWJ}octocat &#39;q&#39; &amp; &quot;d&quot;"
+    )
 
 
 def test_code_block_fence_is_longer_than_any_backtick_run_inside():

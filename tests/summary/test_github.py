@@ -28,8 +28,13 @@ def env(gh, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     event = tmp_path / "event.json"
     event.write_text(json.dumps({"action": "synchronize", "pull_request": {"number": 7, "head": {"sha": HEAD}}}))
-    return {"GITHUB_TOKEN": TOKEN, "GITHUB_REPOSITORY": "o/r", "GITHUB_API_URL": gh.url,
-            "GITHUB_EVENT_PATH": str(event), "GITHUB_OUTPUT": str(tmp_path / "outputs")}
+    return {
+        "GITHUB_TOKEN": TOKEN,
+        "GITHUB_REPOSITORY": "o/r",
+        "GITHUB_API_URL": gh.url,
+        "GITHUB_EVENT_PATH": str(event),
+        "GITHUB_OUTPUT": str(tmp_path / "outputs"),
+    }
 
 
 def results_args(folder):
@@ -48,15 +53,24 @@ def test_first_run_creates_second_run_edits(cli, gh, env, bad, good, tmp_path):
 
     second = cli("summary", *results_args(good), "--pr-comment", env=env)
     assert second.exit_code == 0
-    assert len(ours(gh)) == 1 and ours(gh)[0]["body"] == render.render_comment(
-        model.load(good / "results", [str(good / "junit" / "smoke.xml")])).text
+    assert (
+        len(ours(gh)) == 1
+        and ours(gh)[0]["body"]
+        == render.render_comment(model.load(good / "results", [str(good / "junit" / "smoke.xml")])).text
+    )
     # The other comments (over two pages) are untouched, and nothing was added.
     assert [c["body"].split("\n")[0] for c in gh.comments[7]] == [
-        "LGTM @octocat", "<!-- ci-helper:summary:web -->", "please rebase", "<!-- ci-helper:summary -->"]
+        "LGTM @octocat",
+        "<!-- ci-helper:summary:web -->",
+        "please rebase",
+        "<!-- ci-helper:summary -->",
+    ]
     assert [(m, p) for m, p, _ in gh.requests] == [
-        ("GET", "/repos/o/r/issues/7/comments"), ("GET", "/repos/o/r/issues/7/comments"),
+        ("GET", "/repos/o/r/issues/7/comments"),
+        ("GET", "/repos/o/r/issues/7/comments"),
         ("POST", "/repos/o/r/issues/7/comments"),
-        ("GET", "/repos/o/r/issues/7/comments"), ("GET", "/repos/o/r/issues/7/comments"),
+        ("GET", "/repos/o/r/issues/7/comments"),
+        ("GET", "/repos/o/r/issues/7/comments"),
         ("PATCH", f"/repos/o/r/issues/comments/{ours(gh)[0]['id']}"),
     ]
     assert {auth for _, _, auth in gh.requests} == {f"token {TOKEN}"}
@@ -70,7 +84,9 @@ def test_a_comment_planted_with_our_marker_is_not_taken_over(cli, gh, env, good)
     assert cli("summary", *results_args(good), "--pr-comment", env=env).exit_code == 0
     bodies = [(c["user"]["login"], c["body"].split("\n")[1]) for c in ours(gh)]
     assert bodies == [("mallory", "looks like yours"), ("github-actions[bot]", "## ✅ Green: ci-helper run summary")]
-    assert [p for m, p, _ in gh.requests if m == "GET" and p == "/user"] == ["/user"]  # asked once, before a bot comment existed
+    assert [p for m, p, _ in gh.requests if m == "GET" and p == "/user"] == [
+        "/user"
+    ]  # asked once, before a bot comment existed
 
 
 def test_a_personal_token_edits_its_own_comment(cli, gh, env, good):
@@ -86,7 +102,8 @@ def test_subprojects_get_one_comment_each(cli, gh, env, good):
     assert cli("summary", *results_args(good), "--pr-comment", "--comment-id", "web", env=env).exit_code == 0
     assert cli("summary", *results_args(good), "--pr-comment", "--comment-id", "api", env=env).exit_code == 0
     assert [c["body"].split("\n")[:2] for c in gh.comments[7][1:2]] == [
-        ["<!-- ci-helper:summary:web -->", "## ✅ Green: ci-helper run summary"]]
+        ["<!-- ci-helper:summary:web -->", "## ✅ Green: ci-helper run summary"]
+    ]
     assert len(ours(gh, "<!-- ci-helper:summary:api -->")) == 1 and len(gh.comments[7]) == 4
 
 
@@ -96,10 +113,13 @@ def test_403_falls_back_to_the_file_and_keeps_the_verdict(cli, gh, env, good, tm
     assert result.exit_code == 0  # the verdict, not the posting, decides
     assert (tmp_path / "comment.md").read_text(encoding="utf-8").split("\n")[0] == "<!-- ci-helper:summary -->"
     assert (tmp_path / "outputs").read_text() == (
-        "verdict=green\ncomment-posted=false\nneeds-workflow-run=true\ncomment-file=comment.md\n")
-    assert result.stderr == ("summary: PR comment not posted: GitHub answered 403: Resource not accessible by integration "
-                             "(a fork PR's token cannot comment; post from a workflow_run workflow); "
-                             "the body is in comment.md for the workflow_run poster\n")
+        "verdict=green\ncomment-posted=false\nneeds-workflow-run=true\ncomment-file=comment.md\n"
+    )
+    assert result.stderr == (
+        "summary: PR comment not posted: GitHub answered 403: Resource not accessible by integration "
+        "(a fork PR's token cannot comment; post from a workflow_run workflow); "
+        "the body is in comment.md for the workflow_run poster\n"
+    )
     assert 7 in gh.comments and len(gh.comments[7]) == 3
 
 
@@ -107,7 +127,11 @@ def test_403_without_comment_out_writes_the_default_file(cli, gh, env, bad, tmp_
     gh.mode = "403"
     result = cli("summary", *results_args(bad), "--pr-comment", env=env)
     assert result.exit_code == 1
-    assert (tmp_path / ".ci-helper/summary-comment.md").read_text(encoding="utf-8").startswith("<!-- ci-helper:summary -->\n")
+    assert (
+        (tmp_path / ".ci-helper/summary-comment.md")
+        .read_text(encoding="utf-8")
+        .startswith("<!-- ci-helper:summary -->\n")
+    )
 
 
 def test_500_is_retried_then_reported(cli, gh, env, good, monkeypatch):
@@ -116,8 +140,10 @@ def test_500_is_retried_then_reported(cli, gh, env, good, monkeypatch):
     result = cli("summary", *results_args(good), "--pr-comment", env=env)
     assert result.exit_code == 0
     assert [(m, p) for m, p, _ in gh.requests] == [("GET", "/repos/o/r/issues/7/comments")] * 3
-    assert result.stderr == ("summary: PR comment not posted: GitHub answered 500: Server Error after 3 attempts; "
-                             "the body is in .ci-helper/summary-comment.md\n")
+    assert result.stderr == (
+        "summary: PR comment not posted: GitHub answered 500: Server Error after 3 attempts; "
+        "the body is in .ci-helper/summary-comment.md\n"
+    )
 
 
 def test_a_transient_500_is_retried_and_posts(cli, gh, env, good, monkeypatch):
@@ -153,8 +179,10 @@ def test_poster_checks_the_head_commit_and_ignores_the_verdict(cli, gh, env, bad
     del poster_env["GITHUB_EVENT_PATH"]
     wrong = cli("summary", *results_args(bad), "--pr-comment", "--post-only", "--head-sha", "0" * 40, env=poster_env)
     assert wrong.exit_code == 1 and ours(gh) == []
-    assert wrong.stderr == (f"summary: PR comment not posted: PR #7 head is {HEAD}, not {'0' * 40}: refusing to comment "
-                            "on a different PR; the body is in .ci-helper/summary-comment.md\n")
+    assert wrong.stderr == (
+        f"summary: PR comment not posted: PR #7 head is {HEAD}, not {'0' * 40}: refusing to comment "
+        "on a different PR; the body is in .ci-helper/summary-comment.md\n"
+    )
     right = cli("summary", *results_args(bad), "--pr-comment", "--post-only", "--head-sha", HEAD, env=poster_env)
     assert right.exit_code == 0 and len(ours(gh)) == 1
 
@@ -169,16 +197,22 @@ def test_push_event_posts_nothing(cli, gh, env, good, tmp_path):
 def test_missing_token_is_bad_input(cli, env, good):
     result = cli("summary", *results_args(good), "--pr-comment", env={**env, "GITHUB_TOKEN": ""})
     assert result.exit_code == 2
-    assert result.stderr == "Error: GITHUB_TOKEN is not set; pass it to the step with env: GITHUB_TOKEN: ${{ github.token }}\n"
+    assert (
+        result.stderr
+        == "Error: GITHUB_TOKEN is not set; pass it to the step with env: GITHUB_TOKEN: ${{ github.token }}\n"
+    )
 
 
-@pytest.mark.parametrize("payload, number", [
-    ({"pull_request": {"number": 3}}, 3),
-    ({"issue": {"number": 4, "pull_request": {"url": "x"}}}, 4),
-    ({"issue": {"number": 5}}, None),
-    ({"workflow_run": {"pull_requests": [{"number": 6}]}}, 6),
-    ({"workflow_run": {"pull_requests": []}}, None),
-])
+@pytest.mark.parametrize(
+    "payload, number",
+    [
+        ({"pull_request": {"number": 3}}, 3),
+        ({"issue": {"number": 4, "pull_request": {"url": "x"}}}, 4),
+        ({"issue": {"number": 5}}, None),
+        ({"workflow_run": {"pull_requests": [{"number": 6}]}}, 6),
+        ({"workflow_run": {"pull_requests": []}}, None),
+    ],
+)
 def test_pr_number_from_event(tmp_path, payload, number):
     (tmp_path / "e.json").write_text(json.dumps(payload))
     assert github.pr_number_from_event(str(tmp_path / "e.json")) == number
@@ -190,5 +224,7 @@ def test_an_event_payload_that_is_not_utf8_is_bad_input(tmp_path):
     (tmp_path / "e.json").write_bytes(b"\xff\xfe\x00")
     with pytest.raises(BadInput) as exc:
         github.pr_number_from_event(str(tmp_path / "e.json"))
-    assert exc.value.message == (f"{tmp_path / 'e.json'}: cannot read the event payload "
-                                 "('utf-8' codec can't decode byte 0xff in position 0: invalid start byte)")
+    assert exc.value.message == (
+        f"{tmp_path / 'e.json'}: cannot read the event payload "
+        "('utf-8' codec can't decode byte 0xff in position 0: invalid start byte)"
+    )

@@ -33,11 +33,18 @@ def test_counts_match_a_full_parse(tmp_path_factory, suites, nested):
     parts = []
     for i, cases in enumerate(suites):
         body = "".join(
-            f'<testcase classname="c{i}" name="t{j}" time="{time}">' + "".join(f'<{c} message="m"/>' for c in children) + "</testcase>"
-            for j, (children, time) in enumerate(cases))
+            f'<testcase classname="c{i}" name="t{j}" time="{time}">'
+            + "".join(f'<{c} message="m"/>' for c in children)
+            + "</testcase>"
+            for j, (children, time) in enumerate(cases)
+        )
         parts.append(f'<testsuite name="s{i}">{body}</testsuite>')
     inner = "".join(parts)
-    xml = f"<testsuites><testsuite name='outer'>{inner}</testsuite></testsuites>" if nested else f"<testsuites>{inner}</testsuites>"
+    xml = (
+        f"<testsuites><testsuite name='outer'>{inner}</testsuite></testsuites>"
+        if nested
+        else f"<testsuites>{inner}</testsuites>"
+    )
     path = tmp_path_factory.getbasetemp() / "junit-property.xml"
     path.write_text(xml)
     report = junit.parse(path)
@@ -45,7 +52,8 @@ def test_counts_match_a_full_parse(tmp_path_factory, suites, nested):
     assert {k: getattr(report, k) for k in expected} == expected
     assert len(report.problems) == expected["failed"] + expected["errors"] + expected["flaky"]
     assert [c.outcome for c in report.problems] == sorted(
-        (c.outcome for c in report.problems), key=["failed", "error", "flaky"].index)
+        (c.outcome for c in report.problems), key=["failed", "error", "flaky"].index
+    )
 
 
 def test_an_empty_file_is_malformed(tmp_path):

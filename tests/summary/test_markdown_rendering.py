@@ -11,8 +11,27 @@ from .conftest import HOSTILE_NAME, TEN_KB, write_junit, write_result
 markdown_it = pytest.importorskip("markdown_it")
 
 # What our templates may produce; anything else came from untrusted text.
-ALLOWED = {"h2", "h3", "h4", "p", "ul", "li", "table", "thead", "tbody", "tr", "th", "td", "details", "summary",
-           "pre", "code", "blockquote", "em", "strong"}
+ALLOWED = {
+    "h2",
+    "h3",
+    "h4",
+    "p",
+    "ul",
+    "li",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "details",
+    "summary",
+    "pre",
+    "code",
+    "blockquote",
+    "em",
+    "strong",
+}
 
 
 class Tags(HTMLParser):
@@ -43,18 +62,37 @@ def html_of(markdown: str) -> Tags:
 
 @pytest.fixture
 def hostile(tmp_path):
-    junit_file = write_junit(tmp_path / "junit-q|a.xml", [
-        {"name": HOSTILE_NAME, "outcome": "failed", "message": TEN_KB, "details": TEN_KB},
-        {"name": "test_<script>alert(1)</script>", "outcome": "error", "message": "<a href='http://x'>click</a>"},
-        {"name": "test_ok"},
-    ])
-    write_result(tmp_path / "results", "verify", "fail", {"files": 3, "findings": 2}, [
-        {"rule": "unpinned-uses|x", "file": "a|b`c`.yml", "line": 7,
-         "message": "uses: evil/act@main | <img src=x> @octocat ![p](http://x/p.png) [link](http://x) <!-- x -->"},
-        {"rule": "r", "message": "```\n</details>\n# heading", "file": None, "line": None}])
+    junit_file = write_junit(
+        tmp_path / "junit-q|a.xml",
+        [
+            {"name": HOSTILE_NAME, "outcome": "failed", "message": TEN_KB, "details": TEN_KB},
+            {"name": "test_<script>alert(1)</script>", "outcome": "error", "message": "<a href='http://x'>click</a>"},
+            {"name": "test_ok"},
+        ],
+    )
+    write_result(
+        tmp_path / "results",
+        "verify",
+        "fail",
+        {"files": 3, "findings": 2},
+        [
+            {
+                "rule": "unpinned-uses|x",
+                "file": "a|b`c`.yml",
+                "line": 7,
+                "message": "uses: evil/act@main | <img src=x> @octocat ![p](http://x/p.png) [link](http://x) <!-- x -->",
+            },
+            {"rule": "r", "message": "```\n</details>\n# heading", "file": None, "line": None},
+        ],
+    )
     # Hostile text in typed string figures (unknown figure names are refused before rendering).
-    write_result(tmp_path / "results", "deps", "not-run", reason="<b>bold</b> | `x` @octocat",
-                 figures={"python": "<img src=y> | k|1", "files": ["a|b", "<i>"]})
+    write_result(
+        tmp_path / "results",
+        "deps",
+        "not-run",
+        reason="<b>bold</b> | `x` @octocat",
+        figures={"python": "<img src=y> | k|1", "files": ["a|b", "<i>"]},
+    )
     return model.load(tmp_path / "results", [str(junit_file)])
 
 

@@ -45,7 +45,10 @@ def test_optional_check_does_not_decide_the_verdict(gate_results, tmp_path):
 def test_zero_tests_is_red(tmp_path):
     junit = write_junit(tmp_path / "junit-smoke.xml", [])
     run = model.load(tmp_path / "results", [str(junit)])
-    assert run.blockers() == ["tests: smoke: no tests ran", f"no gate ran: results folder {tmp_path / 'results'} not found"]
+    assert run.blockers() == [
+        "tests: smoke: no tests ran",
+        f"no gate ran: results folder {tmp_path / 'results'} not found",
+    ]
     assert run.input_notes == [f"results folder {tmp_path / 'results'} not found: no gate wrote a result"]
 
 
@@ -65,13 +68,17 @@ def test_nothing_at_all_is_red(tmp_path):
 
 
 def test_flaky_tests_do_not_make_a_tier_red(tmp_path):
-    junit = write_junit(tmp_path / "quality.xml", [{"name": "test_a"}, {"name": "test_b", "outcome": "rerun", "message": "timeout"}])
+    junit = write_junit(
+        tmp_path / "quality.xml", [{"name": "test_a"}, {"name": "test_b", "outcome": "rerun", "message": "timeout"}]
+    )
     run = model.load(None, [str(junit)])
     assert (run.green, run.tiers[0].report.flaky) == (True, 1)
 
 
 def test_named_tiers_and_shards_add_up(tmp_path):
-    a = write_junit(tmp_path / "a.xml", [{"name": "test_1"}, {"name": "test_2", "outcome": "failed", "message": "boom"}])
+    a = write_junit(
+        tmp_path / "a.xml", [{"name": "test_1"}, {"name": "test_2", "outcome": "failed", "message": "boom"}]
+    )
     b = write_junit(tmp_path / "b.xml", [{"name": "test_3"}])
     run = model.load(None, [f"quality={a}", f"quality={b}", str(b)])
     assert [(t.name, t.report.total, t.report.failed) for t in run.tiers] == [("quality", 3, 1), ("b", 1, 0)]
@@ -81,7 +88,10 @@ def test_corrupt_result_is_bad_input(tmp_path):
     (tmp_path / "coverage.json").write_text("{not json")
     with pytest.raises(BadInput) as exc:
         model.load(tmp_path, [])
-    assert exc.value.message == f"{tmp_path / 'coverage.json'}:1: corrupt check result (Expecting property name enclosed in double quotes); delete it and re-run the gate"
+    assert (
+        exc.value.message
+        == f"{tmp_path / 'coverage.json'}:1: corrupt check result (Expecting property name enclosed in double quotes); delete it and re-run the gate"
+    )
 
 
 def test_malformed_junit_is_bad_input(tmp_path):
@@ -93,10 +103,21 @@ def test_malformed_junit_is_bad_input(tmp_path):
 
 def test_a_missing_junit_file_is_a_tier_that_did_not_run(tmp_path):
     present = write_junit(tmp_path / "a.xml", [{"name": "test_1"}])
-    run = model.load(None, [f"quality={present}", f"quality={tmp_path / 'shard2.xml'}", str(tmp_path / "junit-smoke.xml")])
-    assert [(t.name, t.status, t.report.total) for t in run.tiers] == [("quality", "not-run", 1), ("smoke", "not-run", 0)]
-    assert run.blockers() == ["tests: quality did not run (no JUnit report)", "tests: smoke did not run (no JUnit report)"]
-    assert run.tiers[1].why == f"no JUnit report at {tmp_path / 'junit-smoke.xml'}: the test step did not run or did not write it"
+    run = model.load(
+        None, [f"quality={present}", f"quality={tmp_path / 'shard2.xml'}", str(tmp_path / "junit-smoke.xml")]
+    )
+    assert [(t.name, t.status, t.report.total) for t in run.tiers] == [
+        ("quality", "not-run", 1),
+        ("smoke", "not-run", 0),
+    ]
+    assert run.blockers() == [
+        "tests: quality did not run (no JUnit report)",
+        "tests: smoke did not run (no JUnit report)",
+    ]
+    assert (
+        run.tiers[1].why
+        == f"no JUnit report at {tmp_path / 'junit-smoke.xml'}: the test step did not run or did not write it"
+    )
 
 
 def test_passing_tests_without_any_gate_result_are_red(tmp_path):

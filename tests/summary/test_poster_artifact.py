@@ -14,9 +14,20 @@ from tests.conftest import run_ci_helper
 def artifact(tmp_path: Path) -> Path:
     """What a fork's run uploads: every check passing (forged or not, the files say green)."""
     root = tmp_path / "pr-summary"
-    results.write_result(results.passed("guardrails", {"repository": "o/r", "event": "pull_request", "ref": None,
-                                                       "base": "main", "head_repository": "o/r",
-                                                       "unpinned_uses": None}), root / "results")
+    results.write_result(
+        results.passed(
+            "guardrails",
+            {
+                "repository": "o/r",
+                "event": "pull_request",
+                "ref": None,
+                "base": "main",
+                "head_repository": "o/r",
+                "unpinned_uses": None,
+            },
+        ),
+        root / "results",
+    )
     (root / "junit").mkdir()
     (root / "summary").mkdir()
     (root / "summary" / "pr-number").write_text("7\n")
@@ -26,8 +37,9 @@ def artifact(tmp_path: Path) -> Path:
 def poster(tmp_path: Path, folder: Path, *args: str):
     work = tmp_path / "poster"
     work.mkdir(exist_ok=True)
-    return run_ci_helper("summary", "--artifact", str(folder), "--out", str(tmp_path / "summary.md"), *args,
-                         cwd=work, env={})
+    return run_ci_helper(
+        "summary", "--artifact", str(folder), "--out", str(tmp_path / "summary.md"), *args, cwd=work, env={}
+    )
 
 
 @pytest.mark.parametrize("conclusion", ["failure", "cancelled", "timed_out", "skipped", ""])
@@ -53,22 +65,33 @@ def _link_out(root: Path, tmp_path: Path) -> None:
     os.symlink(secret, root / "results" / "stolen.json")
 
 
-@pytest.mark.parametrize("forge, where, why", [
-    (lambda root, tmp: (root / "results" / "x.py").write_text(""), "results/x.py", "unexpected file name"),
-    (lambda root, tmp: (root / "evil").mkdir(), "evil", "unexpected entry"),
-    (_link_out, "results/stolen.json", "not a regular file"),
-    (lambda root, tmp: (root / "summary" / "pr-number").write_text("7; rm -rf /"), "summary/pr-number",
-     "not a pull request number"),
-    (lambda root, tmp: (root / "results" / "big.json").write_bytes(b" " * (256 * 1024 + 1)), "results/big.json",
-     "262145 bytes, over the limit of 262144"),
-    (lambda root, tmp: (root / "summary" / "run.sh").write_text(""), "summary/run.sh", "unexpected file"),
-])
+@pytest.mark.parametrize(
+    "forge, where, why",
+    [
+        (lambda root, tmp: (root / "results" / "x.py").write_text(""), "results/x.py", "unexpected file name"),
+        (lambda root, tmp: (root / "evil").mkdir(), "evil", "unexpected entry"),
+        (_link_out, "results/stolen.json", "not a regular file"),
+        (
+            lambda root, tmp: (root / "summary" / "pr-number").write_text("7; rm -rf /"),
+            "summary/pr-number",
+            "not a pull request number",
+        ),
+        (
+            lambda root, tmp: (root / "results" / "big.json").write_bytes(b" " * (256 * 1024 + 1)),
+            "results/big.json",
+            "262145 bytes, over the limit of 262144",
+        ),
+        (lambda root, tmp: (root / "summary" / "run.sh").write_text(""), "summary/run.sh", "unexpected file"),
+    ],
+)
 def test_a_forged_artifact_is_refused_before_anything_is_read(tmp_path, forge, where, why):
     root = artifact(tmp_path)
     forge(root, tmp_path)
     proc = poster(tmp_path, root, "--run-conclusion", "success")
     assert proc.returncode == 2
-    assert proc.stderr == (f"Error: {root / where}: {why}; the pull request's artifact is refused (only "
-                           "results/*.json, junit/*.xml and summary/pr-number, no links, within the size limits "
-                           "of docs/security.md)\n")
+    assert proc.stderr == (
+        f"Error: {root / where}: {why}; the pull request's artifact is refused (only "
+        "results/*.json, junit/*.xml and summary/pr-number, no links, within the size limits "
+        "of docs/security.md)\n"
+    )
     assert not (tmp_path / "summary.md").exists()

@@ -19,7 +19,7 @@ def section(lines, heading):
     """The table rows under ``heading`` (a figures table or a named table)."""
     i = lines.index(heading)
     rows = []
-    for line in lines[i + 1:]:
+    for line in lines[i + 1 :]:
         if line.startswith("|"):
             rows.append(line)
         elif rows:
@@ -30,8 +30,10 @@ def section(lines, heading):
 def test_audit_lists_vulnerabilities_and_expired_ignores_with_reasons(gate_results, tmp_path):
     real_result(gate_results, "audit/bad", tmp_path)
     lines = lines_of(tmp_path)
-    assert ("| ❌ fail | audit | required | 2 vulnerable of 3, 1 expired | canary-templating 3.1.2: PYSEC-2099-101 "
-            "(CVE-2099-10101): fix in 3.1.3 (+2 more) |") in lines
+    assert (
+        "| ❌ fail | audit | required | 2 vulnerable of 3, 1 expired | canary-templating 3.1.2: PYSEC-2099-101 "
+        "(CVE-2099-10101): fix in 3.1.3 (+2 more) |"
+    ) in lines
     assert section(lines, "#### Vulnerabilities and ignores") == [
         "| State | Package | Version | ID | Fix versions | Reason | Expires |",
         "| --- | --- | --- | --- | --- | --- | --- |",
@@ -51,8 +53,15 @@ def test_audit_shows_an_ignored_vulnerability_with_its_reason_and_expiry(gate_re
 def test_coverage_lists_files_under_the_floor_from_typed_figures(gate_results, tmp_path):
     real_result(gate_results, "coverage/bad", tmp_path)
     lines = lines_of(tmp_path)
-    assert "| ❌ fail | coverage | required | total 29% (floor 90%) | total coverage 29% is under the floor 90% (+1 more) |" in lines
-    assert section(lines, "#### Files under the floor") == ["| File | Coverage |", "| --- | --- |", "| shapes.py | 29% |"]
+    assert (
+        "| ❌ fail | coverage | required | total 29% (floor 90%) | total coverage 29% is under the floor 90% (+1 more) |"
+        in lines
+    )
+    assert section(lines, "#### Files under the floor") == [
+        "| File | Coverage |",
+        "| --- | --- |",
+        "| shapes.py | 29% |",
+    ]
     # The per-file finding went into the table (from its data), so only the total is left as a finding.
     assert "- ❌ coverage-total: total coverage 29% is under the floor 90%" in lines
     assert not any(line.startswith("- ❌ coverage-per-file") for line in lines)
@@ -68,7 +77,7 @@ def test_coverage_without_data_says_so(tmp_path):
 
 
 PRECISE = {
-    "pyproject.toml": "[tool.coverage.run]\nomit = [\"test_*.py\"]\n\n[tool.coverage.report]\nprecision = 3\n",
+    "pyproject.toml": '[tool.coverage.run]\nomit = ["test_*.py"]\n\n[tool.coverage.report]\nprecision = 3\n',
     "third.py": "A = 1\n\n\ndef never():\n    return 2\n",
     "test_third.py": "import third\n\n\ndef test_a():\n    assert third.A == 1\n",
 }
@@ -77,8 +86,12 @@ PRECISE = {
 def test_the_gates_precision_is_honoured_in_the_summary_and_the_comment(tmp_path):
     for name, text in PRECISE.items():
         (tmp_path / name).write_text(text)
-    subprocess.run([sys.executable, "-m", "coverage", "run", "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-                   cwd=tmp_path, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "coverage", "run", "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+    )
     proc = run_ci_helper("coverage", "gate", "--fail-under", "66.7", "--results-dir", "results", cwd=tmp_path)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     run = model.load(tmp_path / "results", [])
@@ -92,8 +105,10 @@ def test_smoke_server_exit_is_shown_with_its_log(gate_results, tmp_path):
     real_result(gate_results, "smoke/bad", tmp_path)
     lines = lines_of(tmp_path)
     row = next(line for line in lines if line.startswith("| ❌ fail | smoke |"))
-    assert row.startswith("| ❌ fail | smoke | required | tests did not run, server never ready | server exited with code 1 "
-                          "before it was ready (")
+    assert row.startswith(
+        "| ❌ fail | smoke | required | tests did not run, server never ready | server exited with code 1 "
+        "before it was ready ("
+    )
     assert "| Server exit code | 1 |" in lines
     assert "<details><summary>last lines of .ci-helper/smoke/server.log</summary>" in lines
 
@@ -109,7 +124,10 @@ def test_smoke_pass_shows_tests_and_readiness(gate_results, tmp_path):
 def test_stubs_show_fake_inference_and_fabricated_names_against_the_budget(gate_results, tmp_path):
     real_result(gate_results, "stubs/good", tmp_path)
     lines = lines_of(tmp_path)
-    assert "| ✅ pass | stubs | required | fake inference off, 1 fabricated (budget 2), 2 modules, 2 repositories |  |" in lines
+    assert (
+        "| ✅ pass | stubs | required | fake inference off, 1 fabricated (budget 2), 2 modules, 2 repositories |  |"
+        in lines
+    )
     assert "| Fake inference | off |" in lines and "| Names fabricated on demand | 1 |" in lines
     assert not any(line.startswith("> Fake inference was on") for line in lines)
 
@@ -117,18 +135,26 @@ def test_stubs_show_fake_inference_and_fabricated_names_against_the_budget(gate_
 def test_stubs_over_the_budget_are_red(gate_results, tmp_path):
     real_result(gate_results, "stubs/bad", tmp_path)
     lines = lines_of(tmp_path)
-    assert any(line.startswith("| ❌ fail | stubs | required | fake inference off, 3 fabricated (budget 2), "
-                               "2 modules, 2 repositories |") for line in lines)
+    assert any(
+        line.startswith(
+            "| ❌ fail | stubs | required | fake inference off, 3 fabricated (budget 2), 2 modules, 2 repositories |"
+        )
+        for line in lines
+    )
 
 
 def test_guardrails_and_deps_key_figures(gate_results, tmp_path):
     real_result(gate_results, "guard/bad", tmp_path)
     real_result(gate_results, "deps/bad", tmp_path)
     lines = lines_of(tmp_path)
-    assert ("| ❌ fail | guardrails | required | someone/ci-helper-copy · pull\\_request · into develop | must run only in "
-            "truthful-ci/ci-helper, not in someone/ci-helper-copy (GITHUB\\_REPOSITORY) (+2 more) |") in lines
-    assert ("| ❌ fail | deps | required | 2 of 6 requirements mismatched, 1 missing | canary-http: expected ==2.20.0, "
-            "found 2.19.0 (+2 more) |") in lines
+    assert (
+        "| ❌ fail | guardrails | required | someone/ci-helper-copy · pull\\_request · into develop | must run only in "
+        "truthful-ci/ci-helper, not in someone/ci-helper-copy (GITHUB\\_REPOSITORY) (+2 more) |"
+    ) in lines
+    assert (
+        "| ❌ fail | deps | required | 2 of 6 requirements mismatched, 1 missing | canary-http: expected ==2.20.0, "
+        "found 2.19.0 (+2 more) |"
+    ) in lines
     assert "- ❌ deps-mismatch at requirements.txt:2: canary-http: expected ==2.20.0, found 2.19.0" in lines
 
 
@@ -136,5 +162,7 @@ def test_verify_and_canary_key_figures(gate_results, tmp_path):
     real_result(gate_results, "verify/bad", tmp_path)
     real_result(gate_results, "canary/good", tmp_path)
     lines = lines_of(tmp_path)
-    assert any(line.startswith("| ❌ fail | verify | required | 1 finding in 1 file | actions/checkout@") for line in lines)
+    assert any(
+        line.startswith("| ❌ fail | verify | required | 1 finding in 1 file | actions/checkout@") for line in lines
+    )
     assert "| ✅ pass | canary | required | gates proven to bite: 1/1 |  |" in lines

@@ -24,8 +24,10 @@ def refused(folder) -> str:
 
 def test_a_bare_pass_is_invalid_input(tmp_path):
     path = write_result(tmp_path, "coverage", "pass")
-    assert refused(tmp_path) == (f"{path}: invalid coverage result: required figure 'total' is missing (+7 more); "
-                                 "see docs/results-schemas.md, then re-run the gate that writes it")
+    assert refused(tmp_path) == (
+        f"{path}: invalid coverage result: required figure 'total' is missing (+7 more); "
+        "see docs/results-schemas.md, then re-run the gate that writes it"
+    )
 
 
 def test_a_handmade_pass_missing_one_required_figure_is_invalid(gate_results, tmp_path):
@@ -44,27 +46,36 @@ def test_an_unknown_figure_is_invalid(gate_results, tmp_path):
 
 def test_a_figure_of_the_wrong_type_is_invalid(gate_results, tmp_path):
     path = real_result(gate_results, "coverage/good", tmp_path, total="91%")
-    assert refused(tmp_path).startswith(f"{path}: invalid coverage result: figure 'total' must be number or null, got \"91%\";")
+    assert refused(tmp_path).startswith(
+        f"{path}: invalid coverage result: figure 'total' must be number or null, got \"91%\";"
+    )
 
 
 def test_an_infinite_figure_is_invalid(gate_results, tmp_path):
     path = real_result(gate_results, "coverage/good", tmp_path)
     path.write_text(path.read_text().replace('"total": 100.0', '"total": 1e999'))
-    assert refused(tmp_path) == f"{path}: corrupt check result (1e999 is not a finite number); delete it and re-run the gate"
+    assert (
+        refused(tmp_path)
+        == f"{path}: corrupt check result (1e999 is not a finite number); delete it and re-run the gate"
+    )
 
 
 def test_a_check_without_a_schema_is_invalid(tmp_path):
     path = write_result(tmp_path, "licenses", "pass", {"packages": 58})
-    assert refused(tmp_path).startswith(f"{path}: invalid licenses result: no figures schema for check 'licenses' "
-                                        f"(ci-helper writes: {', '.join(known_checks())});")
+    assert refused(tmp_path).startswith(
+        f"{path}: invalid licenses result: no figures schema for check 'licenses' "
+        f"(ci-helper writes: {', '.join(known_checks())});"
+    )
     assert "skips" in known_checks()
 
 
 def test_a_result_under_another_checks_file_name_is_refused(gate_results, tmp_path):
     source = real_result(gate_results, "coverage/good", tmp_path)
     source.rename(tmp_path / "smoke.json")
-    assert refused(tmp_path) == (f"{tmp_path / 'smoke.json'}: holds the result of check 'coverage'; gates write "
-                                 "coverage.json, so this file was not written by one: delete it")
+    assert refused(tmp_path) == (
+        f"{tmp_path / 'smoke.json'}: holds the result of check 'coverage'; gates write "
+        "coverage.json, so this file was not written by one: delete it"
+    )
 
 
 def test_the_cli_exits_2_naming_the_invalid_file(cli, tmp_path):
@@ -131,12 +142,20 @@ def test_a_suite_level_failure_makes_the_tier_red_with_a_finding(gate_results, t
     junit.write_text(SETUP_CLASS_FAILED)
     run = model.load(tmp_path / "results", [str(junit)])
     assert run.tiers[0].status == "fail"
-    assert run.blockers() == ["tests: quality: suite tests.test_db.TestDb declares 1 errors but its test cases show 0 (+1 more)"]
+    assert run.blockers() == [
+        "tests: quality: suite tests.test_db.TestDb declares 1 errors but its test cases show 0 (+1 more)"
+    ]
     result = run.to_result()
     assert [(f.rule, f.message) for f in result.findings if f.rule == "summary-junit-suite"] == [
-        ("summary-junit-suite", "tests: quality: suite tests.test_db.TestDb declares 1 errors but its test cases show 0"),
-        ("summary-junit-suite", "tests: quality: suite tests.test_db.TestDb: error outside any test case "
-                                "(a setup or teardown failed): setup_class: connection refused"),
+        (
+            "summary-junit-suite",
+            "tests: quality: suite tests.test_db.TestDb declares 1 errors but its test cases show 0",
+        ),
+        (
+            "summary-junit-suite",
+            "tests: quality: suite tests.test_db.TestDb: error outside any test case "
+            "(a setup or teardown failed): setup_class: connection refused",
+        ),
     ]
     # The tier's Time is the suite's wall time as declared (0.4 s), not the cases' sum (0.2 s).
     assert "| Time (s) | 0.4 |" in render.render_markdown(run).text.split("\n")

@@ -83,11 +83,24 @@ def artifact(tmp_path, pr_number="7\n"):
 
 def run_poster(tmp_path, gh, head_sha):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "CI_HELPER_"))}
-    env.update({"PATH": f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}", "RUNNER_TEMP": str(tmp_path),
-                "PR_SUMMARY": str(artifact(tmp_path)), "GITHUB_TOKEN": "tok", "GITHUB_REPOSITORY": "o/r",
-                "GITHUB_API_URL": gh.url, "CI_HELPER_HEAD_SHA": head_sha})
-    return subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", poster_script()],
-                          env=env, capture_output=True, text=True, timeout=60)
+    env.update(
+        {
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}",
+            "RUNNER_TEMP": str(tmp_path),
+            "PR_SUMMARY": str(artifact(tmp_path)),
+            "GITHUB_TOKEN": "tok",
+            "GITHUB_REPOSITORY": "o/r",
+            "GITHUB_API_URL": gh.url,
+            "CI_HELPER_HEAD_SHA": head_sha,
+        }
+    )
+    return subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", poster_script()],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_the_poster_step_renders_again_and_posts(tmp_path):
@@ -104,4 +117,6 @@ def test_the_poster_refuses_a_pr_number_that_does_not_match_the_run(tmp_path):
     with FakeGitHub(head_sha="b" * 40) as gh:
         proc = run_poster(tmp_path, gh, "c" * 40)
         assert proc.returncode == 1 and gh.comments == {}
-        assert proc.stderr.split("\n")[-2].startswith(f"summary: PR comment not posted: PR #7 head is {'b' * 40}, not {'c' * 40}")
+        assert proc.stderr.split("\n")[-2].startswith(
+            f"summary: PR comment not posted: PR #7 head is {'b' * 40}, not {'c' * 40}"
+        )

@@ -14,34 +14,38 @@ def rels(items):
 
 
 def test_discovers_workflows_and_every_action_file(repo):
-    root = repo({
-        ".github/workflows/a.yml": WORKFLOW,
-        ".github/workflows/b.yaml": WORKFLOW,
-        ".github/workflows/notes.txt": "x",
-        ".github/workflows/nested/c.yml": WORKFLOW,  # GitHub reads only the top folder
-        "action.yml": ACTION,
-        "actions/setup/action.yaml": ACTION,
-        ".github/actions/deep/er/action.yml": ACTION,
-        "examples/app/.github/workflows/x.yml": WORKFLOW,  # another repository's workflows
-        "node_modules/pkg/action.yml": ACTION,
-        ".git/action.yml": ACTION,
-        "env/pyvenv.cfg": "home = /usr\n",
-        "env/lib/action.yml": ACTION,
-        "docs/action.yml.md": "x",
-    })
+    root = repo(
+        {
+            ".github/workflows/a.yml": WORKFLOW,
+            ".github/workflows/b.yaml": WORKFLOW,
+            ".github/workflows/notes.txt": "x",
+            ".github/workflows/nested/c.yml": WORKFLOW,  # GitHub reads only the top folder
+            "action.yml": ACTION,
+            "actions/setup/action.yaml": ACTION,
+            ".github/actions/deep/er/action.yml": ACTION,
+            "examples/app/.github/workflows/x.yml": WORKFLOW,  # another repository's workflows
+            "node_modules/pkg/action.yml": ACTION,
+            ".git/action.yml": ACTION,
+            "env/pyvenv.cfg": "home = /usr\n",
+            "env/lib/action.yml": ACTION,
+            "docs/action.yml.md": "x",
+        }
+    )
     workflows, actions = discover(root)
     assert rels(workflows) == [".github/workflows/a.yml", ".github/workflows/b.yaml"]
     assert rels(actions) == [".github/actions/deep/er/action.yml", "action.yml", "actions/setup/action.yaml"]
 
 
 def test_exclude_globs_prune_folders_and_files(repo):
-    root = repo({
-        ".github/workflows/a.yml": WORKFLOW,
-        ".github/workflows/skip.yml": WORKFLOW,
-        "tests/runner/fixtures/bad/action.yml": ACTION,
-        "vendor/x/action.yml": ACTION,
-        "actions/keep/action.yml": ACTION,
-    })
+    root = repo(
+        {
+            ".github/workflows/a.yml": WORKFLOW,
+            ".github/workflows/skip.yml": WORKFLOW,
+            "tests/runner/fixtures/bad/action.yml": ACTION,
+            "vendor/x/action.yml": ACTION,
+            "actions/keep/action.yml": ACTION,
+        }
+    )
     workflows, actions = discover(root, ["tests/*/fixtures", "vendor/**", ".github/workflows/skip.yml"])
     assert rels(workflows) == [".github/workflows/a.yml"]
     assert rels(actions) == ["actions/keep/action.yml"]

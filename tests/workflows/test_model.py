@@ -44,12 +44,20 @@ def test_block_style_positions(repo):
 
 
 def test_flow_style_and_quoted_scalars(repo):
-    wf = workflow(repo, """\
+    wf = workflow(
+        repo,
+        """\
         on: {push: {branches: [main]}}
         jobs: {test: {runs-on: ubuntu-latest, steps: [{uses: "actions/checkout@v4"}, {run: 'pytest'}]}}
-    """)
+    """,
+    )
     steps = wf.jobs[0].steps
-    assert (steps[0].uses.value, steps[0].uses.line, steps[0].uses.column, steps[0].uses.plain) == ("actions/checkout@v4", 2, 54, False)
+    assert (steps[0].uses.value, steps[0].uses.line, steps[0].uses.column, steps[0].uses.plain) == (
+        "actions/checkout@v4",
+        2,
+        54,
+        False,
+    )
     assert (steps[1].run.value, steps[1].run.line, steps[1].run.column) == ("pytest", 2, 84)
     assert wf.triggers == {"push"}
 
@@ -68,18 +76,23 @@ def test_utf16_with_bom_is_read(repo):
 
 
 def test_non_ascii_text_counts_columns_in_characters(repo):
-    wf = workflow(repo, """\
+    wf = workflow(
+        repo,
+        """\
         on: push
         jobs:
           t:
             steps:
               - {name: "héllo wörld", uses: "actions/checkout@v4"}
-    """)
+    """,
+    )
     assert wf.jobs[0].steps[0].uses.column == 37
 
 
 def test_alias_resolves_to_the_anchor_node(repo):
-    wf = workflow(repo, """\
+    wf = workflow(
+        repo,
+        """\
         on: push
         jobs:
           a:
@@ -89,14 +102,17 @@ def test_alias_resolves_to_the_anchor_node(repo):
           b:
             steps:
               - *checkout
-    """)
+    """,
+    )
     a, b = wf.jobs
     assert b.steps[0].uses.value == "actions/checkout@v4"
     assert (b.steps[0].uses.line, b.steps[0].uses.column) == (a.steps[0].uses.line, a.steps[0].uses.column) == (6, 15)
 
 
 def test_merge_keys_apply_and_explicit_keys_win(repo):
-    wf = workflow(repo, """\
+    wf = workflow(
+        repo,
+        """\
         on: push
         x-defaults: &defaults
           continue-on-error: true
@@ -106,7 +122,8 @@ def test_merge_keys_apply_and_explicit_keys_win(repo):
             steps:
               - <<: *defaults
                 uses: actions/checkout@v3
-    """)
+    """,
+    )
     step = wf.jobs[0].steps[0]
     assert step.uses.value == "actions/checkout@v3"
     assert (step.continue_on_error.value, step.continue_on_error.line) == ("true", 3)
@@ -118,7 +135,9 @@ def test_on_key_is_read_by_name_not_as_yaml11_boolean(repo):
 
 
 def test_literal_block_run_keeps_script(repo):
-    wf = workflow(repo, """\
+    wf = workflow(
+        repo,
+        """\
         on: push
         jobs:
           t:
@@ -129,38 +148,49 @@ def test_literal_block_run_keeps_script(repo):
               - run: |
                   echo one
                   pytest
-    """)
+    """,
+    )
     job = wf.jobs[0]
     assert job.default_shell.value == "bash"
     assert job.steps[0].run.value == "echo one\npytest\n"
 
 
 def test_action_model(repo):
-    root = repo({"actions/x/action.yml": """\
+    root = repo(
+        {
+            "actions/x/action.yml": """\
         name: x
         runs:
           using: composite
           steps:
             - run: pytest
               shell: bash
-    """})
+    """
+        }
+    )
     (action,) = load_tree(root).actions
     assert action.rel == "actions/x/action.yml"
     assert action.composite
     assert (action.steps[0].shell.value, action.steps[0].run.line) == ("bash", 5)
 
 
-@pytest.mark.parametrize("text, message", [
-    ("on: push\njobs:\n  t:\n    steps: [\n", "ci.yml:5: malformed YAML (did not find expected node content); fix the file"),
-    ("on: push\njobs:\n  t: {a: 1\n", "ci.yml:4: malformed YAML"),
-    ("on: push\n\tjobs: x\n", "ci.yml:2: malformed YAML"),
-    ("on: push\njobs:\n  a: {}\n  a: {}\n", "ci.yml:4: duplicate key 'a' in 'jobs'; fix the file"),
-    ("on: push\njobs: [a]\n", "ci.yml:2: 'jobs' must be a mapping, got a list; fix the file"),
-    ("on: push\njobs:\n  t:\n    steps: x\n", "ci.yml:4: job 't' 'steps' must be a list, got 'x'; fix the file"),
-    ("on: push\n---\njobs: {}\n", "ci.yml:2: malformed YAML (but found another document); fix the file"),
-    ("", "ci.yml:1: empty workflow file; give it 'on:' and 'jobs:' or delete it"),
-    ("- a\n- b\n", "ci.yml:1: a workflow must be a mapping, got a list; fix the file"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (
+            "on: push\njobs:\n  t:\n    steps: [\n",
+            "ci.yml:5: malformed YAML (did not find expected node content); fix the file",
+        ),
+        ("on: push\njobs:\n  t: {a: 1\n", "ci.yml:4: malformed YAML"),
+        ("on: push\n\tjobs: x\n", "ci.yml:2: malformed YAML"),
+        ("on: push\njobs:\n  a: {}\n  a: {}\n", "ci.yml:4: duplicate key 'a' in 'jobs'; fix the file"),
+        ("on: push\njobs: [a]\n", "ci.yml:2: 'jobs' must be a mapping, got a list; fix the file"),
+        ("on: push\njobs:\n  t:\n    steps: x\n", "ci.yml:4: job 't' 'steps' must be a list, got 'x'; fix the file"),
+        ("on: push\n---\njobs: {}\n", "ci.yml:2: malformed YAML (but found another document); fix the file"),
+        ("", "ci.yml:1: empty workflow file; give it 'on:' and 'jobs:' or delete it"),
+        ("- a\n- b\n", "ci.yml:1: a workflow must be a mapping, got a list; fix the file"),
+    ],
+)
 def test_bad_yaml_is_bad_input_naming_file_and_line(repo, text, message):
     root = repo({".github/workflows/ci.yml": text})
     with pytest.raises(BadInput) as exc:
@@ -214,35 +244,68 @@ def test_positions_match_the_written_text(tmp_path_factory, refs, indent, quote,
     assert [(s.uses.value, s.uses.line, s.uses.column) for s in steps] == expected
 
 
-@pytest.mark.parametrize("path, text, message", [
-    (".github/workflows/ci.yml", "name: ci\njobs:\n  t:\n    steps: [{run: x}]\n",
-     ".github/workflows/ci.yml:1: not a workflow GitHub accepts: no 'on:' (the events that start it); "
-     "add 'on:' or move the file out of .github/workflows"),
-    (".github/workflows/ci.yml", "name: ci\non:\njobs:\n  t:\n    steps: [{run: x}]\n",
-     ".github/workflows/ci.yml:2: not a workflow GitHub accepts: no 'on:' (the events that start it); "
-     "add 'on:' or move the file out of .github/workflows"),
-    (".github/workflows/ci.yml", "on: push\n",
-     ".github/workflows/ci.yml:1: not a workflow GitHub accepts: no 'jobs:'; "
-     "add the jobs to run or move the file out of .github/workflows"),
-    (".github/workflows/ci.yml", "on: push\njobs:\n",
-     ".github/workflows/ci.yml:2: not a workflow GitHub accepts: no 'jobs:'; "
-     "add the jobs to run or move the file out of .github/workflows"),
-    (".github/workflows/ci.yml", "on: 5\njobs:\n  t:\n    steps: [{run: x}]\n",
-     ".github/workflows/ci.yml:1: 'on' must be an event name such as push or pull_request, got '5'; fix the file"),
-    (".github/workflows/ci.yml", "on: [push, 3]\njobs:\n  t:\n    steps: [{run: x}]\n",
-     ".github/workflows/ci.yml:1: an 'on' event must be an event name such as push or pull_request, got '3'; fix the file"),
-    (".github/workflows/ci.yml", "on: push\njobs: 3\n",
-     ".github/workflows/ci.yml:2: 'jobs' must be a mapping, got '3'; fix the file"),
-    (".github/workflows/ci.yml", "on: push\njobs:\n  t:\n    runs-on: ubuntu-latest\n  u:\n    steps: [{run: x}]\n",
-     ".github/workflows/ci.yml:3: job 't' has neither 'steps:' nor 'uses:' (a reusable workflow); "
-     "give it steps to run or fix the file"),
-    ("actions/x/action.yml", "name: x\ndescription: y\n",
-     "actions/x/action.yml:1: not an action GitHub accepts: no 'runs:' (what the action runs); "
-     "add 'runs:' or rename the file"),
-    ("action.yml", "name: x\nruns:\n",
-     "action.yml:2: not an action GitHub accepts: no 'runs:' (what the action runs); "
-     "add 'runs:' or rename the file"),
-])
+@pytest.mark.parametrize(
+    "path, text, message",
+    [
+        (
+            ".github/workflows/ci.yml",
+            "name: ci\njobs:\n  t:\n    steps: [{run: x}]\n",
+            ".github/workflows/ci.yml:1: not a workflow GitHub accepts: no 'on:' (the events that start it); "
+            "add 'on:' or move the file out of .github/workflows",
+        ),
+        (
+            ".github/workflows/ci.yml",
+            "name: ci\non:\njobs:\n  t:\n    steps: [{run: x}]\n",
+            ".github/workflows/ci.yml:2: not a workflow GitHub accepts: no 'on:' (the events that start it); "
+            "add 'on:' or move the file out of .github/workflows",
+        ),
+        (
+            ".github/workflows/ci.yml",
+            "on: push\n",
+            ".github/workflows/ci.yml:1: not a workflow GitHub accepts: no 'jobs:'; "
+            "add the jobs to run or move the file out of .github/workflows",
+        ),
+        (
+            ".github/workflows/ci.yml",
+            "on: push\njobs:\n",
+            ".github/workflows/ci.yml:2: not a workflow GitHub accepts: no 'jobs:'; "
+            "add the jobs to run or move the file out of .github/workflows",
+        ),
+        (
+            ".github/workflows/ci.yml",
+            "on: 5\njobs:\n  t:\n    steps: [{run: x}]\n",
+            ".github/workflows/ci.yml:1: 'on' must be an event name such as push or pull_request, got '5'; fix the file",
+        ),
+        (
+            ".github/workflows/ci.yml",
+            "on: [push, 3]\njobs:\n  t:\n    steps: [{run: x}]\n",
+            ".github/workflows/ci.yml:1: an 'on' event must be an event name such as push or pull_request, got '3'; fix the file",
+        ),
+        (
+            ".github/workflows/ci.yml",
+            "on: push\njobs: 3\n",
+            ".github/workflows/ci.yml:2: 'jobs' must be a mapping, got '3'; fix the file",
+        ),
+        (
+            ".github/workflows/ci.yml",
+            "on: push\njobs:\n  t:\n    runs-on: ubuntu-latest\n  u:\n    steps: [{run: x}]\n",
+            ".github/workflows/ci.yml:3: job 't' has neither 'steps:' nor 'uses:' (a reusable workflow); "
+            "give it steps to run or fix the file",
+        ),
+        (
+            "actions/x/action.yml",
+            "name: x\ndescription: y\n",
+            "actions/x/action.yml:1: not an action GitHub accepts: no 'runs:' (what the action runs); "
+            "add 'runs:' or rename the file",
+        ),
+        (
+            "action.yml",
+            "name: x\nruns:\n",
+            "action.yml:2: not an action GitHub accepts: no 'runs:' (what the action runs); "
+            "add 'runs:' or rename the file",
+        ),
+    ],
+)
 def test_files_github_would_refuse_are_bad_input(repo, path, text, message):
     root = repo({path: text})
     with pytest.raises(BadInput) as exc:
@@ -251,10 +314,16 @@ def test_files_github_would_refuse_are_bad_input(repo, path, text, message):
 
 
 def test_a_followed_local_workflow_github_would_refuse_is_bad_input(repo):
-    root = repo({".github/workflows/ci.yml": "on: push\njobs:\n  t:\n    uses: ./other/reusable.yml\n",
-                 "other/reusable.yml": "on: workflow_call\n"})
+    root = repo(
+        {
+            ".github/workflows/ci.yml": "on: push\njobs:\n  t:\n    uses: ./other/reusable.yml\n",
+            "other/reusable.yml": "on: workflow_call\n",
+        }
+    )
     tree = load_tree(root)
     with pytest.raises(BadInput) as exc:
         tree.local_workflow(parse_uses("./other/reusable.yml"))
-    assert exc.value.message == ("other/reusable.yml:1: not a workflow GitHub accepts: no 'jobs:'; "
-                                 "add the jobs to run or move the file out of .github/workflows")
+    assert exc.value.message == (
+        "other/reusable.yml:1: not a workflow GitHub accepts: no 'jobs:'; "
+        "add the jobs to run or move the file out of .github/workflows"
+    )

@@ -56,7 +56,9 @@ def test_workflow_fields_for_the_runner_and_the_dry_run(tmp_path):
     assert workflow.on.events["schedule"].crons == ["0 3 * * *"]
     dispatch = workflow.on.events["workflow_dispatch"].inputs
     assert [(i.name, i.required, i.default, i.type) for i in dispatch.values()] == [
-        ("level", True, None, "choice"), ("dry", False, "true", "boolean")]
+        ("level", True, None, "choice"),
+        ("dry", False, "true", "boolean"),
+    ]
     assert workflow.on.why_not("push", "main") == ""
     assert workflow.on.why_not("push", "release/old") == "push on release/old is in branches-ignore"
     assert workflow.on.why_not("push", "dev") == "push on dev is not in branches: main, release/**"
@@ -82,34 +84,56 @@ def test_workflow_fields_for_the_runner_and_the_dry_run(tmp_path):
 
 def test_action_inputs_and_outputs(tmp_path):
     path = tmp_path / "action.yml"
-    path.write_text("name: greet\ninputs:\n  who: {required: true}\n  how: {default: '${{ github.actor }}', "
-                    "deprecationMessage: use who}\noutputs:\n  said: {value: '${{ steps.s.outputs.said }}'}\n"
-                    "runs:\n  using: composite\n  steps: [{id: s, shell: bash, run: echo}]\n")
+    path.write_text(
+        "name: greet\ninputs:\n  who: {required: true}\n  how: {default: '${{ github.actor }}', "
+        "deprecationMessage: use who}\noutputs:\n  said: {value: '${{ steps.s.outputs.said }}'}\n"
+        "runs:\n  using: composite\n  steps: [{id: s, shell: bash, run: echo}]\n"
+    )
     action = read_action(path)
     assert action.name == "greet" and action.composite
-    assert [(i.name, i.required, i.default.value if i.default else None, i.deprecation)
-            for i in action.inputs.values()] == [("who", True, None, ""), ("how", False, "${{ github.actor }}",
-                                                                          "use who")]
+    assert [
+        (i.name, i.required, i.default.value if i.default else None, i.deprecation) for i in action.inputs.values()
+    ] == [("who", True, None, ""), ("how", False, "${{ github.actor }}", "use who")]
     assert {k: v.value for k, v in action.outputs.items()} == {"said": "${{ steps.s.outputs.said }}"}
 
 
-@pytest.mark.parametrize(("matrix", "combinations"), [
-    (None, [{}]),
-    ({"a": [1, 2], "b": ["x", "y"]}, [{"a": 1, "b": "x"}, {"a": 1, "b": "y"}, {"a": 2, "b": "x"}, {"a": 2, "b": "y"}]),
-    ({"a": [1, 2], "b": ["x", "y"], "exclude": [{"a": 1, "b": "y"}]},
-     [{"a": 1, "b": "x"}, {"a": 2, "b": "x"}, {"a": 2, "b": "y"}]),
-    # GitHub's documented example: include adds to every combination it does not change, else is its own.
-    ({"fruit": ["apple", "pear"], "animal": ["cat", "dog"],
-      "include": [{"color": "green"}, {"color": "pink", "animal": "cat"}, {"fruit": "apple", "shape": "circle"},
-                  {"fruit": "banana"}, {"fruit": "banana", "animal": "cat"}]},
-     [{"fruit": "apple", "animal": "cat", "color": "pink", "shape": "circle"},
-      {"fruit": "apple", "animal": "dog", "color": "green", "shape": "circle"},
-      {"fruit": "pear", "animal": "cat", "color": "pink"},
-      {"fruit": "pear", "animal": "dog", "color": "green"},
-      {"fruit": "banana"},
-      {"fruit": "banana", "animal": "cat"}]),
-    ({"include": [{"os": "linux"}, {"os": "mac"}]}, [{"os": "linux"}, {"os": "mac"}]),
-])
+@pytest.mark.parametrize(
+    ("matrix", "combinations"),
+    [
+        (None, [{}]),
+        (
+            {"a": [1, 2], "b": ["x", "y"]},
+            [{"a": 1, "b": "x"}, {"a": 1, "b": "y"}, {"a": 2, "b": "x"}, {"a": 2, "b": "y"}],
+        ),
+        (
+            {"a": [1, 2], "b": ["x", "y"], "exclude": [{"a": 1, "b": "y"}]},
+            [{"a": 1, "b": "x"}, {"a": 2, "b": "x"}, {"a": 2, "b": "y"}],
+        ),
+        # GitHub's documented example: include adds to every combination it does not change, else is its own.
+        (
+            {
+                "fruit": ["apple", "pear"],
+                "animal": ["cat", "dog"],
+                "include": [
+                    {"color": "green"},
+                    {"color": "pink", "animal": "cat"},
+                    {"fruit": "apple", "shape": "circle"},
+                    {"fruit": "banana"},
+                    {"fruit": "banana", "animal": "cat"},
+                ],
+            },
+            [
+                {"fruit": "apple", "animal": "cat", "color": "pink", "shape": "circle"},
+                {"fruit": "apple", "animal": "dog", "color": "green", "shape": "circle"},
+                {"fruit": "pear", "animal": "cat", "color": "pink"},
+                {"fruit": "pear", "animal": "dog", "color": "green"},
+                {"fruit": "banana"},
+                {"fruit": "banana", "animal": "cat"},
+            ],
+        ),
+        ({"include": [{"os": "linux"}, {"os": "mac"}]}, [{"os": "linux"}, {"os": "mac"}]),
+    ],
+)
 def test_matrix_expansion(matrix, combinations):
     assert expand(matrix) == combinations
 
@@ -121,17 +145,20 @@ def test_matrix_from_an_expression_is_not_expanded_and_combinations_are_named():
     assert matches({"py": "3.12", "os": "linux"}, {"os": "linux"}) and not matches({"os": "mac"}, {"os": "linux"})
 
 
-@pytest.mark.parametrize(("raw", "ours", "our_action", "step_id"), [
-    ("truthful-ci/ci-helper/actions/smoke@v1", True, True, "truthful-ci/ci-helper"),
-    ("truthful-ci/CI-Helper/Actions/smoke@v1", True, True, "truthful-ci/CI-Helper"),
-    ("fork/CI-HELPER@v1", True, True, "fork/CI-HELPER"),
-    ("truthful-ci/ci-helper/.github/workflows/q.yml@v1", True, False, "truthful-ci/ci-helper"),
-    ("someone/ci-helper-extras/actions/x@v1", False, False, "someone/ci-helper-extras"),
-    ("./actions/smoke", False, False, "self"),
-    ("$/actions/setup", False, False, "self"),
-    ("docker://alpine:3", False, False, "alpine:3"),
-    ("owner@v1", False, False, "run"),
-])
+@pytest.mark.parametrize(
+    ("raw", "ours", "our_action", "step_id"),
+    [
+        ("truthful-ci/ci-helper/actions/smoke@v1", True, True, "truthful-ci/ci-helper"),
+        ("truthful-ci/CI-Helper/Actions/smoke@v1", True, True, "truthful-ci/CI-Helper"),
+        ("fork/CI-HELPER@v1", True, True, "fork/CI-HELPER"),
+        ("truthful-ci/ci-helper/.github/workflows/q.yml@v1", True, False, "truthful-ci/ci-helper"),
+        ("someone/ci-helper-extras/actions/x@v1", False, False, "someone/ci-helper-extras"),
+        ("./actions/smoke", False, False, "self"),
+        ("$/actions/setup", False, False, "self"),
+        ("docker://alpine:3", False, False, "alpine:3"),
+        ("owner@v1", False, False, "run"),
+    ],
+)
 def test_uses_ownership_and_runner_ids(raw, ours, our_action, step_id):
     ref = parse_uses(raw)
     assert (ref.ours, ref.our_action, ref.step_id) == (ours, our_action, step_id)

@@ -8,20 +8,23 @@ from hypothesis import given, settings as hsettings, strategies as st
 from ci_helper.workflows.shell import _is_no_op, _parse_tokens, _tokens, parse_script, resolve_shell, tokenize
 
 
-@pytest.mark.parametrize("value, posix, errexit, pipefail", [
-    (None, True, True, False),
-    ("", True, True, False),
-    ("bash", True, True, True),
-    ("sh", True, True, False),
-    ("bash -e {0}", True, True, False),
-    ("bash --noprofile --norc -eo pipefail {0}", True, True, True),
-    ("bash {0}", True, False, False),
-    ("/bin/bash -o pipefail {0}", True, False, True),
-    ("bash -euxo pipefail {0}", True, True, True),
-    ("pwsh", False, False, False),
-    ("python", False, False, False),
-    ("perl {0}", False, False, False),
-])
+@pytest.mark.parametrize(
+    "value, posix, errexit, pipefail",
+    [
+        (None, True, True, False),
+        ("", True, True, False),
+        ("bash", True, True, True),
+        ("sh", True, True, False),
+        ("bash -e {0}", True, True, False),
+        ("bash --noprofile --norc -eo pipefail {0}", True, True, True),
+        ("bash {0}", True, False, False),
+        ("/bin/bash -o pipefail {0}", True, False, True),
+        ("bash -euxo pipefail {0}", True, True, True),
+        ("pwsh", False, False, False),
+        ("python", False, False, False),
+        ("perl {0}", False, False, False),
+    ],
+)
 def test_resolve_shell(value, posix, errexit, pipefail):
     shell = resolve_shell(value)
     assert (shell.posix, shell.errexit, shell.pipefail) == (posix, errexit, pipefail)
@@ -62,7 +65,12 @@ def test_wrappers_keywords_and_assignments_are_stripped():
 
 def test_quotes_substitutions_and_redirections_stay_in_words():
     assert [t.value for t in tokenize("echo \"a || b\" '$(x)' $(c | d) 2>&1 &>log")] == [
-        "echo", '"a || b"', "'$(x)'", "$(c | d)", "2>&1", "&>log",
+        "echo",
+        '"a || b"',
+        "'$(x)'",
+        "$(c | d)",
+        "2>&1",
+        "&>log",
     ]
 
 
@@ -84,26 +92,66 @@ def test_every_simple_command_is_kept_in_order(parts):
     commands = [c.argv for item in parse_script(script) for c in item.commands()]
     expected = [words for words, _ in parts if words[0] not in ("fi", "done", "esac")]
     # Keywords and wrappers are stripped by design; compare only plain commands.
-    plain = [w for w in expected if w[0] not in {"if", "then", "do", "else", "elif", "while", "until", "time",
-                                                 "exec", "command", "builtin", "nohup", "timeout", "sudo", "env",
-                                                 "npx", "nice", "stdbuf", "pnpx", "bunx"}]
+    plain = [
+        w
+        for w in expected
+        if w[0]
+        not in {
+            "if",
+            "then",
+            "do",
+            "else",
+            "elif",
+            "while",
+            "until",
+            "time",
+            "exec",
+            "command",
+            "builtin",
+            "nohup",
+            "timeout",
+            "sudo",
+            "env",
+            "npx",
+            "nice",
+            "stdbuf",
+            "pnpx",
+            "bunx",
+        }
+    ]
     assert [c for c in commands if c and c[0] in {w[0] for w in plain}] == [w for w in plain if w]
 
 
 # Lines that stand alone and lines whose quote, substitution, here-document or continuation runs on.
 _LINES = [
-    "pytest -q", "echo \"sha=$GITHUB_SHA\" >> \"$GITHUB_OUTPUT\"", "echo 'open", "close' && ruff .",
-    "cat <<EOF > f", "body || true", "EOF", "mypy \\", "  src", "x=$(date", "+%s)", "# comment || true",
-    "set +e", "pytest | tee log", "if [ \"$GITHUB_REPOSITORY\" != a/b ]; then exit 1; fi", "",
+    "pytest -q",
+    'echo "sha=$GITHUB_SHA" >> "$GITHUB_OUTPUT"',
+    "echo 'open",
+    "close' && ruff .",
+    "cat <<EOF > f",
+    "body || true",
+    "EOF",
+    "mypy \\",
+    "  src",
+    "x=$(date",
+    "+%s)",
+    "# comment || true",
+    "set +e",
+    "pytest | tee log",
+    'if [ "$GITHUB_REPOSITORY" != a/b ]; then exit 1; fi',
+    "",
 ]
 
 
-@pytest.mark.parametrize("script", [
-    "echo 'a\nb' && pytest\npytest\n",
-    "cat <<EOF\npytest || true\nEOF\npytest || true\n",
-    "mypy \\\n  src\nmypy \\\n  src\n",
-    "x=$(date\n+%s)\npytest\n",
-])
+@pytest.mark.parametrize(
+    "script",
+    [
+        "echo 'a\nb' && pytest\npytest\n",
+        "cat <<EOF\npytest || true\nEOF\npytest || true\n",
+        "mypy \\\n  src\nmypy \\\n  src\n",
+        "x=$(date\n+%s)\npytest\n",
+    ],
+)
 def test_line_cache_gives_the_tokens_of_a_full_read(script):
     # Read twice: the second read takes standalone lines from the cache the first one filled.
     full = tokenize(script, _lines=False)
@@ -121,14 +169,19 @@ def test_line_cache_never_changes_tokens(lines, trailing_newline):
 def _full_parse(script):
     """parse_script without the per-line caches: one pass over the whole token stream."""
     lists, _ = _parse_tokens(_tokens(script, False), 0)
-    return [(item.ops, [[(c.line, c.words, c.argv, c.condition) for c in p] for p in item.pipelines])
-            for item in lists if not _is_no_op(item)]
+    return [
+        (item.ops, [[(c.line, c.words, c.argv, c.condition) for c in p] for p in item.pipelines])
+        for item in lists
+        if not _is_no_op(item)
+    ]
 
 
 def _cached_parse(script):
     parse_script.cache_clear()
-    return [(item.ops, [[(c.line, c.words, c.argv, c.condition) for c in p] for p in item.pipelines])
-            for item in parse_script(script)]
+    return [
+        (item.ops, [[(c.line, c.words, c.argv, c.condition) for c in p] for p in item.pipelines])
+        for item in parse_script(script)
+    ]
 
 
 _GROUP_LINES = _LINES + ["pytest || {", "  echo failed", "}", "( cd sub && mypy .", ")", "a && b; c | d &"]

@@ -34,8 +34,9 @@ def test_nesting_at_the_limit_is_accepted_and_one_more_level_refused_with_the_fu
     with pytest.raises(BadInput) as refused:
         load(brackets(MAX_DEPTH - 1))
     assert str(refused.value) == full_check_message(brackets(MAX_DEPTH - 1))
-    assert str(refused.value) == ("w.yml:1: nests deeper than 128 levels, aliases expanded "
-                                  "(limit, see docs/security.md); fix the file")
+    assert str(refused.value) == (
+        "w.yml:1: nests deeper than 128 levels, aliases expanded (limit, see docs/security.md); fix the file"
+    )
 
 
 def test_merge_keys_within_the_budget_are_accepted():
@@ -56,11 +57,14 @@ def test_an_alias_fan_out_over_the_budget_but_under_the_limit_is_accepted_as_bef
 BOMB = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"] + [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 9)]
 
 
-@pytest.mark.parametrize("text", [
-    "on: push\nx: &j [*j]\n",
-    "on: push\nx: &j {<<: *j}\n",
-    "on: push\n" + "\n".join(BOMB) + "\n",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "on: push\nx: &j [*j]\n",
+        "on: push\nx: &j {<<: *j}\n",
+        "on: push\n" + "\n".join(BOMB) + "\n",
+    ],
+)
 def test_cycles_and_bombs_are_refused_with_the_full_checks_message(text):
     with pytest.raises(BadInput) as refused:
         load(text)
@@ -69,11 +73,14 @@ def test_cycles_and_bombs_are_refused_with_the_full_checks_message(text):
 
 # PyYAML 6.0.3's libyaml composes any depth recursively in C and overflowed the stack (a segfault, empty
 # stderr) on 100,000 brackets; 6.0.4's refuses past 1,000 levels. The refusal must not depend on the build.
-@pytest.mark.parametrize("text, line", [
-    ("on: push\njobs: " + "[" * 100_000 + "]" * 100_000 + "\n", 2),
-    ("a: 1\nb:\n  " + "- " * 6_000 + "x\n", 3),
-    ("a: " + "{k: " * 5_000 + "v" + "}" * 5_000 + "\n", 1),
-])
+@pytest.mark.parametrize(
+    "text, line",
+    [
+        ("on: push\njobs: " + "[" * 100_000 + "]" * 100_000 + "\n", 2),
+        ("a: 1\nb:\n  " + "- " * 6_000 + "x\n", 3),
+        ("a: " + "{k: " * 5_000 + "v" + "}" * 5_000 + "\n", 1),
+    ],
+)
 def test_deep_nesting_is_found_from_the_event_stream_before_libyaml_composes(text, line):
     try:
         found = source.deep_nesting_line(text)
@@ -86,8 +93,11 @@ def test_deep_nesting_is_found_from_the_event_stream_before_libyaml_composes(tex
 def test_the_cheap_bound_is_never_below_the_real_depth():
     from hypothesis import given, settings, strategies as st
 
-    values = st.recursive(st.text(max_size=3), lambda inner: st.lists(inner, max_size=3)
-                          | st.dictionaries(st.text(max_size=3), inner, max_size=3), max_leaves=40)
+    values = st.recursive(
+        st.text(max_size=3),
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3),
+        max_leaves=40,
+    )
 
     def depth(value) -> int:
         if isinstance(value, list):

@@ -45,8 +45,13 @@ def _data(dep: Dependency, vuln: Vulnerability) -> dict:
     }
 
 
-def evaluate(report: AuditReport, rules: list[IgnoreRule], today: dt.date,
-             figures: dict | None = None, asked: scope.Scope | None = None) -> results.CheckResult:
+def evaluate(
+    report: AuditReport,
+    rules: list[IgnoreRule],
+    today: dt.date,
+    figures: dict | None = None,
+    asked: scope.Scope | None = None,
+) -> results.CheckResult:
     """Apply ``rules`` to ``report`` as of ``today``; a report that does not cover ``asked`` is not-run."""
     findings: list[results.Finding] = []
     used: set[int] = set()
@@ -57,9 +62,14 @@ def evaluate(report: AuditReport, rules: list[IgnoreRule], today: dt.date,
     for dep in report.dependencies:
         if dep.skip_reason is not None:
             skipped += 1
-            findings.append(results.Finding(
-                "audit-skipped", f"{dep.name}: not audited ({dep.skip_reason})",
-                severity="warning", data={"package": dep.name, "skip_reason": dep.skip_reason}))
+            findings.append(
+                results.Finding(
+                    "audit-skipped",
+                    f"{dep.name}: not audited ({dep.skip_reason})",
+                    severity="warning",
+                    data={"package": dep.name, "skip_reason": dep.skip_reason},
+                )
+            )
             continue
         for vuln in dep.vulns:
             matching = [r for r in rules if r.matches(dep.name, vuln)]
@@ -70,37 +80,52 @@ def evaluate(report: AuditReport, rules: list[IgnoreRule], today: dt.date,
                 rule = live[0]
                 ignored += 1
                 data["ignored"] = {"entry": rule.index, "reason": rule.reason, "expires": rule.expires.isoformat()}
-                findings.append(results.Finding(
-                    "audit-ignored",
-                    f"{_title(dep, vuln)}: ignored until {rule.expires.isoformat()} by {rule.label}: "
-                    f"{rule.reason} ({_fixes(vuln)})",
-                    severity="note", data=data))
+                findings.append(
+                    results.Finding(
+                        "audit-ignored",
+                        f"{_title(dep, vuln)}: ignored until {rule.expires.isoformat()} by {rule.label}: "
+                        f"{rule.reason} ({_fixes(vuln)})",
+                        severity="note",
+                        data=data,
+                    )
+                )
                 continue
             vulnerable += 1
             vulnerable_packages.add(dep.canonical_name)
-            expired_note = "".join(
-                f"; {r.label} expired on {r.expires.isoformat()}" for r in matching
+            expired_note = "".join(f"; {r.label} expired on {r.expires.isoformat()}" for r in matching)
+            findings.append(
+                results.Finding("audit-vulnerability", f"{_title(dep, vuln)}: {_fixes(vuln)}{expired_note}", data=data)
             )
-            findings.append(results.Finding(
-                "audit-vulnerability", f"{_title(dep, vuln)}: {_fixes(vuln)}{expired_note}", data=data))
 
     expired = stale = 0
     for rule in rules:
-        entry = {"entry": rule.index, "id": rule.id, "package": rule.package,
-                 "reason": rule.reason, "expires": rule.expires.isoformat()}
+        entry = {
+            "entry": rule.index,
+            "id": rule.id,
+            "package": rule.package,
+            "reason": rule.reason,
+            "expires": rule.expires.isoformat(),
+        }
         if rule.expired(today):
             expired += 1
-            findings.append(results.Finding(
-                "audit-ignore-expired",
-                f"{rule.label} expired on {rule.expires.isoformat()} (reason: {rule.reason}); "
-                "upgrade the package, or review the entry and set a new expires date",
-                data=entry))
+            findings.append(
+                results.Finding(
+                    "audit-ignore-expired",
+                    f"{rule.label} expired on {rule.expires.isoformat()} (reason: {rule.reason}); "
+                    "upgrade the package, or review the entry and set a new expires date",
+                    data=entry,
+                )
+            )
         elif rule.index not in used:
             stale += 1
-            findings.append(results.Finding(
-                "audit-ignore-stale",
-                f"{rule.label} matches no vulnerability found; remove the entry (reason was: {rule.reason})",
-                severity="warning", data=entry))
+            findings.append(
+                results.Finding(
+                    "audit-ignore-stale",
+                    f"{rule.label} matches no vulnerability found; remove the entry (reason was: {rule.reason})",
+                    severity="warning",
+                    data=entry,
+                )
+            )
 
     counts = {
         "dependencies": len(report.dependencies),
@@ -115,20 +140,39 @@ def evaluate(report: AuditReport, rules: list[IgnoreRule], today: dt.date,
     difference = scope.compare(asked, [dep.name for dep in report.dependencies]) if asked else None
     if asked is not None and difference:
         # Checked before everything else: a report that skipped a package says nothing about it.
-        findings += [results.Finding("audit-report-incomplete", f"{name}: asked for in {asked.source}, "
-                                     "absent from pip-audit's report", data={"package": name, "problem": "missing"})
-                     for name in difference.missing]
-        findings += [results.Finding("audit-report-incomplete", f"{name}: in pip-audit's report, never asked for",
-                                     data={"package": name, "problem": "unexpected"})
-                     for name in difference.unexpected]
+        findings += [
+            results.Finding(
+                "audit-report-incomplete",
+                f"{name}: asked for in {asked.source}, absent from pip-audit's report",
+                data={"package": name, "problem": "missing"},
+            )
+            for name in difference.missing
+        ]
+        findings += [
+            results.Finding(
+                "audit-report-incomplete",
+                f"{name}: in pip-audit's report, never asked for",
+                data={"package": name, "problem": "unexpected"},
+            )
+            for name in difference.unexpected
+        ]
         return results.not_run(CHECK, scope.describe(asked, difference), all_figures, findings)
     if not report.dependencies:
         # An empty audit is a misconfiguration (wrong --path, empty file), not a pass.
-        return results.not_run(CHECK, "pip-audit found no dependencies to audit; check that -r/--path/--python "
-                               "name the environment", all_figures, findings)
+        return results.not_run(
+            CHECK,
+            "pip-audit found no dependencies to audit; check that -r/--path/--python name the environment",
+            all_figures,
+            findings,
+        )
     if skipped == len(report.dependencies):
-        return results.not_run(CHECK, f"pip-audit audited none of the {skipped} dependencies (all skipped, see "
-                               "audit-skipped); nothing was checked for vulnerabilities", all_figures, findings)
+        return results.not_run(
+            CHECK,
+            f"pip-audit audited none of the {skipped} dependencies (all skipped, see "
+            "audit-skipped); nothing was checked for vulnerabilities",
+            all_figures,
+            findings,
+        )
     if vulnerable or expired:
         return results.failed(CHECK, all_figures, findings)
     return results.passed(CHECK, all_figures, findings)
@@ -146,8 +190,9 @@ class Outcome:
     raw_json: str | None = None
 
 
-def audit(request: invocation.AuditRequest, rules: list[IgnoreRule], allow_offline: bool,
-          today: dt.date | None = None) -> Outcome:
+def audit(
+    request: invocation.AuditRequest, rules: list[IgnoreRule], allow_offline: bool, today: dt.date | None = None
+) -> Outcome:
     """Run pip-audit for ``request`` and judge its report.
 
     An unreachable service is ``not-run`` (never green); ``allow_offline`` only
@@ -172,13 +217,16 @@ def audit(request: invocation.AuditRequest, rules: list[IgnoreRule], allow_offli
     if result.reason:
         line = f"audit: {result.status} - {result.reason}"
     else:
-        line = (f"audit: {result.status} - {f['dependencies']} dependencies ({run.mode}, {request.service}), "
-                f"{f['vulnerable']} vulnerable, {f['ignored']} ignored, {f['expired']} expired, {f['stale']} stale")
+        line = (
+            f"audit: {result.status} - {f['dependencies']} dependencies ({run.mode}, {request.service}), "
+            f"{f['vulnerable']} vulnerable, {f['ignored']} ignored, {f['expired']} expired, {f['stale']} stale"
+        )
     return Outcome(result, result.exit_code, [line], run.raw_json)
 
 
-def request_for(config: Settings, requirements: list[str], paths: list[str], python: str | None,
-                timeout: int) -> invocation.AuditRequest:
+def request_for(
+    config: Settings, requirements: list[str], paths: list[str], python: str | None, timeout: int
+) -> invocation.AuditRequest:
     """What to audit: the flags, else the settings' requirements (relative to the project)."""
     reqs = list(requirements)
     if not reqs and not paths and not python and config.audit.requirements:
@@ -187,5 +235,10 @@ def request_for(config: Settings, requirements: list[str], paths: list[str], pyt
     site = list(paths)
     if python:
         site += invocation.site_packages(python)
-    return invocation.AuditRequest(requirements=reqs, paths=site, service=config.audit.vulnerability_service,
-                                   osv_url=config.audit.osv_url, timeout=timeout)
+    return invocation.AuditRequest(
+        requirements=reqs,
+        paths=site,
+        service=config.audit.vulnerability_service,
+        osv_url=config.audit.osv_url,
+        timeout=timeout,
+    )

@@ -130,15 +130,19 @@ def site_packages(python: str) -> list[str]:
         # -I: the project's working folder and PYTHONPATH cannot answer for its interpreter.
         proc = subprocess.run([python, "-I", "-c", code], capture_output=True, text=True, timeout=60)
     except OSError as exc:
-        raise BadInput(f"--python {python}: cannot run it ({exc.strerror or exc}); pass the environment's python") from None
+        raise BadInput(
+            f"--python {python}: cannot run it ({exc.strerror or exc}); pass the environment's python"
+        ) from None
     if proc.returncode != 0:
         last = (proc.stderr.strip().splitlines() or [f"exit {proc.returncode}, no output"])[-1]
         raise BadInput(f"--python {python}: cannot read its site-packages ({last})")
     try:
         listed = json.loads(proc.stdout)
     except json.JSONDecodeError:
-        raise BadInput(f"--python {python}: printed no site-packages list (not a Python 3 interpreter?); "
-                       "pass the environment's python") from None
+        raise BadInput(
+            f"--python {python}: printed no site-packages list (not a Python 3 interpreter?); "
+            "pass the environment's python"
+        ) from None
     folders = []
     for folder in listed:
         if folder not in folders and Path(folder).is_dir():
@@ -151,9 +155,7 @@ def _flatten(requirements: list[str]) -> tuple[str, bool]:
     lines = deps.read_requirements(requirements)
     wanted = [line for line in lines if line.kind != "constraint"]
     pinned = all(line.kind == "requirement" and line.pinned for line in wanted)
-    text = "".join(
-        " ".join([str(line.requirement), *(f"--hash={h}" for h in line.hashes)]) + "\n" for line in wanted
-    )
+    text = "".join(" ".join([str(line.requirement), *(f"--hash={h}" for h in line.hashes)]) + "\n" for line in wanted)
     return text, pinned
 
 
@@ -176,8 +178,20 @@ def run(request: AuditRequest) -> AuditRun:
     validate(request)
     # -I, from an empty folder, without PYTHON* variables: a pip_audit.py, pip.py or sitecustomize.py of the
     # checkout (the current folder) or of PYTHONPATH cannot stand in for pip-audit or the pip it runs.
-    command = [sys.executable, "-I", "-m", "pip_audit", "-f", "json", "--progress-spinner", "off",
-               "--vulnerability-service", request.service, "--timeout", str(request.timeout)]
+    command = [
+        sys.executable,
+        "-I",
+        "-m",
+        "pip_audit",
+        "-f",
+        "json",
+        "--progress-spinner",
+        "off",
+        "--vulnerability-service",
+        request.service,
+        "--timeout",
+        str(request.timeout),
+    ]
     if request.osv_url is not None:
         command += ["--osv-url", request.osv_url]
 

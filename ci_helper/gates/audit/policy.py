@@ -69,13 +69,15 @@ def load(entries: list[AuditIgnore]) -> list[IgnoreRule]:
         package = entry.package.strip() if entry.package is not None else None
         if package == "":
             raise BadInput(f"{where}: 'package' is empty; name the package or leave the key out")
-        rules.append(IgnoreRule(
-            index=index,
-            id=entry.id.strip(),
-            reason=entry.reason.strip(),
-            expires=_date(entry.expires.strip(), where),
-            package=canonicalize_name(package) if package else None,
-        ))
+        rules.append(
+            IgnoreRule(
+                index=index,
+                id=entry.id.strip(),
+                reason=entry.reason.strip(),
+                expires=_date(entry.expires.strip(), where),
+                package=canonicalize_name(package) if package else None,
+            )
+        )
     return rules
 
 

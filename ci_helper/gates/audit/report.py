@@ -34,8 +34,11 @@ class Dependency:
 
 
 def _vulnerability(raw: Any) -> Vulnerability:
-    if (not isinstance(raw, dict) or not isinstance(raw.get("id"), str)
-            or not all(isinstance(raw.get(key, []), list) for key in ("aliases", "fix_versions"))):
+    if (
+        not isinstance(raw, dict)
+        or not isinstance(raw.get("id"), str)
+        or not all(isinstance(raw.get(key, []), list) for key in ("aliases", "fix_versions"))
+    ):
         raise ValueError(f"malformed vulnerability entry: {raw!r}")
     return Vulnerability(
         id=raw["id"],

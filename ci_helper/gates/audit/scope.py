@@ -93,5 +93,8 @@ def describe(scope: Scope, difference: Difference) -> str:
         parts.append(f"it leaves out {_listed(difference.missing)}, asked for in {scope.source}")
     if difference.unexpected:
         parts.append(f"it names {_listed(difference.unexpected)}, never asked for")
-    return ("pip-audit's report does not match what it was asked to audit: " + "; ".join(parts)
-            + "; nothing can be trusted from this run (check which pip-audit runs and its version)")
+    return (
+        "pip-audit's report does not match what it was asked to audit: "
+        + "; ".join(parts)
+        + "; nothing can be trusted from this run (check which pip-audit runs and its version)"
+    )

@@ -146,7 +146,8 @@ def _analyse_one(item: tuple[str, frozenset[int] | None]) -> FileCoverage | Anal
         changed_ranges = line_ranges(sorted(analysis.statements), changed_missing)
     missing_branches = (
         sorted((src, dst) for src, dsts in analysis.missing_branch_arcs().items() for dst in dsts)
-        if analysis.has_arcs else []
+        if analysis.has_arcs
+        else []
     )
     return FileCoverage(
         name=reporter.relative_filename(),
@@ -190,5 +191,7 @@ def analyse_files(
     workers = min(jobs, len(files))
     # Several chunks per worker even out files of different sizes.
     chunksize = max(1, len(files) // (workers * 8))
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(job,)) as pool:
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(job,)
+    ) as pool:
         return list(pool.map(_analyse_one, files, chunksize=chunksize))

@@ -23,8 +23,13 @@ def emit(report: CoverageAnalysis, verdict: Verdict, stream: IO[str] | None = No
                 return count
             lines = f"Line {start} is" if start == end else f"Lines {start}-{end} are"
             gha.emit_annotation(
-                level, f"{lines} changed but not covered by the tests.", stream,
-                file=name, line=start, end_line=end, title="Uncovered changed lines",
+                level,
+                f"{lines} changed but not covered by the tests.",
+                stream,
+                file=name,
+                line=start,
+                end_line=end,
+                title="Uncovered changed lines",
             )
             count += 1
     return count

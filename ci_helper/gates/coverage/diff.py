@@ -17,8 +17,17 @@ from ci_helper.errors import BadInput
 
 _HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 _OCTAL_ESCAPE = re.compile(rb"\\([0-7]{3}|.)")
-_SIMPLE_ESCAPES = {b"a": b"\a", b"b": b"\b", b"t": b"\t", b"n": b"\n", b"v": b"\v", b"f": b"\f",
-                   b"r": b"\r", b'"': b'"', b"\\": b"\\"}
+_SIMPLE_ESCAPES = {
+    b"a": b"\a",
+    b"b": b"\b",
+    b"t": b"\t",
+    b"n": b"\n",
+    b"v": b"\v",
+    b"f": b"\f",
+    b"r": b"\r",
+    b'"': b'"',
+    b"\\": b"\\",
+}
 
 
 @dataclass
@@ -105,18 +114,18 @@ def parse_unified_diff(text: str) -> dict[str, set[int]]:
 # config says (command-line -c wins over all of them). The flags of the diff call repeat the
 # most dangerous ones. Tested one by one in tests/gates/test_coverage_diff_config.py.
 NEUTRAL_CONFIG = (
-    "core.quotepath=off",            # our own choice: file names as UTF-8, not octal escapes
+    "core.quotepath=off",  # our own choice: file names as UTF-8, not octal escapes
     "color.ui=false",
     "color.diff=false",
-    "diff.noprefix=false",           # "+++ file" instead of "+++ b/file"
-    "diff.mnemonicPrefix=false",     # "+++ w/file" instead of "+++ b/file"
-    "diff.relative=false",           # paths relative to a subfolder
-    "diff.external=",                # an external diff program prints anything
+    "diff.noprefix=false",  # "+++ file" instead of "+++ b/file"
+    "diff.mnemonicPrefix=false",  # "+++ w/file" instead of "+++ b/file"
+    "diff.relative=false",  # paths relative to a subfolder
+    "diff.external=",  # an external diff program prints anything
     "diff.suppressBlankEmpty=false",  # blank context lines as "" instead of " "
-    "diff.interHunkContext=0",       # unchanged lines merged into -U0 hunks
+    "diff.interHunkContext=0",  # unchanged lines merged into -U0 hunks
     "diff.context=0",
-    "diff.renames=true",             # "copies" hides a copied file's lines as a copy, "false" a moved file's
-    "diff.algorithm=myers",          # patience/histogram mark other lines as changed
+    "diff.renames=true",  # "copies" hides a copied file's lines as a copy, "false" a moved file's
+    "diff.algorithm=myers",  # patience/histogram mark other lines as changed
     "diff.indentHeuristic=true",
     "diff.ignoreSubmodules=all",
     "diff.submodule=short",
@@ -125,14 +134,22 @@ NEUTRAL_CONFIG = (
 
 def _git(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     config = [item for pair in NEUTRAL_CONFIG for item in ("-c", pair)]
-    env = {k: v for k, v in os.environ.items()
-           # The environment can carry config and diff options too.
-           if k not in ("GIT_EXTERNAL_DIFF", "GIT_DIFF_OPTS", "GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT")
-           and not k.startswith(("GIT_CONFIG_KEY_", "GIT_CONFIG_VALUE_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        # The environment can carry config and diff options too.
+        if k not in ("GIT_EXTERNAL_DIFF", "GIT_DIFF_OPTS", "GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT")
+        and not k.startswith(("GIT_CONFIG_KEY_", "GIT_CONFIG_VALUE_"))
+    }
     try:
         return subprocess.run(
             ["git", *config, *args],
-            cwd=cwd, capture_output=True, text=True, encoding="utf-8", errors="surrogateescape", env=env,
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            errors="surrogateescape",
+            env=env,
         )
     except FileNotFoundError:
         raise BadInput("git is not installed; the changed-lines gate needs git (or drop --compare-branch)") from None
@@ -149,7 +166,7 @@ def toplevel(cwd: Path) -> Path | None:
 
 def _fetch_hint(ref: str) -> str:
     if ref.startswith("origin/"):
-        return f"`git fetch origin {ref[len('origin/'):]}`"
+        return f"`git fetch origin {ref[len('origin/') :]}`"
     return f"`git fetch origin {ref}`"
 
 
@@ -176,8 +193,20 @@ def changed_lines(compare_branch: str, cwd: str | os.PathLike[str] = ".") -> Cha
         )
     merge_base = base.stdout.strip()
     diff = _git(
-        ["diff", "--no-color", "--no-ext-diff", "--no-textconv", "--unified=0", "--inter-hunk-context=0",
-         "--no-relative", "-M", "--src-prefix=a/", "--dst-prefix=b/", merge_base, "--"],
+        [
+            "diff",
+            "--no-color",
+            "--no-ext-diff",
+            "--no-textconv",
+            "--unified=0",
+            "--inter-hunk-context=0",
+            "--no-relative",
+            "-M",
+            "--src-prefix=a/",
+            "--dst-prefix=b/",
+            merge_base,
+            "--",
+        ],
         where,
     )
     if diff.returncode != 0:

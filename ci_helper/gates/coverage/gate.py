@@ -74,8 +74,10 @@ class DiffCoverage:
         if not self.left_out:
             return "no changed executable lines"
         files = "file" if self.left_out == 1 else "files"
-        return (f"no changed executable lines counted ({self.left_out} changed Python {files} "
-                "omitted by the coverage configuration or outside the measured source)")
+        return (
+            f"no changed executable lines counted ({self.left_out} changed Python {files} "
+            "omitted by the coverage configuration or outside the measured source)"
+        )
 
 
 @dataclass
@@ -140,8 +142,9 @@ def analyse(options: GateOptions, settings: Settings | None = None) -> CoverageA
         raise BadInput(f"coverage configuration ({where}): unreadable ({limits.why(exc)}); fix the file") from None
     if not 0 <= config_fail_under <= 100:  # NaN fails this too; coverage would raise ConfigError mid-report
         where = ", ".join(config_cov.config.config_files_read) or "coverage configuration"
-        raise BadInput(f"{where}: [report] fail_under = {config_fail_under:g} is not a percentage; "
-                       "give a number from 0 to 100")
+        raise BadInput(
+            f"{where}: [report] fail_under = {config_fail_under:g} is not a percentage; give a number from 0 to 100"
+        )
     data_paths = inputs.find_data_files(options.data_files, default_data_file, options.combine)
     started_at = run_start.started_at()
     records = inputs.check_this_run(data_paths, started_at)
@@ -184,8 +187,11 @@ def analyse(options: GateOptions, settings: Settings | None = None) -> CoverageA
             changed = changed_by_path.get(real)
             items.append((morf, frozenset(changed) if changed else None))
         if not items:
-            why = ("every measured file is a generated stub" if stub_files
-                   else "no file left to report after [report] include/omit")
+            why = (
+                "every measured file is a generated stub"
+                if stub_files
+                else "no file left to report after [report] include/omit"
+            )
             raise inputs.CoverageInputError(
                 f"{combined.data_file}: {why}; no measured file of this project, and nothing measured is never a pass"
             )
@@ -238,8 +244,13 @@ def analyse(options: GateOptions, settings: Settings | None = None) -> CoverageA
     )
 
 
-def _unmeasured_changes(changes: diff.ChangedLines, changed_by_path: dict[str, set[int]], measured: set[str],
-                        source: project_mod.MeasuredSource, cov: Coverage) -> tuple[dict[str, ChangedFile], int]:
+def _unmeasured_changes(
+    changes: diff.ChangedLines,
+    changed_by_path: dict[str, set[int]],
+    measured: set[str],
+    source: project_mod.MeasuredSource,
+    cov: Coverage,
+) -> tuple[dict[str, ChangedFile], int]:
     """Changed Python files no data mentions: under the measured source, every changed statement is uncovered.
 
     Returns those files (repository-relative) and how many changed Python files were left out
@@ -267,8 +278,13 @@ def _unmeasured_changes(changes: diff.ChangedLines, changed_by_path: dict[str, s
     return found, left_out
 
 
-def _diff_coverage(changes: diff.ChangedLines, files: list[analysis.FileCoverage], unmeasured: dict[str, ChangedFile],
-                   left_out: int, precision: int) -> DiffCoverage:
+def _diff_coverage(
+    changes: diff.ChangedLines,
+    files: list[analysis.FileCoverage],
+    unmeasured: dict[str, ChangedFile],
+    left_out: int,
+    precision: int,
+) -> DiffCoverage:
     per_file: dict[str, ChangedFile] = dict(unmeasured)
     for f in files:
         if not f.changed_statements:
@@ -320,48 +336,62 @@ def evaluate(report: CoverageAnalysis, options: GateOptions) -> Verdict:
     precision = report.precision
     totals = report.totals
     findings: list[results.Finding] = []
-    server_missing = report.server_evidence is not None and server.server_missing(report.server_evidence, report.measure)
+    server_missing = report.server_evidence is not None and server.server_missing(
+        report.server_evidence, report.measure
+    )
     if report.server_evidence is not None:
         findings += server.findings(report.server_evidence, report.measure)
 
     total_failed = fail_under is not None and should_fail_under(totals.pc_covered, fail_under, precision)
     total_display = shown_against(totals.pc_covered, fail_under, precision)
     if total_failed:
-        findings.append(results.Finding(
-            "coverage-total", f"total coverage {total_display}% is under the floor {_pct(fail_under)}",  # type: ignore[arg-type]
-            data={"total": float(total_display), "fail_under": fail_under},
-        ))
+        findings.append(
+            results.Finding(
+                "coverage-total",
+                f"total coverage {total_display}% is under the floor {_pct(fail_under)}",  # type: ignore[arg-type]
+                data={"total": float(total_display), "fail_under": fail_under},
+            )
+        )
 
     per_file_failures: list[analysis.FileCoverage] = []
     if per_file_floor is not None:
         per_file_failures = [
-            f for f in report.files
+            f
+            for f in report.files
             if f.numbers.n_statements and should_fail_under(f.numbers.pc_covered, per_file_floor, precision)
         ]
         per_file_failures.sort(key=lambda f: (f.numbers.pc_covered, -f.numbers.n_missing, f.name))
         for f in per_file_failures[:MAX_FINDINGS_PER_RULE]:
-            findings.append(results.Finding(
-                "coverage-per-file",
-                f"{f.name}: {shown_against(f.numbers.pc_covered, per_file_floor, precision)}% covered, "
-                f"under the per-file floor {_pct(per_file_floor)}",
-                file=f.name,
-                # Typed for the summary's worst-files table: it never parses the message.
-                data={"percent": float(f.numbers.pc_covered_str)},
-            ))
+            findings.append(
+                results.Finding(
+                    "coverage-per-file",
+                    f"{f.name}: {shown_against(f.numbers.pc_covered, per_file_floor, precision)}% covered, "
+                    f"under the per-file floor {_pct(per_file_floor)}",
+                    file=f.name,
+                    # Typed for the summary's worst-files table: it never parses the message.
+                    data={"percent": float(f.numbers.pc_covered_str)},
+                )
+            )
 
     d = report.diff
-    diff_failed = bool(d is not None and diff_floor is not None and d.percent is not None
-                       and should_fail_under(d.percent, diff_floor, precision))
+    diff_failed = bool(
+        d is not None
+        and diff_floor is not None
+        and d.percent is not None
+        and should_fail_under(d.percent, diff_floor, precision)
+    )
     diff_display = d.display if d is not None else None
     if d is not None and d.percent is not None:
         diff_display = shown_against(d.percent, diff_floor, precision)
     if d is not None:
         if diff_failed:
-            findings.append(results.Finding(
-                "coverage-diff",
-                f"changed lines {diff_display}% covered ({d.covered} of {d.statements} statements changed since "
-                f"{d.compare_branch}), under the floor {_pct(diff_floor)}",  # type: ignore[arg-type]
-            ))
+            findings.append(
+                results.Finding(
+                    "coverage-diff",
+                    f"changed lines {diff_display}% covered ({d.covered} of {d.statements} statements changed since "
+                    f"{d.compare_branch}), under the floor {_pct(diff_floor)}",  # type: ignore[arg-type]
+                )
+            )
         uncovered = 0
         for name, changed in d.files.items():
             for start, end in changed.ranges:
@@ -369,12 +399,21 @@ def evaluate(report: CoverageAnalysis, options: GateOptions) -> Verdict:
                 if uncovered > MAX_FINDINGS_PER_RULE:
                     break
                 lines = f"line {start}" if start == end else f"lines {start}-{end}"
-                why = "not covered by the tests" if changed.measured else "not covered: no coverage data mentions the file"
-                findings.append(results.Finding(
-                    "coverage-changed-lines", f"changed {lines} {why}",
-                    file=name, line=start, severity="error" if diff_failed else "warning",
-                    data={"end_line": end},
-                ))
+                why = (
+                    "not covered by the tests"
+                    if changed.measured
+                    else "not covered: no coverage data mentions the file"
+                )
+                findings.append(
+                    results.Finding(
+                        "coverage-changed-lines",
+                        f"changed {lines} {why}",
+                        file=name,
+                        line=start,
+                        severity="error" if diff_failed else "warning",
+                        data={"end_line": end},
+                    )
+                )
 
     figures: dict[str, object] = {
         "total": float(total_display),
@@ -406,8 +445,9 @@ def evaluate(report: CoverageAnalysis, options: GateOptions) -> Verdict:
     }
     failed = total_failed or bool(per_file_failures) or diff_failed or server_missing
     result = (results.failed if failed else results.passed)(CHECK, figures=figures, findings=findings)
-    return Verdict(result, total_failed, per_file_failures, diff_failed, fail_under, total_display, diff_display,
-                   server_missing)
+    return Verdict(
+        result, total_failed, per_file_failures, diff_failed, fail_under, total_display, diff_display, server_missing
+    )
 
 
 def input_failure(error: BadInput) -> results.CheckResult:

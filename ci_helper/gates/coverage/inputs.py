@@ -69,7 +69,8 @@ def find_data_files(paths: list[str], default_data_file: str, combine: bool) -> 
             found.append(base)
         if combine and base.parent.is_dir():
             found += sorted(
-                p for p in base.parent.iterdir()
+                p
+                for p in base.parent.iterdir()
                 if p.name != base.name and _is_data_file_name(p.name, base.name) and p.is_file()
             )
         if not found:
@@ -82,9 +83,7 @@ def find_data_files(paths: list[str], default_data_file: str, combine: bool) -> 
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            matches = sorted(
-                p for p in path.iterdir() if p.is_file() and _is_data_file_name(p.name, base.name)
-            )
+            matches = sorted(p for p in path.iterdir() if p.is_file() and _is_data_file_name(p.name, base.name))
             if not matches:
                 raise CoverageInputError(
                     f"{path}: folder holds no {base.name} or {base.name}.* data file; "
@@ -212,7 +211,11 @@ def tracked_by_git(paths: list[Path]) -> list[Path]:
         try:
             proc = subprocess.run(
                 ["git", "-c", "core.quotepath=off", "ls-files", "-z", "--", *(p.resolve().name for p in members)],
-                cwd=folder, capture_output=True, text=True, encoding="utf-8", errors="surrogateescape",
+                cwd=folder,
+                capture_output=True,
+                text=True,
+                encoding="utf-8",
+                errors="surrogateescape",
             )
         except FileNotFoundError:  # no git: nothing can be tracked
             return []
@@ -231,7 +234,8 @@ def check_this_run(paths: list[Path], started_at: float | None) -> list[DataFile
         raise CoverageInputError(
             f"{first}: coverage data tracked by git: committed data measured an old commit, not this run; "
             f"remove it (`git rm --cached {first}`) and add .coverage* to .gitignore",
-            first, rule="coverage-tracked-data",
+            first,
+            rule="coverage-tracked-data",
         )
     records = []
     for path in paths:
@@ -241,7 +245,8 @@ def check_this_run(paths: list[Path], started_at: float | None) -> list[DataFile
                 f"{path}: coverage data written before this run started (written {run_start.iso(stat.st_mtime)}, "
                 f"run started {run_start.iso(started_at)}): a leftover of an earlier run; erase it before the "
                 "tests run (`ci-helper coverage erase`) or delete it",
-                path, rule="coverage-stale-data",
+                path,
+                rule="coverage-stale-data",
             )
         records.append(DataFileRecord(str(path), stat.st_size, stat.st_mtime))
     return records

@@ -29,14 +29,16 @@ def summary(numbers: Numbers, branch: bool) -> dict[str, Any]:
         "percent_statements_covered_display": numbers.pc_statements_str,
     }
     if branch:
-        out.update({
-            "num_branches": numbers.n_branches,
-            "num_partial_branches": numbers.n_partial_branches,
-            "covered_branches": numbers.n_executed_branches,
-            "missing_branches": numbers.n_missing_branches,
-            "percent_branches_covered": numbers.pc_branches,
-            "percent_branches_covered_display": numbers.pc_branches_str,
-        })
+        out.update(
+            {
+                "num_branches": numbers.n_branches,
+                "num_partial_branches": numbers.n_partial_branches,
+                "covered_branches": numbers.n_executed_branches,
+                "missing_branches": numbers.n_missing_branches,
+                "percent_branches_covered": numbers.pc_branches,
+                "percent_branches_covered_display": numbers.pc_branches_str,
+            }
+        )
     return out
 
 

@@ -32,8 +32,7 @@ def _status(failed: bool, floor: float | None) -> str:
     return "**fail**" if failed else "pass"
 
 
-def render(report: CoverageAnalysis, verdict: Verdict, max_bytes: int = MAX_BYTES,
-           max_files: int = MAX_FILES) -> str:
+def render(report: CoverageAnalysis, verdict: Verdict, max_bytes: int = MAX_BYTES, max_files: int = MAX_FILES) -> str:
     """The coverage section, at most ``max_bytes`` bytes of UTF-8."""
     result = verdict.result
     figures = result.figures
@@ -52,8 +51,7 @@ def render(report: CoverageAnalysis, verdict: Verdict, max_bytes: int = MAX_BYTE
     ]
     d = report.diff
     if d is not None:
-        value = (f"{verdict.diff_shown}% ({d.covered}/{d.statements} lines)" if d.statements
-                 else d.describe_empty())
+        value = f"{verdict.diff_shown}% ({d.covered}/{d.statements} lines)" if d.statements else d.describe_empty()
         lines.append(
             f"| Changed lines vs `{_escape(d.compare_branch)}` | {value} | {_floor(figures['diff_fail_under'])} | "
             f"{_status(verdict.diff_failed, figures['diff_fail_under'])} |"
@@ -66,20 +64,30 @@ def render(report: CoverageAnalysis, verdict: Verdict, max_bytes: int = MAX_BYTE
         )
     if report.measure == "tests+server":
         served = len(figures.get("server_data_files") or [])
-        lines.append(f"| Server data (declared) | {served} data file(s) | at least 1 | "
-                     f"{'FAIL' if verdict.server_missing else 'pass'} |")
+        lines.append(
+            f"| Server data (declared) | {served} data file(s) | at least 1 | "
+            f"{'FAIL' if verdict.server_missing else 'pass'} |"
+        )
     head = "\n".join(lines) + "\n"
     budget = max_bytes - len(head.encode("utf-8"))
     sections: list[str] = []
 
     if d is not None and d.missing:
-        rows = [(name, format_ranges(c.ranges) + ("" if c.measured else " (file not in the coverage data)"))
-                for name, c in d.files.items() if c.missing]
-        sections.append(_table(
-            "Uncovered changed lines", ["File", "Lines"],
-            [[_escape(name), ranges] for name, ranges in rows],
-            MAX_CHANGED_FILES, budget // 2, "changed_lines",
-        ))
+        rows = [
+            (name, format_ranges(c.ranges) + ("" if c.measured else " (file not in the coverage data)"))
+            for name, c in d.files.items()
+            if c.missing
+        ]
+        sections.append(
+            _table(
+                "Uncovered changed lines",
+                ["File", "Lines"],
+                [[_escape(name), ranges] for name, ranges in rows],
+                MAX_CHANGED_FILES,
+                budget // 2,
+                "changed_lines",
+            )
+        )
         budget -= len(sections[-1].encode("utf-8"))
 
     worst = sorted(report.files, key=lambda f: (f.numbers.pc_covered, -f.numbers.n_missing, f.name))

@@ -72,8 +72,10 @@ class Project:
             if self.config_file and self.config_file.endswith(".toml"):
                 return f'map it to this checkout with [tool.coverage.paths] source = ["{local}", "{remote}"]'
             return f"map it to this checkout with [paths] source = {local} {remote} (one entry per line)"
-        return ("no file of this checkout matches it: measure this project's code ([run] source) "
-                "or leave it out with [report] omit")
+        return (
+            "no file of this checkout matches it: measure this project's code ([run] source) "
+            "or leave it out with [report] omit"
+        )
 
 
 def open_project(cov: Coverage, settings: Settings) -> Project:
@@ -109,7 +111,8 @@ def refuse_foreign(project: Project, measured: str, real_path: str) -> None:
     raise CoverageInputError(
         f"{measured}: coverage data measured a file that is not this project's: {reason}; "
         f"{project.paths_hint(measured)}",
-        measured, rule="coverage-foreign-data",
+        measured,
+        rule="coverage-foreign-data",
     )
 
 
@@ -132,8 +135,11 @@ class MeasuredSource:
         omits = _strings(cov, "run:omit") + _strings(cov, "report:omit")
         self.omit = GlobMatcher(prep_patterns(omits), "omit") if omits else None
         report_include = cov.get_option("report:include") or []
-        self.report_include = (GlobMatcher(prep_patterns(report_include), "report_include")  # type: ignore[arg-type]
-                               if report_include else None)
+        self.report_include = (
+            GlobMatcher(prep_patterns(report_include), "report_include")  # type: ignore[arg-type]
+            if report_include
+            else None
+        )
 
     def covers(self, real_path: str) -> bool:
         """True when ``real_path`` is measured source that the user did not omit."""
@@ -162,7 +168,7 @@ def _source_folder(entry: str, project: Project, measured_real: set[str]) -> str
     for path in measured_real:
         at = path.find(marker)
         if at >= 0:
-            return path[:at + len(marker) - 1]
+            return path[: at + len(marker) - 1]
     return None
 
 

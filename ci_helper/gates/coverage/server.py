@@ -86,7 +86,8 @@ def gather(contexts: dict[Path, frozenset[str]], config_cov: Coverage) -> Server
     static = _option(config_cov, "run:context")
     static_context = static if isinstance(static, str) and static else None
     server_files = [
-        str(path) for path, found in contexts.items()
+        str(path)
+        for path, found in contexts.items()
         if any(is_server_context(c) for c in found) or is_server_file_name(path.name, data_file_name)
     ]
     plain = {"", SERVER_CONTEXT, static_context}
@@ -116,29 +117,37 @@ def findings(evidence: ServerEvidence, measure: str) -> list[results.Finding]:
     name = evidence.data_file_name
     if server_missing(evidence, measure):
         files = f"{evidence.data_files} data file{'' if evidence.data_files == 1 else 's'}"
-        found.append(results.Finding(
-            "coverage-server-missing",
-            f"measure = tests+server, but no coverage data came from the server process (none of the {files} "
-            f"records the context \"{SERVER_CONTEXT}\" or is named {name}.{SERVER_CONTEXT}*): run the server with "
-            f"`ci-helper smoke --coverage-data-file F` (or under `python -m coverage run --context={SERVER_CONTEXT}`) "
-            "and pass its data to the gate, or declare measure = tests",
-            data={"data_files": evidence.data_files},
-        ))
+        found.append(
+            results.Finding(
+                "coverage-server-missing",
+                f"measure = tests+server, but no coverage data came from the server process (none of the {files} "
+                f'records the context "{SERVER_CONTEXT}" or is named {name}.{SERVER_CONTEXT}*): run the server with '
+                f"`ci-helper smoke --coverage-data-file F` (or under `python -m coverage run --context={SERVER_CONTEXT}`) "
+                "and pass its data to the gate, or declare measure = tests",
+                data={"data_files": evidence.data_files},
+            )
+        )
         if not evidence.subprocess_patched:
-            found.append(results.Finding(
-                "coverage-subprocess-unpatched",
-                "[run] patch has no \"subprocess\": a server the tests start themselves is not measured "
-                "(pytest-cov 7 no longer measures subprocesses); start it under "
-                f"`python -m coverage run --context={SERVER_CONTEXT}`, or add patch = [\"subprocess\"] to [run] "
-                "(coverage 7.10+) to measure every subprocess",
-                file=evidence.config_file, severity="warning",
-            ))
+            found.append(
+                results.Finding(
+                    "coverage-subprocess-unpatched",
+                    '[run] patch has no "subprocess": a server the tests start themselves is not measured '
+                    "(pytest-cov 7 no longer measures subprocesses); start it under "
+                    f'`python -m coverage run --context={SERVER_CONTEXT}`, or add patch = ["subprocess"] to [run] '
+                    "(coverage 7.10+) to measure every subprocess",
+                    file=evidence.config_file,
+                    severity="warning",
+                )
+            )
     if evidence.dynamic_context and not evidence.dynamic_contexts_recorded:
-        found.append(results.Finding(
-            "coverage-contexts-dropped",
-            f"[run] dynamic_context = {evidence.dynamic_context}, but no data file records a dynamic context: "
-            "the sys.monitoring core (COVERAGE_CORE=sysmon, the default from Python 3.14) drops them where "
-            "coverage does not fall back; run the tests with COVERAGE_CORE=ctrace (or [run] core = \"ctrace\")",
-            file=evidence.config_file, severity="warning",
-        ))
+        found.append(
+            results.Finding(
+                "coverage-contexts-dropped",
+                f"[run] dynamic_context = {evidence.dynamic_context}, but no data file records a dynamic context: "
+                "the sys.monitoring core (COVERAGE_CORE=sysmon, the default from Python 3.14) drops them where "
+                'coverage does not fall back; run the tests with COVERAGE_CORE=ctrace (or [run] core = "ctrace")',
+                file=evidence.config_file,
+                severity="warning",
+            )
+        )
     return found

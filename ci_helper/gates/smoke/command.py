@@ -62,7 +62,9 @@ def parse(text: str) -> ServerCommand:
     return ServerCommand(words, env)
 
 
-def under_coverage(command: ServerCommand, data_file: Path, rcfile: Path, python: str = sys.executable) -> ServerCommand:
+def under_coverage(
+    command: ServerCommand, data_file: Path, rcfile: Path, python: str = sys.executable
+) -> ServerCommand:
     """Rewrite ``python [opts] server.py args`` as ``python [opts] -m coverage run ... server.py args``.
 
     The server's own interpreter runs coverage (``python`` for a bare ``.py``
@@ -79,7 +81,9 @@ def under_coverage(command: ServerCommand, data_file: Path, rcfile: Path, python
         i = 1
         while i < len(argv) and argv[i].startswith("-") and argv[i] != "-m":
             if argv[i] == "-c":
-                raise BadInput("--coverage-data-file cannot measure 'python -c ...'; put the server code in a file or module")
+                raise BadInput(
+                    "--coverage-data-file cannot measure 'python -c ...'; put the server code in a file or module"
+                )
             options.append(argv[i])
             if argv[i] in _PYTHON_OPTIONS_WITH_ARGUMENT and i + 1 < len(argv):
                 options.append(argv[i + 1])

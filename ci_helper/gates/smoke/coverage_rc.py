@@ -80,7 +80,7 @@ def write_rcfile(project_dir: Path, folder: Path) -> tuple[Path, Path | None]:
         for section in source.sections():
             if prefixed and not section.startswith("coverage:"):
                 continue
-            name = section[len("coverage:"):] if prefixed else section
+            name = section[len("coverage:") :] if prefixed else section
             parser[name] = dict(source[section])
     if not parser.has_section("run"):
         parser.add_section("run")

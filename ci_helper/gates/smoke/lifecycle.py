@@ -113,7 +113,9 @@ def run(config: SmokeConfig, echo: Callable[[str], None] = lambda line: None) ->
     pytest_args = [server_command.substitute_test_arg(arg, port, base_url) for arg in config.pytest_args]
     pytest_run.check_args(pytest_args)
     if not (config.ready_delay >= 0 and config.ready_delay < config.timeout):
-        raise BadInput(f"--ready-delay {config.ready_delay:g}: give seconds from 0 to below --timeout ({config.timeout:g})")
+        raise BadInput(
+            f"--ready-delay {config.ready_delay:g}: give seconds from 0 to below --timeout ({config.timeout:g})"
+        )
     if not config.cwd.is_dir():
         raise BadInput(f"--cwd {config.cwd}: no such directory")
     for flag, target in (("--log", config.log), ("--junit", config.junit)):
@@ -157,11 +159,14 @@ def run(config: SmokeConfig, echo: Callable[[str], None] = lambda line: None) ->
             r = outcome.readiness
             if r.ready:
                 echo(f"smoke: ready after {r.seconds:.2f} s (GET {ready_url}: {r.last_answer})")
-                echo(f"smoke: running pytest with {pytest_run.BASE_URL_ENV}={base_url} (and {pytest_run.PYTEST_BASE_URL_ENV})")
+                echo(
+                    f"smoke: running pytest with {pytest_run.BASE_URL_ENV}={base_url} (and {pytest_run.PYTEST_BASE_URL_ENV})"
+                )
                 # Fenced (GitHub Actions): pytest's output passes through us, so it ends when we say.
                 output = sys.stdout if gha.fence_active() else None
-                outcome.pytest = pytest_run.run(config.python, config.junit, pytest_args, config.cwd, base_url,
-                                                output, config.network_env)
+                outcome.pytest = pytest_run.run(
+                    config.python, config.junit, pytest_args, config.cwd, base_url, output, config.network_env
+                )
                 outcome.died_during_tests = server.poll()
             elif r.outcome == "exited":
                 echo(f"smoke: server exited with code {r.exit_code} before it was ready ({r.seconds:.2f} s)")
@@ -179,7 +184,9 @@ def run(config: SmokeConfig, echo: Callable[[str], None] = lambda line: None) ->
         data_file = config.coverage_data_file.resolve()
         # parallel = true in the project's config adds a suffix per process.
         written = [data_file] if data_file.exists() else []
-        written += sorted(p for p in data_file.parent.glob(data_file.name + ".*") if p.stat().st_mtime >= started_wall - 1)
+        written += sorted(
+            p for p in data_file.parent.glob(data_file.name + ".*") if p.stat().st_mtime >= started_wall - 1
+        )
         outcome.coverage_data_written = written
     outcome.seconds = time.monotonic() - began
     return outcome

@@ -25,8 +25,10 @@ class PortHolder:
 
     def message(self) -> str:
         who = f" by pid {self.pid} ({self.name})" if self.pid is not None else " by another process"
-        return (f"port {self.port} is already in use on {self.host}{who} before the server started; "
-                f"stop that process or give the server another port")
+        return (
+            f"port {self.port} is already in use on {self.host}{who} before the server started; "
+            f"stop that process or give the server another port"
+        )
 
 
 def named_port(url: str) -> tuple[str, int] | None:

@@ -47,7 +47,7 @@ def group_members(pgid: int) -> list[int]:
         except OSError:
             continue  # gone while we looked
         # Fields after the command name, which may itself contain spaces or ')'.
-        fields = stat[stat.rfind(")") + 2:].split()
+        fields = stat[stat.rfind(")") + 2 :].split()
         if len(fields) >= 3 and fields[0] not in ("Z", "X") and int(fields[2]) == pgid:
             members.append(int(entry))
     return sorted(members)
@@ -66,8 +66,9 @@ class StopOutcome:
 class ServerProcess:
     """A started server. Use :meth:`start`; always call :meth:`stop`."""
 
-    def __init__(self, popen: subprocess.Popen[bytes], log_path: Path, pump: threading.Thread | None,
-                 log_handle: IO[bytes]) -> None:
+    def __init__(
+        self, popen: subprocess.Popen[bytes], log_path: Path, pump: threading.Thread | None, log_handle: IO[bytes]
+    ) -> None:
         self.popen = popen
         self.pid = popen.pid
         # start_new_session made the server the leader of a new group.
@@ -78,8 +79,9 @@ class ServerProcess:
         self._log_handle = log_handle
 
     @classmethod
-    def start(cls, command: ServerCommand, cwd: Path, log_path: Path, stream: IO[str] | None = None,
-              prefix: str = "server | ") -> ServerProcess:
+    def start(
+        cls, command: ServerCommand, cwd: Path, log_path: Path, stream: IO[str] | None = None, prefix: str = "server | "
+    ) -> ServerProcess:
         """Start the server with stdout+stderr to ``log_path`` (and to ``stream``, prefixed, if given).
 
         Call it inside :func:`cancellation.deferred` and keep the result where
@@ -93,13 +95,19 @@ class ServerProcess:
         env.update(command.env)
         try:
             popen = subprocess.Popen(
-                command.argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+                command.argv,
+                cwd=cwd,
+                env=env,
+                stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE if stream is not None else log_handle,
-                stderr=subprocess.STDOUT, start_new_session=True,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         except FileNotFoundError:
             log_handle.close()
-            raise BadInput(f"--server: command not found: {command.argv[0]!r} (in {cwd}); check the command and PATH") from None
+            raise BadInput(
+                f"--server: command not found: {command.argv[0]!r} (in {cwd}); check the command and PATH"
+            ) from None
         except PermissionError:
             log_handle.close()
             raise BadInput(f"--server: {command.argv[0]!r} is not executable") from None
@@ -172,8 +180,9 @@ class ServerProcess:
         survivors = self.members()
         exit_code = self.wait_exit(1.0) if not survivors else self.popen.poll()
         self._close_log()
-        return StopOutcome(method, exit_code, survivors, stop_request, stop_request_ok,
-                           round(time.monotonic() - start, 3))
+        return StopOutcome(
+            method, exit_code, survivors, stop_request, stop_request_ok, round(time.monotonic() - start, 3)
+        )
 
     def _close_log(self) -> None:
         if self._pump is not None:

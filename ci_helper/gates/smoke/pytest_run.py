@@ -48,7 +48,9 @@ def check_args(args: list[str]) -> None:
     """Refuse pytest arguments that would take the JUnit file away from us."""
     for arg in args:
         if arg.startswith(("--junitxml", "--junit-xml")) or arg.startswith("junit_family"):
-            raise BadInput(f"pytest argument {arg!r}: ci-helper smoke writes the JUnit file itself; use --junit F instead")
+            raise BadInput(
+                f"pytest argument {arg!r}: ci-helper smoke writes the JUnit file itself; use --junit F instead"
+            )
 
 
 def command(python: str, junit: Path, args: list[str]) -> list[str]:
@@ -56,8 +58,15 @@ def command(python: str, junit: Path, args: list[str]) -> list[str]:
     return [python, "-m", "pytest", f"--junitxml={junit}", "-o", "junit_family=xunit1", *args]
 
 
-def run(python: str, junit: Path, args: list[str], cwd: Path, base_url: str,
-        output: IO[str] | None = None, extra_env: dict[str, str] | None = None) -> PytestRun:
+def run(
+    python: str,
+    junit: Path,
+    args: list[str],
+    cwd: Path,
+    base_url: str,
+    output: IO[str] | None = None,
+    extra_env: dict[str, str] | None = None,
+) -> PytestRun:
     """Run pytest in ``cwd``; a JUnit file left from an earlier run is removed first so it cannot be mistaken for this one.
 
     pytest runs in a process group of its own, marked with a tracking id in its
@@ -85,17 +94,25 @@ def run(python: str, junit: Path, args: list[str], cwd: Path, base_url: str,
     try:
         # A cancellation during Popen() is held until proc is known, then lands below.
         with cancellation.deferred():
-            proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
-                                    stdout=subprocess.PIPE if output is not None else None,
-                                    stderr=subprocess.STDOUT if output is not None else None,
-                                    start_new_session=True)
+            proc = subprocess.Popen(
+                argv,
+                cwd=cwd,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE if output is not None else None,
+                stderr=subprocess.STDOUT if output is not None else None,
+                start_new_session=True,
+            )
             if output is not None:
-                pump = threading.Thread(target=_copy, args=(proc.stdout, output), daemon=True,
-                                        name=f"pytest-output-{proc.pid}")
+                pump = threading.Thread(
+                    target=_copy, args=(proc.stdout, output), daemon=True, name=f"pytest-output-{proc.pid}"
+                )
                 pump.start()
         code = proc.wait()
     except FileNotFoundError:
-        raise BadInput(f"--python {python!r}: interpreter not found; give the Python that has pytest and your test dependencies") from None
+        raise BadInput(
+            f"--python {python!r}: interpreter not found; give the Python that has pytest and your test dependencies"
+        ) from None
     finally:
         if proc is not None:
             # Cancelled or not: nothing pytest started outlives it. After a normal end what is left

@@ -40,7 +40,11 @@ def build(run: SmokeRun) -> results.CheckResult:
     cfg = run.config
     findings: list[results.Finding] = []
     figures: dict[str, Any] = {
-        "tests": None, "passed": None, "failed": None, "skipped": None, "errors": None,
+        "tests": None,
+        "passed": None,
+        "failed": None,
+        "skipped": None,
+        "errors": None,
         "pytest_exit_code": None,
         "ready_seconds": None,
         "server_exit_code": None,
@@ -56,44 +60,56 @@ def build(run: SmokeRun) -> results.CheckResult:
 
     if run.port_holder is not None:
         holder = run.port_holder
-        findings.append(results.Finding(
-            "smoke-port-in-use", holder.message(),
-            data={"port": holder.port, "host": holder.host, "pid": holder.pid},
-        ))
+        findings.append(
+            results.Finding(
+                "smoke-port-in-use",
+                holder.message(),
+                data={"port": holder.port, "host": holder.host, "pid": holder.pid},
+            )
+        )
         return results.failed(CHECK, figures, findings)
 
     r = run.readiness
     if r is not None:
         figures["ready_seconds"] = round(r.seconds, 3) if r.ready else None
         if r.outcome == EXITED:
-            findings.append(results.Finding(
-                "smoke-server-exited",
-                f"server exited with code {r.exit_code} before it was ready ({r.seconds:.2f} s after start); "
-                f"last {len(run.log_tail)} lines of {log_name} follow",
-                file=log_name, data={"exit_code": r.exit_code, "log_tail": _tail_text(run.log_tail)},
-            ))
+            findings.append(
+                results.Finding(
+                    "smoke-server-exited",
+                    f"server exited with code {r.exit_code} before it was ready ({r.seconds:.2f} s after start); "
+                    f"last {len(run.log_tail)} lines of {log_name} follow",
+                    file=log_name,
+                    data={"exit_code": r.exit_code, "log_tail": _tail_text(run.log_tail)},
+                )
+            )
         elif r.outcome == TIMED_OUT:
-            findings.append(results.Finding(
-                "smoke-not-ready",
-                f"server not ready after {cfg.timeout:g} s: GET {run.ready_url} last answered "
-                f"{r.last_answer} (want HTTP {cfg.ready_status}); last {len(run.log_tail)} lines of {log_name} follow"
-                if run.ready_url.startswith("http") else
-                f"server not ready after {cfg.timeout:g} s: {run.ready_url} last answered {r.last_answer}; "
-                f"last {len(run.log_tail)} lines of {log_name} follow",
-                file=log_name, data={"log_tail": _tail_text(run.log_tail)},
-            ))
+            findings.append(
+                results.Finding(
+                    "smoke-not-ready",
+                    f"server not ready after {cfg.timeout:g} s: GET {run.ready_url} last answered "
+                    f"{r.last_answer} (want HTTP {cfg.ready_status}); last {len(run.log_tail)} lines of {log_name} follow"
+                    if run.ready_url.startswith("http")
+                    else f"server not ready after {cfg.timeout:g} s: {run.ready_url} last answered {r.last_answer}; "
+                    f"last {len(run.log_tail)} lines of {log_name} follow",
+                    file=log_name,
+                    data={"log_tail": _tail_text(run.log_tail)},
+                )
+            )
 
     if run.pytest is not None:
         figures["pytest_exit_code"] = run.pytest.exit_code
         findings.extend(_test_findings(run, figures))
 
     if run.died_during_tests is not None:
-        findings.append(results.Finding(
-            "smoke-server-died",
-            f"server exited with code {run.died_during_tests} while the tests ran; "
-            f"last {len(run.log_tail)} lines of {log_name} follow",
-            file=log_name, data={"exit_code": run.died_during_tests, "log_tail": _tail_text(run.log_tail)},
-        ))
+        findings.append(
+            results.Finding(
+                "smoke-server-died",
+                f"server exited with code {run.died_during_tests} while the tests ran; "
+                f"last {len(run.log_tail)} lines of {log_name} follow",
+                file=log_name,
+                data={"exit_code": run.died_during_tests, "log_tail": _tail_text(run.log_tail)},
+            )
+        )
 
     stop = run.stop
     if stop is not None:
@@ -107,14 +123,18 @@ def build(run: SmokeRun) -> results.CheckResult:
     if cfg.coverage_data_file is not None and r is not None:
         figures["coverage_data_written"] = bool(run.coverage_data_written)
         if not run.coverage_data_written:
-            reason = ("the server was killed with SIGKILL, which coverage cannot survive"
-                      if stop is not None and stop.method == SIGKILL else
-                      "the server did not exit normally or through SIGTERM")
-            findings.append(results.Finding(
-                "smoke-coverage-data",
-                f"no coverage data was written to {_display_path(cfg.coverage_data_file)}: {reason}",
-                severity="warning",
-            ))
+            reason = (
+                "the server was killed with SIGKILL, which coverage cannot survive"
+                if stop is not None and stop.method == SIGKILL
+                else "the server did not exit normally or through SIGTERM"
+            )
+            findings.append(
+                results.Finding(
+                    "smoke-coverage-data",
+                    f"no coverage data was written to {_display_path(cfg.coverage_data_file)}: {reason}",
+                    severity="warning",
+                )
+            )
 
     if any(f.severity == "error" for f in findings):
         return results.failed(CHECK, figures, findings)
@@ -130,11 +150,13 @@ def _test_findings(run: SmokeRun, figures: dict[str, Any]) -> list[results.Findi
         report = junit.parse(cfg.junit)
     except junit.JUnitError as exc:
         meaning = pytest_run.EXIT_MEANINGS.get(code, "unknown exit code")
-        return [results.Finding(
-            "smoke-junit",
-            f"no usable JUnit report from pytest (exit code {code}, {meaning}): {exc.message}",
-            file=junit_name,
-        )]
+        return [
+            results.Finding(
+                "smoke-junit",
+                f"no usable JUnit report from pytest (exit code {code}, {meaning}): {exc.message}",
+                file=junit_name,
+            )
+        ]
     for key in ("tests", "passed", "failed", "skipped", "errors"):
         figures[key] = report.figures()[key]
     if report.flaky:
@@ -147,25 +169,37 @@ def _test_findings(run: SmokeRun, figures: dict[str, Any]) -> list[results.Findi
         first = case.message.strip().splitlines()[0] if case.message.strip() else ""
         # pytest's xunit1 line is 0-based (its item.location); annotations want 1-based.
         line = case.line + 1 if case.line is not None else None
-        findings.append(results.Finding(
-            "smoke-test-failed",
-            f"{case.id} {verb}" + (f": {first}" if first else ""),
-            file=_test_file(run, case.file), line=line,
-            data={"test": case.id, "outcome": case.outcome},
-        ))
+        findings.append(
+            results.Finding(
+                "smoke-test-failed",
+                f"{case.id} {verb}" + (f": {first}" if first else ""),
+                file=_test_file(run, case.file),
+                line=line,
+                data={"test": case.id, "outcome": case.outcome},
+            )
+        )
     if report.problems_dropped:
-        findings.append(results.Finding(
-            "smoke-test-failed", f"{report.problems_dropped} more failed tests are not listed; see {junit_name}",
-            file=junit_name,
-        ))
+        findings.append(
+            results.Finding(
+                "smoke-test-failed",
+                f"{report.problems_dropped} more failed tests are not listed; see {junit_name}",
+                file=junit_name,
+            )
+        )
     if report.ran == 0 or code == 5:
-        findings.append(results.Finding(
-            "smoke-no-tests",
-            f"no test ran (pytest exit code {code}, {report.total} collected, {report.skipped} skipped): "
-            "an empty smoke tier proves nothing; check the pytest arguments",
-            file=junit_name,
-        ))
-    elif code not in (0, 1) or (code == 1 and not (report.failed or report.errors)) or (code == 0 and (report.failed or report.errors)):
+        findings.append(
+            results.Finding(
+                "smoke-no-tests",
+                f"no test ran (pytest exit code {code}, {report.total} collected, {report.skipped} skipped): "
+                "an empty smoke tier proves nothing; check the pytest arguments",
+                file=junit_name,
+            )
+        )
+    elif (
+        code not in (0, 1)
+        or (code == 1 and not (report.failed or report.errors))
+        or (code == 0 and (report.failed or report.errors))
+    ):
         meaning = pytest_run.EXIT_MEANINGS.get(code, "unknown exit code")
         findings.append(results.Finding("smoke-pytest", f"pytest exited with code {code} ({meaning})"))
     return findings
@@ -179,28 +213,40 @@ def _stop_findings(run: SmokeRun) -> list[results.Finding]:
     if run.stop_url is not None and stop.method in (SIGTERM, SIGKILL):
         request = stop.stop_request or "no answer"
         # Refused: nobody got the request, so there was no waiting for it.
-        waited = "" if request == "connection refused" else f" and the server was still running {cfg.stop_timeout:g} s later"
-        findings.append(results.Finding(
-            "smoke-stop",
-            f"stop problem: POST {run.stop_url} answered {request}{waited}; sent SIGTERM to its process group",
-            severity="warning", data={"stop_request": stop.stop_request},
-        ))
+        waited = (
+            "" if request == "connection refused" else f" and the server was still running {cfg.stop_timeout:g} s later"
+        )
+        findings.append(
+            results.Finding(
+                "smoke-stop",
+                f"stop problem: POST {run.stop_url} answered {request}{waited}; sent SIGTERM to its process group",
+                severity="warning",
+                data={"stop_request": stop.stop_request},
+            )
+        )
     elif run.stop_url is not None and stop.method == STOP_URL and not stop.stop_request_ok:
-        findings.append(results.Finding(
-            "smoke-stop",
-            f"stop problem: POST {run.stop_url} answered {stop.stop_request}, but the server stopped",
-            severity="note", data={"stop_request": stop.stop_request},
-        ))
+        findings.append(
+            results.Finding(
+                "smoke-stop",
+                f"stop problem: POST {run.stop_url} answered {stop.stop_request}, but the server stopped",
+                severity="note",
+                data={"stop_request": stop.stop_request},
+            )
+        )
     if stop.method == SIGKILL:
-        findings.append(results.Finding(
-            "smoke-stop",
-            f"stop problem: the server ignored SIGTERM for {cfg.stop_timeout:g} s; killed its process group with SIGKILL",
-            severity="warning",
-        ))
+        findings.append(
+            results.Finding(
+                "smoke-stop",
+                f"stop problem: the server ignored SIGTERM for {cfg.stop_timeout:g} s; killed its process group with SIGKILL",
+                severity="warning",
+            )
+        )
     if stop.survivors:
-        findings.append(results.Finding(
-            "smoke-stop-survivors",
-            f"processes of the server's group survived SIGKILL: {', '.join(map(str, stop.survivors))}",
-            data={"pids": stop.survivors},
-        ))
+        findings.append(
+            results.Finding(
+                "smoke-stop-survivors",
+                f"processes of the server's group survived SIGKILL: {', '.join(map(str, stop.survivors))}",
+                data={"pids": stop.survivors},
+            )
+        )
     return findings

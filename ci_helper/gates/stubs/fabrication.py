@@ -33,7 +33,9 @@ def read_log(path: Path) -> list[Fabricated]:
             raw = json.loads(line)
             entry = Fabricated(str(raw["name"]), str(raw["kind"]), str(raw["prefix"]), bool(raw["refused"]))
         except (ValueError, KeyError, TypeError):
-            raise BadInput(f"{path}:{number}: corrupt fabrication log line; run `ci-helper stubs create` again") from None
+            raise BadInput(
+                f"{path}:{number}: corrupt fabrication log line; run `ci-helper stubs create` again"
+            ) from None
         previous = entries.get(entry.name)
         if previous is None or (entry.refused and not previous.refused):
             entries[entry.name] = entry
@@ -61,7 +63,9 @@ def suggestion(fabricated: list[Fabricated]) -> dict[str, dict]:
             node = node.setdefault(part, {})
 
     def nested(children: dict) -> dict:
-        return {name: {"$object": nested(sub)} if sub else {"$callable": None} for name, sub in sorted(children.items())}
+        return {
+            name: {"$object": nested(sub)} if sub else {"$callable": None} for name, sub in sorted(children.items())
+        }
 
     out: dict[str, dict] = {}
     for module in sorted(trees):

@@ -22,15 +22,28 @@ def drift(manifest: Manifest, root: Path) -> list[results.Finding]:
     shown = lambda rel: (root / rel).as_posix()  # noqa: E731 - paths as the user sees them
     for rel in sorted(set(expected) | set(actual)):
         if rel not in actual:
-            findings.append(results.Finding("stubs-missing", f"{shown(rel)} is missing; run `ci-helper stubs create`", shown(rel)))
+            findings.append(
+                results.Finding("stubs-missing", f"{shown(rel)} is missing; run `ci-helper stubs create`", shown(rel))
+            )
         elif rel not in expected:
-            findings.append(results.Finding(
-                "stubs-extra", f"{shown(rel)} is not declared in {manifest.display_name}; declare it or run `ci-helper stubs create` to remove it", shown(rel)))
+            findings.append(
+                results.Finding(
+                    "stubs-extra",
+                    f"{shown(rel)} is not declared in {manifest.display_name}; declare it or run `ci-helper stubs create` to remove it",
+                    shown(rel),
+                )
+            )
         elif actual[rel] != expected[rel]:
             line = _first_difference(expected[rel], actual[rel])
-            findings.append(results.Finding(
-                "stubs-modified", f"{shown(rel)} differs from what {manifest.display_name} declares (first difference at line {line}); "
-                "edit the manifest instead and run `ci-helper stubs create`", shown(rel), line))
+            findings.append(
+                results.Finding(
+                    "stubs-modified",
+                    f"{shown(rel)} differs from what {manifest.display_name} declares (first difference at line {line}); "
+                    "edit the manifest instead and run `ci-helper stubs create`",
+                    shown(rel),
+                    line,
+                )
+            )
     return findings
 
 
@@ -43,7 +56,9 @@ def _first_difference(expected: bytes, actual: bytes) -> int:
     return min(len(a), len(b)) + 1
 
 
-def evaluate(manifest: Manifest, root: Path, environ: Mapping[str, str] | None = None) -> tuple[results.CheckResult, list[fabrication.Fabricated]]:
+def evaluate(
+    manifest: Manifest, root: Path, environ: Mapping[str, str] | None = None
+) -> tuple[results.CheckResult, list[fabrication.Fabricated]]:
     """Judge the stub root against the manifest; returns the result and the fabricated names."""
     env = os.environ if environ is None else environ
     findings = drift(manifest, root)
@@ -53,20 +68,26 @@ def evaluate(manifest: Manifest, root: Path, environ: Mapping[str, str] | None =
     refused = [f for f in fabricated if f.refused]
     over = budget is not None and len(fabricated) > budget
     if over or refused:
-        findings.append(results.Finding(
-            "stubs-budget",
-            f"{len(fabricated)} names were fabricated by the dynamic prefixes, over the budget of {budget} "
-            f"(dynamic_budget in {manifest.display_name}); {len(refused)} were refused. "
-            "Declare them under repositories.*.modules (see `ci-helper stubs report`)",
-            manifest.display_name))
+        findings.append(
+            results.Finding(
+                "stubs-budget",
+                f"{len(fabricated)} names were fabricated by the dynamic prefixes, over the budget of {budget} "
+                f"(dynamic_budget in {manifest.display_name}); {len(refused)} were refused. "
+                "Declare them under repositories.*.modules (see `ci-helper stubs report`)",
+                manifest.display_name,
+            )
+        )
     for item in fabricated:
-        findings.append(results.Finding(
-            "stubs-fabricated",
-            f"{item.name} ({item.kind}) was fabricated by the dynamic prefix {item.prefix}"
-            + (" and refused by the budget" if item.refused else "")
-            + f"; declare it in {manifest.display_name}",
-            severity="error" if item.refused else "warning",
-            data={"name": item.name, "kind": item.kind, "prefix": item.prefix, "refused": item.refused}))
+        findings.append(
+            results.Finding(
+                "stubs-fabricated",
+                f"{item.name} ({item.kind}) was fabricated by the dynamic prefix {item.prefix}"
+                + (" and refused by the budget" if item.refused else "")
+                + f"; declare it in {manifest.display_name}",
+                severity="error" if item.refused else "warning",
+                data={"name": item.name, "kind": item.kind, "prefix": item.prefix, "refused": item.refused},
+            )
+        )
     fake = manifest.fake_inference
     figures = {
         "manifest": manifest.display_name,

@@ -57,16 +57,19 @@ def render(manifest: Manifest) -> dict[str, bytes]:
     for repo in manifest.repositories:
         files.update(_render_repository(manifest, repo))
     files.update(fake_copy.files(manifest))  # ci_helper.fake for the project's interpreter
-    files[STAMP_FILE] = json.dumps(
-        {
-            "generator": f"ci-helper {__version__}",
-            "manifest": manifest.display_name,
-            "manifest_sha256": manifest.sha256,
-            "stamp": stamp(manifest),
-            "repositories": [r.name for r in manifest.repositories],
-        },
-        indent=2,
-    ) + "\n"
+    files[STAMP_FILE] = (
+        json.dumps(
+            {
+                "generator": f"ci-helper {__version__}",
+                "manifest": manifest.display_name,
+                "manifest_sha256": manifest.sha256,
+                "stamp": stamp(manifest),
+                "repositories": [r.name for r in manifest.repositories],
+            },
+            indent=2,
+        )
+        + "\n"
+    )
     return {path: files[path].encode("utf-8") for path in sorted(files)}
 
 
@@ -101,14 +104,21 @@ def _render_repository(manifest: Manifest, repo: Repository) -> dict[str, str]:
                 # The declared names of a dynamic package are real; the rest is still fabricated.
                 body, imports = _module_body(manifest, declared[name])
                 helpers = [_VALUE_HELPERS] if _needs_helpers(declared[name]) else []
-                files[path] += "".join(["\n\n# Declared in the manifest: these names are real, not fabricated.\n",
-                                        *imports, *helpers, *body])
+                files[path] += "".join(
+                    [
+                        "\n\n# Declared in the manifest: these names are real, not fabricated.\n",
+                        *imports,
+                        *helpers,
+                        *body,
+                    ]
+                )
         else:
             module = declared.get(name)
             if module is None:
                 module = ModuleSpec(name, repo.name, f"repositories.{repo.name}.modules.{name}")
-                files[path] = _render_module(manifest, module, implied_by=f"repositories.{repo.name}",
-                                             submodules=submodules)
+                files[path] = _render_module(
+                    manifest, module, implied_by=f"repositories.{repo.name}", submodules=submodules
+                )
             else:
                 files[path] = _render_module(manifest, module, submodules=submodules)
     for marker in repo.markers:
@@ -116,8 +126,10 @@ def _render_repository(manifest: Manifest, repo: Repository) -> dict[str, str]:
         if path in files:
             continue
         if any(p.startswith(path + "/") for p in files):
-            raise BadInput(f"{manifest.path}: repositories.{repo.name}.markers: {marker} is also a package "
-                           "folder of a declared module; name a file instead")
+            raise BadInput(
+                f"{manifest.path}: repositories.{repo.name}.markers: {marker} is also a package "
+                "folder of a declared module; name a file instead"
+            )
         files[path] = ""
     return {f"{repo.name}/{path}": text for path, text in files.items()}
 
@@ -211,8 +223,9 @@ def _module_body(manifest: Manifest, module: ModuleSpec) -> tuple[list[str], lis
     return body, imports
 
 
-def _render_module(manifest: Manifest, module: ModuleSpec, implied_by: str | None = None,
-                   submodules: list[str] | None = None) -> str:
+def _render_module(
+    manifest: Manifest, module: ModuleSpec, implied_by: str | None = None, submodules: list[str] | None = None
+) -> str:
     doc = module.doc or f"Stub of {module.name} from {module.repository}: declared names only, no real code."
     header = _header(manifest, implied_by, "Implied by") if implied_by else _header(manifest, module.where)
     out = [header, f"{_docstring(doc)}\n", "\nimport sys as _sys\n"]
@@ -275,8 +288,7 @@ def _render_module(manifest: Manifest, module: ModuleSpec, implied_by: str | Non
     return "".join(out)
 
 
-def _render_function(manifest: Manifest, owner: str, fn: FunctionSpec, method: bool,
-                     render: Any = None) -> str:
+def _render_function(manifest: Manifest, owner: str, fn: FunctionSpec, method: bool, render: Any = None) -> str:
     render = render or literal
     indent = "    " if method else ""
     params = "self, *args, **kwargs" if method else "*args, **kwargs"
@@ -295,7 +307,9 @@ def _render_class(manifest: Manifest, module: str, cls: ClassSpec, bases: list[s
     members: list[str] = []
     for attr, value in cls.attributes.items():
         # An instance of a declared class (maybe this one) is set after the classes exist.
-        members.append(f"    {attr} = None  # set below\n" if _has_instance(value) else f"    {attr} = {render(value)}\n")
+        members.append(
+            f"    {attr} = None  # set below\n" if _has_instance(value) else f"    {attr} = {render(value)}\n"
+        )
     if not bases:
         # Root classes accept any constructor arguments, as the real ones would.
         members.append("    def __init__(self, *args, **kwargs):\n        pass\n")
@@ -356,6 +370,7 @@ def literal(value: Any, class_ref: Any = None) -> str:
 
     ``class_ref`` turns the class name of an ``$instance`` into the expression naming it.
     """
+
     def again(v: Any) -> str:
         return literal(v, class_ref)
 

@@ -25,8 +25,19 @@ from ci_helper.fake import FakeInference  # the block's type lives with the depe
 SCHEMA_PATH = Path(__file__).with_name("manifest.schema.json")
 DEFAULT_ROOT = "repositories"
 # Names the generated modules use for themselves (see generator.py).
-RESERVED_NAMES = frozenset({"_sys", "_MANIFEST", "_DECLARED_AT", "_IMPORT_FROM", "_SUBMODULES", "_IMPORTS",
-                            "_importlib", "_StubObject", "_stub_instance"})
+RESERVED_NAMES = frozenset(
+    {
+        "_sys",
+        "_MANIFEST",
+        "_DECLARED_AT",
+        "_IMPORT_FROM",
+        "_SUBMODULES",
+        "_IMPORTS",
+        "_importlib",
+        "_StubObject",
+        "_stub_instance",
+    }
+)
 
 
 # --- values beyond plain data: one-key mappings whose key starts with "$" -------------
@@ -189,15 +200,18 @@ def load(path: str | os.PathLike[str]) -> Manifest:
     try:
         data = p.read_bytes()
     except FileNotFoundError:
-        raise BadInput(f"{p}: stub manifest not found; pass --manifest F or set [tool.ci-helper.stubs] manifest") from None
+        raise BadInput(
+            f"{p}: stub manifest not found; pass --manifest F or set [tool.ci-helper.stubs] manifest"
+        ) from None
     except OSError as exc:
         raise BadInput(f"{p}: cannot read the stub manifest ({exc.strerror or exc})") from None
     try:
         text = data.decode("utf-8-sig")
         deep = deep_nesting_line(text)
         if deep is not None:
-            raise BadInput(f"{p}:{deep}: nests deeper than {MAX_DEPTH} levels (limit, see docs/security.md); "
-                           "fix the stub manifest")
+            raise BadInput(
+                f"{p}:{deep}: nests deeper than {MAX_DEPTH} levels (limit, see docs/security.md); fix the stub manifest"
+            )
         # Parse once: the node tree gives line numbers for errors, the constructed data is validated.
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
         try:
@@ -268,20 +282,27 @@ def _validate(p: Path, sha256: str, raw: Any, node: Any) -> Manifest:
                 children.setdefault(parent, set()).add(child)
         for module in repo.modules:
             for clash in sorted(set(module.names()) & children.get(module.name, set())):
-                kind = "constants" if clash in module.constants else (
-                    "functions" if any(f.name == clash for f in module.functions) else "classes")
-                raise fail(["repositories", repo.name, "modules", module.name, kind, clash],
-                           f"{clash} is also a submodule ({module.name}.{clash}); importing it would replace "
-                           "the name: rename one of them")
+                kind = (
+                    "constants"
+                    if clash in module.constants
+                    else ("functions" if any(f.name == clash for f in module.functions) else "classes")
+                )
+                raise fail(
+                    ["repositories", repo.name, "modules", module.name, kind, clash],
+                    f"{clash} is also a submodule ({module.name}.{clash}); importing it would replace "
+                    "the name: rename one of them",
+                )
     tops: dict[str, str] = {}
     for repo in repositories:
         for name in [m.name for m in repo.modules] + list(repo.dynamic):
             top = name.split(".")[0]
             if tops.setdefault(top, repo.name) != repo.name:
                 at = ["dynamic", repo.dynamic.index(name)] if name in repo.dynamic else ["modules", name]
-                raise fail(["repositories", repo.name, *at],
-                           f"package {top} is already provided by repository {tops[top]}; one of the two "
-                           "would shadow the other on the search path: declare it in one repository only")
+                raise fail(
+                    ["repositories", repo.name, *at],
+                    f"package {top} is already provided by repository {tops[top]}; one of the two "
+                    "would shadow the other on the search path: declare it in one repository only",
+                )
     _check_bases(repositories, fail)
     _check_instances(repositories, fail)
 
@@ -289,12 +310,18 @@ def _validate(p: Path, sha256: str, raw: Any, node: Any) -> Manifest:
     fake_inference = None
     if fake is not None:
         fake_inference = FakeInference(
-            env=fake.get("env", "CI"), width=fake.get("width", 1), height=fake.get("height", 1),
+            env=fake.get("env", "CI"),
+            width=fake.get("width", 1),
+            height=fake.get("height", 1),
             color=tuple(fake.get("color", (0, 0, 0, 0))),
         )
     return Manifest(
-        path=p, sha256=sha256, root=raw.get("root", DEFAULT_ROOT), repositories=tuple(repositories),
-        dynamic_budget=raw.get("dynamic_budget"), fake_inference=fake_inference,
+        path=p,
+        sha256=sha256,
+        root=raw.get("root", DEFAULT_ROOT),
+        repositories=tuple(repositories),
+        dynamic_budget=raw.get("dynamic_budget"),
+        fake_inference=fake_inference,
     )
 
 
@@ -318,8 +345,7 @@ def _module(repo: str, name: str, raw: dict[str, Any], path: list[Any], fail: An
         cpath = claim("constants", const)
         constants[const] = _value(value, cpath, fail)
     functions = tuple(
-        _function(fn, spec or {}, claim("functions", fn), fail)
-        for fn, spec in (raw.get("functions") or {}).items()
+        _function(fn, spec or {}, claim("functions", fn), fail) for fn, spec in (raw.get("functions") or {}).items()
     )
     classes = []
     for cls, spec in (raw.get("classes") or {}).items():
@@ -332,8 +358,7 @@ def _module(repo: str, name: str, raw: dict[str, Any], path: list[Any], fail: An
             if method in attributes:
                 raise fail([*cpath, "methods", method], f"{method} is also declared under attributes")
         methods = tuple(
-            _function(m, mspec or {}, [*cpath, "methods", m], fail)
-            for m, mspec in (spec.get("methods") or {}).items()
+            _function(m, mspec or {}, [*cpath, "methods", m], fail) for m, mspec in (spec.get("methods") or {}).items()
         )
         classes.append(ClassSpec(cls, ".".join(cpath), tuple(spec.get("bases") or ()), attributes, methods))
     imports = {}
@@ -383,8 +408,11 @@ def _value(value: Any, path: list[Any], fail: Any) -> Any:
         return {key: _value(item, [*path, key], fail) for key, item in value.items()}
     form = forms[0]
     if form not in VALUE_FORMS or len(value) != 1:
-        raise fail([*path, form], f"{form!r}: a value form is a mapping with one key, one of {', '.join(VALUE_FORMS)}"
-                   " (plain mappings cannot have keys starting with $)")
+        raise fail(
+            [*path, form],
+            f"{form!r}: a value form is a mapping with one key, one of {', '.join(VALUE_FORMS)}"
+            " (plain mappings cannot have keys starting with $)",
+        )
     inner = value[form]
     ipath = [*path, form]
     if form == "$tuple":
@@ -404,8 +432,9 @@ def _value(value: Any, path: list[Any], fail: Any) -> Any:
     if not isinstance(inner, dict) or not isinstance(inner.get("class"), str) or set(inner) - {"class", "attributes"}:
         raise fail(ipath, "$instance takes a class name, or {class: Name, attributes: {name: VALUE}}")
     _check_dotted(inner["class"], [*ipath, "class"], fail)
-    return InstanceValue(inner["class"], _attributes(inner.get("attributes"), [*ipath, "attributes"], fail, "attributes"),
-                         tuple(ipath))
+    return InstanceValue(
+        inner["class"], _attributes(inner.get("attributes"), [*ipath, "attributes"], fail, "attributes"), tuple(ipath)
+    )
 
 
 def _attributes(raw: Any, path: list[Any], fail: Any, what: str) -> dict[str, Any]:
@@ -459,9 +488,11 @@ def _check_instances(repositories: list[Repository], fail: Any) -> None:
                         continue
                     full = value.cls if "." in value.cls else f"{module.name}.{value.cls}"
                     if full not in classes:
-                        raise fail([*value.path, "class"],
-                                   f"{value.cls} is not a class declared in the manifest (use Name for the same "
-                                   "module or package.module.Name)")
+                        raise fail(
+                            [*value.path, "class"],
+                            f"{value.cls} is not a class declared in the manifest (use Name for the same "
+                            "module or package.module.Name)",
+                        )
 
 
 def _check_bases(repositories: list[Repository], fail: Any) -> None:
@@ -473,12 +504,16 @@ def _check_bases(repositories: list[Repository], fail: Any) -> None:
                     full = base if "." in base else f"{module.name}.{base}"
                     if full in classes or ("." not in base and (base == "object" or _is_builtin_exception(base))):
                         continue
-                    raise fail(["repositories", repo.name, "modules", module.name, "classes", cls.name, "bases", i],
-                               f"base {base} is not a class declared in the manifest (use Name for the same "
-                               "module or package.module.Name) nor a builtin exception")
+                    raise fail(
+                        ["repositories", repo.name, "modules", module.name, "classes", cls.name, "bases", i],
+                        f"base {base} is not a class declared in the manifest (use Name for the same "
+                        "module or package.module.Name) nor a builtin exception",
+                    )
                 if _inherits(module.name, cls, classes):
-                    raise fail(["repositories", repo.name, "modules", module.name, "classes", cls.name, "bases"],
-                               f"class {cls.name} inherits from itself")
+                    raise fail(
+                        ["repositories", repo.name, "modules", module.name, "classes", cls.name, "bases"],
+                        f"class {cls.name} inherits from itself",
+                    )
 
 
 def _inherits(module: str, cls: ClassSpec, classes: dict[str, tuple[str, ClassSpec]]) -> bool:

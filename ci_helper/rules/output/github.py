@@ -11,8 +11,12 @@ def render(report, base: str = "") -> str:
     prefix = base.rstrip("/") + "/" if base and base != "." else ""
     lines = [
         gha.annotation(
-            level(item.severity).annotation, item.message,
-            file=prefix + (item.file or ""), line=item.line, column=item.column, title=item.rule,
+            level(item.severity).annotation,
+            item.message,
+            file=prefix + (item.file or ""),
+            line=item.line,
+            column=item.column,
+            title=item.rule,
         )
         for item in report.findings
     ]

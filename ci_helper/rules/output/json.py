@@ -11,8 +11,16 @@ def render(report, base: str = "") -> str:
     # One finding per line: readable, diffable, and written by json's C encoder
     # (an `indent=` makes json fall back to its pure-Python encoder, 10x slower).
     findings = [
-        json.dumps({"rule": f.rule, "severity": f.severity, "message": f.message,
-                    "file": f.file, "line": f.line, "column": f.column})
+        json.dumps(
+            {
+                "rule": f.rule,
+                "severity": f.severity,
+                "message": f.message,
+                "file": f.file,
+                "line": f.line,
+                "column": f.column,
+            }
+        )
         for f in report.findings
     ]
     body = ",\n  ".join(findings)

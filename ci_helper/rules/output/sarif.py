@@ -35,29 +35,40 @@ def render(report, base: str = "") -> str:
         if item.column:
             region["startColumn"] = item.column
         uri = prefix + (item.file or "")
-        results.append({
-            "ruleId": item.rule,
-            "ruleIndex": index[item.rule],
-            "level": level(item.severity).sarif,
-            "message": {"text": item.message},
-            "locations": [{
-                "physicalLocation": {
-                    "artifactLocation": {"uri": quote(uri, safe="/"), "uriBaseId": "%SRCROOT%"},
-                    "region": region,
-                },
-            }],
-        })
+        results.append(
+            {
+                "ruleId": item.rule,
+                "ruleIndex": index[item.rule],
+                "level": level(item.severity).sarif,
+                "message": {"text": item.message},
+                "locations": [
+                    {
+                        "physicalLocation": {
+                            "artifactLocation": {"uri": quote(uri, safe="/"), "uriBaseId": "%SRCROOT%"},
+                            "region": region,
+                        },
+                    }
+                ],
+            }
+        )
     document = {
         "$schema": SCHEMA,
         "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "ci-helper", "version": __version__, "informationUri": INFORMATION_URI, "rules": rules,
-            }},
-            "originalUriBaseIds": {"%SRCROOT%": {"description": {"text": "The repository root."}}},
-            # Our columns count characters, not UTF-16 code units.
-            "columnKind": "unicodeCodePoints",
-            "results": results,
-        }],
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "ci-helper",
+                        "version": __version__,
+                        "informationUri": INFORMATION_URI,
+                        "rules": rules,
+                    }
+                },
+                "originalUriBaseIds": {"%SRCROOT%": {"description": {"text": "The repository root."}}},
+                # Our columns count characters, not UTF-16 code units.
+                "columnKind": "unicodeCodePoints",
+                "results": results,
+            }
+        ],
     }
     return json.dumps(document, indent=2) + "\n"

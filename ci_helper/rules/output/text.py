@@ -12,8 +12,10 @@ def _plural(n: int, word: str) -> str:
 def summary_line(report) -> str:
     files = _plural(report.files, "file")
     if report.findings:
-        line = (f"{_plural(len(report.findings), 'finding')} ({_plural(report.errors, 'error')}, "
-                f"{_plural(report.warnings, 'warning')}) in {files}")
+        line = (
+            f"{_plural(len(report.findings), 'finding')} ({_plural(report.errors, 'error')}, "
+            f"{_plural(report.warnings, 'warning')}) in {files}"
+        )
     else:
         line = f"no findings in {files}"
     if report.allowed:

@@ -30,14 +30,30 @@ from ci_helper.runner.expressions.template import (
 from ci_helper.runner.expressions.values import CIDict, canonical, to_string, truthy
 
 __all__ = [
-    "CIDict", "Condition", "EvaluationError", "ExpressionError", "ParseError", "Scope", "Template",
-    "TemplateError", "canonical", "compile_condition", "compile_template", "evaluate_condition",
-    "evaluate_expression", "evaluate_template", "parse", "to_json_data", "to_string", "truthy",
+    "CIDict",
+    "Condition",
+    "EvaluationError",
+    "ExpressionError",
+    "ParseError",
+    "Scope",
+    "Template",
+    "TemplateError",
+    "canonical",
+    "compile_condition",
+    "compile_template",
+    "evaluate_condition",
+    "evaluate_expression",
+    "evaluate_template",
+    "parse",
+    "to_json_data",
+    "to_string",
+    "truthy",
 ]
 
 
-def evaluate_expression(expression: str, contexts: dict[str, Any] | None = None, *,
-                        status: str = "success", cancelled: bool = False) -> Any:
+def evaluate_expression(
+    expression: str, contexts: dict[str, Any] | None = None, *, status: str = "success", cancelled: bool = False
+) -> Any:
     """Evaluate one bare expression (no ``${{ }}``); every function is allowed."""
     tree = parse(expression, None, set(FUNCTIONS))
     return evaluate(tree, Scope.of(contexts or {}, status, cancelled), expression)
@@ -48,7 +64,13 @@ def evaluate_template(text: str, contexts: dict[str, Any] | None = None, *, wher
     return compile_template(text, where=where).evaluate(Scope.of(contexts or {}))
 
 
-def evaluate_condition(condition: Any, contexts: dict[str, Any] | None = None, *, status: str = "success",
-                       cancelled: bool = False, where: str | None = None) -> bool:
+def evaluate_condition(
+    condition: Any,
+    contexts: dict[str, Any] | None = None,
+    *,
+    status: str = "success",
+    cancelled: bool = False,
+    where: str | None = None,
+) -> bool:
     """Evaluate an ``if:`` value, adding the implicit ``success() &&`` when it has no status function."""
     return compile_condition(condition, where=where).evaluate(Scope.of(contexts or {}, status, cancelled))

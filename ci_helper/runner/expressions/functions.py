@@ -73,8 +73,8 @@ def _format(scope: Any, args: list) -> str:
         left = template.find("{", i)
         right = template.find("}", i)
         if left >= 0 and (right < 0 or right > left):
-            if template[left + 1:left + 2] == "{":
-                out.append(template[i:left + 1])
+            if template[left + 1 : left + 2] == "{":
+                out.append(template[i : left + 1])
                 i = left + 2
                 continue
             j = left + 1
@@ -85,18 +85,19 @@ def _format(scope: Any, args: list) -> str:
                 if j > left + 1 and j < len(template) and template[j] == ":":
                     raise EvaluationError(f"The format specifiers are not valid in: {template}")
                 raise invalid
-            number = int(template[left + 1:j])
+            number = int(template[left + 1 : j])
             if number > 255:
                 raise invalid
             if number >= len(values):
                 raise EvaluationError(
-                    f"The following format string references more arguments than were supplied: {template}")
+                    f"The following format string references more arguments than were supplied: {template}"
+                )
             out.append(template[i:left])
             out.append(to_string(values[number]))
             i = j + 1
         elif right >= 0:
-            if template[right + 1:right + 2] == "}":
-                out.append(template[i:right + 1])
+            if template[right + 1 : right + 2] == "}":
+                out.append(template[i : right + 1])
                 i = right + 2
             else:
                 raise invalid

@@ -30,7 +30,7 @@ def _segment_regex(segment: str) -> str:
             if end < 0:
                 out.append(re.escape(c))
             else:
-                body = segment[i + 1:end]
+                body = segment[i + 1 : end]
                 if body.startswith("!"):
                     body = "^" + body[1:]
                 out.append("[" + body.replace("\\", "\\\\") + "]")

@@ -149,7 +149,7 @@ class Lexer:
         self.index += 1
         while self.index < len(text) and (not _boundary(text[self.index]) or text[self.index] == "."):
             self.index += 1
-        raw = text[start:self.index]
+        raw = text[start : self.index]
         number = parse_number(raw)
         if math.isnan(number):
             raise self._unexpected(raw, start)
@@ -160,13 +160,18 @@ class Lexer:
         self.index += 1
         while self.index < len(text) and not _boundary(text[self.index]):
             self.index += 1
-        raw = text[start:self.index]
+        raw = text[start : self.index]
         if not is_legal_keyword(raw):
             raise self._unexpected(raw, start)
         if self.last is not None and self.last.kind == DEREFERENCE:
             return self._create(PROPERTY_NAME, raw, start)
-        literals = {"null": (NULL, None), "true": (BOOLEAN, True), "false": (BOOLEAN, False),
-                    "NaN": (NUMBER, math.nan), "Infinity": (NUMBER, math.inf)}
+        literals = {
+            "null": (NULL, None),
+            "true": (BOOLEAN, True),
+            "false": (BOOLEAN, False),
+            "NaN": (NUMBER, math.nan),
+            "Infinity": (NUMBER, math.inf),
+        }
         if raw in literals:
             kind, value = literals[raw]
             return self._create(kind, raw, start, value)
@@ -186,14 +191,14 @@ class Lexer:
             self.index += 1
             if c == "'":
                 if self.index >= len(text) or text[self.index] != "'":
-                    return self._create(STRING, text[start:self.index], start, "".join(chars))
+                    return self._create(STRING, text[start : self.index], start, "".join(chars))
                 self.index += 1  # '' is an escaped quote
             chars.append(c)
         raise self._unexpected(text[start:], start)
 
     def _read_operator(self) -> Token:
         text, start = self.expression, self.index
-        two = text[start:start + 2]
+        two = text[start : start + 2]
         if two in _OPERATORS_2:
             self.index += 2
             return self._create(OPERATOR, two, start)
@@ -203,7 +208,7 @@ class Lexer:
         self.index += 1
         while self.index < len(text) and not _boundary(text[self.index]):
             self.index += 1
-        raise self._unexpected(text[start:self.index], start)
+        raise self._unexpected(text[start : self.index], start)
 
     def _create(self, kind: str, raw: str, index: int, value: Any = None) -> Token:
         last_kind = self.last.kind if self.last is not None else None

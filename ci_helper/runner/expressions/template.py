@@ -52,9 +52,11 @@ def split(text: str) -> list[tuple[bool, str]]:
                 break
             j += 1
         if end < 0:
-            raise ValueError("The expression is not closed. An unescaped ${{ sequence was found, "
-                             "but the closing }} sequence was not found.")
-        segments.append((True, text[start + len(OPEN):end - 1].strip()))
+            raise ValueError(
+                "The expression is not closed. An unescaped ${{ sequence was found, "
+                "but the closing }} sequence was not found."
+            )
+        segments.append((True, text[start + len(OPEN) : end - 1].strip()))
         i = end + 1
 
 
@@ -79,8 +81,9 @@ class Template:
         try:
             if self.single:
                 return evaluate(self.parts[0][1], scope)
-            return "".join(part if isinstance(part, str) else to_string(evaluate(part[1], scope))
-                           for part in self.parts)
+            return "".join(
+                part if isinstance(part, str) else to_string(evaluate(part[1], scope)) for part in self.parts
+            )
         except EvaluationError as exc:
             raise TemplateError(f"{exc} (in {self.source!r})", self.where) from None
 
@@ -94,8 +97,9 @@ class Template:
         return to_string(value)
 
 
-def compile_template(text: str, *, where: str | None = None, named_values: set[str] | None = None,
-                     functions: set[str] | None = None) -> Template:
+def compile_template(
+    text: str, *, where: str | None = None, named_values: set[str] | None = None, functions: set[str] | None = None
+) -> Template:
     """Parse every ``${{ }}`` in ``text`` now, so a bad expression fails before anything runs."""
     try:
         segments = split(text)

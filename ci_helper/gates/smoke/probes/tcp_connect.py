@@ -13,7 +13,9 @@ class TcpConnectProbe:
     def __init__(self, url: str) -> None:
         parts = urlsplit(url)
         if not parts.hostname or parts.port is None:
-            raise BadInput(f"--ready-url {url!r}: a tcp:// ready URL needs a host and a port, e.g. tcp://127.0.0.1:7860")
+            raise BadInput(
+                f"--ready-url {url!r}: a tcp:// ready URL needs a host and a port, e.g. tcp://127.0.0.1:7860"
+            )
         self.url = url
         self._address = (parts.hostname, parts.port)
 
