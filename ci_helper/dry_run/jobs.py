@@ -186,6 +186,7 @@ def plan(
     declared_inputs: set[str] = set()
     chosen = dict(matrix or {})
     matched_matrix = not chosen
+    offered: dict[str, list[str]] = {}  # each chosen key's values, as written, for the error
     for path, rel in workflows:
         workflow = build_workflow(read_source(path, rel))
         why_not = workflow.on.why_not(event, branch)
@@ -250,7 +251,12 @@ def plan(
                 result.jobs.append(template)
                 continue
             picked = [c for c in combinations if matrix_mod.matches(c, chosen)]
-            if chosen and any(k in c for c in combinations for k in chosen):
+            for combination in combinations:
+                for key in chosen:
+                    found = matrix_mod.key_of(combination, key)
+                    if found is not None:
+                        offered.setdefault(key, []).append(matrix_mod.text(combination[found]))
+            if chosen and any(matrix_mod.key_of(c, k) is not None for c in combinations for k in chosen):
                 matched_matrix = matched_matrix or bool(picked)
             if not picked:
                 result.passed_over.append(
@@ -284,5 +290,6 @@ def plan(
     if not matched_matrix:
         raise BadInput(
             f"--matrix {', '.join(f'{k}={v}' for k, v in chosen.items())}: no job's matrix has that combination"
+            + "".join(f"; {k} is one of {', '.join(dict.fromkeys(v))}" for k, v in offered.items())
         )
     return result

@@ -337,10 +337,21 @@ def _values(owner: Step | Job, key: str) -> dict[str, Scalar | Node]:
     return _values_of(owner.source, owner.fields, key, owner.what)
 
 
+class PlainText(str):
+    """A scalar written without quotes: YAML, and so GitHub, may read it as a number, a boolean or null
+    (an unquoted ``3.10`` is the number 3.1 in ``matrix.python``); equal to its text everywhere else."""
+
+    __slots__ = ()
+
+
 def to_value(source: Source, node: Node, what: str) -> Any:
-    """A node as plain values: strings as written (None for null), lists and mappings (merge keys applied)."""
+    """A node as plain values: strings as written (None for null; :class:`PlainText` when unquoted), lists and
+    mappings (merge keys applied)."""
     if isinstance(node, ScalarNode):
-        return None if _is_null(node) else node.value
+        if _is_null(node):
+            return None
+        # libyaml marks a plain scalar with the style "", the pure-Python parser with None.
+        return PlainText(node.value) if not node.style else node.value
     if isinstance(node, SequenceNode):
         return [to_value(source, item, what) for item in node.value]
     return {key: to_value(source, value, what) for key, (_, value) in source.mapping(node, what).items()}

@@ -310,7 +310,8 @@ class Source:
 
 
 def scalar(node: ScalarNode) -> Scalar:
-    return Scalar(node.value, node.start_mark.line + 1, node.start_mark.column + 1, node.style is None, node)
+    # libyaml marks a plain scalar with the style "", the pure-Python parser with None.
+    return Scalar(node.value, node.start_mark.line + 1, node.start_mark.column + 1, not node.style, node)
 
 
 def position(node: Node) -> tuple[int, int]:

@@ -122,6 +122,92 @@ jobs:
         jobs.plan(tmp_path, "pull_request", "main", ("nope",))
 
 
+# --matrix k=v selects what the user means: the text as written in the workflow, or, for a value written without
+# quotes, the value YAML (and so GitHub) reads: an unquoted 3.10 is the number 3.1 in matrix.python-version.
+@pytest.mark.parametrize(
+    ("written", "given", "selected"),
+    [
+        ('"3.12"', "3.12", "3.12"),
+        ("3.12", "3.12", "3.12"),
+        ("'3.10'", "3.10", "3.10"),
+        ("3.10", "3.10", "3.10"),
+        ("3.10", "3.1", "3.10"),  # GitHub's own label and value for an unquoted 3.10
+        ("3.10", "3.100", "3.10"),
+        ("true", "True", "true"),
+        ("True", "true", "True"),
+        ("FALSE", "false", "FALSE"),
+        ("0x10", "16", "0x10"),
+        ("1.0", "1", "1.0"),
+        ("~", "null", None),
+    ],
+)
+def test_matrix_values_are_chosen_by_their_text_or_their_yaml_value(tmp_path, written, given, selected):
+    write_workflow(
+        tmp_path,
+        "a.yml",
+        f"""
+on: pull_request
+jobs:
+  t:
+    runs-on: ubuntu-latest
+    strategy: {{matrix: {{python-version: [{written}, other]}}}}
+    steps: [{{uses: truthful-ci/ci-helper/actions/smoke@{SHA}}}]
+""",
+    )
+    plan = jobs.plan(tmp_path, "pull_request", "main", matrix={"python-version": given})
+    assert [j.matrix for j in plan.jobs] == [{"python-version": selected}]
+
+
+@pytest.mark.parametrize(
+    ("written", "given"),
+    [
+        ("'3.10'", "3.1"),  # quoted: the string "3.10", which 3.1 is not
+        ('"true"', "True"),
+        ("3.10", "3.10.0"),
+        ("yes", "true"),  # YAML 1.2 (GitHub's): yes is a string, not a boolean
+        (".nan", ".NaN"),  # NaN equals nothing, as in GitHub's expressions
+    ],
+)
+def test_a_matrix_value_of_another_meaning_is_not_chosen(tmp_path, written, given):
+    write_workflow(
+        tmp_path,
+        "a.yml",
+        f"""
+on: pull_request
+jobs:
+  t:
+    runs-on: ubuntu-latest
+    strategy: {{matrix: {{python-version: [{written}, other]}}}}
+    steps: [{{uses: truthful-ci/ci-helper/actions/smoke@{SHA}}}]
+""",
+    )
+    plain = written.strip("'\"")
+    with pytest.raises(BadInput) as raised:
+        jobs.plan(tmp_path, "pull_request", "main", matrix={"python-version": given})
+    assert str(raised.value) == (
+        f"--matrix python-version={given}: no job's matrix has that combination; "
+        f"python-version is one of {plain}, other"
+    )
+
+
+def test_matrix_keys_are_chosen_whatever_their_case(tmp_path):
+    # GitHub's contexts ignore case: matrix.Python-Version is matrix.python-version.
+    write_workflow(
+        tmp_path,
+        "a.yml",
+        f"""
+on: pull_request
+jobs:
+  t:
+    runs-on: ubuntu-latest
+    strategy: {{matrix: {{python-version: ["3.10", "3.12"]}}}}
+    steps: [{{uses: truthful-ci/ci-helper/actions/smoke@{SHA}}}]
+""",
+    )
+    plan = jobs.plan(tmp_path, "pull_request", "main", matrix={"Python-Version": "3.12"})
+    assert [(j.display, j.matrix) for j in plan.jobs] == [("t (3.12)", {"python-version": "3.12"})]
+
+
 def test_the_simulated_pull_request_is_a_same_repository_one():
     simulated = event.simulate("pull_request", "example-org/diffusion-api", "main")
     pr = simulated.payload["pull_request"]
