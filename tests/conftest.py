@@ -41,6 +41,17 @@ def cli(monkeypatch):
     return invoke
 
 
+# coverage's `[run] patch = ["subprocess"]` (pyproject.toml) measures every child Python through these variables: its
+# .pth file starts coverage in a child that finds one set (also under -I, which ignores PYTHON* variables only).
+COVERAGE_CHILD_VARIABLES = ("COVERAGE_PROCESS_CONFIG", "COVERAGE_PROCESS_START")
+
+
+def unmeasured_env(env: dict[str, str] | None = None) -> dict[str, str]:
+    """``env`` (default os.environ) without coverage's child variables: for a test that counts what a child imports,
+    which measuring it would change (coverage imports itself, tomllib...)."""
+    return {k: v for k, v in (os.environ if env is None else env).items() if k not in COVERAGE_CHILD_VARIABLES}
+
+
 def run_ci_helper(
     *args: str, cwd: str | os.PathLike[str] | None = None, env: dict[str, str] | None = None, timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:

@@ -4,7 +4,7 @@ import subprocess
 import sys
 
 from ci_helper import __version__
-from tests.conftest import REPO_ROOT, run_ci_helper
+from tests.conftest import REPO_ROOT, run_ci_helper, unmeasured_env
 
 
 def test_version_prints_the_package_version(cli):
@@ -31,7 +31,10 @@ def test_version_imports_nothing_heavy():
         "heavy = ['github', 'coverage', 'pip_audit', 'jsonschema', 'yaml', 'requests']\n"
         "print(json.dumps(sorted(m for m in heavy if m in sys.modules)))\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    # Unmeasured: under our own coverage run, the child would import coverage itself.
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=unmeasured_env()
+    )
     assert json.loads(proc.stdout.splitlines()[-1]) == []
 
 

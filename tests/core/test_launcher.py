@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from ci_helper.launcher import plain_verify
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, unmeasured_env
 
 FIXTURES = REPO_ROOT / "ci_helper" / "fixtures" / "verify"
 # The click group run directly, as the console script ran it before the launcher.
@@ -102,7 +102,8 @@ def test_plain_verify_imports_no_click_and_nothing_heavy(tmp_path, repo):
         capture_output=True,
         text=True,
         timeout=120,
-        env=_env({"CI_HELPER_RESULTS_DIR": str(tmp_path / "results")}),
+        # Unmeasured: under our own coverage run, the child would import coverage (and tomllib) itself.
+        env=unmeasured_env(_env({"CI_HELPER_RESULTS_DIR": str(tmp_path / "results")})),
     )
     assert proc.returncode == 1
     imported = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
