@@ -52,13 +52,17 @@ def unmeasured_env(env: dict[str, str] | None = None) -> dict[str, str]:
     return {k: v for k, v in (os.environ if env is None else env).items() if k not in COVERAGE_CHILD_VARIABLES}
 
 
+def outside_ci_env() -> dict[str, str]:
+    """os.environ without GitHub's, the runner's and ci-helper's variables (and CI): a child that never depends on
+    where the suite runs (our own CI, `verify --run`)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "CI_HELPER_", "RUNNER_")) and k != "CI"}
+
+
 def run_ci_helper(
     *args: str, cwd: str | os.PathLike[str] | None = None, env: dict[str, str] | None = None, timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:
     """Run ``python -m ci_helper`` as a real subprocess (for exit codes, signals, stdout)."""
-    full_env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "CI_HELPER_", "RUNNER_")) and k != "CI"
-    }
+    full_env = outside_ci_env()
     full_env.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "ci_helper", *args],

@@ -7,7 +7,7 @@ import sys
 
 from coverage import CoverageData
 
-from tests.conftest import REPO_ROOT, unmeasured_env
+from tests.conftest import REPO_ROOT, outside_ci_env, unmeasured_env
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -32,7 +32,7 @@ def test_an_isolated_child_of_the_tests_is_measured(tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "coverage", "run", f"--data-file={data_file}", str(script)],
         cwd=REPO_ROOT,  # our pyproject.toml's [tool.coverage.run]
-        env=unmeasured_env(),  # only this test's measurement, whether or not the suite itself is measured
+        env=unmeasured_env(outside_ci_env()),  # only this test's measurement, whether or not the suite is measured
         capture_output=True,
         text=True,
         timeout=120,

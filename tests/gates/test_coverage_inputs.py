@@ -11,13 +11,16 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 import time
 from pathlib import Path
 
 import pytest
+from coverage import CoverageData
 
 from ci_helper import run_start
 from ci_helper.gates.coverage import diff as diff_mod
+from tests.conftest import REPO_ROOT, run_ci_helper
 from tests.gates.test_coverage_gate import (
     LIB,
     Outcome,
@@ -184,6 +187,37 @@ def test_data_of_another_project_is_refused(tmp_path, gate):
         f"outside this project ({here}); no file of this checkout matches it: measure this project's code "
         "([run] source) or leave it out with [report] omit\n"
     )
+
+
+def test_ci_helpers_offline_hook_in_the_tests_processes_is_never_counted(tmp_path, gate):
+    # The quality action runs the tests under `ci-helper network run`: our offline hook is loaded into every test
+    # process, and a project that measures every file it meets (no [run] source) records it. Not the project's code
+    # (refusing it as foreign data made every such project's gate exit 2), and not counted.
+    root = write(
+        tmp_path / "p",
+        {
+            "app.py": "def double(x):\n    return 2 * x\n\n\ndef unused():\n    return 0\n",
+            "test_app.py": "import app\n\n\ndef test_double():\n    assert app.double(2) == 4\n",
+            "pyproject.toml": '[tool.coverage.run]\nomit = ["test_*.py"]\n',
+        },
+    )
+    proc = run_ci_helper(
+        "network", "run", "--", sys.executable, "-m", "coverage", "run", "-m", "pytest", "-q", "-p", "no:cacheprovider",
+        cwd=root,
+        env={"CI_HELPER_NETWORK_LOG": str(tmp_path / "network.jsonl")},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    data = CoverageData(basename=str(root / ".coverage"))
+    data.read()
+    hook = str(REPO_ROOT / "ci_helper" / "offline.py")
+    assert hook in data.measured_files()  # the case this test is about
+
+    outcome = gate(root, "--json-out", "c.json")
+
+    assert outcome.returncode == 0, outcome.stderr
+    assert sorted(json.loads((root / "c.json").read_text())["files"]) == ["app.py"]
+    figures = check_result(root)["figures"]
+    assert (figures["files"], figures["statements"], figures["missing"], figures["total"]) == (1, 4, 1, 75.0)
 
 
 def test_generated_stubs_are_never_counted(tmp_path, gate):

@@ -179,6 +179,8 @@ def analyse(options: GateOptions, settings: Settings | None = None) -> CoverageA
             if omit is not None and omit.match(reporter.filename):
                 continue
             real = os.path.realpath(reporter.filename)
+            if project.is_offline_hook(real):
+                continue  # ours, run inside the project's tests by `ci-helper network run`: never the project's
             project_mod.refuse_foreign(project, morf, real)
             if project.is_stub(real):
                 stub_files += 1  # generated stand-ins: never the project's coverage

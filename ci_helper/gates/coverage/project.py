@@ -5,7 +5,8 @@
   another checkout, another machine without a ``[paths]`` mapping, or an installed
   copy of the package measures something else, and is refused naming the
   ``[paths]`` entry that would map it here.
-- The stub manifest's root (generated stand-ins for heavy packages) is never counted.
+- The stub manifest's root (generated stand-ins for heavy packages) is never counted, nor ci-helper's own
+  offline hook, which runs in the tests' processes (docs/offline.md).
 - A changed Python file under the measured source that no data mentions is measured
   code that never ran: :func:`measured_source` decides which files those are.
 """
@@ -25,6 +26,11 @@ from ci_helper.settings import Settings
 
 # Folders that hold installed copies, never the project's own source.
 _INSTALLED = ("site-packages", "dist-packages")
+
+# ci-helper's offline hook (docs/offline.md) runs inside every test process `ci-helper network run` starts (the
+# quality action's tests): a project whose coverage measures every file it meets (no [run] source) records it.
+_PACKAGE = Path(__file__).resolve().parents[2]
+_OFFLINE_HOOK = (os.path.realpath(_PACKAGE / "offline.py"), os.path.realpath(_PACKAGE / "offline_site"))
 
 
 def _under(path: str, folder: str) -> bool:
@@ -48,6 +54,11 @@ class Project:
         if any(part in _INSTALLED for part in relative.parts):
             return "an installed copy (site-packages), not this checkout's source"
         return None
+
+    def is_offline_hook(self, real_path: str) -> bool:
+        """ci-helper's own offline hook, measured in the project's test processes from outside the project: ours,
+        never the project's (in ci-helper's own checkout the same file is the project's code, and counts)."""
+        return any(_under(real_path, hook) for hook in _OFFLINE_HOOK) and not _under(real_path, self.root)
 
     def is_stub(self, real_path: str) -> bool:
         return any(_under(real_path, stub) for stub in self.stub_roots)
