@@ -23,6 +23,23 @@ def without_fence(text: str) -> str:
     return "".join(line for line in text.splitlines(keepends=True) if not _FENCE_LINE.fullmatch(line.rstrip("\r\n")))
 
 
+# The variables of a CI job around the suite (our own ci.yml, `ci-helper verify --run .`): GitHub's and the runner's
+# (GITHUB_ACTIONS=true turns on annotations and output fences; RUNNER_TEMP holds the job's run-start marker, older
+# than nothing the tests write but newer than the fixtures of a local clone), CI (fake inference in the example), and
+# the pytest plugin of `ci-helper network run`, which children that build their own PYTHONPATH cannot import. The
+# offline hook itself stays: it is installed in this process, and children inherit its PYTHONPATH and settings.
+_CI_JOB_PREFIXES = ("GITHUB_", "RUNNER_")
+_CI_JOB_NAMES = ("CI", "PYTEST_PLUGINS")
+
+
+@pytest.fixture(autouse=True)
+def _outside_a_ci_job(monkeypatch):
+    """Every test sees the environment of a laptop, whatever runs the suite: nothing of the job around it leaks in."""
+    for name in list(os.environ):
+        if name.startswith(_CI_JOB_PREFIXES) or name in _CI_JOB_NAMES:
+            monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture
 def cli(monkeypatch):
     """Invoke ``ci-helper`` in-process: ``cli("verify", "path")`` -> click Result.
