@@ -57,7 +57,11 @@ def local_json(report: LocalReport) -> str:
                 "checks": [c.to_dict() for c in report.checks],
                 "tiers": [dataclasses.asdict(t) for t in report.tiers],
                 "workflows": [dataclasses.asdict(w) for w in report.workflows],
-                "changed_files": report.changed_files,
+                "tiers_not_run": report.tiers_not_run,
+                "changed_files": (
+                    [dataclasses.asdict(f) for f in report.changed_files] if report.changed_files is not None else None
+                ),
+                "coverage_note": report.coverage_note,
                 "base": report.base,
             },
             indent=2,
