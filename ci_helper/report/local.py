@@ -214,24 +214,39 @@ def _changed_files(root: Path, base: str) -> list[str] | None:
     return [line for line in proc.stdout.splitlines() if line]
 
 
-def _tier(given: str) -> TierEntry:
+def _tiers(specs: list[str], start: float | None) -> tuple[list[TierEntry], dict[str, str]]:
+    """The tiers that wrote a JUnit report this run, and why the others did not (as the summary sees them)."""
+    from ci_helper import run_start
     from ci_helper.summary.model import tier_name
 
-    name, path = tier_name(given)
-    if path == given:
-        name = given  # a bare path names itself: the report shows which file it read
-    report = junit.parse(path)
-    first = report.problems[0] if report.problems else None
-    return TierEntry(
-        name=name,
-        file=path,
-        total=report.total,
-        passed=report.passed,
-        failed=report.failed,
-        errors=report.errors,
-        skipped=report.skipped,
-        first_failure=f"{first.id}: {first.message}" if first is not None else None,
-    )
+    tiers: list[TierEntry] = []
+    not_run: dict[str, str] = {}
+    for given in specs:
+        name, path = tier_name(given)
+        if path == given:
+            name = given  # a bare path names itself: the report shows which file it read
+        if not os.path.exists(path):
+            # A test step that was skipped or crashed writes no report: a tier not run, never bad input.
+            not_run[name] = f"no JUnit report at {path}"
+            continue
+        if start is not None and run_start.written_before_run(Path(path), start):
+            not_run[name] = f"{path} predates this run: an earlier run's report"
+            continue
+        report = junit.parse(path)  # malformed XML is bad input (exit 2)
+        first = report.problems[0] if report.problems else None
+        tiers.append(
+            TierEntry(
+                name=name,
+                file=path,
+                total=report.total,
+                passed=report.passed,
+                failed=report.failed,
+                errors=report.errors,
+                skipped=report.skipped,
+                first_failure=f"{first.id}: {first.message}" if first is not None else None,
+            )
+        )
+    return tiers, not_run
 
 
 def _with_coverage(
@@ -289,11 +304,16 @@ def build(
     ``junit_files`` are ``NAME=PATH`` or paths (named after their stem); ``runs`` maps
     ``(workflow, job id)`` to what the run did with the job, when the caller knows it.
     """
+    from ci_helper import run_start
     from ci_helper.rules import run_rules
+    from ci_helper.summary.model import read_checks
 
     if not root.is_dir():
         raise BadInput(f"{root}: no such folder; pass the project folder to report on")
-    checks = [c for c in results.read_results(results_dir) if c.check != "summary"] if results_dir.is_dir() else []
+    start = run_start.started_at()
+    # Validated against each check's schema, an earlier run's result shown as not run: as the summary reads them.
+    checks = read_checks(results_dir, start) if results_dir.is_dir() else []
+    tiers, missing = _tiers(junit_files, start)
     workflows = _inventory(root, settings, runs)
     verify = run_rules(root, settings).findings if workflows else []
     coverage = next((c for c in checks if c.check == "coverage"), None)
@@ -303,11 +323,11 @@ def build(
         root=str(root),
         workflows=workflows,
         checks=checks,
-        tiers=[_tier(f) for f in junit_files],
+        tiers=tiers,
         changed_files=changed,
         base=base_ref,
         verify_findings=verify,
-        tiers_not_run=dict(tiers_not_run or {}),
+        tiers_not_run={**missing, **(tiers_not_run or {})},
         coverage_note=note if changed else None,
     )
     report.invariants = invariants(report)
