@@ -351,10 +351,8 @@ def invariants(report: LocalReport) -> list[Invariant]:
             Invariant(
                 "Every required check passed",
                 not failing,
-                f"{signals - len(failing)} of {signals} required checks, tiers and jobs passed"
-                if jobs
-                else f"{signals - len(failing)} of {signals} required checks and tiers passed"
-                + (": " + ", ".join(failing) if failing else ""),
+                f"{signals - len(failing)} of {signals} required {'checks, tiers and jobs' if jobs else 'checks and tiers'}"
+                " passed" + (": " + ", ".join(failing) if failing else ""),
             )
         )
     not_run = [c for c in report.checks if c.status == results.NOT_RUN]
