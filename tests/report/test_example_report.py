@@ -19,7 +19,7 @@ import pytest
 
 from ci_helper.canary.osv_server import OsvServer
 from tests.conftest import REPO_ROOT, run_ci_helper
-from tests.dry_run.project_env import build_wheel, make_venv
+from tests.dry_run.project_env import build_wheel, install_wheel, make_venv
 
 EXAMPLE = REPO_ROOT / "examples" / "diffusion-api"
 QUALITY, SMOKE = ".github/workflows/quality.yml", ".github/workflows/smoke.yml"
@@ -59,7 +59,7 @@ def example(tmp_path_factory: pytest.TempPathFactory, osv: OsvServer) -> Path:
     pyproject.write_text(text + f'\n[tool.ci-helper.audit]\nosv-url = "{osv.query_url}"\n')
     python = make_venv(copy)
     wheel = build_wheel(root / "wheels", "diffusion_extras", "1.0")
-    subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-index", "--no-deps", str(wheel)], check=True)
+    install_wheel(python, wheel)
     _git(copy, "init", "-q", "-b", "main")
     (copy / ".git" / "info" / "exclude").write_text("/.venv/\n")
     _git(copy, "add", ".")
