@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 
+from ci_helper.record import FrozenRecord
 from ci_helper.workflows.model import Action, Job, Step, Workflow
 from ci_helper.workflows.source import MappingNode, Node, ScalarNode, SequenceNode
 
@@ -82,13 +82,16 @@ def scalars(node: Node | None) -> Iterator[ScalarNode]:
 # --- permissions --------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Permissions:
+class Permissions(FrozenRecord):
     """What a ``permissions:`` value grants: the scopes given ``write`` (``*`` for write-all)."""
 
-    writes: frozenset[str]
-    # An expression or an unknown form: it may grant anything.
-    unknown: bool = False
+    __slots__ = ("writes", "unknown")
+    _fields = __slots__
+
+    def __init__(self, writes: frozenset[str], unknown: bool = False) -> None:
+        self.writes = writes
+        # An expression or an unknown form: it may grant anything.
+        self.unknown = unknown
 
 
 def permissions(node: Node | None) -> Permissions | None:
@@ -223,11 +226,14 @@ def trigger_filters(workflow: Workflow) -> dict[str, dict[str, list[str]]]:
 # --- actions -----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Input:
-    name: str
-    required: bool
-    has_default: bool
+class Input(FrozenRecord):
+    __slots__ = ("name", "required", "has_default")
+    _fields = __slots__
+
+    def __init__(self, name: str, required: bool, has_default: bool) -> None:
+        self.name = name
+        self.required = required
+        self.has_default = has_default
 
 
 def action_inputs(action: Action) -> dict[str, Input] | None:

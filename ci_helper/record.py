@@ -1,0 +1,44 @@
+"""Value classes for what ``ci-helper verify`` imports, without ``dataclasses``' start-up cost.
+
+``@dataclass`` writes and compiles several methods for every class when its module
+is imported (about 0.4 ms a class on the CI machine); the plain ``verify`` path
+imported some forty such classes on every run, most of a small repository's
+run time (docs/performance.md). A :class:`Record` writes its own ``__init__``
+and names its compared fields once in ``_fields``; equality, the repr and (for
+:class:`FrozenRecord`) the hash are those a dataclass would generate.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class Record:
+    """Equality and repr over ``_fields`` (in order), as ``@dataclass``; not hashable, as a mutable dataclass."""
+
+    __slots__ = ()
+    # The fields compared and shown, in the order of the constructor (a dataclass's compare=True fields).
+    _fields: ClassVar[tuple[str, ...]] = ()
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple([getattr(self, name) for name in self._fields])
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._values() == other._values()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._fields)
+        return f"{self.__class__.__qualname__}({shown})"
+
+
+class FrozenRecord(Record):
+    """A :class:`Record` hashed over its fields, as a frozen dataclass (never changed once built)."""
+
+    __slots__ = ()
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(self._values())
