@@ -10,7 +10,13 @@ and names its compared fields once in ``_fields``; equality, the repr and (for
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from operator import attrgetter
 from typing import Any, ClassVar
+
+
+def _no_values(record: object) -> tuple[()]:
+    return ()
 
 
 class Record:
@@ -19,14 +25,18 @@ class Record:
     __slots__ = ()
     # The fields compared and shown, in the order of the constructor (a dataclass's compare=True fields).
     _fields: ClassVar[tuple[str, ...]] = ()
+    # The values of _fields (one value alone when there is one field), read in C: shells and uses are hashed a lot.
+    _values: ClassVar[Callable[[Any], Any]] = _no_values
 
-    def _values(self) -> tuple[Any, ...]:
-        return tuple([getattr(self, name) for name in self._fields])
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._values = attrgetter(*cls._fields) if cls._fields else _no_values
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self._values() == other._values()
+        values = self.__class__._values
+        return bool(values(self) == values(other))
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -41,4 +51,4 @@ class FrozenRecord(Record):
     __slots__ = ()
 
     def __hash__(self) -> int:  # type: ignore[override]
-        return hash(self._values())
+        return hash(self.__class__._values(self))

@@ -191,7 +191,9 @@ class _Walk:
                     if not cmd.words:
                         continue
                     final = i == last_real and op_after is None and k == len(pipeline) - 1
-                    fate = self._own_fate(
+                    # The command's own fate, worked out only for a target, a group or a substitution (most
+                    # commands of a script are none of these); _own_fate has no side effect.
+                    own = (
                         lists,
                         i,
                         j,
@@ -206,13 +208,16 @@ class _Walk:
                         op_after,
                         trap,
                     )
+                    fate: Fate | None = None
                     conditional = inside or op_before is not None
                     inner = _group_inner(cmd)
                     if inner is not None:
+                        fate = self._own_fate(*own)
                         for sub in self.script(parse_script_all(inner), errexit, pipefail, errexit_off_by, conditional):
                             out.append(_combine(sub, fate))
                     else:
                         if self.is_target(cmd):
+                            fate = self._own_fate(*own)
                             out.append(
                                 Fate(
                                     cmd,
@@ -226,6 +231,8 @@ class _Walk:
                         for word in cmd.words[1:] if cmd.argv else cmd.words:
                             if "$(" not in word and "`" not in word:
                                 continue  # most words: nothing substituted, no need to walk them
+                            if fate is None:
+                                fate = self._own_fate(*own)
                             for sub_script in _substitutions(word):
                                 for sub in self.script(
                                     parse_script_all(sub_script), errexit, pipefail, errexit_off_by, True
