@@ -171,9 +171,11 @@ def _secrets(node: Node) -> set[str]:
 
 def job_secrets(workflow: Workflow, job: Job) -> set[str]:
     """Secrets the job can read: its own references, ``secrets: inherit`` (``*``), and the workflow's ``env:``."""
+    # Every name comes from a scalar holding "secrets": a file that cannot hold one needs no walk.
+    if not workflow.source.may_contain("secrets"):
+        return set()
     names = secrets(job.node)
-    job_table = table(job.node)
-    if (text(job_table.get("secrets")) or "").strip() == "inherit":
+    if (text(table(job.node).get("secrets")) or "").strip() == "inherit":
         names.add("*")
     names |= secrets(table(workflow.source.root).get("env"))
     return names

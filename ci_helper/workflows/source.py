@@ -242,13 +242,26 @@ class Scalar:
 class Source:
     """A parsed YAML file: ``rel`` (posix path from the scanned root), ``root`` node, text lines."""
 
-    __slots__ = ("path", "rel", "root", "lines")
+    __slots__ = ("path", "rel", "root", "lines", "text")
 
-    def __init__(self, path: Path, rel: str, root: Node | None, lines: list[str]) -> None:
+    def __init__(self, path: Path, rel: str, root: Node | None, lines: list[str], text: str | None = None) -> None:
         self.path = path
         self.rel = rel
         self.root = root
         self.lines = lines
+        # The decoded text (None when not kept): cheap text tests that spare walking the tree (workflows/facts.py).
+        self.text = text
+
+    def may_contain(self, word: str) -> bool:
+        """False only when no scalar of the file can contain ``word`` (letters, digits, ``.`` or ``_``).
+
+        A scalar's value is its text, except that folded line breaks become spaces and quoted
+        scalars have escapes: ``''`` in single quotes (a quote, not one of these characters) and
+        backslash escapes in double quotes (which can spell anything, so a backslash anywhere
+        answers True).
+        """
+        text = self.text
+        return text is None or word in text or "\\" in text
 
     # -- typed access, each raising BadInput that names the file and line --
 
@@ -381,4 +394,4 @@ def source_from_text(path: Path, rel: str, text: str) -> Source:
     if shape is not None:
         node, why = shape
         raise BadInput(f"{rel}:{node.start_mark.line + 1}: {why}; fix the file")
-    return Source(path, rel, root, text.splitlines())
+    return Source(path, rel, root, text.splitlines(), text)
