@@ -9,11 +9,10 @@ first use, so a repository-wide ``verify`` does not pay for it.
 
 from __future__ import annotations
 
-from functools import cached_property
 from typing import Any
 
 from ci_helper.errors import BadInput
-from ci_helper.record import FrozenRecord, Record
+from ci_helper.record import FrozenRecord, Record, cached_property
 from ci_helper.workflows.source import (
     Node,
     Scalar,

@@ -349,15 +349,32 @@ def decode(data: bytes, rel: str) -> str:
         raise BadInput(f"{rel}:{line}: not valid UTF-8 text; save the file as UTF-8") from None
 
 
+def _read_at_most(fd: int, limit: int, size: int) -> bytes:
+    """Up to ``limit`` bytes to the end of the file; ``size`` (its size when opened) sizes the first read.
+
+    Plain ``os.read`` calls: a buffered ``read(limit)`` allocates ``limit`` bytes (4 MiB) for every file.
+    """
+    data = os.read(fd, min(size + 1, limit))
+    while len(data) < limit:
+        more = os.read(fd, min(65536, limit - len(data)))
+        if not more:
+            break
+        data += more
+    return data
+
+
 def read_source(path: Path, rel: str) -> Source:
     """Read and compose one YAML file; any problem is bad input naming the file and line."""
     try:
         # Non-blocking: a FIFO named action.yml must not hang the reader; anything but a regular file is refused.
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-        with os.fdopen(fd, "rb") as handle:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
                 raise BadInput(f"{rel}: not a regular file; replace it with a YAML file")
-            data = handle.read(MAX_FILE_BYTES + 1)
+            data = _read_at_most(fd, MAX_FILE_BYTES + 1, info.st_size)
+        finally:
+            os.close(fd)
     except OSError as exc:
         raise BadInput(f"{rel}: cannot read ({exc.strerror or exc}); check the file's permissions") from None
     if len(data) > MAX_FILE_BYTES:
