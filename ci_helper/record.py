@@ -14,6 +14,8 @@ from collections.abc import Callable
 from operator import attrgetter
 from typing import Any, ClassVar, Generic, TypeVar, overload
 
+_R = TypeVar("_R", bound="Record")
+
 
 def _no_values(record: object) -> tuple[()]:
     return ()
@@ -43,6 +45,13 @@ class Record:
     def __repr__(self) -> str:
         shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._fields)
         return f"{self.__class__.__qualname__}({shown})"
+
+
+def replace(record: _R, **changes: Any) -> _R:
+    """A copy of ``record`` with ``changes`` (``dataclasses.replace``: the constructor takes every field by name)."""
+    values = {name: getattr(record, name) for name in record._fields}
+    values.update(changes)
+    return record.__class__(**values)
 
 
 class FrozenRecord(Record):
