@@ -100,7 +100,7 @@ class Step(Record):
         """The ``if:`` parsed by the expression parser (a ``Condition``); raises ``TemplateError``."""
         return compile_if(self.if_, self.source, named_values)
 
-    @property
+    @cached_property  # every finding about the step names it; a built step is never changed
     def label(self) -> str:
         """How messages name the step: its name, else what it uses or runs."""
         if self.name:

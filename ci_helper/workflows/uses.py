@@ -25,8 +25,8 @@ _DOCKER_DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
 
 
 class Uses(FrozenRecord):
-    __slots__ = ("raw", "kind", "repo", "path", "ref", "has_ref")
-    _fields = __slots__
+    __slots__ = ("raw", "kind", "repo", "path", "ref", "has_ref", "ours")
+    _fields = ("raw", "kind", "repo", "path", "ref", "has_ref")
 
     def __init__(
         self, raw: str, kind: str, repo: str = "", path: str = "", ref: str = "", has_ref: bool = False
@@ -38,6 +38,8 @@ class Uses(FrozenRecord):
         self.path = path
         self.ref = ref
         self.has_ref = has_ref
+        # A remote reference to ci-helper (any owner, any case); read for every step by several rules.
+        self.ours = kind == REMOTE and repo.rpartition("/")[2].lower() == OUR_REPOSITORY_NAME
 
     @property
     def pinned(self) -> bool:
@@ -79,11 +81,6 @@ class Uses(FrozenRecord):
     def format_error(self) -> str:
         """GitHub's message for a remote reference it cannot load (empty when valid)."""
         return "" if self.valid else f"Expected format {{org}}/{{repo}}[/path]@ref. Actual '{self.raw}'"
-
-    @property
-    def ours(self) -> bool:
-        """A remote reference to ci-helper (any owner, any case)."""
-        return self.kind == REMOTE and self.repo.rpartition("/")[2].lower() == OUR_REPOSITORY_NAME
 
     @property
     def our_action(self) -> bool:
