@@ -437,22 +437,27 @@ def _steps(source: Source, table: dict[str, tuple[ScalarNode, Node]], what: str)
         where = f"{what} step {index + 1}"
         step_table = source.mapping(node, where)
         line, column = position(node)
-        name = _optional_scalar(source, step_table, "name", where)
+        # A step names few of these keys: an absent one costs a lookup, not a call.
+        name = _optional_scalar(source, step_table, "name", where) if "name" in step_table else None
         steps.append(
             Step(
-                index=index,
-                line=line,
-                column=column,
-                name=name.value if name is not None else None,
-                uses=_optional_scalar(source, step_table, "uses", where),
-                run=_optional_scalar(source, step_table, "run", where),
-                shell=_optional_scalar(source, step_table, "shell", where),
-                continue_on_error=_optional_scalar(source, step_table, "continue-on-error", where),
-                if_=_optional_scalar(source, step_table, "if", where),
-                with_=_scalars(source, step_table, "with", where),
-                node=node,
-                source=source,
-                fields=step_table,
+                index,
+                line,
+                column,
+                name.value if name is not None else None,
+                _optional_scalar(source, step_table, "uses", where) if "uses" in step_table else None,
+                _optional_scalar(source, step_table, "run", where) if "run" in step_table else None,
+                _optional_scalar(source, step_table, "shell", where) if "shell" in step_table else None,
+                (
+                    _optional_scalar(source, step_table, "continue-on-error", where)
+                    if "continue-on-error" in step_table
+                    else None
+                ),
+                _optional_scalar(source, step_table, "if", where) if "if" in step_table else None,
+                _scalars(source, step_table, "with", where) if "with" in step_table else None,
+                node,
+                source,
+                step_table,
             )
         )
     return steps
