@@ -162,6 +162,17 @@ class Command(Record):
         # Read for every command by every rule: computed once.
         self.program = os.path.basename(self.argv[0]) if self.argv else ""
 
+    def at_line(self, line: int) -> Command:
+        """The same command on another script line (a cached line's commands placed in a script)."""
+        moved = Command.__new__(Command)
+        moved.words = self.words
+        moved.line = line
+        moved.argv = self.argv
+        moved.condition = self.condition
+        moved.negated = self.negated
+        moved.program = self.program
+        return moved
+
     @property
     def text(self) -> str:
         return " ".join(self.words)
@@ -424,7 +435,7 @@ def parse_script_all(script: str) -> list[AndOr]:
             lists.append(
                 AndOr(
                     [
-                        [Command(c.words, line, c.argv, c.condition, c.negated) for c in pipeline]
+                        [c.at_line(line) for c in pipeline]
                         for pipeline in item.pipelines
                     ],
                     item.ops,
