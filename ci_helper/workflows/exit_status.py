@@ -210,7 +210,7 @@ class _Walk:
                     )
                     fate: Fate | None = None
                     conditional = inside or op_before is not None
-                    inner = _group_inner(cmd)
+                    inner = _group_inner(cmd) if cmd.words[0] in ("(", "{") else None
                     if inner is not None:
                         fate = self._own_fate(*own)
                         for sub in self.script(parse_script_all(inner), errexit, pipefail, errexit_off_by, conditional):
@@ -228,7 +228,7 @@ class _Walk:
                                     fate.background,
                                 )
                             )
-                        for word in cmd.words[1:] if cmd.argv else cmd.words:
+                        for word in (cmd.words[1:] if cmd.argv else cmd.words) if cmd.substitutes else ():
                             if "$(" not in word and "`" not in word:
                                 continue  # most words: nothing substituted, no need to walk them
                             if fate is None:

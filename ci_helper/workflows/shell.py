@@ -140,7 +140,7 @@ _PREFIX_WITH_FLAGS = frozenset({"sudo", "env", "xvfb-run", "nice", "stdbuf", "np
 class Command(Record):
     """One simple command (or a flattened group) with the script line it starts on (0-based)."""
 
-    __slots__ = ("words", "line", "argv", "condition", "negated", "program")
+    __slots__ = ("words", "line", "argv", "condition", "negated", "program", "substitutes")
     _fields = ("words", "line", "argv", "condition", "negated")
 
     def __init__(
@@ -161,6 +161,8 @@ class Command(Record):
         self.negated = negated
         # Read for every command by every rule: computed once.
         self.program = os.path.basename(self.argv[0]) if self.argv else ""
+        # A word runs a command substitution ($( ) or backticks): the script walks read those words.
+        self.substitutes = any("$(" in word or "`" in word for word in words)
 
     def at_line(self, line: int) -> Command:
         """The same command on another script line (a cached line's commands placed in a script)."""
@@ -171,6 +173,7 @@ class Command(Record):
         moved.condition = self.condition
         moved.negated = self.negated
         moved.program = self.program
+        moved.substitutes = self.substitutes
         return moved
 
     @property
@@ -434,10 +437,7 @@ def parse_script_all(script: str) -> list[AndOr]:
         for item in known:
             lists.append(
                 AndOr(
-                    [
-                        [c.at_line(line) for c in pipeline]
-                        for pipeline in item.pipelines
-                    ],
+                    [[c.at_line(line) for c in pipeline] for pipeline in item.pipelines],
                     item.ops,
                     item.terminator,
                 )
