@@ -32,20 +32,11 @@ class _Tags:
     must stay text anyway. This is a third of the parse time on big trees.
     """
 
-    # The composer calls these around every node it builds (not around an alias): they count the
-    # nodes and the deepest nesting as it goes, which settles the shape check of a file without aliases.
-    nodes = 0
-    depth = 0
-    deepest = 0
-
     def descend_resolver(self, current_node, current_index):
-        self.nodes += 1
-        depth = self.depth = self.depth + 1
-        if depth > self.deepest:
-            self.deepest = depth
+        pass
 
     def ascend_resolver(self):
-        self.depth -= 1
+        pass
 
     def resolve(self, kind, value, implicit):
         if kind is ScalarNode:
@@ -119,15 +110,9 @@ def deep_nesting_line(text: str) -> int | None:
 
 
 def _compose(text: str) -> Node | None:
-    return _compose_counting(text)[0]
-
-
-def _compose_counting(text: str) -> tuple[Node | None, int, int]:
-    """The root node, the number of nodes composed and the deepest nesting (aliases not followed)."""
     loader = _Loader(text)
     try:
-        root = loader.get_single_node()
-        return root, loader.nodes, loader.deepest
+        return loader.get_single_node()
     finally:
         loader.dispose()
 
@@ -410,7 +395,7 @@ def source_from_text(path: Path, rel: str, text: str) -> Source:
             raise BadInput(
                 f"{rel}:{deep}: nests deeper than {MAX_DEPTH} levels (limit, see docs/security.md); fix the file"
             )
-        root, nodes, height = _compose_counting(text)
+        root = _compose(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
@@ -425,14 +410,7 @@ def source_from_text(path: Path, rel: str, text: str) -> Source:
     # The cheap walk first, with a budget in proportion to the text so that an alias bomb or cycle costs no
     # more than reading the file before the full check names the node at fault.
     budget = min(MAX_EXPANDED_NODES, 4 * len(text) + 1024)
-    if root is None:
-        shape = None
-    elif "*" not in text:
-        # No alias (an alias is written *name): every node was composed once, so the composer's own
-        # count and depth are what _fits would find by walking the tree.
-        shape = None if height <= MAX_DEPTH and nodes <= budget else shape_problem(root)
-    else:
-        shape = None if _fits(root, budget) else shape_problem(root)
+    shape = None if root is None or _fits(root, budget) else shape_problem(root)
     if shape is not None:
         node, why = shape
         raise BadInput(f"{rel}:{node.start_mark.line + 1}: {why}; fix the file")

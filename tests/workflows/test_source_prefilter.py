@@ -78,39 +78,3 @@ def test_a_file_without_the_word_names_no_secret():
     workflow = build_workflow(source)
     assert not source.may_contain("secrets")
     assert facts.job_secrets(workflow, workflow.jobs[0]) == set()
-
-
-# --- the composer's node count and depth stand in for walking a tree without aliases -----------------
-
-_TREES = st.recursive(
-    st.text(alphabet="ab-: *\n'\"", max_size=6) | st.none(),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text("xyz", max_size=3), children, max_size=4),
-    max_leaves=40,
-)
-
-
-def _walk(root):
-    """Nodes and levels as ``_fits`` counts them (each node reached once: no aliases)."""
-    count = height = 0
-    level = [root]
-    while level:
-        height += 1
-        count += len(level)
-        level = [
-            n
-            for node in level
-            if isinstance(node.value, list)
-            for item in node.value
-            for n in (item if isinstance(item, tuple) else (item,))
-        ]
-    return count, height
-
-
-@SETTINGS
-@given(tree=_TREES, flow=st.booleans())
-def test_the_composers_count_and_depth_are_the_trees(tree, flow):
-    from ci_helper.workflows.source import _compose_counting
-
-    text = yaml.dump(tree, default_flow_style=flow)
-    root, nodes, height = _compose_counting(text)
-    assert (nodes, height) == _walk(root)
