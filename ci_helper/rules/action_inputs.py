@@ -57,10 +57,18 @@ class ActionInputs:
         for workflow in ctx.tree.workflows:
             for job in workflow.jobs:
                 for step in job.steps:
-                    yield from _step(ctx.tree, workflow.source, step, inputs)
+                    if _may_call_known_action(step):
+                        yield from _step(ctx.tree, workflow.source, step, inputs)
         for action in ctx.tree.actions:
             for step in action.steps:
-                yield from _step(ctx.tree, action.source, step, inputs)
+                if _may_call_known_action(step):
+                    yield from _step(ctx.tree, action.source, step, inputs)
+
+
+def _may_call_known_action(step: Step) -> bool:
+    """False when :func:`called_action` is None for certain (a run step, docker, someone else's action)."""
+    ref = step.ref
+    return ref is not None and (ref.kind in (LOCAL, SELF) or (ref.kind == REMOTE and ref.ours))
 
 
 def _step(
