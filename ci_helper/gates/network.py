@@ -23,6 +23,8 @@ SITE_DIR = Path(__file__).resolve().parent.parent / "offline_site"
 PLUGIN_MODULE = "ci_helper_offline"
 # A log is read whole; a test suite that writes more than this is itself a finding to look at.
 MAX_LOG_BYTES = 64 * 1024 * 1024
+# Distinct (who, kind, target) listed in the figures, in the order first seen; the rest are counted.
+MAX_LISTED = 50
 _VERBS = {
     ("network", "resolve"): "resolved",
     ("network", "connect"): "connected to",
@@ -148,6 +150,19 @@ def _location(attempt: Attempt) -> tuple[str | None, int | None]:
     return None, None
 
 
+def _listed(attempts: list[Attempt]) -> dict[str, object]:
+    """The ``attempted`` figures: who made which attempt, and how often (what the summary lists)."""
+    seen: dict[tuple[str, str, str], int] = {}
+    for attempt in attempts:
+        key = (attempt.who, attempt.kind, attempt.target)
+        seen[key] = seen.get(key, 0) + 1
+    listed = [
+        {"who": who, "kind": kind, "target": target, "count": count}
+        for (who, kind, target), count in list(seen.items())[:MAX_LISTED]
+    ]
+    return {"attempted": listed, "attempted_left_out": max(0, len(seen) - MAX_LISTED)}
+
+
 def evaluate(log: Path, config: NetworkSettings, required: bool = True) -> results.CheckResult:
     """The ``network`` result for one tier's log."""
     validate(config)
@@ -156,7 +171,7 @@ def evaluate(log: Path, config: NetworkSettings, required: bool = True) -> resul
     if run_start.written_before_run(log):
         return results.failed(
             CHECK,
-            {"policy": config.policy, "attempts": 0, "network": 0, "clones": 0, "downloads": 0},
+            {"policy": config.policy, "attempts": 0, "network": 0, "clones": 0, "downloads": 0, **_listed([])},
             [results.Finding("network-stale", f"stale: {log} was written before this run started")],
             required=required,
             reason="stale: written before this run started",
@@ -172,6 +187,7 @@ def evaluate(log: Path, config: NetworkSettings, required: bool = True) -> resul
         "network": sum(a.kind == "network" for a in counted),
         "clones": sum(a.kind == "clone" for a in counted),
         "downloads": sum(a.kind == "download" for a in counted),
+        **_listed(counted),
     }
     findings = []
     for attempt in counted:

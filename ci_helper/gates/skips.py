@@ -214,12 +214,21 @@ def _figures(
     over: int,
 ) -> dict[str, object]:
     # The first figures are the summary's key figure: what was skipped, and what broke a budget.
+    # Each verdict is decided here, once: the summary shows "over" without comparing numbers itself.
+    def verdict(count: int | None, budget: int | None) -> bool | None:
+        return None if count is None or budget is None else count > budget
+
+    budgets = []
+    for pattern, budget in config.budgets.items():
+        count = (counts or {}).get(pattern)
+        budgets.append({"pattern": pattern, "budget": budget, "count": count, "over": verdict(count, budget)})
     return {
         "skipped": skipped,
         "tests": tests,
         "over_budget": over,
         "total_budget": config.total,
-        "budgets": [{"pattern": p, "budget": b, "count": (counts or {}).get(p)} for p, b in config.budgets.items()],
+        "total_over": verdict(skipped, config.total),
+        "budgets": budgets,
         "reasons": [{"reason": r.reason, "count": r.count} for r in reasons[:MAX_REASONS]],
         "reasons_left_out": max(0, len(reasons) - MAX_REASONS),
         "xfailed": xfailed,

@@ -98,8 +98,9 @@ def test_importorskip_of_a_missing_module_over_its_budget_is_red_naming_reason_a
             {"reason": "torch not installed", "count": 1},
         ],
         "reasons_left_out": 0,
-        "budgets": [{"pattern": "torch", "budget": 0, "count": 4}],
+        "budgets": [{"pattern": "torch", "budget": 0, "count": 4, "over": True}],
         "over_budget": 1,
+        "total_over": False,
     }
     [finding] = result["findings"]
     assert finding["rule"] == "skips-over-budget"
@@ -132,10 +133,14 @@ def test_within_budget_is_green_and_still_shows_every_reason(tmp_path: Path) -> 
     assert result["status"] == "pass"
     assert result["findings"] == []
     assert result["figures"]["budgets"] == [
-        {"pattern": "could not import *", "budget": 3, "count": 3},
-        {"pattern": "torch not installed", "budget": 1, "count": 1},
+        {"pattern": "could not import *", "budget": 3, "count": 3, "over": False},
+        {"pattern": "torch not installed", "budget": 1, "count": 1, "over": False},
     ]
-    assert (result["figures"]["skipped"], result["figures"]["over_budget"]) == (5, 0)
+    assert (result["figures"]["skipped"], result["figures"]["over_budget"], result["figures"]["total_over"]) == (
+        5,
+        0,
+        False,
+    )
 
 
 def test_total_over_budget_is_red_with_the_reasons_most_first(tmp_path: Path) -> None:
