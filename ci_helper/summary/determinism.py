@@ -104,10 +104,14 @@ def build(run: Run) -> Determinism | None:
         section.tables.append(Table(title, ["Test (or process)", "Kind", "Target", "Times"], rows_out))
     if skips is not None and skips.status != NOT_RUN:
         f = skips.figures
-        budgets = [[f"\"{b['pattern']}\"", _count(b.get("count")), number(b["budget"]), _verdict(b.get("over"))]
-                   for b in f.get("budgets") or []]
+        budgets = [
+            [f'"{b["pattern"]}"', _count(b.get("count")), number(b["budget"]), _verdict(b.get("over"))]
+            for b in f.get("budgets") or []
+        ]
         if f.get("total_budget") is not None:
-            budgets.append(["total", _count(f.get("skipped")), number(f["total_budget"]), _verdict(f.get("total_over"))])
+            budgets.append(
+                ["total", _count(f.get("skipped")), number(f["total_budget"]), _verdict(f.get("total_over"))]
+            )
         if budgets:
             section.tables.append(Table("Skip budgets", ["Budget", "Skipped", "At most", "Verdict"], budgets))
         reasons = [[r["reason"], number(r["count"])] for r in f.get("reasons") or []]

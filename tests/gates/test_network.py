@@ -90,7 +90,9 @@ def test_huggingface_request_is_blocked_at_once_and_names_the_test(tmp_path: Pat
         "network": 1,
         "clones": 0,
         "downloads": 0,
-        "attempted": [{"who": "test_suite.py::test_model_card", "kind": "network", "target": "huggingface.co", "count": 1}],
+        "attempted": [
+            {"who": "test_suite.py::test_model_card", "kind": "network", "target": "huggingface.co", "count": 1}
+        ],
         "attempted_left_out": 0,
     }
     [finding] = result["findings"]
