@@ -146,10 +146,10 @@ def _location(attempt: Attempt) -> tuple[str | None, int | None]:
         ]
         return test_file, (lines[-1] if lines else None)
     if frames:
-        file, line = frames[-1]
+        innermost, at = frames[-1]
         # The server's own file, relative to the project (where the gate runs) as annotations need it.
-        relative = os.path.relpath(file) if os.path.isabs(file) else file
-        return (file if relative.startswith("..") else Path(relative).as_posix()), line
+        relative = os.path.relpath(innermost) if os.path.isabs(innermost) else innermost
+        return (innermost if relative.startswith("..") else Path(relative).as_posix()), at
     return None, None
 
 
