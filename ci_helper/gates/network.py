@@ -148,7 +148,10 @@ def _location(attempt: Attempt) -> tuple[str | None, int | None]:
     if frames:
         innermost, at = frames[-1]
         # The server's own file, relative to the project (where the gate runs) as annotations need it.
-        relative = os.path.relpath(innermost) if os.path.isabs(innermost) else innermost
+        try:
+            relative = os.path.relpath(innermost) if os.path.isabs(innermost) else innermost
+        except ValueError:  # another drive on Windows
+            relative = ".." + innermost
         return (innermost if relative.startswith("..") else Path(relative).as_posix()), at
     return None, None
 
