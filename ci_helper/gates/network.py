@@ -12,11 +12,14 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ci_helper import results, run_start
 from ci_helper.errors import BadInput
 from ci_helper.offline import ALLOW_ENV, LOG_ENV, POLICIES, POLICY_ENV, WHO_ENV
-from ci_helper.settings import NetworkSettings
+
+if TYPE_CHECKING:
+    from ci_helper.settings import NetworkSettings
 
 CHECK = "network"
 SITE_DIR = Path(__file__).resolve().parent.parent / "offline_site"
@@ -75,6 +78,28 @@ def environment(config: NetworkSettings, log: Path, who: str | None = None) -> d
     if who:
         env[WHO_ENV] = who
     return env
+
+
+def run_hooked(argv: list[str], log: Path, who: str | None = None, project_dir: str = ".") -> int:
+    """Run ``argv`` with the offline hook in every Python process it starts; its exit code.
+
+    ``ci-helper network run`` (both the click command and the launcher's click-free path).
+    Under Actions the command's stderr joins its stdout, so the runner reads both inside our
+    fence (docs/security.md), in order, and no test name or traceback can be a workflow command.
+    """
+    import subprocess
+
+    from ci_helper import gha, settings
+
+    config = settings.load(project_dir)
+    prepare_log(log)
+    env = {**os.environ, **environment(config.network, log, who)}
+    stderr = subprocess.STDOUT if gha.in_actions() else None
+    try:
+        completed = subprocess.run(list(argv), env=env, check=False, stderr=stderr)
+    except OSError as exc:
+        raise BadInput(f"cannot run {argv[0]}: {exc.strerror or exc}") from None
+    return completed.returncode
 
 
 def prepare_log(log: Path) -> None:
