@@ -1,7 +1,8 @@
 """Benchmark: the offline plugin's overhead on a test tier (goal: at most 5% wall time).
 
 Runs, in this process tree, the same pytest suite three ways, alternating them for RUNS
-rounds and keeping the median (and the minimum) of each:
+rounds and keeping the best (the minimum) of each, since the load of a shared machine only
+ever adds time:
 
   - plain: ``python -m pytest``;
   - hooked: the same with the offline hook's environment (``sitecustomize`` on PYTHONPATH,
@@ -138,10 +139,11 @@ def measure(name: str, cwd: Path, pytest_args: list[str], runs: int, env: dict[s
     inside, events = _inside(cwd, pytest_args, hooked_env)
     log.unlink(missing_ok=True)
     row: dict[str, object] = {"suite": name, "hook_seconds": inside, "events": events}
+    # The best of the runs: on a shared machine the load only ever adds time (as timeit reports).
     for key in variants:
-        row[f"{key}_wall"] = statistics.median(walls[key])
-        row[f"{key}_wall_min"] = min(walls[key])
-        row[f"{key}_cpu"] = statistics.median(cpus[key])
+        row[f"{key}_wall"] = min(walls[key])
+        row[f"{key}_wall_median"] = statistics.median(walls[key])
+        row[f"{key}_cpu"] = min(cpus[key])
     return row
 
 
@@ -171,6 +173,8 @@ def main() -> None:
     print(
         f"load average before: {load[0]:.1f}, after: {os.getloadavg()[0]:.1f}; {os.cpu_count()} cores; runs: {args.runs}"
     )
+    print()
+    print("Best of the runs (minimum), wall-clock and CPU (user + system of the process tree) seconds:")
     print()
     print("| suite | plain wall (s) | hooked wall | wrapped wall | plain CPU (s) | hooked CPU | wrapped CPU |")
     print("|---|---:|---:|---:|---:|---:|---:|")
