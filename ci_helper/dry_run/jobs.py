@@ -101,6 +101,26 @@ def _uses_ours(job: Job, project: Path, ours: Path) -> tuple[bool, set[str]]:
     return uses_ours, remotes
 
 
+def _calls_ours(job: Job, project: Path, ours: Path) -> bool:
+    """True when the job calls one of our reusable workflows, or a local one whose jobs use our actions."""
+    ref = job.ref
+    if ref is None:
+        return False
+    if ref.ours:
+        return True
+    if ref.kind != LOCAL or not ref.local_path:
+        return False
+    called = (project / ref.local_path).resolve()
+    if project not in called.parents or not called.is_file():
+        return False
+    workflow = build_workflow(read_source(called, str(called.relative_to(project))))
+    return any(
+        _uses_ours(inner, project, ours)[0] or _calls_ours(inner, project, ours)
+        for inner in workflow.jobs
+        if inner.ref is None or inner.ref.local_path != ref.local_path
+    )
+
+
 def _order(workflow: Workflow, wanted: set[str]) -> list[Job]:
     """The wanted jobs and every job they need, needed jobs first, otherwise in file order."""
     by_id = {job.id: job for job in workflow.jobs}
@@ -197,8 +217,13 @@ def plan(
                 continue
             where = f"{rel}: job {job.id}"
             if job.uses is not None:
-                if only_jobs or job.ref is not None and job.ref.ours:
-                    result.passed_over.append(f"{where}: reusable workflow {job.uses.value} is not run locally")
+                # CI runs the called workflow: the dry run cannot yet, so the job is required and not run
+                # (never passed over: a tier CI runs must not vanish from a green local verdict).
+                if only_jobs or _calls_ours(job, project.resolve(), ours):
+                    if why_not:
+                        result.passed_over.append(f"{where}: {why_not}")
+                    else:
+                        wanted.add(job.id)
                 continue
             uses_ours, remotes = _uses_ours(job, project.resolve(), ours)
             if not uses_ours and not only_jobs:
@@ -219,8 +244,20 @@ def plan(
         for job in _order(workflow, wanted):
             where = f"{rel}: job {job.id}"
             if job.uses is not None:
-                result.passed_over.append(
-                    f"{where}: reusable workflow {job.uses.value} is not run locally (a job here needs it)"
+                result.jobs.append(
+                    PlannedJob(
+                        path,
+                        rel,
+                        job.id,
+                        job.name.value if job.name is not None else job.id,
+                        [],
+                        needs=list(job.needs),
+                        inputs=context_inputs,
+                        not_run=(
+                            f"{rel}:{job.line}: it calls the reusable workflow {job.uses.value}, which a local "
+                            "dry run does not run; CI does (run its tier in a job of this repository to check it here)"
+                        ),
+                    )
                 )
                 continue
             remotes = remotes_of.get(job.id) or _uses_ours(job, project.resolve(), ours)[1]

@@ -105,15 +105,18 @@ jobs:
     assert [(j.source, j.job_id, j.display) for j in plan.jobs] == [
         (".github/workflows/a.yml", "smoke", "smoke (3.12)"),
         (".github/workflows/a.yml", "smoke", "smoke (3.11)"),
+        (".github/workflows/a.yml", "reuse", "reuse"),
     ]
+    # CI runs the called tier; the dry run cannot: a required job not run, never passed over.
+    assert plan.jobs[2].not_run == (
+        f".github/workflows/a.yml:15: it calls the reusable workflow truthful-ci/ci-helper/.github/workflows/"
+        f"quality.yml@{SHA}, which a local dry run does not run; CI does (run its tier in a job of this "
+        "repository to check it here)"
+    )
     job = plan.jobs[0]
     assert (job.env, job.matrix, job.remotes) == ({"LEVEL": "job"}, {"python": "3.12"}, {"truthful-ci/ci-helper"})
     assert plan.jobs[1].matrix == {"python": "3.11"}
-    assert plan.passed_over == [
-        f".github/workflows/a.yml: job reuse: reusable workflow truthful-ci/ci-helper/.github/workflows/quality.yml@{SHA} "
-        "is not run locally",
-        ".github/workflows/b.yml: job release: not triggered by pull_request",
-    ]
+    assert plan.passed_over == [".github/workflows/b.yml: job release: not triggered by pull_request"]
     with pytest.raises(
         BadInput,
         match=r"^--job nope: no such job in .*/\.github/workflows \(jobs: lint, release, "
@@ -262,3 +265,39 @@ def test_the_throwaway_virtualenv_key_follows_the_files_the_job_installs_from(tm
     assert interpreter.cache_key(tmp_path, scripts + ["echo unrelated"]) == key
     (tmp_path / "constraints.txt").write_text("pytest<8\n")
     assert interpreter.cache_key(tmp_path, scripts) != key
+
+
+def test_a_local_reusable_workflow_that_uses_our_actions_is_a_job_not_run(tmp_path):
+    # It used to vanish from the plan: the tier it calls ran in CI and was simply absent from a green dry run.
+    write_workflow(
+        tmp_path,
+        "_tier.yml",
+        f"""
+on: workflow_call
+jobs:
+  tests:
+    runs-on: ubuntu-latest
+    steps: [{{uses: truthful-ci/ci-helper/actions/quality@{SHA}}}]
+""",
+    )
+    write_workflow(
+        tmp_path,
+        "ci.yml",
+        """
+on: pull_request
+jobs:
+  docs:
+    uses: ./.github/workflows/docs.yml
+  tier:
+    uses: ./.github/workflows/_tier.yml
+""",
+    )
+    plan = jobs.plan(tmp_path, "pull_request", "main")
+    assert [(j.source, j.job_id, j.not_run) for j in plan.jobs] == [
+        (
+            ".github/workflows/ci.yml",
+            "tier",
+            ".github/workflows/ci.yml:6: it calls the reusable workflow ./.github/workflows/_tier.yml, which a "
+            "local dry run does not run; CI does (run its tier in a job of this repository to check it here)",
+        )
+    ]

@@ -199,6 +199,12 @@ def test_shards_call_the_reusable_quality_workflow(example):
     static = run_ci_helper("verify", str(example), "--format", "text")
     assert (static.returncode, static.stdout) == (0, "no findings in 2 files\n")
     assert zizmor_findings(example) == []
+    # The sharded tier runs in CI through our reusable workflow, which a dry run does not run: it used to be
+    # left out and the local verdict was GREEN without a single quality test. It is a required job not run.
+    local = run_ci_helper("verify", "--run", str(example), "--job", "quality", timeout=300)
+    assert local.returncode == 1, local.stdout + local.stderr
+    assert "): RED\nNot green because:\n  - job-quality did not run\n" in local.stdout
+    assert "which a local dry run does not run; CI does" in local.stdout
 
 
 @pytest.mark.parametrize(
