@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ci_helper.results import NOT_RUN, CheckResult
+from ci_helper.results import NOT_RUN, PASS, CheckResult
 from ci_helper.summary.model import Run, effective_status
 from ci_helper.summary.presenters import Table, number
 
@@ -94,7 +94,7 @@ def build(run: Run) -> Determinism | None:
     for name, result in zip(SOURCES, (network, stubs, skips), strict=True):
         if result is None:
             section.notes.append(f"{name}: not run: no {name} result was written")
-        elif result.reason and result.status != "pass":
+        elif result.reason and result.status != PASS:
             section.notes.append(f"{name}: {result.reason}")
     if network is not None and network.figures.get("attempted"):
         attempted = network.figures["attempted"]
