@@ -10,6 +10,13 @@ combination is a job of its own (``--matrix k=v`` chooses some). Those remote
 references are mapped to this checkout (the runner's stub-remote mapping), so
 the dry run executes the very ``action.yml`` files of the installed ci-helper;
 other remote actions are not run and are reported as skipped.
+
+A job that calls a reusable workflow of ours (``<owner>/ci-helper/.github/workflows/x.yml@ref``,
+this checkout's file) or a local one is replaced by the called workflow's jobs, as on
+GitHub (:mod:`ci_helper.dry_run.calls`); a call the dry run cannot load (another
+repository's workflow) is a required job not run. A matrix built by an expression is
+planned as one job with ``matrix_source`` and expanded when the jobs it needs have
+finished (:mod:`ci_helper.dry_run.schedule`).
 """
 
 from __future__ import annotations
@@ -70,6 +77,7 @@ class PlannedJob:
     not_run: str = ""  # why this job cannot run here (a third-party reusable workflow, a malformed matrix...)
     # A matrix built by an expression (`fromJSON(needs.plan.outputs.indexes)`): expanded when the job starts.
     matrix_source: Any = None
+    matrix_where: str = ""  # file:line of that matrix
     call: Any = None  # the calls.Call whose called workflow this job belongs to, None for a job of the project's
     self_root: Path | None = None  # `$/` in this job's steps when it is not the workspace (our called workflows)
 
@@ -229,8 +237,8 @@ def plan(
                 continue
             where = f"{rel}: job {job.id}"
             if job.uses is not None:
-                # CI runs the called workflow: the dry run cannot yet, so the job is required and not run
-                # (never passed over: a tier CI runs must not vanish from a green local verdict).
+                # CI runs the called workflow's jobs in its place, and so does the dry run (calls.py); one it
+                # cannot load is a required job not run, never passed over (a tier CI runs must not vanish).
                 if only_jobs or _calls_ours(job, project.resolve(), ours):
                     if why_not:
                         result.passed_over.append(f"{where}: {why_not}")
@@ -330,6 +338,7 @@ def _planned(
     except matrix_mod.MatrixError as exc:
         if _has_expression(job.matrix):
             planned.matrix_source = job.matrix  # expanded when the jobs it needs have finished
+            planned.matrix_where = f"{rel}:{job.matrix_line}"
         else:
             planned.not_run = f"{rel}:{job.matrix_line}: {exc}"
     return planned
@@ -387,11 +396,8 @@ def _plan_call(
         called_path, root = calls_mod.resolve(job.ref, project, checkout_root(), stub_remotes)
     except calls_mod.CannotCall as exc:
         return not_run(str(exc))
-    shown = (
-        str(called_path.relative_to(project))
-        if called_path.is_relative_to(project)
-        else f"{job.ref.action_name} ({called_path})"
-    )
+    # How messages name it: its path in the project, or the remote reference it was mapped from.
+    shown = str(called_path.relative_to(project)) if called_path.is_relative_to(project) else job.ref.action_name
     called = build_workflow(read_source(called_path, shown))
     specs = calls_mod.check_with(job, workflow, called, rel)
     try:

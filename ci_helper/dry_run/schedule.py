@@ -138,11 +138,14 @@ class Scheduler:
                 expanded = self._expand(first)
                 if isinstance(expanded, run_mod.JobOutcome):
                     self._start(first)
-                    self.reporter.line(f"{expanded.outcome}: job {first.job_id}: {expanded.reason}")
+                    shown = {"skipped": "skipped", "failure": "failed"}.get(expanded.outcome, "not run")
+                    self.reporter.line(f"{shown}: job {first.job_id}: {expanded.reason}")
                     self._record(expanded)
                     continue
                 self.total += len(expanded) - 1
                 group = expanded
+            for job in group:
+                self._name(job)
             if len(group) > 1 and first.call is not None and self.parallel > 1:
                 done = self._side_by_side(group)
             else:
@@ -199,6 +202,19 @@ class Scheduler:
             "strategy": {},
         }
 
+    def _name(self, job: jobs_mod.PlannedJob) -> None:
+        """A job's ``name:`` may use ``matrix``, ``inputs`` and ``needs`` (``shard ${{ matrix.shard }}``)."""
+        from ci_helper.runner import ExpressionError, evaluate_template
+        from ci_helper.runner.expressions.values import to_string
+
+        if "${{" not in job.name:
+            return
+        needs, _ = run_mod.needs_context(job.key[0], job.needs, self.finished)
+        try:
+            job.name = to_string(evaluate_template(job.name, self._contexts(needs, job.inputs, job.matrix)))
+        except ExpressionError:
+            pass  # shown as written; GitHub shows the expression too when it cannot evaluate it
+
     # -- reusable workflow calls ----------------------------------------------------------------
     def _enter(self, call: calls_mod.Call) -> str:
         """Enter the call once (its ``if:`` and ``inputs``); why its jobs are skipped, or ""."""
@@ -236,18 +252,19 @@ class Scheduler:
                 "skipped",
                 reason="if: success() is false: a job it needs did not succeed (its matrix was not built)",
             )
-        where = f"{job.source}: job {job.job_id}: strategy.matrix"
+        where = job.matrix_where or job.source
         try:
             matrix = _evaluate(job.matrix_source, self._contexts(needs, job.inputs, {}))
             combinations = matrix_mod.expand(matrix)
         except (ExpressionError, matrix_mod.MatrixError) as exc:
+            written = str(job.matrix_source)
+            local = " (a dry run has no vars or secrets)" if "vars." in written or "secrets." in written else ""
             return run_mod.JobOutcome(
-                job, run_mod.NOT_RUN_HERE, reason=f"{where}: {exc}: CI would fail the job, and so is it here"
+                job, run_mod.NOT_RUN_HERE, reason=f"{where}: strategy.matrix cannot be built here{local}: {exc}"
             )
         if not combinations:
-            return run_mod.JobOutcome(
-                job, "failure", [f"{where}: the matrix has no combination (CI fails the job)"], reason="empty matrix"
-            )
+            why = f"{where}: strategy.matrix has no combination (CI fails the job)"
+            return run_mod.JobOutcome(job, "failure", [why], reason=why)
         return [
             jobs_mod.PlannedJob(
                 **{
