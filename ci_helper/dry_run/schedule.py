@@ -283,7 +283,7 @@ class Scheduler:
         limit = min(self.parallel, len(group))
         first = group[0]
         self.reporter.line(
-            f"{title(first).rsplit(' (', 1)[0]}: {len(group)} matrix jobs, {limit} at a time, each in its own "
+            f"{title(first).rsplit(' / ', 1)[0]} / {first.job_id}: {len(group)} matrix jobs, {limit} at a time, each in its own "
             "copy of the workspace (as on CI's separate machines); each one's lines follow when it ends"
         )
         interpreter = self.interpreter or interpreter_mod.throwaway(
