@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from ci_helper import results
+from ci_helper import orphans, results
 from ci_helper.dry_run import event as event_mod, interpreter as interpreter_mod, jobs as jobs_mod, policy
 from ci_helper.dry_run.progress import DryRunReporter
 from ci_helper.errors import BadInput
@@ -475,6 +475,8 @@ def dry_run(project: Path, options: DryRunOptions) -> DryRun:
         temp = Path(tmp)
         (temp / "jobs").mkdir()
         environ.update(artifacts.environment(temp / "artifacts", project))
+        marker = orphans.new_tracking_id("ci-helper-dry-run")
+        environ[schedule.RUN_MARKER] = marker
 
         def run_one(job, workspace, event_path, job_reporter, finished, interpreter):
             return run_job(
@@ -493,7 +495,7 @@ def dry_run(project: Path, options: DryRunOptions) -> DryRun:
             )
 
         scheduler = schedule.Scheduler(
-            project, simulated, temp, reporter, run_one, project_python, parallel=options.parallel
+            project, simulated, temp, reporter, run_one, project_python, parallel=options.parallel, marker=marker
         )
         outcomes, interrupted = scheduler.run(the_plan.jobs)
         # The JUnit files live in the jobs' runner temp folders: read them before those go.

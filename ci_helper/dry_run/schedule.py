@@ -27,6 +27,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
+from ci_helper import orphans
 from ci_helper.dry_run import (
     calls as calls_mod,
     event as event_mod,
@@ -39,6 +40,8 @@ from ci_helper.dry_run.progress import DryRunReporter
 from ci_helper.errors import BadInput
 from ci_helper.workflows import matrix as matrix_mod
 
+# Every step process of a dry run carries this variable (its value is the run's): Ctrl-C stops them all.
+RUN_MARKER = "CI_HELPER_DRY_RUN_ID"
 RunOne = Callable[..., Any]  # (job, workspace, event_path, reporter, finished, interpreter) -> JobOutcome
 
 
@@ -103,6 +106,7 @@ class Scheduler:
         run_one: RunOne,
         interpreter: interpreter_mod.Interpreter | None,
         parallel: int | None = None,
+        marker: str = "",
     ) -> None:
         self.project = project
         self.simulated = simulated
@@ -117,6 +121,7 @@ class Scheduler:
         self.number = 0
         self.total = 0
         self.copies = 0
+        self.marker = marker
 
     # -- the walk -------------------------------------------------------------------------------
     def run(self, planned: list[jobs_mod.PlannedJob]) -> tuple[list[Any], bool]:
@@ -316,9 +321,17 @@ class Scheduler:
         results: list[Any] = [None] * len(group)
         with ThreadPoolExecutor(max_workers=limit, thread_name_prefix="ci-helper-job") as pool:
             futures = {pool.submit(one, index): index for index in range(len(group))}
-            for future in as_completed(futures):
-                outcome, text, seconds = future.result()
-                self.reporter.write(text)
-                self.reporter.line(f"(job {title(outcome.job)}: {outcome.outcome} in {seconds:.1f}s)")
-                results[futures[future]] = outcome
+            try:
+                for future in as_completed(futures):
+                    outcome, text, seconds = future.result()
+                    self.reporter.write(text)
+                    self.reporter.line(f"(job {title(outcome.job)}: {outcome.outcome} in {seconds:.1f}s)")
+                    results[futures[future]] = outcome
+            except KeyboardInterrupt:
+                # Only this thread hears Ctrl-C: stop every step process of the run, so the jobs end now.
+                for future in futures:
+                    future.cancel()
+                if self.marker:
+                    orphans.stop_tracked(RUN_MARKER, self.marker, grace=0.5)
+                raise
         return results
