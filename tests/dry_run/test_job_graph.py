@@ -333,7 +333,7 @@ def test_a_matrix_the_dry_run_cannot_build_is_not_run_and_never_green(tmp_path):
 
     assert proc.returncode == 1, proc.stdout[-4000:] + proc.stderr
     assert (
-        "not run: job t: .github/workflows/ci.yml:5: strategy.matrix cannot be built here (a dry run has no vars or "
+        "not run: job t: .github/workflows/ci.yml:6: strategy.matrix cannot be built here (a dry run has no vars or "
         "secrets): Error reading JToken from JsonReader. Path '', line 0, position 0. (in "
         "'${{ fromJSON(vars.PYTHONS) }}')\n"
     ) in proc.stdout
