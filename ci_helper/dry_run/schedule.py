@@ -151,7 +151,8 @@ class Scheduler:
                 group = expanded
             for job in group:
                 self._name(job)
-            if len(group) > 1 and first.call is not None and self.parallel > 1:
+            # Each in its own workspace copy also with --parallel 1: on CI they never share a checkout.
+            if len(group) > 1 and first.call is not None:
                 done = self._side_by_side(group)
             else:
                 done = []

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from tests.conftest import run_ci_helper
 from tests.dry_run.project_env import make_venv
 
@@ -93,7 +95,8 @@ jobs:
 """
 
 
-def test_a_called_workflow_runs_its_shards_side_by_side_then_the_aggregate(tmp_path):
+@pytest.mark.parametrize("parallel", [2, 1])  # one at a time: still each in its own copy, as on CI
+def test_a_called_workflow_runs_its_shards_side_by_side_then_the_aggregate(tmp_path, parallel):
     project = tmp_path / "project"
     workflows = project / ".github" / "workflows"
     workflows.mkdir(parents=True)
@@ -102,7 +105,7 @@ def test_a_called_workflow_runs_its_shards_side_by_side_then_the_aggregate(tmp_p
     (project / "pyproject.toml").write_text(PYPROJECT + '[tool.ci-helper.guard]\nrepositories = ["o/r"]\n')
     make_venv(project)
 
-    proc = run_ci_helper("verify", "--run", str(project), "--event", "push", "--parallel", "2", timeout=240)
+    proc = run_ci_helper("verify", "--run", str(project), "--event", "push", "--parallel", str(parallel), timeout=240)
 
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr
     lines = (project / "aggregate.txt").read_text().splitlines()
@@ -122,7 +125,8 @@ def test_a_called_workflow_runs_its_shards_side_by_side_then_the_aggregate(tmp_p
     assert not list(project.glob(".coverage*"))
     assert "left out 1 hidden file(s) (include-hidden-files is false): .coverage.shard1" in proc.stdout
     assert (
-        ".github/workflows/ci.yml / tier / shard: 2 matrix jobs, 2 at a time, each in its own copy of the workspace"
+        f".github/workflows/ci.yml / tier / shard: 2 matrix jobs, {parallel} at a time, each in its own copy of the "
+        "workspace"
     ) in proc.stdout
     assert "/ tier / Shard 2 of 2 (2) ========" in proc.stdout
     for check in ("job-guard", "job-tier-plan", "job-tier-shard-1", "job-tier-shard-2", "job-tier-aggregate"):
