@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, overload
 
 from ci_helper.errors import BadInput
+from ci_helper.record import FrozenRecord
 from ci_helper.workflows.uses import REMOTE, Uses
 
 if TYPE_CHECKING:
@@ -136,12 +136,15 @@ def target_paths(uses: Uses) -> tuple[str, ...]:
     return (f"{prefix}action.yml", f"{prefix}action.yaml")
 
 
-@dataclass(frozen=True)
-class Holding:
+class Holding(FrozenRecord):
     """What the local repository says about one pinned uses."""
 
-    known: bool  # the commit is in the local repository
-    holds: bool  # ... and it has the referenced action or workflow file
+    __slots__ = ("known", "holds")
+    _fields = __slots__
+
+    def __init__(self, known: bool, holds: bool) -> None:
+        self.known = known  # the commit is in the local repository
+        self.holds = holds  # ... and it has the referenced action or workflow file
 
 
 def holdings(repo: Path, pins: list[tuple[str, tuple[str, ...]]]) -> dict[tuple[str, tuple[str, ...]], Holding]:

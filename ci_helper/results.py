@@ -20,12 +20,12 @@ import math
 import os
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ci_helper import limits, severity
 from ci_helper.errors import BadInput
+from ci_helper.record import Record
 
 PASS = "pass"
 FAIL = "fail"
@@ -47,18 +47,30 @@ STARTED_REASON = "started, no verdict yet"
 INTERRUPTED_REASON = "interrupted"
 
 
-@dataclass
-class Finding:
+class Finding(Record):
     """One thing a gate found, with a location when it has one."""
 
-    rule: str
-    message: str
-    file: str | None = None
-    line: int | None = None
-    column: int | None = None
-    severity: str = "error"
-    # Free-form, machine-readable details for renderers (e.g. fix versions).
-    data: dict[str, Any] = field(default_factory=dict)
+    __slots__ = ("rule", "message", "file", "line", "column", "severity", "data")
+    _fields = __slots__
+
+    def __init__(
+        self,
+        rule: str,
+        message: str,
+        file: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+        severity: str = "error",
+        data: dict[str, Any] | None = None,
+    ) -> None:
+        self.rule = rule
+        self.message = message
+        self.file = file
+        self.line = line
+        self.column = column
+        self.severity = severity
+        # Free-form, machine-readable details for renderers (e.g. fix versions).
+        self.data: dict[str, Any] = {} if data is None else data
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -111,18 +123,30 @@ class Finding:
         return f"{self.file}:{self.line}" if self.line else self.file
 
 
-@dataclass
-class CheckResult:
+class CheckResult(Record):
     """Outcome of one gate. Build it with :func:`passed`, :func:`failed` or :func:`not_run`."""
 
-    check: str
-    status: str
-    reason: str | None = None
-    figures: dict[str, Any] = field(default_factory=dict)
-    findings: list[Finding] = field(default_factory=list)
-    required: bool = True
+    __slots__ = ("check", "status", "reason", "figures", "findings", "required")
+    _fields = __slots__
 
-    def __post_init__(self) -> None:
+    def __init__(
+        self,
+        check: str,
+        status: str,
+        reason: str | None = None,
+        figures: dict[str, Any] | None = None,
+        findings: list[Finding] | None = None,
+        required: bool = True,
+    ) -> None:
+        self.check = check
+        self.status = status
+        self.reason = reason
+        self.figures: dict[str, Any] = {} if figures is None else figures
+        self.findings: list[Finding] = [] if findings is None else findings
+        self.required = required
+        self._validate()
+
+    def _validate(self) -> None:
         if self.status not in STATUSES:
             raise ValueError(f"status must be one of {STATUSES}, got {self.status!r}")
         if self.status == NOT_RUN and not self.reason:

@@ -1,7 +1,7 @@
 """``[tool.ci-helper]`` in the project's ``pyproject.toml`` as one typed settings object.
 
-Every section is a dataclass below; the loader checks each key against the
-dataclass fields and types, so a typo or a wrong type exits 2 naming the key
+Every section is a class below, declared like a dataclass (``@section``); the loader
+checks each key against its fields and types, so a typo or a wrong type exits 2 naming the key
 and what is expected. Command-line flags win over these values, merged by one
 mechanism: ``merge(settings.<section>, field=flag, ...)`` applies every flag
 that was given (not None) over the section.
@@ -12,24 +12,159 @@ Keys are written in TOML with dashes or underscores (``fail-under`` or
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import sys
 import types
 import typing
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ci_helper import limits
 from ci_helper.errors import BadInput
+
+if TYPE_CHECKING:
+    from typing_extensions import dataclass_transform
+else:
+
+    def dataclass_transform(**kwargs: Any) -> Callable[[Any], Any]:
+        return lambda decorated: decorated
+
+
+# --- what a section is ------------------------------------------------------
+# A section is declared like a dataclass (annotated fields, `field(default_factory=...)`), but
+# built without `dataclasses`: importing that module and compiling each class's methods was a
+# fifth of a small repository's `ci-helper verify` (docs/performance.md). Sections are made once
+# per run, so one generic __init__, __eq__ and __repr__ serve them all.
+
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING: Any = _Missing()
+
+
+class Field:
+    """One field of a section: its name, its default (or default factory) and its metadata."""
+
+    __slots__ = ("name", "default", "default_factory", "metadata")
+
+    def __init__(self, default: Any = MISSING, default_factory: Any = MISSING, metadata: Any = None) -> None:
+        self.name = ""
+        self.default = default
+        self.default_factory = default_factory
+        self.metadata = dict(metadata or {})
+
+    def __repr__(self) -> str:
+        return f"Field(name={self.name!r}, default={self.default!r}, default_factory={self.default_factory!r})"
+
+
+def field(*, default: Any = MISSING, default_factory: Callable[[], Any] | Any = MISSING, metadata: Any = None) -> Any:
+    """A field with a default factory or metadata, as ``dataclasses.field``."""
+    return Field(default, default_factory, metadata)
+
+
+_T = typing.TypeVar("_T")
+
+
+@dataclass_transform(field_specifiers=(field,))
+def section(cls: type[_T]) -> type[_T]:
+    """Make ``cls`` a section: ``__init__`` (positional or by name, defaults filled), ``__eq__``, ``__repr__``.
+
+    Fields are the class's annotations in order, after those of a section it extends;
+    ``__post_init__`` runs after ``__init__`` when the class has one.
+    """
+    own: list[Field] = []
+    for name in cls.__dict__.get("__annotations__", {}):
+        value = cls.__dict__.get(name, MISSING)
+        spec = value if isinstance(value, Field) else Field(default=value)
+        spec.name = name
+        if isinstance(value, Field):
+            if spec.default is MISSING:
+                delattr(cls, name)
+            else:
+                setattr(cls, name, spec.default)
+        own.append(spec)
+    inherited = [f for base in reversed(cls.__mro__[1:]) for f in base.__dict__.get("__section_fields__", ())]
+    merged = {f.name: f for f in inherited}
+    merged.update((f.name, f) for f in own)
+    cls.__section_fields__ = tuple(merged.values())  # type: ignore[attr-defined]
+    cls.__init__ = _section_init  # type: ignore[method-assign]
+    cls.__eq__ = _section_eq  # type: ignore[method-assign]
+    cls.__repr__ = _section_repr  # type: ignore[method-assign]
+    cls.__hash__ = None  # type: ignore[assignment]
+    return cls
+
+
+def _section_init(self: Any, *args: Any, **kwargs: Any) -> None:
+    specs = self.__section_fields__
+    name = self.__class__.__name__
+    if len(args) > len(specs):
+        raise TypeError(f"{name}.__init__() takes {len(specs) + 1} positional arguments but {len(args) + 1} were given")
+    for spec, value in zip(specs[: len(args)], args, strict=True):
+        if spec.name in kwargs:
+            raise TypeError(f"{name}.__init__() got multiple values for argument '{spec.name}'")
+        setattr(self, spec.name, value)
+    for spec in specs[len(args) :]:
+        if spec.name in kwargs:
+            value = kwargs.pop(spec.name)
+        elif spec.default is not MISSING:
+            value = spec.default
+        elif spec.default_factory is not MISSING:
+            value = spec.default_factory()
+        else:
+            raise TypeError(f"{name}.__init__() missing 1 required positional argument: '{spec.name}'")
+        setattr(self, spec.name, value)
+    if kwargs:
+        raise TypeError(f"{name}.__init__() got an unexpected keyword argument '{next(iter(kwargs))}'")
+    post_init = getattr(self, "__post_init__", None)
+    if post_init is not None:
+        post_init()
+
+
+def _section_values(obj: Any) -> tuple[Any, ...]:
+    return tuple(getattr(obj, spec.name) for spec in obj.__section_fields__)
+
+
+def _section_eq(self: Any, other: object) -> bool:
+    if other.__class__ is not self.__class__:
+        return NotImplemented
+    return _section_values(self) == _section_values(other)
+
+
+def _section_repr(self: Any) -> str:
+    shown = ", ".join(f"{spec.name}={getattr(self, spec.name)!r}" for spec in self.__section_fields__)
+    return f"{self.__class__.__qualname__}({shown})"
+
+
+def fields(cls_or_section: Any) -> tuple[Field, ...]:
+    """The fields of a section class or instance, in order (``dataclasses.fields``)."""
+    return cls_or_section.__section_fields__
+
+
+def is_section(tp: Any) -> bool:
+    """True for a section class."""
+    return isinstance(tp, type) and "__section_fields__" in tp.__dict__
+
+
+def replace(obj: _T, **changes: Any) -> _T:
+    """A copy of the section ``obj`` with ``changes`` (``dataclasses.replace``; an unknown name is a TypeError)."""
+    values = {spec.name: getattr(obj, spec.name) for spec in fields(obj)}
+    unknown = [name for name in changes if name not in values]
+    if unknown:
+        raise TypeError(f"{obj.__class__.__name__}.__init__() got an unexpected keyword argument '{unknown[0]}'")
+    values.update(changes)
+    return obj.__class__(**values)
+
 
 # --- sections -------------------------------------------------------------
 # Each section belongs to one concern; add fields to your own section only.
 
 
-@dataclass
+@section
 class AllowEntry:
     """A verify finding the project accepts on purpose; ``reason`` is required."""
 
@@ -40,7 +175,7 @@ class AllowEntry:
     uses: str | None = None
 
 
-@dataclass
+@section
 class VerifySettings:
     allow: list[AllowEntry] = field(default_factory=list)
     # Extra regular expressions that mark a step as a gate for `muted-gate`.
@@ -50,7 +185,7 @@ class VerifySettings:
     exclude: list[str] = field(default_factory=list)
 
 
-@dataclass
+@section
 class GuardSettings:
     """`ci-helper guard`'s policy (docs/guard.md); an empty list puts no constraint."""
 
@@ -67,13 +202,13 @@ class GuardSettings:
     pins: bool = False
 
 
-@dataclass
+@section
 class StubsSettings:
     manifest: str | None = None
     root: str | None = None
 
 
-@dataclass
+@section
 class SmokeSettings:
     server: str | None = None
     ready_url: str | None = None
@@ -96,7 +231,7 @@ class SmokeSettings:
     ready_delay: float = 0.0
 
 
-@dataclass
+@section
 class CoverageSettings:
     data_files: list[str] = field(default_factory=list)
     combine: bool = True
@@ -113,7 +248,7 @@ class CoverageSettings:
     rcfile: str | None = None
 
 
-@dataclass
+@section
 class AuditIgnore:
     id: str
     reason: str
@@ -121,7 +256,7 @@ class AuditIgnore:
     package: str | None = None
 
 
-@dataclass
+@section
 class AuditSettings:
     requirements: list[str] = field(default_factory=list)
     ignore: list[AuditIgnore] = field(default_factory=list)
@@ -130,12 +265,12 @@ class AuditSettings:
     allow_offline: bool = False
 
 
-@dataclass
+@section
 class DepsSettings:
     requirements: list[str] = field(default_factory=list)
 
 
-@dataclass
+@section
 class SummarySettings:
     title: str | None = None
     junit: list[str] = field(default_factory=list)
@@ -145,7 +280,7 @@ class SummarySettings:
     comment_out: str | None = None
 
 
-@dataclass
+@section
 class NetworkAllow:
     """A host the tests may reach on purpose; ``reason`` is required."""
 
@@ -153,7 +288,7 @@ class NetworkAllow:
     reason: str
 
 
-@dataclass
+@section
 class NetworkSettings:
     """`ci-helper network` and the offline plugin (docs/offline.md)."""
 
@@ -162,7 +297,7 @@ class NetworkSettings:
     allow: list[NetworkAllow] = field(default_factory=list)
 
 
-@dataclass
+@section
 class SkipsSettings:
     """`ci-helper skips` (docs/skips.md): every key but ``total`` is a reason pattern and its budget."""
 
@@ -172,7 +307,7 @@ class SkipsSettings:
     budgets: dict[str, int] = field(default_factory=dict, metadata={"rest": True})
 
 
-@dataclass
+@section
 class Settings:
     """The whole ``[tool.ci-helper]`` table."""
 
@@ -207,7 +342,7 @@ def merge(section: _Section, **flags: Any) -> _Section:
     A flag named after no field of the section is a programming error (TypeError).
     """
     given = {name: value for name, value in flags.items() if value is not None}
-    return dataclasses.replace(section, **given)  # type: ignore[type-var]
+    return replace(section, **given)
 
 
 # --- loading --------------------------------------------------------------
@@ -221,7 +356,7 @@ def _type_name(tp: Any) -> str:
     if origin is list:
         (inner,) = typing.get_args(tp)
         return f"a list of {_type_name(inner)}"
-    if dataclasses.is_dataclass(tp):
+    if is_section(tp):
         return "a table"
     return {str: "a string", int: "an integer", float: "a number", bool: "true or false"}.get(tp, str(tp))
 
@@ -245,7 +380,7 @@ def _convert(value: Any, tp: Any, key: str) -> Any:
         if not isinstance(value, list):
             raise BadInput(f"[tool.ci-helper] {key}: expected {_type_name(tp)}, got {_describe(value)}")
         return [_convert(item, inner, f"{key}[{i}]") for i, item in enumerate(value)]
-    if dataclasses.is_dataclass(tp):
+    if is_section(tp):
         if not isinstance(value, dict):
             raise BadInput(f"[tool.ci-helper] {key}: expected a table, got {_describe(value)}")
         return _build(tp, value, key)
@@ -276,27 +411,23 @@ def _describe(value: Any) -> str:
 
 def _build(cls: Any, table: dict[str, Any], prefix: str) -> Any:
     hints = typing.get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls) if not f.metadata.get("internal")}
+    specs = {f.name: f for f in fields(cls) if not f.metadata.get("internal")}
     # A field with metadata {"rest": True} (a dict) takes every key that names no other field, as written.
-    rest = next((f.name for f in fields.values() if f.metadata.get("rest")), None)
+    rest = next((f.name for f in specs.values() if f.metadata.get("rest")), None)
     kwargs: dict[str, Any] = {}
     for raw_key, value in table.items():
         name = raw_key.replace("-", "_")
         key = f"{prefix}.{raw_key}" if prefix else raw_key
-        if rest is not None and (name not in fields or name == rest):
+        if rest is not None and (name not in specs or name == rest):
             _, value_type = typing.get_args(hints[rest])
             quoted = f"{prefix}.{json.dumps(raw_key, ensure_ascii=False)}" if prefix else json.dumps(raw_key)
             kwargs.setdefault(rest, {})[raw_key] = _convert(value, value_type, quoted)
             continue
-        if name not in fields:
-            known = ", ".join(sorted(f.replace("_", "-") for f in fields))
+        if name not in specs:
+            known = ", ".join(sorted(f.replace("_", "-") for f in specs))
             raise BadInput(f"[tool.ci-helper] unknown key '{key}'; expected one of: {known}")
         kwargs[name] = _convert(value, hints[name], key)
-    missing = [
-        n
-        for n, f in fields.items()
-        if n not in kwargs and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
-    ]
+    missing = [n for n, f in specs.items() if n not in kwargs and f.default is MISSING and f.default_factory is MISSING]
     if missing:
         where = f"'{prefix}'" if prefix else "[tool.ci-helper]"
         raise BadInput(f"[tool.ci-helper] {where} is missing required key '{missing[0].replace('_', '-')}'")

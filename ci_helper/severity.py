@@ -6,26 +6,29 @@ Every renderer (GitHub annotations, SARIF, text, the run summary) reads it here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ci_helper.record import FrozenRecord
 
 ERROR = "error"
 WARNING = "warning"
 NOTE = "note"
 
 
-@dataclass(frozen=True)
-class Level:
+class Level(FrozenRecord):
     """One severity as each output shows it."""
 
-    # GitHub workflow command: ::error / ::warning / ::notice (notes stay visible but never look like problems).
-    annotation: str
-    # SARIF result.level: "error", "warning" or "note".
-    sarif: str
-    # The word in text output.
-    text: str
-    icon: str
-    # Sort order: the most severe first.
-    rank: int
+    __slots__ = ("annotation", "sarif", "text", "icon", "rank")
+    _fields = __slots__
+
+    def __init__(self, annotation: str, sarif: str, text: str, icon: str, rank: int) -> None:
+        # GitHub workflow command: ::error / ::warning / ::notice (notes stay visible but never look like problems).
+        self.annotation = annotation
+        # SARIF result.level: "error", "warning" or "note".
+        self.sarif = sarif
+        # The word in text output.
+        self.text = text
+        self.icon = icon
+        # Sort order: the most severe first.
+        self.rank = rank
 
 
 LEVELS: dict[str, Level] = {

@@ -91,18 +91,17 @@ def command(
     expired; 1 otherwise, or when the vulnerability service could not be used
     (not-run; exit 0 with --allow-offline); 2 on bad input.
     """
-    import dataclasses
     from pathlib import Path
 
     from ci_helper import gha, results
     from ci_helper.errors import BadInput
     from ci_helper.gates.audit import gate, policy as audit_policy
-    from ci_helper.settings import merge
+    from ci_helper.settings import merge, replace
 
     config = audit_policy.load_settings(policy)
     out_dir = results.results_dir(results_dir, config.results_dir)
     results.start(gate.CHECK, out_dir)
-    config = dataclasses.replace(
+    config = replace(
         config,
         audit=merge(
             config.audit, vulnerability_service=vulnerability_service, osv_url=osv_url, allow_offline=allow_offline

@@ -16,7 +16,13 @@ import click
     metavar="DIR",
     help="Check results to report on (local report; default: settings, then .ci-helper/results under PATH).",
 )
-@click.option("--junit", "junit_files", multiple=True, metavar="FILE", help="JUnit files of the tiers (repeatable).")
+@click.option(
+    "--junit",
+    "junit_files",
+    multiple=True,
+    metavar="[NAME=]FILE",
+    help="JUnit file of a tier, optionally named (repeatable).",
+)
 @click.option(
     "--base",
     default=None,
@@ -35,6 +41,23 @@ import click
 )
 @click.option("--format", "fmt", type=click.Choice(["markdown", "json"]), default="markdown", show_default=True)
 @click.option("--out", default=None, metavar="FILE", help="Also write the report to FILE.")
+@click.option(
+    "--save",
+    is_flag=True,
+    envvar="CI_HELPER_REPORT_SAVE",
+    help="Also write report.md and report.json into the results folder's report/ subfolder.",
+)
+@click.option(
+    "--step-summary",
+    is_flag=True,
+    envvar="CI_HELPER_REPORT_STEP_SUMMARY",
+    help="Also append the markdown report to $GITHUB_STEP_SUMMARY.",
+)
+@click.option(
+    "--exit-zero",
+    is_flag=True,
+    help="Exit 0 once the report is written, whatever its verdict (the gates decide the job; bad input is still 2).",
+)
 @click.option(
     "--project-dir",
     default=".",
@@ -55,6 +78,9 @@ def command(
     repository: str | None,
     fmt: str,
     out: str | None,
+    save: bool,
+    step_summary: bool,
+    exit_zero: bool,
     project_dir: str,
     results_dir: str | None,
 ) -> None:
@@ -70,8 +96,21 @@ def command(
     from ci_helper.report import render
 
     if run_id is None and commit is None:
-        _local(Path(path), results_in, list(junit_files), base, fmt, out, project_dir)
+        _local(
+            Path(path),
+            results_in,
+            list(junit_files),
+            base,
+            fmt,
+            out,
+            project_dir,
+            save=save,
+            step_summary=step_summary,
+            exit_zero=exit_zero,
+        )
         return
+    if save or step_summary or exit_zero:
+        raise BadInput("--save, --step-summary and --exit-zero apply to the run report, not to --run-id or --commit")
     if run_id is not None and commit is not None:
         raise BadInput("give one of --run-id ID or --commit SHA (the run or commit to audit), not both")
     if not repository or "/" not in repository:
@@ -103,10 +142,10 @@ def command(
     sys.exit(result.exit_code)
 
 
-def _local(root, results_in, junit_files, base, fmt, out, project_dir) -> None:
+def _local(root, results_in, junit_files, base, fmt, out, project_dir, save, step_summary, exit_zero) -> None:
     from pathlib import Path
 
-    from ci_helper import results, settings
+    from ci_helper import gha, results, settings
     from ci_helper.report import local, render
 
     config = settings.load(root if project_dir == "." else project_dir)
@@ -114,7 +153,12 @@ def _local(root, results_in, junit_files, base, fmt, out, project_dir) -> None:
     report = local.build(root, config, folder, junit_files, base)
     text = render.local_markdown(report) if fmt == "markdown" else render.local_json(report)
     _emit(text, out)
-    sys.exit(0 if report.merge_ready else 1)
+    if save:
+        markdown_file, _ = render.save(report, folder)
+        click.echo(f"report: {markdown_file} ({report.verdict})", err=True)
+    if step_summary:
+        gha.append_step_summary(render.within_step_summary(render.local_markdown(report)))
+    sys.exit(0 if report.merge_ready or exit_zero else 1)
 
 
 def _emit(text: str, out: str | None) -> None:

@@ -200,4 +200,6 @@ def _dry_run(path: Path, options: dict, results_dir: Path | None) -> None:
         click.echo("dry run interrupted: the running step's process group was stopped", err=True)
         sys.exit(130)
     click.echo(render_text(outcome.run), nl=False)
+    if outcome.report is not None:
+        click.echo(f"report: {outcome.report} ({outcome.report_verdict})")
     sys.exit(outcome.exit_code)

@@ -15,8 +15,7 @@ audit) keeps blocking. Nothing here touches the result files on disk.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
+from ci_helper.record import replace
 from ci_helper.results import NOT_RUN, CheckResult
 
 # CI_HELPER_SETUP_REUSE_ONLY: the actions' setup step reuses this ci-helper and never installs

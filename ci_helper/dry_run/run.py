@@ -58,6 +58,8 @@ class JobOutcome:
     python: str = ""  # the interpreter its steps ran with
     # Tiers whose producing step wrote no report this run (skipped, failed first, stale file): why.
     tiers_not_run: dict[str, str] = field(default_factory=dict)
+    # (outcome, conclusion) of each of the job's steps, in order (for the run report's inventory).
+    steps: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -69,6 +71,8 @@ class DryRun:
     passed_over: list[str]
     cleared: int
     interrupted: bool = False
+    report: Path | None = None  # the run report's markdown (results/report/report.md)
+    report_verdict: str | None = None
 
     @property
     def exit_code(self) -> int:
@@ -99,6 +103,9 @@ def fresh_results_dir(project: Path, configured: str | None) -> tuple[Path, int]
         for stale in folder.glob("*.json"):
             stale.unlink()
             cleared += 1
+        # An earlier run's report must not stand for this one if this run stops before writing its own.
+        for stale in (folder / "report").glob("report.*"):
+            stale.unlink()
     folder.mkdir(parents=True, exist_ok=True)
     return folder, cleared
 
@@ -331,6 +338,7 @@ def run_job(
         outputs=outputs,
         python=str(interpreter.python),
         tiers_not_run=tiers_not_run,
+        steps=[(step.outcome, step.conclusion) for step in result.steps.values()],
     )
 
 
@@ -402,6 +410,50 @@ def job_result(outcome: JobOutcome) -> CheckResult:
         return results.not_run(name, "interrupted (Ctrl-C)", figures)
     findings = [Finding("job-step-failed", f"step failed: {step}") for step in outcome.failed_steps]
     return results.failed(name, figures, findings or [Finding("job-failed", "the job failed")])
+
+
+_STEP_ORDER = {"failure": 3, "cancelled": 3, "skipped": 2, "success": 1}
+
+
+def job_runs(outcomes: list[JobOutcome]) -> dict[tuple[str, str], Any]:
+    """What the run did with each job, for the run report: a matrix job's worst combination, step by step."""
+    from ci_helper.report.local import JobRun
+
+    by_key: dict[tuple[str, str], list[JobOutcome]] = {}
+    for outcome in outcomes:
+        by_key.setdefault(outcome.job.key, []).append(outcome)
+    runs = {}
+    for key, group in by_key.items():
+        merged = _merged_outcome(group)
+        lengths = {len(o.steps) for o in group}
+        steps: list[tuple[str, str]] = []
+        if len(lengths) == 1:
+            for row in zip(*(o.steps for o in group), strict=True):
+                outcome = max((r[0] for r in row), key=lambda name: _STEP_ORDER.get(name, 3))
+                conclusion = max((r[1] for r in row), key=lambda name: _STEP_ORDER.get(name, 3))
+                steps.append((outcome, conclusion))
+        reason = next((o.reason for o in group if o.reason), "")
+        runs[key] = JobRun(merged.outcome, steps, reason)
+    return runs
+
+
+def write_report(
+    project: Path, config: Any, folder: Path, outcomes: list[JobOutcome], junit: list[str]
+) -> tuple[Path, str]:
+    """The run report of this dry run, saved beside its results (``results/report/``)."""
+    from ci_helper.report import local, render
+
+    report = local.build(
+        project,
+        config,
+        folder,
+        junit,
+        None,
+        runs=job_runs(outcomes),
+        tiers_not_run={name: why for o in outcomes for name, why in o.tiers_not_run.items()},
+    )
+    markdown, _ = render.save(report, folder)
+    return markdown, report.verdict
 
 
 def dry_run(project: Path, options: DryRunOptions) -> DryRun:
@@ -502,12 +554,16 @@ def dry_run(project: Path, options: DryRunOptions) -> DryRun:
         # Validated against each check's figures schema, as the summary step would.
         checks = model.read_checks(folder)
         judged, notes = policy.apply(checks)
+        junit = [f"{name}={path}" for o in outcomes for name, path in o.junit]
         run = model.load(
             None,
-            [f"{name}={path}" for o in outcomes for name, path in o.junit],
+            junit,
             title=f"ci-helper dry run ({simulated.describe()})",
             not_run_tiers={name: why for o in outcomes for name, why in o.tiers_not_run.items()},
         )
+        # The run report reads the same results and JUnit files, unrelaxed by the laptop policy:
+        # it says whether the run proves the change merge-ready, which an audit not run does not.
+        report_file, verdict = (None, None) if interrupted else write_report(project, config, folder, outcomes, junit)
     run.checks = sorted(judged + [job_result(o) for o in outcomes], key=lambda c: c.check)
     run.input_notes.extend(notes)
-    return DryRun(run, folder, simulated, outcomes, the_plan.passed_over, cleared, interrupted)
+    return DryRun(run, folder, simulated, outcomes, the_plan.passed_over, cleared, interrupted, report_file, verdict)

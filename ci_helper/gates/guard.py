@@ -23,7 +23,7 @@ from typing import Any
 from ci_helper import limits, results
 from ci_helper.errors import BadInput
 from ci_helper.results import CheckResult, Finding
-from ci_helper.settings import GuardSettings
+from ci_helper.settings import GuardSettings, section
 
 CHECK = "guardrails"
 FORK_MODES = ("allow", "refuse")
@@ -52,7 +52,7 @@ TITLES = {
 }
 
 
-@dataclass
+@section
 class GuardPolicy(GuardSettings):
     """What the pipeline allows (the settings' fields, merged with flags); an empty list means "no constraint"."""
 

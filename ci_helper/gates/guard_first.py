@@ -12,7 +12,6 @@ is imported or executed, and nothing is installed: standard library only
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import sys
 from collections.abc import Mapping
@@ -68,7 +67,7 @@ def decide(environ: Mapping[str, str]) -> tuple[results.CheckResult | None, bool
         _forks(environ),
         _flag(environ, "PINS"),
     )
-    runtime = dataclasses.replace(policy, pins=False)
+    runtime = settings_module.replace(policy, pins=False)
     if policy.pins and runtime.is_empty():
         return None, True, folder
     return guard.run(runtime, guard.GuardContext.from_env(environ)), policy.pins, folder

@@ -17,6 +17,11 @@ from ci_helper.summary import escape
 from ci_helper.summary.escape import Markdown
 
 TEMPLATES = Path(__file__).parent / "templates"
+# Where a saved report goes inside the results folder: a subfolder, so that no reader of
+# results (`*.json` in the folder itself) takes the report for a check result.
+REPORT_FOLDER = "report"
+# GitHub rejects a step summary above 1 MiB whole: stay under it, with room for the note.
+STEP_SUMMARY_BUDGET = 1024 * 1024 - 4096
 CONCLUSION_ICONS = {"success": "✅", "failure": "❌", "cancelled": "⛔", "skipped": "⏭️", None: "⏳"}
 
 
@@ -45,6 +50,30 @@ def local_markdown(report: LocalReport) -> str:
     return _environment().get_template("local_report.md.j2").render(report=report)
 
 
+def save(report: LocalReport, results_folder: Path) -> tuple[Path, Path]:
+    """Write ``report.md`` and ``report.json`` into ``<results>/report/``; returns both paths."""
+    from ci_helper.errors import BadInput
+
+    folder = Path(results_folder) / REPORT_FOLDER
+    markdown_file, json_file = folder / "report.md", folder / "report.json"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        markdown_file.write_text(local_markdown(report), encoding="utf-8")
+        json_file.write_text(local_json(report), encoding="utf-8")
+    except OSError as exc:
+        raise BadInput(f"{folder}: cannot write the report ({exc.strerror or exc})") from None
+    return markdown_file, json_file
+
+
+def within_step_summary(markdown: str) -> str:
+    """The report cut at a line to fit GitHub's step summary, saying so; whole when it fits."""
+    data = markdown.encode("utf-8")
+    if len(data) <= STEP_SUMMARY_BUDGET:
+        return markdown
+    cut = data[:STEP_SUMMARY_BUDGET].decode("utf-8", errors="ignore").rsplit("\n", 1)[0]
+    return cut + "\n\n_The report is longer than a step summary may be: the whole of it is in report.md._\n"
+
+
 def local_json(report: LocalReport) -> str:
     import dataclasses
 
@@ -57,7 +86,11 @@ def local_json(report: LocalReport) -> str:
                 "checks": [c.to_dict() for c in report.checks],
                 "tiers": [dataclasses.asdict(t) for t in report.tiers],
                 "workflows": [dataclasses.asdict(w) for w in report.workflows],
-                "changed_files": report.changed_files,
+                "tiers_not_run": report.tiers_not_run,
+                "changed_files": (
+                    [dataclasses.asdict(f) for f in report.changed_files] if report.changed_files is not None else None
+                ),
+                "coverage_note": report.coverage_note,
                 "base": report.base,
             },
             indent=2,

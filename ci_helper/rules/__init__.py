@@ -19,20 +19,23 @@ or action file gives an empty report with ``files == 0`` (the caller decides:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from ci_helper.errors import BadInput
+from ci_helper.record import Record
 from ci_helper.results import Finding
 from ci_helper.settings import Settings
 
 
-@dataclass
-class Report:
-    findings: list[Finding]
-    files: int
-    # Findings the allow-list accepted (not in `findings`).
-    allowed: list[Finding] = field(default_factory=list)
+class Report(Record):
+    __slots__ = ("findings", "files", "allowed")
+    _fields = __slots__
+
+    def __init__(self, findings: list[Finding], files: int, allowed: list[Finding] | None = None) -> None:
+        self.findings = findings
+        self.files = files
+        # Findings the allow-list accepted (not in `findings`).
+        self.allowed: list[Finding] = [] if allowed is None else allowed
 
     @property
     def errors(self) -> int:

@@ -52,23 +52,39 @@ class ActionInputs:
     summary = "a with: key the called action does not declare (a typo drops the setting), or a missing required input"
 
     def check(self, ctx: Context) -> Iterator[Finding]:
+        # Each called action's inputs, read once however many steps call it (keyed by the action object).
+        inputs: dict[int, tuple[dict[str, facts.Input], dict[str, facts.Input]]] = {}
         for workflow in ctx.tree.workflows:
             for job in workflow.jobs:
                 for step in job.steps:
-                    yield from _step(ctx.tree, workflow.source, step)
+                    if _may_call_known_action(step):
+                        yield from _step(ctx.tree, workflow.source, step, inputs)
         for action in ctx.tree.actions:
             for step in action.steps:
-                yield from _step(ctx.tree, action.source, step)
+                if _may_call_known_action(step):
+                    yield from _step(ctx.tree, action.source, step, inputs)
 
 
-def _step(tree: Tree, source: Source, step: Step) -> Iterator[Finding]:
+def _may_call_known_action(step: Step) -> bool:
+    """False when :func:`called_action` is None for certain (a run step, docker, someone else's action)."""
+    ref = step.ref
+    return ref is not None and (ref.kind in (LOCAL, SELF) or (ref.kind == REMOTE and ref.ours))
+
+
+def _step(
+    tree: Tree,
+    source: Source,
+    step: Step,
+    inputs: dict[int, tuple[dict[str, facts.Input], dict[str, facts.Input]]],
+) -> Iterator[Finding]:
     action = called_action(tree, step)
     if action is None:
         return
-    declared = facts.action_inputs(action)
-    if declared is None:
-        declared = {}
-    by_lower = {name.lower(): spec for name, spec in declared.items()}
+    known = inputs.get(id(action))
+    if known is None:
+        declared = facts.action_inputs(action) or {}
+        known = inputs[id(action)] = (declared, {name.lower(): spec for name, spec in declared.items()})
+    declared, by_lower = known
     name = step.uses.value.strip() if step.uses is not None else action.rel
     for key, value in step.with_.items():
         if key.lower() in by_lower:

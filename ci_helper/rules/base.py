@@ -3,23 +3,32 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Protocol
 
+from ci_helper.record import FrozenRecord
 from ci_helper.results import Finding
 from ci_helper.settings import GuardSettings, VerifySettings
 from ci_helper.workflows import Tree
 
 
-@dataclass(frozen=True)
-class Context:
+class Context(FrozenRecord):
     """What every rule reads: the parsed files and the verify settings."""
 
-    tree: Tree
-    settings: VerifySettings
-    # `[tool.ci-helper.guard]` and the top-level `repository`: what `ci-helper guard` checks without flags.
-    guard: GuardSettings = field(default_factory=GuardSettings)
-    repository: str | None = None
+    __slots__ = ("tree", "settings", "guard", "repository")
+    _fields = __slots__
+
+    def __init__(
+        self,
+        tree: Tree,
+        settings: VerifySettings,
+        guard: GuardSettings | None = None,
+        repository: str | None = None,
+    ) -> None:
+        self.tree = tree
+        self.settings = settings
+        # `[tool.ci-helper.guard]` and the top-level `repository`: what `ci-helper guard` checks without flags.
+        self.guard = GuardSettings() if guard is None else guard
+        self.repository = repository
 
 
 class Rule(Protocol):

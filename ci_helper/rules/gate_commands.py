@@ -23,6 +23,19 @@ _ANY_GATE = re.compile(
 )
 
 
+_PYTHONS: dict[str, bool] = {}
+
+
+def _is_python(program: str) -> bool:
+    """``python``, ``python3``, ``python3.12``: remembered per program name (asked of every command)."""
+    known = _PYTHONS.get(program)
+    if known is None:
+        if len(_PYTHONS) > 65536:
+            _PYTHONS.clear()
+        known = _PYTHONS[program] = _PYTHON.match(program) is not None
+    return known
+
+
 class GateMatcher:
     """Recognises gate commands and gate steps, following local composite actions."""
 
@@ -51,7 +64,7 @@ class GateMatcher:
         program = cmd.program
         if program in GATE_PROGRAMS:
             return True
-        if _PYTHON.match(program):
+        if _is_python(program):
             for index, word in enumerate(argv[1:-1], start=1):
                 if word == "-m":
                     return argv[index + 1] in GATE_MODULES

@@ -20,9 +20,9 @@ which keep ``fi``/``esac`` (the and-or lists of ``parse_script`` drop them).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 
+from ci_helper.record import FrozenRecord, Record
 from ci_helper.workflows.shell import GroupWalk, _apply_set_flags, tokenize
 
 # kind -> the variable as a script reads it (environment or an expression in the script text).
@@ -41,18 +41,24 @@ _PY_COMPARES = re.compile(r"!=|==|\bnot in\b|\bin\s*[\[({]")
 _PY_FAILS = re.compile(r"\bsys\.exit\((?!\s*0?\s*\))|\braise\b|\bassert\b|\bexit\((?!\s*0?\s*\))")
 
 
-@dataclass(frozen=True)
-class GuardScript:
-    kinds: frozenset[str]
-    # The script exits non-zero unconditionally at its top level (`exit 1`, `false`).
-    exits: bool
+class GuardScript(FrozenRecord):
+    __slots__ = ("kinds", "exits")
+    _fields = __slots__
+
+    def __init__(self, kinds: frozenset[str], exits: bool) -> None:
+        self.kinds = kinds
+        # The script exits non-zero unconditionally at its top level (`exit 1`, `false`).
+        self.exits = exits
 
 
-@dataclass(frozen=True)
-class _Comparison:
-    kinds: frozenset[str]
-    # True when the test succeeds exactly when the value is the expected one.
-    equal: bool
+class _Comparison(FrozenRecord):
+    __slots__ = ("kinds", "equal")
+    _fields = __slots__
+
+    def __init__(self, kinds: frozenset[str], equal: bool) -> None:
+        self.kinds = kinds
+        # True when the test succeeds exactly when the value is the expected one.
+        self.equal = equal
 
 
 def _unquote(word: str) -> str:
@@ -106,15 +112,18 @@ def _python_guard(words: list[str]) -> frozenset[str]:
     return frozenset(k for k, p in VARIABLES.items() if p.search(code))
 
 
-@dataclass
-class _Frame:
-    keyword: str  # "if", "case", "loop", "group"
-    comparison: _Comparison | None = None
-    branch: str = "cond"  # if: cond/then/else; case: pattern/body
-    then_exits: bool = False
-    else_exits: bool = False
-    default_pattern: bool = False
-    default_exits: bool = False
+class _Frame(Record):
+    __slots__ = ("keyword", "comparison", "branch", "then_exits", "else_exits", "default_pattern", "default_exits")
+    _fields = __slots__
+
+    def __init__(self, keyword: str, comparison: _Comparison | None = None, branch: str = "cond") -> None:
+        self.keyword = keyword  # "if", "case", "loop", "group"
+        self.comparison = comparison
+        self.branch = branch  # if: cond/then/else; case: pattern/body
+        self.then_exits = False
+        self.else_exits = False
+        self.default_pattern = False
+        self.default_exits = False
 
 
 def _lists(script: str) -> list[list[tuple[str, list[str]]]]:

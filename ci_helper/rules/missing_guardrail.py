@@ -366,10 +366,15 @@ def publishes(step: Step) -> str | None:
             return ref.repo
         return None
     if step.run is not None:
-        match = _PUBLISH_SCRIPT.search(step.run.value)
-        if match is not None:
-            return " ".join(match.group(0).split())
+        return _publishing_command(step.run.value)
     return None
+
+
+@lru_cache(maxsize=4096)
+def _publishing_command(script: str) -> str | None:
+    # Cached: the same scripts run in many jobs (matrix copies, copied workflows).
+    match = _PUBLISH_SCRIPT.search(script)
+    return " ".join(match.group(0).split()) if match is not None else None
 
 
 class MissingGuardrail:

@@ -45,7 +45,8 @@ class MutedGate:
                     is_gate = gates.step(step, shell)
                     if is_gate:
                         gate_steps.append(step)
-                    yield from _step(source, step, shell, is_gate, gates, analysed)
+                    if _worth_a_look(step, is_gate, gates):
+                        yield from _step(source, step, shell, is_gate, gates, analysed)
                 if gate_steps and job.continue_on_error is not None:
                     yield from _continue_on_error(
                         source,
@@ -54,7 +55,16 @@ class MutedGate:
                     )
         for action in ctx.tree.actions:
             for step in action.steps:
-                yield from _step(action.source, step, None, gates.step(step), gates, analysed)
+                is_gate = gates.step(step)
+                if _worth_a_look(step, is_gate, gates):
+                    yield from _step(action.source, step, None, is_gate, gates, analysed)
+
+
+def _worth_a_look(step: Step, is_gate: bool, gates: GateMatcher) -> bool:
+    """False when :func:`_step` would find nothing (most steps): it is not called for them."""
+    if is_gate and step.continue_on_error is not None:
+        return True
+    return step.run is not None and gates.may_gate(step.run.value)
 
 
 def _step(

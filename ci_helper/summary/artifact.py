@@ -4,8 +4,9 @@ The ``workflow_run`` poster (workflows/summary-comment.yml) renders the comment
 of a pull request's run from that run's ``ci-helper-summary`` artifact. Code
 from the fork wrote every byte of it, so nothing is read until the folder has
 only the expected entries: ``results/<check>.json``, ``junit/<name>.xml`` and
-``summary/pr-number`` (plus the ``summary/comment.md`` the PR run rendered,
-which is never read: the poster renders again). No link, no other name, no
+``summary/pr-number`` (plus the ``summary/comment.md`` the PR run rendered and
+the run report's ``results/report/report.{md,json}``, which are never read: the
+poster renders again). No link, no other name, no
 path outside the folder, each file and the whole within a size limit. The
 results are then validated against their schema when the summary loads them;
 the verdict is red unless the run itself concluded ``success``
@@ -23,6 +24,7 @@ from ci_helper.errors import BadInput
 RESULT_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}\.json$")
 JUNIT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}\.xml$")
 SUMMARY_FILES = frozenset({"pr-number", "comment.md"})
+REPORT_FOLDER, REPORT_FILES = "report", frozenset({"report.md", "report.json"})
 MAX_RESULT_BYTES = 256 * 1024
 MAX_JUNIT_BYTES = 20 * 1024 * 1024
 MAX_SUMMARY_BYTES = 1024 * 1024
@@ -55,13 +57,23 @@ def load(folder: str | Path) -> Artifact:
     for top in sorted(root.iterdir()):
         if top.is_symlink() or not top.is_dir() or top.name not in ("results", "junit", "summary"):
             raise _refuse(top, "unexpected entry")
-        for entry in sorted(top.iterdir()):
+        entries = sorted(top.iterdir())
+        report = top / REPORT_FOLDER
+        if top.name == "results" and report in entries and not report.is_symlink() and report.is_dir():
+            # The run report (actions/quality `report: true`) beside the results: allowed, never read.
+            entries.remove(report)
+            entries += sorted(report.iterdir())
+        for entry in entries:
             files += 1
             if files > MAX_FILES:
                 raise _refuse(entry, f"more than {MAX_FILES} files")
             if entry.is_symlink() or not entry.is_file():
                 raise _refuse(entry, "not a regular file")
-            if top.name == "summary":
+            if entry.parent == report:
+                pattern, limit = None, MAX_SUMMARY_BYTES
+                if entry.name not in REPORT_FILES:
+                    raise _refuse(entry, "unexpected file")
+            elif top.name == "summary":
                 pattern, limit = None, MAX_SUMMARY_BYTES
                 if entry.name not in SUMMARY_FILES:
                     raise _refuse(entry, "unexpected file")

@@ -28,9 +28,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import lru_cache
 
+from ci_helper.record import FrozenRecord
 from ci_helper.workflows.shell import AndOr, Command, Shell, _apply_set_flags, _closing_bracket, parse_script_all
 
 _CLOSERS = frozenset({"fi", "done", "esac", "}", ")"})
@@ -41,21 +41,32 @@ _STATUS = ("$?", "${?}", "PIPESTATUS")
 _TESTS = frozenset({"[", "[[", "test"})
 
 
-@dataclass(frozen=True)
-class Fate:
+class Fate(FrozenRecord):
     """One target command and what becomes of its failure."""
 
-    command: Command
-    # Its failure fails the script (the step).
-    fatal: bool
-    # It does not run on every path (inside an if/case arm or a loop body, or after && / ||).
-    conditional: bool = False
-    # The script consumes its status (an if/while/until condition).
-    checked: bool = False
-    # Why the failure is lost (when not fatal and not checked): a sentence for the finding.
-    reason: str | None = None
-    # The failure is lost because the command runs in the background.
-    background: bool = False
+    __slots__ = ("command", "fatal", "conditional", "checked", "reason", "background")
+    _fields = __slots__
+
+    def __init__(
+        self,
+        command: Command,
+        fatal: bool,
+        conditional: bool = False,
+        checked: bool = False,
+        reason: str | None = None,
+        background: bool = False,
+    ) -> None:
+        self.command = command
+        # Its failure fails the script (the step).
+        self.fatal = fatal
+        # It does not run on every path (inside an if/case arm or a loop body, or after && / ||).
+        self.conditional = conditional
+        # The script consumes its status (an if/while/until condition).
+        self.checked = checked
+        # Why the failure is lost (when not fatal and not checked): a sentence for the finding.
+        self.reason = reason
+        # The failure is lost because the command runs in the background.
+        self.background = background
 
 
 def name(cmd: Command) -> str:
@@ -180,7 +191,9 @@ class _Walk:
                     if not cmd.words:
                         continue
                     final = i == last_real and op_after is None and k == len(pipeline) - 1
-                    fate = self._own_fate(
+                    # The command's own fate, worked out only for a target, a group or a substitution (most
+                    # commands of a script are none of these); _own_fate has no side effect.
+                    own = (
                         lists,
                         i,
                         j,
@@ -195,13 +208,16 @@ class _Walk:
                         op_after,
                         trap,
                     )
+                    fate: Fate | None = None
                     conditional = inside or op_before is not None
-                    inner = _group_inner(cmd)
+                    inner = _group_inner(cmd) if cmd.words[0] in ("(", "{") else None
                     if inner is not None:
+                        fate = self._own_fate(*own)
                         for sub in self.script(parse_script_all(inner), errexit, pipefail, errexit_off_by, conditional):
                             out.append(_combine(sub, fate))
                     else:
                         if self.is_target(cmd):
+                            fate = self._own_fate(*own)
                             out.append(
                                 Fate(
                                     cmd,
@@ -212,9 +228,11 @@ class _Walk:
                                     fate.background,
                                 )
                             )
-                        for word in cmd.words[1:] if cmd.argv else cmd.words:
+                        for word in (cmd.words[1:] if cmd.argv else cmd.words) if cmd.substitutes else ():
                             if "$(" not in word and "`" not in word:
                                 continue  # most words: nothing substituted, no need to walk them
+                            if fate is None:
+                                fate = self._own_fate(*own)
                             for sub_script in _substitutions(word):
                                 for sub in self.script(
                                     parse_script_all(sub_script), errexit, pipefail, errexit_off_by, True

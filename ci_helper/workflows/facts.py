@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 
+from ci_helper.record import FrozenRecord
 from ci_helper.workflows.model import Action, Job, Step, Workflow
 from ci_helper.workflows.source import MappingNode, Node, ScalarNode, SequenceNode
 
@@ -82,13 +82,16 @@ def scalars(node: Node | None) -> Iterator[ScalarNode]:
 # --- permissions --------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Permissions:
+class Permissions(FrozenRecord):
     """What a ``permissions:`` value grants: the scopes given ``write`` (``*`` for write-all)."""
 
-    writes: frozenset[str]
-    # An expression or an unknown form: it may grant anything.
-    unknown: bool = False
+    __slots__ = ("writes", "unknown")
+    _fields = __slots__
+
+    def __init__(self, writes: frozenset[str], unknown: bool = False) -> None:
+        self.writes = writes
+        # An expression or an unknown form: it may grant anything.
+        self.unknown = unknown
 
 
 def permissions(node: Node | None) -> Permissions | None:
@@ -168,9 +171,11 @@ def _secrets(node: Node) -> set[str]:
 
 def job_secrets(workflow: Workflow, job: Job) -> set[str]:
     """Secrets the job can read: its own references, ``secrets: inherit`` (``*``), and the workflow's ``env:``."""
+    # Every name comes from a scalar holding "secrets": a file that cannot hold one needs no walk.
+    if not workflow.source.may_contain("secrets"):
+        return set()
     names = secrets(job.node)
-    job_table = table(job.node)
-    if (text(job_table.get("secrets")) or "").strip() == "inherit":
+    if (text(table(job.node).get("secrets")) or "").strip() == "inherit":
         names.add("*")
     names |= secrets(table(workflow.source.root).get("env"))
     return names
@@ -223,11 +228,14 @@ def trigger_filters(workflow: Workflow) -> dict[str, dict[str, list[str]]]:
 # --- actions -----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Input:
-    name: str
-    required: bool
-    has_default: bool
+class Input(FrozenRecord):
+    __slots__ = ("name", "required", "has_default")
+    _fields = __slots__
+
+    def __init__(self, name: str, required: bool, has_default: bool) -> None:
+        self.name = name
+        self.required = required
+        self.has_default = has_default
 
 
 def action_inputs(action: Action) -> dict[str, Input] | None:

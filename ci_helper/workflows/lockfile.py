@@ -20,9 +20,9 @@ Reusable workflow calls (``jobs.<id>.uses``) are not locked.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
+from ci_helper.record import FrozenRecord
 from ci_helper.workflows.facts import table, text, texts
 from ci_helper.workflows.source import read_source
 
@@ -30,13 +30,21 @@ PATH = ".github/workflows/actions.lock"
 _COMMIT = re.compile(r"^(?:sha1-)?([0-9a-f]{40})$")
 
 
-@dataclass(frozen=True)
-class Lock:
-    source_rel: str
-    # workflow path -> (line of its entry, the uses: values it locks)
-    workflows: dict[str, tuple[int, tuple[str, ...]]]
-    # uses: value -> (line, locked commit or None when missing/malformed)
-    dependencies: dict[str, tuple[int, str | None]]
+class Lock(FrozenRecord):
+    __slots__ = ("source_rel", "workflows", "dependencies")
+    _fields = __slots__
+
+    def __init__(
+        self,
+        source_rel: str,
+        workflows: dict[str, tuple[int, tuple[str, ...]]],
+        dependencies: dict[str, tuple[int, str | None]],
+    ) -> None:
+        self.source_rel = source_rel
+        # workflow path -> (line of its entry, the uses: values it locks)
+        self.workflows = workflows
+        # uses: value -> (line, locked commit or None when missing/malformed)
+        self.dependencies = dependencies
 
     def locked(self, workflow_rel: str, uses: str) -> str | None:
         """The commit ``uses`` runs at in ``workflow_rel``, or None when that workflow does not lock it."""

@@ -9,11 +9,10 @@ first use, so a repository-wide ``verify`` does not pay for it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any
 
 from ci_helper.errors import BadInput
+from ci_helper.record import FrozenRecord, Record, cached_property
 from ci_helper.workflows.source import (
     Node,
     Scalar,
@@ -33,22 +32,39 @@ WORKFLOW = "workflow"
 ACTION = "action"
 
 
-@dataclass
-class Step:
-    index: int
-    line: int
-    column: int
-    name: str | None = None
-    uses: Scalar | None = None
-    run: Scalar | None = None
-    shell: Scalar | None = None
-    continue_on_error: Scalar | None = None
-    if_: Scalar | None = None
-    with_: dict[str, Scalar] = field(default_factory=dict)
-    # The step's mapping node, for rules that read keys the model does not name (workflows/facts.py).
-    node: Node | None = field(default=None, repr=False, compare=False)
-    source: Source | None = field(default=None, repr=False, compare=False)
-    fields: Fields = field(default_factory=dict, repr=False, compare=False)  # the step's keys, as written
+class Step(Record):
+    _fields = ("index", "line", "column", "name", "uses", "run", "shell", "continue_on_error", "if_", "with_")
+
+    def __init__(
+        self,
+        index: int,
+        line: int,
+        column: int,
+        name: str | None = None,
+        uses: Scalar | None = None,
+        run: Scalar | None = None,
+        shell: Scalar | None = None,
+        continue_on_error: Scalar | None = None,
+        if_: Scalar | None = None,
+        with_: dict[str, Scalar] | None = None,
+        node: Node | None = None,
+        source: Source | None = None,
+        fields: Fields | None = None,
+    ) -> None:
+        self.index = index
+        self.line = line
+        self.column = column
+        self.name = name
+        self.uses = uses
+        self.run = run
+        self.shell = shell
+        self.continue_on_error = continue_on_error
+        self.if_ = if_
+        self.with_: dict[str, Scalar] = {} if with_ is None else with_
+        # The step's mapping node, for rules that read keys the model does not name (workflows/facts.py).
+        self.node = node
+        self.source = source
+        self.fields: Fields = {} if fields is None else fields  # the step's keys, as written
 
     @cached_property  # read for every step by several rules; a built step is never changed
     def ref(self) -> Uses | None:
@@ -84,7 +100,7 @@ class Step:
         """The ``if:`` parsed by the expression parser (a ``Condition``); raises ``TemplateError``."""
         return compile_if(self.if_, self.source, named_values)
 
-    @property
+    @cached_property  # every finding about the step names it; a built step is never changed
     def label(self) -> str:
         """How messages name the step: its name, else what it uses or runs."""
         if self.name:
@@ -97,25 +113,57 @@ class Step:
         return f"step {self.index + 1}"
 
 
-@dataclass
-class Job:
-    id: str
-    line: int
-    column: int
-    uses: Scalar | None = None
-    steps: list[Step] = field(default_factory=list)
-    has_permissions: bool = False
-    continue_on_error: Scalar | None = None
-    if_: Scalar | None = None
-    needs: list[str] = field(default_factory=list)
-    default_shell: Scalar | None = None
-    with_: dict[str, Scalar] = field(default_factory=dict)
-    # `name:`: what the checks list and the API show for the job (the id when absent).
-    name: Scalar | None = None
-    # The job's mapping node (workflows/facts.py reads permissions, environment, runs-on, secrets from it).
-    node: Node | None = field(default=None, repr=False, compare=False)
-    source: Source | None = field(default=None, repr=False, compare=False)
-    fields: Fields = field(default_factory=dict, repr=False, compare=False)
+class Job(Record):
+    _fields = (
+        "id",
+        "line",
+        "column",
+        "uses",
+        "steps",
+        "has_permissions",
+        "continue_on_error",
+        "if_",
+        "needs",
+        "default_shell",
+        "with_",
+        "name",
+    )
+
+    def __init__(
+        self,
+        id: str,
+        line: int,
+        column: int,
+        uses: Scalar | None = None,
+        steps: list[Step] | None = None,
+        has_permissions: bool = False,
+        continue_on_error: Scalar | None = None,
+        if_: Scalar | None = None,
+        needs: list[str] | None = None,
+        default_shell: Scalar | None = None,
+        with_: dict[str, Scalar] | None = None,
+        name: Scalar | None = None,
+        node: Node | None = None,
+        source: Source | None = None,
+        fields: Fields | None = None,
+    ) -> None:
+        self.id = id
+        self.line = line
+        self.column = column
+        self.uses = uses
+        self.steps: list[Step] = [] if steps is None else steps
+        self.has_permissions = has_permissions
+        self.continue_on_error = continue_on_error
+        self.if_ = if_
+        self.needs: list[str] = [] if needs is None else needs
+        self.default_shell = default_shell
+        self.with_: dict[str, Scalar] = {} if with_ is None else with_
+        # `name:`: what the checks list and the API show for the job (the id when absent).
+        self.name = name
+        # The job's mapping node (workflows/facts.py reads permissions, environment, runs-on, secrets from it).
+        self.node = node
+        self.source = source
+        self.fields: Fields = {} if fields is None else fields
 
     @cached_property  # read for every step by several rules; a built step is never changed
     def ref(self) -> Uses | None:
@@ -166,16 +214,28 @@ class Job:
         return compile_if(self.if_, self.source, named_values)
 
 
-@dataclass
-class Workflow:
-    source: Source
-    triggers: set[str]
-    has_permissions: bool
-    default_shell: Scalar | None
-    jobs: list[Job]
-    kind: str = WORKFLOW
-    on: Triggers = field(default_factory=Triggers)
-    fields: Fields = field(default_factory=dict, repr=False, compare=False)
+class Workflow(Record):
+    _fields = ("source", "triggers", "has_permissions", "default_shell", "jobs", "kind", "on")
+
+    def __init__(
+        self,
+        source: Source,
+        triggers: set[str],
+        has_permissions: bool,
+        default_shell: Scalar | None,
+        jobs: list[Job],
+        kind: str = WORKFLOW,
+        on: Triggers | None = None,
+        fields: Fields | None = None,
+    ) -> None:
+        self.source = source
+        self.triggers = triggers
+        self.has_permissions = has_permissions
+        self.default_shell = default_shell
+        self.jobs = jobs
+        self.kind = kind
+        self.on = Triggers() if on is None else on
+        self.fields: Fields = {} if fields is None else fields
 
     @property
     def rel(self) -> str:
@@ -197,25 +257,39 @@ class Workflow:
         return next((job for job in self.jobs if job.id == job_id), None)
 
 
-@dataclass(frozen=True)
-class ActionInput:
-    name: str
-    line: int
-    required: bool
-    default: Scalar | None
-    deprecation: str = ""
+class ActionInput(FrozenRecord):
+    __slots__ = ("name", "line", "required", "default", "deprecation")
+    _fields = __slots__
+
+    def __init__(self, name: str, line: int, required: bool, default: Scalar | None, deprecation: str = "") -> None:
+        self.name = name
+        self.line = line
+        self.required = required
+        self.default = default
+        self.deprecation = deprecation
 
 
-@dataclass
-class Action:
-    source: Source
-    using: str | None
-    steps: list[Step]
-    # `runs.image` of a Docker action (`Dockerfile` or `docker://image...`).
-    image: Scalar | None = None
-    kind: str = ACTION
-    fields: Fields = field(default_factory=dict, repr=False, compare=False)
-    runs: Fields = field(default_factory=dict, repr=False, compare=False)
+class Action(Record):
+    _fields = ("source", "using", "steps", "image", "kind")
+
+    def __init__(
+        self,
+        source: Source,
+        using: str | None,
+        steps: list[Step],
+        image: Scalar | None = None,
+        kind: str = ACTION,
+        fields: Fields | None = None,
+        runs: Fields | None = None,
+    ) -> None:
+        self.source = source
+        self.using = using
+        self.steps = steps
+        # `runs.image` of a Docker action (`Dockerfile` or `docker://image...`).
+        self.image = image
+        self.kind = kind
+        self.fields: Fields = {} if fields is None else fields
+        self.runs: Fields = {} if runs is None else runs
 
     @property
     def rel(self) -> str:
@@ -363,22 +437,27 @@ def _steps(source: Source, table: dict[str, tuple[ScalarNode, Node]], what: str)
         where = f"{what} step {index + 1}"
         step_table = source.mapping(node, where)
         line, column = position(node)
-        name = _optional_scalar(source, step_table, "name", where)
+        # A step names few of these keys: an absent one costs a lookup, not a call.
+        name = _optional_scalar(source, step_table, "name", where) if "name" in step_table else None
         steps.append(
             Step(
-                index=index,
-                line=line,
-                column=column,
-                name=name.value if name is not None else None,
-                uses=_optional_scalar(source, step_table, "uses", where),
-                run=_optional_scalar(source, step_table, "run", where),
-                shell=_optional_scalar(source, step_table, "shell", where),
-                continue_on_error=_optional_scalar(source, step_table, "continue-on-error", where),
-                if_=_optional_scalar(source, step_table, "if", where),
-                with_=_scalars(source, step_table, "with", where),
-                node=node,
-                source=source,
-                fields=step_table,
+                index,
+                line,
+                column,
+                name.value if name is not None else None,
+                _optional_scalar(source, step_table, "uses", where) if "uses" in step_table else None,
+                _optional_scalar(source, step_table, "run", where) if "run" in step_table else None,
+                _optional_scalar(source, step_table, "shell", where) if "shell" in step_table else None,
+                (
+                    _optional_scalar(source, step_table, "continue-on-error", where)
+                    if "continue-on-error" in step_table
+                    else None
+                ),
+                _optional_scalar(source, step_table, "if", where) if "if" in step_table else None,
+                _scalars(source, step_table, "with", where) if "with" in step_table else None,
+                node,
+                source,
+                step_table,
             )
         )
     return steps

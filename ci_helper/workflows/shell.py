@@ -15,9 +15,10 @@ import os
 import re
 import shlex
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple
+
+from ci_helper.record import FrozenRecord, Record
 
 POSIX_SHELLS = frozenset({"bash", "sh", "dash", "zsh", "ksh", "ash"})
 
@@ -34,15 +35,18 @@ SHELL_TEMPLATES = {
 DEFAULT_SHELL = "bash -e {0}"
 
 
-@dataclass(frozen=True)
-class Shell:
+class Shell(FrozenRecord):
     """The shell a ``run:`` step gets, as GitHub starts it."""
 
-    command: str  # the command line template, with {0} for the script file (as written when unknown)
-    posix: bool
-    errexit: bool
-    pipefail: bool
-    suffix: str = ""  # the script file's suffix (.sh, .py, .ps1)
+    __slots__ = ("command", "posix", "errexit", "pipefail", "suffix")
+    _fields = __slots__
+
+    def __init__(self, command: str, posix: bool, errexit: bool, pipefail: bool, suffix: str = "") -> None:
+        self.command = command  # the command line template, with {0} for the script file (as written when unknown)
+        self.posix = posix
+        self.errexit = errexit
+        self.pipefail = pipefail
+        self.suffix = suffix  # the script file's suffix (.sh, .py, .ps1)
 
     @property
     def program(self) -> str:
@@ -133,36 +137,61 @@ _RUNNERS = {
 _PREFIX_WITH_FLAGS = frozenset({"sudo", "env", "xvfb-run", "nice", "stdbuf", "npx", "pnpx", "bunx"})
 
 
-@dataclass
-class Command:
+class Command(Record):
     """One simple command (or a flattened group) with the script line it starts on (0-based)."""
 
-    words: list[str]
-    line: int
-    # The words that name the program and its arguments, wrappers and keywords removed.
-    argv: list[str] = field(default_factory=list)
-    # True when the shell consumes its status (if/while/until condition, or `!`).
-    condition: bool = False
-    # True after `!`: the status is inverted (and errexit never stops on it).
-    negated: bool = False
+    __slots__ = ("words", "line", "argv", "condition", "negated", "program", "substitutes")
+    _fields = ("words", "line", "argv", "condition", "negated")
 
-    def __post_init__(self) -> None:
+    def __init__(
+        self,
+        words: list[str],
+        line: int,
+        argv: list[str] | None = None,
+        condition: bool = False,
+        negated: bool = False,
+    ) -> None:
+        self.words = words
+        self.line = line
+        # The words that name the program and its arguments, wrappers and keywords removed.
+        self.argv: list[str] = [] if argv is None else argv
+        # True when the shell consumes its status (if/while/until condition, or `!`).
+        self.condition = condition
+        # True after `!`: the status is inverted (and errexit never stops on it).
+        self.negated = negated
         # Read for every command by every rule: computed once.
         self.program = os.path.basename(self.argv[0]) if self.argv else ""
+        # A word runs a command substitution ($( ) or backticks): the script walks read those words.
+        self.substitutes = any("$(" in word or "`" in word for word in words)
+
+    def at_line(self, line: int) -> Command:
+        """The same command on another script line (a cached line's commands placed in a script)."""
+        moved = Command.__new__(Command)
+        moved.words = self.words
+        moved.line = line
+        moved.argv = self.argv
+        moved.condition = self.condition
+        moved.negated = self.negated
+        moved.program = self.program
+        moved.substitutes = self.substitutes
+        return moved
 
     @property
     def text(self) -> str:
         return " ".join(self.words)
 
 
-@dataclass
-class AndOr:
+class AndOr(Record):
     """Pipelines joined by ``&&``/``||``: ``pipelines[i]`` is followed by ``ops[i]``."""
 
-    pipelines: list[list[Command]]
-    ops: list[str]
-    # What ended the list: "\n", ";", "&" (run in the background), ";;", or "" at the end of the script.
-    terminator: str = ""
+    __slots__ = ("pipelines", "ops", "terminator")
+    _fields = __slots__
+
+    def __init__(self, pipelines: list[list[Command]], ops: list[str], terminator: str = "") -> None:
+        self.pipelines = pipelines
+        self.ops = ops
+        # What ended the list: "\n", ";", "&" (run in the background), ";;", or "" at the end of the script.
+        self.terminator = terminator
 
     def commands(self) -> list[Command]:
         return [c for p in self.pipelines for c in p]
@@ -408,10 +437,7 @@ def parse_script_all(script: str) -> list[AndOr]:
         for item in known:
             lists.append(
                 AndOr(
-                    [
-                        [Command(c.words, line, c.argv, c.condition, c.negated) for c in pipeline]
-                        for pipeline in item.pipelines
-                    ],
+                    [[c.at_line(line) for c in pipeline] for pipeline in item.pipelines],
                     item.ops,
                     item.terminator,
                 )

@@ -80,7 +80,7 @@ _COMPOSE_SAFE_LEVELS = 4000
 
 def _nesting_bound(text: str) -> int:
     """An upper bound on how deep ``text`` nests: every level opens with one of these characters."""
-    return sum(text.count(c) for c in "[{-:?") + 1
+    return text.count("[") + text.count("{") + text.count("-") + text.count(":") + text.count("?") + 1
 
 
 def deep_nesting_line(text: str) -> int | None:
@@ -242,13 +242,26 @@ class Scalar:
 class Source:
     """A parsed YAML file: ``rel`` (posix path from the scanned root), ``root`` node, text lines."""
 
-    __slots__ = ("path", "rel", "root", "lines")
+    __slots__ = ("path", "rel", "root", "lines", "text")
 
-    def __init__(self, path: Path, rel: str, root: Node | None, lines: list[str]) -> None:
+    def __init__(self, path: Path, rel: str, root: Node | None, lines: list[str], text: str | None = None) -> None:
         self.path = path
         self.rel = rel
         self.root = root
         self.lines = lines
+        # The decoded text (None when not kept): cheap text tests that spare walking the tree (workflows/facts.py).
+        self.text = text
+
+    def may_contain(self, word: str) -> bool:
+        """False only when no scalar of the file can contain ``word`` (letters, digits, ``.`` or ``_``).
+
+        A scalar's value is its text, except that folded line breaks become spaces and quoted
+        scalars have escapes: ``''`` in single quotes (a quote, not one of these characters) and
+        backslash escapes in double quotes (which can spell anything, so a backslash anywhere
+        answers True).
+        """
+        text = self.text
+        return text is None or word in text or "\\" in text
 
     # -- typed access, each raising BadInput that names the file and line --
 
@@ -330,10 +343,27 @@ def decode(data: bytes, rel: str) -> str:
     try:
         if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             return data.decode("utf-16")
-        return data.decode("utf-8-sig")
+        # What the utf-8-sig codec does (drop one BOM, decode the rest), without its Python-level wrapper.
+        return data[3:].decode("utf-8") if data.startswith(codecs.BOM_UTF8) else data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise BadInput(f"{rel}:{line}: not valid UTF-8 text; save the file as UTF-8") from None
+
+
+def _read_at_most(fd: int, limit: int, size: int) -> bytes:
+    """Up to ``limit`` bytes to the end of the file; ``size`` (its size when opened) sizes the first read.
+
+    Plain ``os.read`` calls: a buffered ``read(limit)`` allocates ``limit`` bytes (4 MiB) for every file.
+    """
+    data = os.read(fd, min(size + 1, limit))
+    if len(data) <= size:
+        return data  # a short read of a regular file is its end
+    while len(data) < limit:
+        more = os.read(fd, min(65536, limit - len(data)))
+        if not more:
+            break
+        data += more
+    return data
 
 
 def read_source(path: Path, rel: str) -> Source:
@@ -341,10 +371,13 @@ def read_source(path: Path, rel: str) -> Source:
     try:
         # Non-blocking: a FIFO named action.yml must not hang the reader; anything but a regular file is refused.
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-        with os.fdopen(fd, "rb") as handle:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
                 raise BadInput(f"{rel}: not a regular file; replace it with a YAML file")
-            data = handle.read(MAX_FILE_BYTES + 1)
+            data = _read_at_most(fd, MAX_FILE_BYTES + 1, info.st_size)
+        finally:
+            os.close(fd)
     except OSError as exc:
         raise BadInput(f"{rel}: cannot read ({exc.strerror or exc}); check the file's permissions") from None
     if len(data) > MAX_FILE_BYTES:
@@ -381,4 +414,4 @@ def source_from_text(path: Path, rel: str, text: str) -> Source:
     if shape is not None:
         node, why = shape
         raise BadInput(f"{rel}:{node.start_mark.line + 1}: {why}; fix the file")
-    return Source(path, rel, root, text.splitlines())
+    return Source(path, rel, root, text.splitlines(), text)

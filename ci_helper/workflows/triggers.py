@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from dataclasses import dataclass, field
 
 from ci_helper.errors import BadInput
+from ci_helper.record import FrozenRecord, Record
 from ci_helper.workflows.source import MappingNode, Node, ScalarNode, SequenceNode, Source
 
 # GitHub's event names: lowercase words joined by underscores (push, pull_request_target...).
@@ -20,26 +20,40 @@ _NULL_TAG = "tag:yaml.org,2002:null"
 BASE_BRANCH_EVENTS = frozenset({"pull_request", "pull_request_target", "merge_group"})
 
 
-@dataclass(frozen=True)
-class TriggerInput:
+class TriggerInput(FrozenRecord):
     """One ``workflow_dispatch`` or ``workflow_call`` input."""
 
-    name: str
-    required: bool = False
-    default: str | None = None
-    type: str = "string"
+    __slots__ = ("name", "required", "default", "type")
+    _fields = __slots__
+
+    def __init__(self, name: str, required: bool = False, default: str | None = None, type: str = "string") -> None:
+        self.name = name
+        self.required = required
+        self.default = default
+        self.type = type
 
 
-@dataclass
-class Trigger:
+class Trigger(Record):
     """One event under ``on:`` with the filters the dry run applies."""
 
-    event: str
-    line: int
-    branches: list[str] | None = None
-    branches_ignore: list[str] | None = None
-    inputs: dict[str, TriggerInput] = field(default_factory=dict)
-    crons: list[str] = field(default_factory=list)
+    __slots__ = ("event", "line", "branches", "branches_ignore", "inputs", "crons")
+    _fields = __slots__
+
+    def __init__(
+        self,
+        event: str,
+        line: int,
+        branches: list[str] | None = None,
+        branches_ignore: list[str] | None = None,
+        inputs: dict[str, TriggerInput] | None = None,
+        crons: list[str] | None = None,
+    ) -> None:
+        self.event = event
+        self.line = line
+        self.branches = branches
+        self.branches_ignore = branches_ignore
+        self.inputs: dict[str, TriggerInput] = {} if inputs is None else inputs
+        self.crons: list[str] = [] if crons is None else crons
 
     def why_not(self, branch: str) -> str:
         """Empty when this trigger fires on ``branch``, else why not (branch filters; later patterns win)."""
@@ -58,11 +72,14 @@ class Trigger:
         return ""
 
 
-@dataclass
-class Triggers:
+class Triggers(Record):
     """Every event of a workflow's ``on:``, in the order written."""
 
-    events: dict[str, Trigger] = field(default_factory=dict)
+    __slots__ = ("events",)
+    _fields = __slots__
+
+    def __init__(self, events: dict[str, Trigger] | None = None) -> None:
+        self.events: dict[str, Trigger] = {} if events is None else events
 
     def names(self) -> set[str]:
         return set(self.events)

@@ -8,8 +8,9 @@ The one parser of ``uses:`` values: the rules, ``pin``, the runner and the dry r
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
+
+from ci_helper.record import FrozenRecord
 
 LOCAL = "local"  # ./path: the caller's workspace
 SELF = "self"  # $/path: the repository of the running action or workflow, same commit
@@ -23,15 +24,22 @@ _FULL_SHA = re.compile(r"[0-9a-f]{40}")
 _DOCKER_DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
 
 
-@dataclass(frozen=True)
-class Uses:
-    raw: str
-    kind: str
-    # remote: "owner/repo", path inside it ("" for the root), and the ref ("" when missing)
-    repo: str = ""
-    path: str = ""
-    ref: str = ""
-    has_ref: bool = False
+class Uses(FrozenRecord):
+    __slots__ = ("raw", "kind", "repo", "path", "ref", "has_ref", "ours")
+    _fields = ("raw", "kind", "repo", "path", "ref", "has_ref")
+
+    def __init__(
+        self, raw: str, kind: str, repo: str = "", path: str = "", ref: str = "", has_ref: bool = False
+    ) -> None:
+        self.raw = raw
+        self.kind = kind
+        # remote: "owner/repo", path inside it ("" for the root), and the ref ("" when missing)
+        self.repo = repo
+        self.path = path
+        self.ref = ref
+        self.has_ref = has_ref
+        # A remote reference to ci-helper (any owner, any case); read for every step by several rules.
+        self.ours = kind == REMOTE and repo.rpartition("/")[2].lower() == OUR_REPOSITORY_NAME
 
     @property
     def pinned(self) -> bool:
@@ -73,11 +81,6 @@ class Uses:
     def format_error(self) -> str:
         """GitHub's message for a remote reference it cannot load (empty when valid)."""
         return "" if self.valid else f"Expected format {{org}}/{{repo}}[/path]@ref. Actual '{self.raw}'"
-
-    @property
-    def ours(self) -> bool:
-        """A remote reference to ci-helper (any owner, any case)."""
-        return self.kind == REMOTE and self.repo.rpartition("/")[2].lower() == OUR_REPOSITORY_NAME
 
     @property
     def our_action(self) -> bool:

@@ -81,3 +81,78 @@ def test_quality_action_runs_the_tests_under_coverage_then_the_gate(tmp_path, fi
         line for line in summary if line.startswith(("| ✅ pass | coverage |", "| ❌ fail | coverage |"))
     )
     assert coverage_row.split(" | ")[3] == f"total {total}% (floor 90%)"
+
+
+def _git(cwd: Path, *args: str) -> None:
+    import subprocess
+
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false", *args],
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+    )
+
+
+@pytest.mark.parametrize(
+    ("fixture", "code", "verdict", "tests"), [("good", 0, "merge-ready", 2), ("bad", 1, "not merge-ready", 1)]
+)
+def test_report_input_renders_the_run_report_and_never_changes_the_verdict(tmp_path, fixture, code, verdict, tests):
+    workspace = tmp_path / "workspace"
+    shutil.copytree(FIXTURES / fixture, workspace)
+    (workspace / ".gitignore").write_text(".ci-helper/\n.coverage*\n__pycache__/\n")
+    _git(workspace, "init", "-q", "-b", "main")
+    _git(workspace, "add", ".")
+    _git(workspace, "commit", "-qm", "base")
+    _git(workspace, "checkout", "-qb", "feature")
+    # The change: one new function no test calls (its def line runs at import, its body does not).
+    with (workspace / "shapes.py").open("a") as handle:
+        handle.write("\n\ndef unused():\n    return 0\n")
+    _git(workspace, "commit", "-qam", "feature")
+    with OsvServer([]) as osv:
+        proc, outputs = run_quality(
+            workspace,
+            {
+                "python": sys.executable,
+                "pytest-args": "test_shapes.py -p no:cacheprovider",
+                "osv-url": osv.query_url,
+                "compare-branch": "main",
+                "report": "true",
+            },
+        )
+    # The gates decide the job; the report step succeeds whatever its verdict says.
+    assert proc.returncode == code, proc.stdout + proc.stderr
+    assert outputs["steps"]["gate"]["outcome"] == ("success" if code == 0 else "failure")
+    assert outputs["steps"]["report"]["outcome"] == "success"
+    saved = workspace / ".ci-helper" / "results" / "report"
+    assert sorted(p.name for p in saved.iterdir()) == ["report.json", "report.md"]
+    report = json.loads((saved / "report.json").read_text())
+    assert report["verdict"] == verdict
+    markdown = (saved / "report.md").read_text()
+    assert markdown.splitlines()[0] == f"## CI run report: {verdict}"
+    # The job summary holds the run summary, then the report, whole.
+    summary = (tmp_path / "summary.md").read_text()
+    assert summary.endswith(markdown)
+    assert [(t["name"], t["total"], t["failed"]) for t in report["tiers"]] == [("quality", tests, 0)]
+    # The changed file with its coverage, as the coverage gate counted it (never recomputed).
+    coverage = json.loads((workspace / ".ci-helper" / "results" / "coverage.json").read_text())["figures"]
+    [changed] = coverage["changed_files"]
+    assert (changed["file"], changed["changed_statements"], changed["changed_missing"]) == ("shapes.py", 2, 1)
+    assert report["base"] == "main"
+    assert report["changed_files"] == [
+        {
+            "file": "shapes.py",
+            "statements": changed["statements"],
+            "missing": changed["missing"],
+            "changed_statements": 2,
+            "changed_missing": 1,
+            "measured": True,
+        }
+    ]
+    assert (
+        f"| shapes.py | {changed['statements'] - changed['missing']}/{changed['statements']} | 1/2 |"
+        in markdown.splitlines()
+    )
+    holds = {i["name"]: i["holds"] for i in report["invariants"]}
+    assert holds["Every required check passed"] is (code == 0)
+    assert holds["Determinism preserved (no network, clones, downloads)"] is True

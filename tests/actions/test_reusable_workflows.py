@@ -77,6 +77,9 @@ def test_quality_shards_then_one_verdict_that_always_runs():
     assert tests["strategy"] == {"fail-fast": False, "matrix": {"shard": "${{ fromJSON(needs.plan.outputs.indexes) }}"}}
     quality = next(s for s in tests["steps"] if s.get("uses") == "$/actions/quality")
     assert (quality["with"]["shard"], quality["with"]["shards"]) == ("${{ matrix.shard }}", "${{ inputs.shards }}")
+    # `report` passes through to the action, off unless asked.
+    assert document["on"]["workflow_call"]["inputs"]["report"]["default"] is False
+    assert quality["with"]["report"] == "${{ inputs.report }}"
     upload = next(s for s in tests["steps"] if s.get("uses", "").startswith("actions/upload-artifact@"))
     assert upload["with"]["include-hidden-files"] is True
     assert upload["with"]["name"] == "ci-helper-${{ inputs.name }}-shard-${{ matrix.shard }}"

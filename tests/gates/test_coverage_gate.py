@@ -856,3 +856,35 @@ def test_jobs_must_be_positive(tmp_path, gate):
     coverage(root, "run", "run_tests.py")
     proc = gate(root, "--jobs", "0")
     assert (proc.returncode, proc.stderr) == (2, "Error: --jobs must be at least 1, got 0\n")
+
+
+def test_the_result_carries_each_changed_files_own_coverage_and_its_changed_lines(repo, gate):
+    # The run report's changed-files table reads these typed figures; it never recomputes coverage.
+    (repo / "notes.md").write_text("not Python\n")
+    proc = gate(repo, "--compare-branch", "main", "--json-out", "c.json")
+    assert proc.returncode == 0, proc.stderr
+    figures = check_result(repo)["figures"]
+    report = json.loads((repo / "c.json").read_text())["files"]
+    assert figures["changed_files"] == [
+        {
+            "file": "lib.py",
+            "statements": report["lib.py"]["summary"]["num_statements"],
+            "missing": report["lib.py"]["summary"]["missing_lines"],
+            "changed_statements": 5,
+            "changed_missing": 2,
+            "measured": True,
+        },
+        {
+            "file": "other.py",
+            "statements": report["other.py"]["summary"]["num_statements"],
+            "missing": report["other.py"]["summary"]["missing_lines"],
+            "changed_statements": 1,
+            "changed_missing": 0,
+            "measured": True,
+        },
+    ]
+    assert [(c["statements"], c["missing"]) for c in figures["changed_files"]] == [(18, 7), (6, 3)]
+    assert figures["changed_files_counted"] == 2
+    # Without a diff there is no changed file to show: null, never an empty "nothing changed".
+    gate(repo)
+    assert check_result(repo)["figures"]["changed_files"] is None

@@ -276,6 +276,18 @@ def test_a_changed_file_no_data_mentions_is_uncovered_changed_code(package_repo,
         if f["rule"] == "coverage-changed-lines"
     ]
     assert changed == [("pkg/new.py", 1, 4)]
+    # Every statement of it is uncovered, in its own figures too; with `source` set coverage itself
+    # reports the file (at 0 %), without it only the gate's look at the measured source finds it.
+    assert figures["changed_files"] == [
+        {
+            "file": "pkg/new.py",
+            "statements": 4,
+            "missing": 4,
+            "changed_statements": 4,
+            "changed_missing": 4,
+            "measured": "source" in config,
+        }
+    ]
 
 
 def test_an_omitted_changed_file_is_not_counted_and_not_called_unchanged(package_repo, gate):

@@ -101,13 +101,25 @@ def test_a_clean_run_is_merge_ready_and_its_inventory_matches_the_workflow(proje
     assert workflow["triggers"] == ["pull_request"]
     [job] = workflow["jobs"]
     assert (job["id"], job["name"], job["gate"]) == ("tests", "Unit tests", True)
-    assert [(s["label"], s["gate"]) for s in job["steps"]] == [
-        (PINNED.split(" #")[0], False),
-        ("Tests", True),
-        ("No network", True),
+    assert [(s["label"], s["gate"], s["required"]) for s in job["steps"]] == [
+        (PINNED.split(" #")[0], False, False),
+        ("Tests", True, True),
+        ("No network", True, True),
     ]
+    assert job["required"] is True
+    # Built from results alone, the report does not know what the run did with each step.
+    assert {s["outcome"] for s in job["steps"]} == {None}
     assert report["tiers"] == [
-        {"file": "junit.xml", "total": 2, "passed": 2, "failed": 0, "errors": 0, "skipped": 0, "first_failure": None}
+        {
+            "name": "junit.xml",
+            "file": "junit.xml",
+            "total": 2,
+            "passed": 2,
+            "failed": 0,
+            "errors": 0,
+            "skipped": 0,
+            "first_failure": None,
+        }
     ]
 
 
@@ -172,6 +184,7 @@ def test_a_muted_gate_is_not_merge_ready(project: Path) -> None:
     assert "muted-gate at .github/workflows/tests.yml:" in muted["evidence"]
     step = report["workflows"][0]["jobs"][0]["steps"][1]
     assert step["continue_on_error"] == "true"
+    assert (step["gate"], step["required"]) == (True, False)
 
 
 def test_no_results_and_no_junit_prove_nothing(tmp_path: Path) -> None:

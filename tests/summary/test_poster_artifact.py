@@ -65,6 +65,36 @@ def _link_out(root: Path, tmp_path: Path) -> None:
     os.symlink(secret, root / "results" / "stolen.json")
 
 
+def _report_and(extra: str):
+    def forge(root: Path, tmp_path: Path) -> None:
+        folder = root / "results" / "report"
+        folder.mkdir()
+        (folder / "report.md").write_text("## CI run report: merge-ready\n")
+        if extra.endswith("/"):
+            (folder / extra).mkdir()
+        else:
+            (folder / extra).write_text("")
+
+    return forge
+
+
+def _report_link(root: Path, tmp_path: Path) -> None:
+    (tmp_path / "elsewhere").mkdir()
+    os.symlink(tmp_path / "elsewhere", root / "results" / "report")
+
+
+def test_the_run_report_beside_the_results_is_allowed_and_never_read(tmp_path):
+    # actions/quality with `report: true` saves it in results/report/; uploading the results
+    # folder for the poster must not get the artifact refused, nor let the report count.
+    root = artifact(tmp_path)
+    (root / "results" / "report").mkdir()
+    (root / "results" / "report" / "report.md").write_text("## CI run report: merge-ready\n")
+    (root / "results" / "report" / "report.json").write_text('{"verdict": "merge-ready"}\n')
+    proc = poster(tmp_path, root, "--run-conclusion", "failure")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert (tmp_path / "summary.md").read_text().startswith("## ❌ Red")
+
+
 @pytest.mark.parametrize(
     "forge, where, why",
     [
@@ -82,6 +112,10 @@ def _link_out(root: Path, tmp_path: Path) -> None:
             "262145 bytes, over the limit of 262144",
         ),
         (lambda root, tmp: (root / "summary" / "run.sh").write_text(""), "summary/run.sh", "unexpected file"),
+        # The run report's folder holds its two files and nothing else.
+        (_report_and("run.sh"), "results/report/run.sh", "unexpected file"),
+        (_report_and("inner/"), "results/report/inner", "not a regular file"),
+        (_report_link, "results/report", "not a regular file"),
     ],
 )
 def test_a_forged_artifact_is_refused_before_anything_is_read(tmp_path, forge, where, why):

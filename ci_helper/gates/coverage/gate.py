@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from coverage import Coverage
@@ -23,6 +23,8 @@ CHECK = "coverage"
 MEASURE_MODES = ("tests", "tests+server")
 # Findings per rule in the check result: the JSON report holds the rest.
 MAX_FINDINGS_PER_RULE = 100
+# Changed files in the result's `changed_files` figure (a result stays small enough for an artifact).
+MAX_CHANGED_FILE_FIGURES = 200
 
 
 # Everything the gate needs, already merged from flags, env and settings: the settings'
@@ -38,6 +40,29 @@ class ChangedFile:
     missing: list[int]
     ranges: list[tuple[int, int]]
     measured: bool = True  # False: no data mentions the file, so none of it ran
+    file_statements: int = 0  # every statement of the file (unmeasured files: all missing)
+
+
+@dataclass
+class ChangedFileCoverage:
+    """A changed file's own coverage next to its changed lines': the report's changed-files table."""
+
+    file: str  # repository-relative
+    statements: int
+    missing: int
+    changed_statements: int
+    changed_missing: int
+    measured: bool
+
+    def figure(self) -> dict[str, object]:
+        return {
+            "file": self.file,
+            "statements": self.statements,
+            "missing": self.missing,
+            "changed_statements": self.changed_statements,
+            "changed_missing": self.changed_missing,
+            "measured": self.measured,
+        }
 
 
 @dataclass
@@ -54,6 +79,8 @@ class DiffCoverage:
     files: dict[str, ChangedFile]
     # Changed Python files not counted: omitted by the user's config or outside the measured source.
     left_out: int = 0
+    # Every counted changed file (also those whose change touches no statement), by path.
+    coverage_of_files: list[ChangedFileCoverage] = field(default_factory=list)
 
     @property
     def covered(self) -> int:
@@ -274,7 +301,9 @@ def _unmeasured_changes(
         if not changed:
             continue
         name = Path(os.path.relpath(real, os.path.realpath(changes.repo_root))).as_posix()
-        found[name] = ChangedFile(changed, changed, line_ranges(statements, changed), measured=False)
+        found[name] = ChangedFile(
+            changed, changed, line_ranges(statements, changed), measured=False, file_statements=len(statements)
+        )
     return found, left_out
 
 
@@ -286,10 +315,28 @@ def _diff_coverage(
     precision: int,
 ) -> DiffCoverage:
     per_file: dict[str, ChangedFile] = dict(unmeasured)
+    changed_real = changes.by_real_path()
+    root = os.path.realpath(changes.repo_root)
+    of_files = [
+        ChangedFileCoverage(name, c.file_statements, c.file_statements, len(c.statements), len(c.missing), False)
+        for name, c in unmeasured.items()
+    ]
     for f in files:
+        if f.real_path not in changed_real:
+            continue
+        name = Path(os.path.relpath(f.real_path, root)).as_posix()
+        of_files.append(
+            ChangedFileCoverage(
+                name,
+                f.numbers.n_statements,
+                f.numbers.n_missing,
+                len(f.changed_statements),
+                len(f.changed_missing),
+                True,
+            )
+        )
         if not f.changed_statements:
             continue
-        name = Path(os.path.relpath(f.real_path, os.path.realpath(changes.repo_root))).as_posix()
         per_file[name] = ChangedFile(f.changed_statements, f.changed_missing, f.changed_ranges)
     return DiffCoverage(
         compare_branch=changes.compare_branch,
@@ -300,6 +347,7 @@ def _diff_coverage(
         precision=precision,
         files=dict(sorted(per_file.items())),
         left_out=left_out,
+        coverage_of_files=sorted(of_files, key=lambda c: c.file),
     )
 
 
@@ -442,6 +490,11 @@ def evaluate(report: CoverageAnalysis, options: GateOptions) -> Verdict:
         "diff_missing": d.missing if d is not None else None,
         "diff_files_unmeasured": sum(not c.measured for c in d.files.values()) if d is not None else None,
         "diff_files_left_out": d.left_out if d is not None else None,
+        # Each counted changed file's own coverage and its changed lines' (the run report's table).
+        "changed_files": (
+            [c.figure() for c in d.coverage_of_files[:MAX_CHANGED_FILE_FIGURES]] if d is not None else None
+        ),
+        "changed_files_counted": len(d.coverage_of_files) if d is not None else None,
     }
     failed = total_failed or bool(per_file_failures) or diff_failed or server_missing
     result = (results.failed if failed else results.passed)(CHECK, figures=figures, findings=findings)

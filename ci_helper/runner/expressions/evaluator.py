@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+from ci_helper.record import Record
 from ci_helper.runner.expressions import parser as p
 from ci_helper.runner.expressions.errors import EvaluationError
 from ci_helper.runner.expressions.functions import FUNCTIONS
@@ -27,13 +27,16 @@ from ci_helper.runner.expressions.values import (
 )
 
 
-@dataclass
-class Scope:
+class Scope(Record):
     """What an expression can see: the contexts by name, and the status for ``success()`` & co."""
 
-    contexts: CIDict = field(default_factory=CIDict)
-    status: str = "success"  # success | failure | cancelled
-    cancelled: bool = False
+    __slots__ = ("contexts", "status", "cancelled")
+    _fields = __slots__
+
+    def __init__(self, contexts: CIDict | None = None, status: str = "success", cancelled: bool = False) -> None:
+        self.contexts = CIDict() if contexts is None else contexts
+        self.status = status  # success | failure | cancelled
+        self.cancelled = cancelled
 
     @classmethod
     def of(cls, contexts: dict[str, Any], status: str = "success", cancelled: bool = False) -> Scope:

@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
+from ci_helper.record import FrozenRecord
 from ci_helper.runner.expressions.errors import EvaluationError
 from ci_helper.runner.expressions.values import (
     ARRAY,
@@ -26,11 +26,14 @@ from ci_helper.runner.expressions.values import (
 )
 
 
-@dataclass(frozen=True)
-class Function:
-    arity: tuple[int, int]
-    call: Callable[[Any, list], Any]
-    lazy: bool = False  # call receives argument thunks and evaluates only what it needs
+class Function(FrozenRecord):
+    __slots__ = ("arity", "call", "lazy")
+    _fields = __slots__
+
+    def __init__(self, arity: tuple[int, int], call: Callable[[Any, list], Any], lazy: bool = False) -> None:
+        self.arity = arity
+        self.call = call
+        self.lazy = lazy  # call receives argument thunks and evaluates only what it needs
 
 
 def _case(scope: Any, args: list) -> Any:

@@ -8,9 +8,9 @@ illegal token is an "Unexpected symbol" error at its 1-based position.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
 
+from ci_helper.record import FrozenRecord
 from ci_helper.runner.expressions.errors import ParseError
 from ci_helper.runner.expressions.values import parse_number
 
@@ -61,12 +61,15 @@ _LEGAL_AFTER: dict[str, tuple[Any, ...]] = {
 }
 
 
-@dataclass(frozen=True)
-class Token:
-    kind: str
-    raw: str
-    index: int
-    value: Any = None
+class Token(FrozenRecord):
+    __slots__ = ("kind", "raw", "index", "value")
+    _fields = __slots__
+
+    def __init__(self, kind: str, raw: str, index: int, value: Any = None) -> None:
+        self.kind = kind
+        self.raw = raw
+        self.index = index
+        self.value = value
 
 
 def is_legal_keyword(text: str) -> bool:

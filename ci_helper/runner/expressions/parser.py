@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
+from ci_helper.record import FrozenRecord
 from ci_helper.runner.expressions import lexer as lx
 from ci_helper.runner.expressions.errors import ParseError
 from ci_helper.runner.expressions.functions import FUNCTIONS, STATUS_FUNCTIONS
@@ -13,51 +13,72 @@ from ci_helper.runner.expressions.functions import FUNCTIONS, STATUS_FUNCTIONS
 MAX_DEPTH = 50
 
 
-@dataclass(frozen=True)
-class Literal:
-    value: Any
+# Tree nodes: value classes (ci_helper/record.py), compared and hashed by their fields.
+class Literal(FrozenRecord):
+    __slots__ = ("value",)
+    _fields = __slots__
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
 
 
-@dataclass(frozen=True)
-class NamedValue:
-    name: str
+class NamedValue(FrozenRecord):
+    __slots__ = ("name",)
+    _fields = __slots__
+
+    def __init__(self, name: str) -> None:
+        self.name = name
 
 
-@dataclass(frozen=True)
-class Wildcard:
-    pass
+class Wildcard(FrozenRecord):
+    __slots__ = ()
 
 
-@dataclass(frozen=True)
-class Index:
-    target: Any
-    index: Any  # a node, or Wildcard()
+class Index(FrozenRecord):
+    __slots__ = ("target", "index")
+    _fields = __slots__
+
+    def __init__(self, target: Any, index: Any) -> None:
+        self.target = target
+        self.index = index  # a node, or Wildcard()
 
 
-@dataclass(frozen=True)
-class Not:
-    operand: Any
+class Not(FrozenRecord):
+    __slots__ = ("operand",)
+    _fields = __slots__
+
+    def __init__(self, operand: Any) -> None:
+        self.operand = operand
 
 
-@dataclass(frozen=True)
-class Binary:
-    operator: str
-    left: Any
-    right: Any
+class Binary(FrozenRecord):
+    __slots__ = ("operator", "left", "right")
+    _fields = __slots__
+
+    def __init__(self, operator: str, left: Any, right: Any) -> None:
+        self.operator = operator
+        self.left = left
+        self.right = right
 
 
-@dataclass(frozen=True)
-class Logical:
+class Logical(FrozenRecord):
     """``a && b && c`` (or ``||``) as one node, as the runner keeps it."""
 
-    operator: str
-    operands: tuple
+    __slots__ = ("operator", "operands")
+    _fields = __slots__
+
+    def __init__(self, operator: str, operands: tuple) -> None:
+        self.operator = operator
+        self.operands = operands
 
 
-@dataclass(frozen=True)
-class Call:
-    name: str  # canonical spelling, e.g. "startsWith"
-    args: tuple
+class Call(FrozenRecord):
+    __slots__ = ("name", "args")
+    _fields = __slots__
+
+    def __init__(self, name: str, args: tuple) -> None:
+        self.name = name  # canonical spelling, e.g. "startsWith"
+        self.args = args
 
 
 def walk(node: Any) -> Iterable[Any]:

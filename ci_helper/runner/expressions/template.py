@@ -8,9 +8,9 @@ an expression.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+from ci_helper.record import FrozenRecord
 from ci_helper.runner.expressions import parser as p
 from ci_helper.runner.expressions.errors import EvaluationError, ExpressionError, ParseError
 from ci_helper.runner.expressions.evaluator import Scope, evaluate
@@ -60,13 +60,16 @@ def split(text: str) -> list[tuple[bool, str]]:
         i = end + 1
 
 
-@dataclass(frozen=True)
-class Template:
+class Template(FrozenRecord):
     """A compiled string: literal parts and parsed expressions."""
 
-    source: str
-    parts: tuple  # str literals and (expression text, tree) pairs
-    where: str | None = None
+    __slots__ = ("source", "parts", "where")
+    _fields = __slots__
+
+    def __init__(self, source: str, parts: tuple, where: str | None = None) -> None:
+        self.source = source
+        self.parts = parts  # str literals and (expression text, tree) pairs
+        self.where = where
 
     @property
     def single(self) -> bool:
@@ -120,14 +123,17 @@ def compile_template(
     return Template(text, tuple(parts), where)
 
 
-@dataclass(frozen=True)
-class Condition:
+class Condition(FrozenRecord):
     """An ``if:`` condition, already rewritten to ``success() && (...)`` when it names no status function."""
 
-    source: str
-    expression: str
-    tree: Any
-    where: str | None = None
+    __slots__ = ("source", "expression", "tree", "where")
+    _fields = __slots__
+
+    def __init__(self, source: str, expression: str, tree: Any, where: str | None = None) -> None:
+        self.source = source
+        self.expression = expression
+        self.tree = tree
+        self.where = where
 
     def evaluate(self, scope: Scope) -> bool:
         try:
