@@ -422,6 +422,10 @@ def job_runs(outcomes: list[JobOutcome]) -> dict[tuple[str, str], Any]:
     by_key: dict[tuple[str, str], list[JobOutcome]] = {}
     for outcome in outcomes:
         by_key.setdefault(outcome.job.key, []).append(outcome)
+        call = outcome.job.call
+        while call is not None:  # the caller job of a reusable workflow: every job the call ran
+            by_key.setdefault(call.key, []).append(outcome)
+            call = call.parent
     runs = {}
     for key, group in by_key.items():
         merged = _merged_outcome(group)
