@@ -6,6 +6,11 @@ fifth of the run. Those plain forms run :func:`ci_helper.verify.run` directly,
 with click's output, errors and exit codes; any other command line (``--run``,
 ``--help``, an unknown or repeated option, a bad value) goes to the click group,
 which parses and reports it as it always has.
+
+``ci-helper network run [--log F] [--who W] [--project-dir D] -- ARGV`` starts every
+test tier under the offline hook; click is most of its start-up (docs/performance.md,
+"Offline plugin overhead"), so that plain form runs
+:func:`ci_helper.gates.network.run_hooked` directly too, under the same rules.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import errno
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 _FORMATS = ("text", "json", "sarif", "github")  # as ci_helper.cli.verify.FORMATS
@@ -57,8 +63,52 @@ def plain_verify(args: list[str]) -> dict | None:
     }
 
 
+_NETWORK_RUN_OPTIONS = {"--log": "log", "--who": "who", "--project-dir": "project_dir"}
+
+
+def plain_network_run(args: list[str]) -> dict | None:
+    """``network run``'s arguments when the command line is one the launcher runs itself; None for click.
+
+    Only the form with ``--`` before the command, each option at most once with a value
+    that is not empty and does not start with ``-``, and a log (``--log`` or
+    ``$CI_HELPER_NETWORK_LOG``); anything else is click's to parse or refuse.
+    """
+    if args[:2] != ["network", "run"]:
+        return None
+    given: dict[str, str] = {}
+    index = 2
+    while index < len(args) and args[index] != "--":
+        name, eq, value = args[index].partition("=")
+        if name not in _NETWORK_RUN_OPTIONS or _NETWORK_RUN_OPTIONS[name] in given:
+            return None
+        if not eq:
+            if index + 1 >= len(args):
+                return None
+            index += 1
+            value = args[index]
+        if not value or value.startswith("-"):
+            return None
+        given[_NETWORK_RUN_OPTIONS[name]] = value
+        index += 1
+    argv = args[index + 1 :]
+    # click reads the variable when --log is not given, and treats an empty one as unset.
+    log = given.get("log") or os.environ.get("CI_HELPER_NETWORK_LOG") or None
+    if index >= len(args) or not argv or log is None:
+        return None
+    return {"argv": argv, "log": Path(log), "who": given.get("who"), "project_dir": given.get("project_dir", ".")}
+
+
 def main(prog_name: str | None = None) -> None:
-    plain = plain_verify(sys.argv[1:]) if _utf8(sys.stdout) and _utf8(sys.stderr) else None
+    utf8 = _utf8(sys.stdout) and _utf8(sys.stderr)
+    plain = plain_verify(sys.argv[1:]) if utf8 else None
+    network = plain_network_run(sys.argv[1:]) if utf8 and plain is None else None
+    if network is not None:
+        from ci_helper import gha
+        from ci_helper.gates.network import run_hooked
+
+        with gha.fenced_output():
+            code = _run_plain(lambda: run_hooked(**network))
+        sys.exit(code)
     if plain is None:
         from ci_helper.cli import main as group
 
@@ -73,9 +123,10 @@ def main(prog_name: str | None = None) -> None:
     gc.disable()
     try:
         from ci_helper import gha
+        from ci_helper.verify import run
 
         with gha.fenced_output():
-            code = _run_plain(plain)
+            code = _run_plain(lambda: run(plain["path"], plain["fmt"], plain["results_dir"]))
     finally:
         if collecting:
             gc.freeze()
@@ -121,17 +172,17 @@ def _utf8(stream: object) -> bool:
         return False
 
 
-def _run_plain(plain: dict) -> int:
-    """The exit code, as the click group ends the command (``LazyGroup.invoke`` and click's ``main``).
+def _run_plain(command: Callable[[], int]) -> int:
+    """The exit code of ``command``, as the click group ends a command (``LazyGroup.invoke`` and click's ``main``).
 
     SIGTERM unwinds like Ctrl-C; an interrupt, a refused input or a crash settles
-    the verify result (``results.settle``); errors are printed as click prints them.
+    the command's results (``results.settle``); errors are printed as click prints them.
     """
     import signal
 
     from ci_helper import results
     from ci_helper.errors import EXIT_BAD_INPUT, EXIT_FAIL, EXIT_INTERRUPTED, BadInput
-    from ci_helper.verify import run, write
+    from ci_helper.verify import write
 
     try:
         previous = signal.signal(signal.SIGTERM, _terminate)
@@ -139,7 +190,7 @@ def _run_plain(plain: dict) -> int:
     except ValueError:  # not the main thread (an embedding caller): leave signals alone
         installed = False
     try:
-        code = run(plain["path"], plain["fmt"], plain["results_dir"])
+        code = command()
     except BaseException as exc:
         results.settle(exc)
         if isinstance(exc, KeyboardInterrupt):

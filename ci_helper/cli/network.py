@@ -66,28 +66,13 @@ def env_command(log: str, who: str | None, project_dir: str) -> None:
 @click.argument("argv", nargs=-1, required=True, type=click.UNPROCESSED)
 def run_command(log: str, who: str | None, project_dir: str, argv: tuple[str, ...]) -> None:
     """Run ARGV (after --) with the offline hook in every Python process it starts; exit with its code."""
-    import os
-    import subprocess
     from pathlib import Path
 
-    from ci_helper import settings
-    from ci_helper.errors import BadInput
     from ci_helper.gates import network
 
-    config = settings.load(project_dir)
-    path = Path(log)
-    network.prepare_log(path)
-    from ci_helper import gha
-
-    env = {**os.environ, **network.environment(config.network, path, who)}
-    # Under Actions our output is fenced (docs/security.md): the tests' stderr joins their stdout so the
-    # runner reads both inside the fence, in order, and no test name or traceback can be a command.
-    stderr = subprocess.STDOUT if gha.in_actions() else None
-    try:
-        completed = subprocess.run(list(argv), env=env, check=False, stderr=stderr)
-    except OSError as exc:
-        raise BadInput(f"cannot run {argv[0]}: {exc.strerror or exc}") from None
-    sys.exit(completed.returncode)
+    # The plain form (`network run [--log F] [--who W] [--project-dir D] -- ARGV`) runs the same
+    # function from ci_helper/launcher.py without importing click: this wrapper starts every test tier.
+    sys.exit(network.run_hooked(list(argv), Path(log), who, project_dir))
 
 
 @command.command(name="gate")

@@ -36,8 +36,14 @@ def command(junit_files: tuple[str, ...], project_dir: str, results_dir: str | N
     config = settings.load(project_dir)
     skips.validate(config.skips)
     folder = results.results_dir(results_dir, config.results_dir)
-    results.write_result(results.not_run(skips.CHECK, "started, no verdict yet"), folder)
     paths = [Path(p) for p in (junit_files or config.summary.junit)]
+    earlier = skips.earlier_files(folder, paths)
+    if earlier:
+        click.echo(
+            f"skips: also judging the JUnit files an earlier tier of this run wrote: {', '.join(map(str, earlier))}"
+        )
+    paths = earlier + paths
+    results.write_result(results.not_run(skips.CHECK, "started, no verdict yet"), folder)
     try:
         result = skips.evaluate(paths, config.skips)
     except junit.JUnitError as exc:

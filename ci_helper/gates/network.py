@@ -12,17 +12,22 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ci_helper import results, run_start
 from ci_helper.errors import BadInput
 from ci_helper.offline import ALLOW_ENV, LOG_ENV, POLICIES, POLICY_ENV, WHO_ENV
-from ci_helper.settings import NetworkSettings
+
+if TYPE_CHECKING:
+    from ci_helper.settings import NetworkSettings
 
 CHECK = "network"
 SITE_DIR = Path(__file__).resolve().parent.parent / "offline_site"
 PLUGIN_MODULE = "ci_helper_offline"
 # A log is read whole; a test suite that writes more than this is itself a finding to look at.
 MAX_LOG_BYTES = 64 * 1024 * 1024
+# Distinct (who, kind, target) listed in the figures, in the order first seen; the rest are counted.
+MAX_LISTED = 50
 _VERBS = {
     ("network", "resolve"): "resolved",
     ("network", "connect"): "connected to",
@@ -73,6 +78,28 @@ def environment(config: NetworkSettings, log: Path, who: str | None = None) -> d
     if who:
         env[WHO_ENV] = who
     return env
+
+
+def run_hooked(argv: list[str], log: Path, who: str | None = None, project_dir: str = ".") -> int:
+    """Run ``argv`` with the offline hook in every Python process it starts; its exit code.
+
+    ``ci-helper network run`` (both the click command and the launcher's click-free path).
+    Under Actions the command's stderr joins its stdout, so the runner reads both inside our
+    fence (docs/security.md), in order, and no test name or traceback can be a workflow command.
+    """
+    import subprocess
+
+    from ci_helper import gha, settings
+
+    config = settings.load(project_dir)
+    prepare_log(log)
+    env = {**os.environ, **environment(config.network, log, who)}
+    stderr = subprocess.STDOUT if gha.in_actions() else None
+    try:
+        completed = subprocess.run(list(argv), env=env, check=False, stderr=stderr)
+    except OSError as exc:
+        raise BadInput(f"cannot run {argv[0]}: {exc.strerror or exc}") from None
+    return completed.returncode
 
 
 def prepare_log(log: Path) -> None:
@@ -144,8 +171,27 @@ def _location(attempt: Attempt) -> tuple[str | None, int | None]:
         ]
         return test_file, (lines[-1] if lines else None)
     if frames:
-        return frames[-1]
+        innermost, at = frames[-1]
+        # The server's own file, relative to the project (where the gate runs) as annotations need it.
+        try:
+            relative = os.path.relpath(innermost) if os.path.isabs(innermost) else innermost
+        except ValueError:  # another drive on Windows
+            relative = ".." + innermost
+        return (innermost if relative.startswith("..") else Path(relative).as_posix()), at
     return None, None
+
+
+def _listed(attempts: list[Attempt]) -> dict[str, object]:
+    """The ``attempted`` figures: who made which attempt, and how often (what the summary lists)."""
+    seen: dict[tuple[str, str, str], int] = {}
+    for attempt in attempts:
+        key = (attempt.who, attempt.kind, attempt.target)
+        seen[key] = seen.get(key, 0) + 1
+    listed = [
+        {"who": who, "kind": kind, "target": target, "count": count}
+        for (who, kind, target), count in list(seen.items())[:MAX_LISTED]
+    ]
+    return {"attempted": listed, "attempted_left_out": max(0, len(seen) - MAX_LISTED)}
 
 
 def evaluate(log: Path, config: NetworkSettings, required: bool = True) -> results.CheckResult:
@@ -156,7 +202,7 @@ def evaluate(log: Path, config: NetworkSettings, required: bool = True) -> resul
     if run_start.written_before_run(log):
         return results.failed(
             CHECK,
-            {"policy": config.policy, "attempts": 0, "network": 0, "clones": 0, "downloads": 0},
+            {"policy": config.policy, "attempts": 0, "network": 0, "clones": 0, "downloads": 0, **_listed([])},
             [results.Finding("network-stale", f"stale: {log} was written before this run started")],
             required=required,
             reason="stale: written before this run started",
@@ -172,6 +218,7 @@ def evaluate(log: Path, config: NetworkSettings, required: bool = True) -> resul
         "network": sum(a.kind == "network" for a in counted),
         "clones": sum(a.kind == "clone" for a in counted),
         "downloads": sum(a.kind == "download" for a in counted),
+        **_listed(counted),
     }
     findings = []
     for attempt in counted:

@@ -181,8 +181,9 @@ def reason_of(skip: junit.Skip) -> tuple[str, str | None, int | None] | None:
         if not message.startswith(NOT_RUN_MARK):
             return None
         message = "xfail, not run: " + message[len(NOT_RUN_MARK) :].strip()
-    file = skip.file or file
-    line = skip.line if skip.file else line
+    if skip.file:
+        # pytest's xunit1 ``line`` attribute is 0-based (its item.location); findings are 1-based.
+        file, line = skip.file, (skip.line + 1 if skip.line is not None else None)
     return normalise(message), (_display_path(file) if file else None), line
 
 
@@ -214,12 +215,21 @@ def _figures(
     over: int,
 ) -> dict[str, object]:
     # The first figures are the summary's key figure: what was skipped, and what broke a budget.
+    # Each verdict is decided here, once: the summary shows "over" without comparing numbers itself.
+    def verdict(count: int | None, budget: int | None) -> bool | None:
+        return None if count is None or budget is None else count > budget
+
+    budgets = []
+    for pattern, budget in config.budgets.items():
+        count = (counts or {}).get(pattern)
+        budgets.append({"pattern": pattern, "budget": budget, "count": count, "over": verdict(count, budget)})
     return {
         "skipped": skipped,
         "tests": tests,
         "over_budget": over,
         "total_budget": config.total,
-        "budgets": [{"pattern": p, "budget": b, "count": (counts or {}).get(p)} for p, b in config.budgets.items()],
+        "total_over": verdict(skipped, config.total),
+        "budgets": budgets,
         "reasons": [{"reason": r.reason, "count": r.count} for r in reasons[:MAX_REASONS]],
         "reasons_left_out": max(0, len(reasons) - MAX_REASONS),
         "xfailed": xfailed,
@@ -309,6 +319,35 @@ def evaluate(paths: list[Path], config: SkipsSettings, required: bool = True) ->
     if findings:
         return results.failed(CHECK, figures, findings, required=required)
     return results.passed(CHECK, figures, required=required)
+
+
+def earlier_files(folder: Path, paths: list[Path]) -> list[Path]:
+    """JUnit files an earlier ``skips`` of this run judged in the same results folder, not in ``paths``.
+
+    The smoke and quality tiers of one job (and every job of ``verify --run``) share one
+    results folder and so one ``skips.json``: the later call judges the earlier tier's
+    files again with its own, so that one tier's skips never replace the other's. Only
+    with a run start marker (CI, ``verify --run``), and only files of this run that still exist.
+    """
+    earlier = folder / f"{CHECK}.json"
+    if run_start.started_at() is None or not earlier.is_file() or run_start.written_before_run(earlier):
+        return []
+    try:
+        result = results.read_result(earlier)
+    except BadInput:
+        return []  # a corrupt result is replaced by this call's, which is what a gate does
+    files = result.figures.get("junit_files") if result.check == CHECK else None
+    if not isinstance(files, list):
+        return []
+    seen = {p.resolve() for p in paths}
+    found = []
+    for name in files:
+        path = Path(str(name))
+        if path.resolve() in seen or not path.is_file() or run_start.written_before_run(path):
+            continue
+        seen.add(path.resolve())
+        found.append(path)
+    return found
 
 
 def input_failure(error: BadInput, paths: list[Path], config: SkipsSettings) -> results.CheckResult:

@@ -24,7 +24,7 @@ import jinja2
 
 from ci_helper import severity
 from ci_helper.results import FAIL, NOT_RUN, PASS
-from ci_helper.summary import escape, presenters
+from ci_helper.summary import determinism, escape, presenters
 from ci_helper.summary.escape import Markdown
 from ci_helper.summary.model import Run
 
@@ -211,6 +211,11 @@ def render_markdown(
     entries = presenters.entries(run)
     section_template = env.get_template("section.md.j2")
     sections = [(e.name, section_template.render(e=e, message_limit=message_limit)) for e in entries]
+    proofs = determinism.build(run)
+    if proofs is not None:
+        # Right under the checks table: what the tiers proved about network, downloads and skips.
+        text = env.get_template("determinism.md.j2").render(d=proofs, title=determinism.TITLE)
+        sections.insert(0, (determinism.TITLE, text))
     header_template = env.get_template("summary.md.j2")
 
     def header(trimmed: list[str]) -> str:
@@ -289,5 +294,10 @@ def render_text(run: Run, *, detail_limit: int = 20) -> str:
         cells = [cell.ljust(widths[i]) for i, cell in enumerate(row[:4])] + [row[4]]
         lines.append("  ".join(cells).rstrip())
     return env.get_template("summary.txt.j2").render(
-        run=run, verdict=_verdict(run), entries=entries, table=[Markdown(line) for line in lines], limit=detail_limit
+        run=run,
+        verdict=_verdict(run),
+        entries=entries,
+        table=[Markdown(line) for line in lines],
+        limit=detail_limit,
+        determinism=determinism.build(run),
     )

@@ -77,6 +77,11 @@ def test_smoke_action_passes_on_the_example_and_keeps_the_server_coverage(worksp
     server_py = str((workspace / "diffusion_api/server.py").resolve())
     assert server_py in data.measured_files()
     assert data.has_arcs()  # branch = true from the example's [tool.coverage.run]
+    # The smoke tests' skips were held to [tool.ci-helper.skips] (none set: listed, and a pass).
+    assert outputs["steps"]["skips"]["outcome"] == "success"
+    skipped = json.loads((workspace / ".ci-helper/results/skips.json").read_text())
+    assert (skipped["status"], skipped["figures"]["tests"], skipped["figures"]["skipped"]) == ("pass", f["tests"], 0)
+    assert skipped["figures"]["junit_files"] == [str(workspace / ".ci-helper/smoke/junit.xml")]
     # The server's output was streamed, prefixed, into the step's log.
     assert any(
         line.startswith("server | diffusion-api listening on http://127.0.0.1:") for line in proc.stdout.splitlines()
@@ -101,3 +106,23 @@ def test_smoke_action_fails_on_a_failing_smoke_test_and_still_outputs_the_paths(
     [finding] = [x for x in result["findings"] if x["rule"] == "smoke-test-failed"]
     assert (finding["file"], finding["line"]) == ("tests/smoke/test_broken.py", 1)
     assert finding["message"] == "tests/smoke/test_broken.py::test_txt2img_returns_an_image failed: assert 404 == 200"
+
+
+def test_smoke_action_holds_the_smoke_tests_skips_to_their_budget(workspace):
+    (workspace / "tests/smoke/test_gpu.py").write_text(
+        "import pytest\n\n\n"
+        "@pytest.mark.skip(reason='torch not installed')\n"
+        "def test_txt2img_on_the_gpu(api):\n"
+        "    pass\n"
+    )
+    pyproject = workspace / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + '\n[tool.ci-helper.skips]\n"torch" = 0\n')
+    proc, outputs = run_smoke_action(workspace, INPUTS)
+    # The smoke tests passed (one skipped); the skip budget makes the tier red.
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert (outputs["steps"]["smoke"]["outcome"], outputs["steps"]["skips"]["outcome"]) == ("success", "failure")
+    result = json.loads((workspace / ".ci-helper/results/skips.json").read_text())
+    assert (result["status"], result["figures"]["skipped"], result["figures"]["over_budget"]) == ("fail", 1, 1)
+    [finding] = result["findings"]
+    assert finding["message"] == '1 test skipped for "torch" (budget 0): torch not installed (1)'
+    assert (finding["file"], finding["line"]) == ("tests/smoke/test_gpu.py", 4)

@@ -148,6 +148,14 @@ def test_the_example_is_green_with_smoke_and_quality_passed_and_stale_results_go
         "stubs.json",
         "verify.json",
     ]
+    # Both tiers held to the skip budget in one result (issue 19): the smoke job (second) judged the
+    # quality job's JUnit file with its own, so neither tier's skips replaced the other's.
+    skips = json.loads((stale / "skips.json").read_text())
+    assert skips["status"] == "pass"
+    assert [Path(p).parts[-2:] for p in skips["figures"]["junit_files"]] == [
+        ("ci-helper-quality", "junit.xml"),
+        ("smoke", "junit.xml"),
+    ]
 
 
 def test_a_failing_smoke_test_makes_the_run_red_for_that_test(example):

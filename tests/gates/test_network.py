@@ -84,7 +84,17 @@ def test_huggingface_request_is_blocked_at_once_and_names_the_test(tmp_path: Pat
     assert elapsed < 45
     assert gate.returncode == 1
     assert result["status"] == "fail"
-    assert result["figures"] == {"policy": "block", "attempts": 1, "network": 1, "clones": 0, "downloads": 0}
+    assert result["figures"] == {
+        "policy": "block",
+        "attempts": 1,
+        "network": 1,
+        "clones": 0,
+        "downloads": 0,
+        "attempted": [
+            {"who": "test_suite.py::test_model_card", "kind": "network", "target": "huggingface.co", "count": 1}
+        ],
+        "attempted_left_out": 0,
+    }
     [finding] = result["findings"]
     assert finding["rule"] == "network-attempt"
     assert finding["message"] == "test_suite.py::test_model_card resolved huggingface.co (blocked)"
@@ -121,7 +131,15 @@ def test_loopback_servers_are_never_flagged(tmp_path: Path) -> None:
     assert tests.returncode == 0, tests.stdout + tests.stderr
     assert gate.returncode == 0, gate.stdout
     assert result["status"] == "pass"
-    assert result["figures"] == {"policy": "block", "attempts": 0, "network": 0, "clones": 0, "downloads": 0}
+    assert result["figures"] == {
+        "policy": "block",
+        "attempts": 0,
+        "network": 0,
+        "clones": 0,
+        "downloads": 0,
+        "attempted": [],
+        "attempted_left_out": 0,
+    }
 
 
 def test_clone_under_record_policy_goes_ahead_and_is_reported(tmp_path: Path) -> None:

@@ -42,6 +42,15 @@ CPU_LANE = """
         pass
 """
 
+GPU_SKIP = """
+    import pytest
+
+
+    @pytest.mark.skip(reason="torch not installed")
+    def test_txt2img_on_the_gpu():
+        pass
+"""
+
 MODULE_SKIP = """
     import pytest
 
@@ -98,8 +107,9 @@ def test_importorskip_of_a_missing_module_over_its_budget_is_red_naming_reason_a
             {"reason": "torch not installed", "count": 1},
         ],
         "reasons_left_out": 0,
-        "budgets": [{"pattern": "torch", "budget": 0, "count": 4}],
+        "budgets": [{"pattern": "torch", "budget": 0, "count": 4, "over": True}],
         "over_budget": 1,
+        "total_over": False,
     }
     [finding] = result["findings"]
     assert finding["rule"] == "skips-over-budget"
@@ -132,10 +142,14 @@ def test_within_budget_is_green_and_still_shows_every_reason(tmp_path: Path) -> 
     assert result["status"] == "pass"
     assert result["findings"] == []
     assert result["figures"]["budgets"] == [
-        {"pattern": "could not import *", "budget": 3, "count": 3},
-        {"pattern": "torch not installed", "budget": 1, "count": 1},
+        {"pattern": "could not import *", "budget": 3, "count": 3, "over": False},
+        {"pattern": "torch not installed", "budget": 1, "count": 1, "over": False},
     ]
-    assert (result["figures"]["skipped"], result["figures"]["over_budget"]) == (5, 0)
+    assert (result["figures"]["skipped"], result["figures"]["over_budget"], result["figures"]["total_over"]) == (
+        5,
+        0,
+        False,
+    )
 
 
 def test_total_over_budget_is_red_with_the_reasons_most_first(tmp_path: Path) -> None:
@@ -387,3 +401,49 @@ def test_other_sections_still_refuse_unknown_keys(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text("[tool.ci-helper.network]\npolicie = 'block'\n", encoding="utf-8")
     with pytest.raises(BadInput, match="unknown key 'network.policie'"):
         settings.load(tmp_path)
+
+
+def test_an_xunit1_report_points_at_the_same_line_as_pytest(tmp_path: Path) -> None:
+    # The smoke tier writes xunit1 (file and 0-based line attributes); the finding is 1-based, as pytest -rs says.
+    project = _project(tmp_path, '[tool.ci-helper.skips]\n"torch" = 0\n', test_gpu=GPU_SKIP)
+    run = _run(
+        [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", "--junitxml=junit.xml"]
+        + ["-o", "junit_family=xunit1"],
+        project,
+    )
+    assert "SKIPPED [1] test_gpu.py:5: torch not installed" in run.stdout
+    gate = _run([*CLI, "skips", "--junit", "junit.xml", "--results-dir", "results"], project)
+    assert gate.returncode == 1
+    [finding] = json.loads((project / "results" / "skips.json").read_text(encoding="utf-8"))["findings"]
+    assert (finding["file"], finding["line"]) == ("test_gpu.py", 5)
+
+
+def test_a_later_call_of_the_same_run_judges_the_earlier_tiers_files_too(tmp_path: Path) -> None:
+    # The smoke and quality tiers of one job share one results folder: the second call must not hide the first's skips.
+    project = _project(tmp_path, '[tool.ci-helper.skips]\n"torch" = 0\n', test_gpu=GPU_SKIP)
+    smoke = _run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--junitxml=smoke.xml"], project)
+    assert smoke.returncode == 0, smoke.stdout
+    (project / "test_gpu.py").unlink()
+    (project / "test_ok.py").write_text("def test_ok():\n    pass\n", encoding="utf-8")
+    quality = _run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--junitxml=quality.xml"], project)
+    assert quality.returncode == 0, quality.stdout
+    runner_temp = tmp_path / "runner-temp"
+    runner_temp.mkdir()
+    env = {"RUNNER_TEMP": str(runner_temp)}
+    run_start.mark(fresh=True, at=time.time() - 60, runner_temp=runner_temp)
+    first = _run([*CLI, "skips", "--junit", "smoke.xml", "--results-dir", "results"], project, env)
+    assert first.returncode == 1
+    second = _run([*CLI, "skips", "--junit", "quality.xml", "--results-dir", "results"], project, env)
+    assert second.returncode == 1, second.stdout
+    assert "skips: also judging the JUnit files an earlier tier of this run wrote: smoke.xml" in second.stdout
+    result = json.loads((project / "results" / "skips.json").read_text(encoding="utf-8"))
+    f = result["figures"]
+    assert (result["status"], f["junit_files"], f["tests"], f["skipped"]) == (
+        "fail",
+        ["smoke.xml", "quality.xml"],
+        2,
+        1,
+    )
+    # Without a run start marker (a bare local call) each call judges only its own files.
+    alone = _run([*CLI, "skips", "--junit", "quality.xml", "--results-dir", "results"], project)
+    assert alone.returncode == 0, alone.stdout

@@ -38,8 +38,25 @@ def test_all_green(good):
         "| ✅ pass | smoke | required | 6/6 passed, ready in 1.42 s |  |",
         "| ✅ pass | stubs | required | fake inference on, 7 modules, 3 repositories |  |",
         "",
-        "### ✅ tests: smoke: pass",
+        "### Determinism",
     ]
+    # The fixtures predate the network and skips gates: their proofs show "not run", never 0.
+    assert text.split("\n")[16:29] == [
+        "",
+        "| Proof | Value | Expected | Check |",
+        "| --- | --- | --- | --- |",
+        "| Network attempts | not run | 0 | ⚠️ network: not run |",
+        "| Clones | not run | 0 | ⚠️ network: not run |",
+        "| Downloads | not run | 0 | ⚠️ network: not run |",
+        "| Fake inference | on | — | ✅ stubs: pass |",
+        "| Skipped tests | not run | — | ⚠️ skips: not run |",
+        "",
+        "> ⚠️ network: not run: no network result was written",
+        "",
+        "> ⚠️ skips: not run: no skips result was written",
+        "",
+    ]
+    assert text.split("\n")[29] == "### ✅ tests: smoke: pass"
     # The audit shows its ignore with the reason and the expiry; stubs say fake inference was on.
     assert (
         "| ignored | torch | 2.1.2 | PYSEC-2024-48 | 2.2.0 | no fixed release supports CUDA 11.8 yet | 2026-12-31 |"
@@ -273,7 +290,8 @@ def test_a_budget_smaller_than_any_section_still_holds(tmp_path):
     run = hostile_run(tmp_path)
     rendered = render.render_markdown(run, budget=1_500)
     assert len(rendered.text.encode()) <= 1_500
-    assert rendered.trimmed == ["tests: quality (1 of 1 entries not shown)"]
+    # The Determinism section is dropped whole first: its heading and table alone exceed the cap.
+    assert rendered.trimmed == ["Determinism (whole section not shown)", "tests: quality (1 of 1 entries not shown)"]
 
 
 def test_terminal_rendering(bad):
@@ -297,7 +315,19 @@ def test_terminal_rendering(bad):
         "PASS     guardrails      required  truthful-ci/diffusion-api · pull_request · into main",
         "PASS     stubs           required  fake inference on, 7 modules, 3 repositories",
     ]
-    assert lines[16:20] == [
+    # The fixtures predate the network and skips gates: their proofs show "not run", never 0.
+    assert lines[16:25] == [
+        "",
+        "Determinism:",
+        "  Network attempts: not run (expected 0) [network: not run]",
+        "  Clones: not run (expected 0) [network: not run]",
+        "  Downloads: not run (expected 0) [network: not run]",
+        "  Fake inference: on [stubs: pass]",
+        "  Skipped tests: not run [skips: not run]",
+        "  ! network: not run: no network result was written",
+        "  ! skips: not run: no skips result was written",
+    ]
+    assert lines[25:29] == [
         "",
         "== tests: smoke: fail ==",
         "  FAILED tests/smoke/test_api.py::test_txt2img_returns_png: AssertionError: assert 500 == 200 + where 500 = <Response [500]>.status_code",
