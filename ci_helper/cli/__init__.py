@@ -37,6 +37,7 @@ COMMANDS: dict[str, str] = {
     "combine": "combine",
     "report": "report",
     "init": "init",
+    "artifact": "artifact",
 }
 
 

@@ -96,6 +96,13 @@ def _pairs(values: tuple[str, ...], flag: str) -> dict[str, str]:
     help="With --run: the repository of the simulated event (default: [tool.ci-helper] repository).",
 )
 @click.option("--job", "jobs", multiple=True, metavar="J", help="With --run: only this job id (repeatable).")
+@click.option(
+    "--parallel",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="With --run: how many matrix jobs of a called workflow (shards) run side by side (default: CPU count).",
+)
 def command(
     path: Path,
     fmt: str | None,
@@ -109,6 +116,7 @@ def command(
     base_branch: str | None,
     repository: str | None,
     jobs: tuple[str, ...],
+    parallel: int | None,
 ) -> None:
     """Check every workflow and action.y*ml under PATH: unpinned uses, muted gates, missing guardrails, missing permissions.
 
@@ -133,13 +141,25 @@ def command(
             "matrix": _pairs(matrix, "--matrix"),
             "python": python,
             "stub_remotes": _pairs(stub_remotes, "--stub-remote"),
+            "parallel": parallel,
         }
         _dry_run(path, options, results_dir)
-    elif jobs or base_branch or repository or event != "pull_request" or inputs or matrix or python or stub_remotes:
+    elif (
+        jobs
+        or base_branch
+        or repository
+        or event != "pull_request"
+        or inputs
+        or matrix
+        or python
+        or stub_remotes
+        or parallel
+    ):
         from ci_helper.errors import BadInput
 
         raise BadInput(
-            "--event, --input, --matrix, --python, --stub-remote, --base-branch, --repository and --job need --run"
+            "--event, --input, --matrix, --python, --stub-remote, --base-branch, --repository, --job and "
+            "--parallel need --run"
         )
     from ci_helper.verify import run
 

@@ -185,5 +185,8 @@ def ci_helper_link(folder: Path, scripts: str | None) -> Path | None:
     folder.mkdir(parents=True, exist_ok=True)
     link = folder / "ci-helper"
     if not link.exists():
-        link.symlink_to(Path(scripts) / "ci-helper")
+        try:
+            link.symlink_to(Path(scripts) / "ci-helper")
+        except FileExistsError:  # a job running beside this one made it first
+            pass
     return folder

@@ -10,6 +10,13 @@ combination is a job of its own (``--matrix k=v`` chooses some). Those remote
 references are mapped to this checkout (the runner's stub-remote mapping), so
 the dry run executes the very ``action.yml`` files of the installed ci-helper;
 other remote actions are not run and are reported as skipped.
+
+A job that calls a reusable workflow of ours (``<owner>/ci-helper/.github/workflows/x.yml@ref``,
+this checkout's file) or a local one is replaced by the called workflow's jobs, as on
+GitHub (:mod:`ci_helper.dry_run.calls`); a call the dry run cannot load (another
+repository's workflow) is a required job not run. A matrix built by an expression is
+planned as one job with ``matrix_source`` and expanded when the jobs it needs have
+finished (:mod:`ci_helper.dry_run.schedule`).
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ci_helper.dry_run import calls as calls_mod
 from ci_helper.errors import BadInput
 from ci_helper.workflows import matrix as matrix_mod
 from ci_helper.workflows.discovery import discover
@@ -66,12 +74,23 @@ class PlannedJob:
     default_working_directory: Scalar | None = None
     inputs: dict[str, Any] = field(default_factory=dict)  # the `inputs` context of this workflow
     combination: str = ""  # the matrix combination's label, "" without a matrix
-    not_run: str = ""  # why this job cannot run here (its matrix comes from an expression...)
+    not_run: str = ""  # why this job cannot run here (a third-party reusable workflow, a malformed matrix...)
+    # A matrix built by an expression (`fromJSON(needs.plan.outputs.indexes)`): expanded when the job starts.
+    matrix_source: Any = None
+    matrix_where: str = ""  # file:line of that matrix
+    call: Any = None  # the calls.Call whose called workflow this job belongs to, None for a job of the project's
+    self_root: Path | None = None  # `$/` in this job's steps when it is not the workspace (our called workflows)
 
     @property
     def key(self) -> tuple[str, str]:
-        """Jobs of one workflow share ``needs`` by job id."""
-        return (self.source, self.job_id)
+        """Jobs of one workflow (or of one call of a reusable workflow) share ``needs`` by job id."""
+        return (self.call.scope if self.call is not None else self.source, self.job_id)
+
+    @property
+    def label(self) -> str:
+        """The job's id (after its caller's), and its matrix combination: what its check is named after."""
+        own = f"{self.job_id}-{self.combination}" if self.combination else self.job_id
+        return f"{self.call.label}-{own}" if self.call is not None else own
 
     @property
     def display(self) -> str:
@@ -197,6 +216,7 @@ def plan(
     only_jobs: tuple[str, ...] = (),
     matrix: dict[str, str] | None = None,
     inputs: dict[str, str] | None = None,
+    stub_remotes: dict[str, str] | None = None,
 ) -> Plan:
     """The jobs to run, in workflow-file order, each job after the jobs it needs; one per matrix combination."""
     ours = checkout_root() / "actions"
@@ -218,8 +238,8 @@ def plan(
                 continue
             where = f"{rel}: job {job.id}"
             if job.uses is not None:
-                # CI runs the called workflow: the dry run cannot yet, so the job is required and not run
-                # (never passed over: a tier CI runs must not vanish from a green local verdict).
+                # CI runs the called workflow's jobs in its place, and so does the dry run (calls.py); one it
+                # cannot load is a required job not run, never passed over (a tier CI runs must not vanish).
                 if only_jobs or _calls_ours(job, project.resolve(), ours):
                     if why_not:
                         result.passed_over.append(f"{where}: {why_not}")
@@ -240,53 +260,19 @@ def plan(
         if trigger is not None:
             declared_inputs.update(trigger.inputs)
         context_inputs = workflow_inputs(workflow, event, dict(inputs or {}))
-        workflow_env = workflow.env
-        shell = workflow.default_shell
         for job in _order(workflow, wanted):
             where = f"{rel}: job {job.id}"
             if job.uses is not None:
-                result.jobs.append(
-                    PlannedJob(
-                        path,
-                        rel,
-                        job.id,
-                        job.name.value if job.name is not None else job.id,
-                        [],
-                        needs=list(job.needs),
-                        inputs=context_inputs,
-                        not_run=(
-                            f"{rel}:{job.line}: it calls the reusable workflow {job.uses.value}, which a local "
-                            "dry run does not run; CI does (run its tier in a job of this repository to check it here)"
-                        ),
-                    )
+                result.jobs.extend(
+                    _plan_call(job, workflow, path, rel, project.resolve(), stub_remotes or {}, context_inputs)
                 )
                 continue
             remotes = remotes_of.get(job.id) or _uses_ours(job, project.resolve(), ours)[1]
-            env = {k: _text(v) for k, v in workflow_env.items()}
-            env.update({k: _text(v) for k, v in job.env.items()})
-            default_shell = job.default_shell or shell
-            template = PlannedJob(
-                path,
-                rel,
-                job.id,
-                job.name.value if job.name is not None else job.id,
-                job.steps,
-                env,
-                condition=job.if_.value if job.if_ is not None else None,
-                remotes=set(remotes),
-                needs=list(job.needs),
-                outputs={k: _text(v) for k, v in job.outputs.items()},
-                services=list(job.services),
-                default_shell=default_shell.value if default_shell else None,
-                default_working_directory=job.default_working_directory or workflow.default_working_directory,
-                inputs=context_inputs,
-            )
-            try:
-                combinations = matrix_mod.expand(job.matrix)
-            except matrix_mod.MatrixError as exc:
-                template.not_run = f"{rel}:{job.matrix_line}: {exc}"
+            template = _planned(job, workflow, path, rel, remotes, context_inputs)
+            if template.not_run or template.matrix_source is not None:
                 result.jobs.append(template)
                 continue
+            combinations = matrix_mod.expand(job.matrix)
             picked = [c for c in combinations if matrix_mod.matches(c, chosen)]
             for combination in combinations:
                 for key in chosen:
@@ -302,16 +288,7 @@ def plan(
                 if job.id in wanted:
                     continue
                 picked = combinations  # a needed job still runs, or its dependents could not
-            for combination in picked:
-                result.jobs.append(
-                    PlannedJob(
-                        **{
-                            **template.__dict__,
-                            "matrix": dict(combination),
-                            "combination": matrix_mod.label(combination) if job.matrix else "",
-                        }
-                    )
-                )
+            result.jobs.extend(_combinations(template, job, picked))
     unknown = [j for j in only_jobs if j not in seen_ids]
     if unknown:
         raise BadInput(
@@ -330,3 +307,140 @@ def plan(
             + "".join(f"; {k} is one of {', '.join(dict.fromkeys(v))}" for k, v in offered.items())
         )
     return result
+
+
+def _planned(
+    job: Job,
+    workflow: Workflow,
+    path: Path,
+    rel: str,
+    remotes: set[str],
+    inputs: dict[str, Any],
+    call: calls_mod.Call | None = None,
+) -> PlannedJob:
+    """The job as the dry run runs it, before its matrix is expanded (``matrix_source`` when an expression builds it)."""
+    env = {k: _text(v) for k, v in workflow.env.items()}
+    env.update({k: _text(v) for k, v in job.env.items()})
+    default_shell = job.default_shell or workflow.default_shell
+    planned = PlannedJob(
+        path,
+        rel,
+        job.id,
+        job.name.value if job.name is not None else job.id,
+        job.steps,
+        env,
+        condition=job.if_.value if job.if_ is not None else None,
+        remotes=set(remotes),
+        needs=list(job.needs),
+        outputs={k: _text(v) for k, v in job.outputs.items()},
+        services=list(job.services),
+        default_shell=default_shell.value if default_shell else None,
+        default_working_directory=job.default_working_directory or workflow.default_working_directory,
+        inputs=inputs,
+        call=call,
+        self_root=call.self_root if call is not None else None,
+    )
+    try:
+        matrix_mod.expand(job.matrix)
+    except matrix_mod.MatrixError as exc:
+        if _has_expression(job.matrix):
+            planned.matrix_source = job.matrix  # expanded when the jobs it needs have finished
+            planned.matrix_where = f"{rel}:{job.matrix_line}"
+        else:
+            planned.not_run = f"{rel}:{job.matrix_line}: {exc}"
+    return planned
+
+
+def _has_expression(value: Any) -> bool:
+    """True when a matrix (or a part of it) is built by a ``${{ }}`` expression."""
+    if isinstance(value, str):
+        return "${{" in value
+    if isinstance(value, dict):
+        return any(_has_expression(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_expression(v) for v in value)
+    return False
+
+
+def _combinations(template: PlannedJob, job: Job, picked: list[dict[str, Any]]) -> list[PlannedJob]:
+    """One planned job per matrix combination (the job itself without a matrix)."""
+    return [
+        PlannedJob(
+            **{
+                **template.__dict__,
+                "matrix": dict(combination),
+                "combination": matrix_mod.label(combination) if job.matrix else "",
+            }
+        )
+        for combination in picked
+    ]
+
+
+def _plan_call(
+    job: Job,
+    workflow: Workflow,
+    path: Path,
+    rel: str,
+    project: Path,
+    stub_remotes: dict[str, str],
+    inputs: dict[str, Any],
+    parent: calls_mod.Call | None = None,
+    depth: int = 1,
+) -> list[PlannedJob]:
+    """The called workflow's jobs in place of the caller job (one set per matrix combination of the caller)."""
+    name = job.name.value if job.name is not None else job.id
+    caller_scope = parent.scope if parent is not None else rel
+
+    def not_run(why: str) -> list[PlannedJob]:
+        planned = PlannedJob(path, rel, job.id, name, [], needs=list(job.needs), inputs=inputs, call=parent)
+        planned.not_run = f"{rel}:{job.line}: {why}"
+        return [planned]
+
+    assert job.uses is not None and job.ref is not None
+    if depth > calls_mod.MAX_DEPTH:
+        return not_run(f"reusable workflows are nested more than {calls_mod.MAX_DEPTH} deep (GitHub refuses that)")
+    try:
+        called_path, root = calls_mod.resolve(job.ref, project, checkout_root(), stub_remotes)
+    except calls_mod.CannotCall as exc:
+        return not_run(str(exc))
+    # How messages name it: its path in the project, or the remote reference it was mapped from.
+    shown = str(called_path.relative_to(project)) if called_path.is_relative_to(project) else job.ref.action_name
+    called = build_workflow(read_source(called_path, shown))
+    specs = calls_mod.check_with(job, workflow, called, rel)
+    try:
+        combinations = matrix_mod.expand(job.matrix)
+    except matrix_mod.MatrixError as exc:
+        return not_run(f"its matrix cannot be expanded before the run for a reusable workflow call ({exc})")
+    planned: list[PlannedJob] = []
+    ours = checkout_root() / "actions"
+    for combination in combinations:
+        call = calls_mod.Call(
+            caller_scope=caller_scope,
+            job_id=job.id,
+            name=name,
+            uses=job.uses.value,
+            where=f"{rel}:{job.line}",
+            called=called_path,
+            with_={k: v.value for k, v in job.with_.items()},
+            specs=specs,
+            condition=job.if_.value if job.if_ is not None else None,
+            needs=list(job.needs),
+            matrix=dict(combination),
+            combination=matrix_mod.label(combination) if job.matrix else "",
+            self_root=root,
+            parent=parent,
+            top_inputs=inputs,
+        )
+        for inner in _order(called, {j.id for j in called.jobs}):
+            if inner.uses is not None:
+                planned.extend(
+                    _plan_call(inner, called, called_path, shown, project, stub_remotes, {}, call, depth + 1)
+                )
+                continue
+            remotes = _uses_ours(inner, project, ours)[1]
+            template = _planned(inner, called, called_path, shown, remotes, {}, call)
+            if template.not_run or template.matrix_source is not None:
+                planned.append(template)
+            else:
+                planned.extend(_combinations(template, inner, matrix_mod.expand(inner.matrix)))
+    return planned

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from ci_helper import results
+from ci_helper import orphans, results
 from ci_helper.dry_run import event as event_mod, interpreter as interpreter_mod, jobs as jobs_mod, policy
 from ci_helper.dry_run.progress import DryRunReporter
 from ci_helper.errors import BadInput
@@ -41,6 +41,8 @@ class DryRunOptions:
     inputs: dict[str, str] = field(default_factory=dict)  # --input k=v (workflow_dispatch, workflow_call)
     python: str | None = None  # --python: the project's interpreter
     stub_remotes: dict[str, str] = field(default_factory=dict)  # --stub-remote owner/repo=DIR
+    # --parallel N: matrix combinations of a called workflow's job run side by side (default: CPU count).
+    parallel: int | None = None
 
 
 @dataclass
@@ -177,10 +179,15 @@ def _github_context(simulated: event_mod.SimulatedEvent, project: Path) -> dict[
 
 def _needs_context(job: jobs_mod.PlannedJob, finished: dict[tuple[str, str], JobOutcome]) -> tuple[dict, str]:
     """``needs.<id>.result`` and ``.outputs`` of the jobs this one needs, and the status its ``if:`` sees."""
+    return needs_context(job.key[0], job.needs, finished)
+
+
+def needs_context(scope: str, names: list[str], finished: dict[tuple[str, str], JobOutcome]) -> tuple[dict, str]:
+    """The ``needs`` context of jobs ``names`` of one workflow (or call), and ``success`` or ``failure``."""
     needs: dict[str, Any] = {}
     status = "success"
-    for need in job.needs:
-        done = finished.get((job.source, need))
+    for need in names:
+        done = finished.get((scope, need))
         result = done.outcome if done is not None else "skipped"
         if result == NOT_RUN_HERE:
             result = "skipped"  # as GitHub would name a need that never ran; the dependent is skipped
@@ -239,7 +246,9 @@ def run_job(
     interpreter: interpreter_mod.Interpreter | None = None,
     stub_remotes: dict[str, str] | None = None,
     started_at: float | None = None,
+    workspace: Path | None = None,
 ) -> JobOutcome:
+    """Run one planned job (one matrix combination) in ``workspace`` (default: the project itself)."""
     from ci_helper import run_start
     from ci_helper.runner import run_steps
 
@@ -247,9 +256,10 @@ def run_job(
         # CI would run it; the dry run cannot: never green, and the jobs that need it are skipped.
         reporter.line(f"not run: job {job.job_id}: {job.not_run}")
         return JobOutcome(job, NOT_RUN_HERE, reason=job.not_run)
+    workspace = workspace or project
     needs, status = _needs_context(job, finished or {})
     contexts = {
-        "github": _github_context(simulated, project),
+        "github": _github_context(simulated, workspace),
         "matrix": dict(job.matrix),
         "secrets": {},
         "vars": {},
@@ -277,7 +287,8 @@ def run_job(
         interpreter = interpreter_mod.throwaway(project, _scripts(job), reporter.line)
     reporter.line(f"python: {interpreter.describe()}")
     checkout = jobs_mod.checkout_root()
-    runner_temp = temp / f"job-{len(list(temp.iterdir()))}"
+    # Its own folder, also when jobs run side by side.
+    runner_temp = Path(tempfile.mkdtemp(prefix="job-", dir=temp))
     started = time.time()
     # The dry run's start, in the job's RUNNER_TEMP where our setup step looks (and keeps it):
     # data a job reads that an earlier job of this run wrote is fresh, anything older is stale.
@@ -289,7 +300,7 @@ def run_job(
     result = run_steps(
         job.steps,
         job.workflow,
-        workspace=project,
+        workspace=workspace,
         event_name=simulated.name,
         event_path=event_path,
         repository=simulated.repository,
@@ -304,13 +315,15 @@ def run_job(
         runner_temp=runner_temp,
         default_shell=job.default_shell,
         default_working_directory=job.default_working_directory,
+        # `$/` in a called workflow: ci-helper for one of ours, the workspace (this job's copy) for a local one.
+        self_root=job.self_root or (workspace if job.call is not None else None),
     )
     failed = [
         f"{step.name}: {step.reason}" if step.reason else step.name
         for step in result.steps.values()
         if step.conclusion == "failure"
     ]
-    junit, tiers_not_run = step_tiers(job, list(result.steps.values()), project, started)
+    junit, tiers_not_run = step_tiers(job, list(result.steps.values()), workspace, started)
     counts: dict[str, int] = {}
     for step in result.steps.values():
         counts[step.outcome] = counts.get(step.outcome, 0) + 1
@@ -378,8 +391,7 @@ _CHECK_NAME = re.compile(r"[^a-z0-9._-]+")
 
 def job_result(outcome: JobOutcome) -> CheckResult:
     """A job as GitHub's checks list shows it: a failed ``run:`` step makes it red even without a gate."""
-    label = outcome.job.job_id + (f"-{outcome.job.combination}" if outcome.job.combination else "")
-    name = "job-" + (_CHECK_NAME.sub("-", label.lower()).strip("-") or "job")
+    name = "job-" + (_CHECK_NAME.sub("-", outcome.job.label.lower()).strip("-") or "job")
     # Skipped counts remote actions (not run locally) and steps a failure before them stopped.
     figures = {
         "steps": len(outcome.job.steps),
@@ -410,6 +422,10 @@ def job_runs(outcomes: list[JobOutcome]) -> dict[tuple[str, str], Any]:
     by_key: dict[tuple[str, str], list[JobOutcome]] = {}
     for outcome in outcomes:
         by_key.setdefault(outcome.job.key, []).append(outcome)
+        call = outcome.job.call
+        while call is not None:  # the caller job of a reusable workflow: every job the call ran
+            by_key.setdefault(call.key, []).append(outcome)
+            call = call.parent
     runs = {}
     for key, group in by_key.items():
         merged = _merged_outcome(group)
@@ -470,7 +486,9 @@ def dry_run(project: Path, options: DryRunOptions) -> DryRun:
         )
     base_branch = options.base_branch or config.default_branch
     simulated = event_mod.simulate(options.event, repository, base_branch, options.inputs)
-    the_plan = jobs_mod.plan(project, simulated.starts, base_branch, options.jobs, options.matrix, options.inputs)
+    the_plan = jobs_mod.plan(
+        project, simulated.starts, base_branch, options.jobs, options.matrix, options.inputs, options.stub_remotes
+    )
     if not the_plan.jobs:
         why = "; ".join(the_plan.passed_over) or "no job uses ci-helper's actions"
         raise BadInput(f"{project}: nothing to run for a {simulated.describe()}: {why}")
@@ -504,36 +522,38 @@ def dry_run(project: Path, options: DryRunOptions) -> DryRun:
     )
     reporter.line(f"static rules: {len(report.findings)} finding(s) in {report.files} file(s)")
 
-    outcomes: list[JobOutcome] = []
-    interrupted = False
+    from ci_helper.dry_run import artifacts, schedule
+
     environ = _base_environ()
+    # actions/upload-artifact and download-artifact run as our stand-ins unless --stub-remote maps them.
+    stub_remotes = {**artifacts.stand_ins(), **options.stub_remotes}
     with tempfile.TemporaryDirectory(prefix="ci-helper-dry-run-") as tmp:
         temp = Path(tmp)
         (temp / "jobs").mkdir()
-        finished: dict[tuple[str, str], JobOutcome] = {}
-        by_key: dict[tuple[str, str], list[JobOutcome]] = {}
-        for number, job in enumerate(the_plan.jobs, 1):
-            reporter.start_job(number, len(the_plan.jobs), f"{job.source} / {job.display}", len(job.steps))
-            event_path = simulated.with_inputs(job.inputs).write(temp)
-            outcome = run_job(
+        environ.update(artifacts.environment(temp / "artifacts", project))
+        marker = orphans.new_tracking_id("ci-helper-dry-run")
+        environ[schedule.RUN_MARKER] = marker
+
+        def run_one(job, workspace, event_path, job_reporter, finished, interpreter):
+            return run_job(
                 job,
                 project,
                 simulated,
                 event_path,
-                reporter,
+                job_reporter,
                 temp / "jobs",
                 environ,
                 finished,
-                project_python,
-                options.stub_remotes,
+                interpreter,
+                stub_remotes,
                 started_at,
+                workspace,
             )
-            outcomes.append(outcome)
-            by_key.setdefault(job.key, []).append(outcome)
-            finished[job.key] = _merged_outcome(by_key[job.key])
-            if outcome.outcome == "cancelled":
-                interrupted = True
-                break
+
+        scheduler = schedule.Scheduler(
+            project, simulated, temp, reporter, run_one, project_python, parallel=options.parallel, marker=marker
+        )
+        outcomes, interrupted = scheduler.run(the_plan.jobs)
         # The JUnit files live in the jobs' runner temp folders: read them before those go.
         # Validated against each check's figures schema, as the summary step would.
         checks = model.read_checks(folder)

@@ -538,6 +538,7 @@ def _execute(
     runner_temp: str | os.PathLike[str] | None,
     extra_contexts: dict[str, Any] | None = None,
     action_path: str | None = None,
+    self_root: Path | None = None,
 ) -> RunResult:
     event = ctx.load_event(options)
     own_temp = runner_temp is None
@@ -559,7 +560,7 @@ def _execute(
             environ=ctx.base_environment(options),
         )
         resolved = resolve_inputs(action, dict(inputs or {}), job, job.reporter.line, nested_env=dict(options.env))
-        top = _ActionRun(job, action, resolved, dict(options.env), 0, None)
+        top = _ActionRun(job, action, resolved, dict(options.env), 0, self_root)
         top.extra_contexts = dict(extra_contexts or {})
         if action_path is not None:
             top.action_path = action_path
@@ -622,6 +623,7 @@ def run_steps(
     default_shell: str | None = None,
     default_working_directory: Scalar | None = None,
     dry_run: bool = False,
+    self_root: str | os.PathLike[str] | None = None,
 ) -> RunResult:
     """Run a workflow job's ``steps`` (the model's: ``ci_helper.workflows`` ``Job.steps``).
 
@@ -630,7 +632,8 @@ def run_steps(
     workflow's) ``env:``. A ``run`` step without ``shell`` uses ``default_shell``
     (the job's ``defaults.run.shell``), else ``bash -e {0}`` as the runner does.
     The result has no outputs; its ``steps`` hold each step.
-    ``dry_run`` (``verify --run``) sets ``runner.ci_helper_dry_run``.
+    ``dry_run`` (``verify --run``) sets ``runner.ci_helper_dry_run``. ``self_root`` is the repository
+    ``uses: $/x`` means (default: the one holding ``source``): a called workflow of ci-helper's is ci-helper.
     """
     path = Path(source)
     rel = steps[0].source.rel if steps and steps[0].source is not None else str(path)
@@ -645,7 +648,16 @@ def run_steps(
     options = _options(
         workspace, event_name, event_path, repository, ref, sha, env, stub_remotes, base_environ, dry_run
     )
-    return _execute(action, {}, options, reporter, runner_temp, extra_contexts=contexts, action_path="")
+    return _execute(
+        action,
+        {},
+        options,
+        reporter,
+        runner_temp,
+        extra_contexts=contexts,
+        action_path="",
+        self_root=Path(self_root).resolve() if self_root is not None else None,
+    )
 
 
 def _cleanup_orphans(job: _Job) -> None:

@@ -87,6 +87,7 @@ jobs:
       - uses: truthful-ci/ci-helper/actions/smoke@{SHA}
   reuse:
     uses: truthful-ci/ci-helper/.github/workflows/quality.yml@{SHA}
+    with: {{repositories: o/r, shards: 2}}
 """,
     )
     write_workflow(
@@ -101,18 +102,34 @@ jobs:
 """,
     )
     plan = jobs.plan(tmp_path, "pull_request", "main")
-    # One job per matrix combination.
-    assert [(j.source, j.job_id, j.display) for j in plan.jobs] == [
-        (".github/workflows/a.yml", "smoke", "smoke (3.12)"),
-        (".github/workflows/a.yml", "smoke", "smoke (3.11)"),
-        (".github/workflows/a.yml", "reuse", "reuse"),
+    # One job per matrix combination; a call of our reusable workflow is its jobs (this checkout's file),
+    # the shard job planned once: its matrix comes from the plan job's output when that has run.
+    called = "truthful-ci/ci-helper/.github/workflows/quality.yml"
+    assert [(j.source, j.key[0], j.job_id, j.display, j.label) for j in plan.jobs] == [
+        (".github/workflows/a.yml", ".github/workflows/a.yml", "smoke", "smoke (3.12)", "smoke-3.12"),
+        (".github/workflows/a.yml", ".github/workflows/a.yml", "smoke", "smoke (3.11)", "smoke-3.11"),
+        (called, ".github/workflows/a.yml > reuse", "plan", "Plan the shards", "reuse-plan"),
+        (
+            called,
+            ".github/workflows/a.yml > reuse",
+            "tests",
+            "Quality tests (shard ${{ matrix.shard }} of ${{ inputs.shards }})",
+            "reuse-tests",
+        ),
+        (
+            called,
+            ".github/workflows/a.yml > reuse",
+            "verdict",
+            "Quality verdict (every shard, each test once, coverage gate)",
+            "reuse-verdict",
+        ),
     ]
-    # CI runs the called tier; the dry run cannot: a required job not run, never passed over.
-    assert plan.jobs[2].not_run == (
-        f".github/workflows/a.yml:15: it calls the reusable workflow truthful-ci/ci-helper/.github/workflows/"
-        f"quality.yml@{SHA}, which a local dry run does not run; CI does (run its tier in a job of this "
-        "repository to check it here)"
-    )
+    assert [j.workflow for j in plan.jobs[2:]] == [REPO_ROOT / ".github" / "workflows" / "quality.yml"] * 3
+    assert plan.jobs[3].matrix_source == {"shard": "${{ fromJSON(needs.plan.outputs.indexes) }}"}
+    assert [j.self_root for j in plan.jobs] == [None, None, REPO_ROOT, REPO_ROOT, REPO_ROOT]
+    assert plan.jobs[2].call is plan.jobs[4].call
+    assert plan.jobs[2].call.with_ == {"repositories": "o/r", "shards": "2"}
+    assert not any(j.not_run for j in plan.jobs)
     job = plan.jobs[0]
     assert (job.env, job.matrix, job.remotes) == ({"LEVEL": "job"}, {"python": "3.12"}, {"truthful-ci/ci-helper"})
     assert plan.jobs[1].matrix == {"python": "3.11"}
@@ -211,6 +228,40 @@ jobs:
     assert [(j.display, j.matrix) for j in plan.jobs] == [("t (3.12)", {"python-version": "3.12"})]
 
 
+def test_a_call_without_a_required_input_is_bad_input_naming_the_line(tmp_path):
+    write_workflow(
+        tmp_path,
+        "a.yml",
+        f"on: push\njobs:\n  reuse:\n    uses: truthful-ci/ci-helper/.github/workflows/quality.yml@{SHA}\n"
+        "    with: {shards: 2}\n",
+    )
+    with pytest.raises(BadInput) as caught:
+        jobs.plan(tmp_path, "push", "main")
+    assert caught.value.message == (
+        ".github/workflows/a.yml:3: job 'reuse' calls truthful-ci/ci-helper/.github/workflows/quality.yml "
+        "without its required input 'repositories'; add it under `with:` (repositories: VALUE)"
+    )
+
+
+def test_a_third_party_reusable_workflow_is_a_job_not_run(tmp_path):
+    write_workflow(
+        tmp_path,
+        "a.yml",
+        f"on: push\njobs:\n  other:\n    uses: someone/tools/.github/workflows/lint.yml@{SHA}\n"
+        f"  tier:\n    needs: [other]\n    runs-on: x\n    steps: [{{uses: truthful-ci/ci-helper/actions/smoke@{SHA}}}]\n",
+    )
+    plan = jobs.plan(tmp_path, "push", "main")
+    assert [(j.job_id, j.not_run) for j in plan.jobs] == [
+        (
+            "other",
+            f".github/workflows/a.yml:3: it calls the reusable workflow someone/tools/.github/workflows/lint.yml@{SHA} "
+            "of another repository, which a local dry run does not fetch; CI does (map it with --stub-remote "
+            "someone/tools=DIR to run a local copy)",
+        ),
+        ("tier", ""),
+    ]
+
+
 def test_the_simulated_pull_request_is_a_same_repository_one():
     simulated = event.simulate("pull_request", "example-org/diffusion-api", "main")
     pr = simulated.payload["pull_request"]
@@ -269,7 +320,8 @@ def test_a_missing_pip_audit_is_not_run_and_allowed_offline(cli, tmp_path, monke
         (("--run", "{root}", "--repository", "o/r", "--job", "x"), "--job x: no such job in"),
         (
             ("{root}", "--job", "x"),
-            "--event, --input, --matrix, --python, --stub-remote, --base-branch, --repository and --job need --run",
+            "--event, --input, --matrix, --python, --stub-remote, --base-branch, --repository, --job and "
+            "--parallel need --run",
         ),
         (("--run", "{root}", "--format", "json"), "--format does not apply to --run: it prints the run's summary"),
     ],
@@ -353,8 +405,8 @@ def test_the_throwaway_virtualenv_key_follows_the_files_the_job_installs_from(tm
     assert interpreter.cache_key(tmp_path, scripts) != key
 
 
-def test_a_local_reusable_workflow_that_uses_our_actions_is_a_job_not_run(tmp_path):
-    # It used to vanish from the plan: the tier it calls ran in CI and was simply absent from a green dry run.
+def test_a_local_reusable_workflow_that_uses_our_actions_runs_as_its_jobs(tmp_path):
+    # It used to vanish from the plan (a green dry run without the tier), then to be a job not run.
     write_workflow(
         tmp_path,
         "_tier.yml",
@@ -379,11 +431,13 @@ jobs:
 """,
     )
     plan = jobs.plan(tmp_path, "pull_request", "main")
-    assert [(j.source, j.job_id, j.not_run) for j in plan.jobs] == [
+    assert [(j.source, j.key, j.label, j.remotes, j.self_root, j.not_run) for j in plan.jobs] == [
         (
-            ".github/workflows/ci.yml",
-            "tier",
-            ".github/workflows/ci.yml:6: it calls the reusable workflow ./.github/workflows/_tier.yml, which a "
-            "local dry run does not run; CI does (run its tier in a job of this repository to check it here)",
+            ".github/workflows/_tier.yml",
+            (".github/workflows/ci.yml > tier", "tests"),
+            "tier-tests",
+            {"truthful-ci/ci-helper"},
+            None,  # `$/` in a local called workflow: the job's workspace
+            "",
         )
     ]

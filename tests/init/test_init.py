@@ -174,17 +174,17 @@ def test_a_bare_project_gets_the_settings_block_and_a_quality_workflow_only(tmp_
     assert run_ci_helper("verify", str(project)).returncode == 0
 
 
-def test_shards_call_the_reusable_quality_workflow(example):
-    proc = run_ci_helper("init", str(example), "--self-ref", "HEAD", "--shards", "3")
+def test_shards_call_the_reusable_quality_workflow_and_the_dry_run_runs_it(example):
+    proc = run_ci_helper("init", str(example), "--self-ref", "HEAD", "--shards", "2")
     assert proc.returncode == 0, proc.stderr
     assert (
         proc.stdout.splitlines()[0]
-        == f"wrote {example}/.github/workflows/quality.yml (quality, 3 shards and one verdict)"
+        == f"wrote {example}/.github/workflows/quality.yml (quality, 2 shards and one verdict)"
     )
     document = yaml.safe_load((example / ".github" / "workflows" / "quality.yml").read_text())
     assert document["jobs"] == {
         "quality": {
-            "name": "Quality (3 shards, one verdict)",
+            "name": "Quality (2 shards, one verdict)",
             "uses": f"truthful-ci/ci-helper/.github/workflows/quality.yml@{head()}",
             "with": {
                 "repositories": "example-org/diffusion-api",
@@ -192,19 +192,59 @@ def test_shards_call_the_reusable_quality_workflow(example):
                 "python-version": "3.12",
                 "install": "python -m pip install -r requirements-dev.txt",
                 "stub-manifest": "stubs.yml",
-                "shards": 3,
+                "shards": 2,
             },
         }
     }
     static = run_ci_helper("verify", str(example), "--format", "text")
     assert (static.returncode, static.stdout) == (0, "no findings in 2 files\n")
     assert zizmor_findings(example) == []
-    # The sharded tier runs in CI through our reusable workflow, which a dry run does not run: it used to be
-    # left out and the local verdict was GREEN without a single quality test. It is a required job not run.
+    # The sharded tier runs through our reusable workflow (this checkout's file): the plan job, both shards
+    # side by side in their own workspace copies, then the verdict job (combine and the coverage gate). It
+    # used to be left out (GREEN without a single quality test), then a required job not run (RED).
     local = run_ci_helper("verify", "--run", str(example), "--job", "quality", timeout=300)
-    assert local.returncode == 1, local.stdout + local.stderr
-    assert "): RED\nNot green because:\n  - job-quality did not run\n" in local.stdout
-    assert "which a local dry run does not run; CI does" in local.stdout
+    assert local.returncode == 0, local.stdout[-6000:] + local.stderr
+    assert (
+        "ci-helper dry run (pull_request #1 from ci-helper-dry-run into main of example-org/diffusion-api): GREEN"
+        in local.stdout.splitlines()
+    )
+    for row in (
+        "tests: quality (1)",
+        "tests: quality (2)",
+        "combine",
+        "coverage",
+        "job-quality-plan",
+        "job-quality-tests-1",
+        "job-quality-tests-2",
+        "job-quality-verdict",
+    ):
+        assert re.search(rf"^PASS +{re.escape(row)} +required", local.stdout, re.M), row
+    # The combine ledger: every collected test ran in exactly one of the two shards.
+    ledger = json.loads((example / ".ci-helper" / "results" / "combine.json").read_text())
+    assert (ledger["status"], ledger["figures"]) == (
+        "pass",
+        {
+            "shards_expected": 2,
+            "shards_found": 2,
+            "collected": 28,
+            "planned": 28,
+            "ran": 28,
+            "not_run": 0,
+            "duplicated": 0,
+            "jobs_not_successful": 0,
+        },
+    )
+
+    # One failing test in the suite: its shard fails, the verdict job's combine is red, the run names the test.
+    with (example / "tests" / "quality" / "test_payload.py").open("a") as tests:
+        tests.write("\n\ndef test_ci_helper_red():\n    assert 1 == 2\n")
+    red = run_ci_helper("verify", "--run", str(example), "--job", "quality", timeout=300)
+    assert red.returncode == 1, red.stdout[-6000:] + red.stderr
+    assert (
+        "ci-helper dry run (pull_request #1 from ci-helper-dry-run into main of example-org/diffusion-api): RED"
+        in red.stdout.splitlines()
+    )
+    assert "test_ci_helper_red" in red.stdout.split("ci-helper dry run (pull_request")[-1]
 
 
 @pytest.mark.parametrize(
