@@ -522,7 +522,7 @@ def dry_run(project: Path, options: DryRunOptions) -> DryRun:
     )
     reporter.line(f"static rules: {len(report.findings)} finding(s) in {report.files} file(s)")
 
-    from ci_helper.dry_run import artifacts, schedule
+    from ci_helper.dry_run import artifacts, job_results, schedule
 
     environ = _base_environ()
     # actions/upload-artifact and download-artifact run as our stand-ins unless --stub-remote maps them.
@@ -534,8 +534,11 @@ def dry_run(project: Path, options: DryRunOptions) -> DryRun:
         marker = orphans.new_tracking_id("ci-helper-dry-run")
         environ[schedule.RUN_MARKER] = marker
 
+        written: list[tuple[str, dict[str, bytes]]] = []
+
         def run_one(job, workspace, event_path, job_reporter, finished, interpreter):
-            return run_job(
+            began = time.time()
+            outcome = run_job(
                 job,
                 project,
                 simulated,
@@ -549,11 +552,16 @@ def dry_run(project: Path, options: DryRunOptions) -> DryRun:
                 started_at,
                 workspace,
             )
+            if workspace is None or Path(workspace) == project:
+                written.append((job.display, job_results.snapshot(folder, began)))
+            return outcome
 
         scheduler = schedule.Scheduler(
             project, simulated, temp, reporter, run_one, project_python, parallel=options.parallel, marker=marker
         )
         outcomes, interrupted = scheduler.run(the_plan.jobs)
+        for line in job_results.keep_the_worst(folder, written):
+            reporter.line(line)
         # The JUnit files live in the jobs' runner temp folders: read them before those go.
         # Validated against each check's figures schema, as the summary step would.
         checks = model.read_checks(folder)

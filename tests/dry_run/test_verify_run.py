@@ -308,3 +308,32 @@ def test_a_test_that_reaches_hugging_face_makes_the_tier_red_naming_it(example):
     )
     assert "network failed" in blockers(summary)
     assert "ci-helper network policy 'block'" in proc.stdout
+
+
+SWALLOWED_HUGGING_FACE_TEST = """\
+import urllib.request
+
+
+def test_tries_the_hub_and_carries_on():
+    try:
+        urllib.request.urlopen("https://huggingface.co", timeout=120)
+    except OSError:
+        pass
+"""
+
+
+def test_a_later_jobs_results_never_replace_an_earlier_jobs_red_check(example):
+    # Every job of a dry run writes into one results folder: the smoke job's clean network result used to
+    # replace the quality job's red one, so the summary showed "network: pass, 0 attempts" beside the test
+    # that reached huggingface.co. The worst result of each check across the run's jobs stands.
+    (example / "tests" / "quality" / "test_hub.py").write_text(SWALLOWED_HUGGING_FACE_TEST)
+    proc = dry_run(example)
+    assert proc.returncode == 1, proc.stdout[-4000:] + proc.stderr
+    summary = summary_of(proc.stdout)
+    rows = table(summary)
+    assert rows["network"][:2] == ("FAIL", "required"), rows["network"]
+    assert rows["network"][3].startswith(
+        "tests/quality/test_hub.py::test_tries_the_hub_and_carries_on resolved huggingface.co (blocked)"
+    )
+    assert rows["job-smoke"][0] == "PASS"
+    assert "Network attempts: 1 (expected 0) [network: fail]" in summary
