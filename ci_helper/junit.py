@@ -253,7 +253,7 @@ def _declared_time(root: ET.Element) -> float | None:
 
 def _head(p: Path) -> tuple[str | None, str | None]:
     """The root element's tag and the first suite's name, read from the head of the file only."""
-    parser: ET.XMLPullParser = ET.XMLPullParser(events=("start",))
+    parser: ET.XMLPullParser[ET.Element] = ET.XMLPullParser(events=("start",))
     root = None
     with open(p, "rb") as handle:
         while chunk := handle.read(65536):

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Any
 
 # json, traceback, ipaddress and sysconfig are imported on first use: this module is imported by every
 # Python process of a tier (sitecustomize), and most never make an attempt.
@@ -237,7 +238,7 @@ _EVENTS = frozenset(
 )
 
 
-def _hook(event: str, args: tuple) -> None:
+def _hook(event: str, args: tuple[Any, ...]) -> None:
     # Called for every audit event in the process (imports, compiles, ...): leave at once for the rest.
     if event not in _EVENTS or _state["busy"]:
         return  # and our own log write (an `open` event) must not re-enter the hook
@@ -248,7 +249,7 @@ def _hook(event: str, args: tuple) -> None:
         _state["busy"] = False
 
 
-def _dispatch(event: str, args: tuple) -> None:
+def _dispatch(event: str, args: tuple[Any, ...]) -> None:
     if event == "socket.getaddrinfo":
         _host_event(args[0], "resolve")
     elif event in ("socket.gethostbyname", "socket.gethostbyname_ex"):

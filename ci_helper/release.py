@@ -61,7 +61,7 @@ def package_checkout() -> Path:
     return Path(__file__).resolve().parent.parent
 
 
-def _git(repo: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+def _git(repo: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     import subprocess  # only when a pin names our repository: verify's plain path never pays for it
 
     try:

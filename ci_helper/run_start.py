@@ -26,6 +26,7 @@ import os
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 try:
     from ci_helper.errors import BadInput as _Refusal
@@ -95,7 +96,7 @@ def mark(*, fresh: bool = False, at: float | None = None, runner_temp: str | os.
     return now
 
 
-def _read(path: Path) -> dict:
+def _read(path: Path) -> dict[str, Any]:
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -107,7 +108,7 @@ def _read(path: Path) -> dict:
     return raw
 
 
-def _validated(path: Path, raw: dict) -> float:
+def _validated(path: Path, raw: dict[str, Any]) -> float:
     value = raw.get("started_at")
     if (
         not isinstance(value, (int, float))

@@ -131,7 +131,8 @@ def _section_values(obj: Any) -> tuple[Any, ...]:
 
 def _section_eq(self: Any, other: object) -> bool:
     if other.__class__ is not self.__class__:
-        return NotImplemented
+        # NotImplemented is Any to mypy outside a method named __eq__ (this is installed as one).
+        return NotImplemented  # type: ignore[no-any-return]
     return _section_values(self) == _section_values(other)
 
 
@@ -142,7 +143,8 @@ def _section_repr(self: Any) -> str:
 
 def fields(cls_or_section: Any) -> tuple[Field, ...]:
     """The fields of a section class or instance, in order (``dataclasses.fields``)."""
-    return cls_or_section.__section_fields__
+    found: tuple[Field, ...] = cls_or_section.__section_fields__
+    return found
 
 
 def is_section(tp: Any) -> bool:
@@ -436,7 +438,8 @@ def _build(cls: Any, table: dict[str, Any], prefix: str) -> Any:
 
 def from_table(table: dict[str, Any]) -> Settings:
     """Build settings from the ``[tool.ci-helper]`` table (already parsed TOML)."""
-    return _build(Settings, table, "")
+    settings: Settings = _build(Settings, table, "")
+    return settings
 
 
 def toml_parser(path: Path) -> types.ModuleType:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 EVENTS = (
     "pull_request",
@@ -32,8 +33,8 @@ class SimulatedEvent:
     ref: str  # GITHUB_REF
     sha: str  # GITHUB_SHA
     base_branch: str  # the pull request's base, or the pushed branch
-    payload: dict
-    inputs: dict = field(default_factory=dict)  # --input values (workflow_dispatch, workflow_call)
+    payload: dict[str, Any]
+    inputs: dict[str, Any] = field(default_factory=dict)  # --input values (workflow_dispatch, workflow_call)
     trigger: str = ""  # the `on:` event that starts the workflows, when not GITHUB_EVENT_NAME (workflow_call)
 
     @property
@@ -57,7 +58,7 @@ class SimulatedEvent:
         path.write_text(json.dumps(self.payload, indent=2) + "\n", encoding="utf-8")
         return path
 
-    def with_inputs(self, inputs: dict) -> SimulatedEvent:
+    def with_inputs(self, inputs: dict[str, Any]) -> SimulatedEvent:
         """This event with a workflow's resolved inputs (``github.event.inputs`` of a workflow_dispatch)."""
         if self.name != "workflow_dispatch":
             return self
@@ -65,13 +66,13 @@ class SimulatedEvent:
         return SimulatedEvent(self.name, self.repository, self.ref, self.sha, self.base_branch, payload, self.inputs)
 
 
-def _text(value) -> str:
+def _text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return "" if value is None else str(value)
 
 
-def simulate(name: str, repository: str, base_branch: str, inputs: dict | None = None) -> SimulatedEvent:
+def simulate(name: str, repository: str, base_branch: str, inputs: dict[str, Any] | None = None) -> SimulatedEvent:
     """The event as GitHub would send it: pull requests come from the same repository (never a fork)."""
     given = dict(inputs or {})
     repo = {

@@ -27,7 +27,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -142,7 +142,7 @@ def base_python() -> str:
     return getattr(sys, "_base_executable", None) or sys.executable
 
 
-def throwaway(project: Path, scripts: list[str], report=None) -> Interpreter:
+def throwaway(project: Path, scripts: list[str], report: Callable[[str], object] | None = None) -> Interpreter:
     """A virtualenv for one job under ``.ci-helper/venvs/<hash>``, made once per hash."""
     key = cache_key(project, scripts)
     folder = project / VENVS_DIR / key

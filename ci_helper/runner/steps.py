@@ -126,7 +126,7 @@ def run_script(
     return Process(proc.returncode if proc.returncode is not None else -1, proc.pid, timed_out)
 
 
-def stop_group(pgid: int, proc: subprocess.Popen | None = None, grace: float = INTERRUPT_GRACE) -> None:
+def stop_group(pgid: int, proc: subprocess.Popen[bytes] | None = None, grace: float = INTERRUPT_GRACE) -> None:
     """Stop a process group: SIGINT, then SIGTERM after ``grace`` seconds, then SIGKILL.
 
     SIGTERM matters: background jobs of a non-interactive shell ignore SIGINT.

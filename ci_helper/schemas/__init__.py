@@ -41,7 +41,8 @@ def schema(check: str) -> dict[str, Any] | None:
     """The JSON Schema of ``check``'s figures, or None for a check without one."""
     if check not in known_checks():
         return None
-    return json.loads(resources.files(__name__).joinpath(f"{check}.json").read_text(encoding="utf-8"))
+    doc: dict[str, Any] = json.loads(resources.files(__name__).joinpath(f"{check}.json").read_text(encoding="utf-8"))
+    return doc
 
 
 @functools.cache
@@ -111,7 +112,8 @@ def validate(result: CheckResult, where: str) -> None:
 def title(check: str, figure: str) -> str:
     """The label of a figure (its schema ``title``), or the key itself."""
     doc = schema(check) or {}
-    return doc.get("properties", {}).get(figure, {}).get("title", figure)
+    label: str = doc.get("properties", {}).get(figure, {}).get("title", figure)
+    return label
 
 
 def markdown() -> str:

@@ -47,7 +47,7 @@ def excluded(rel: str, patterns: Sequence[str]) -> bool:
     return False
 
 
-def _is_file(entry: os.DirEntry, rel: str) -> bool:
+def _is_file(entry: os.DirEntry[str], rel: str) -> bool:
     """``entry.is_file()``, but a link that cannot be followed (a loop, say) is bad input, not a traceback."""
     try:
         return entry.is_file()

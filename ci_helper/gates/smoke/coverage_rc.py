@@ -18,7 +18,7 @@ import math
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from ci_helper import limits
 from ci_helper.errors import BadInput
@@ -161,7 +161,7 @@ def _toml_value(value: Any) -> str:
     if isinstance(value, dict):
         return "{" + ", ".join(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items()) + "}"
     # Dates and times cannot occur in a coverage table parsed by tomllib... except they can; keep them exact.
-    return value.isoformat()
+    return cast(str, value.isoformat())
 
 
 def dump_toml(table: dict[str, Any], prefix: tuple[str, ...] = ()) -> str:

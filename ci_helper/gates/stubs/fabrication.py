@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ci_helper.errors import BadInput
 
@@ -42,7 +43,7 @@ def read_log(path: Path) -> list[Fabricated]:
     return [entries[name] for name in sorted(entries)]
 
 
-def suggestion(fabricated: list[Fabricated]) -> dict[str, dict]:
+def suggestion(fabricated: list[Fabricated]) -> dict[str, dict[str, Any]]:
     """Manifest ``modules`` entries that would declare these names; ``stubs create`` accepts them.
 
     A name is split at the longest fabricated module (or prefix) it lies in. At module level, a
@@ -52,7 +53,7 @@ def suggestion(fabricated: list[Fabricated]) -> dict[str, dict]:
     is left to the module (declaring both would make the import replace the name).
     """
     modules = {f.name for f in fabricated if f.kind == "module"} | {f.prefix for f in fabricated}
-    trees: dict[str, dict] = {f.name: {} for f in fabricated if f.kind == "module"}
+    trees: dict[str, dict[str, Any]] = {f.name: {} for f in fabricated if f.kind == "module"}
     for item in fabricated:
         if item.kind == "module" or item.name in modules:
             continue
@@ -62,17 +63,17 @@ def suggestion(fabricated: list[Fabricated]) -> dict[str, dict]:
         for part in parts[cut:]:
             node = node.setdefault(part, {})
 
-    def nested(children: dict) -> dict:
+    def nested(children: dict[str, Any]) -> dict[str, Any]:
         return {
             name: {"$object": nested(sub)} if sub else {"$callable": None} for name, sub in sorted(children.items())
         }
 
-    out: dict[str, dict] = {}
+    out: dict[str, dict[str, Any]] = {}
     for module in sorted(trees):
-        entry: dict[str, dict] = {}
+        entry: dict[str, dict[str, Any]] = {}
         for name, children in sorted(trees[module].items()):
             if children:
-                spec: dict[str, dict] = {}
+                spec: dict[str, dict[str, Any]] = {}
                 for member, sub in sorted(children.items()):
                     if sub:
                         spec.setdefault("attributes", {})[member] = {"$object": nested(sub)}

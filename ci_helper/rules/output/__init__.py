@@ -11,6 +11,10 @@ from __future__ import annotations
 import importlib
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
+
+if TYPE_CHECKING:
+    from ci_helper.rules import Report
 
 FORMATS = ("text", "json", "sarif", "github")
 
@@ -36,8 +40,8 @@ def base_of(path: Path, cwd: Path | None = None) -> str:
     return str(path.resolve()) if rel.startswith("..") else rel.replace(os.sep, "/")
 
 
-def render(fmt: str, report, base: str = "") -> str:
+def render(fmt: str, report: Report, base: str = "") -> str:
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}")
     module = importlib.import_module(f"{__name__}.{fmt}")
-    return module.render(report, base)
+    return cast(str, module.render(report, base))

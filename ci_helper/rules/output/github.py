@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ci_helper import gha
 from ci_helper.rules.output.text import summary_line
 from ci_helper.severity import level
 
+if TYPE_CHECKING:
+    from ci_helper.rules import Report
 
-def render(report, base: str = "") -> str:
+
+def render(report: Report, base: str = "") -> str:
     prefix = base.rstrip("/") + "/" if base and base != "." else ""
     lines = [
         gha.annotation(

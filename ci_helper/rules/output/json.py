@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ci_helper.rules import Report
 
 VERSION = 1
 
 
-def render(report, base: str = "") -> str:
+def render(report: Report, base: str = "") -> str:
     # One finding per line: readable, diffable, and written by json's C encoder
     # (an `indent=` makes json fall back to its pure-Python encoder, 10x slower).
     findings = [

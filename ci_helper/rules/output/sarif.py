@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from ci_helper import __version__
 from ci_helper.severity import level
+
+if TYPE_CHECKING:
+    from ci_helper.rules import Report
 
 SCHEMA = "https://raw.githubusercontent.com/oasis-tcs/sarif-spec/master/Schemata/sarif-schema-2.1.0.json"
 INFORMATION_URI = "https://github.com/truthful-ci/ci-helper"
 DOCS = "https://github.com/truthful-ci/ci-helper/blob/main/docs/verify.md"
 
 
-def render(report, base: str = "") -> str:
+def render(report: Report, base: str = "") -> str:
     from ci_helper.rules.registry import RULES
 
     index = {rule.id: i for i, rule in enumerate(RULES)}

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ci_helper.severity import level
+
+if TYPE_CHECKING:
+    from ci_helper.rules import Report
 
 
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
-def summary_line(report) -> str:
+def summary_line(report: Report) -> str:
     files = _plural(report.files, "file")
     if report.findings:
         line = (
@@ -23,7 +28,7 @@ def summary_line(report) -> str:
     return line
 
 
-def render(report, base: str = "") -> str:
+def render(report: Report, base: str = "") -> str:
     lines: list[str] = []
     width = max((len(f"{f.line}:{f.column}") for f in report.findings), default=0)
     current = None

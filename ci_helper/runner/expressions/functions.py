@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from ci_helper.record import FrozenRecord
 from ci_helper.runner.expressions.errors import EvaluationError
@@ -30,13 +30,13 @@ class Function(FrozenRecord):
     __slots__ = ("arity", "call", "lazy")
     _fields = __slots__
 
-    def __init__(self, arity: tuple[int, int], call: Callable[[Any, list], Any], lazy: bool = False) -> None:
+    def __init__(self, arity: tuple[int, int], call: Callable[[Any, list[Any]], Any], lazy: bool = False) -> None:
         self.arity = arity
         self.call = call
         self.lazy = lazy  # call receives argument thunks and evaluates only what it needs
 
 
-def _case(scope: Any, args: list) -> Any:
+def _case(scope: Any, args: list[Any]) -> Any:
     """``case(pred1, val1, ..., default)``: the value of the first true predicate, else the default."""
     for i in range(0, len(args) - 1, 2):
         predicate = args[i]()
@@ -47,7 +47,7 @@ def _case(scope: Any, args: list) -> Any:
     return args[-1]()
 
 
-def _contains(scope: Any, args: list) -> bool:
+def _contains(scope: Any, args: list[Any]) -> bool:
     haystack, needle = args
     if is_primitive(haystack):
         return is_primitive(needle) and fold(to_string(needle)) in fold(to_string(haystack))
@@ -56,17 +56,17 @@ def _contains(scope: Any, args: list) -> bool:
     return False
 
 
-def _starts_with(scope: Any, args: list) -> bool:
+def _starts_with(scope: Any, args: list[Any]) -> bool:
     text, prefix = args
     return is_primitive(text) and is_primitive(prefix) and fold(to_string(text)).startswith(fold(to_string(prefix)))
 
 
-def _ends_with(scope: Any, args: list) -> bool:
+def _ends_with(scope: Any, args: list[Any]) -> bool:
     text, suffix = args
     return is_primitive(text) and is_primitive(suffix) and fold(to_string(text)).endswith(fold(to_string(suffix)))
 
 
-def _format(scope: Any, args: list) -> str:
+def _format(scope: Any, args: list[Any]) -> str:
     template = to_string(args[0])
     values = args[1:]
     out: list[str] = []
@@ -110,7 +110,7 @@ def _format(scope: Any, args: list) -> str:
     return "".join(out)
 
 
-def _join(scope: Any, args: list) -> str:
+def _join(scope: Any, args: list[Any]) -> str:
     items = args[0]
     if kind(items) == ARRAY:
         separator = ","
@@ -137,11 +137,11 @@ def to_json_data(value: Any) -> Any:
     return value
 
 
-def _to_json(scope: Any, args: list) -> str:
+def _to_json(scope: Any, args: list[Any]) -> str:
     return json.dumps(to_json_data(args[0]), indent=2, ensure_ascii=False)
 
 
-def _from_json(scope: Any, args: list) -> Any:
+def _from_json(scope: Any, args: list[Any]) -> Any:
     text = to_string(args[0])
     if not text.strip():
         raise EvaluationError("Error reading JToken from JsonReader. Path '', line 0, position 0.")
@@ -151,7 +151,7 @@ def _from_json(scope: Any, args: list) -> Any:
         raise EvaluationError(f"fromJSON: invalid JSON: {exc}") from None
 
 
-def _hash_files(scope: Any, args: list) -> str:
+def _hash_files(scope: Any, args: list[Any]) -> str:
     from ci_helper.runner.expressions.hash_files import hash_files
 
     github = scope.contexts.get("github")
@@ -161,19 +161,19 @@ def _hash_files(scope: Any, args: list) -> str:
     return hash_files(str(workspace), [to_string(a) for a in args])
 
 
-def _success(scope: Any, args: list) -> bool:
-    return scope.status == "success"
+def _success(scope: Any, args: list[Any]) -> bool:
+    return cast(bool, scope.status == "success")
 
 
-def _failure(scope: Any, args: list) -> bool:
-    return scope.status == "failure"
+def _failure(scope: Any, args: list[Any]) -> bool:
+    return cast(bool, scope.status == "failure")
 
 
-def _cancelled(scope: Any, args: list) -> bool:
+def _cancelled(scope: Any, args: list[Any]) -> bool:
     return bool(scope.cancelled)
 
 
-def _always(scope: Any, args: list) -> bool:
+def _always(scope: Any, args: list[Any]) -> bool:
     return True
 
 

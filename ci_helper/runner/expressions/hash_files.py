@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 
@@ -62,7 +63,7 @@ def _literal_root(absolute: str) -> str:
     return "/".join(root) or "/"
 
 
-def _walk(root: Path):
+def _walk(root: Path) -> Iterator[Path]:
     """Depth-first, entries in byte order (libuv's sorted scandir)."""
     if root.is_file():
         yield root

@@ -67,7 +67,7 @@ class Logical(FrozenRecord):
     __slots__ = ("operator", "operands")
     _fields = __slots__
 
-    def __init__(self, operator: str, operands: tuple) -> None:
+    def __init__(self, operator: str, operands: tuple[Any, ...]) -> None:
         self.operator = operator
         self.operands = operands
 
@@ -76,7 +76,7 @@ class Call(FrozenRecord):
     __slots__ = ("name", "args")
     _fields = __slots__
 
-    def __init__(self, name: str, args: tuple) -> None:
+    def __init__(self, name: str, args: tuple[Any, ...]) -> None:
         self.name = name  # canonical spelling, e.g. "startsWith"
         self.args = args
 
@@ -103,7 +103,7 @@ def uses_status_function(node: Any) -> bool:
     return any(isinstance(n, Call) and n.name in STATUS_FUNCTIONS for n in walk(node))
 
 
-def _children(node: Any) -> tuple:
+def _children(node: Any) -> tuple[Any, ...]:
     if isinstance(node, Index):
         return (node.target, node.index)
     if isinstance(node, Not):

@@ -66,7 +66,7 @@ class Template(FrozenRecord):
     __slots__ = ("source", "parts", "where")
     _fields = __slots__
 
-    def __init__(self, source: str, parts: tuple, where: str | None = None) -> None:
+    def __init__(self, source: str, parts: tuple[Any, ...], where: str | None = None) -> None:
         self.source = source
         self.parts = parts  # str literals and (expression text, tree) pairs
         self.where = where

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, cast
 
 NULL, BOOLEAN, NUMBER, STRING, OBJECT, ARRAY = "Null", "Boolean", "Number", "String", "Object", "Array"
 
@@ -32,7 +32,7 @@ def fold(text: str) -> str:
     return "".join(c if c == "\u0131" or len(c.upper()) != 1 else c.upper() for c in text)
 
 
-class CIDict(Mapping):
+class CIDict(Mapping[str, Any]):
     """An object value: keeps keys as written, looks them up case-insensitively."""
 
     __slots__ = ("_items",)
@@ -70,7 +70,7 @@ class CIDict(Mapping):
     # (see abstract_equal), so keep the Python one for tests and comparisons.
 
 
-class FilteredArray(list):
+class FilteredArray(list[Any]):
     """The result of a ``*`` filter: an array whose later ``.x`` apply to each item."""
 
 
@@ -112,11 +112,11 @@ def truthy(value: Any) -> bool:
     if k == NULL:
         return False
     if k == BOOLEAN:
-        return value
+        return cast(bool, value)
     if k == NUMBER:
         return not (value == 0 or math.isnan(value))
     if k == STRING:
-        return value != ""
+        return cast(bool, value != "")
     return True
 
 
@@ -182,7 +182,7 @@ def to_string(value: Any) -> str:
     if k == NUMBER:
         return format_number(float(value))
     if k == STRING:
-        return value
+        return cast(str, value)
     return k  # "Object" / "Array", as the runner prints them
 
 
@@ -215,7 +215,7 @@ def abstract_equal(left: Any, right: Any) -> bool:
     if lk == STRING:
         return fold(left) == fold(right)
     if lk == BOOLEAN:
-        return left == right
+        return cast(bool, left == right)
     return left is right
 
 
@@ -227,7 +227,7 @@ def _compare(left: Any, right: Any) -> int | None:
     if lk == NUMBER:
         if math.isnan(left) or math.isnan(right):
             return None
-        return (left > right) - (left < right)
+        return cast(int, (left > right) - (left < right))
     if lk == STRING:
         a, b = fold(left), fold(right)
         return (a > b) - (a < b)
