@@ -15,7 +15,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from ci_helper import gha, limits
 from ci_helper.errors import BadInput
@@ -84,7 +84,7 @@ def pr_number_from_event(path: str | None = None) -> int | None:
         (event.get("workflow_run") or {}).get("pull_requests") if isinstance(event.get("workflow_run"), dict) else None
     )
     if isinstance(pulls, list) and pulls and isinstance(pulls[0], dict) and isinstance(pulls[0].get("number"), int):
-        return pulls[0]["number"]
+        return cast(int, pulls[0]["number"])
     return None
 
 
@@ -116,7 +116,8 @@ def _login(gh: Any) -> str | None:
     from github import GithubException
 
     try:
-        return gh.get_user().login
+        login: str | None = gh.get_user().login
+        return login
     except GithubException:
         return None
 

@@ -21,11 +21,15 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+TYPE_CHECKING = False  # not typing's: the launcher must not pay for importing typing
+if TYPE_CHECKING:
+    from typing import Any
+
 _FORMATS = ("text", "json", "sarif", "github")  # as ci_helper.cli.verify.FORMATS
 _VALUE_OPTIONS = {"--format": "fmt", "--results-dir": "results_dir"}
 
 
-def plain_verify(args: list[str]) -> dict | None:
+def plain_verify(args: list[str]) -> dict[str, Any] | None:
     """``verify``'s arguments when the command line is one the launcher runs itself; None for click."""
     if not args or args[0] != "verify":
         return None
@@ -66,7 +70,7 @@ def plain_verify(args: list[str]) -> dict | None:
 _NETWORK_RUN_OPTIONS = {"--log": "log", "--who": "who", "--project-dir": "project_dir"}
 
 
-def plain_network_run(args: list[str]) -> dict | None:
+def plain_network_run(args: list[str]) -> dict[str, Any] | None:
     """``network run``'s arguments when the command line is one the launcher runs itself; None for click.
 
     Only the form with ``--`` before the command, each option at most once with a value

@@ -99,7 +99,7 @@ class Change:
     @property
     def value(self) -> str:
         """The scalar's new value (what YAML reads back)."""
-        old = self.site.node.value
+        old: str = self.site.node.value
         body = old.rstrip()
         return body[: len(body) - len(self.site.uses.ref)] + self.sha + old[len(body) :]
 

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from ci_helper import pin, release
 from ci_helper.errors import BadInput
 from ci_helper.workflows.discovery import SKIPPED_DIRS, discover, excluded
-from ci_helper.workflows.uses import parse_uses
+from ci_helper.workflows.uses import Uses, parse_uses
 
 # One `uses:` line in Markdown: the value (optionally quoted) and the trailing comment.
 _MD_USES = re.compile(
@@ -83,7 +83,9 @@ def _other_files(root: Path, exclude: list[str]) -> tuple[list[tuple[Path, str]]
     return markdown, nested
 
 
-def _markdown(path: Path, rel: str, sha: str, tag: str, holds) -> tuple[bytes | None, list[Edit], int]:
+def _markdown(
+    path: Path, rel: str, sha: str, tag: str, holds: Callable[[Uses, str], bool]
+) -> tuple[bytes | None, list[Edit], int]:
     data = path.read_bytes()
     try:
         text = data.decode("utf-8")
@@ -92,7 +94,7 @@ def _markdown(path: Path, rel: str, sha: str, tag: str, holds) -> tuple[bytes | 
     edits: list[Edit] = []
     seen = 0
 
-    def replace(match: re.Match) -> str:
+    def replace(match: re.Match[str]) -> str:
         nonlocal seen
         name = match.group("name")
         if not release.is_ours(parse_uses(f"{name}@{match.group('ref')}")):
@@ -149,7 +151,7 @@ def plan(root: Path, repo: Path, ref: str, exclude: Sequence[str] = ()) -> SelfP
     lacking: list[str] = []
     known: dict[tuple[str, ...], bool] = {}
 
-    def holds(uses, where: str) -> bool:
+    def holds(uses: Uses, where: str) -> bool:
         """Whether the commit holds what ``uses`` loads; a reference to something it lacks is not moved."""
         paths = release.target_paths(uses)
         if paths not in known:

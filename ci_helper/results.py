@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ci_helper import limits, severity
-from ci_helper.errors import BadInput
+from ci_helper.errors import BadInput as BadInput  # re-exported: callers raise results.BadInput
 from ci_helper.record import Record
 
 PASS = "pass"

@@ -12,7 +12,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ci_helper import results, run_start
 from ci_helper.errors import BadInput
@@ -143,7 +143,7 @@ def read_log(log: Path) -> tuple[bool, list[Attempt]]:
             if raw["kind"] == "start":
                 started = True
                 continue
-            stack: list = raw["stack"] if isinstance(raw.get("stack"), list) else []
+            stack: list[Any] = raw["stack"] if isinstance(raw.get("stack"), list) else []
             attempts.append(
                 Attempt(
                     kind=raw["kind"],

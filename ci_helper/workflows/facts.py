@@ -29,7 +29,7 @@ def table(node: Node | None) -> dict[str, Node]:
     """
     if not isinstance(node, MappingNode):
         return {}
-    known = node.__dict__.get(_TABLE)
+    known: dict[str, Node] | None = node.__dict__.get(_TABLE)
     if known is not None:
         return known
     out: dict[str, Node] = {}
@@ -48,7 +48,8 @@ def table(node: Node | None) -> dict[str, Node]:
 def text(node: Node | None) -> str | None:
     """A scalar's value; None for a null, a mapping or a list."""
     if isinstance(node, ScalarNode) and node.tag != _NULL_TAG:
-        return node.value
+        value: str = node.value
+        return value
     return None
 
 

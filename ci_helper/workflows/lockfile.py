@@ -24,7 +24,7 @@ from pathlib import Path
 
 from ci_helper.record import FrozenRecord
 from ci_helper.workflows.facts import table, text, texts
-from ci_helper.workflows.source import read_source
+from ci_helper.workflows.source import Node, read_source
 
 PATH = ".github/workflows/actions.lock"
 _COMMIT = re.compile(r"^(?:sha1-)?([0-9a-f]{40})$")
@@ -80,7 +80,7 @@ def load(root: Path) -> Lock | None:
     return _CACHE[key]
 
 
-def _pairs(node):
+def _pairs(node: Node | None) -> list[tuple[str, tuple[Node, Node]]]:
     from ci_helper.workflows.source import MappingNode, ScalarNode
 
     if not isinstance(node, MappingNode):

@@ -12,6 +12,7 @@ import codecs
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -32,13 +33,13 @@ class _Tags:
     must stay text anyway. This is a third of the parse time on big trees.
     """
 
-    def descend_resolver(self, current_node, current_index):
+    def descend_resolver(self, current_node: Node | None, current_index: object) -> None:
         pass
 
-    def ascend_resolver(self):
+    def ascend_resolver(self) -> None:
         pass
 
-    def resolve(self, kind, value, implicit):
+    def resolve(self, kind: type[Node], value: str, implicit: tuple[bool, bool]) -> str:
         if kind is ScalarNode:
             if implicit[0]:
                 if value in _NULLS:
@@ -59,7 +60,7 @@ except ImportError:  # pragma: no cover - PyYAML built without libyaml
     from yaml.scanner import Scanner
 
     class _Parser(Reader, Scanner, Parser, Composer):  # type: ignore[no-redef]
-        def __init__(self, stream):
+        def __init__(self, stream: Any) -> None:
             Reader.__init__(self, stream)
             Scanner.__init__(self)
             Parser.__init__(self)
@@ -298,7 +299,8 @@ class Source:
     def sequence(self, node: Node, what: str) -> list[Node]:
         if not isinstance(node, SequenceNode):
             raise self.bad(node, f"{what} must be a list, got {_kind(node)}")
-        return node.value
+        items: list[Node] = node.value
+        return items
 
     def scalar(self, node: Node, what: str) -> Scalar:
         if not isinstance(node, ScalarNode):

@@ -16,7 +16,10 @@ from coverage.results import Numbers, display_covered, should_fail_under
 from ci_helper import limits, results, run_start
 from ci_helper.errors import BadInput
 from ci_helper.gates.coverage import analysis, diff, inputs, project as project_mod, server
-from ci_helper.gates.coverage.analysis import format_ranges, line_ranges  # noqa: F401 (re-exported)
+from ci_helper.gates.coverage.analysis import (  # re-exported
+    format_ranges as format_ranges,
+    line_ranges as line_ranges,
+)
 from ci_helper.settings import CoverageSettings, Settings
 
 CHECK = "coverage"

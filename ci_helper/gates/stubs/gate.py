@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from ci_helper import fake as fake_module, results
@@ -19,7 +19,7 @@ def drift(manifest: Manifest, root: Path) -> list[results.Finding]:
     expected = generator.render(manifest)
     actual = generator.on_disk(root)
     findings = []
-    shown = lambda rel: (root / rel).as_posix()  # noqa: E731 - paths as the user sees them
+    shown: Callable[[str], str] = lambda rel: (root / rel).as_posix()  # noqa: E731 - paths as the user sees them
     for rel in sorted(set(expected) | set(actual)):
         if rel not in actual:
             findings.append(

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from ci_helper.errors import BadInput
 from ci_helper.fake import FakeInference  # the block's type lives with the dependency-free fake
@@ -158,7 +158,8 @@ class Manifest:
 @lru_cache(maxsize=1)
 def schema() -> dict[str, Any]:
     """The published JSON Schema (manifest.schema.json)."""
-    return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    schema: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    return schema
 
 
 @lru_cache(maxsize=1)
@@ -540,7 +541,7 @@ def _schema_message(error: Any) -> str:
         extra = sorted(set(error.instance) - set(allowed)) if isinstance(error.instance, dict) else []
         return f"unknown key {', '.join(map(repr, extra))}; expected one of: {', '.join(allowed)}"
     if validator == "required":
-        return error.message
+        return cast(str, error.message)
     if validator == "type":
         expected = error.validator_value
         expected = " or ".join(expected) if isinstance(expected, list) else expected
@@ -550,8 +551,8 @@ def _schema_message(error: Any) -> str:
     if validator == "not":
         return "declare either 'returns' or 'raises', not both"
     if validator in ("minimum", "maximum", "minItems", "maxItems", "minLength", "minProperties", "uniqueItems", "enum"):
-        return error.message
-    return error.message
+        return cast(str, error.message)
+    return cast(str, error.message)
 
 
 def _describe(value: Any) -> str:
