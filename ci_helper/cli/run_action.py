@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from ci_helper.errors import BadInput
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def _pairs(values: tuple[str, ...], flag: str) -> dict[str, str]:
@@ -59,7 +63,18 @@ def _pairs(values: tuple[str, ...], flag: str) -> dict[str, str]:
     help="Write the concatenated step summaries here (default: print them at the end).",
 )
 def command(
-    action_dir, inputs, envs, event_name, event_path, repository, ref, sha, workspace, stubs, outputs_json, summary_out
+    action_dir: str,
+    inputs: tuple[str, ...],
+    envs: tuple[str, ...],
+    event_name: str,
+    event_path: str | None,
+    repository: str,
+    ref: str,
+    sha: str,
+    workspace: str | None,
+    stubs: tuple[str, ...],
+    outputs_json: str | None,
+    summary_out: str | None,
 ) -> None:
     """Run the composite action in ACTION_DIR (or that action.yml) with GitHub's expression and step semantics.
 
@@ -77,7 +92,7 @@ def command(
         if slug.count("/") != 1:
             raise BadInput(f"--stub-remote expects OWNER/REPO=DIR, got '{slug}'")
 
-    def terminate(signum, frame):  # SIGTERM stops the step's process group like Ctrl-C does
+    def terminate(signum: int, frame: object) -> None:  # SIGTERM stops the step's process group like Ctrl-C does
         raise KeyboardInterrupt
 
     # Signal handlers can only be set from the main thread (an embedding caller may use another).
@@ -114,7 +129,7 @@ def command(
     sys.exit(result.exit_code)
 
 
-def _write(path, text: str, flag: str) -> None:
+def _write(path: Path, text: str, flag: str) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")

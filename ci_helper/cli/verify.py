@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -166,7 +167,7 @@ def command(
     sys.exit(run(path, fmt, results_dir, lambda text: click.echo(text, nl=False)))
 
 
-def _dry_run(path: Path, options: dict, results_dir: Path | None) -> None:
+def _dry_run(path: Path, options: dict[str, Any], results_dir: Path | None) -> None:
     import signal
     import threading
 
@@ -180,7 +181,9 @@ def _dry_run(path: Path, options: dict, results_dir: Path | None) -> None:
             "([tool.ci-helper] results-dir), emptied first"
         )
 
-    def terminate(signum, frame):  # SIGTERM stops the running step's process group like Ctrl-C does
+    def terminate(
+        signum: int, frame: object
+    ) -> None:  # SIGTERM stops the running step's process group like Ctrl-C does
         raise KeyboardInterrupt
 
     main_thread = threading.current_thread() is threading.main_thread()

@@ -62,7 +62,7 @@ class PlannedJob:
     source: str  # its path as shown (relative to the project)
     job_id: str
     name: str
-    steps: list  # the model's steps (ci_helper.workflows.Step)
+    steps: list[Any]  # the model's steps (ci_helper.workflows.Step)
     env: dict[str, Any] = field(default_factory=dict)  # workflow env, then job env: values as written
     matrix: dict[str, Any] = field(default_factory=dict)
     condition: Any = None  # the job's `if:` as written

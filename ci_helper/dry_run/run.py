@@ -177,12 +177,14 @@ def _github_context(simulated: event_mod.SimulatedEvent, project: Path) -> dict[
     }
 
 
-def _needs_context(job: jobs_mod.PlannedJob, finished: dict[tuple[str, str], JobOutcome]) -> tuple[dict, str]:
+def _needs_context(job: jobs_mod.PlannedJob, finished: dict[tuple[str, str], JobOutcome]) -> tuple[dict[str, Any], str]:
     """``needs.<id>.result`` and ``.outputs`` of the jobs this one needs, and the status its ``if:`` sees."""
     return needs_context(job.key[0], job.needs, finished)
 
 
-def needs_context(scope: str, names: list[str], finished: dict[tuple[str, str], JobOutcome]) -> tuple[dict, str]:
+def needs_context(
+    scope: str, names: list[str], finished: dict[tuple[str, str], JobOutcome]
+) -> tuple[dict[str, Any], str]:
     """The ``needs`` context of jobs ``names`` of one workflow (or call), and ``success`` or ``failure``."""
     needs: dict[str, Any] = {}
     status = "success"
@@ -536,7 +538,14 @@ def dry_run(project: Path, options: DryRunOptions) -> DryRun:
 
         written: list[tuple[str, dict[str, bytes]]] = []
 
-        def run_one(job, workspace, event_path, job_reporter, finished, interpreter):
+        def run_one(
+            job: jobs_mod.PlannedJob,
+            workspace: Path | None,
+            event_path: Path,
+            job_reporter: DryRunReporter,
+            finished: dict[tuple[str, str], JobOutcome],
+            interpreter: interpreter_mod.Interpreter | None,
+        ) -> JobOutcome:
             began = time.time()
             outcome = run_job(
                 job,

@@ -29,6 +29,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from functools import lru_cache
+from typing import Any
 
 from ci_helper.errors import BadInput
 from ci_helper.results import Finding
@@ -153,7 +154,7 @@ def _fails_job(step: Step) -> bool:
     return coe is None or conditions.constant(coe.value) is False
 
 
-Events = tuple  # of event names (None: any event, as in a reusable workflow)
+Events = tuple[str | None, ...]  # of event names (None: any event, as in a reusable workflow)
 
 
 class _Guards:
@@ -220,7 +221,7 @@ class _Guards:
         return kinds | _line_guards(script)
 
     @staticmethod
-    def _given(with_: dict) -> frozenset[str]:
+    def _given(with_: dict[str, Any]) -> frozenset[str]:
         return frozenset(kind for name, kind in _INPUTS.items() if name in with_ and with_[name].value.strip())
 
     @staticmethod

@@ -14,7 +14,7 @@ never means "not looked at".
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from ci_helper.results import Finding
 from ci_helper.rules import conditions
@@ -134,7 +134,7 @@ def _continue_on_error(source: Source, value: Scalar, subject: str) -> Iterator[
         )
 
 
-def swallowed(script: str, shell: Shell, is_gate) -> Iterator[tuple[Command, str]]:
+def swallowed(script: str, shell: Shell, is_gate: Callable[[Command], bool]) -> Iterator[tuple[Command, str]]:
     """Each gate command whose exit status the script loses, with the reason."""
     for fate in fates(script, shell, is_gate):
         if not fate.fatal and not fate.checked and fate.reason is not None:

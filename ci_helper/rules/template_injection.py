@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Any
 
 from ci_helper.results import Finding
 from ci_helper.rules.base import Context, finding
@@ -32,7 +33,7 @@ _ATTACKER = re.compile(
 )
 
 
-def _path(node) -> str | None:
+def _path(node: Any) -> str | None:
     """``github.event.issue.title`` for a chain of property accesses, None for anything else."""
     parts = []
     while isinstance(node, p.Index):

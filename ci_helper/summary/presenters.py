@@ -20,7 +20,7 @@ from typing import Any
 from ci_helper import schemas, severity
 from ci_helper.junit import TestCase
 from ci_helper.results import FAIL, NOT_RUN, PASS, CheckResult, Finding
-from ci_helper.summary.model import Tier, effective_status
+from ci_helper.summary.model import Run, Tier, effective_status
 
 WORST_FILES = 20
 WHY_LIMIT = 160
@@ -452,7 +452,7 @@ def present_tier(tier: Tier) -> Entry:
 _STATUS_ORDER = {FAIL: 0, NOT_RUN: 1, PASS: 2}
 
 
-def entries(run) -> list[Entry]:
+def entries(run: Run) -> list[Entry]:
     """Every tier and check, red first (failed, then not run, then passed), tiers before checks."""
     listed = [present_tier(t) for t in run.tiers] + [present_check(c) for c in run.checks]
     return sorted(listed, key=lambda e: (_STATUS_ORDER[e.status], 0 if e.kind == "tests" else 1))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ci_helper import results
 from ci_helper.errors import EXIT_PASS
@@ -34,7 +35,7 @@ def _title(dep: Dependency, vuln: Vulnerability) -> str:
     return f"{dep.name} {dep.version}: {vuln.id}{aliases}"
 
 
-def _data(dep: Dependency, vuln: Vulnerability) -> dict:
+def _data(dep: Dependency, vuln: Vulnerability) -> dict[str, Any]:
     return {
         "package": dep.name,
         "version": dep.version,
@@ -49,7 +50,7 @@ def evaluate(
     report: AuditReport,
     rules: list[IgnoreRule],
     today: dt.date,
-    figures: dict | None = None,
+    figures: dict[str, Any] | None = None,
     asked: scope.Scope | None = None,
 ) -> results.CheckResult:
     """Apply ``rules`` to ``report`` as of ``today``; a report that does not cover ``asked`` is not-run."""
@@ -198,7 +199,7 @@ def audit(
     An unreachable service is ``not-run`` (never green); ``allow_offline`` only
     turns its exit code into 0, for local dry runs, and says so.
     """
-    figures: dict = {"service": request.service, "ignore_entries": len(rules)}
+    figures: dict[str, Any] = {"service": request.service, "ignore_entries": len(rules)}
     try:
         run = invocation.run(request)
     except invocation.ServiceUnavailable as exc:

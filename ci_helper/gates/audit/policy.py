@@ -17,7 +17,7 @@ from packaging.utils import canonicalize_name
 from ci_helper import limits
 from ci_helper.errors import BadInput
 from ci_helper.gates.audit.report import Vulnerability
-from ci_helper.settings import AuditIgnore
+from ci_helper.settings import AuditIgnore, Settings
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ def load(entries: list[AuditIgnore]) -> list[IgnoreRule]:
     return rules
 
 
-def load_settings(policy: str | None, project_dir: str = "."):
+def load_settings(policy: str | None, project_dir: str = ".") -> Settings:
     """Settings from ``--policy`` (a TOML file with ``[tool.ci-helper]``, or its folder) or ``project_dir``."""
     from pathlib import Path
 
