@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 import signal
 import threading
+from typing import Any
 
 import click
 
@@ -59,7 +60,7 @@ class LazyGroup(click.Group):
     included) is shown as click shows its own usage errors, never as a traceback.
     """
 
-    def main(self, *args, **kwargs):
+    def main(self, *args: Any, **kwargs: Any) -> Any:
         # Under GitHub Actions everything a command prints (errors included) is fenced, so that no
         # test name, message or log line can be read by the runner as a workflow command (gha.py).
         from ci_helper import gha

@@ -6,8 +6,13 @@ import math
 import shlex
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from ci_helper.gates.smoke.lifecycle import SmokeRun
+    from ci_helper.results import CheckResult
 
 ENV = "CI_HELPER_SMOKE_"
 
@@ -73,23 +78,23 @@ ENV = "CI_HELPER_SMOKE_"
 )
 @click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
 def command(
-    server,
-    ready_url,
-    ready_status,
-    stop_url,
-    timeout,
-    ready_delay,
-    stop_timeout,
-    log,
-    junit,
-    coverage_data_file,
-    cwd,
-    base_url,
-    python,
-    stream,
-    results_dir,
-    network_log,
-    pytest_args,
+    server: str | None,
+    ready_url: str | None,
+    ready_status: int | None,
+    stop_url: str | None,
+    timeout: float | None,
+    ready_delay: float | None,
+    stop_timeout: float | None,
+    log: str | None,
+    junit: str | None,
+    coverage_data_file: str | None,
+    cwd: str | None,
+    base_url: str | None,
+    python: str | None,
+    stream: bool | None,
+    results_dir: str | None,
+    network_log: str | None,
+    pytest_args: tuple[str, ...],
 ) -> None:
     """Start the server, wait until ready, run pytest (after --), stop the server, write the smoke result."""
     from ci_helper import gha, results, settings as settings_mod
@@ -120,7 +125,7 @@ def command(
     if cwd is None and s.cwd:
         project = project / s.cwd
 
-    def path(value, default):
+    def path(value: str | None, default: str) -> Path:
         p = Path(value or default)
         return p if p.is_absolute() else project / p
 
@@ -188,7 +193,7 @@ def _env_pytest_args() -> list[str]:
         raise BadInput(f"{ENV}PYTEST_ARGS={raw!r}: cannot split ({exc}); check its quotes") from None
 
 
-def _report(check, run) -> None:
+def _report(check: CheckResult, run: SmokeRun) -> None:
     from ci_helper import gha
 
     f = check.figures

@@ -26,7 +26,7 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -466,7 +466,12 @@ class _ActionRun:
 
 
 def resolve_inputs(
-    action: Action, given: dict[str, str], job: _Job, warn, nested_env: dict[str, str], nested: bool = False
+    action: Action,
+    given: dict[str, str],
+    job: _Job,
+    warn: Callable[[str], object],
+    nested_env: dict[str, str],
+    nested: bool = False,
 ) -> dict[str, str]:
     """Given inputs plus defaults (evaluated in the action's scope); a missing required input is BadInput.
 
@@ -511,7 +516,16 @@ def resolve_inputs(
 
 
 def _options(
-    workspace, event_name, event_path, repository, ref, sha, env, stub_remotes, base_environ, dry_run: bool = False
+    workspace: str | os.PathLike[str] | None,
+    event_name: str,
+    event_path: str | os.PathLike[str] | None,
+    repository: str,
+    ref: str,
+    sha: str,
+    env: dict[str, str] | None,
+    stub_remotes: Mapping[str, str | os.PathLike[str]] | None,
+    base_environ: dict[str, str] | None,
+    dry_run: bool = False,
 ) -> ctx.Options:
     options = ctx.Options(
         dry_run=dry_run,
