@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from ci_helper.gates.coverage.gate import CoverageAnalysis, Verdict
 
 
 @click.group(name="coverage")
@@ -140,7 +145,11 @@ def gate(
     json_path = conf.json_out
     md_path = conf.markdown_out
     section = markdown.render(report, verdict)
-    for path, text in ((json_path, lambda: json_report.dumps(report, verdict)), (md_path, lambda: section)):
+    writers: tuple[tuple[str | None, Callable[[], str]], ...] = (
+        (json_path, lambda: json_report.dumps(report, verdict)),
+        (md_path, lambda: section),
+    )
+    for path, text in writers:
         if path:
             try:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -161,7 +170,7 @@ def gate(
     sys.exit(verdict.result.exit_code)
 
 
-def _echo_verdict(report, verdict) -> None:
+def _echo_verdict(report: CoverageAnalysis, verdict: Verdict) -> None:
     from ci_helper.gates.coverage import gate as gate_mod
 
     figures = verdict.result.figures

@@ -79,7 +79,17 @@ ENV_PREFIX = "CI_HELPER_GUARD_"
     default=None,
     help="Output style; github (annotations) is the default inside GitHub Actions.",
 )
-def command(repositories, base_branches, refs, events, forks, pins, root, results_dir, output_format):
+def command(
+    repositories: tuple[str, ...],
+    base_branches: tuple[str, ...],
+    refs: tuple[str, ...],
+    events: tuple[str, ...],
+    forks: str | None,
+    pins: bool | None,
+    root: Path,
+    results_dir: str | None,
+    output_format: str | None,
+) -> None:
     """Refuse to run where this pipeline must not (reads GITHUB_* env; flags override settings)."""
     from ci_helper import gha, results, settings as settings_module
     from ci_helper.errors import BadInput

@@ -6,8 +6,12 @@ import os
 import re
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from ci_helper.summary.comment import Posting
 
 _COMMENT_ID = re.compile(r"^[A-Za-z0-9._/-]{1,100}$")
 
@@ -101,20 +105,20 @@ _COMMENT_ID = re.compile(r"^[A-Za-z0-9._/-]{1,100}$")
     help="What to print on stdout.",
 )
 def command(
-    results_dir,
-    junit_files,
-    title,
-    out,
-    comment_out,
-    pr_comment,
-    comment_id,
-    pr_number,
-    head_sha,
-    artifact,
-    run_conclusion,
-    post_only,
-    write_result,
-    fmt,
+    results_dir: str | None,
+    junit_files: tuple[str, ...],
+    title: str | None,
+    out: str | None,
+    comment_out: str | None,
+    pr_comment: bool | None,
+    comment_id: str | None,
+    pr_number: int | None,
+    head_sha: str | None,
+    artifact: str | None,
+    run_conclusion: str | None,
+    post_only: bool,
+    write_result: bool,
+    fmt: str,
 ) -> None:
     """Render the run summary (job summary, sticky comment, terminal). Exit 0 green, 1 red, 2 bad input."""
     from ci_helper import gha, results, settings as settings_mod
@@ -203,7 +207,7 @@ def command(
     sys.exit(run.exit_code)
 
 
-def _report(posting) -> None:
+def _report(posting: Posting) -> None:
     """Print what :func:`ci_helper.summary.comment.post` decided and set its step outputs."""
     from ci_helper import gha
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -350,7 +350,15 @@ def run(policy: GuardPolicy, context: GuardContext, root: Path | None = None, se
     return results.passed(CHECK, figures)
 
 
-def merge_policy(settings: Any, repositories, base_branches, refs, events, forks, pins) -> GuardPolicy:
+def merge_policy(
+    settings: Any,
+    repositories: list[str] | tuple[str, ...],
+    base_branches: list[str] | tuple[str, ...],
+    refs: list[str] | tuple[str, ...],
+    events: list[str] | tuple[str, ...],
+    forks: str | None,
+    pins: bool | None,
+) -> GuardPolicy:
     """Flags (or the action's inputs) win over ``[tool.ci-helper.guard]``; the project's ``repository`` is the last resort."""
     from ci_helper.settings import merge
 
@@ -377,7 +385,7 @@ def merge_policy(settings: Any, repositories, base_branches, refs, events, forks
     )
 
 
-def announce(result: CheckResult, path: Path, github: bool, echo) -> None:
+def announce(result: CheckResult, path: Path, github: bool, echo: Callable[[str], object]) -> None:
     """Print the findings (annotations inside GitHub Actions, text lines locally), the verdict line and the outputs."""
     from ci_helper import gha
 

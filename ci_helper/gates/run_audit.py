@@ -26,7 +26,7 @@ from ci_helper import results
 from ci_helper.errors import BadInput
 from ci_helper.github import JobRecord, RunRecord
 from ci_helper.rules.gate_commands import GateMatcher
-from ci_helper.workflows import Tree, Workflow, parse_uses
+from ci_helper.workflows import Job, Step, Tree, Workflow, parse_uses
 from ci_helper.workflows.model import build_workflow
 from ci_helper.workflows.source import source_from_text
 from ci_helper.workflows.uses import DOCKER, REMOTE
@@ -58,7 +58,7 @@ def _workflow(run: RunRecord) -> Workflow | None:
         return None
 
 
-def _job_for(workflow: Workflow, api_name: str):
+def _job_for(workflow: Workflow, api_name: str) -> Job | None:
     base = _MATRIX_SUFFIX.sub("", api_name)
     for job in workflow.jobs:
         names = {job.id}
@@ -69,7 +69,7 @@ def _job_for(workflow: Workflow, api_name: str):
     return None
 
 
-def _step_for(job, api_name: str):
+def _step_for(job: Job, api_name: str) -> Step | None:
     """The workflow step the API names: its `name:`, else GitHub's "Run <first line>" / "Run <uses>"."""
     for step in job.steps:
         names = {step.label, f"Run {step.label}"}
