@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 @click.command(name="report")
@@ -142,7 +146,18 @@ def command(
     sys.exit(result.exit_code)
 
 
-def _local(root, results_in, junit_files, base, fmt, out, project_dir, save, step_summary, exit_zero) -> None:
+def _local(
+    root: Path,
+    results_in: str | None,
+    junit_files: list[str],
+    base: str | None,
+    fmt: str,
+    out: str | None,
+    project_dir: str,
+    save: bool,
+    step_summary: bool,
+    exit_zero: bool,
+) -> None:
     from pathlib import Path
 
     from ci_helper import gha, results, settings

@@ -26,7 +26,8 @@ def _options(func: Callable[..., Any]) -> Callable[..., Any]:
         help="Folder for the stub repositories. Default: [tool.ci-helper.stubs] root, else the manifest's root.",
     )
     @click.option("--results-dir", default=None, help="Where the stubs check result is written.")
-    @click.pass_context
+    # functools.wraps' _Wrapped type does not match click's Concatenate[Context, P] for mypy; the call is right.
+    @click.pass_context  # type: ignore[arg-type]
     @functools.wraps(func)
     def wrapper(
         ctx: click.Context, manifest_flag: str | None, root_flag: str | None, results_dir: str | None, **kwargs: Any
