@@ -15,7 +15,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 from ci_helper import gha, limits
 from ci_helper.errors import BadInput
@@ -83,8 +83,9 @@ def pr_number_from_event(path: str | None = None) -> int | None:
     pulls = (
         (event.get("workflow_run") or {}).get("pull_requests") if isinstance(event.get("workflow_run"), dict) else None
     )
-    if isinstance(pulls, list) and pulls and isinstance(pulls[0], dict) and isinstance(pulls[0].get("number"), int):
-        return cast(int, pulls[0]["number"])
+    number = pulls[0].get("number") if isinstance(pulls, list) and pulls and isinstance(pulls[0], dict) else None
+    if isinstance(number, int) and not isinstance(number, bool):
+        return number
     return None
 
 

@@ -211,6 +211,9 @@ def test_missing_token_is_bad_input(cli, env, good):
         ({"issue": {"number": 5}}, None),
         ({"workflow_run": {"pull_requests": [{"number": 6}]}}, 6),
         ({"workflow_run": {"pull_requests": []}}, None),
+        # JSON true is an int to Python: it was PR number True (1) through workflow_run.
+        ({"pull_request": {"number": True}}, None),
+        ({"workflow_run": {"pull_requests": [{"number": True}]}}, None),
     ],
 )
 def test_pr_number_from_event(tmp_path, payload, number):
