@@ -31,6 +31,8 @@ PASS = "pass"
 FAIL = "fail"
 NOT_RUN = "not-run"
 STATUSES = (PASS, FAIL, NOT_RUN)
+# Worst first: what the summary lists first, and what stands when two results of one check disagree.
+STATUS_ORDER = {FAIL: 0, NOT_RUN: 1, PASS: 2}
 SEVERITIES = severity.SEVERITIES
 
 DEFAULT_RESULTS_DIR = ".ci-helper/results"

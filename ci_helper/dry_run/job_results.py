@@ -16,8 +16,6 @@ from pathlib import Path
 
 from ci_helper import results
 
-_RANK = {results.FAIL: 3, results.NOT_RUN: 2, results.PASS: 1}
-
 
 def snapshot(folder: Path, since: float) -> dict[str, bytes]:
     """The check result files written in ``folder`` at or after ``since`` (one job's), by file name."""
@@ -33,12 +31,21 @@ def snapshot(folder: Path, since: float) -> dict[str, bytes]:
     return found
 
 
-def _rank(data: bytes) -> int:
+def _status(data: bytes) -> str | None:
     try:
         status = json.loads(data).get("status")
     except (ValueError, AttributeError):
-        return 0  # unreadable: the summary reports the file that is there
-    return _RANK.get(status, 0) if isinstance(status, str) else 0
+        return None
+    return status if isinstance(status, str) and status in results.STATUS_ORDER else None
+
+
+def _rank(data: bytes) -> int:
+    """Higher is worse (results.STATUS_ORDER reversed). A file that is not a result outranks every verdict:
+    it stays, and the summary reports it, rather than an earlier job's pass standing in for it."""
+    status = _status(data)
+    if status is None:
+        return len(results.STATUS_ORDER)
+    return len(results.STATUS_ORDER) - 1 - results.STATUS_ORDER[status]
 
 
 def keep_the_worst(folder: Path, written: list[tuple[str, dict[str, bytes]]]) -> list[str]:
@@ -61,7 +68,7 @@ def keep_the_worst(folder: Path, written: list[tuple[str, dict[str, bytes]]]) ->
                 worst_label, worst = label, data
         if worst_label is not None:
             path.write_bytes(worst)
-            status = json.loads(worst).get("status")
+            status = _status(worst) or "not a check result"
             lines.append(
                 f"results: {name} is job {worst_label}'s ({status}); a later job's result would have replaced it"
             )

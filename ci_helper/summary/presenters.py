@@ -19,7 +19,7 @@ from typing import Any
 
 from ci_helper import schemas, severity
 from ci_helper.junit import TestCase
-from ci_helper.results import FAIL, NOT_RUN, PASS, CheckResult, Finding
+from ci_helper.results import NOT_RUN, PASS, STATUS_ORDER, CheckResult, Finding
 from ci_helper.summary.model import Run, Tier, effective_status
 
 WORST_FILES = 20
@@ -449,10 +449,7 @@ def present_tier(tier: Tier) -> Entry:
     return entry
 
 
-_STATUS_ORDER = {FAIL: 0, NOT_RUN: 1, PASS: 2}
-
-
 def entries(run: Run) -> list[Entry]:
     """Every tier and check, red first (failed, then not run, then passed), tiers before checks."""
     listed = [present_tier(t) for t in run.tiers] + [present_check(c) for c in run.checks]
-    return sorted(listed, key=lambda e: (_STATUS_ORDER[e.status], 0 if e.kind == "tests" else 1))
+    return sorted(listed, key=lambda e: (STATUS_ORDER[e.status], 0 if e.kind == "tests" else 1))

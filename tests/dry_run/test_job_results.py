@@ -38,3 +38,17 @@ def test_not_run_outranks_pass_and_equal_results_keep_the_last(tmp_path):
     assert lines == ["results: audit.json is job a's (not-run); a later job's result would have replaced it"]
     (tmp_path / "guardrails.json").write_bytes(result("guardrails", "pass"))
     assert job_results.keep_the_worst(tmp_path, [("a", {"guardrails.json": result("guardrails", "pass")})]) == []
+
+
+def test_a_later_corrupt_result_is_never_replaced_by_an_earlier_pass(tmp_path):
+    # The summary refuses a corrupt file (never green); restoring the earlier pass would hide the crash.
+    (tmp_path / "network.json").write_bytes(b"{not json")
+    written = [("quality", {"network.json": result("network", "pass")}), ("smoke", {"network.json": b"{not json"})]
+    assert job_results.keep_the_worst(tmp_path, written) == []
+    assert (tmp_path / "network.json").read_bytes() == b"{not json"
+    # An earlier job's corrupt file outranks a later pass too, and its line says what it is.
+    (tmp_path / "network.json").write_bytes(result("network", "pass"))
+    lines = job_results.keep_the_worst(tmp_path, [("quality", {"network.json": b"[]"})])
+    assert lines == [
+        "results: network.json is job quality's (not a check result); a later job's result would have replaced it"
+    ]
