@@ -120,23 +120,27 @@ def _uses_ours(job: Job, project: Path, ours: Path) -> tuple[bool, set[str]]:
     return uses_ours, remotes
 
 
-def _calls_ours(job: Job, project: Path, ours: Path) -> bool:
-    """True when the job calls one of our reusable workflows, or a local one whose jobs use our actions."""
+def _calls_ours(job: Job, project: Path, ours: Path, depth: int = 0) -> bool:
+    """True when the job calls one of our reusable workflows, or a local one whose jobs use our actions.
+
+    Local calls are followed as far as GitHub nests them (a cycle of calls stops there).
+    """
     ref = job.ref
     if ref is None:
         return False
     if ref.ours:
         return True
-    if ref.kind != LOCAL or not ref.local_path:
+    if ref.kind != LOCAL or depth >= calls_mod.MAX_DEPTH:
         return False
-    called = (project / ref.local_path).resolve()
-    if project not in called.parents or not called.is_file():
+    try:
+        called, _ = calls_mod.resolve(ref, project, ours, {})
+    except calls_mod.CannotCall:
         return False
+    if project not in called.parents:
+        return False  # outside the checkout: not a workflow of this repository
     workflow = build_workflow(read_source(called, str(called.relative_to(project))))
     return any(
-        _uses_ours(inner, project, ours)[0] or _calls_ours(inner, project, ours)
-        for inner in workflow.jobs
-        if inner.ref is None or inner.ref.local_path != ref.local_path
+        _uses_ours(inner, project, ours)[0] or _calls_ours(inner, project, ours, depth + 1) for inner in workflow.jobs
     )
 
 

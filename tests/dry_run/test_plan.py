@@ -441,3 +441,11 @@ jobs:
             "",
         )
     ]
+
+
+def test_local_calls_in_a_cycle_end_in_a_plan_not_a_recursion_error(tmp_path):
+    # _calls_ours follows local calls to see whether they reach our actions; a cycle used to recurse forever.
+    write_workflow(tmp_path, "a.yml", "on: workflow_call\njobs:\n  b:\n    uses: ./.github/workflows/b.yml\n")
+    write_workflow(tmp_path, "b.yml", "on: workflow_call\njobs:\n  a:\n    uses: ./.github/workflows/a.yml\n")
+    write_workflow(tmp_path, "ci.yml", "on: pull_request\njobs:\n  tier:\n    uses: ./.github/workflows/a.yml\n")
+    assert jobs.plan(tmp_path, "pull_request", "main").jobs == []  # no call reaches our actions
